@@ -1,0 +1,433 @@
+"""Typed stack configuration: `Pulumi.<stack>.yaml` parsed into frozen dataclasses.
+
+Every problem is collected and reported at once, each naming the full key, the value and what is
+allowed, before the program declares a single resource. Only shape and consistency are checked
+here; what a safe production stack must look like is judged by the policy pack (policies/), which
+sees the resources whatever code or config produced them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+PROJECT = "sagemaker-mlops"
+
+_STRICT_SHAPE = ConfigDict(extra="forbid")
+
+InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="a SageMaker instance type such as ml.m5.large")]
+ScheduleExpression = Annotated[
+    str, Field(pattern=r"^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
+               description="an EventBridge expression: cron(min hour dom month dow year) or rate(N unit)")
+]
+
+# CodeDeploy's predefined Lambda deployment configurations, without the `CodeDeployDefault.` prefix.
+LAMBDA_DEPLOYMENT_CONFIGS = (
+    "LambdaAllAtOnce",
+    "LambdaCanary10Percent5Minutes",
+    "LambdaCanary10Percent10Minutes",
+    "LambdaCanary10Percent15Minutes",
+    "LambdaCanary10Percent30Minutes",
+    "LambdaLinear10PercentEvery1Minute",
+    "LambdaLinear10PercentEvery2Minutes",
+    "LambdaLinear10PercentEvery3Minutes",
+    "LambdaLinear10PercentEvery10Minutes",
+)
+LambdaDeploymentConfig = Literal[LAMBDA_DEPLOYMENT_CONFIGS]  # type: ignore[valid-type]
+
+# Fargate's valid task sizes: cpu units -> allowed memory (MiB).
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"not a CIDR block ({exc})") from None
+
+
+Cidr = Annotated[str, AfterValidator(_cidr), Field(description="an IPv4/IPv6 CIDR block such as 10.0.0.0/16")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class NetworkConfig:
+    az_count: Annotated[int, Field(alias="azCount", ge=2, le=3, description="an integer from 2 to 3")]
+    nat_gateways: Annotated[int, Field(alias="natGateways", ge=1, description="an integer >= 1")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class TuningRange:
+    type: Annotated[Literal["continuous", "integer", "categorical"], Field(description="continuous, integer or categorical")]
+    min: Annotated[Optional[float], Field(default=None, description="the lower bound (continuous/integer)")] = None
+    max: Annotated[Optional[float], Field(default=None, description="the upper bound (continuous/integer)")] = None
+    values: Annotated[Optional[tuple[str, ...]], Field(default=None, min_length=1, description="the choices (categorical)")] = None
+    scaling: Annotated[Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"], Field(default="Auto", description="Auto, Linear, Logarithmic or ReverseLogarithmic")] = "Auto"
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class TuningConfig:
+    max_jobs: Annotated[int, Field(alias="maxJobs", ge=0, le=500, description="an integer from 0 (no tuning) to 500")]
+    max_parallel: Annotated[int, Field(alias="maxParallel", ge=1, le=100, description="an integer from 1 to 100")]
+    ranges: Annotated[dict[str, TuningRange], Field(min_length=1, description="a map of hyper-parameter name to its range")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class TrainingConfig:
+    instance_type: Annotated[InstanceType, Field(alias="instanceType")]
+    use_spot: Annotated[bool, Field(alias="useSpot", description="true or false")]
+    schedule: ScheduleExpression
+    min_auc: Annotated[float, Field(alias="minAuc", ge=0, le=1, description="a number from 0 to 1")]
+    processing_instance_type: Annotated[InstanceType, Field(alias="processingInstanceType", default="ml.m5.large")] = "ml.m5.large"
+    tuning: Annotated[Optional[TuningConfig], Field(default=None, description="maxJobs, maxParallel and ranges")] = None
+
+    @property
+    def tuning_enabled(self) -> bool:
+        return self.tuning is not None and self.tuning.max_jobs > 0
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class ServerlessConfig:
+    memory_mb: Annotated[Literal[SERVERLESS_MEMORY_SIZES], Field(alias="memoryMb", description=f"one of {', '.join(map(str, SERVERLESS_MEMORY_SIZES))}")]  # type: ignore[valid-type]
+    max_concurrency: Annotated[int, Field(alias="maxConcurrency", ge=1, le=200, description="an integer from 1 to 200")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class AutoscalingConfig:
+    min: Annotated[int, Field(ge=1, description="an integer >= 1")]
+    max: Annotated[int, Field(ge=1, description="an integer >= 1")]
+    target_invocations_per_instance: Annotated[int, Field(alias="targetInvocationsPerInstance", ge=1, description="an integer >= 1 (invocations per instance per minute)")]
+    scale_in_cooldown_seconds: Annotated[int, Field(alias="scaleInCooldownSeconds", default=300, ge=0, le=3600, description="seconds from 0 to 3600")] = 300
+    scale_out_cooldown_seconds: Annotated[int, Field(alias="scaleOutCooldownSeconds", default=60, ge=0, le=3600, description="seconds from 0 to 3600")] = 60
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class CanaryConfig:
+    percent: Annotated[int, Field(ge=1, le=99, description="an integer from 1 to 99 (percent of capacity)")]
+    wait_minutes: Annotated[int, Field(alias="waitMinutes", ge=0, le=60, description="an integer from 0 to 60")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class EndpointConfig:
+    mode: Annotated[Literal["serverless", "provisioned"], Field(description="serverless or provisioned")]
+    data_capture_percent: Annotated[int, Field(alias="dataCapturePercent", ge=0, le=100, description="an integer from 0 to 100")]
+    model_package_version: Annotated[Optional[int], Field(alias="modelPackageVersion", default=None, ge=1, description="a model package version >= 1, or absent")] = None
+    instance_type: Annotated[Optional[InstanceType], Field(alias="instanceType", default=None, description="a SageMaker instance type such as ml.m5.large")] = None
+    instance_count: Annotated[int, Field(alias="instanceCount", default=1, ge=1, description="an integer >= 1")] = 1
+    serverless: Optional[ServerlessConfig] = None
+    autoscaling: Optional[AutoscalingConfig] = None
+    canary: Optional[CanaryConfig] = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.model_package_version is not None
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class MonitoringConfig:
+    schedule: Annotated[Literal["hourly", "daily", "off"], Field(description="hourly, daily or off")]
+    drift_threshold: Annotated[float, Field(alias="driftThreshold", default=0.2, gt=0, description="a number > 0")] = 0.2
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class ThrottleConfig:
+    rate: Annotated[int, Field(ge=1, description="an integer >= 1 (requests per second)")]
+    burst: Annotated[int, Field(ge=1, description="an integer >= 1")]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class ApiConfig:
+    deployment_config: Annotated[LambdaDeploymentConfig, Field(alias="deploymentConfig", description=f"one of {', '.join(LAMBDA_DEPLOYMENT_CONFIGS)}")]
+    throttle: ThrottleConfig
+    reserved_concurrency: Annotated[Optional[int], Field(alias="reservedConcurrency", default=None, ge=1, description="an integer >= 1, or absent")] = None
+
+    @property
+    def codedeploy_config_name(self) -> str:
+        return f"CodeDeployDefault.{self.deployment_config}"
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class DashboardConfig:
+    desired_count: Annotated[int, Field(alias="desiredCount", ge=1, le=20, description="an integer from 1 to 20")]
+    cpu: Annotated[Literal[tuple(FARGATE_MEMORY_BY_CPU)], Field(description=f"Fargate cpu units: one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")]  # type: ignore[valid-type]
+    memory: Annotated[int, Field(ge=512, description="MiB valid for the cpu size")]
+    allowed_cidrs: Annotated[tuple[Cidr, ...], Field(alias="allowedCidrs", min_length=1, description="a non-empty list of CIDR blocks")]
+    certificate_arn: Annotated[Optional[str], Field(alias="certificateArn", default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$", description="an ACM certificate ARN, or absent")] = None
+
+
+Environment = Literal["dev", "prod"]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="an e-mail address")]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$", description="a non-empty tag value")]
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The validated configuration of one stack."""
+
+    project: str
+    stack: str
+    region: str
+    environment: Environment
+    owner: str
+    cost_center: str
+    notification_email: Optional[str]
+    network: NetworkConfig
+    training: TrainingConfig
+    endpoint: EndpointConfig
+    monitoring: MonitoringConfig
+    api: ApiConfig
+    dashboard: DashboardConfig
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        """Short prefix for physical names that must be unique per account and region."""
+        return f"mlops-{self.environment}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "Project": self.project,
+            "Environment": self.environment,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+            "ManagedBy": "pulumi",
+        }
+
+
+# key -> (type, required). Scalars arrive from the engine as strings, objects as JSON.
+_SECTIONS: dict[str, tuple[Any, bool]] = {
+    "environment": (Annotated[Environment, Field(description="dev or prod")], True),
+    "owner": (NonEmpty, True),
+    "costCenter": (NonEmpty, True),
+    "notificationEmail": (Email, False),
+    "network": (NetworkConfig, True),
+    "training": (TrainingConfig, True),
+    "endpoint": (EndpointConfig, True),
+    "monitoring": (MonitoringConfig, True),
+    "api": (ApiConfig, True),
+    "dashboard": (DashboardConfig, True),
+}
+_ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
+_REGION_KEY = "aws:region"
+_REGION = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+
+
+class ConfigError(Exception):
+    """Invalid stack configuration; `problems` has one clear line per problem."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid configuration for stack '{stack}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}")
+
+
+def _key(section: str, loc: tuple[Any, ...]) -> str:
+    path = section
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return f"{PROJECT}:{path}"
+
+
+def _fields(tp: Any) -> dict[str, Any]:
+    """alias -> pydantic FieldInfo of a config dataclass (empty for anything else)."""
+    infos = getattr(tp, "__pydantic_fields__", None) or {}
+    return {(info.alias or name): info for name, info in infos.items()}
+
+
+def _inner_dataclass(annotation: Any) -> Any:
+    """The config dataclass inside Optional[...] / dict[str, ...], if any."""
+    if hasattr(annotation, "__pydantic_fields__"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_dataclass(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _field_at(section_type: Any, loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """Follows `loc` through nested config dataclasses: (leaf FieldInfo or None, leaf's container type)."""
+    tp, info = section_type, None
+    for part in loc:
+        if tp is None:
+            return None, None
+        if part in _fields(tp):
+            info = _fields(tp)[part]
+            tp = _inner_dataclass(info.annotation)
+        elif info is not None and "dict" in str(info.annotation):
+            continue  # a map key such as a hyper-parameter name
+        elif isinstance(part, int):
+            continue
+        else:
+            return None, tp
+    return info, tp
+
+
+def _format_error(section: str, error: Mapping[str, Any]) -> str:
+    section_type = _SECTIONS[section][0]
+    loc = tuple(error["loc"])
+    key = _key(section, loc)
+    kind = error["type"]
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        _, container = _field_at(section_type, loc[:-1])
+        allowed = list(_fields(container)) if container is not None else []
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"{key}: unknown key{hint}"
+    if kind in ("missing", "missing_argument"):
+        return f"{key}: required key is missing"
+    if loc:
+        info, _ = _field_at(section_type, loc)
+        description = info.description if info is not None else None
+    elif _fields(section_type):
+        description = f"a map with the keys {', '.join(_fields(section_type))}"
+    else:
+        description = next((m.description for m in getattr(section_type, "__metadata__", ()) if getattr(m, "description", None)), None)
+    # A literal error already lists the allowed values.
+    expected = f"; expected {description}" if description and kind != "literal_error" else ""
+    return f"{key} = {json.dumps(error.get('input'), default=str)}: {error['msg']}{expected}"
+
+
+def _errors(section: str, exc: ValidationError) -> list[str]:
+    errors = exc.errors(include_url=False)
+    locs = [tuple(e["loc"]) for e in errors]
+    # A container error ("at least 1 item after validation") only echoes its failing items.
+    leaves = [e for e, loc in zip(errors, locs) if not any(o != loc and o[: len(loc)] == loc for o in locs)]
+    return [_format_error(section, e) for e in leaves]
+
+
+def _consistency(section: str, value: Any) -> list[str]:
+    """Rules that span several keys of one section."""
+    problems: list[str] = []
+    k = lambda path: f"{PROJECT}:{section}.{path}"  # noqa: E731 - a local path formatter
+    if isinstance(value, NetworkConfig) and value.nat_gateways > value.az_count:
+        problems.append(f"{k('natGateways')} = {value.nat_gateways}: more NAT gateways than AZs; expected at most azCount ({value.az_count})")
+    if isinstance(value, TrainingConfig) and value.tuning is not None:
+        t = value.tuning
+        if t.max_parallel > max(t.max_jobs, 1) and t.max_jobs > 0:
+            problems.append(f"{k('tuning.maxParallel')} = {t.max_parallel}: more parallel jobs than jobs; expected at most maxJobs ({t.max_jobs})")
+        for name, r in sorted(t.ranges.items()):
+            path = f"tuning.ranges.{name}"
+            if r.type == "categorical":
+                if r.values is None:
+                    problems.append(f"{k(path + '.values')}: required for a categorical range")
+                if r.min is not None or r.max is not None:
+                    problems.append(f"{k(path)}: a categorical range takes values, not min/max")
+            else:
+                if r.min is None or r.max is None:
+                    problems.append(f"{k(path)}: a {r.type} range needs both min and max")
+                elif r.min >= r.max:
+                    problems.append(f"{k(path + '.min')} = {r.min}: must be below max ({r.max})")
+                if r.values is not None:
+                    problems.append(f"{k(path + '.values')}: only categorical ranges take values")
+    if isinstance(value, EndpointConfig):
+        if value.mode == "serverless":
+            if value.serverless is None:
+                problems.append(f"{k('serverless')}: required when mode is serverless (memoryMb, maxConcurrency)")
+            for extra in ("autoscaling", "canary"):
+                if getattr(value, extra) is not None:
+                    problems.append(f"{k(extra)}: only valid when mode is provisioned (mode is serverless)")
+        else:
+            if value.serverless is not None:
+                problems.append(f"{k('serverless')}: only valid when mode is serverless (mode is provisioned)")
+            if value.instance_type is None:
+                problems.append(f"{k('instanceType')}: required when mode is provisioned")
+            a = value.autoscaling
+            if a is not None:
+                if a.min > a.max:
+                    problems.append(f"{k('autoscaling.min')} = {a.min}: above autoscaling.max ({a.max})")
+                elif not a.min <= value.instance_count <= a.max:
+                    problems.append(f"{k('instanceCount')} = {value.instance_count}: outside autoscaling min..max ({a.min}..{a.max})")
+    if isinstance(value, DashboardConfig) and value.memory not in FARGATE_MEMORY_BY_CPU[value.cpu]:
+        allowed = FARGATE_MEMORY_BY_CPU[value.cpu]
+        problems.append(f"{k('memory')} = {value.memory}: not a valid Fargate size for cpu {value.cpu}; expected one of {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+    return problems
+
+
+def _decode(raw: Any) -> Any:
+    """The engine hands structured config to programs as JSON text; scalars stay strings."""
+    if isinstance(raw, str) and raw[:1] in "{[":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> StackConfig:
+    """Parses the flat engine config (`namespace:key` -> value) into a StackConfig.
+
+    Raises ConfigError listing every problem found.
+    """
+    problems: list[str] = []
+    prefix = f"{PROJECT}:"
+    ours = {k[len(prefix):]: _decode(v) for k, v in raw.items() if k.startswith(prefix)}
+    for unknown in sorted(set(ours) - set(_SECTIONS)):
+        problems.append(f"{prefix}{unknown}: unknown key; allowed keys: {', '.join(_SECTIONS)}")
+
+    parsed: dict[str, Any] = {}
+    for key, (_, required) in _SECTIONS.items():
+        if key not in ours:
+            if required:
+                problems.append(f"{prefix}{key}: required key is missing")
+            else:
+                parsed[key] = None
+            continue
+        try:
+            value = _ADAPTERS[key].validate_python(ours[key])
+        except ValidationError as exc:
+            problems.extend(_errors(key, exc))
+            continue
+        problems.extend(_consistency(key, value))
+        parsed[key] = value
+
+    region = raw.get(_REGION_KEY)
+    if region is None:
+        problems.append(f"{_REGION_KEY}: required key is missing; expected an AWS region such as us-east-1")
+    elif not isinstance(region, str) or not re.match(_REGION, region):
+        problems.append(f"{_REGION_KEY} = {json.dumps(region)}: not an AWS region; expected a region such as us-east-1")
+
+    if problems:
+        raise ConfigError(stack, problems)
+    return StackConfig(
+        project=project,
+        stack=stack,
+        region=region,
+        environment=parsed["environment"],
+        owner=parsed["owner"],
+        cost_center=parsed["costCenter"],
+        notification_email=parsed["notificationEmail"],
+        network=parsed["network"],
+        training=parsed["training"],
+        endpoint=parsed["endpoint"],
+        monitoring=parsed["monitoring"],
+        api=parsed["api"],
+        dashboard=parsed["dashboard"],
+    )
+
+
+def load_stack_config() -> StackConfig:
+    """Reads the running program's config (real engine or mocks) and parses it."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_stack_config(raw, project=pulumi.get_project(), stack=pulumi.get_stack())

@@ -1,0 +1,244 @@
+"""Stack config rules: one test per rule, each asserting the message names the key, value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from components.config import ConfigError, StackConfig, parse_stack_config
+from tools.offline.stack_files import apply_overrides, engine_config, stack_config
+from tools.offline.records import ROOT
+
+NS = "sagemaker-mlops"
+
+
+def shipped(stack: str) -> dict:
+    return stack_config(ROOT, stack)
+
+
+def parse(config: dict, stack: str = "prod") -> StackConfig:
+    return parse_stack_config(engine_config(config), project=NS, stack=stack)
+
+
+def problems_for(stack: str, *overrides: str, drop: tuple[str, ...] = ()) -> list[str]:
+    config = apply_overrides(shipped(stack), overrides, namespace=NS)
+    for key in drop:
+        config.pop(key)
+    with pytest.raises(ConfigError) as raised:
+        parse(config, stack)
+    return raised.value.problems
+
+
+def only_problem(stack: str, *overrides: str, **kwargs) -> str:
+    problems = problems_for(stack, *overrides, **kwargs)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_shipped_dev_config_parses_with_spec_values():
+    cfg = parse(shipped("dev"), "dev")
+    assert cfg.environment == "dev" and cfg.region == "us-east-1"
+    assert (cfg.network.az_count, cfg.network.nat_gateways) == (2, 1)
+    assert (cfg.training.instance_type, cfg.training.use_spot, cfg.training.min_auc) == ("ml.m5.large", True, 0.75)
+    assert cfg.training.schedule == "cron(0 3 1 * ? *)"
+    assert cfg.endpoint.mode == "serverless" and cfg.endpoint.model_package_version == 1
+    assert (cfg.endpoint.serverless.memory_mb, cfg.endpoint.serverless.max_concurrency) == (2048, 5)
+    assert cfg.endpoint.data_capture_percent == 100 and cfg.endpoint.canary is None
+    assert cfg.monitoring.schedule == "daily" and cfg.monitoring.drift_threshold == 0.2
+    assert cfg.api.codedeploy_config_name == "CodeDeployDefault.LambdaAllAtOnce"
+    assert (cfg.api.throttle.rate, cfg.api.throttle.burst, cfg.api.reserved_concurrency) == (20, 40, None)
+    assert (cfg.dashboard.desired_count, cfg.dashboard.cpu, cfg.dashboard.memory) == (1, 512, 1024)
+    assert cfg.dashboard.certificate_arn is None and cfg.dashboard.allowed_cidrs == ("0.0.0.0/0",)
+    assert cfg.tags == {"Project": NS, "Environment": "dev", "Owner": "ml-platform", "CostCenter": "cc-ml-001", "ManagedBy": "pulumi"}
+
+
+def test_shipped_prod_config_parses_with_spec_values():
+    cfg = parse(shipped("prod"), "prod")
+    assert cfg.is_prod and (cfg.network.az_count, cfg.network.nat_gateways) == (2, 2)
+    assert (cfg.training.instance_type, cfg.training.use_spot, cfg.training.min_auc) == ("ml.m5.xlarge", False, 0.80)
+    assert (cfg.endpoint.mode, cfg.endpoint.instance_type, cfg.endpoint.instance_count) == ("provisioned", "ml.m5.large", 2)
+    a = cfg.endpoint.autoscaling
+    assert (a.min, a.max, a.target_invocations_per_instance) == (2, 4, 700)
+    assert (cfg.endpoint.canary.percent, cfg.endpoint.canary.wait_minutes) == (10, 5)
+    assert cfg.endpoint.data_capture_percent == 20 and cfg.monitoring.schedule == "hourly"
+    assert cfg.api.codedeploy_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    assert (cfg.api.throttle.rate, cfg.api.throttle.burst, cfg.api.reserved_concurrency) == (200, 400, 50)
+    assert (cfg.dashboard.desired_count, cfg.dashboard.cpu, cfg.dashboard.memory) == (2, 1024, 2048)
+    assert cfg.dashboard.certificate_arn.startswith("arn:aws:acm:us-east-1:")
+
+
+def test_config_is_frozen():
+    cfg = parse(shipped("dev"), "dev")
+    with pytest.raises(Exception):
+        cfg.network.az_count = 3  # type: ignore[misc]
+
+
+def test_structured_values_arrive_as_json_text_like_the_engine_sends_them():
+    raw = engine_config(shipped("dev"))
+    assert json.loads(raw[f"{NS}:network"]) == {"azCount": 2, "natGateways": 1}
+    assert parse_stack_config(raw, NS, "dev").network.az_count == 2
+
+
+def test_unknown_top_level_key_is_rejected_with_the_allowed_keys():
+    problem = only_problem("dev", "colour=blue")
+    assert problem.startswith(f"{NS}:colour: unknown key") and "allowed keys: environment, owner" in problem
+
+
+def test_unknown_nested_key_is_rejected_with_the_allowed_keys():
+    problem = only_problem("dev", "network.subnets=4")
+    assert problem == f"{NS}:network.subnets: unknown key; allowed keys: azCount, natGateways"
+
+
+def test_missing_required_key_is_named():
+    assert only_problem("dev", drop=(f"{NS}:owner",)) == f"{NS}:owner: required key is missing"
+
+
+def test_missing_nested_required_key_is_named():
+    assert only_problem("dev", "training.minAuc=null") == f"{NS}:training.minAuc: required key is missing"
+
+
+def test_missing_region_is_named():
+    assert "aws:region: required key is missing" in only_problem("dev", drop=("aws:region",))
+
+
+def test_invalid_region_is_rejected():
+    problem = only_problem("dev", "aws:region=mars-north-1a")
+    assert problem.startswith('aws:region = "mars-north-1a"') and "us-east-1" in problem
+
+
+def test_wrong_type_names_key_value_and_expectation():
+    problem = only_problem("dev", "network.azCount=two")
+    assert problem.startswith(f'{NS}:network.azCount = "two"') and "expected an integer from 2 to 3" in problem
+
+
+def test_numbers_given_as_text_are_accepted_as_the_cli_may_store_them():
+    config = apply_overrides(shipped("dev"), ['network.azCount="3"'], namespace=NS)
+    assert parse(config, "dev").network.az_count == 3
+
+
+def test_wrong_type_for_a_whole_section():
+    problem = only_problem("dev", "network=3")
+    assert problem.startswith(f"{NS}:network = ") and "azCount, natGateways" in problem
+
+
+@pytest.mark.parametrize(
+    "override, key, allowed",
+    [
+        ("network.azCount=4", "network.azCount = 4", "an integer from 2 to 3"),
+        ("network.natGateways=0", "network.natGateways = 0", "an integer >= 1"),
+        ("training.minAuc=1.5", "training.minAuc = 1.5", "a number from 0 to 1"),
+        ("endpoint.dataCapturePercent=120", "endpoint.dataCapturePercent = 120", "an integer from 0 to 100"),
+        ("endpoint.modelPackageVersion=0", "endpoint.modelPackageVersion = 0", "a model package version >= 1"),
+        ("monitoring.driftThreshold=0", "monitoring.driftThreshold = 0", "a number > 0"),
+        ("api.throttle.rate=0", "api.throttle.rate = 0", "an integer >= 1"),
+        ("dashboard.desiredCount=0", "dashboard.desiredCount = 0", "an integer from 1 to 20"),
+    ],
+)
+def test_out_of_range_values_are_rejected(override, key, allowed):
+    problem = only_problem("dev", override)
+    assert problem.startswith(f"{NS}:{key}:") and f"expected {allowed}" in problem
+
+
+def test_enum_values_list_what_is_allowed():
+    problem = only_problem("dev", "endpoint.mode=fast")
+    assert problem.startswith(f'{NS}:endpoint.mode = "fast"') and "'serverless' or 'provisioned'" in problem
+
+
+def test_deployment_config_must_be_a_codedeploy_lambda_config():
+    problem = only_problem("prod", "api.deploymentConfig=AllAtOnce")
+    assert problem.startswith(f'{NS}:api.deploymentConfig = "AllAtOnce"') and "LambdaCanary10Percent5Minutes" in problem
+
+
+def test_schedule_must_be_an_eventbridge_expression():
+    problem = only_problem("dev", "training.schedule=every day")
+    assert problem.startswith(f'{NS}:training.schedule = "every day"') and "cron(" in problem
+
+
+def test_instance_type_must_be_a_sagemaker_type():
+    problem = only_problem("prod", "endpoint.instanceType=m5.large")
+    assert problem.startswith(f'{NS}:endpoint.instanceType = "m5.large"') and "ml.m5.large" in problem
+
+
+def test_cidrs_must_be_network_addresses():
+    problem = only_problem("dev", "dashboard.allowedCidrs=[10.0.0.1/8]")
+    assert problem.startswith(f'{NS}:dashboard.allowedCidrs[0] = "10.0.0.1/8"') and "host bits set" in problem
+
+
+def test_certificate_must_be_an_acm_arn():
+    problem = only_problem("prod", "dashboard.certificateArn=my-cert")
+    assert problem.startswith(f'{NS}:dashboard.certificateArn = "my-cert"') and "ACM certificate ARN" in problem
+
+
+def test_notification_email_must_be_an_address():
+    problem = only_problem("dev", "notificationEmail=ops")
+    assert problem.startswith(f'{NS}:notificationEmail = "ops"') and "e-mail address" in problem
+
+
+def test_more_nat_gateways_than_azs_is_inconsistent():
+    problem = only_problem("dev", "network.natGateways=3")
+    assert problem.startswith(f"{NS}:network.natGateways = 3") and "at most azCount (2)" in problem
+
+
+def test_autoscaling_and_canary_require_provisioned_mode():
+    problems = problems_for("dev", "endpoint.autoscaling={min: 1, max: 2, targetInvocationsPerInstance: 100}", "endpoint.canary={percent: 10, waitMinutes: 5}")
+    assert f"{NS}:endpoint.autoscaling: only valid when mode is provisioned (mode is serverless)" in problems
+    assert f"{NS}:endpoint.canary: only valid when mode is provisioned (mode is serverless)" in problems
+
+
+def test_serverless_mode_needs_its_settings():
+    assert only_problem("dev", "endpoint.serverless=null") == f"{NS}:endpoint.serverless: required when mode is serverless (memoryMb, maxConcurrency)"
+
+
+def test_serverless_settings_are_rejected_in_provisioned_mode():
+    problem = only_problem("prod", "endpoint.serverless={memoryMb: 2048, maxConcurrency: 5}")
+    assert problem == f"{NS}:endpoint.serverless: only valid when mode is serverless (mode is provisioned)"
+
+
+def test_provisioned_mode_needs_an_instance_type():
+    assert only_problem("prod", "endpoint.instanceType=null") == f"{NS}:endpoint.instanceType: required when mode is provisioned"
+
+
+def test_autoscaling_min_above_max_is_inconsistent():
+    assert "above autoscaling.max (1)" in only_problem("prod", "endpoint.autoscaling.max=1")
+
+
+def test_initial_instance_count_must_sit_within_autoscaling_bounds():
+    problem = only_problem("prod", "endpoint.instanceCount=6")
+    assert problem.startswith(f"{NS}:endpoint.instanceCount = 6") and "(2..4)" in problem
+
+
+def test_fargate_memory_must_match_the_cpu_size():
+    problem = only_problem("dev", "dashboard.memory=8192")
+    assert problem.startswith(f"{NS}:dashboard.memory = 8192") and "cpu 512" in problem and "1024..4096" in problem
+
+
+def test_tuning_config_is_parsed_and_checked():
+    tuning = "{maxJobs: 4, maxParallel: 2, ranges: {max_depth: {type: integer, min: 3, max: 8}, learning_rate: {type: continuous, min: 0.01, max: 0.3, scaling: Logarithmic}}}"
+    cfg = parse(apply_overrides(shipped("dev"), [f"training.tuning={tuning}"], namespace=NS), "dev")
+    assert cfg.training.tuning_enabled and cfg.training.tuning.ranges["max_depth"].max == 8
+    problems = problems_for("dev", "training.tuning={maxJobs: 2, maxParallel: 3, ranges: {x: {type: categorical}, y: {type: continuous, min: 2, max: 1}}}")
+    assert f"{NS}:training.tuning.maxParallel = 3: more parallel jobs than jobs; expected at most maxJobs (2)" in problems
+    assert f"{NS}:training.tuning.ranges.x.values: required for a categorical range" in problems
+    assert f"{NS}:training.tuning.ranges.y.min = 2.0: must be below max (1.0)" in problems
+
+
+def test_every_problem_is_reported_at_once():
+    problems = problems_for("prod", "network.azCount=9", "endpoint.mode=fast", "dashboard.memory=3", "bogus=1", drop=(f"{NS}:owner",))
+    assert len(problems) == 5
+    text = str(ConfigError("prod", problems))
+    assert text.startswith("invalid configuration for stack 'prod' (5 problems):")
+
+
+def test_safety_rules_are_not_config_checks():
+    # One instance and all-at-once in prod is unsafe, but it is the policy pack's call, not the parser's.
+    cfg = parse(apply_overrides(shipped("prod"), ["endpoint.autoscaling=null", "endpoint.instanceCount=1", "api.deploymentConfig=LambdaAllAtOnce"], namespace=NS))
+    assert cfg.endpoint.instance_count == 1
+
+
+def test_overrides_do_not_touch_the_shipped_config():
+    original = shipped("dev")
+    snapshot = copy.deepcopy(original)
+    apply_overrides(original, ["network.azCount=3", "endpoint=null"], namespace=NS)
+    assert original == snapshot

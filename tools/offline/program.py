@@ -1,0 +1,98 @@
+"""Runs the real Pulumi program under mocks and records what the engine would see.
+
+Run as its own process per stack (`python -m tools.offline.program ...`) so that one stack's
+runtime state (config, root resource, module caches) can never leak into another's. Exit codes:
+0 recorded, 2 invalid configuration, 3 program error; the clear message goes to stderr and the
+records to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+
+EXIT_OK, EXIT_CONFIG, EXIT_PROGRAM = 0, 2, 3
+
+
+class ProgramFailed(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
+    """Runs `program_dir/__main__.py` for `stack` under mocks; returns the records."""
+    # Imported here: the parent CLI process must stay free of Pulumi's runtime state.
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import sync_await
+    from pulumi.runtime.settings import get_root_resource
+    from pulumi.runtime.stack import wait_for_rpcs
+
+    from tools.offline.mocks import AwsMocks, RecordingMonitor
+    from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, stack_config
+
+    try:
+        project = project_name(program_dir)
+        config = apply_overrides(stack_config(program_dir, stack), overrides, namespace=project)
+    except StackFileError as exc:
+        raise ProgramFailed(EXIT_CONFIG, str(exc)) from None
+
+    region = str(config.get("aws:region") or "us-east-1")
+    mocks = AwsMocks(region=region)
+    monitor = RecordingMonitor(mocks)
+    # The engine hands config to the program in PULUMI_CONFIG; clear anything inherited.
+    os.environ.pop("PULUMI_CONFIG", None)
+    runtime_config.set_all_config(engine_config(config), [])
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    os.chdir(program_dir)  # the engine runs programs from the project directory
+    sys.path.insert(0, str(program_dir))
+    try:
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+        sync_await._sync_await(wait_for_rpcs())
+        # set_mocks registered the root stack before the program ran, so its exports were never
+        # sent to the monitor: resolve them the way the engine would have received them.
+        exported = pulumi.Output.from_input(get_root_resource().outputs).future()
+        outputs = sync_await._sync_await(exported) or {}
+    except pulumi.RunError as exc:
+        code = EXIT_CONFIG if str(exc).startswith("invalid configuration") else EXIT_PROGRAM
+        raise ProgramFailed(code, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any program failure is reported, not raised
+        detail = traceback.format_exc() if os.environ.get("PREVIEW_DEBUG") else f"{type(exc).__name__}: {exc}"
+        raise ProgramFailed(EXIT_PROGRAM, f"the program failed: {detail}") from None
+
+    return {
+        "stack": stack,
+        "project": project,
+        "region": region,
+        "config": config,
+        "resources": [asdict(r) for r in monitor.records],
+        "outputs": outputs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--program-dir", type=Path, default=Path.cwd())
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    try:
+        records = run_program(args.program_dir.resolve(), args.stack, args.overrides)
+    except ProgramFailed as failure:
+        print(str(failure), file=sys.stderr)
+        return failure.code
+    args.out.write_text(json.dumps(records))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

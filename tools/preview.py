@@ -1,0 +1,262 @@
+"""Offline preview: the real program under Pulumi mocks, judged by the real policy pack.
+
+    python -m tools.preview --stack dev|prod [--stack ...] [--policy-pack policies]
+                            [--policy-config FILE] [--set key=value ...] [--json FILE] [--debug]
+
+For each stack, runs `__main__.py` with the stack's config in a fresh process under mocks,
+records every resource, then starts the policy pack as the engine starts an analyzer plugin and
+drives it over the Analyzer gRPC protocol (Analyze per resource, AnalyzeStack for the stack).
+Exit code: 0 no mandatory violation, 1 at least one, 2 invalid config or a program error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from tools.offline.analyzer import AnalysisResult, PolicyPackError, StackResource, analyze_stack
+from tools.offline.stack_files import StackFileError, engine_config, stack_names
+
+EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class StackPreview:
+    stack: str
+    error: Optional[str] = None
+    records: dict[str, Any] = field(default_factory=dict)
+    analysis: Optional[AnalysisResult] = None
+    policy_config_path: Optional[Path] = None
+
+    @property
+    def mandatory(self) -> list:
+        return [v for v in self.analysis.violations if v.level == "mandatory"] if self.analysis else []
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return EXIT_ERROR
+        return EXIT_BLOCKED if self.mandatory else EXIT_OK
+
+
+def run_stack(stack: str, args: argparse.Namespace) -> StackPreview:
+    preview = StackPreview(stack)
+    with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
+        out = Path(tmp) / "records.json"
+        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
+        for override in args.overrides:
+            command += ["--set", override]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        if args.debug:
+            env["PREVIEW_DEBUG"] = "1"
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            preview.error = done.stderr.strip() or f"the program exited with code {done.returncode}"
+            return preview
+        preview.records = json.loads(out.read_text())
+
+    policy_config_path = args.policy_config or (args.policy_pack / "config" / f"{stack}.json")
+    policy_config = None
+    if args.policy_config or policy_config_path.exists():
+        preview.policy_config_path = policy_config_path
+        try:
+            policy_config = json.loads(policy_config_path.read_text())
+        except (OSError, ValueError) as exc:
+            preview.error = f"cannot read policy config {policy_config_path}: {exc}"
+            return preview
+
+    resources = [
+        StackResource(
+            urn=r["urn"],
+            type=r["type"],
+            name=r["name"],
+            parent=r["parent"],
+            inputs=r["inputs"],
+            state=r["state"],
+            options=r["options"],
+            provider=r["provider"],
+            custom=r["custom"],
+            dependencies=r["dependencies"],
+            property_dependencies=r["property_dependencies"],
+        )
+        for r in preview.records["resources"]
+    ]
+    try:
+        preview.analysis = analyze_stack(
+            args.policy_pack,
+            preview.records["project"],
+            stack,
+            engine_config(preview.records["config"]),
+            resources,
+            policy_config,
+        )
+    except PolicyPackError as exc:
+        preview.error = f"{exc}\n{traceback.format_exc()}" if args.debug else str(exc)
+    return preview
+
+
+# ---- output -------------------------------------------------------------------------------------
+
+def _tree_lines(resources: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    children: dict[str, list[dict[str, Any]]] = {}
+    # Registration order depends on when outputs resolve; sort so that previews diff cleanly.
+    for r in sorted(resources, key=lambda r: (r["name"], r["type"])):
+        children.setdefault(r["parent"], []).append(r)
+    lines: list[tuple[str, str, str]] = []
+
+    def walk(resource: dict[str, Any], prefix: str, connector: str) -> None:
+        lines.append((prefix + connector, resource["type"], resource["name"]))
+        kids = children.get(resource["urn"], [])
+        child_prefix = prefix + ("   " if connector.startswith("└") else "│  " if connector else "")
+        for i, kid in enumerate(kids):
+            walk(kid, child_prefix, "└─ " if i == len(kids) - 1 else "├─ ")
+
+    for root in children.get("", []):
+        walk(root, "", "")
+    return lines
+
+
+def render(preview: StackPreview) -> str:
+    out: list[str] = []
+    if preview.error:
+        return f"Stack '{preview.stack}': error\n    {preview.error.replace(chr(10), chr(10) + '    ')}\n"
+    resources = preview.records["resources"]
+    out.append(f"Previewing stack '{preview.stack}' offline (Pulumi mocks, project {preview.records['project']}):\n")
+    lines = _tree_lines(resources)
+    width = max(len(p) + len(t) for p, t, _ in lines) + 2
+    out.append(f"     {'Type':<{width}} Name")
+    for prefix, type_, name in lines:
+        out.append(f" +   {prefix + type_:<{width}} {name}")
+
+    analysis = preview.analysis
+    assert analysis is not None
+    by_policy: dict[str, list] = {}
+    for v in analysis.violations:
+        by_policy.setdefault(v.policy, []).append(v)
+    names = {r["urn"]: (r["type"], r["name"]) for r in resources}
+    source = f", config {os.path.relpath(preview.policy_config_path)}" if preview.policy_config_path else ""
+    out.append(f"\nPolicies ({analysis.pack}@v{analysis.version}{source}):")
+    for policy in analysis.policies:
+        found = by_policy.get(policy.name, [])
+        if policy.level == "disabled":
+            mark = "○"
+        elif any(v.level == "mandatory" for v in found):
+            mark = "❌"
+        elif found:
+            mark = "⚠️ "
+        else:
+            mark = "✅"
+        count = f": {len(found)} finding{'s' if len(found) != 1 else ''}" if found else ""
+        out.append(f"    {mark} {policy.name} [{policy.level}]{count}")
+        for v in found:
+            where = "the stack" if not v.urn else "{} '{}'".format(*names.get(v.urn, ("resource", v.urn)))
+            out.append(f"        - [{v.level}] {where}")
+            if v.urn:
+                out.append(f"          {v.urn}")
+            for line in v.message.splitlines():
+                out.append(f"          {line}")
+
+    counts = Counter(r["type"] for r in resources)
+    out.append("\nResources:")
+    for type_, n in sorted(counts.items()):
+        out.append(f"    {n:>3} {type_}")
+    out.append(f"    {len(resources):>3} total")
+    out.append("\n" + summary_line(preview) + "\n")
+    return "\n".join(out)
+
+
+def summary(preview: StackPreview) -> dict[str, Any]:
+    if preview.error:
+        return {"ok": False, "error": preview.error}
+    assert preview.analysis is not None
+    violations = preview.analysis.violations
+    return {
+        "ok": not preview.mandatory,
+        "resources": len(preview.records["resources"]),
+        "policies": len(preview.analysis.policies),
+        "mandatoryViolations": len(preview.mandatory),
+        "advisoryViolations": sum(1 for v in violations if v.level == "advisory"),
+    }
+
+
+def summary_line(preview: StackPreview) -> str:
+    s = summary(preview)
+    if preview.error:
+        return f"{preview.stack}: ERROR (invalid configuration or program error)"
+    verdict = "BLOCKED" if s["mandatoryViolations"] else "OK"
+    return (
+        f"{preview.stack}: {verdict}: {s['resources']} resources, {s['policies']} policies, "
+        f"{s['mandatoryViolations']} mandatory violation(s), {s['advisoryViolations']} advisory"
+    )
+
+
+def to_json(preview: StackPreview) -> dict[str, Any]:
+    records = preview.records
+    return {
+        "stack": preview.stack,
+        "project": records.get("project"),
+        "resources": [
+            {k: r[k] for k in ("urn", "type", "name", "parent", "inputs", "options")} for r in records.get("resources", [])
+        ],
+        "outputs": records.get("outputs", {}),
+        "violations": [
+            {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in (preview.analysis.violations if preview.analysis else [])
+        ],
+        "policies": [
+            {"name": p.name, "level": p.level, "kind": p.kind, "description": p.description} for p in (preview.analysis.policies if preview.analysis else [])
+        ],
+        "summary": summary(preview),
+    }
+
+
+def _json_path(template: Path, stack: str, several: bool) -> Path:
+    if "{stack}" in str(template):
+        return Path(str(template).replace("{stack}", stack))
+    return template.with_name(f"{template.stem}.{stack}{template.suffix}") if several else template
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", action="append", help="stack to preview (repeatable; default: every Pulumi.<stack>.yaml)")
+    parser.add_argument("--policy-pack", type=Path, default=ROOT / "policies", help="policy pack folder (default: policies)")
+    parser.add_argument("--policy-config", type=Path, help="policy config file (default: <pack>/config/<stack>.json when it exists)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key (dotted path; value read as YAML; null removes it)")
+    parser.add_argument("--json", type=Path, help="write the result as JSON ('{stack}' in the name is replaced; with several stacks, .<stack> is added)")
+    parser.add_argument("--program-dir", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of program errors")
+    args = parser.parse_args(argv)
+    args.program_dir = args.program_dir.resolve()
+    args.policy_pack = args.policy_pack.resolve()
+
+    stacks = args.stack or stack_names(args.program_dir)
+    if not stacks:
+        print(f"no Pulumi.<stack>.yaml in {args.program_dir}", file=sys.stderr)
+        return EXIT_ERROR
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        previews = list(pool.map(lambda s: run_stack(s, args), stacks))
+
+    for preview in previews:
+        print(render(preview))
+        if args.json:
+            path = _json_path(args.json, preview.stack, len(previews) > 1)
+            path.write_text(json.dumps(to_json(preview), indent=2) + "\n")
+    return max(p.exit_code for p in previews)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (StackFileError, PolicyPackError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
