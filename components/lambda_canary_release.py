@@ -1,0 +1,428 @@
+"""LambdaCanaryRelease: move a Lambda alias to a new version through a CodeDeploy deployment.
+
+pulumi-aws has no resource that runs a CodeDeploy deployment, so this dynamic provider does it with
+boto3. Create and update converge the alias on `target_version`:
+
+* alias already on the target, with no weighted routing: nothing to do;
+* alias on `$LATEST` (nothing released yet): the alias is pointed at the target directly, because
+  an AppSpec's CurrentVersion cannot be `$LATEST`;
+* otherwise: a CodeDeploy deployment with an inline AppSpec (CurrentVersion -> TargetVersion and the
+  BeforeAllowTraffic/AfterAllowTraffic hooks) shifts the traffic with the deployment group's
+  configuration (canary, linear or all-at-once) and alarms; the provider waits for it and fails the
+  `pulumi up` with CodeDeploy's reason when it fails, is stopped or rolls back. When it does not
+  finish within `timeout_seconds` it is stopped with rollback and the update fails.
+
+A deployment already running for the same target (an earlier `pulumi up` that was interrupted) is
+waited for instead of started twice; one running for another target fails the update with its id.
+
+The alias itself is an ordinary `aws.lambda_.Alias`, created once with
+`ignore_changes=ALIAS_IGNORE_CHANGES`: if Pulumi moved it, CodeDeploy would find nothing to shift.
+
+Delete is a no-op: the alias and function are deleted by their own resources, and "un-releasing"
+a version has no meaning (going back is a release of the older version, through CodeDeploy).
+
+Serialization: Pulumi pickles the provider object with dill into the state. The class is pickled by
+reference to this module, so the provider holds no client and imports boto3 only inside its
+methods; tests inject Stubber-backed clients, a clock and a sleep through the constructor. Renaming
+this module orphans the provider stored in existing stacks' state.
+
+Credentials and region: the provider runs in Pulumi's dynamic-provider process with the standard
+boto3 credential chain (the CI role's environment), not the pulumi-aws provider's configuration;
+hence the explicit `region`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+ALIAS_IGNORE_CHANGES = ["function_version", "routing_config"]
+ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
+FAILED_STATUSES = ("Failed", "Stopped")
+DEFAULT_TIMEOUT_SECONDS = 3600
+DEFAULT_POLL_INTERVAL_SECONDS = 15
+LATEST = "$LATEST"
+
+INPUT_FIELDS = (
+    "application_name",
+    "deployment_group_name",
+    "function_name",
+    "alias_name",
+    "target_version",
+    "region",
+    "before_allow_traffic_hook",
+    "after_allow_traffic_hook",
+    "timeout_seconds",
+    "poll_interval_seconds",
+)
+REQUIRED_FIELDS = INPUT_FIELDS[:6]
+OUTPUT_FIELDS = ("deployment_id", "previous_version", "released_version", "release_method")
+
+ClientFactory = Callable[[str, str], Any]
+
+
+class ReleaseError(Exception):
+    """The release did not reach the alias; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    application_name: str
+    deployment_group_name: str
+    function_name: str
+    alias_name: str
+    target_version: str
+    region: str
+    before_allow_traffic_hook: Optional[str] = None
+    after_allow_traffic_hook: Optional[str] = None
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    poll_interval_seconds: int = DEFAULT_POLL_INTERVAL_SECONDS
+
+    @classmethod
+    def from_props(cls, props: dict[str, Any]) -> ReleaseSpec:
+        return cls(
+            application_name=str(props["application_name"]),
+            deployment_group_name=str(props["deployment_group_name"]),
+            function_name=str(props["function_name"]),
+            alias_name=str(props["alias_name"]),
+            target_version=str(props["target_version"]),
+            region=str(props["region"]),
+            before_allow_traffic_hook=props.get("before_allow_traffic_hook") or None,
+            after_allow_traffic_hook=props.get("after_allow_traffic_hook") or None,
+            timeout_seconds=int(props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
+            poll_interval_seconds=int(props.get("poll_interval_seconds") or DEFAULT_POLL_INTERVAL_SECONDS),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.function_name}:{self.alias_name}"
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    deployment_id: str  # "" when no deployment was needed
+    previous_version: str
+    released_version: str
+    # unchanged | direct | codedeploy | adopted (waited for a deployment already running)
+    release_method: str
+
+
+def appspec_content(spec: ReleaseSpec, current_version: str) -> str:
+    """The AppSpec (JSON) that shifts `spec.alias_name` from `current_version` to the target."""
+    hooks = []
+    if spec.before_allow_traffic_hook:
+        hooks.append({"BeforeAllowTraffic": spec.before_allow_traffic_hook})
+    if spec.after_allow_traffic_hook:
+        hooks.append({"AfterAllowTraffic": spec.after_allow_traffic_hook})
+    document: dict[str, Any] = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "LambdaFunction": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Name": spec.function_name,
+                        "Alias": spec.alias_name,
+                        "CurrentVersion": current_version,
+                        "TargetVersion": spec.target_version,
+                    },
+                }
+            }
+        ],
+    }
+    if hooks:
+        document["Hooks"] = hooks
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _appspec_properties(info: dict[str, Any]) -> Optional[dict[str, Any]]:
+    revision = info.get("revision") or {}
+    content = (revision.get("appSpecContent") or revision.get("string") or {}).get("content")
+    try:
+        for entry in json.loads(content or "")["Resources"]:
+            for body in entry.values():
+                if body.get("Type") == "AWS::Lambda::Function":
+                    return dict(body["Properties"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # not one of ours (YAML, S3 revision, ...): described by id only
+    return None
+
+
+def failure_message(info: dict[str, Any], spec: ReleaseSpec, current_version: str) -> str:
+    """CodeDeploy's own account of why a deployment failed, stopped or rolled back."""
+    error = info.get("errorInformation") or {}
+    rollback = info.get("rollbackInfo") or {}
+    parts = [
+        f"CodeDeploy deployment {info.get('deploymentId')} of {spec.label} "
+        f"(version {current_version} -> {spec.target_version}) {str(info.get('status', '')).lower()}"
+    ]
+    if error:
+        parts.append(f"{error.get('code', 'UNKNOWN')}: {error.get('message', '').strip()}")
+    if rollback.get("rollbackMessage"):
+        parts.append(f"rollback: {rollback['rollbackMessage'].strip()}")
+    if rollback.get("rollbackDeploymentId"):
+        parts.append(f"rollback deployment {rollback['rollbackDeploymentId']}")
+    return "; ".join(parts)
+
+
+def _default_client_factory(service: str, region: str) -> Any:
+    import boto3  # imported here: the provider is pickled into the state and must hold no client
+
+    return boto3.session.Session(region_name=region).client(service)
+
+
+def _is_unknown(value: Any) -> bool:
+    # During preview, values computed by other resources arrive as this sentinel.
+    return isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN
+
+
+class LambdaCanaryReleaseProvider(ResourceProvider):
+    def __init__(
+        self,
+        client_factory: Optional[ClientFactory] = None,
+        sleep: Optional[Callable[[float], None]] = None,
+        clock: Optional[Callable[[], float]] = None,
+    ) -> None:
+        super().__init__()
+        self._client_factory = client_factory
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- Pulumi's calls -----------------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        for field in REQUIRED_FIELDS:
+            value = news.get(field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                failures.append(CheckFailure(field, f"{field} is required"))
+        target = news.get("target_version")
+        if isinstance(target, str) and target and not _is_unknown(target) and not target.isdigit():
+            failures.append(
+                CheckFailure(
+                    "target_version",
+                    f"target_version {target!r} must be a published version number "
+                    "(CodeDeploy cannot shift to $LATEST or to another alias)",
+                )
+            )
+        for field, low in (("timeout_seconds", 60), ("poll_interval_seconds", 1)):
+            value = news.get(field)
+            if value is not None and not _is_unknown(value) and (not isinstance(value, (int, float)) or value < low):
+                failures.append(CheckFailure(field, f"{field} must be a number >= {low}, got {value!r}"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Nothing is ever replaced: every change is an update that converges the alias again.
+        changed = [field for field in INPUT_FIELDS if olds.get(field) != news.get(field)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        spec = ReleaseSpec.from_props(props)
+        outcome = self.release(spec)
+        return CreateResult(id_=spec.label, outs=self._outs(props, outcome))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        outcome = self.release(ReleaseSpec.from_props(news))
+        return UpdateResult(outs=self._outs(news, outcome))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None  # see the module docstring: nothing of ours to undo
+
+    # -- The release --------------------------------------------------------------------------
+
+    def release(self, spec: ReleaseSpec) -> ReleaseOutcome:
+        codedeploy = self._client("codedeploy", spec.region)
+        lambda_client = self._client("lambda", spec.region)
+
+        running = self._running_deployment(codedeploy, spec)
+        if running is not None:
+            deployment_id, current = running
+            self._wait(codedeploy, deployment_id, spec, current)
+            return ReleaseOutcome(deployment_id, current, spec.target_version, "adopted")
+
+        current, weights = self._alias_state(lambda_client, spec)
+        if weights:
+            raise ReleaseError(
+                f"alias {spec.label} routes {weights} to other versions but no CodeDeploy deployment "
+                f"is running in {spec.application_name}/{spec.deployment_group_name}: a traffic shift "
+                "was interrupted outside CodeDeploy. Clear the alias routing configuration "
+                "(aws lambda update-alias --routing-config '{}') and run pulumi up again."
+            )
+        if current == spec.target_version:
+            return ReleaseOutcome("", current, spec.target_version, "unchanged")
+        if current == LATEST:
+            lambda_client.update_alias(
+                FunctionName=spec.function_name,
+                Name=spec.alias_name,
+                FunctionVersion=spec.target_version,
+            )
+            return ReleaseOutcome("", current, spec.target_version, "direct")
+
+        content = appspec_content(spec, current)
+        deployment_id = codedeploy.create_deployment(
+            applicationName=spec.application_name,
+            deploymentGroupName=spec.deployment_group_name,
+            revision={
+                "revisionType": "AppSpecContent",
+                "appSpecContent": {
+                    "content": content,
+                    "sha256": hashlib.sha256(content.encode("utf-8")).hexdigest(),
+                },
+            },
+            description=f"pulumi: {spec.label} version {current} -> {spec.target_version}",
+        )["deploymentId"]
+        self._wait(codedeploy, deployment_id, spec, current)
+        return ReleaseOutcome(deployment_id, current, spec.target_version, "codedeploy")
+
+    def _client(self, service: str, region: str) -> Any:
+        factory = self._client_factory or _default_client_factory
+        return factory(service, region)
+
+    def _now(self) -> float:
+        return (self._clock or time.monotonic)()
+
+    def _alias_state(self, lambda_client: Any, spec: ReleaseSpec) -> tuple[str, dict[str, float]]:
+        from botocore.exceptions import ClientError
+
+        try:
+            alias = lambda_client.get_alias(FunctionName=spec.function_name, Name=spec.alias_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise ReleaseError(
+                    f"alias {spec.label} does not exist: declare the aws.lambda_.Alias (with "
+                    f"ignore_changes={ALIAS_IGNORE_CHANGES}) and make this release depend on it"
+                ) from exc
+            raise
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return str(alias["FunctionVersion"]), dict(weights)
+
+    def _running_deployment(self, codedeploy: Any, spec: ReleaseSpec) -> Optional[tuple[str, str]]:
+        """(deployment id, its CurrentVersion) of a running deployment for the same target, or None.
+
+        A running deployment for anything else makes the release fail: CodeDeploy runs one
+        deployment per group at a time, and shifting underneath it would fight its rollback.
+        """
+        ids: list[str] = []
+        request: dict[str, Any] = {
+            "applicationName": spec.application_name,
+            "deploymentGroupName": spec.deployment_group_name,
+            "includeOnlyStatuses": list(ACTIVE_STATUSES),
+        }
+        while True:
+            page = codedeploy.list_deployments(**request)
+            ids.extend(page.get("deployments", []))
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        for deployment_id in ids:
+            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            props = _appspec_properties(info) or {}
+            if (
+                str(props.get("Name")) == spec.function_name
+                and str(props.get("Alias")) == spec.alias_name
+                and str(props.get("TargetVersion")) == spec.target_version
+            ):
+                return deployment_id, str(props.get("CurrentVersion", ""))
+            shifting = (
+                f"{props.get('Name')}:{props.get('Alias')} -> version {props.get('TargetVersion')}"
+                if props
+                else "a revision this provider did not write"
+            )
+            raise ReleaseError(
+                f"CodeDeploy deployment {deployment_id} ({info.get('status')}, {shifting}) is already "
+                f"running in {spec.application_name}/{spec.deployment_group_name}; wait for it or "
+                "stop it, then run pulumi up again"
+            )
+        return None
+
+    def _wait(self, codedeploy: Any, deployment_id: str, spec: ReleaseSpec, current: str) -> None:
+        from botocore.exceptions import ClientError
+
+        sleep = self._sleep or time.sleep
+        deadline = self._now() + spec.timeout_seconds
+        while True:
+            info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            status = info.get("status")
+            if status == "Succeeded":
+                return
+            if status in FAILED_STATUSES:
+                raise ReleaseError(failure_message(info, spec, current))
+            if self._now() >= deadline:
+                try:
+                    stopped = codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+                    stop_note = (
+                        f"stopped it with rollback ({stopped.get('status')}: {stopped.get('statusMessage', '')})"
+                    )
+                except ClientError as exc:
+                    error = exc.response.get("Error", {})
+                    stop_note = (
+                        f"could not stop it ({error.get('Code')}: {error.get('Message')}); stop it with "
+                        f"aws deploy stop-deployment --deployment-id {deployment_id} --auto-rollback-enabled"
+                    )
+                raise ReleaseError(
+                    f"CodeDeploy deployment {deployment_id} of {spec.label} (version {current} -> "
+                    f"{spec.target_version}) was still {status} after {spec.timeout_seconds} s; {stop_note}"
+                )
+            sleep(spec.poll_interval_seconds)
+
+    @staticmethod
+    def _outs(props: dict[str, Any], outcome: ReleaseOutcome) -> dict[str, Any]:
+        outs = {field: props.get(field) for field in INPUT_FIELDS}
+        outs.update(
+            deployment_id=outcome.deployment_id,
+            previous_version=outcome.previous_version,
+            released_version=outcome.released_version,
+            release_method=outcome.release_method,
+        )
+        return outs
+
+
+@dataclass
+class LambdaCanaryReleaseArgs:
+    application_name: pulumi.Input[str]
+    deployment_group_name: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+    alias_name: pulumi.Input[str]
+    # A published version number (aws.lambda_.Function(publish=True).version).
+    target_version: pulumi.Input[str]
+    region: pulumi.Input[str]
+    # Hook function names for the AppSpec's BeforeAllowTraffic / AfterAllowTraffic.
+    before_allow_traffic_hook: Optional[pulumi.Input[str]] = None
+    after_allow_traffic_hook: Optional[pulumi.Input[str]] = None
+    # Longer than the deployment config takes (LambdaLinear10PercentEvery10Minutes: 100 min).
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    poll_interval_seconds: int = DEFAULT_POLL_INTERVAL_SECONDS
+
+
+class LambdaCanaryRelease(pulumi.dynamic.Resource, name="LambdaCanaryRelease"):
+    """Releases `target_version` to the alias through CodeDeploy; see the module docstring."""
+
+    deployment_id: pulumi.Output[str]
+    previous_version: pulumi.Output[str]
+    released_version: pulumi.Output[str]
+    release_method: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: LambdaCanaryReleaseArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        provider: Optional[LambdaCanaryReleaseProvider] = None,
+    ) -> None:
+        props: dict[str, Any] = {field: getattr(args, field) for field in INPUT_FIELDS}
+        props.update({field: None for field in OUTPUT_FIELDS})
+        super().__init__(provider or LambdaCanaryReleaseProvider(), resource_name, props, opts)

@@ -1,0 +1,394 @@
+"""LambdaCanaryRelease's provider, called as Pulumi calls it, with CodeDeploy and Lambda on Stubber.
+
+moto's CodeDeploy cannot stop deployments or move them past `Created`, so every CodeDeploy and
+Lambda answer here is scripted and every request is checked exactly. A fake clock and sleep make
+the polling and the timeout deterministic and instant.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import botocore.session
+import dill
+import pulumi
+import pulumi_aws as aws_sdk
+import pytest
+from botocore.stub import Stubber
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.lambda_canary_release import (
+    ALIAS_IGNORE_CHANGES,
+    LambdaCanaryRelease,
+    LambdaCanaryReleaseArgs,
+    LambdaCanaryReleaseProvider,
+    ReleaseError,
+    ReleaseSpec,
+    appspec_content,
+)
+
+PROPS: dict[str, Any] = {
+    "application_name": "mlops-api",
+    "deployment_group_name": "mlops-api-live",
+    "function_name": "predict-api",
+    "alias_name": "live",
+    "target_version": "4",
+    "region": "us-east-1",
+    "before_allow_traffic_hook": "CodeDeployHook_pre",
+    "after_allow_traffic_hook": "CodeDeployHook_post",
+    "timeout_seconds": 600,
+    "poll_interval_seconds": 15,
+    "__provider": "serialized-provider",  # Pulumi passes it along; the provider must ignore it
+}
+CREATED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
+# One botocore session for the module: its loader caches the service models between tests.
+SESSION = botocore.session.get_session()
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Aws:
+    """Stubbed codedeploy and lambda clients, handed to the provider through its client factory."""
+
+    def __init__(self) -> None:
+        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in ("codedeploy", "lambda")}
+        self.codedeploy = Stubber(self.clients["codedeploy"])
+        self.lambda_ = Stubber(self.clients["lambda"])
+        self.regions: list[str] = []
+
+    def factory(self, service: str, region: str) -> Any:
+        self.regions.append(region)
+        return self.clients[service]
+
+    def no_running_deployment(self) -> None:
+        self.codedeploy.add_response(
+            "list_deployments",
+            {"deployments": []},
+            {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE},
+        )
+
+    def alias(self, version: str, weights: dict[str, float] | None = None) -> None:
+        response: dict[str, Any] = {"Name": "live", "FunctionVersion": version, "AliasArn": "arn:aws:lambda:us-east-1:123456789012:function:predict-api:live"}
+        if weights:
+            response["RoutingConfig"] = {"AdditionalVersionWeights": weights}
+        self.lambda_.add_response("get_alias", response, {"FunctionName": "predict-api", "Name": "live"})
+
+    def deployment_status(self, status: str, deployment_id: str = "d-NEW", **extra: Any) -> None:
+        info = {"deploymentId": deployment_id, "status": status, "createTime": CREATED, **extra}
+        self.codedeploy.add_response("get_deployment", {"deploymentInfo": info}, {"deploymentId": deployment_id})
+
+    def expect_create(self, current: str = "3") -> str:
+        spec = ReleaseSpec.from_props(PROPS)
+        content = appspec_content(spec, current)
+        self.codedeploy.add_response(
+            "create_deployment",
+            {"deploymentId": "d-NEW"},
+            {
+                "applicationName": "mlops-api",
+                "deploymentGroupName": "mlops-api-live",
+                "revision": {
+                    "revisionType": "AppSpecContent",
+                    "appSpecContent": {"content": content, "sha256": hashlib.sha256(content.encode()).hexdigest()},
+                },
+                "description": f"pulumi: predict-api:live version {current} -> 4",
+            },
+        )
+        return content
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    stubs = Aws()
+    with stubs.codedeploy, stubs.lambda_:
+        yield stubs
+        stubs.codedeploy.assert_no_pending_responses()
+        stubs.lambda_.assert_no_pending_responses()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def provider(aws: Aws, fake_time: FakeTime) -> LambdaCanaryReleaseProvider:
+    return LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+
+
+# --- the AppSpec ---------------------------------------------------------------------------------
+
+
+def test_appspec_shifts_the_alias_with_both_hooks():
+    document = json.loads(appspec_content(ReleaseSpec.from_props(PROPS), "3"))
+    assert document == {
+        "version": 0.0,
+        "Resources": [
+            {
+                "LambdaFunction": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {"Name": "predict-api", "Alias": "live", "CurrentVersion": "3", "TargetVersion": "4"},
+                }
+            }
+        ],
+        "Hooks": [{"BeforeAllowTraffic": "CodeDeployHook_pre"}, {"AfterAllowTraffic": "CodeDeployHook_post"}],
+    }
+
+
+def test_appspec_without_hooks_has_no_hooks_section():
+    props = {**PROPS, "before_allow_traffic_hook": None, "after_allow_traffic_hook": ""}
+    assert "Hooks" not in json.loads(appspec_content(ReleaseSpec.from_props(props), "3"))
+
+
+# --- create ----------------------------------------------------------------------------------
+
+
+def test_first_release_points_the_alias_directly(provider, aws):
+    aws.no_running_deployment()
+    aws.alias("$LATEST")
+    aws.lambda_.add_response(
+        "update_alias",
+        {"Name": "live", "FunctionVersion": "4"},
+        {"FunctionName": "predict-api", "Name": "live", "FunctionVersion": "4"},
+    )
+    result = provider.create(dict(PROPS))
+    assert result.id == "predict-api:live"
+    assert result.outs["release_method"] == "direct"
+    assert (result.outs["previous_version"], result.outs["released_version"], result.outs["deployment_id"]) == ("$LATEST", "4", "")
+    assert "__provider" not in result.outs
+    assert set(aws.regions) == {"us-east-1"}
+
+
+def test_alias_already_on_the_target_needs_nothing(provider, aws):
+    aws.no_running_deployment()
+    aws.alias("4")
+    result = provider.create(dict(PROPS))
+    assert result.outs["release_method"] == "unchanged"
+
+
+def test_canary_release_runs_a_deployment_and_waits_for_success(provider, aws, fake_time):
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.expect_create(current="3")
+    aws.deployment_status("Created")
+    aws.deployment_status("InProgress")
+    aws.deployment_status("Succeeded")
+    result = provider.create(dict(PROPS))
+    assert result.outs["deployment_id"] == "d-NEW"
+    assert result.outs["release_method"] == "codedeploy"
+    assert (result.outs["previous_version"], result.outs["released_version"]) == ("3", "4")
+    assert fake_time.sleeps == [15, 15]
+
+
+@pytest.mark.parametrize(
+    ("status", "extra", "fragments"),
+    [
+        (
+            "Stopped",
+            {
+                "errorInformation": {"code": "ALARM_ACTIVE", "message": "One or more alarms have been activated: predict-api-errors"},
+                "rollbackInfo": {"rollbackDeploymentId": "d-ROLLBACK", "rollbackMessage": "Deployment rolled back because alarms were activated"},
+            },
+            ["stopped", "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors", "rollback: Deployment rolled back", "d-ROLLBACK"],
+        ),
+        (
+            "Failed",
+            {"errorInformation": {"code": "HOOK_EXECUTION_FAILURE", "message": "A lifecycle event hook failed: BeforeAllowTraffic"}},
+            ["failed", "HOOK_EXECUTION_FAILURE: A lifecycle event hook failed: BeforeAllowTraffic"],
+        ),
+    ],
+)
+def test_failed_or_rolled_back_deployment_fails_the_update_with_the_reason(provider, aws, status, extra, fragments):
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.expect_create()
+    aws.deployment_status("InProgress")
+    aws.deployment_status(status, **extra)
+    with pytest.raises(ReleaseError) as raised:
+        provider.update("predict-api:live", {**PROPS, "target_version": "3"}, dict(PROPS))
+    message = str(raised.value)
+    assert message.startswith("CodeDeploy deployment d-NEW of predict-api:live (version 3 -> 4)")
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_deployment_that_outlives_the_timeout_is_stopped_with_rollback(provider, aws, fake_time):
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.expect_create()
+    for _ in range(41):  # 600 s at 15 s per poll: 40 sleeps, 41 looks
+        aws.deployment_status("Baking")
+    aws.codedeploy.add_response(
+        "stop_deployment",
+        {"status": "Pending", "statusMessage": "Stopping"},
+        {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
+    )
+    with pytest.raises(ReleaseError) as raised:
+        provider.create(dict(PROPS))
+    assert "was still Baking after 600 s; stopped it with rollback (Pending: Stopping)" in str(raised.value)
+    assert fake_time.now == 600
+
+
+def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
+    provider = LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.expect_create()
+    aws.deployment_status("InProgress")
+    aws.deployment_status("InProgress")
+    aws.codedeploy.add_client_error("stop_deployment", service_error_code="DeploymentAlreadyCompletedException")
+    with pytest.raises(ReleaseError) as raised:
+        provider.create({**PROPS, "timeout_seconds": 15})
+    assert "could not stop it (DeploymentAlreadyCompletedException" in str(raised.value)
+    assert "aws deploy stop-deployment --deployment-id d-NEW" in str(raised.value)
+
+
+# --- deployments already running -----------------------------------------------------------------
+
+
+def running(aws: Aws, deployment_id: str, content: str) -> None:
+    aws.codedeploy.add_response(
+        "list_deployments",
+        {"deployments": [deployment_id]},
+        {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE},
+    )
+    aws.codedeploy.add_response(
+        "get_deployment",
+        {
+            "deploymentInfo": {
+                "deploymentId": deployment_id,
+                "status": "InProgress",
+                "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+            }
+        },
+        {"deploymentId": deployment_id},
+    )
+
+
+def test_interrupted_release_is_resumed_not_started_twice(provider, aws):
+    running(aws, "d-EARLIER", appspec_content(ReleaseSpec.from_props(PROPS), "3"))
+    aws.deployment_status("Succeeded", deployment_id="d-EARLIER")
+    result = provider.create(dict(PROPS))  # no get_alias, no create_deployment
+    assert result.outs["release_method"] == "adopted"
+    assert (result.outs["deployment_id"], result.outs["previous_version"]) == ("d-EARLIER", "3")
+
+
+def test_deployment_running_for_another_target_fails_the_release(provider, aws):
+    running(aws, "d-OTHER", appspec_content(ReleaseSpec.from_props({**PROPS, "target_version": "5"}), "3"))
+    with pytest.raises(ReleaseError, match="d-OTHER .*predict-api:live -> version 5.* is already running"):
+        provider.create(dict(PROPS))
+
+
+def test_alias_mid_shift_without_a_deployment_fails_the_release(provider, aws):
+    aws.no_running_deployment()
+    aws.alias("3", weights={"4": 0.1})
+    with pytest.raises(ReleaseError, match="routes \\{'4': 0.1\\} to other versions"):
+        provider.create(dict(PROPS))
+
+
+def test_missing_alias_fails_the_release_with_what_to_declare(provider, aws):
+    aws.no_running_deployment()
+    aws.lambda_.add_client_error("get_alias", service_error_code="ResourceNotFoundException", http_status_code=404)
+    with pytest.raises(ReleaseError, match="alias predict-api:live does not exist"):
+        provider.create(dict(PROPS))
+
+
+# --- diff, check, delete -----------------------------------------------------------------------
+
+
+def test_diff_updates_on_a_new_version_and_never_replaces():
+    provider = LambdaCanaryReleaseProvider()
+    changed = provider.diff("id", dict(PROPS), {**PROPS, "target_version": "5"})
+    assert changed.changes is True and changed.replaces == []
+    unknown = provider.diff("id", dict(PROPS), {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN})
+    assert unknown.changes is True
+    same = provider.diff("id", dict(PROPS), {**PROPS, "__provider": "a different serialization"})
+    assert same.changes is False
+
+
+def test_check_refuses_latest_and_missing_fields():
+    provider = LambdaCanaryReleaseProvider()
+    failures = provider.check({}, {**PROPS, "target_version": "$LATEST", "alias_name": "", "timeout_seconds": 5}).failures
+    assert {(f.property, f.reason.split(" ")[0]) for f in failures} == {
+        ("target_version", "target_version"),
+        ("alias_name", "alias_name"),
+        ("timeout_seconds", "timeout_seconds"),
+    }
+    assert provider.check({}, {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN}).failures == []
+    assert provider.check({}, dict(PROPS)).failures == []
+
+
+def test_delete_touches_nothing():
+    provider = LambdaCanaryReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    assert provider.delete("predict-api:live", dict(PROPS)) is None
+
+
+# --- serialization and registration ------------------------------------------------------------
+
+
+def test_provider_serializes_by_reference_without_clients():
+    blob = base64.b64decode(serialize_provider(LambdaCanaryReleaseProvider()))
+    assert b"components.lambda_canary_release" in blob and b"botocore" not in blob
+    assert len(blob) < 1024
+    assert isinstance(dill.loads(blob), LambdaCanaryReleaseProvider)
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return {}, []
+
+
+def test_resource_registers_typed_args_as_inputs():
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="sagemaker-mlops", stack="test", preview=False)
+    release = LambdaCanaryRelease(
+        "api-release",
+        LambdaCanaryReleaseArgs(
+            application_name="mlops-api",
+            deployment_group_name="mlops-api-live",
+            function_name="predict-api",
+            alias_name="live",
+            target_version=pulumi.Output.from_input("4"),
+            region="us-east-1",
+            before_allow_traffic_hook="CodeDeployHook_pre",
+        ),
+    )
+    from pulumi.runtime import sync_await
+    from pulumi.runtime.stack import wait_for_rpcs
+
+    sync_await._sync_await(release.urn.future())
+    sync_await._sync_await(wait_for_rpcs())
+    (registered,) = mocks.resources
+    assert registered.typ == "pulumi-python:dynamic:LambdaCanaryRelease"
+    assert registered.inputs["target_version"] == "4"
+    assert registered.inputs["before_allow_traffic_hook"] == "CodeDeployHook_pre"
+    assert registered.inputs["timeout_seconds"] == 3600
+    assert "__provider" in registered.inputs
+
+
+def test_alias_ignore_changes_names_real_alias_properties():
+    for prop in ALIAS_IGNORE_CHANGES:
+        assert isinstance(getattr(aws_sdk.lambda_.AliasArgs, prop), property), prop
