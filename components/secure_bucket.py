@@ -1,0 +1,132 @@
+"""An S3 bucket with every safety setting this project requires, declared side by side.
+
+pulumi-aws 7 deprecates the inline bucket settings, so encryption, versioning, public access,
+ownership, lifecycle and policy are their own resources; one component keeps them together so no
+bucket can be created without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import policy_document, statement
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    kms_key_arn: Optional[pulumi.Input[str]]
+    """Customer-managed key for SSE-KMS. None means SSE-S3, for the few AWS services (ALB access
+    logs) that cannot write to KMS-encrypted buckets."""
+    force_destroy: bool = False
+    versioned: bool = True
+    noncurrent_version_days: int = 30
+    eventbridge_notifications: bool = False
+    extra_policy_statements: Union[Sequence[Mapping[str, Any]], Callable[[pulumi.Output[str]], Sequence[Mapping[str, Any]]]] = field(default_factory=tuple)
+    """Statements added to the bucket policy; a function of the bucket ARN when they must name the
+    bucket itself (service log delivery into a prefix, say)."""
+    expire_after_days: Optional[int] = None
+    """Delete current objects this many days after they are written (logs); None keeps them."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class SecureBucket(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("sagemaker-mlops:storage:SecureBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, tags=dict(args.tags) or None, opts=child)
+        bucket_id = self.bucket.id
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket_id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        if args.kms_key_arn is not None:
+            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+            )
+        else:
+            default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket_id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=default,
+                    # S3 Bucket Keys cut KMS requests (and their cost) by orders of magnitude.
+                    bucket_key_enabled=args.kms_key_arn is not None,
+                )
+            ],
+            opts=child,
+        )
+        if args.versioned:
+            aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                bucket=bucket_id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            )
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=bucket_id,
+                rules=[
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id="expire-noncurrent-versions" if args.expire_after_days is None else "expire-objects-and-noncurrent-versions",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=args.noncurrent_version_days
+                        ),
+                        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=7
+                        ),
+                        expiration=(
+                            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_after_days)
+                            if args.expire_after_days is not None
+                            else None
+                        ),
+                    )
+                ],
+                opts=child,
+            )
+        if args.eventbridge_notifications:
+            aws.s3.BucketNotification(f"{name}-notifications", bucket=bucket_id, eventbridge=True, opts=child)
+
+        tls_only = statement(
+            ["s3:*"],
+            [self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")],
+            sid="DenyInsecureTransport",
+            effect="Deny",
+            principals={"AWS": "*"},
+            conditions={"Bool": {"aws:SecureTransport": "false"}},
+        )
+        extra = args.extra_policy_statements(self.bucket.arn) if callable(args.extra_policy_statements) else args.extra_policy_statements
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket_id,
+            policy=policy_document(tls_only, *extra),
+            # A policy written before the public access block could be judged public and refused.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+
+        self.name = self.bucket.bucket
+        self.arn = self.bucket.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})
