@@ -1,0 +1,217 @@
+"""The ModelEndpoint component as the real program declares it, under the preview's mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.model_schema import FEATURE_NAMES
+from tools.offline.records import parse_json_input, stack_records
+
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+MODEL = "aws:sagemaker/model:Model"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def key_arn(records) -> str:
+    return records.one("aws:kms/key:Key")["state"]["arn"]
+
+
+def alarm(records, name: str) -> dict:
+    return records.one(ALARM, f"endpoint-{name}-alarm")
+
+
+def test_model_serves_the_pinned_registry_version():
+    for stack, mode in (("dev", "serverless"), ("prod", "provisioned")):
+        records = stack_records(stack)
+        model = records.one(MODEL)["inputs"]
+        assert model["primaryContainer"] == {"modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-{stack}-churn/1"}
+        assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
+        assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
+        # network isolation is not available to serverless endpoints
+        assert model["enableNetworkIsolation"] is (mode == "provisioned")
+
+
+def test_a_new_pinned_version_changes_the_model():
+    model = stack_records("prod", "endpoint.modelPackageVersion=7").one(MODEL)["inputs"]
+    assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-prod-churn/7")
+
+
+def test_dev_is_serverless_without_capture_or_blue_green():
+    records = stack_records("dev")
+    config = records.one(CONFIG)["inputs"]
+    [variant] = config["productionVariants"]
+    assert variant["variantName"] == "AllTraffic"
+    assert variant["serverlessConfig"] == {"memorySizeInMb": 2048, "maxConcurrency": 5}
+    assert "instanceType" not in variant and "kmsKeyArn" not in config and "dataCaptureConfig" not in config
+    assert "deploymentConfig" not in records.one(ENDPOINT)["inputs"]
+    assert records.of_type("aws:appautoscaling/target:Target") == []
+    assert records.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule") == []
+
+
+def test_prod_is_provisioned_with_kms_and_data_capture():
+    records = stack_records("prod")
+    config = records.one(CONFIG)
+    [variant] = config["inputs"]["productionVariants"]
+    assert (variant["instanceType"], variant["initialInstanceCount"]) == ("ml.m5.large", 2)
+    assert config["inputs"]["kmsKeyArn"] == key_arn(records)
+    capture = config["inputs"]["dataCaptureConfig"]
+    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
+    assert capture["enableCapture"] is True and capture["initialSamplingPercentage"] == 20
+    assert capture["destinationS3Uri"] == f"s3://{artifacts}/data-capture/mlops-prod-churn"
+    assert capture["kmsKeyId"] == key_arn(records)
+    assert sorted(o["captureMode"] for o in capture["captureOptions"]) == ["Input", "Output"]
+    assert capture["captureContentTypeHeader"] == {"csvContentTypes": ["text/csv"], "jsonContentTypes": ["application/json"]}
+    # a change makes a new configuration, created before the old one goes, and the old one is kept
+    assert "name" not in config["inputs"]
+    assert config["options"].get("deleteBeforeReplace") is False and config["options"].get("retainOnDelete") is True
+
+
+def test_sampling_follows_config():
+    capture = stack_records("prod", "endpoint.dataCapturePercent=55").one(CONFIG)["inputs"]["dataCaptureConfig"]
+    assert capture["initialSamplingPercentage"] == 55
+
+
+def test_prod_endpoint_is_a_blue_green_canary_rolling_back_on_the_real_alarms():
+    records = stack_records("prod")
+    endpoint = records.one(ENDPOINT)["inputs"]
+    assert endpoint["name"] == "mlops-prod-churn"
+    policy = endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]
+    routing = policy["trafficRoutingConfiguration"]
+    assert routing == {"type": "CANARY", "waitIntervalInSeconds": 300, "canarySize": {"type": "CAPACITY_PERCENT", "value": 10}}
+    assert policy["terminationWaitInSeconds"] == 300 and policy["maximumExecutionTimeoutInSeconds"] >= 1800
+    rollback = [a["alarmName"] for a in endpoint["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]]
+    assert rollback == [alarm(records, "5xx")["inputs"]["name"], alarm(records, "latency")["inputs"]["name"]]
+
+
+def test_canary_settings_follow_config():
+    routing = stack_records("prod", "endpoint.canary={percent: 25, waitMinutes: 12}").one(ENDPOINT)["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == 720
+
+
+def test_provisioned_without_canary_still_rolls_back_on_alarms():
+    deployment = stack_records("prod", "endpoint.canary=null").one(ENDPOINT)["inputs"]["deploymentConfig"]
+    assert deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"] == "ALL_AT_ONCE"
+    assert len(deployment["autoRollbackConfiguration"]["alarms"]) == 2
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_alarms_sum_errors_and_watch_p99_latency(stack):
+    records = stack_records(stack)
+    topic = records.one("aws:sns/topic:Topic")["state"]["arn"]
+    dims = {"EndpointName": f"mlops-{stack}-churn", "VariantName": "AllTraffic"}
+    errors = alarm(records, "5xx")["inputs"]
+    assert (errors["namespace"], errors["metricName"], errors["statistic"]) == ("AWS/SageMaker", "Invocation5XXErrors", "Sum")
+    assert errors["dimensions"] == dims and errors["threshold"] == 0 and errors["comparisonOperator"] == "GreaterThanThreshold"
+    assert errors["treatMissingData"] == "notBreaching" and errors["alarmActions"] == [topic]
+    latency = alarm(records, "latency")["inputs"]
+    assert (latency["metricName"], latency["extendedStatistic"]) == ("ModelLatency", "p99")
+    assert latency["threshold"] == 300_000  # microseconds
+    assert latency["dimensions"] == dims and latency["alarmActions"] == [topic]
+    cpu = [r for r in records.of_type(ALARM) if r["name"] == "endpoint-cpu-alarm"]
+    assert len(cpu) == (1 if stack == "prod" else 0)
+    if cpu:
+        assert cpu[0]["inputs"]["namespace"] == "/aws/sagemaker/Endpoints" and cpu[0]["inputs"]["treatMissingData"] == "missing"
+
+
+def test_prod_autoscaling_tracks_invocations_per_instance():
+    records = stack_records("prod")
+    target = records.one("aws:appautoscaling/target:Target")["inputs"]
+    assert target["resourceId"] == "endpoint/mlops-prod-churn/variant/AllTraffic"
+    assert target["scalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 4)
+    assert "roleArn" not in target  # the service-linked role
+    policy = records.one("aws:appautoscaling/policy:Policy")["inputs"]
+    tracking = policy["targetTrackingScalingPolicyConfiguration"]
+    assert policy["policyType"] == "TargetTrackingScaling"
+    assert tracking["targetValue"] == 700
+    assert tracking["predefinedMetricSpecification"] == {"predefinedMetricType": "SageMakerVariantInvocationsPerInstance"}
+    assert (tracking["scaleInCooldown"], tracking["scaleOutCooldown"]) == (300, 60)
+
+
+def test_autoscaling_bounds_follow_config():
+    target = stack_records("prod", "endpoint.autoscaling={min: 3, max: 9, targetInvocationsPerInstance: 100}", "endpoint.instanceCount=3").one(
+        "aws:appautoscaling/target:Target"
+    )["inputs"]
+    assert (target["minCapacity"], target["maxCapacity"]) == (3, 9)
+
+
+@pytest.mark.parametrize("schedule, cron", [("hourly", "cron(0 * ? * * *)"), ("daily", "cron(0 0 ? * * *)")])
+def test_model_monitor_schedule(schedule, cron):
+    records = stack_records("prod", f"monitoring.schedule={schedule}")
+    schedule_config = records.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule")["inputs"]["monitoringScheduleConfig"]
+    assert schedule_config["scheduleConfig"] == {"scheduleExpression": cron}
+    assert schedule_config["monitoringType"] == "DataQuality"
+    job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
+    assert schedule_config["monitoringJobDefinitionName"] == job["state"]["name"]
+
+
+def test_monitoring_off_creates_nothing():
+    records = stack_records("prod", "monitoring.schedule=off")
+    assert records.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule") == []
+    assert records.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition") == []
+    assert [r for r in records.of_type(ALARM) if r["name"] == "endpoint-drift-alarm"] == []
+    assert [r for r in records.of_type("aws:cloudwatch/eventRule:EventRule") if r["name"] == "training-drift"] == []
+
+
+def test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation():
+    records = stack_records("prod")
+    job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
+    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
+    baseline = job["dataQualityBaselineConfig"]
+    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/statistics.json"
+    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/constraints.json"
+    assert job["dataQualityAppSpecification"]["imageUri"] == "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "mlops-prod-churn"
+    assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == key_arn(records)
+    assert job["jobResources"]["clusterConfig"]["volumeKmsKeyId"] == key_arn(records)
+    assert job["networkConfig"] == {"enableNetworkIsolation": True}
+    assert job["stoppingCondition"]["maxRuntimeInSeconds"] <= 3600
+
+
+def test_drift_alarm_totals_every_feature_of_this_endpoint_and_schedule():
+    records = stack_records("prod")
+    drift = alarm(records, "drift")["inputs"]
+    schedule = records.one("aws:sagemaker/monitoringSchedule:MonitoringSchedule")["inputs"]["name"]
+    metrics = [q for q in drift["metricQueries"] if "metric" in q]
+    assert sorted(q["metric"]["metricName"] for q in metrics) == sorted(f"feature_baseline_drift_{f}" for f in FEATURE_NAMES)
+    for q in metrics:
+        assert q["metric"]["namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+        assert q["metric"]["dimensions"] == {"Endpoint": "mlops-prod-churn", "MonitoringSchedule": schedule}
+        assert q["metric"]["period"] == 3600 and q["returnData"] is False
+    [total] = [q for q in drift["metricQueries"] if "expression" in q]
+    assert total["returnData"] is True and total["expression"].count("FILL(") == len(FEATURE_NAMES)
+    assert drift["threshold"] == 0.2 and drift["comparisonOperator"] == "GreaterThanThreshold"
+    assert drift["alarmActions"] == [records.one("aws:sns/topic:Topic")["state"]["arn"]]
+
+
+def test_drift_threshold_follows_config():
+    assert alarm(stack_records("prod", "monitoring.driftThreshold=0.5"), "drift")["inputs"]["threshold"] == 0.5
+
+
+def test_hosting_role_is_scoped_to_this_project():
+    records = stack_records("prod")
+    policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
+    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["arn"]
+    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{artifacts}/data-capture/mlops-prod-churn/*", f"{artifacts}/monitoring/mlops-prod-churn/*"]
+    assert policy["PullModelImage"]["Resource"] == [records.one("aws:ecr/repository:Repository", "training-model-image-repo")["state"]["arn"]]
+    assert policy["UseProjectKey"]["Resource"] == [key_arn(records)]
+    for statement in policy.values():
+        assert "*" not in statement["Action"]
+
+
+def test_no_pinned_version_means_no_endpoint():
+    records = stack_records("dev", "endpoint.modelPackageVersion=null")
+    for type_ in (MODEL, CONFIG, ENDPOINT, "sagemaker-mlops:endpoint:ModelEndpoint"):
+        assert records.of_type(type_) == []
+    assert "endpointName" not in records.outputs
+    assert records.of_type("aws:sagemaker/pipeline:Pipeline")  # the pipeline that will produce a version still exists
+
+
+def test_outputs_are_exported():
+    outputs = stack_records("prod").outputs
+    assert outputs["endpointName"] == "mlops-prod-churn" and outputs["endpointVariantName"] == "AllTraffic"
+    assert set(outputs["endpointAlarmArns"]) == {"errors", "latency", "cpu", "drift"}
+    assert outputs["monitoringScheduleName"] == "mlops-prod-data-quality"
