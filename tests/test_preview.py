@@ -100,11 +100,13 @@ def test_enforcement_levels_come_from_the_policy_config(tmp_path):
     with (program / "__main__.py").open("a") as main:
         main.write('\naws.kms.Key("slow-key", enable_key_rotation=False, opts=with_provider)\n')
     config = tmp_path / "policy.json"
-    config.write_text(json.dumps({"all": "mandatory", "kms-key-rotation": "advisory"}))
+    # dev's own file keeps its release/HA guardrails advisory; only kms-key-rotation changes here.
+    dev = json.loads((ROOT / "policies" / "config" / "dev.json").read_text())
+    config.write_text(json.dumps({**dev, "kms-key-rotation": "advisory"}))
     done = preview("--stack", "dev", "--program-dir", str(program), "--policy-config", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "⚠️  kms-key-rotation [advisory]: 1 finding" in done.stdout
-    config.write_text(json.dumps({"kms-key-rotation": {"enforcementLevel": "disabled"}}))
+    config.write_text(json.dumps({**dev, "kms-key-rotation": {"enforcementLevel": "disabled"}}))
     done = preview("--stack", "dev", "--program-dir", str(program), "--policy-config", str(config))
     assert done.returncode == 0 and "○ kms-key-rotation [disabled]\n" in done.stdout
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,45 @@ from tools.offline.stack_files import StackFileError, engine_config, stack_names
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 ROOT = Path(__file__).resolve().parent.parent
+# The pack's cost guardrail states the estimate in its violation or, within budget, in the reason it
+# is not applicable (policies/guardrails/cost.py).
+COST_POLICY = "cost-budget"
+_COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2}) of a \$([\d,]+\.\d{2}) budget \((.*)\)$")
+_COST_ITEM = re.compile(r"^\s+\$\s*([\d,]+\.\d{2})\s{2}(.+)$")
+_COST_TAGGED = {"not priced: ": "notPriced", "note: ": "notes", "not included (usage-based): ": "excluded"}
+
+
+def parse_cost_estimate(message: str) -> Optional[dict[str, Any]]:
+    """The cost guardrail's estimate as data; None if the text holds none."""
+    estimate: Optional[dict[str, Any]] = None
+    for line in message.splitlines():
+        total = _COST_TOTAL.match(line)
+        if total:
+            estimate = {
+                "monthlyUsd": float(total[1].replace(",", "")),
+                "budgetUsd": float(total[2].replace(",", "")),
+                "basis": total[3],
+                "items": [],
+                "notPriced": [],
+                "notes": [],
+                "excluded": [],
+            }
+            continue
+        if estimate is None:
+            continue
+        item = _COST_ITEM.match(line)
+        if item:
+            estimate["items"].append({"monthlyUsd": float(item[1].replace(",", "")), "item": item[2]})
+            continue
+        text = line.strip()
+        for prefix, key in _COST_TAGGED.items():
+            if text.startswith(prefix):
+                value = text[len(prefix):]
+                if key == "excluded":
+                    estimate[key].extend(v.strip() for v in value.split(", "))
+                else:
+                    estimate[key].append(value)
+    return estimate
 
 
 @dataclass
@@ -42,6 +82,14 @@ class StackPreview:
     @property
     def mandatory(self) -> list:
         return [v for v in self.analysis.violations if v.level == "mandatory"] if self.analysis else []
+
+    @property
+    def cost_estimate(self) -> Optional[dict[str, Any]]:
+        if not self.analysis:
+            return None
+        texts = [v.message for v in self.analysis.violations if v.policy == COST_POLICY]
+        texts += [n.reason for n in self.analysis.not_applicable if n.policy == COST_POLICY and not n.urn]
+        return next((e for e in map(parse_cost_estimate, texts) if e is not None), None)
 
     @property
     def exit_code(self) -> int:
@@ -144,11 +192,19 @@ def render(preview: StackPreview) -> str:
     by_policy: dict[str, list] = {}
     for v in analysis.violations:
         by_policy.setdefault(v.policy, []).append(v)
+    not_applicable: dict[str, list] = {}
+    for n in analysis.not_applicable:
+        not_applicable.setdefault(n.policy, []).append(n)
+    estimate = preview.cost_estimate
     names = {r["urn"]: (r["type"], r["name"]) for r in resources}
     source = f", config {os.path.relpath(preview.policy_config_path)}" if preview.policy_config_path else ""
     out.append(f"\nPolicies ({analysis.pack}@v{analysis.version}{source}):")
     for policy in analysis.policies:
         found = by_policy.get(policy.name, [])
+        if policy.name == COST_POLICY and not found and estimate is not None:
+            # Within budget: the estimate (its not-applicable reason) is printed in its own section.
+            out.append(f"    ✅ {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month within ${estimate['budgetUsd']:,.2f} (see the cost estimate below)")
+            continue
         if policy.level == "disabled":
             mark = "○"
         elif any(v.level == "mandatory" for v in found):
@@ -166,12 +222,21 @@ def render(preview: StackPreview) -> str:
                 out.append(f"          {v.urn}")
             for line in v.message.splitlines():
                 out.append(f"          {line}")
+        for n in not_applicable.get(policy.name, []):
+            where = "the stack" if not n.urn else "{} '{}'".format(*names.get(n.urn, ("resource", n.urn)))
+            out.append(f"        - n/a: {where}: {n.reason}")
 
     counts = Counter(r["type"] for r in resources)
     out.append("\nResources:")
     for type_, n in sorted(counts.items()):
         out.append(f"    {n:>3} {type_}")
     out.append(f"    {len(resources):>3} total")
+    if estimate is not None:
+        out.append(f"\nCost estimate ({preview.stack}): ${estimate['monthlyUsd']:,.2f}/month, budget ${estimate['budgetUsd']:,.2f} ({estimate['basis']})")
+        out.extend(f"    ${item['monthlyUsd']:>9,.2f}  {item['item']}" for item in estimate["items"])
+        out.extend(f"    not priced: {item}" for item in estimate["notPriced"])
+        out.extend(f"    note: {note}" for note in estimate["notes"])
+        out.append(f"    not included (usage-based): {', '.join(estimate['excluded'])}")
     out.append("\n" + summary_line(preview) + "\n")
     return "\n".join(out)
 
@@ -181,13 +246,16 @@ def summary(preview: StackPreview) -> dict[str, Any]:
         return {"ok": False, "error": preview.error}
     assert preview.analysis is not None
     violations = preview.analysis.violations
-    return {
+    result = {
         "ok": not preview.mandatory,
         "resources": len(preview.records["resources"]),
         "policies": len(preview.analysis.policies),
         "mandatoryViolations": len(preview.mandatory),
         "advisoryViolations": sum(1 for v in violations if v.level == "advisory"),
     }
+    if preview.cost_estimate is not None:
+        result["costEstimate"] = preview.cost_estimate
+    return result
 
 
 def summary_line(preview: StackPreview) -> str:
@@ -212,6 +280,9 @@ def to_json(preview: StackPreview) -> dict[str, Any]:
         "outputs": records.get("outputs", {}),
         "violations": [
             {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in (preview.analysis.violations if preview.analysis else [])
+        ],
+        "notApplicable": [
+            {"policy": n.policy, "urn": n.urn, "reason": n.reason} for n in (preview.analysis.not_applicable if preview.analysis else [])
         ],
         "policies": [
             {"name": p.name, "level": p.level, "kind": p.kind, "description": p.description} for p in (preview.analysis.policies if preview.analysis else [])

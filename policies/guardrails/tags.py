@@ -7,9 +7,9 @@ import inspect
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
-from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from guardrails.common import parse_json
+from guardrails.common import parse_json, string_list_config
 
 DEFAULT_REQUIRED_TAGS = ["Project", "Environment", "Owner", "CostCenter", "ManagedBy"]
 
@@ -70,15 +70,8 @@ required_tags = ResourceValidationPolicy(
     name="required-tags",
     description="Every taggable AWS resource carries the required tags.",
     validate=_required_tags,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "requiredTags": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": DEFAULT_REQUIRED_TAGS,
-                "description": "Tag keys every taggable resource must have, with a non-empty value.",
-            }
-        }
+    config_schema=string_list_config(
+        "requiredTags", DEFAULT_REQUIRED_TAGS, "Tag keys every taggable resource must have, with a non-empty value."
     ),
 )
 

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
@@ -56,11 +56,21 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class NotApplicable:
+    """A policy that declared itself not applicable (to one resource, or to the stack when urn is ''), and why."""
+
+    policy: str
+    urn: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class AnalysisResult:
     pack: str
     version: str
     policies: list[PolicyInfo]
     violations: list[Violation]
+    not_applicable: list[NotApplicable] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -245,63 +255,79 @@ def analyze_stack(
     resources: Iterable[StackResource],
     policy_config: Optional[Mapping[str, Any]] = None,
 ) -> AnalysisResult:
+    with PolicyPackProcess(pack_dir, project, stack, engine_config) as pack:
+        return run_analysis(pack, project, stack, engine_config, resources, policy_config)
+
+
+def run_analysis(
+    pack: PolicyPackProcess,
+    project: str,
+    stack: str,
+    engine_config: Mapping[str, str],
+    resources: Iterable[StackResource],
+    policy_config: Optional[Mapping[str, Any]] = None,
+) -> AnalysisResult:
+    """One engine session (handshake to AnalyzeStack) against a running pack; a pack can serve several."""
+    pack_dir = pack.pack_dir
     resources = list(resources)
     by_urn = {r.urn: r for r in resources}
-    with PolicyPackProcess(pack_dir, project, stack, engine_config) as pack:
-        stub = pack.stub
+    stub = pack.stub
+    try:
         try:
-            try:
-                stub.Handshake(
-                    analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:0", root_directory=str(pack_dir), program_directory=str(pack_dir)),
-                    timeout=CALL_TIMEOUT_SECONDS,
-                )
-            except grpc.RpcError as exc:
-                if exc.code() != grpc.StatusCode.UNIMPLEMENTED:  # older SDKs have no handshake
-                    raise
-            stub.ConfigureStack(
-                analyzer_pb2.AnalyzerStackConfigureRequest(
-                    stack=stack,
-                    project=project,
-                    organization="organization",
-                    dry_run=True,
-                    config=dict(engine_config),
-                    tags={"pulumi:project": project, "pulumi:runtime": "python"},
-                ),
+            stub.Handshake(
+                analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:0", root_directory=str(pack_dir), program_directory=str(pack_dir)),
                 timeout=CALL_TIMEOUT_SECONDS,
             )
-            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
-            resolved = resolve_policy_config(info, policy_config)
-            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=resolved), timeout=CALL_TIMEOUT_SECONDS)
-
-            diagnostics: list[tuple[str, analyzer_pb2.AnalyzeDiagnostic]] = []
-            for r in resources:
-                request = analyzer_pb2.AnalyzeRequest(
-                    type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r), provider=_provider(r, by_urn)
-                )
-                response = stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
-                # Resource policies report with an empty URN: the engine attaches the resource's.
-                diagnostics.extend((d.urn or r.urn, d) for d in response.diagnostics)
-            stack_request = analyzer_pb2.AnalyzeStackRequest(
-                resources=[
-                    analyzer_pb2.AnalyzerResource(
-                        type=r.type,
-                        properties=_struct(r.state or r.inputs),
-                        urn=r.urn,
-                        name=r.name,
-                        options=_options(r),
-                        provider=_provider(r, by_urn),
-                        parent=r.parent,
-                        dependencies=r.dependencies,
-                        propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()},
-                    )
-                    for r in resources
-                ]
-            )
-            stack_response = stub.AnalyzeStack(stack_request, timeout=CALL_TIMEOUT_SECONDS)
-            diagnostics.extend((d.urn, d) for d in stack_response.diagnostics)
         except grpc.RpcError as exc:
-            detail = "".join(pack._stderr[-30:]).strip()
-            raise PolicyPackError(f"the policy pack failed during analysis: {exc.details()}\n{detail}".rstrip()) from None
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:  # older SDKs have no handshake
+                raise
+        stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack,
+                project=project,
+                organization="organization",
+                dry_run=True,
+                config=dict(engine_config),
+                tags={"pulumi:project": project, "pulumi:runtime": "python"},
+            ),
+            timeout=CALL_TIMEOUT_SECONDS,
+        )
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
+        resolved = resolve_policy_config(info, policy_config)
+        stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=resolved), timeout=CALL_TIMEOUT_SECONDS)
+
+        diagnostics: list[tuple[str, analyzer_pb2.AnalyzeDiagnostic]] = []
+        not_applicable: list[NotApplicable] = []
+        for r in resources:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r), provider=_provider(r, by_urn)
+            )
+            response = stub.Analyze(request, timeout=CALL_TIMEOUT_SECONDS)
+            # Resource policies report with an empty URN: the engine attaches the resource's.
+            diagnostics.extend((d.urn or r.urn, d) for d in response.diagnostics)
+            not_applicable.extend(NotApplicable(n.policy_name, r.urn, n.reason) for n in response.not_applicable)
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=_struct(r.state or r.inputs),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    provider=_provider(r, by_urn),
+                    parent=r.parent,
+                    dependencies=r.dependencies,
+                    propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()},
+                )
+                for r in resources
+            ]
+        )
+        stack_response = stub.AnalyzeStack(stack_request, timeout=CALL_TIMEOUT_SECONDS)
+        diagnostics.extend((d.urn, d) for d in stack_response.diagnostics)
+        not_applicable.extend(NotApplicable(n.policy_name, "", n.reason) for n in stack_response.not_applicable)
+    except grpc.RpcError as exc:
+        detail = "".join(pack._stderr[-30:]).strip()
+        raise PolicyPackError(f"the policy pack failed during analysis: {exc.details()}\n{detail}".rstrip()) from None
 
     levels = {name: LEVEL_NAMES[c.enforcementLevel] for name, c in resolved.items()}
     # Python packs always answer 0.0.1; the CLI takes the version from PulumiPolicy.yaml.
@@ -319,7 +345,7 @@ def analyze_stack(
         Violation(policy=d.policyName, level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"), urn=urn, message=d.message)
         for urn, d in diagnostics
     ]
-    return AnalysisResult(pack=info.name, version=version, policies=policies, violations=violations)
+    return AnalysisResult(pack=info.name, version=version, policies=policies, violations=violations, not_applicable=not_applicable)
 
 
 def pack_version(pack_dir: Path) -> Optional[str]:

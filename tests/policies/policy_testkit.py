@@ -1,0 +1,129 @@
+"""Drive the real policy pack over the Analyzer protocol with small synthetic stacks.
+
+A test declares a handful of resources the way the engine would pass them (camelCase inputs, the
+outputs as state, property dependencies for the joins), then `analyze` runs one engine session
+(ConfigureStack, Configure with the stack's real policy config, Analyze per resource,
+AnalyzeStack) against the pack process the session started once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Union
+
+from tools.offline.analyzer import AnalysisResult, PolicyPackProcess, StackResource, run_analysis
+from tools.offline.records import ROOT
+
+PACK_DIR = ROOT / "policies"
+PROJECT = "sagemaker-mlops"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0d7e5f4a-1111-4222-8333-944455556666"
+COMMON_TAGS = {"Project": PROJECT, "Environment": "prod", "Owner": "ml-platform", "CostCenter": "cc-ml-001", "ManagedBy": "pulumi"}
+DIGEST = "sha256:" + "ab" * 32
+MODEL_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mlops-prod-model@{DIGEST}"
+MONITOR_IMAGE = f"156813124566.dkr.ecr.{REGION}.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+def policy_config(stack: str) -> dict[str, Any]:
+    return json.loads((PACK_DIR / "config" / f"{stack}.json").read_text())
+
+
+@dataclass
+class Stack:
+    """A synthetic stack: an aws provider with the common default tags, and the resources added."""
+
+    name: str = "prod"
+    resources: list[StackResource] = field(default_factory=list)
+    tags: Mapping[str, str] = field(default_factory=lambda: dict(COMMON_TAGS))
+
+    def __post_init__(self) -> None:
+        inputs = {"region": REGION, "defaultTags": json.dumps({"tags": dict(self.tags)})}
+        self.provider_urn = self.urn("pulumi:providers:aws", "aws")
+        self.resources.append(self._resource("pulumi:providers:aws", "aws", inputs, inputs, {}, custom=True, provider=""))
+
+    def urn(self, type_: str, name: str) -> str:
+        return f"urn:pulumi:{self.name}::{PROJECT}::{type_}::{name}"
+
+    def _resource(self, type_, name, inputs, state, deps, *, custom, provider) -> StackResource:
+        return StackResource(
+            urn=self.urn(type_, name),
+            type=type_,
+            name=name,
+            parent="",
+            inputs=inputs,
+            state=state,
+            options={"provider": provider} if provider else {},
+            provider=provider,
+            custom=custom,
+            dependencies=sorted({u for urns in deps.values() for u in urns}),
+            property_dependencies={k: list(v) for k, v in deps.items()},
+        )
+
+    def add(
+        self,
+        type_: str,
+        name: str,
+        inputs: Optional[Mapping[str, Any]] = None,
+        *,
+        outputs: Optional[Mapping[str, Any]] = None,
+        deps: Optional[Mapping[str, list[str]]] = None,
+        tagged: bool = True,
+    ) -> str:
+        """Adds a resource; `outputs` are added to the inputs to form its state. Returns its URN."""
+        inputs = dict(inputs or {})
+        state = {**inputs, **dict(outputs or {})}
+        provider = f"{self.provider_urn}::0b1c2d3e" if tagged else ""
+        self.resources.append(self._resource(type_, name, inputs, state, dict(deps or {}), custom=True, provider=provider))
+        return self.urn(type_, name)
+
+
+ConfigArg = Union[str, Mapping[str, Any], None]
+
+
+def analyze(pack: PolicyPackProcess, stack: Stack, config: ConfigArg = "stack") -> AnalysisResult:
+    """One engine session over the synthetic stack; config "stack" = policies/config/<stack>.json."""
+    if config == "stack":
+        config = policy_config(stack.name)
+    return run_analysis(pack, PROJECT, stack.name, {"aws:region": REGION}, stack.resources, config if isinstance(config, Mapping) else None)
+
+
+# Which policies the session's tests have seen pass and fail (checked by test_pack.py, which runs last).
+ASSERTED: dict[str, set[str]] = {"passes": set(), "fails": set()}
+
+
+def findings(result: AnalysisResult, policy: str) -> list:
+    return [v for v in result.violations if v.policy == policy]
+
+
+def assert_passes(result: AnalysisResult, policy: str) -> None:
+    assert policy in {p.name for p in result.policies}, f"no policy {policy}"
+    found = findings(result, policy)
+    assert not found, f"{policy} reported:\n" + "\n".join(v.message for v in found)
+    ASSERTED["passes"].add(policy)
+
+
+def assert_fails(result: AnalysisResult, policy: str, urn: Optional[str], *fragments: str, level: str = "mandatory") -> str:
+    """The policy reported a violation on `urn` ('' for the stack) at `level`, whose message has every fragment."""
+    found = [v for v in findings(result, policy) if urn is None or v.urn == urn]
+    assert found, f"{policy} reported nothing on {urn}; all findings: {[(v.policy, v.urn) for v in result.violations]}"
+    message = "\n".join(v.message for v in found)
+    assert all(v.level == level for v in found), [(v.level, v.message) for v in found]
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    ASSERTED["fails"].add(policy)
+    return message
+
+
+def not_applicable(result: AnalysisResult, policy: str) -> list[str]:
+    return [n.reason for n in result.not_applicable if n.policy == policy]
+
+
+def policy_document(*statements: Mapping[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def statement(actions: Any, resources: Any, effect: str = "Allow", **extra: Any) -> dict[str, Any]:
+    return {"Effect": effect, "Action": actions, "Resource": resources, **extra}
+

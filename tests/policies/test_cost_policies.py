@@ -1,0 +1,162 @@
+"""The cost estimate and the budget guardrail, through the protocol; schedule arithmetic directly."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
+
+from tools.preview import parse_cost_estimate
+
+sys.path.insert(0, str(PACK_DIR))
+from guardrails import prices  # noqa: E402  (the pack's own modules, as the pack imports them)
+from guardrails.cost import runs_per_month  # noqa: E402
+
+
+def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stack:
+    """One of everything the estimate prices, sized like the shipped prod stack."""
+    s = Stack(name)
+    model = s.add("aws:sagemaker/model:Model", "model", {"primaryContainer": {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/1"}})
+    variant = {"variantName": "AllTraffic", "modelName": "model", "instanceType": instance_type, "initialInstanceCount": 2}
+    config = s.add("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "config", {"productionVariants": [variant]}, outputs={"name": "config-1"}, deps={"productionVariants": [model]})
+    endpoint = s.add("aws:sagemaker/endpoint:Endpoint", "endpoint", {"name": "churn", "endpointConfigName": "config-1"}, deps={"endpointConfigName": [config]})
+    s.add(
+        "aws:appautoscaling/target:Target",
+        "scaling",
+        {"serviceNamespace": "sagemaker", "scalableDimension": "sagemaker:variant:DesiredInstanceCount", "resourceId": "endpoint/churn/variant/AllTraffic", "minCapacity": 2, "maxCapacity": 4},
+        deps={"resourceId": [endpoint]},
+    )
+    job = s.add(
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+        "data-quality",
+        {"jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeKmsKeyId": KEY_ARN}}, "stoppingCondition": {"maxRuntimeInSeconds": 1800}},
+        outputs={"name": "dq-1"},
+    )
+    s.add(
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+        "monitor",
+        {"monitoringScheduleConfig": {"monitoringJobDefinitionName": "dq-1", "monitoringType": "DataQuality", "scheduleConfig": {"scheduleExpression": "cron(0 * ? * * *)"}}},
+        deps={"monitoringScheduleConfig": [job]},
+    )
+    definition = {
+        "Parameters": [{"Name": "TrainingInstanceType", "DefaultValue": "ml.m5.xlarge"}],
+        "Steps": [
+            {"Name": "Prep", "Type": "Processing", "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}, "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}},
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {"ResourceConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.TrainingInstanceType"}}, "StoppingCondition": {"MaxRuntimeInSeconds": 7200}},
+            },
+        ],
+    }
+    pipeline = s.add("aws:sagemaker/pipeline:Pipeline", "pipeline", {"pipelineDefinition": json.dumps(definition)}, outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"})
+    rule = s.add("aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"})
+    s.add("aws:cloudwatch/eventTarget:EventTarget", "target", {"rule": "schedule-1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"}, deps={"rule": [rule], "arn": [pipeline]})
+    task = s.add("aws:ecs/taskDefinition:TaskDefinition", "task", {"family": "dashboard", "cpu": "1024", "memory": "2048"}, outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"})
+    s.add("aws:ecs/service:Service", "service", {"launchType": "FARGATE", "desiredCount": 2, "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"}, deps={"taskDefinition": [task]})
+    s.add("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["subnet-a", "subnet-b"]})
+    for i in range(2):
+        s.add("aws:ec2/natGateway:NatGateway", f"nat-{i}", {"subnetId": "subnet-a"})
+        s.add("aws:ec2/eip:Eip", f"eip-{i}", {"domain": "vpc"})
+    s.add("aws:kms/key:Key", "key", {"enableKeyRotation": True})
+    s.add("aws:cloudwatch/dashboard:Dashboard", "dashboard", {"dashboardName": "d", "dashboardBody": "{}"})
+    s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "errors", {"name": "errors", "period": 60})
+    s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "fast", {"name": "fast", "period": 10})
+    queries = [{"id": f"m{i}", "metric": {"metricName": f"f{i}", "namespace": "n", "period": 3600, "stat": "Maximum"}} for i in range(3)]
+    s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "drift", {"name": "drift", "metricQueries": [*queries, {"id": "total", "expression": "m0+m1+m2", "returnData": True}]})
+    return s
+
+
+def estimate_of(result) -> dict:
+    """The estimate cost-budget states: in its violation, or within budget in its not-applicable reason."""
+    texts = [v.message for v in findings(result, "cost-budget")] + not_applicable(result, "cost-budget")
+    [text] = texts
+    estimate = parse_cost_estimate(text)
+    assert estimate is not None, text
+    return estimate
+
+
+def test_the_estimate_prices_every_kind_of_resource_and_is_stated_within_budget(pack):
+    result = analyze(pack, costly_stack())
+    assert_passes(result, "cost-budget")  # prod budget: $650
+    [reason] = not_applicable(result, "cost-budget")
+    assert reason.startswith("within budget.\nEstimated monthly cost: $")
+    estimate = estimate_of(result)
+    assert estimate["budgetUsd"] == 650
+    items = {item["item"]: item["monthlyUsd"] for item in estimate["items"]}
+    hours = prices.HOURS_PER_MONTH
+    expected = {
+        "SageMaker endpoint 'endpoint' variant AllTraffic: 2 × ml.m5.large × 730 h × $0.134/h": 2 * hours * 0.134,
+        "Model Monitor 'monitor': 730 runs/month (cron(0 * ? * * *)) × 1 × ml.m5.large × at most 0.5 h": 730 * 0.5 * 0.115,
+        "SageMaker pipeline 'pipeline': 1 scheduled run(s)/month (cron(0 3 1 * ? *)) × $0.58/run (2 jobs, each at most its max run time)": 1 * 0.115 + 2 * 0.23,
+        "Fargate service 'service': 2 task(s) × (1 vCPU + 2 GB, X86_64) × 730 h": 2 * hours * (0.04048 + 2 * 0.004445),
+        "ALB 'alb': 730 h × $0.0225 + 1 LCU × 730 h × $0.008 + 2 public IPv4 × 730 h × $0.005": hours * (0.0225 + 0.008 + 2 * 0.005),
+        "NAT gateways: 2 × 730 h × $0.045": 2 * hours * 0.045,
+        "Elastic IPs (public IPv4): 2 × 730 h × $0.005": 2 * hours * 0.005,
+        "KMS keys: 1 × $1.00": 1.0,
+        "CloudWatch dashboards: 1 × $3.00": 3.0,
+        "CloudWatch alarms: 3 alarm(s) reading 4 metric(s) × $0.10 + 1 high-resolution × $0.30": 4 * 0.10 + 0.30,
+    }
+    assert set(items) == set(expected), sorted(items)
+    for item, cost in expected.items():
+        assert items[item] == pytest.approx(cost, abs=0.006), item
+    assert estimate["monthlyUsd"] == pytest.approx(sum(expected.values()), abs=0.05)
+    assert estimate["basis"] == f"us-east-1 on-demand prices read {prices.PRICES_READ}"
+    assert "endpoint 'endpoint' may scale out to 4 instances: up to $195.64/month more at full scale" in estimate["notes"]
+    assert "API Gateway requests" in estimate["excluded"]
+
+
+def test_over_budget_fails_in_prod_and_advises_in_dev(pack):
+    result = analyze(pack, costly_stack(instance_type="ml.m5.4xlarge"))
+    assert_fails(result, "cost-budget", "", "estimated monthly cost $", "exceeds its budget of $650.00", "ml.m5.4xlarge × 730 h", "raise monthlyBudgetUsd")
+    assert estimate_of(result)["monthlyUsd"] > 650
+    dev = analyze(pack, costly_stack("dev"))  # dev budget: $150
+    assert_fails(dev, "cost-budget", "", "exceeds its budget of $150.00", level="advisory")
+    lowered = analyze(pack, costly_stack(), {"all": "mandatory", "cost-budget": {"monthlyBudgetUsd": 100}})
+    assert_fails(lowered, "cost-budget", "", "exceeds its budget of $100.00")
+    assert estimate_of(lowered)["budgetUsd"] == 100
+
+
+def test_what_cannot_be_priced_fails_the_budget_instead_of_passing_silently(pack):
+    result = analyze(pack, costly_stack(instance_type="ml.p4d.24xlarge"))
+    assert_fails(result, "cost-budget", "", "cannot be checked against its budget", "not priced: SageMaker endpoint 'endpoint': no hosting price for ml.p4d.24xlarge")
+
+
+def test_a_serverless_endpoint_costs_nothing_idle(pack):
+    s = Stack()
+    config = s.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config",
+        {"productionVariants": [{"variantName": "AllTraffic", "modelName": "m", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}]},
+        outputs={"name": "config-1"},
+    )
+    s.add("aws:sagemaker/endpoint:Endpoint", "endpoint", {"endpointConfigName": "config-1"}, deps={"endpointConfigName": [config]})
+    estimate = estimate_of(analyze(pack, s))
+    assert estimate["items"] == [{"monthlyUsd": 0.0, "item": "SageMaker serverless endpoint 'endpoint': $0 idle (billed per request)"}]
+    assert estimate["monthlyUsd"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "runs"),
+    [
+        ("cron(0 3 1 * ? *)", 1),
+        ("cron(0 * ? * * *)", 730),
+        ("cron(0 0 ? * * *)", 365 / 12),
+        ("cron(0 12 ? * MON-FRI *)", 261 / 12),
+        ("cron(0/15 * * * ? *)", 4 * 24 * 365 / 12),
+        ("cron(0 6 L * ? *)", 1),
+        ("cron(30 8 1,15 JAN,JUL ? *)", 4 / 12),
+        ("rate(5 minutes)", 12 * 730),
+        ("rate(1 day)", 730 / 24),
+        ("rate(2 hours)", 365),
+    ],
+)
+def test_schedules_are_counted_per_month(expression, runs):
+    assert runs_per_month(expression) == pytest.approx(runs)
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 * *)", "every day", "cron(x y z * ? *)", None])
+def test_unreadable_schedules_are_reported_as_such(expression):
+    assert runs_per_month(expression) is None

@@ -1,0 +1,135 @@
+"""S3 guardrails (stack policies joining each bucket to its side-by-side settings), both ways."""
+
+from __future__ import annotations
+
+from policy_testkit import KEY_ARN, Stack, analyze, assert_fails, assert_passes, policy_document, statement
+
+S3_POLICIES = ("s3-bucket-encryption", "s3-public-access-block", "s3-tls-only", "s3-versioning")
+ELB_US_EAST_1 = "arn:aws:iam::127311923021:root"
+
+
+def tls_deny(name: str) -> dict:
+    return statement(
+        ["s3:*"],
+        [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+        effect="Deny",
+        Principal={"AWS": "*"},
+        Condition={"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+def bucket(
+    stack: Stack,
+    name: str,
+    *,
+    sse: dict | None = None,
+    public_access: dict | None = None,
+    statements: list | None = None,
+    versioning: str | None = "Enabled",
+    join_by_dependency: bool = True,
+) -> str:
+    """A bucket and the side-by-side resources SecureBucket declares, each overridable."""
+    urn = stack.add("aws:s3/bucket:Bucket", name, {}, outputs={"bucket": name, "arn": f"arn:aws:s3:::{name}"})
+    deps = {"bucket": [urn]} if join_by_dependency else {"bucket": []}
+    sse = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN} if sse is None else sse
+    if sse:
+        stack.add(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            f"{name}-encryption",
+            {"bucket": name, "rules": [{"applyServerSideEncryptionByDefault": sse}]},
+            deps=deps,
+        )
+    flags = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
+    public_access = flags if public_access is None else public_access
+    if public_access:
+        stack.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {"bucket": name, **public_access}, deps=deps)
+    statements = [tls_deny(name)] if statements is None else statements
+    if statements:
+        stack.add("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": name, "policy": policy_document(*statements)}, deps=deps)
+    if versioning:
+        stack.add("aws:s3/bucketVersioning:BucketVersioning", f"{name}-versioning", {"bucket": name, "versioningConfiguration": {"status": versioning}}, deps=deps)
+    return urn
+
+
+def test_a_secure_bucket_passes_every_s3_guardrail(pack):
+    stack = Stack()
+    bucket(stack, "data")
+    bucket(stack, "artifacts", join_by_dependency=False)  # joined by the bucket name instead
+    result = analyze(pack, stack)
+    for policy in S3_POLICIES:
+        assert_passes(result, policy)
+
+
+def test_buckets_without_the_project_key_fail_encryption(pack):
+    stack = Stack()
+    missing = bucket(stack, "no-sse", sse={})
+    sse_s3 = bucket(stack, "sse-s3", sse={"sseAlgorithm": "AES256"})
+    aws_key = bucket(stack, "aws-key", sse={"sseAlgorithm": "aws:kms"})
+    result = analyze(pack, stack)
+    assert_fails(result, "s3-bucket-encryption", missing, "aws:s3/bucket:Bucket 'no-sse' has no server-side encryption configuration", "kms_master_key_id")
+    assert_fails(result, "s3-bucket-encryption", sse_s3, "is encrypted with AES256, not with the project's KMS key", "ELB log delivery")
+    assert_fails(result, "s3-bucket-encryption", aws_key, "AWS-managed key")
+
+
+def test_an_elb_access_log_bucket_may_use_sse_s3_but_nothing_else_may_hide_behind_it(pack):
+    logs_only = [tls_deny("alb-logs"), statement(["s3:PutObject"], ["arn:aws:s3:::alb-logs/AWSLogs/*"], Principal={"AWS": ELB_US_EAST_1})]
+    service_principal = [statement("s3:PutObject", "arn:aws:s3:::alb-logs2/*", Principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})]
+    stack = Stack()
+    bucket(stack, "alb-logs", sse={"sseAlgorithm": "AES256"}, statements=logs_only, versioning=None)
+    bucket(stack, "alb-logs2", sse={"sseAlgorithm": "AES256"}, statements=[tls_deny("alb-logs2"), *service_principal])
+    result = analyze(pack, stack)
+    assert_passes(result, "s3-bucket-encryption")
+    assert_passes(result, "s3-versioning")  # append-only logs that the lifecycle expires
+
+    stack = Stack()
+    reader = statement(["s3:GetObject"], ["arn:aws:s3:::alb-logs/*"], Principal={"AWS": "arn:aws:iam::123456789012:role/analyst"})
+    urn = bucket(stack, "alb-logs", sse={"sseAlgorithm": "AES256"}, statements=[*logs_only, reader], versioning=None)
+    result = analyze(pack, stack)
+    assert_fails(result, "s3-bucket-encryption", urn, "AES256")
+    assert_fails(result, "s3-versioning", urn, "is not versioned")
+
+
+def test_public_access_must_be_blocked_with_all_four_flags(pack):
+    stack = Stack()
+    none = bucket(stack, "open", public_access={})
+    partial = bucket(stack, "half-open", public_access={"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True, "restrictPublicBuckets": True})
+    result = analyze(pack, stack)
+    assert_fails(result, "s3-public-access-block", none, "'open' has no public access block", "restrict_public_buckets all True")
+    assert_fails(result, "s3-public-access-block", partial, "without blockPublicPolicy")
+
+
+def test_an_account_wide_public_access_block_covers_every_bucket(pack):
+    stack = Stack()
+    bucket(stack, "open", public_access={})
+    stack.add(
+        "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+        "account",
+        {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
+    )
+    assert_passes(analyze(pack, stack), "s3-public-access-block")
+
+
+def test_buckets_must_deny_plain_http(pack):
+    stack = Stack()
+    no_policy = bucket(stack, "no-policy", statements=[])
+    allow_only = bucket(stack, "allow-only", statements=[statement(["s3:GetObject"], ["arn:aws:s3:::allow-only/*"], Principal={"AWS": "arn:aws:iam::123456789012:root"})])
+    result = analyze(pack, stack)
+    for urn in (no_policy, allow_only):
+        assert_fails(result, "s3-tls-only", urn, "accepts requests over plain HTTP", "aws:SecureTransport is false")
+
+
+def test_data_buckets_must_be_versioned(pack):
+    stack = Stack()
+    unversioned = bucket(stack, "data", versioning=None)
+    suspended = bucket(stack, "artifacts", versioning="Suspended")
+    result = analyze(pack, stack)
+    assert_fails(result, "s3-versioning", unversioned, "'data' is not versioned", "status 'Enabled'")
+    assert_fails(result, "s3-versioning", suspended, "'artifacts' is not versioned")
+
+
+def test_s3_guardrails_are_mandatory_in_dev_too(pack):
+    stack = Stack("dev")
+    urn = bucket(stack, "data", sse={}, public_access={}, statements=[], versioning=None)
+    result = analyze(pack, stack)
+    for policy in S3_POLICIES:
+        assert_fails(result, policy, urn, level="mandatory")

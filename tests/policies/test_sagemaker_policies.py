@@ -1,0 +1,332 @@
+"""SageMaker guardrails: encryption, data capture, HA, canary, registry, pinned images, network
+isolation and instance types, both ways, provisioned and serverless."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from policy_testkit import KEY_ARN, MODEL_IMAGE, MONITOR_IMAGE, Stack, analyze, assert_fails, assert_passes, not_applicable
+
+PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"
+ROLE = "arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting"
+SAGEMAKER_POLICIES = (
+    "sagemaker-kms-encryption",
+    "sagemaker-data-capture",
+    "sagemaker-endpoint-ha",
+    "sagemaker-endpoint-canary",
+    "sagemaker-model-from-registry",
+    "sagemaker-images-pinned",
+    "sagemaker-network-isolation",
+    "sagemaker-instance-types",
+)
+
+
+def processing_step(name: str, *, outputs: bool = True, kind: str = "Processing", image: Any = MODEL_IMAGE) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "AppSpecification": {"ImageUri": image},
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.ProcessingInstanceType"}, "VolumeKmsKeyId": KEY_ARN, "VolumeSizeInGB": 30}
+        },
+        "RoleArn": ROLE,
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+    if outputs:
+        arguments["ProcessingOutputConfig"] = {"KmsKeyId": KEY_ARN, "Outputs": [{"OutputName": "out", "S3Output": {"S3Uri": "s3://artifacts/x", "LocalPath": "/opt/ml/processing/out"}}]}
+    return {"Name": name, "Type": kind, "Arguments": arguments}
+
+
+def training_spec() -> dict[str, Any]:
+    return {
+        "AlgorithmSpecification": {"TrainingImage": MODEL_IMAGE, "TrainingInputMode": "File"},
+        "EnableNetworkIsolation": True,
+        "OutputDataConfig": {"KmsKeyId": KEY_ARN, "S3OutputPath": "s3://artifacts/training"},
+        "ResourceConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.TrainingInstanceType"}, "VolumeKmsKeyId": KEY_ARN, "VolumeSizeInGB": 30},
+        "RoleArn": ROLE,
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+
+
+def definition() -> dict[str, Any]:
+    """Shaped like the sagemaker SDK's output for this project's pipeline."""
+    register = {"Name": "RegisterModel", "Type": "RegisterModel", "Arguments": {"InferenceSpecification": {"Containers": [{"Image": MODEL_IMAGE}]}}}
+    return {
+        "Version": "2020-12-01",
+        "Parameters": [
+            {"Name": "ProcessingInstanceType", "Type": "String", "DefaultValue": "ml.m5.large"},
+            {"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.m5.xlarge"},
+        ],
+        "Steps": [
+            processing_step("Preprocess"),
+            processing_step("DataQualityBaseline", kind="QualityCheck", image=MONITOR_IMAGE),
+            {"Name": "Train", "Type": "Training", "Arguments": training_spec()},
+            {
+                "Name": "CheckAuc",
+                "Type": "Condition",
+                "Arguments": {"Conditions": [], "IfSteps": [register, processing_step("PublishBaseline", outputs=False)], "ElseSteps": [{"Name": "Fail", "Type": "Fail", "Arguments": {}}]},
+            },
+        ],
+    }
+
+
+def data_capture(percent: float = 20, modes=("Input", "Output"), key: str | None = KEY_ARN) -> dict[str, Any]:
+    capture: dict[str, Any] = {
+        "enableCapture": True,
+        "initialSamplingPercentage": percent,
+        "destinationS3Uri": "s3://artifacts/data-capture",
+        "captureOptions": [{"captureMode": m} for m in modes],
+    }
+    if key:
+        capture["kmsKeyId"] = key
+    return capture
+
+
+class Endpoint:
+    """The resources ModelEndpoint declares, overridable piece by piece."""
+
+    def __init__(self, stack: Stack, *, serverless: bool = False, name: str = "endpoint"):
+        self.stack, self.serverless, self.name = stack, serverless, name
+        self.model = {"executionRoleArn": ROLE, "primaryContainer": {"modelPackageName": PACKAGE_ARN}, "enableNetworkIsolation": not serverless}
+        if serverless:
+            variant = {"variantName": "AllTraffic", "modelName": f"{name}-model", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}
+            self.config = {"productionVariants": [variant]}
+        else:
+            variant = {"variantName": "AllTraffic", "modelName": f"{name}-model", "instanceType": "ml.m5.large", "initialInstanceCount": 2}
+            self.config = {"productionVariants": [variant], "kmsKeyArn": KEY_ARN, "dataCaptureConfig": data_capture()}
+        self.alarms = [f"{name}-5xx", f"{name}-latency"]
+        self.deployment = None if serverless else {
+            "blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {"type": "CANARY", "waitIntervalInSeconds": 300, "canarySize": {"type": "CAPACITY_PERCENT", "value": 10}}},
+            "autoRollbackConfiguration": {"alarms": [{"alarmName": a} for a in self.alarms]},
+        }
+        self.scaling = None if serverless else {"min": 2, "max": 4}
+        self.monitor = None if serverless else {
+            "roleArn": ROLE,
+            "dataQualityAppSpecification": {"imageUri": MONITOR_IMAGE},
+            "dataQualityJobOutputConfig": {"kmsKeyId": KEY_ARN, "monitoringOutputs": {"s3Output": {"s3Uri": "s3://artifacts/monitoring"}}},
+            "jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeSizeInGb": 20, "volumeKmsKeyId": KEY_ARN}},
+            "networkConfig": {"enableNetworkIsolation": True},
+            "stoppingCondition": {"maxRuntimeInSeconds": 1800},
+        }
+        self.urns: dict[str, str] = {}
+
+    def declare(self) -> "Endpoint":
+        s, n = self.stack, self.name
+        model = s.add("aws:sagemaker/model:Model", f"{n}-model", self.model, outputs={"name": f"{n}-model"})
+        config = s.add(
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration", f"{n}-config", self.config, outputs={"name": f"{n}-config-1a2b3c4"}, deps={"productionVariants": [model]}
+        )
+        inputs = {"name": f"mlops-{n}", "endpointConfigName": f"{n}-config-1a2b3c4"}
+        if self.deployment is not None:
+            inputs["deploymentConfig"] = self.deployment
+        endpoint = s.add("aws:sagemaker/endpoint:Endpoint", f"{n}-endpoint", inputs, deps={"endpointConfigName": [config]})
+        for alarm in self.alarms:
+            s.add("aws:cloudwatch/metricAlarm:MetricAlarm", alarm, {"name": alarm, "metricName": "Invocation5XXErrors", "namespace": "AWS/SageMaker", "period": 60})
+        if self.scaling is not None:
+            self.urns["scaling"] = s.add(
+                "aws:appautoscaling/target:Target",
+                f"{n}-scaling",
+                {
+                    "serviceNamespace": "sagemaker",
+                    "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                    "resourceId": f"endpoint/mlops-{n}/variant/AllTraffic",
+                    "minCapacity": self.scaling["min"],
+                    "maxCapacity": self.scaling["max"],
+                },
+                deps={"resourceId": [endpoint]},
+            )
+        if self.monitor is not None:
+            self.urns["monitor"] = s.add("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", f"{n}-data-quality", self.monitor)
+        self.urns.update(model=model, config=config, endpoint=endpoint)
+        return self
+
+
+def pipeline(stack: Stack, body: dict[str, Any], name: str = "training-pipeline") -> str:
+    return stack.add("aws:sagemaker/pipeline:Pipeline", name, {"pipelineName": "mlops-prod-training", "roleArn": ROLE, "pipelineDefinition": json.dumps(body)})
+
+
+def test_a_provisioned_endpoint_and_pipeline_built_like_the_project_pass(pack):
+    stack = Stack()
+    Endpoint(stack).declare()
+    pipeline(stack, definition())
+    result = analyze(pack, stack)
+    for policy in SAGEMAKER_POLICIES:
+        assert_passes(result, policy)
+
+
+def test_a_serverless_endpoint_is_not_held_to_provisioned_only_rules_and_says_why(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack, serverless=True).declare()
+    result = analyze(pack, stack)
+    for policy in SAGEMAKER_POLICIES:
+        assert_passes(result, policy)
+    assert not_applicable(result, "sagemaker-data-capture") == ["SageMaker serverless inference supports no data capture (and so no Model Monitor); the rule applies to provisioned endpoints only"]
+    for policy in ("sagemaker-kms-encryption", "sagemaker-endpoint-ha", "sagemaker-instance-types"):
+        assert any("SageMaker serverless inference supports no" in r for r in not_applicable(result, policy)), policy
+    [canary] = not_applicable(result, "sagemaker-endpoint-canary")
+    assert canary.startswith("aws:sagemaker/endpoint:Endpoint 'endpoint-endpoint': SageMaker serverless inference supports no blue/green")
+    assert endpoint.model["enableNetworkIsolation"] is False  # exempt only because its config is serverless
+
+
+def test_endpoint_and_job_storage_without_the_project_key_fails(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    del endpoint.config["kmsKeyArn"]
+    endpoint.config["dataCaptureConfig"] = data_capture(key=None)
+    del endpoint.monitor["dataQualityJobOutputConfig"]["kmsKeyId"]
+    endpoint.declare()
+    body = definition()
+    del body["Steps"][2]["Arguments"]["ResourceConfig"]["VolumeKmsKeyId"]
+    del body["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["KmsKeyId"]
+    body["Steps"][3]["Arguments"]["IfSteps"][1]["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] = "alias/aws/sagemaker"
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-kms-encryption", endpoint.urns["config"], "no kms_key_arn", "data capture without kms_key_id")
+    assert_fails(result, "sagemaker-kms-encryption", endpoint.urns["monitor"], "no output KmsKeyId")
+    assert_fails(
+        result,
+        "sagemaker-kms-encryption",
+        urn,
+        "step 'Train' (Training) of pipeline training-pipeline: no VolumeKmsKeyId",
+        "step 'Preprocess' (Processing) of pipeline training-pipeline: no output KmsKeyId",
+        "step 'PublishBaseline' (Processing)",  # nested in the condition, AWS-managed key
+    )
+
+
+def test_provisioned_endpoints_must_capture_enough_data(pack):
+    stack = Stack()
+    none = Endpoint(stack, name="a")
+    del none.config["dataCaptureConfig"]
+    none.declare()
+    little = Endpoint(stack, name="b")
+    little.config["dataCaptureConfig"] = data_capture(percent=5, modes=("Output",))
+    little.declare()
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-data-capture", none.urns["config"], "captures no inference data", "initial_sampling_percentage >= 10")
+    assert_fails(result, "sagemaker-data-capture", little.urns["config"], "initial_sampling_percentage is 5", "capture mode Input")
+    dev = Stack("dev")
+    endpoint = Endpoint(dev)
+    del endpoint.config["dataCaptureConfig"]
+    endpoint.declare()
+    assert_fails(analyze(pack, dev), "sagemaker-data-capture", endpoint.urns["config"], level="advisory")
+
+
+def test_single_instance_endpoints_and_autoscaling_below_the_minimum_fail(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.config["productionVariants"][0]["initialInstanceCount"] = 1
+    endpoint.scaling = {"min": 1, "max": 4}
+    endpoint.declare()
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["config"], "fewer than 2 instances: AllTraffic (1)", "initial_instance_count >= 2")
+    assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["scaling"], "shrink the endpoint variant to 1 instance(s)", "min_capacity >= 2")
+    # dev's policy config sets the minimum to one instance.
+    dev = Stack("dev")
+    single = Endpoint(dev)
+    single.config["productionVariants"][0]["initialInstanceCount"] = 1
+    single.scaling = {"min": 1, "max": 4}
+    single.declare()
+    assert_passes(analyze(pack, dev), "sagemaker-endpoint-ha")
+
+
+def test_endpoint_updates_must_be_canary_or_linear_with_rollback_alarms_that_exist(pack):
+    stack = Stack()
+    all_at_once = Endpoint(stack, name="a")
+    all_at_once.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 0}
+    all_at_once.deployment["autoRollbackConfiguration"] = {"alarms": []}
+    all_at_once.declare()
+    ghost = Endpoint(stack, name="b")
+    ghost.deployment["autoRollbackConfiguration"]["alarms"].append({"alarmName": "no-such-alarm"})
+    ghost.declare()
+    unset = Endpoint(stack, name="c")
+    unset.deployment = None
+    unset.declare()
+    linear = Endpoint(stack, name="d")
+    linear.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {"type": "LINEAR", "waitIntervalInSeconds": 60, "linearStepSize": {"type": "CAPACITY_PERCENT", "value": 25}}
+    linear.declare()
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-endpoint-canary", all_at_once.urns["endpoint"], "traffic routing is ALL_AT_ONCE", "no auto-rollback alarms")
+    assert_fails(result, "sagemaker-endpoint-canary", ghost.urns["endpoint"], "not declared in this stack", "no-such-alarm")
+    assert_fails(result, "sagemaker-endpoint-canary", unset.urns["endpoint"], "not configured (every update replaces the whole fleet at once)")
+    assert not [v for v in result.violations if v.urn == linear.urns["endpoint"]]
+
+
+def test_models_must_come_from_the_registry(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.model["primaryContainer"] = {"image": MODEL_IMAGE, "modelDataUrl": "s3://artifacts/model.tar.gz"}
+    endpoint.declare()
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-model-from-registry", endpoint.urns["model"], "serves the raw artifact s3://artifacts/model.tar.gz", "model_package_name")
+
+
+def test_images_must_be_pinned_unless_aws_owns_them(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.model["primaryContainer"] = {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest", "modelPackageName": PACKAGE_ARN}
+    # Not a SageMaker registry: an unpinned image from a stranger's account is not "AWS-owned".
+    endpoint.monitor["dataQualityAppSpecification"]["imageUri"] = "999999999999.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    endpoint.declare()
+    body = definition()
+    body["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:v1"
+    body["Steps"][2]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] = {"Get": "Parameters.TrainingImage"}
+    body["Steps"][3]["Arguments"]["IfSteps"][0]["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] = "python:3.12"
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-images-pinned", endpoint.urns["model"], "mlops-prod-model:latest is not pinned by digest")
+    assert_fails(result, "sagemaker-images-pinned", endpoint.urns["monitor"], "999999999999.dkr.ecr")
+    message = assert_fails(result, "sagemaker-images-pinned", urn, "step 'Preprocess': ", "step 'Train': {'Get': 'Parameters.TrainingImage'} is a run-time expression", "step 'RegisterModel': python:3.12")
+    assert "DataQualityBaseline" not in message  # the Model Monitor analyzer, from a SageMaker registry
+
+
+def test_models_training_and_monitoring_must_be_network_isolated(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.model["enableNetworkIsolation"] = False
+    endpoint.monitor["networkConfig"] = {"enableNetworkIsolation": False}
+    endpoint.declare()
+    body = definition()
+    body["Steps"][2] = {
+        "Name": "Tune",
+        "Type": "Tuning",
+        "Arguments": {"HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": 4}}, "TrainingJobDefinition": {**training_spec(), "EnableNetworkIsolation": False}},
+    }
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-network-isolation", endpoint.urns["model"], "serves the model with network access", "enable_network_isolation=True")
+    assert_fails(result, "sagemaker-network-isolation", endpoint.urns["monitor"], "runs training or monitoring jobs with network access")
+    message = assert_fails(result, "sagemaker-network-isolation", urn, "step 'Tune' (Tuning)")
+    assert "Preprocess" not in message and "PublishBaseline" not in message  # processing steps may need the network
+
+
+def test_instance_types_must_be_allowed_in_the_stack(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.config["productionVariants"][0]["instanceType"] = "ml.p3.2xlarge"
+    endpoint.monitor["jobResources"]["clusterConfig"]["instanceType"] = "ml.m4.xlarge"
+    endpoint.declare()
+    body = definition()
+    body["Parameters"][1]["DefaultValue"] = "ml.g5.xlarge"
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-instance-types", endpoint.urns["config"], "variant AllTraffic: ml.p3.2xlarge", "ml.c5.*")
+    assert_fails(result, "sagemaker-instance-types", endpoint.urns["monitor"], "ml.m4.xlarge")
+    assert_fails(result, "sagemaker-instance-types", urn, "step 'Train' (Training) of pipeline training-pipeline: ml.g5.xlarge")
+    # Patterns: every ml.c5 size is allowed in prod.
+    allowed = Stack()
+    c5 = Endpoint(allowed)
+    c5.config["productionVariants"][0]["instanceType"] = "ml.c5.9xlarge"
+    c5.declare()
+    assert_passes(analyze(pack, allowed), "sagemaker-instance-types")
+
+
+def test_stack_policies_skip_nothing_they_cannot_judge(pack):
+    """A provisioned endpoint next to a serverless one is still judged: not-applicable is per endpoint."""
+    stack = Stack()
+    Endpoint(stack, serverless=True, name="dev-like").declare()
+    bad = Endpoint(stack, name="prod-like")
+    bad.deployment = None
+    bad.declare()
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-endpoint-canary", bad.urns["endpoint"], "not CANARY or LINEAR")
+    assert not_applicable(result, "sagemaker-endpoint-canary") == []
+
