@@ -3,14 +3,37 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError, load_stack_config
+from components.canary_api import HOOKS, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
+from components.config import ConfigError, StackConfig, load_stack_config
+from components.dashboard import Dashboard, DashboardApi, DashboardArgs, DashboardEndpoint
 from components.foundation import Foundation, FoundationArgs
+from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
+from components.model_schema import FEATURE_NAMES
+from components.pipeline_definition import ParameterRangeSpec, TuningSpec
+from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 
 try:
     config = load_stack_config()
 except ConfigError as error:
     # RunError is printed without a stack trace, and nothing has been declared yet.
     raise pulumi.RunError(str(error)) from None
+
+
+def tuning_spec(cfg: StackConfig):
+    if not cfg.training.tuning_enabled:
+        return None
+    tuning = cfg.training.tuning
+    return TuningSpec(
+        max_jobs=tuning.max_jobs,
+        max_parallel=tuning.max_parallel,
+        ranges={name: ParameterRangeSpec(type=r.type, min=r.min, max=r.max, values=r.values, scaling=r.scaling) for name, r in tuning.ranges.items()},
+    )
+
+
+def monitors_drift(cfg: StackConfig) -> bool:
+    """Model Monitor needs data capture, which only provisioned endpoints support."""
+    return cfg.endpoint.enabled and cfg.endpoint.mode == "provisioned" and cfg.monitoring.schedule != "off"
+
 
 # One provider for the whole program so that every taggable resource carries the common tags.
 provider = aws.Provider(
@@ -33,8 +56,161 @@ foundation = Foundation(
     opts=with_provider,
 )
 
+training = TrainingPipeline(
+    "training",
+    TrainingPipelineArgs(
+        name_prefix=config.name_prefix,
+        region=config.region,
+        kms_key_arn=foundation.key_arn,
+        alarm_topic_arn=foundation.alarm_topic_arn,
+        training_instance_type=config.training.instance_type,
+        processing_instance_type=config.training.processing_instance_type,
+        use_spot=config.training.use_spot,
+        schedule=config.training.schedule,
+        min_auc=config.training.min_auc,
+        tuning=tuning_spec(config),
+        drift_alarm_name=drift_alarm_name(config.name_prefix) if monitors_drift(config) else None,
+        force_destroy=not config.is_prod,
+    ),
+    opts=with_provider,
+)
+
 pulumi.export("kmsKeyArn", foundation.key_arn)
 pulumi.export("alarmTopicArn", foundation.alarm_topic_arn)
 pulumi.export("vpcId", foundation.vpc_id)
 pulumi.export("publicSubnetIds", foundation.public_subnet_ids)
 pulumi.export("privateSubnetIds", foundation.private_subnet_ids)
+pulumi.export("pipelineName", training.pipeline_name)
+pulumi.export("pipelineArn", training.pipeline.arn)
+pulumi.export("modelPackageGroupName", training.model_package_group_name)
+pulumi.export("modelPackageGroupArn", training.model_package_group.arn)
+pulumi.export("dataBucket", training.data_bucket.name)
+pulumi.export("artifactBucket", training.artifact_bucket.name)
+pulumi.export("modelImageUri", training.image.image_uri)
+
+if not config.endpoint.enabled:
+    pulumi.log.info(
+        "endpoint.modelPackageVersion is not set: no endpoint and no API yet. Run the training pipeline, "
+        "approve a model package version, then pin it (python -m tools.promote)."
+    )
+else:
+    if config.endpoint.mode == "serverless" and (config.endpoint.data_capture_percent or config.monitoring.schedule != "off"):
+        pulumi.log.info(
+            "serverless endpoint: SageMaker serverless inference supports neither data capture nor Model Monitor, "
+            "so endpoint.dataCapturePercent and monitoring.schedule take effect only with endpoint.mode=provisioned."
+        )
+    endpoint = ModelEndpoint(
+        "endpoint",
+        ModelEndpointArgs(
+            name_prefix=config.name_prefix,
+            region=config.region,
+            kms_key_arn=foundation.key_arn,
+            alarm_topic_arn=foundation.alarm_topic_arn,
+            model_package_group_name=training.model_package_group_name,
+            model_package_version=config.endpoint.model_package_version,
+            artifact_bucket_name=training.artifact_bucket.name,
+            artifact_bucket_arn=training.artifact_bucket.arn,
+            model_repository_arn=training.image.repository.arn,
+            feature_names=FEATURE_NAMES,
+            mode=config.endpoint.mode,
+            data_capture_percent=config.endpoint.data_capture_percent,
+            monitoring_schedule=config.monitoring.schedule,
+            drift_threshold=config.monitoring.drift_threshold,
+            instance_type=config.endpoint.instance_type,
+            instance_count=config.endpoint.instance_count,
+            serverless_memory_mb=config.endpoint.serverless.memory_mb if config.endpoint.serverless else None,
+            serverless_max_concurrency=config.endpoint.serverless.max_concurrency if config.endpoint.serverless else None,
+            autoscaling=config.endpoint.autoscaling,
+            canary=config.endpoint.canary,
+        ),
+        opts=with_provider,
+    )
+    pulumi.export("endpointName", endpoint.endpoint_name)
+    pulumi.export("endpointArn", endpoint.endpoint.arn)
+    pulumi.export("endpointVariantName", endpoint.variant_name)
+    pulumi.export("endpointAlarmArns", {key: alarm.arn for key, alarm in endpoint.alarms.items()})
+    pulumi.export("monitoringScheduleName", endpoint.monitoring_schedule_name)
+
+    # The prediction API in front of the endpoint; releases of its code go through CodeDeploy.
+    api = CanaryApi(
+        "api",
+        CanaryApiArgs(
+            name_prefix=config.name_prefix,
+            region=config.region,
+            kms_key_arn=foundation.key_arn,
+            alarm_topic_arn=foundation.alarm_topic_arn,
+            # The endpoint's output, not its name: an endpoint update finishes before the API release.
+            endpoint_name=endpoint.endpoint.name,
+            endpoint_arn=endpoint.endpoint.arn,
+            feature_names=FEATURE_NAMES,
+            model_version=config.endpoint.model_package_version,
+            deployment_config_name=config.api.codedeploy_config_name,
+            throttle_rate=config.api.throttle.rate,
+            throttle_burst=config.api.throttle.burst,
+            reserved_concurrency=config.api.reserved_concurrency,
+            require_iam_auth=config.is_prod,
+            log_retention_days=90 if config.is_prod else 14,
+        ),
+        opts=with_provider,
+    )
+    pulumi.export("apiUrl", api.api_url)
+    pulumi.export("apiAuth", "AWS_IAM" if config.is_prod else "NONE")
+    pulumi.export("apiExecuteArn", api.execute_api_arn)
+    pulumi.export("apiFunctionName", api.function_name)
+    pulumi.export("apiAliasArn", api.alias_arn)
+    pulumi.export("apiDeploymentGroupName", api.deployment_group_name)
+
+# Business users: the Streamlit app behind Cognito on an HTTPS load balancer. Engineers: the
+# CloudWatch dashboard over everything above. Both exist before any model is served.
+dashboard_endpoint, dashboard_api, alarms = None, None, []
+if config.endpoint.enabled:
+    dashboard_endpoint = DashboardEndpoint(
+        name=endpoint.endpoint.name,
+        arn=endpoint.endpoint.arn,
+        variant_name=endpoint.variant_name,
+        provisioned=config.endpoint.mode == "provisioned",
+        drift_alarm=endpoint.drift_alarm,
+    )
+    dashboard_api = DashboardApi(
+        url=api.api.api_endpoint,  # the app adds /predict itself
+        api_id=api.api.id,
+        stage_name=STAGE_NAME,
+        invoke_arn=api.execute_api_arn,
+        function_name=api.function.name,
+        hook_function_names=[hook_function_name(config.name_prefix, phase) for phase in HOOKS],
+        iam_auth=config.is_prod,
+    )
+    alarms = [*endpoint.alarms.values(), *api.alarms.values()]
+dashboard = Dashboard(
+    "dashboard",
+    DashboardArgs(
+        name_prefix=config.name_prefix,
+        region=config.region,
+        kms_key_arn=foundation.key_arn,
+        vpc_id=foundation.vpc_id,
+        public_subnet_ids=foundation.public_subnet_ids,
+        private_subnet_ids=foundation.private_subnet_ids,
+        model_package_group_name=training.model_package_group_name,
+        pipeline_name=training.pipeline.pipeline_name,
+        artifact_bucket_arn=training.artifact_bucket.arn,
+        desired_count=config.dashboard.desired_count,
+        cpu=config.dashboard.cpu,
+        memory=config.dashboard.memory,
+        allowed_cidrs=config.dashboard.allowed_cidrs,
+        certificate_arn=config.dashboard.certificate_arn,
+        endpoint=dashboard_endpoint,
+        api=dashboard_api,
+        alarm_arns=[alarm.arn for alarm in alarms],
+        feature_names=FEATURE_NAMES,
+        mfa_required=config.is_prod,
+        threat_protection=config.is_prod,
+        deletion_protection=config.is_prod,
+        force_destroy=not config.is_prod,
+        log_retention_days=90 if config.is_prod else 14,
+    ),
+    opts=with_provider,
+)
+pulumi.export("dashboardUrl", dashboard.dashboard_url)
+pulumi.export("cloudwatchDashboardName", dashboard.cloudwatch_dashboard_name)
+pulumi.export("cloudwatchDashboardUrl", dashboard.cloudwatch_dashboard_url)
+pulumi.export("userPoolId", dashboard.user_pool_id)

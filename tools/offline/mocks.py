@@ -66,6 +66,12 @@ class AwsMocks(Mocks):
                 "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
                 "id": region,
             },
+            # The Elastic Load Balancing account that writes access logs in Regions opened before
+            # August 2022 (us-east-1's is documented as 127311923021).
+            "aws:elb/getServiceAccount:getServiceAccount": lambda: {
+                "arn": f"arn:aws:iam::{_ELB_ACCOUNTS.get(region, '000000000000')}:root",
+                "id": _ELB_ACCOUNTS.get(region, "000000000000"),
+            },
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda: {
                 "authorizationToken": "QVdTOm9mZmxpbmU=",
                 "userName": "AWS",
@@ -74,6 +80,7 @@ class AwsMocks(Mocks):
                 "expiresAt": "2099-01-01T00:00:00Z",
                 "id": region,
             },
+            "aws:ssm/getParameter:getParameter": lambda: _ssm_parameter(args.args.get("name", ""), region, self.account_id),
         }
         answer = answers.get(args.token)
         return answer() if answer else {}
@@ -104,6 +111,24 @@ class AwsMocks(Mocks):
         return resource_id, state
 
 
+def _ssm_parameter(name: str, region: str, account_id: str) -> dict[str, Any]:
+    """AWS's public Powertools parameters hold a layer ARN; anything else gets a placeholder value."""
+    value = f"offline-value-of-{name}"
+    parts = name.split("/")  # /aws/service/powertools/python/<arch>/<runtime>/<version>
+    if name.startswith("/aws/service/powertools/python/") and len(parts) == 8:
+        runtime = parts[6].replace(".", "")
+        value = f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{runtime}-{parts[5]}:7"
+    return {
+        "name": name,
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+        "arn": f"arn:aws:ssm:{region}:{account_id}:parameter{name}",
+        "id": name,
+    }
+
+
 def _module_and_kind(token: str) -> tuple[str, str]:
     # "aws:s3/bucket:Bucket" -> ("s3", "Bucket")
     try:
@@ -112,6 +137,8 @@ def _module_and_kind(token: str) -> tuple[str, str]:
         return token, token
     return middle.split("/")[0], kind
 
+
+_ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-2": "797873946194", "eu-west-1": "156460612806"}
 
 _EC2_PREFIX = {
     "Vpc": "vpc",
@@ -167,6 +194,13 @@ def _s3_bucket(m, a, inputs, h, region, physical):
 def _iam_role(m, a, inputs, h, region, physical):
     arn = f"arn:aws:iam::{m.account_id}:role/{physical}"
     return {"arn": arn, "uniqueId": f"AROA{h[:17].upper()}"}, physical, arn
+
+
+def _oidc_provider(m, a, inputs, h, region, physical):
+    # IAM names an OIDC provider by its URL without the scheme.
+    host = str(inputs.get("url", physical)).removeprefix("https://")
+    arn = f"arn:aws:iam::{m.account_id}:oidc-provider/{host}"
+    return {"arn": arn}, arn, arn
 
 
 def _iam_policy(m, a, inputs, h, region, physical):
@@ -274,6 +308,11 @@ def _http_stage(m, a, inputs, h, region, physical):
         name,
         None,
     )
+
+
+def _http_api_child(m, a, inputs, h, region, physical):
+    # Integrations and routes have short alphanumeric ids; a route targets "integrations/<id>".
+    return {}, h[:7], None
 
 
 def _load_balancer(m, a, inputs, h, region, physical):
@@ -386,8 +425,11 @@ _SPECIAL: dict[str, Callable[..., tuple[dict[str, Any], str, Optional[str]]]] = 
     "aws:sagemaker/pipeline:Pipeline": _sagemaker_pipeline,
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _sagemaker("data-quality-job-definition"),
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _sagemaker("monitoring-schedule"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:apigatewayv2/api:Api": _http_api,
     "aws:apigatewayv2/stage:Stage": _http_stage,
+    "aws:apigatewayv2/integration:Integration": _http_api_child,
+    "aws:apigatewayv2/route:Route": _http_api_child,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:lb/listener:Listener": _listener,
@@ -424,8 +466,10 @@ class RecordingMonitor(MockMonitor):
         options: dict[str, Any] = {}
         if request.protect:
             options["protect"] = True
-        if list(request.dependencies):
-            options["dependsOn"] = list(request.dependencies)
+        # The SDK gathers dependencies in sets: sorted, two runs of one program record the same.
+        dependencies = sorted(request.dependencies)
+        if dependencies:
+            options["dependsOn"] = dependencies
         if request.provider:
             options["provider"] = request.provider
         if list(request.ignoreChanges):
@@ -449,8 +493,8 @@ class RecordingMonitor(MockMonitor):
                 state=json_format.MessageToDict(response.object) if request.type != "pulumi:pulumi:Stack" else {},
                 options=options,
                 provider=request.provider,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                dependencies=dependencies,
+                property_dependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
             )
         )
         return response
