@@ -39,10 +39,11 @@ class Records:
 
 
 @lru_cache(maxsize=None)
-def stack_records(stack: str, *overrides: str) -> Records:
+def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Records:
+    """`program_dir` selects another Pulumi project of this repository (e.g. bootstrap/)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
-        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--out", str(out)]
+        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
         for override in overrides:
             command += ["--set", override]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

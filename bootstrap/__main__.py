@@ -1,0 +1,150 @@
+"""sagemaker-mlops-bootstrap: what an administrator creates once per AWS account so that CI can run
+the sagemaker-mlops stacks with GitHub OIDC instead of long-lived keys.
+
+    cd bootstrap && pulumi stack init github && pulumi config set githubRepository OWNER/REPO && pulumi up
+
+Outputs the values to store as the repository's Actions variables (`repositoryVariables`).
+"""
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+# This project reuses the program's components (SecureBucket, IAM helpers) from the repository root;
+# its own modules sit next to this file.
+for _folder in (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+import pulumi  # noqa: E402
+import pulumi_aws as aws  # noqa: E402
+from github_ci import DEFAULT_DEPLOY_SERVICES, GitHubCiRoles, GitHubCiRolesArgs  # noqa: E402
+from state_backend import StateBackend, StateBackendArgs  # noqa: E402
+
+NAME_PREFIX = "sagemaker-mlops"
+# Every IAM role the sagemaker-mlops program creates is named mlops-<environment>-...
+PROGRAM_NAME_PREFIX = "mlops-"
+_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+_SERVICE = re.compile(r"^[a-z0-9-]+$")
+_OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    region: str
+    repository: str
+    deploy_branch: str
+    production_environment: str
+    promotion_environment: str
+    existing_oidc_provider_arn: Optional[str]
+    state_backend: bool
+    deploy_services: tuple[str, ...]
+
+
+def load_config() -> BootstrapConfig:
+    config = pulumi.Config()
+    key = f"{pulumi.get_project()}:"
+    problems: list[str] = []
+
+    def text(name: str, default: Optional[str], pattern: re.Pattern[str], expected: str) -> str:
+        value = config.get(name)
+        if value is None:
+            if default is None:
+                problems.append(f"{key}{name}: required key is missing; expected {expected}")
+                return ""
+            return default
+        if not pattern.match(value):
+            problems.append(f"{key}{name} = {value!r}: expected {expected}")
+        return value
+
+    repository = text("githubRepository", None, _REPOSITORY, "OWNER/REPO, the GitHub repository whose workflows deploy")
+    deploy_branch = text("deployBranch", "main", _GIT_NAME, "a branch name such as main")
+    production = text("productionEnvironment", "production", _GIT_NAME, "a GitHub environment name")
+    promotion = text("promotionEnvironment", "promotion", _GIT_NAME, "a GitHub environment name")
+    if production == promotion:
+        problems.append(f"{key}promotionEnvironment = {promotion!r}: must differ from productionEnvironment (it gets the read-only role)")
+    existing = config.get("existingOidcProviderArn")
+    if existing is not None and not _OIDC_ARN.match(existing):
+        problems.append(f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
+    try:
+        state_backend = config.get_bool("stateBackend")
+    except pulumi.ConfigTypeError:
+        problems.append(f"{key}stateBackend = {config.get('stateBackend')!r}: expected true or false")
+        state_backend = None
+    try:
+        services = config.get_object("deployServices")
+    except pulumi.ConfigTypeError:
+        services = config.get("deployServices")
+    if services is None:
+        services = list(DEFAULT_DEPLOY_SERVICES)
+    elif not isinstance(services, list) or not services or not all(isinstance(s, str) and _SERVICE.match(s) for s in services):
+        problems.append(f"{key}deployServices = {services!r}: expected a non-empty list of IAM service prefixes such as [sagemaker, s3]")
+        services = []
+    region = pulumi.Config("aws").get("region")
+    if region is None:
+        problems.append("aws:region: required key is missing; expected an AWS region such as us-east-1")
+
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise pulumi.RunError(f"invalid configuration for stack '{pulumi.get_stack()}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}")
+    return BootstrapConfig(
+        region=str(region),
+        repository=repository,
+        deploy_branch=deploy_branch,
+        production_environment=production,
+        promotion_environment=promotion,
+        existing_oidc_provider_arn=existing,
+        state_backend=True if state_backend is None else state_backend,
+        deploy_services=tuple(services),
+    )
+
+
+settings = load_config()
+provider = aws.Provider(
+    "aws",
+    region=settings.region,
+    default_tags=aws.ProviderDefaultTagsArgs(
+        tags={"Project": NAME_PREFIX, "Component": "bootstrap", "Repository": settings.repository, "ManagedBy": "pulumi"}
+    ),
+)
+
+state = None
+if settings.state_backend:
+    state = StateBackend(
+        "state",
+        StateBackendArgs(name_prefix=NAME_PREFIX, region=settings.region),
+        # Losing the bucket or the key loses every stack's state and secrets: deleting them takes
+        # an explicit `pulumi state unprotect`.
+        opts=pulumi.ResourceOptions(providers=[provider], protect=True),
+    )
+
+ci = GitHubCiRoles(
+    "github",
+    GitHubCiRolesArgs(
+        repository=settings.repository,
+        region=settings.region,
+        name_prefix=NAME_PREFIX,
+        program_name_prefix=PROGRAM_NAME_PREFIX,
+        deploy_branch=settings.deploy_branch,
+        production_environment=settings.production_environment,
+        promotion_environment=settings.promotion_environment,
+        existing_oidc_provider_arn=settings.existing_oidc_provider_arn,
+        state_bucket_arn=state.bucket.arn if state else None,
+        state_key_arn=state.key.arn if state else None,
+        deploy_services=settings.deploy_services,
+    ),
+    opts=pulumi.ResourceOptions(providers=[provider]),
+)
+
+pulumi.export("oidcProviderArn", ci.provider_arn)
+pulumi.export("previewRoleArn", ci.preview_role.arn)
+pulumi.export("deployRoleArn", ci.deploy_role.arn)
+variables = {"AWS_REGION": settings.region, "AWS_PREVIEW_ROLE_ARN": ci.preview_role.arn, "AWS_DEPLOY_ROLE_ARN": ci.deploy_role.arn}
+if state:
+    pulumi.export("stateBucket", state.bucket.name)
+    pulumi.export("secretsProvider", state.secrets_provider)
+    variables["PULUMI_BACKEND_URL"] = state.backend_url
+pulumi.export("repositoryVariables", variables)
