@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt $(wildcard containers/*/requirements*.txt)
 
-.PHONY: install demo preview test clean
+.PHONY: install demo preview dashboard test bench clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,27 @@ $(STAMP): $(REQUIREMENTS)
 
 install: $(STAMP)
 
-# Offline preview of both stacks with the policy pack (no AWS account, no Pulumi CLI needed).
+# The whole system rehearsed on this machine: offline preview of dev and prod with the policy pack
+# and the cost estimate, then generate data -> preprocess -> train -> evaluate (AUC gate), the
+# model server behind the real API handler for clean and drifted customers, and a short report.
+demo: install
+	$(PY) -m tools.rehearsal
+
+# Only the offline preview of both stacks with the policy pack (no AWS account, no Pulumi CLI).
 preview: install
 	$(PY) -m tools.preview --stack dev --stack prod
 
-demo: preview
+# The Streamlit dashboard on moto-backed demo data: http://127.0.0.1:8501
+dashboard: install
+	$(PY) -m tools.dashboard_demo
 
 test: install
 	$(PY) -m pytest
 
+# Benchmarks: not part of the test suite (see README, "Measured").
+bench: install
+	$(PY) -m benchmarks.api_handler
+	$(PY) -m benchmarks.serving
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis tools/workflow_lint/node_modules
