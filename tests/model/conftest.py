@@ -1,0 +1,107 @@
+"""Session fixtures for the model container: one real generate -> preprocess -> train -> evaluate
+run (each step its own process, as SageMaker would start it) and one server over its model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_testkit import MODEL_ROOT, Server, clean_env, run_entry
+
+# In-process tests import the churn package the same way `python -m churn.<entry>` finds it.
+if str(MODEL_ROOT) not in sys.path:
+    sys.path.insert(0, str(MODEL_ROOT))
+
+# What the SageMaker console would send: every value a string, booleans spelled out.
+HYPERPARAMETERS = {
+    "num_round": "400",
+    "learning_rate": "0.05",
+    "max_depth": "4",
+    "early_stopping_rounds": "40",
+    "is_unbalance": "false",
+    "seed": "7",
+    "sagemaker_program": "ignored",
+}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    base: Path
+    env: dict[str, str]
+    processing: Path
+    model_dir: Path
+    train_stdout: str
+    evaluation: dict
+    test_features: np.ndarray
+    test_labels: np.ndarray
+
+
+def _check(result, step: str) -> None:
+    assert result.returncode == 0, f"{step} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    base = tmp_path_factory.mktemp("opt_ml")
+    processing = base / "processing"
+    env = clean_env(
+        SM_BASE_DIR=str(base),
+        SM_CHANNEL_TRAIN=str(processing / "train"),
+        SM_CHANNEL_VALIDATION=str(processing / "validation"),
+        SM_PROCESSING_MODEL_DIR=str(base / "model"),
+    )
+    _check(run_entry("generate-data", env, "--rows", "5000", "--seed", "42",
+                     "--output", str(processing / "input" / "raw.csv")), "generate-data")
+    _check(run_entry("preprocess", env), "preprocess")
+    config = base / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
+    train = run_entry("train", env)
+    _check(train, "train")
+    _check(run_entry("evaluate", env), "evaluate")
+
+    from churn.schema import FEATURE_NAMES
+    from churn.splits import read_split
+
+    features, labels = read_split(processing / "test", len(FEATURE_NAMES))
+    return Pipeline(
+        base=base,
+        env=env,
+        processing=processing,
+        model_dir=base / "model",
+        train_stdout=train.stdout,
+        evaluation=json.loads((processing / "evaluation" / "evaluation.json").read_text()),
+        test_features=features,
+        test_labels=labels,
+    )
+
+
+@pytest.fixture(scope="session")
+def server(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    running = Server(clean_env(SM_MODEL_DIR=str(pipeline.model_dir)), log, workers=2)
+    try:
+        running.wait_for_workers(2)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def late_model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    """A one-worker server started before its model exists, with a 2 s request timeout."""
+    model_dir = tmp_path_factory.mktemp("late_model")
+    log = model_dir.parent / "late-serve.log"
+    running = Server(
+        clean_env(SM_MODEL_DIR=str(model_dir), SAGEMAKER_MODEL_SERVER_TIMEOUT="2"), log, workers=1
+    )
+    try:
+        running.wait_for_workers(1)
+        yield running, model_dir
+    finally:
+        running.stop()
