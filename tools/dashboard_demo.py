@@ -328,20 +328,25 @@ def seed_all(
 
 # A hand-written rule shaped like the synthetic data's (containers/model/churn/data.py): month-to-
 # month contracts, service calls and high charges raise the odds; tenure, autopay lower them.
+# Rows are encoded features: numbers as they are, categories as their position in the schema's list
+# (autopay and international_plan no/yes = 0/1, so a weight applies to "yes").
 STUB_WEIGHTS = {
-    "contract_month_to_month": 1.5,
-    "contract_two_year": -0.7,
     "tenure_months": -0.035,
     "monthly_charges": 0.025,
     "autopay": -0.5,
     "international_plan": 0.4,
 }
+# The contract's term by its encoded position: month-to-month, one-year, two-year. Not a weight on
+# the position: the effect is not linear in it.
+STUB_CONTRACT_TERMS = {0.0: 1.5, 1.0: 0.0, 2.0: -0.7}
 STUB_VERSION = "demo-stub (rule, not a trained model)"
 
 
 def stub_probability(row: Mapping[str, float]) -> float:
     z = -1.6 - 0.025 * 55.0
     z += sum(weight * row.get(name, 0.0) for name, weight in STUB_WEIGHTS.items())
+    # A row without a contract feature (the fallback names) or with an unknown code adds nothing.
+    z += STUB_CONTRACT_TERMS.get(row.get("contract"), 0.0)
     z += 0.6 * max(row.get("service_calls", 0.0) - 2.0, 0.0)
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from predict_config import ConfigError, load_settings
 
-BASE = {"ENDPOINT_NAME": "churn", "FEATURE_COUNT": "14"}
+BASE = {"ENDPOINT_NAME": "churn", "FEATURE_COUNT": "10"}
 
 
 def test_defaults():
     settings = load_settings(BASE)
     assert settings.endpoint_name == "churn"
-    assert settings.feature_count == 14 and settings.feature_names is None
+    assert settings.feature_count == 10 and settings.feature_names is None
     assert settings.model_version is None
     assert (settings.max_rows, settings.max_body_bytes) == (1000, 1024 * 1024)
     assert (settings.connect_timeout_seconds, settings.read_timeout_seconds, settings.max_attempts) == (2.0, 10.0, 2)

@@ -27,11 +27,13 @@ from api_testkit import (
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-ROW_A = [2, 0, 0, 1, 1, 0, 0, 650, 30, 115, 230, 6, 1, 0]
-ROW_B = [60, 1, 0, 0, 0, 0, 1, 240, 3, 26.3, 1570, 0, 0, 1]
+# The golden customers, in FEATURE_NAMES order (categories as their position in the schema's list:
+# plan basic/standard/premium = 0/1/2, contract month-to-month/one-year/two-year = 0/1/2, no/yes = 0/1).
+ROW_A = [2, 2, 0, 650, 30, 115, 230, 6, 1, 0]  # new month-to-month premium, intl plan, no autopay
+ROW_B = [60, 0, 2, 240, 3, 26.3, 1570, 0, 0, 1]  # five-year two-year-contract basic, autopay
 CANONICAL_CSV = (
-    b"2.0,0.0,0.0,1.0,1.0,0.0,0.0,650.0,30.0,115.0,230.0,6.0,1.0,0.0\n"
-    b"60.0,1.0,0.0,0.0,0.0,0.0,1.0,240.0,3.0,26.3,1570.0,0.0,0.0,1.0"
+    b"2.0,2.0,0.0,650.0,30.0,115.0,230.0,6.0,1.0,0.0\n"
+    b"60.0,0.0,2.0,240.0,3.0,26.3,1570.0,0.0,0.0,1.0"
 )
 
 
@@ -123,7 +125,7 @@ def test_base64_encoded_body_is_decoded(stubber, context, capsys):
 
 BAD_REQUESTS = {
     "malformed-json": ("application/json", '{"instances": [[1, 2'),
-    "nan-constant": ("application/json", '{"instances": [[NaN' + ", 1" * 13 + "]]}"),
+    "nan-constant": ("application/json", '{"instances": [[NaN' + ", 1" * (len(FEATURE_NAMES) - 1) + "]]}"),
     "not-an-object": ("application/json", "[[1, 2, 3]]"),
     "missing-instances": ("application/json", '{"rows": []}'),
     "unknown-field": ("application/json", json.dumps({"instances": [ROW_A], "debug": True})),
@@ -206,7 +208,8 @@ def test_too_many_rows_is_413(stubber, context, capsys, body):
 @pytest.mark.parametrize("base64_encoded", [False, True])
 def test_too_large_body_is_413(stubber, context, capsys, monkeypatch, base64_encoded):
     monkeypatch.setattr(predict, "SETTINGS", dataclasses.replace(predict.SETTINGS, max_body_bytes=100))
-    body = csv_line(ROW_A) + "\n" + csv_line(ROW_B) + "\n" + csv_line(ROW_A)  # > 100 bytes
+    body = "\n".join(csv_line(row) for row in (ROW_A, ROW_B, ROW_A, ROW_B))  # valid rows, 111 bytes
+    assert len(body.encode()) > 100
     if base64_encoded:
         body = base64.b64encode(body.encode()).decode()
     response, payload, _ = call(api_event(body, "text/csv", base64_encoded=base64_encoded), context, capsys)

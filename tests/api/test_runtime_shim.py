@@ -23,7 +23,7 @@ from predict_runtime import build_runtime_client
 
 from tools.runtime_shim import RuntimeShim, ShimConfig
 
-ROW = "2,0,0,1,1,0,0,650,30,115,230,6,1,0"
+ROW = "2,2,0,650,30,115,230,6,1,0"  # golden customer A, FEATURE_NAMES order
 
 
 class FakeModel(BaseHTTPRequestHandler):
@@ -37,7 +37,7 @@ class FakeModel(BaseHTTPRequestHandler):
             {"path": self.path, "body": body, "content_type": self.headers["Content-Type"], "accept": self.headers["Accept"]}
         )
         if body.startswith(b"bad"):
-            status, answer = 400, {"error": "line 1: expected 14 values, got 1"}
+            status, answer = 400, {"error": "line 1: expected 10 values, got 1"}
         else:
             status, answer = 200, {"predictions": [{"churn_probability": 0.75} for _ in body.split(b"\n")]}
         payload = json.dumps(answer).encode()
@@ -99,7 +99,7 @@ def test_model_refusal_is_a_model_error_with_the_original_answer(shim):
     assert response["Error"]["Code"] == "ModelError"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert response["OriginalStatusCode"] == 400
-    assert json.loads(response["OriginalMessage"]) == {"error": "line 1: expected 14 values, got 1"}
+    assert json.loads(response["OriginalMessage"]) == {"error": "line 1: expected 10 values, got 1"}
 
 
 def test_unknown_endpoint_is_a_validation_error(shim):
@@ -138,7 +138,7 @@ def test_handler_maps_the_models_refusal_to_424(shim, monkeypatch):
     assert status == 424
     assert body["error"] == {
         "code": "model_rejected_input",
-        "message": "the model rejected the input: line 1: expected 14 values, got 1",
+        "message": "the model rejected the input: line 1: expected 10 values, got 1",
     }
 
 

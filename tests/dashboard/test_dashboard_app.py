@@ -270,8 +270,10 @@ def test_prediction_form_sends_the_encoded_row_and_shows_the_probability(
     sent = dict(zip(feature_names, row, strict=True))
     assert sent["tenure_months"] == 3
     assert sent["service_calls"] == 5
-    assert (sent["plan_basic"], sent["plan_standard"], sent["plan_premium"]) == (0, 0, 1)
-    assert sent["contract_month_to_month"] == 1 and sent["contract_two_year"] == 0
+    # Categories are sent as their position in the schema's list: premium is the third plan, the
+    # default contract month-to-month the first; no/yes are 0/1.
+    assert sent["plan"] == 2.0
+    assert sent["contract"] == 0.0
     assert sent["autopay"] == 0 and sent["international_plan"] == 0
     assert sent["monthly_charges"] == 60.0
     expected = stub_probability(sent)

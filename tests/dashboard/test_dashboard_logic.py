@@ -12,6 +12,8 @@ from mlops_dashboard.prediction import PredictionError, parse_probability, to_cs
 from mlops_dashboard.registry import parse_evaluation
 from mlops_dashboard.settings import SettingsError, load_settings
 
+from tools.dashboard_demo import stub_probability
+
 # --- settings ------------------------------------------------------------------------------------
 
 
@@ -20,14 +22,14 @@ def test_settings_defaults_and_normalisation() -> None:
         {
             "AWS_REGION": "eu-west-1",
             "API_URL": "https://abc.execute-api.eu-west-1.amazonaws.com/",
-            "FEATURE_NAMES": " tenure_months, plan_basic ,autopay",
+            "FEATURE_NAMES": " tenure_months, plan ,autopay",
             "MODEL_PACKAGE_GROUP": "  ",
         }
     )
     assert settings.region == "eu-west-1"
     assert settings.prediction_backend == "api" and settings.api_auth == "none"
     assert settings.api_url == "https://abc.execute-api.eu-west-1.amazonaws.com"
-    assert settings.feature_names == ("tenure_months", "plan_basic", "autopay")
+    assert settings.feature_names == ("tenure_months", "plan", "autopay")
     assert settings.model_package_group is None  # blank counts as unset
 
 
@@ -163,10 +165,35 @@ def test_friendly_form_encodes_in_the_order_feature_names_gives() -> None:
     answers = {f.name: f.default for f in spec.fields}
     answers.update(plan="basic", contract="two-year", autopay="no", tenure_months=30)
     row = dict(zip(names, spec.encode(answers), strict=True))
-    assert row["plan_basic"] == 1 and row["plan_premium"] == 0
-    assert row["contract_two_year"] == 1 and row["contract_month_to_month"] == 0
+    # Each category is its position in the schema's list (basic/standard/premium, month-to-month/
+    # one-year/two-year, no/yes); every answer here differs from the form's default.
+    assert row["plan"] == 0.0 and row["contract"] == 2.0
     assert row["autopay"] == 0 and row["tenure_months"] == 30
     assert len(row) == len(schema.FEATURE_NAMES)
+
+
+@needs_schema
+def test_demo_stub_reads_the_encoded_row_the_form_sends() -> None:
+    # The demo's rule-based "model" names the features it weighs; a name the encoding does not
+    # produce would be read as 0 and silently drop out of the rule.
+    assert schema is not None
+    spec = features.build_form_spec((), schema)
+    defaults = {f.name: f.default for f in spec.fields}
+
+    def probability(**changes: float | str) -> float:
+        row = spec.encode({**defaults, **changes})
+        return stub_probability(dict(zip(spec.feature_names, row, strict=True)))
+
+    assert (
+        probability(contract="month-to-month")
+        > probability(contract="one-year")
+        > probability(contract="two-year")
+    )
+    assert probability(autopay="no") > probability(autopay="yes")
+    assert probability(international_plan="yes") > probability(international_plan="no")
+    assert probability(service_calls=6) > probability(service_calls=1)
+    assert probability(tenure_months=2) > probability(tenure_months=60)
+    assert probability(monthly_charges=110.0) > probability(monthly_charges=30.0)
 
 
 @needs_schema
