@@ -33,7 +33,7 @@ from components.cloudwatch_widgets import (
     search,
 )
 from components.container_image import ContainerImage, ContainerImageArgs
-from components.iam import assume_role_policy, policy_document, statement
+from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
 IMAGE_CONTEXT = "containers"  # the image carries the model's schema module from containers/model
@@ -531,13 +531,7 @@ class Dashboard(pulumi.ComponentResource):
             f"{name}-execution-policy",
             role=role.id,
             policy=policy_document(
-                statement(
-                    ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                    [self.image.repository.arn],
-                    sid="PullDashboardImage",
-                ),
-                # GetAuthorizationToken has no resource-level permissions: AWS only accepts "*".
-                statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+                *ecr_pull_statements(self.image.repository.arn, sid="PullDashboardImage"),
                 statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":log-stream:*")], sid="WriteDashboardLogs"),
             ),
             opts=child,

@@ -40,3 +40,12 @@ def assume_role_policy(service: str, conditions: Optional[Mapping[str, Any]] = N
     if conditions:
         trust["Condition"] = dict(conditions)
     return policy_document(trust)
+
+
+def ecr_pull_statements(repository_arn: Any, sid: str) -> list[dict[str, Any]]:
+    """Pull one repository's images: the layer reads scoped to it, plus the registry login."""
+    return [
+        statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], [repository_arn], sid=sid),
+        # GetAuthorizationToken has no resource-level permissions: AWS only accepts "*".
+        statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+    ]

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import AutoscalingConfig, CanaryConfig
-from components.iam import assume_role_policy, policy_document, statement
+from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import baseline_uris, model_monitor_image_uri
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
@@ -409,9 +409,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             ),
             statement(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], [args.kms_key_arn], sid="UseProjectKey"),
             statement(["kms:CreateGrant"], [args.kms_key_arn], sid="GrantKeyToVolumes", conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
-            statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], [args.model_repository_arn], sid="PullModelImage"),
-            # GetAuthorizationToken has no resource-level permissions: AWS only accepts "*".
-            statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+            *ecr_pull_statements(args.model_repository_arn, sid="PullModelImage"),
             statement(
                 ["sagemaker:DescribeModelPackage"],
                 [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, account, args.model_package_group_name.lower())],

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.container_image import ContainerImage, ContainerImageArgs
-from components.iam import assume_role_policy, policy_document, statement
+from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components import pipeline_definition
 from components.definition_cache import cached
 from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec, build_pipeline_definition
@@ -187,13 +187,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                 sid="GrantKeyToSageMakerVolumes",
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
-            statement(
-                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                [self.image.repository.arn],
-                sid="PullModelImage",
-            ),
-            # GetAuthorizationToken has no resource-level permissions: AWS only accepts "*".
-            statement(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+            *ecr_pull_statements(self.image.repository.arn, sid="PullModelImage"),
             statement(
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 [arn("logs", "log-group:/aws/sagemaker/*")],
