@@ -31,9 +31,11 @@ from tools.offline.stack_files import StackFileError, engine_config, stack_names
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 ROOT = Path(__file__).resolve().parent.parent
 # The pack's cost guardrail states the estimate in its violation or, within budget, in the reason it
-# is not applicable (policies/guardrails/cost.py).
+# is not applicable; the advisory cost-estimate policy states it (without the budget) on every
+# preview, for the CLI (policies/guardrails/cost.py).
 COST_POLICY = "cost-budget"
-_COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2}) of a \$([\d,]+\.\d{2}) budget \((.*)\)$")
+COST_ESTIMATE_POLICY = "cost-estimate"
+_COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2})(?: of a \$([\d,]+\.\d{2}) budget)? \((.*)\)$")
 _COST_ITEM = re.compile(r"^\s+\$\s*([\d,]+\.\d{2})\s{2}(.+)$")
 _COST_TAGGED = {"not priced: ": "notPriced", "note: ": "notes", "not included (usage-based): ": "excluded"}
 
@@ -46,7 +48,7 @@ def parse_cost_estimate(message: str) -> Optional[dict[str, Any]]:
         if total:
             estimate = {
                 "monthlyUsd": float(total[1].replace(",", "")),
-                "budgetUsd": float(total[2].replace(",", "")),
+                "budgetUsd": float(total[2].replace(",", "")) if total[2] else None,
                 "basis": total[3],
                 "items": [],
                 "notPriced": [],
@@ -89,6 +91,8 @@ class StackPreview:
             return None
         texts = [v.message for v in self.analysis.violations if v.policy == COST_POLICY]
         texts += [n.reason for n in self.analysis.not_applicable if n.policy == COST_POLICY and not n.urn]
+        # Without the budget policy's statement (disabled, or skipped), the estimate alone.
+        texts += [v.message for v in self.analysis.violations if v.policy == COST_ESTIMATE_POLICY]
         return next((e for e in map(parse_cost_estimate, texts) if e is not None), None)
 
     @property
@@ -205,6 +209,10 @@ def render(preview: StackPreview) -> str:
             # Within budget: the estimate (its not-applicable reason) is printed in its own section.
             out.append(f"    ✅ {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month within ${estimate['budgetUsd']:,.2f} (see the cost estimate below)")
             continue
+        if policy.name == COST_ESTIMATE_POLICY and estimate is not None and all(v.level == "advisory" for v in found):
+            # Its finding is the estimate itself, printed in its own section.
+            out.append(f"    ℹ️  {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month (see the cost estimate below)")
+            continue
         if policy.level == "disabled":
             mark = "○"
         elif any(v.level == "mandatory" for v in found):
@@ -232,7 +240,8 @@ def render(preview: StackPreview) -> str:
         out.append(f"    {n:>3} {type_}")
     out.append(f"    {len(resources):>3} total")
     if estimate is not None:
-        out.append(f"\nCost estimate ({preview.stack}): ${estimate['monthlyUsd']:,.2f}/month, budget ${estimate['budgetUsd']:,.2f} ({estimate['basis']})")
+        budget = f", budget ${estimate['budgetUsd']:,.2f}" if estimate["budgetUsd"] is not None else ""
+        out.append(f"\nCost estimate ({preview.stack}): ${estimate['monthlyUsd']:,.2f}/month{budget} ({estimate['basis']})")
         out.extend(f"    ${item['monthlyUsd']:>9,.2f}  {item['item']}" for item in estimate["items"])
         out.extend(f"    not priced: {item}" for item in estimate["notPriced"])
         out.extend(f"    note: {note}" for note in estimate["notes"])

@@ -34,6 +34,8 @@ DEV_ADVISORY = {
     "cognito-mfa",
     "cost-budget",
 }
+# Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
+ALWAYS_ADVISORY = {"cost-estimate"}
 
 
 def test_every_policy_is_tested_passing_and_failing(request):
@@ -65,7 +67,7 @@ def test_configurable_values_have_schemas_with_defaults():
 def test_stack_configs_set_the_intended_enforcement_and_validate(pack, stack):
     result = analyze(pack, Stack(stack))  # resolving the file against the schemas is part of Configure
     levels = {p.name: p.level for p in result.policies}
-    advisory = DEV_ADVISORY if stack == "dev" else set()
+    advisory = (DEV_ADVISORY if stack == "dev" else set()) | ALWAYS_ADVISORY
     assert {n for n, level in levels.items() if level == "advisory"} == advisory
     assert {n for n, level in levels.items() if level == "mandatory"} == set(NAMES) - advisory
 

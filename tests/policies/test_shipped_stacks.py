@@ -11,6 +11,8 @@ import pytest
 from policy_testkit import policy_config
 from test_preview import copy_program, preview
 
+from tools.preview import parse_cost_estimate
+
 UNSAFE_RESOURCES = textwrap.dedent(
     """
     import json as _json
@@ -85,6 +87,19 @@ def test_the_cost_estimate_is_printed_exported_and_within_budget(shipped, stack)
     assert any(i["item"].startswith("NAT gateways") for i in estimate["items"])
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_cost_estimate_is_an_advisory_finding_that_a_real_preview_prints(shipped, stack):
+    # `pulumi preview --policy-pack` prints violations only: cost-estimate carries the same itemised
+    # estimate there (and so into the PR comment), at advisory level, blocking nothing.
+    done, results = shipped
+    [finding] = [v for v in results[stack]["violations"] if v["policy"] == "cost-estimate"]
+    assert (finding["level"], finding["urn"]) == ("advisory", "")
+    reported = parse_cost_estimate(finding["message"])
+    estimate = results[stack]["summary"]["costEstimate"]
+    assert reported is not None and (reported["monthlyUsd"], reported["items"]) == (estimate["monthlyUsd"], estimate["items"])
+    assert f"ℹ️  cost-estimate [advisory]: ${estimate['monthlyUsd']:,.2f}/month" in done.stdout
+
+
 def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
     done, results = shipped
     reasons = {n["policy"]: n["reason"] for n in results["dev"]["notApplicable"]}
@@ -99,7 +114,7 @@ def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
     assert "- n/a: aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config': SageMaker serverless inference supports no data capture" in done.stdout
     # dev's advisory findings are exactly the release/HA choices its config makes on purpose.
     advisory = {v["policy"] for v in results["dev"]["violations"]}
-    assert advisory <= {"codedeploy-lambda-gradual", "apigateway-route-authorization", "cognito-mfa"}, advisory
+    assert advisory <= {"codedeploy-lambda-gradual", "apigateway-route-authorization", "cognito-mfa", "cost-estimate"}, advisory
 
 
 def test_unsafe_resources_added_to_the_program_are_blocked_naming_each_guardrail(tmp_path):
