@@ -1,7 +1,8 @@
 """Offline preview: the real program under Pulumi mocks, judged by the real policy pack.
 
     python -m tools.preview --stack dev|prod [--stack ...] [--policy-pack policies]
-                            [--policy-config FILE] [--set key=value ...] [--json FILE] [--debug]
+                            [--policy-config FILE] [--set key=value ...] [--json FILE]
+                            [--first-preview] [--debug]
 
 For each stack, runs `__main__.py` with the stack's config in a fresh process under mocks,
 records every resource, then starts the policy pack as the engine starts an analyzer plugin and
@@ -109,6 +110,8 @@ def run_stack(stack: str, args: argparse.Namespace) -> StackPreview:
         command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
         for override in args.overrides:
             command += ["--set", override]
+        if args.first_preview:
+            command.append("--first-preview")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         if args.debug:
             env["PREVIEW_DEBUG"] = "1"
@@ -313,6 +316,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--policy-config", type=Path, help="policy config file (default: <pack>/config/<stack>.json when it exists)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key (dotted path; value read as YAML; null removes it)")
     parser.add_argument("--json", type=Path, help="write the result as JSON ('{stack}' in the name is replaced; with several stacks, .<stack> is added)")
+    parser.add_argument(
+        "--first-preview",
+        action="store_true",
+        help="preview as `pulumi preview` does before the stack exists (or when an image is rebuilt): ids and computed outputs of resources are unknown",
+    )
     parser.add_argument("--program-dir", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program errors")
     args = parser.parse_args(argv)

@@ -27,8 +27,12 @@ class ProgramFailed(Exception):
         self.code = code
 
 
-def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
-    """Runs `program_dir/__main__.py` for `stack` under mocks; returns the records."""
+def run_program(program_dir: Path, stack: str, overrides: list[str], first_preview: bool = False) -> dict:
+    """Runs `program_dir/__main__.py` for `stack` under mocks; returns the records.
+
+    `first_preview`: the program runs as in a preview (dry run) of a stack none of whose resources
+    exist yet, so their ids and computed outputs are unknown (tools.offline.mocks.AwsMocks).
+    """
     # Imported here: the parent CLI process must stay free of Pulumi's runtime state.
     import pulumi
     from pulumi.runtime import config as runtime_config
@@ -46,12 +50,12 @@ def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
         raise ProgramFailed(EXIT_CONFIG, str(exc)) from None
 
     region = str(config.get("aws:region") or "us-east-1")
-    mocks = AwsMocks(region=region)
+    mocks = AwsMocks(region=region, first_preview=first_preview)
     monitor = RecordingMonitor(mocks)
     # The engine hands config to the program in PULUMI_CONFIG; clear anything inherited.
     os.environ.pop("PULUMI_CONFIG", None)
     runtime_config.set_all_config(engine_config(config), [])
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=first_preview, monitor=monitor)
 
     os.chdir(program_dir)  # the engine runs programs from the project directory
     sys.path.insert(0, str(program_dir))
@@ -89,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program-dir", type=Path, default=Path.cwd())
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--first-preview", action="store_true")
     args = parser.parse_args(argv)
     try:
-        records = run_program(args.program_dir.resolve(), args.stack, args.overrides)
+        records = run_program(args.program_dir.resolve(), args.stack, args.overrides, first_preview=args.first_preview)
     except ProgramFailed as failure:
         print(str(failure), file=sys.stderr)
         return failure.code
