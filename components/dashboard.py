@@ -1,5 +1,5 @@
-"""Dashboard: the CloudWatch dashboard engineers watch, and the Streamlit app business users reach
-through an HTTPS load balancer after signing in with Cognito.
+"""Dashboard: the Streamlit app business users reach through an HTTPS load balancer after signing in
+with Cognito. (Engineers' CloudWatch dashboard is components/cloudwatch_dashboard.py.)
 
 Request path: browser -> ALB (public subnets, HTTPS only, HTTP redirects) -> `authenticate-cognito`
 (managed login of this component's user pool) -> forward -> Fargate tasks in private subnets
@@ -20,18 +20,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
-from components.cloudwatch_widgets import (
-    AlarmQueries,
-    AlarmStatusWidget,
-    Expression,
-    HorizontalAnnotation,
-    Metric,
-    MetricWidget,
-    TextWidget,
-    Widget,
-    dashboard_body,
-    search,
-)
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -46,14 +34,6 @@ ALB_LOG_PREFIX = "alb"
 ALB_LOG_BUCKET_TAGS = {"Purpose": "alb-access-logs"}
 """Marks the one bucket that is SSE-S3 rather than SSE-KMS: ELB can deliver logs to no other kind."""
 OAUTH_SCOPES = ["openid", "email"]
-PERCENTILES = ("p50", "p90", "p99")
-ALARMS_PER_WIDGET = 100
-
-APIGW = "AWS/ApiGateway"
-LAMBDA = "AWS/Lambda"
-SAGEMAKER = "AWS/SageMaker"
-SAGEMAKER_INSTANCES = "/aws/sagemaker/Endpoints"
-PIPELINES = "AWS/Sagemaker/ModelBuildingPipeline"
 
 
 def health_check_from_dockerfile(dockerfile: Path) -> dict[str, Any]:
@@ -128,8 +108,6 @@ class DashboardArgs:
     """The name users type, when a DNS record points it at the ALB; None means the ALB's DNS name."""
     endpoint: Optional[DashboardEndpoint] = None
     api: Optional[DashboardApi] = None
-    alarm_arns: Sequence[pulumi.Input[str]] = ()
-    """Every alarm the stack creates, for the alarm status widget."""
     feature_names: Sequence[str] = ()
     mfa_required: bool = False
     threat_protection: bool = False
@@ -144,10 +122,7 @@ class Dashboard(pulumi.ComponentResource):
     image: ContainerImage
     load_balancer: aws.lb.LoadBalancer
     user_pool: aws.cognito.UserPool
-    cloudwatch_dashboard: aws.cloudwatch.Dashboard
     dashboard_url: pulumi.Output[str]
-    cloudwatch_dashboard_name: str
-    cloudwatch_dashboard_url: str
     user_pool_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: DashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -190,22 +165,9 @@ class Dashboard(pulumi.ComponentResource):
         https = self._listeners(name, args, host, target_group, child)
         self._service(name, args, task_sg, target_group, https, child)
 
-        self.cloudwatch_dashboard_name = f"{prefix}-mlops"
-        self.cloudwatch_dashboard_url = (
-            f"https://{args.region}.console.aws.amazon.com/cloudwatch/home?region={args.region}#dashboards/dashboard/{self.cloudwatch_dashboard_name}"
-        )
-        self.cloudwatch_dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-cloudwatch",
-            dashboard_name=self.cloudwatch_dashboard_name,
-            dashboard_body=dashboard_body(self._widgets(args), args.region, start="-P1D"),
-            opts=child,
-        )
-
         self.register_outputs(
             {
                 "dashboard_url": self.dashboard_url,
-                "cloudwatch_dashboard_name": self.cloudwatch_dashboard_name,
-                "cloudwatch_dashboard_url": self.cloudwatch_dashboard_url,
                 "user_pool_id": self.user_pool_id,
                 "image_uri": self.image.image_uri,
             }
@@ -580,138 +542,3 @@ class Dashboard(pulumi.ComponentResource):
             statements.append(statement(["execute-api:Invoke"], [args.api.invoke_arn], sid="PredictThroughApi"))
         aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)
         return role
-
-    # ---- CloudWatch dashboard ----------------------------------------------------------------------
-    def _widgets(self, args: DashboardArgs) -> list[Widget]:
-        widgets: list[Widget] = [
-            TextWidget(
-                markdown=pulumi.Output.concat(
-                    f"## {args.name_prefix} — churn model operations\n",
-                    "Business dashboard: [",
-                    self.dashboard_url,
-                    "](",
-                    self.dashboard_url,
-                    f") · model package group `{args.model_package_group_name}` · training pipeline `",
-                    args.pipeline_name,
-                    "`",
-                )
-            )
-        ]
-        if args.api is not None:
-            widgets += self._api_widgets(args.api)
-        if args.endpoint is not None:
-            widgets += self._endpoint_widgets(args.endpoint)
-        widgets.append(
-            MetricWidget(
-                title="Training pipeline runs (in the selected time range)",
-                metrics=[
-                    Metric(PIPELINES, metric, [("PipelineName", args.pipeline_name)], label=label)
-                    for metric, label in (("ExecutionStarted", "started"), ("ExecutionSucceeded", "succeeded"), ("ExecutionFailed", "failed"))
-                ],
-                stat="Sum",
-                period=3600,
-                view="singleValue",
-                set_period_to_time_range=True,
-                width=12,
-                height=4,
-            )
-        )
-        alarms = list(args.alarm_arns)
-        for start in range(0, len(alarms), ALARMS_PER_WIDGET):
-            widgets.append(AlarmStatusWidget(title="Alarms", alarm_arns=alarms[start : start + ALARMS_PER_WIDGET], width=24, height=4))
-        return widgets
-
-    @staticmethod
-    def _api_widgets(api: DashboardApi) -> list[Widget]:
-        dims = [("ApiId", api.api_id), ("Stage", api.stage_name)]
-        widgets: list[Widget] = [
-            MetricWidget(
-                title="API requests and errors",
-                # HTTP APIs publish 4xx/5xx (REST APIs name them 4XXError/5XXError). Counts are summed.
-                metrics=[Metric(APIGW, "Count", dims, label="requests"), Metric(APIGW, "4xx", dims, label="4XX"), Metric(APIGW, "5xx", dims, label="5XX")],
-                stat="Sum",
-            ),
-            MetricWidget(
-                title="API latency (ms)",
-                metrics=[Metric(APIGW, "Latency", dims, stat=p, label=f"latency {p}") for p in PERCENTILES]
-                + [Metric(APIGW, "IntegrationLatency", dims, stat="p99", label="integration p99")],
-                stat="p99",
-            ),
-        ]
-        roles = [("prediction", api.function_name)] + list(zip(("pre-traffic hook", "post-traffic hook"), api.hook_function_names))
-        for role, function_name in roles:
-            widgets += _lambda_widgets(role, function_name)
-        return widgets
-
-    @staticmethod
-    def _endpoint_widgets(endpoint: DashboardEndpoint) -> list[Widget]:
-        dims = [("EndpointName", endpoint.name), ("VariantName", endpoint.variant_name)]
-        invocations = [Metric(SAGEMAKER, "Invocations", dims, label="invocations")]
-        if endpoint.provisioned:
-            invocations.append(Metric(SAGEMAKER, "InvocationsPerInstance", dims, label="per instance"))
-        widgets: list[Widget] = [
-            MetricWidget(title="Endpoint invocations", metrics=invocations, stat="Sum", width=8),
-            MetricWidget(
-                title="Endpoint latency (µs)",
-                metrics=[Metric(SAGEMAKER, kind, dims, stat=p, label=f"{label} {p}") for kind, label in (("ModelLatency", "model"), ("OverheadLatency", "overhead")) for p in PERCENTILES],
-                stat="p99",
-                width=8,
-            ),
-            MetricWidget(
-                title="Endpoint errors (count)",
-                # Summed: an average of error counts hides a burst.
-                metrics=[Metric(SAGEMAKER, "Invocation4XXErrors", dims, stat="Sum", label="4XX"), Metric(SAGEMAKER, "Invocation5XXErrors", dims, stat="Sum", label="5XX")],
-                stat="Sum",
-                width=8,
-            ),
-        ]
-        if endpoint.provisioned:
-            widgets.append(
-                MetricWidget(
-                    title="Endpoint CPU and memory per variant (%)",
-                    metrics=[
-                        Metric(SAGEMAKER_INSTANCES, "CPUUtilization", dims, label="CPU (100 = one core)"),
-                        Metric(SAGEMAKER_INSTANCES, "MemoryUtilization", dims, label="memory"),
-                    ],
-                    stat="Average",
-                    period=300,
-                )
-            )
-        if endpoint.drift_alarm is not None:
-            alarm = endpoint.drift_alarm
-            widgets.append(
-                MetricWidget(
-                    title="Feature drift against the baseline (total)",
-                    metrics=[AlarmQueries(alarm)],
-                    stat="Maximum",
-                    period=3600,
-                    annotations=[HorizontalAnnotation(value=alarm.threshold, label="drift alarm threshold", color="#d62728", fill="above")],
-                )
-            )
-        return widgets
-
-
-def _lambda_widgets(role: str, function_name: pulumi.Input[str]) -> list[Widget]:
-    """Per executed version (a CodeDeploy canary shows as two lines) and for the whole function."""
-    by_version = ["FunctionName", "Resource", "ExecutedVersion"]
-    only = [("FunctionName", function_name)]
-    return [
-        MetricWidget(
-            title=f"Lambda {role}: invocations and errors by version",
-            metrics=[
-                Expression(search(LAMBDA, by_version, "Invocations", only, "Sum", 60), label="invocations", id="invocations"),
-                Expression(search(LAMBDA, by_version, "Errors", only, "Sum", 60), label="errors", id="errors"),
-                Metric(LAMBDA, "Invocations", only, label="all invocations"),
-                Metric(LAMBDA, "Errors", only, label="all errors"),
-            ],
-            stat="Sum",
-        ),
-        MetricWidget(
-            title=f"Lambda {role}: duration p99 by version (ms)",
-            metrics=[
-                Expression(search(LAMBDA, by_version, "Duration", only, "p99", 60), label="p99", id="duration"),
-                Metric(LAMBDA, "Duration", only, stat="p99", label="all versions p99"),
-            ],
-            stat="p99",
-        ),
-    ]
