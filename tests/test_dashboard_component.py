@@ -19,7 +19,8 @@ from components.cloudwatch_widgets import (
     _alarm_query_entries,
 )
 from components.container_image import context_hash, dockerignore_filter
-from components.dashboard import DOCKERFILE, TLS_POLICY, health_check_from_dockerfile
+from components.dashboard import DOCKERFILE, TLS_POLICY
+from components.dashboard_task import health_check_from_dockerfile
 from components.model_schema import FEATURE_NAMES
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
