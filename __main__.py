@@ -3,7 +3,8 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.canary_api import HOOKS, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
+from components.api_http import STAGE_NAME
+from components.canary_api import HOOKS, CanaryApi, CanaryApiArgs, hook_function_name
 from components.cloudwatch_dashboard import CloudWatchDashboard, CloudWatchDashboardArgs
 from components.config import ConfigError, StackConfig, load_stack_config
 from components.dashboard import Dashboard, DashboardApi, DashboardArgs, DashboardEndpoint
