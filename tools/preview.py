@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COST_POLICY = "cost-budget"
 COST_ESTIMATE_POLICY = "cost-estimate"
 _COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2})(?: of a \$([\d,]+\.\d{2}) budget)? \((.*)\)$")
+_CANT_RUN = re.compile(r"^can't run policy '[^']+' from policy pack '[^']+' during preview: ")
 _COST_ITEM = re.compile(r"^\s+\$\s*([\d,]+\.\d{2})\s{2}(.+)$")
 _COST_TAGGED = {"not priced: ": "notPriced", "note: ": "notes", "not included (usage-based): ": "excluded"}
 
@@ -100,6 +101,15 @@ class StackPreview:
         # Without the budget policy's statement (disabled, or skipped), the estimate alone.
         texts += [v.message for v in self.analysis.violations if v.policy == COST_ESTIMATE_POLICY]
         return next((e for e in map(parse_cost_estimate, texts) if e is not None), None)
+
+    @property
+    def judged_only_at_up(self) -> list:
+        """Mandatory policies that could not judge a resource in this preview (values unknown until
+        the resources they come from exist): pulumi_policy reports them as advisory "can't run"."""
+        if not self.analysis:
+            return []
+        levels = {p.name: p.level for p in self.analysis.policies}
+        return [v for v in self.analysis.violations if v.level == "advisory" and levels.get(v.policy) == "mandatory" and _CANT_RUN.match(v.message)]
 
     @property
     def exit_code(self) -> int:
@@ -335,6 +345,8 @@ def summary(preview: StackPreview) -> dict[str, Any]:
         "policies": len(preview.analysis.policies),
         "mandatoryViolations": len(preview.mandatory),
         "advisoryViolations": sum(1 for v in violations if v.level == "advisory"),
+        # Included in advisoryViolations: mandatory checks that judge only at `pulumi up`.
+        "judgedOnlyAtUp": len(preview.judged_only_at_up),
     }
     if preview.cost_estimate is not None:
         result["costEstimate"] = preview.cost_estimate
@@ -346,10 +358,14 @@ def summary_line(preview: StackPreview) -> str:
     if preview.error:
         return f"{preview.stack}: ERROR (invalid configuration or program error)"
     verdict = "BLOCKED" if s["mandatoryViolations"] else "OK"
-    return (
+    line = (
         f"{preview.stack}: {verdict}: {s['resources']} resources, {s['policies']} policies, "
         f"{s['mandatoryViolations']} mandatory violation(s), {s['advisoryViolations']} advisory"
     )
+    if s["judgedOnlyAtUp"]:
+        names = sorted({v.policy for v in preview.judged_only_at_up})
+        line += f"; {s['judgedOnlyAtUp']} mandatory check(s) judge only at `pulumi up` (values unknown in this preview): {', '.join(names)}"
+    return line
 
 
 def to_json(preview: StackPreview) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from typing import Any, Optional
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from guardrails import prices
-from guardrails.common import StackView, as_list, get_path, num
+from guardrails.common import StackView, as_list, get_path, is_list, is_unknown, num, peek
 from guardrails.sagemaker import ENDPOINT, SCALING_TARGET, VARIANT_INSTANCES, endpoint_config, provisioned_variants, serverless_only
 from guardrails.sagemaker_jobs import DATA_QUALITY_JOB, PIPELINE, Job, load_definition, monitoring_job, pipeline_jobs
 
@@ -220,7 +220,13 @@ def _pipelines(view: StackView, estimate: Estimate) -> None:
     rules = view.of_type(EVENT_RULE)
     targets = view.of_type(EVENT_TARGET)
     for pipeline in view.of_type(PIPELINE):
-        definition = load_definition(pipeline.props.get("pipelineDefinition"))
+        text = peek(pipeline.props, "pipelineDefinition")
+        if is_unknown(text):
+            estimate.notes.append(
+                f"pipeline '{pipeline.name}': its definition embeds outputs of resources not created yet, so its runs are estimated only at `pulumi up`"
+            )
+            continue
+        definition = load_definition(text)
         if definition is None:
             continue
         runs = 0.0
@@ -311,7 +317,7 @@ def _network(view: StackView, estimate: Estimate) -> None:
         if kind not in ("application", "network"):
             estimate.unpriced.append(f"load balancer '{lb.name}': type {kind}")
             continue
-        public = 0 if lb.props.get("internal") is True else len(as_list(lb.props.get("subnets")) or as_list(lb.props.get("subnetMappings")))
+        public = 0 if lb.props.get("internal") is True else _count(lb.props, "subnets") or _count(lb.props, "subnetMappings")
         cost = hours * hour + prices.ASSUMED_LCU * hours * lcu + public * hours * prices.PUBLIC_IPV4_HOUR
         estimate.add(
             f"{'ALB' if kind == 'application' else 'NLB'} '{lb.name}': {hours} h × ${hour} + {prices.ASSUMED_LCU} LCU × {hours} h × ${lcu}"
@@ -328,6 +334,12 @@ def _network(view: StackView, estimate: Estimate) -> None:
         if endpoint.props.get("vpcEndpointType") == "Interface":
             azs = max(1, len(as_list(endpoint.props.get("subnetIds"))))
             estimate.add(f"VPC interface endpoint '{endpoint.name}': {azs} AZ × {hours} h × ${prices.INTERFACE_ENDPOINT_AZ_HOUR}", azs * hours * prices.INTERFACE_ENDPOINT_AZ_HOUR)
+
+
+def _count(props: Any, key: str) -> int:
+    """How many items a list property has; its items may be unknown in a preview (subnet ids)."""
+    value = peek(props, key)
+    return len(value) if is_list(value) else 0
 
 
 def _alarm_metrics(alarm: Any) -> tuple[int, bool]:

@@ -20,7 +20,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from guardrails.aws_accounts import ELB_LOG_DELIVERY_ACCOUNTS, ELB_LOG_DELIVERY_SERVICE
-from guardrails.common import StackView, as_list, get_path, is_allow, is_customer_managed_key, label_of, principals, statements, truthy
+from guardrails.common import StackView, as_list, get_path, is_allow, is_customer_managed_key, label_of, peek, principals, statements, truthy
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
@@ -99,7 +99,7 @@ def _encryption(args: StackValidationArgs, report: ReportViolation) -> None:
             continue
         algorithms = {str(b.get("sseAlgorithm")) for b in blocks}
         if algorithms <= set(KMS_ALGORITHMS):
-            unmanaged = [b for b in blocks if not is_customer_managed_key(b.get("kmsMasterKeyId"))]
+            unmanaged = [b for b in blocks if not is_customer_managed_key(peek(b, "kmsMasterKeyId"))]
             if unmanaged:
                 report(
                     f"{label} is encrypted with SSE-KMS but with the AWS-managed key (no kms_master_key_id, or alias/aws/s3): "
