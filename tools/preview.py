@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from tools.offline.program_server import ProgramServer
 from tools.offline.analyzer import AnalysisResult, PolicyPackError, StackResource, analyze_stack
 from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, referenced_stacks, stack_config, stack_names
 
@@ -135,6 +136,7 @@ class ProgramRuns:
         self._runs: dict[tuple[str, bool], Future] = {}
         # One thread per program: a run blocks only on the runs of the stacks it references.
         self._pool = ThreadPoolExecutor(max_workers=8)
+        self._server: Optional[ProgramServer] = None
 
     def references(self, stack: str) -> list[str]:
         config = apply_overrides(stack_config(self.args.program_dir, stack), self.args.overrides, namespace=self.project)
@@ -146,7 +148,11 @@ class ProgramRuns:
                 raise StackFileError(f"stack references form a cycle: {' -> '.join((*path, stack))} (registry.stack)")
             if stack in self.stack_outputs or not (self.args.program_dir / f"Pulumi.{stack}.yaml").exists():
                 return
-            for ref in self.references(stack):
+            try:
+                references = self.references(stack)
+            except StackFileError:
+                return  # the stack's own run reports it, as its error
+            for ref in references:
                 visit(ref, (*path, stack))
 
         for stack in stacks:
@@ -161,6 +167,20 @@ class ProgramRuns:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self._server is not None:
+            self._server.close()
+
+    def _execute(self, command: list[str], env: dict[str, str], stderr_path: Path) -> int:
+        """Runs `python -m tools.offline.program ...`: in a child forked from one process that has
+        imported the libraries once (tools.offline.program_server), or where there is no fork, in
+        its own interpreter."""
+        if not hasattr(os, "fork"):
+            with stderr_path.open("w") as stderr:
+                return subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr).returncode
+        with self._lock:
+            if self._server is None:
+                self._server = ProgramServer(self.args.program_dir, ROOT, env)
+        return self._server.run(command[3:], stderr_path)
 
     def _run(self, stack: str, first_preview: bool) -> tuple[Optional[dict[str, Any]], Optional[str]]:
         """(records, None) or (None, the error message)."""
@@ -172,7 +192,11 @@ class ProgramRuns:
                 command += ["--set", override]
             if first_preview:
                 command.append("--first-preview")
-            for ref in self.references(stack):
+            try:
+                references = self.references(stack)
+            except StackFileError as exc:  # reported like any invalid config of this stack
+                return None, str(exc)
+            for ref in references:
                 if ref in self.stack_outputs:
                     command += ["--stack-outputs", f"{ref}={self.stack_outputs[ref]}"]
                     continue
@@ -187,9 +211,11 @@ class ProgramRuns:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
             if args.debug:
                 env["PREVIEW_DEBUG"] = "1"
-            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                return None, done.stderr.strip() or f"the program exited with code {done.returncode}"
+            stderr_path = Path(tmp) / "stderr.txt"
+            code = self._execute(command, env, stderr_path)
+            if code != 0:
+                stderr = stderr_path.read_text().strip() if stderr_path.exists() else ""
+                return None, stderr or f"the program exited with code {code}"
             return json.loads(out.read_text()), None
 
 
