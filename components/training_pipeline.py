@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 import pulumi
@@ -134,7 +133,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                     hyperparameters=dict(args.hyperparameters),
                     tuning=args.tuning,
                 ),
-                generator_source=Path(pipeline_definition.__file__),
+                generator_source=pipeline_definition.GENERATOR_SOURCES,
             )
         )
         self.pipeline = aws.sagemaker.Pipeline(
