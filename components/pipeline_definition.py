@@ -27,6 +27,7 @@ The names are re-exported here, so `components.pipeline_definition` stays the on
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -58,11 +59,11 @@ from components.pipeline_layout import (
     STEP_REGISTER,
     STEP_TRAIN,
     STEP_TUNE,
-    analyzer_registries as _analyzer_registries,
     baseline_prefix,
     baseline_uris,
     model_monitor_image_uri,
 )
+from components.pipeline_layout import analyzer_registries as _analyzer_registries
 from components.pipeline_sdk import OfflineViolationError, import_sdk, quiet_sdk, sdk_environment
 from components.pipeline_sdk import offline_boto_session as _offline_boto_session
 from components.pipeline_steps import (
@@ -79,7 +80,7 @@ from components.pipeline_training import training_step
 
 # Every source file the definition depends on: the definition cache keys on their bytes.
 GENERATOR_SOURCES: tuple[Path, ...] = tuple(
-    Path(module.__file__) for module in (pipeline_args, pipeline_layout, pipeline_sdk, pipeline_steps, pipeline_training)
+    Path(inspect.getfile(module)) for module in (pipeline_args, pipeline_layout, pipeline_sdk, pipeline_steps, pipeline_training)
 ) + (Path(__file__),)
 
 __all__ = [

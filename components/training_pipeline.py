@@ -10,10 +10,10 @@ from typing import Any, Callable, Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.container_image import ContainerImage, ContainerImageArgs
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components import pipeline_definition
+from components.container_image import ContainerImage, ContainerImageArgs
 from components.definition_cache import cached
+from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec, build_pipeline_definition
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import shutil
 
-from components import definition_cache, pipeline_definition
 from pipeline_testkit import make_args
+
+from components import definition_cache, pipeline_definition
 
 
 def test_every_module_the_definition_is_built_from_is_a_generator_source():
