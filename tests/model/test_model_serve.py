@@ -363,7 +363,9 @@ def test_server_settings_follow_sagemaker_variables(monkeypatch):
 
 @pytest.mark.parametrize(("name", "value"), [("SAGEMAKER_MODEL_SERVER_WORKERS", "many"),
                                              ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
-                                             ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5")])
+                                             ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5"),
+                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "soon"),
+                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "-1")])
 def test_bad_server_settings_stop_with_the_variable_named(monkeypatch, name, value):
     from churn.serve import options_from_env
 

@@ -114,15 +114,17 @@ async def accept_forever(
     table: ConnectionTable,
     open_connections: Callable[[], int],
     protocol_factory: Callable[[], asyncio.Protocol],
+    takeover_seconds: float = TAKEOVER_SECONDS,
 ) -> None:
-    """Accept from the shared `listener` when the table says it is this worker's turn, and hand
-    each connection to the event loop with `protocol_factory`. Runs until cancelled."""
+    """Accept from the shared `listener` when the table says it is this worker's turn (or a
+    connection has waited `takeover_seconds` for another worker), and hand each connection to
+    the event loop with `protocol_factory`. Runs until cancelled."""
     loop = asyncio.get_running_loop()
     fd = listener.fileno()
     while True:
         await _readable(loop, fd)
         waited = 0.0
-        while not table.may_accept(open_connections()) and waited < TAKEOVER_SECONDS:
+        while not table.may_accept(open_connections()) and waited < takeover_seconds:
             await asyncio.sleep(POLL_SECONDS)
             waited += POLL_SECONDS
             if not _pending(fd):

@@ -115,10 +115,11 @@ def negotiate_accept(header: str | None) -> str:
 #             other Unicode spaces, '_' (Python's float() would read '1_000'), nan/inf, a comma
 #             inside quotes (a decimal comma is not a number), blank rows in between, a header
 #
-# Cost: a body is refused in time proportional to what must be read to know it is wrong. One
-# C-speed pass over the bytes checks the alphabet (and BOM, quotes), splitting finds the rows, then
-# each chunk of CHUNK_ROWS rows gets its column count and length checked before its numbers are
-# parsed, once. A 6 MB line of three million values is refused by its comma count, never parsed.
+# Cost: a body is refused in time proportional to what must be read to know it is wrong. It is
+# cut at line ends into chunks of about CHUNK_BYTES; each chunk gets C-speed checks (alphabet,
+# quotes, then every row's comma count and length) before its numbers are parsed, once, and the
+# first bad chunk ends the work. A 6 MB line of three million values is refused by its comma
+# count, never parsed; a bad value is located by re-reading its chunk only.
 
 # Longest field accepted: repr() of any float64 is at most 24 characters; the rest is room for
 # padding or extra digits. It bounds a row's length at n_features * (MAX_FIELD_BYTES + 1).
@@ -189,8 +190,7 @@ def _floats(fields: list[bytes]) -> list[float]:
 def _csv_text(body: bytes, charset: str | None, feature_names: list[str]) -> bytes:
     """The body as bytes in an ASCII-compatible encoding, without BOM or trailing blank lines."""
     if charset in (None, "utf-8", "ascii"):
-        if body.startswith(codecs.BOM_UTF8):
-            body = body[len(codecs.BOM_UTF8):]
+        body = body.removeprefix(codecs.BOM_UTF8)
     else:  # another declared charset: re-encode, and the alphabet check judges the text
         try:
             body = body.decode(charset).encode("utf-8")
