@@ -275,6 +275,8 @@ class EndpointReleaseProvider(ResourceProvider):
         alarms = self._alarms_in_alarm(spec)
         if alarms:
             reasons.append(f"rolled back: alarm {', '.join(alarms)}")
+        elif endpoint["EndpointStatus"] != "InService":
+            reasons.append(f"the update ended {endpoint['EndpointStatus']}")
         elif serving != spec.endpoint_config_name:
             reasons.append("rolled back")
         if endpoint.get("FailureReason"):
