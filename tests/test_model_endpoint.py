@@ -284,3 +284,21 @@ def test_dev_release_is_a_plain_serverless_update():
 def test_provisioned_without_autoscaling_takes_the_configured_instance_count():
     inputs = stack_records("prod", "endpoint.autoscaling=null").one(RELEASE)["inputs"]
     assert inputs["retain_variant_properties"] is False
+
+
+def test_endpoint_doc_matches_the_code():
+    from pathlib import Path
+
+    from components import endpoint_release, model_endpoint
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    assert f"`ignore_changes={endpoint_release.ENDPOINT_IGNORE_CHANGES}`".replace("'", '"') in doc
+    for status in endpoint_release.BUSY_STATUSES:
+        assert f"`{status}`" in doc, status
+    [(key, value)] = model_endpoint.MONITOR_ENVIRONMENT.items()
+    assert f"`{key}={value}`" in doc
+    assert f"namespace `{model_endpoint.DRIFT_NAMESPACE}`" in doc
+    assert f"`MaximumExecutionTimeoutInSeconds` + {model_endpoint.RELEASE_TIMEOUT_MARGIN_SECONDS} s" in doc
+    assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
+    assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
+    assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
