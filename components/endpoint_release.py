@@ -362,26 +362,33 @@ class EndpointReleaseProvider(ResourceProvider):
         scaling_client = self._client("application-autoscaling", spec.region)
         for item in suspended:
             target = item.target
-            scaling_client.register_scalable_target(
-                ServiceNamespace="sagemaker",
-                ResourceId=target["ResourceId"],
-                ScalableDimension=SCALABLE_DIMENSION,
-                MinCapacity=target["MinCapacity"],
-                MaxCapacity=target["MaxCapacity"],
-                **({"SuspendedState": target["SuspendedState"]} if target.get("SuspendedState") else {}),
-            )
-            for policy in item.policies:
-                request = {
-                    "PolicyName": policy["PolicyName"],
-                    "ServiceNamespace": "sagemaker",
-                    "ResourceId": target["ResourceId"],
-                    "ScalableDimension": SCALABLE_DIMENSION,
-                    "PolicyType": policy["PolicyType"],
-                }
-                for key in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"):
-                    if policy.get(key):
-                        request[key] = policy[key]
-                scaling_client.put_scaling_policy(**request)
+            try:
+                scaling_client.register_scalable_target(
+                    ServiceNamespace="sagemaker",
+                    ResourceId=target["ResourceId"],
+                    ScalableDimension=SCALABLE_DIMENSION,
+                    MinCapacity=target["MinCapacity"],
+                    MaxCapacity=target["MaxCapacity"],
+                    **({"SuspendedState": target["SuspendedState"]} if target.get("SuspendedState") else {}),
+                )
+                for policy in item.policies:
+                    request = {
+                        "PolicyName": policy["PolicyName"],
+                        "ServiceNamespace": "sagemaker",
+                        "ResourceId": target["ResourceId"],
+                        "ScalableDimension": SCALABLE_DIMENSION,
+                        "PolicyType": policy["PolicyType"],
+                    }
+                    for key in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"):
+                        if policy.get(key):
+                            request[key] = policy[key]
+                    scaling_client.put_scaling_policy(**request)
+            except Exception as exc:
+                raise ReleaseError(
+                    f"autoscaling of {target['ResourceId']} was removed for the instance type change and could not be "
+                    f"restored ({_error_code(exc) or type(exc).__name__}: {exc}); the endpoint keeps its current instance count. "
+                    "Run pulumi refresh, then pulumi up: it registers the aws.appautoscaling Target and Policy again"
+                ) from exc
 
     @staticmethod
     def _outs(props: dict[str, Any], outcome: ReleaseOutcome) -> dict[str, Any]:

@@ -311,6 +311,18 @@ def test_instance_type_change_restores_autoscaling_even_when_the_update_rolls_ba
         provider.create(dict(PROPS))
 
 
+def test_autoscaling_that_cannot_be_restored_fails_the_release_with_what_to_do(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
+    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.scaling_registered()
+    aws.expect_update()
+    aws.endpoint("InService", NEW)
+    aws.scaling.add_client_error("register_scalable_target", service_error_code="ValidationException", service_message="endpoint is updating")
+    with pytest.raises(ReleaseError, match=f"autoscaling of {RESOURCE_ID} was removed .* could not be restored \\(ValidationException"):
+        provider.create(dict(PROPS))
+
+
 # --- endpoints that are busy, broken or missing ---------------------------------------------------
 
 
