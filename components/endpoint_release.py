@@ -272,7 +272,7 @@ class EndpointReleaseProvider(ResourceProvider):
             deleted = self._delete_superseded(sagemaker, spec, previous) if spec.delete_superseded else []
             return ReleaseOutcome(previous, serving, method, self._instance_counts(endpoint), deleted)
         reasons = []
-        alarms = self._alarms_in_alarm(spec)
+        alarms = self._alarms_in_alarm(spec, endpoint)
         if alarms:
             reasons.append(f"rolled back: alarm {', '.join(alarms)}")
         elif endpoint["EndpointStatus"] != "InService":
@@ -287,11 +287,14 @@ class EndpointReleaseProvider(ResourceProvider):
             "the configuration and model of the rejected release are kept for diagnosis"
         )
 
-    def _alarms_in_alarm(self, spec: ReleaseSpec) -> list[str]:
-        if not spec.rollback_alarms:
+    def _alarms_in_alarm(self, spec: ReleaseSpec, endpoint: dict[str, Any]) -> list[str]:
+        """The rollback alarms in ALARM: those of the deployment SageMaker ran, else those requested."""
+        last = ((endpoint.get("LastDeploymentConfig") or {}).get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+        names = [str(a["AlarmName"]) for a in last if a.get("AlarmName")] or spec.rollback_alarms
+        if not names:
             return []
         cloudwatch = self._client("cloudwatch", spec.region)
-        found = cloudwatch.describe_alarms(AlarmNames=spec.rollback_alarms, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        found = cloudwatch.describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         alarms = [*found.get("MetricAlarms", []), *found.get("CompositeAlarms", [])]
         return [str(a["AlarmName"]) for a in alarms if a.get("StateValue") == "ALARM"]
 

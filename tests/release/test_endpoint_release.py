@@ -90,7 +90,9 @@ class Aws:
         assert region == "us-east-1"
         return self.clients[service]
 
-    def endpoint(self, status: str, config: str, count: int = 3, pending: Optional[str] = None, reason: Optional[str] = None) -> None:
+    def endpoint(
+        self, status: str, config: str, count: int = 3, pending: Optional[str] = None, reason: Optional[str] = None, last: Optional[dict[str, Any]] = None
+    ) -> None:
         response: dict[str, Any] = {
             "EndpointName": ENDPOINT,
             "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}",
@@ -104,6 +106,8 @@ class Aws:
             response["PendingDeploymentSummary"] = {"EndpointConfigName": pending}
         if reason:
             response["FailureReason"] = reason
+        if last:
+            response["LastDeploymentConfig"] = last
         self.sagemaker.add_response("describe_endpoint", response, {"EndpointName": ENDPOINT})
 
     def config(self, name: str, model: str, instance_type: str = "ml.m5.large") -> None:
@@ -130,11 +134,11 @@ class Aws:
         self.sagemaker.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD})
         self.sagemaker.add_response("delete_model", {}, {"ModelName": OLD_MODEL})
 
-    def alarm_states(self, **states: str) -> None:
+    def alarm_states(self, names: list[str] = ALARMS, **states: str) -> None:
         self.cloudwatch.add_response(
             "describe_alarms",
-            {"MetricAlarms": [{"AlarmName": name, "StateValue": states.get(name.rsplit("-", 1)[-1], "OK")} for name in ALARMS]},
-            {"AlarmNames": ALARMS, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
+            {"MetricAlarms": [{"AlarmName": name, "StateValue": states.get(name.rsplit("-", 1)[-1], "OK")} for name in names]},
+            {"AlarmNames": names, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
         )
 
     def scaling_registered(self) -> None:
@@ -249,6 +253,16 @@ def test_rollback_on_an_alarm_fails_the_update_names_the_alarm_and_deletes_nothi
     message = str(raised.value)
     assert f"endpoint {ENDPOINT} did not take {NEW}: rolled back: alarm mlops-prod-endpoint-5xx." in message
     assert f"It is InService on {OLD}, which Pulumi keeps recording as live" in message
+
+
+def test_rollback_names_the_alarms_of_the_deployment_sagemaker_ran(provider, aws):
+    # an earlier release ran with another alarm set: DescribeEndpoint's LastDeploymentConfig says which
+    ran = {**DEPLOYMENT, "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "mlops-prod-endpoint-old"}]}}
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("InService", OLD, last=ran)
+    aws.alarm_states(["mlops-prod-endpoint-old"], old="ALARM")
+    with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-old"):
+        provider.create(dict(PROPS))
 
 
 def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, aws):
