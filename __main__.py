@@ -141,8 +141,8 @@ else:
             region=config.region,
             kms_key_arn=foundation.key_arn,
             alarm_topic_arn=foundation.alarm_topic_arn,
-            # The endpoint's output, not its name: an endpoint update finishes before the API release.
-            endpoint_name=endpoint.endpoint.name,
+            # The release's output, not the name: the API changes only once the endpoint serves the new model.
+            endpoint_name=endpoint.released_endpoint_name,
             endpoint_arn=endpoint.endpoint.arn,
             feature_names=FEATURE_NAMES,
             model_version=config.endpoint.model_package_version,
