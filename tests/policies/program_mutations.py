@@ -9,8 +9,11 @@ another row's violation (e.g. two overrides of the same key).
 
 Mutations:
 - `Set("endpoint.instanceCount=1")`: a `--set` config override;
-- `Edit("components/x.py", old, new, count=1)`: replace text in the copy (the text must occur
-  exactly `count` times, so a refactor that moves it fails loudly instead of silently testing nothing);
+- `Edit(old, new, count=1)`: replace text in the copy. The text is looked for in every Python file
+  of the program, with any run of whitespace matching any other (so a module split or a
+  re-indentation does not break the row), and must occur exactly `count` times in exactly one file
+  (`path=` names the file when it occurs in several), so a refactor that changes it fails loudly
+  instead of silently testing nothing;
 - `Append(code)`: code appended to the copy's `__main__.py` (resources a change would add; it sees
   the program's globals: `aws`, `pulumi`, `with_provider`, `foundation`, `training`, ...).
 """
@@ -18,13 +21,14 @@ Mutations:
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any, Iterable, Optional, Union
 
 from test_preview import copy_program as copy_tree
 
@@ -41,10 +45,10 @@ class Set:
 
 @dataclass(frozen=True)
 class Edit:
-    path: str
     old: str
     new: str
     count: int = 1
+    path: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,21 @@ def _unique(mutations: Iterable[Mutation]) -> list[Mutation]:
     return seen
 
 
+def _pattern(old: str) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(part) for part in old.split()))
+
+
+def _file_with(program: Path, edit: Edit) -> Path:
+    if edit.path:
+        return program / edit.path
+    pattern = _pattern(edit.old)
+    files = [f for f in sorted(program.rglob("*.py")) if pattern.search(f.read_text())]
+    if len(files) != 1:
+        where = ", ".join(str(f.relative_to(program)) for f in files) or "no file"
+        raise MutationError(f"expected 1 occurrence(s) of {edit.old!r} in one file of the program, found it in {where}")
+    return files[0]
+
+
 def apply(program: Path, mutations: Iterable[Mutation]) -> list[str]:
     """Applies edits and appends to the copy; returns the --set overrides."""
     overrides: list[str] = []
@@ -101,12 +120,11 @@ def apply(program: Path, mutations: Iterable[Mutation]) -> list[str]:
         if isinstance(mutation, Set):
             overrides.append(mutation.override)
         elif isinstance(mutation, Edit):
-            path = program / mutation.path
-            text = path.read_text()
-            found = text.count(mutation.old)
+            path = _file_with(program, mutation)
+            text, found = _pattern(mutation.old).subn(lambda _: mutation.new, path.read_text())
             if found != mutation.count:
-                raise MutationError(f"{mutation.path}: expected {mutation.count} occurrence(s) of {mutation.old!r}, found {found}")
-            path.write_text(text.replace(mutation.old, mutation.new))
+                raise MutationError(f"{path.relative_to(program)}: expected {mutation.count} occurrence(s) of {mutation.old!r}, found {found}")
+            path.write_text(text)
         else:
             with (program / "__main__.py").open("a") as main:
                 main.write("\n" + textwrap.dedent(mutation.code))

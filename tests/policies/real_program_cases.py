@@ -21,62 +21,52 @@ REPOSITORY = "sagemaker-mlops:images:ContainerImage$aws:ecr/repository:Repositor
 ADDED = ""  # top-level resources: no parent type in the URN
 
 # ---- careless edits of the program's own components (one prod copy) ------------------------------
-SSE_S3 = Edit("components/secure_bucket.py", 'sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn', 'sse_algorithm="AES256"')
-PUBLIC_BLOCK_OFF = Edit("components/secure_bucket.py", "restrict_public_buckets=True,", "restrict_public_buckets=False,")
-NO_TLS_STATEMENT = Edit("components/secure_bucket.py", "policy=policy_document(tls_only, *extra),", "policy=policy_document(*extra),")
-VERSIONING_SUSPENDED = Edit("components/secure_bucket.py", 'BucketVersioningVersioningConfigurationArgs(status="Enabled")', 'BucketVersioningVersioningConfigurationArgs(status="Suspended")')
-NO_ROTATION = Edit("components/foundation.py", "enable_key_rotation=True,", "enable_key_rotation=False,")
-PLAIN_TOPIC = Edit("components/foundation.py", "            kms_master_key_id=self.key.arn,\n", "")
-BARE_LOG_GROUP = Edit("components/canary_api.py", "            retention_in_days=args.log_retention_days,\n            kms_key_id=args.kms_key_arn,\n", "")
-SCAN_OFF = Edit("components/container_image.py", "RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)")
-MUTABLE_TAGS = Edit("components/container_image.py", 'image_tag_mutability="IMMUTABLE",', 'image_tag_mutability="MUTABLE",')
-AES_REPOSITORY = Edit(
-    "components/container_image.py",
-    'encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)],',
+SSE_S3 = Edit('sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn', 'sse_algorithm="AES256"')
+PUBLIC_BLOCK_OFF = Edit("restrict_public_buckets=True,", "restrict_public_buckets=False,")
+NO_TLS_STATEMENT = Edit("policy=policy_document(tls_only, *extra),", "policy=policy_document(*extra),")
+VERSIONING_SUSPENDED = Edit('BucketVersioningVersioningConfigurationArgs(status="Enabled")', 'BucketVersioningVersioningConfigurationArgs(status="Suspended")')
+NO_ROTATION = Edit("enable_key_rotation=True,", "enable_key_rotation=False,")
+PLAIN_TOPIC = Edit("kms_master_key_id=self.key.arn,", "")
+BARE_LOG_GROUP = Edit("retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,", "", path="components/canary_api.py")
+SCAN_OFF = Edit("RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)")
+MUTABLE_TAGS = Edit('image_tag_mutability="IMMUTABLE",', 'image_tag_mutability="MUTABLE",')
+AES_REPOSITORY = Edit('encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)],',
     'encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],',
 )
-TASK_ROLE_ADMIN = Edit(
-    "components/dashboard.py",
-    'aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)',
+TASK_ROLE_ADMIN = Edit('aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)',
     'aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements, statement(["*"], ["*"])), opts=child)',
 )
-PASS_ANY_ROLE = Edit("components/training_pipeline.py", '["iam:PassRole"],\n                [role.arn],', '["iam:PassRole"],\n                ["*"],')
-FULL_ACCESS_POLICY = Edit(
-    "components/canary_api.py",
-    'CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"',
+PASS_ANY_ROLE = Edit('["iam:PassRole"],\n                [role.arn],', '["iam:PassRole"],\n                ["*"],')
+FULL_ACCESS_POLICY = Edit('CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"',
     'CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployFullAccess"',
 )
-ANYONE_INVOKES = Edit("components/canary_api.py", 'principal="apigateway.amazonaws.com",\n            source_arn=execute_api_arn,', 'principal="*",')
-OLD_RUNTIME = Edit("components/canary_api.py", 'RUNTIME = "python3.12"', 'RUNTIME = "python3.9"')
-NO_TRACING = Edit("components/canary_api.py", 'FunctionTracingConfigArgs(mode="Active")', 'FunctionTracingConfigArgs(mode="PassThrough")', count=2)
-NO_VOLUME_KEY = Edit("components/model_endpoint.py", "kms_key_arn=args.kms_key_arn if provisioned else None,", "kms_key_arn=None,")
-CAPTURE_OFF = Edit("components/model_endpoint.py", "enable_capture=args.data_capture_percent > 0,", "enable_capture=False,")
-RAW_ARTIFACT = Edit(
-    "components/model_endpoint.py",
-    "primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
+ANYONE_INVOKES = Edit('principal="apigateway.amazonaws.com",', 'principal="*",')
+OLD_RUNTIME = Edit('RUNTIME = "python3.12"', 'RUNTIME = "python3.9"')
+NO_TRACING = Edit('FunctionTracingConfigArgs(mode="Active")', 'FunctionTracingConfigArgs(mode="PassThrough")', count=2)
+NO_VOLUME_KEY = Edit("kms_key_arn=args.kms_key_arn if provisioned else None,", "kms_key_arn=None,")
+CAPTURE_OFF = Edit("enable_capture=args.data_capture_percent > 0,", "enable_capture=False,")
+RAW_ARTIFACT = Edit("primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
     'primary_container=aws.sagemaker.ModelPrimaryContainerArgs(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/model:latest", '
     'model_data_url="s3://mlops-prod-artifacts/model.tar.gz"),',
 )
-MODEL_NETWORK = Edit("components/model_endpoint.py", "enable_network_isolation=provisioned,", "enable_network_isolation=False,")
-ROLLBACK_OFF = Edit(
-    "components/canary_api.py",
-    "DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS)",
+MODEL_NETWORK = Edit("enable_network_isolation=provisioned,", "enable_network_isolation=False,")
+ROLLBACK_OFF = Edit("DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS)",
     "DeploymentGroupAutoRollbackConfigurationArgs(enabled=False)",
 )
-UNTHROTTLED = Edit("components/canary_api.py", "                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
-NO_ACCESS_LOGS = Edit("components/canary_api.py", "            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),\n", "")
-OPEN_ROUTE = Edit("components/canary_api.py", 'authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",', 'authorization_type="NONE",')
-OLD_TLS = Edit("components/dashboard.py", "ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
-SKIP_LOGIN = Edit("components/dashboard.py", 'type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
-PUBLIC_TASKS = Edit("components/dashboard.py", "assign_public_ip=False", "assign_public_ip=True")
-MFA_OPTIONAL = Edit("components/dashboard.py", 'mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
-SHORT_PASSWORDS = Edit("components/dashboard.py", "minimum_length=12,", "minimum_length=8,")
-FOUNDATION_UNTAGGED = Edit("__main__.py", "    opts=with_provider,\n)\n\ntraining = TrainingPipeline(", ")\n\ntraining = TrainingPipeline(")
-FORCE_DESTROY = Edit("__main__.py", "force_destroy=not config.is_prod,", "force_destroy=True,", count=2)
+UNTHROTTLED = Edit("                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
+NO_ACCESS_LOGS = Edit("access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", "")
+OPEN_ROUTE = Edit('authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",', 'authorization_type="NONE",')
+OLD_TLS = Edit("ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
+SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
+PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
+MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
+SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
+FOUNDATION_UNTAGGED = Edit("    opts=with_provider,\n)\n\ntraining = TrainingPipeline(", ")\n\ntraining = TrainingPipeline(")
+FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=2)
 
 # ---- the ALB access-log exemption granted to someone else (another region's ELB account and a
 # grant on the whole bucket are unit-tested in test_s3_policies.py)
-OTHER_PRINCIPAL = Edit("components/dashboard.py", 'principals={"AWS": elb_account.arn},', 'principals={"AWS": "arn:aws:iam::111122223333:root"},')
+OTHER_PRINCIPAL = Edit('principals={"AWS": elb_account.arn},', 'principals={"AWS": "arn:aws:iam::111122223333:root"},')
 
 # ---- what a careless change would ADD (one prod copy) --------------------------------------------
 ADDED_RESOURCES = Append(

@@ -53,5 +53,7 @@ def test_the_real_program_violates_the_policy(row, runs, shipped_previews):
 
 def test_a_mutation_that_no_longer_applies_fails_loudly(tmp_path):
     program = copy_program(tmp_path)
+    with pytest.raises(MutationError, match="expected 1 occurrence.*found it in no file"):
+        apply(program, [Edit("text that is not in the program", "x")])
     with pytest.raises(MutationError, match="expected 1 occurrence"):
-        apply(program, [Edit("components/secure_bucket.py", "text that is not in the program", "x")])
+        apply(program, [Edit("enable_key_rotation=True,", "x", path="components/secure_bucket.py")])
