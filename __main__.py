@@ -3,7 +3,9 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.canary_api import HOOKS, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
+from components.api_http import STAGE_NAME
+from components.canary_api import HOOKS, CanaryApi, CanaryApiArgs, hook_function_name
+from components.cloudwatch_dashboard import CloudWatchDashboard, CloudWatchDashboardArgs
 from components.config import ConfigError, StackConfig, load_stack_config
 from components.dashboard import Dashboard, DashboardApi, DashboardArgs, DashboardEndpoint
 from components.foundation import Foundation, FoundationArgs
@@ -200,7 +202,6 @@ dashboard = Dashboard(
         certificate_arn=config.dashboard.certificate_arn,
         endpoint=dashboard_endpoint,
         api=dashboard_api,
-        alarm_arns=[alarm.arn for alarm in alarms],
         feature_names=FEATURE_NAMES,
         mfa_required=config.is_prod,
         threat_protection=config.is_prod,
@@ -210,7 +211,21 @@ dashboard = Dashboard(
     ),
     opts=with_provider,
 )
+cloudwatch_dashboard = CloudWatchDashboard(
+    "dashboard",
+    CloudWatchDashboardArgs(
+        name_prefix=config.name_prefix,
+        region=config.region,
+        model_package_group_name=training.model_package_group_name,
+        pipeline_name=training.pipeline.pipeline_name,
+        business_dashboard_url=dashboard.dashboard_url,
+        endpoint=dashboard_endpoint,
+        api=dashboard_api,
+        alarm_arns=[alarm.arn for alarm in alarms],
+    ),
+    opts=with_provider,
+)
 pulumi.export("dashboardUrl", dashboard.dashboard_url)
-pulumi.export("cloudwatchDashboardName", dashboard.cloudwatch_dashboard_name)
-pulumi.export("cloudwatchDashboardUrl", dashboard.cloudwatch_dashboard_url)
+pulumi.export("cloudwatchDashboardName", cloudwatch_dashboard.cloudwatch_dashboard_name)
+pulumi.export("cloudwatchDashboardUrl", cloudwatch_dashboard.cloudwatch_dashboard_url)
 pulumi.export("userPoolId", dashboard.user_pool_id)

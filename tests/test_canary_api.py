@@ -7,15 +7,10 @@ import re
 
 import pytest
 
-from components.canary_api import (
-    ACCESS_LOG_FIELDS,
-    CanaryApiArgs,
-    archive_files,
-    pinned_powertools_version,
-    powertools_layer_parameter,
-    release_timeout_seconds,
-    traffic_shift_minutes,
-)
+from components.api_http import ACCESS_LOG_FIELDS
+from components.api_package import archive_files, pinned_powertools_version, powertools_layer_parameter
+from components.api_release import release_timeout_seconds, traffic_shift_minutes
+from components.canary_api import CanaryApiArgs
 from components.config import LAMBDA_DEPLOYMENT_CONFIGS
 from components.lambda_canary_release import ALIAS_IGNORE_CHANGES
 from components.model_schema import FEATURE_NAMES

@@ -366,7 +366,7 @@ def test_deploys_go_dev_then_prod_each_with_its_own_role_and_environment():
         assert credentials["role-to-assume"] == f"${{{{ vars.AWS_DEPLOY_{stack.upper()}_ROLE_ARN }}}}"
         assert credentials["role-duration-seconds"] >= job["timeout-minutes"] * 60
         assert base_checkout(job) == {"ref": "main", "path": "base", "sparse-checkout": "policies", "persist-credentials": False}
-        pulumi = uses(job, "pulumi/actions")[0]["with"]
+        pulumi = next(s for s in steps(job) if s.get("id") == "up")["with"]
         assert pulumi["command"] == "up" and pulumi["stack-name"] == stack
         assert pulumi["policyPacks"] == BASE_PACK
         assert pulumi["policyPackConfigs"] == f"{BASE_PACK}/config/{stack}.json"
@@ -383,6 +383,9 @@ def test_prod_reverifies_the_package_after_credentials_and_right_before_up():
     up = step_index(job, lambda s: s.get("id") == "up")
     assert lock < credentials < verify == up - 1
     assert steps(job)[verify]["run"] == "venv/bin/python -m tools.promote --verify prod"
+    assert steps(job)[verify]["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"  # reads dev's outputs
+    cli = step_index(job, lambda s: s.get("name") == "Install the Pulumi CLI")
+    assert credentials < cli < verify
     assert "if" not in steps(job)[verify] and "continue-on-error" not in steps(job)[verify]
     assert not [s for s in steps(workflow("deploy.yml")["jobs"]["dev"]) if "tools.promote" in s.get("run", "")]
 
@@ -486,6 +489,7 @@ def test_the_promote_script_always_checks_and_builds_the_arguments(tmp_path, to,
     done = run_step(script, env, ROOT, "")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "promote-args").read_text().strip() == expected
+    assert set(env) - {"RUNNER_TEMP", "GITHUB_STEP_SUMMARY"} <= set(next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["env"])
     assert f"python -m tools.promote {expected}" in (tmp_path / "promote" / "body.md").read_text()
 
 
