@@ -88,3 +88,17 @@ def test_the_demo_command_is_what_make_demo_runs():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo:.*\n\t\$\(PY\) -m tools\.rehearsal\s*$", makefile, re.M), "make demo no longer runs tools.rehearsal: update tools/docs.py DEMO_COMMAND"
     assert subprocess.run([sys.executable, "-m", "tools.rehearsal", "--help"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def test_the_api_error_table_is_the_handlers_error_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("predict_errors_for_docs", ROOT / "containers" / "api" / "predict_errors.py")
+    assert spec is not None and spec.loader is not None
+    errors = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = errors  # dataclasses look their module up there
+    spec.loader.exec_module(errors)
+    text = (ROOT / "docs" / "api.md").read_text()
+    documented = re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \| .* \| `(\w+)` \|$", text, re.M)
+    actual = [(str(k.status), k.code, k.metric) for k in errors.ALL_KINDS]
+    assert documented == actual, "docs/api.md's error table (status, code, metric) differs from containers/api/predict_errors.ALL_KINDS"
