@@ -60,8 +60,12 @@ class DocsError(Exception):
 # ---- generated parts in hand-written pages ------------------------------------------------------
 
 
+# Parts regenerated only on request (they take minutes): part -> the command that regenerates them.
+ON_REQUEST = {"demo-sample": f"{GENERATOR} --demo"}
+
+
 def begin_marker(part: str) -> str:
-    return f"<!-- BEGIN GENERATED: {part} (edit the code, then run `{GENERATOR}`) -->"
+    return f"<!-- BEGIN GENERATED: {part} (edit the code, then run `{ON_REQUEST.get(part, GENERATOR)}`) -->"
 
 
 def end_marker(part: str) -> str:
