@@ -140,13 +140,16 @@ def established_per_worker(master_pid: int, port: int) -> dict[int, int]:
 
 
 @contextlib.contextmanager
-def running_server(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Iterator[Server]:
-    """Start a gunicorn-based server on a free port (port 0: gunicorn logs the one it got)."""
+def running_server(
+    name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int | None = None
+) -> Iterator[Server]:
+    """Start a gunicorn-based server on `port`, or on a free port (port 0: gunicorn logs the one
+    it got)."""
     log_path = log_dir / f"{name}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
-            port = _wait_for_port(process, log_path)
+            port = port or _wait_for_port(process, log_path)
             _wait_for_ping(process, port, log_path)
             yield Server(name, port, process.pid)
         finally:
