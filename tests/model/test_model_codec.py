@@ -123,9 +123,9 @@ def test_what_csv_clients_send_is_accepted(body, charset):
         ("12,0,0,350.5\u2003,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '350.5\\u2003' is not a number"),
         ("12,0,0,1_000,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
         ("12,0,0,inf,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): 'inf' is not a number"),
-        ('12,0,0,"350,5",3.2,40.1,480.2,2,0,1', "row 1 has 11 values, expected 10: tenure_months,plan,contract,"
+        ('12,0,0,"350,5",3.2,40.1,480.2,2,0,1', ("row 1 has 11 values, expected 10: tenure_months,plan,contract,"
          "monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay "
-         "(a quoted field holds one number, without commas"),
+         "(a quoted field holds one number, without commas")),
         ('12,0,0,"350.5"5,3.2,40.1,480.2,2,0,1', "row 1, column 4 (monthly_minutes): '\"350.5\"5' has a quote"),
         ("\ufeff\ufeff" + ROW, "row 1, column 1 (tenure_months): '\\ufeff12' is not a number"),  # one BOM only
         (f"{ROW}\r\n12,0,0,x,3.2,40.1,480.2,2,0,1\r\n", "row 2, column 4 (monthly_minutes): 'x' is not a number"),
