@@ -1,11 +1,16 @@
 """Offline preview: the real program under Pulumi mocks, judged by the real policy pack.
 
     python -m tools.preview --stack dev|prod [--stack ...] [--policy-pack policies]
-                            [--policy-config FILE] [--set key=value ...] [--json FILE] [--debug]
+                            [--policy-config FILE] [--set key=value ...] [--json FILE]
+                            [--stack-outputs STACK=FILE ...] [--debug]
 
 For each stack, runs `__main__.py` with the stack's config in a fresh process under mocks,
 records every resource, then starts the policy pack as the engine starts an analyzer plugin and
 drives it over the Analyzer gRPC protocol (Analyze per resource, AnalyzeStack for the stack).
+
+A stack that reads another through a StackReference (`registry.stack`) gets that stack's outputs:
+from --stack-outputs STACK=FILE (what `pulumi stack output --json` prints), else from the same run
+when that stack is previewed too (its program runs first), else its program is run first, unshown.
 Exit code: 0 no mandatory violation, 1 at least one, 2 invalid config or a program error.
 """
 
@@ -18,15 +23,16 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from tools.offline.analyzer import AnalysisResult, PolicyPackError, StackResource, analyze_stack
-from tools.offline.stack_files import StackFileError, engine_config, stack_names
+from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, referenced_stacks, stack_config, stack_names
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,21 +104,84 @@ class StackPreview:
         return EXIT_BLOCKED if self.mandatory else EXIT_OK
 
 
-def run_stack(stack: str, args: argparse.Namespace) -> StackPreview:
+class ProgramRuns:
+    """Runs each stack's program once, after the programs of the stacks it references.
+
+    A stack's StackReferences read the outputs given with --stack-outputs, or else the outputs of
+    that stack's own program run (started on demand, shared by every stack that needs it).
+    """
+
+    def __init__(self, args: argparse.Namespace, stack_outputs: dict[str, Path]):
+        self.args = args
+        self.stack_outputs = stack_outputs
+        self.project = project_name(args.program_dir)
+        self._lock = threading.Lock()
+        self._runs: dict[str, Future] = {}
+        # One thread per program: a run blocks only on the runs of the stacks it references.
+        self._pool = ThreadPoolExecutor(max_workers=8)
+
+    def references(self, stack: str) -> list[str]:
+        config = apply_overrides(stack_config(self.args.program_dir, stack), self.args.overrides, namespace=self.project)
+        return referenced_stacks(config, self.project)
+
+    def check_cycles(self, stacks: list[str]) -> None:
+        def visit(stack: str, path: tuple[str, ...]) -> None:
+            if stack in path:
+                raise StackFileError(f"stack references form a cycle: {' -> '.join((*path, stack))} (registry.stack)")
+            if stack in self.stack_outputs or not (self.args.program_dir / f"Pulumi.{stack}.yaml").exists():
+                return
+            for ref in self.references(stack):
+                visit(ref, (*path, stack))
+
+        for stack in stacks:
+            visit(stack, ())
+
+    def records(self, stack: str) -> Future:
+        with self._lock:
+            if stack not in self._runs:
+                self._runs[stack] = self._pool.submit(self._run, stack)
+            return self._runs[stack]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _run(self, stack: str) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+        """(records, None) or (None, the error message)."""
+        args = self.args
+        with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
+            out = Path(tmp) / "records.json"
+            command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
+            for override in args.overrides:
+                command += ["--set", override]
+            for ref in self.references(stack):
+                if ref in self.stack_outputs:
+                    command += ["--stack-outputs", f"{ref}={self.stack_outputs[ref]}"]
+                    continue
+                if not (args.program_dir / f"Pulumi.{ref}.yaml").exists():
+                    continue  # the program itself reports the reference it cannot resolve
+                records, error = self.records(ref).result()
+                if error is not None:
+                    return None, f"stack '{ref}', whose outputs this stack reads, failed:\n{error}"
+                outputs_file = Path(tmp) / f"outputs-{ref}.json"
+                outputs_file.write_text(json.dumps(records["outputs"]))
+                command += ["--stack-outputs", f"{ref}={outputs_file}"]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+            if args.debug:
+                env["PREVIEW_DEBUG"] = "1"
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                return None, done.stderr.strip() or f"the program exited with code {done.returncode}"
+            return json.loads(out.read_text()), None
+
+
+def run_stack(stack: str, args: argparse.Namespace, programs: Optional[ProgramRuns] = None) -> StackPreview:
     preview = StackPreview(stack)
-    with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
-        out = Path(tmp) / "records.json"
-        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
-        for override in args.overrides:
-            command += ["--set", override]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        if args.debug:
-            env["PREVIEW_DEBUG"] = "1"
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            preview.error = done.stderr.strip() or f"the program exited with code {done.returncode}"
-            return preview
-        preview.records = json.loads(out.read_text())
+    programs = programs or ProgramRuns(args, {})
+    records, error = programs.records(stack).result()
+    if error is not None:
+        preview.error = error
+        return preview
+    preview.records = records
 
     policy_config_path = args.policy_config or (args.policy_pack / "config" / f"{stack}.json")
     policy_config = None
@@ -304,6 +373,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--policy-config", type=Path, help="policy config file (default: <pack>/config/<stack>.json when it exists)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key (dotted path; value read as YAML; null removes it)")
     parser.add_argument("--json", type=Path, help="write the result as JSON ('{stack}' in the name is replaced; with several stacks, .<stack> is added)")
+    parser.add_argument(
+        "--stack-outputs", action="append", default=[], metavar="STACK=FILE",
+        help="outputs of a stack that a StackReference reads (the JSON `pulumi stack output --json` prints); default: run that stack's program first",
+    )
     parser.add_argument("--program-dir", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program errors")
     args = parser.parse_args(argv)
@@ -314,8 +387,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not stacks:
         print(f"no Pulumi.<stack>.yaml in {args.program_dir}", file=sys.stderr)
         return EXIT_ERROR
-    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
-        previews = list(pool.map(lambda s: run_stack(s, args), stacks))
+    stack_outputs: dict[str, Path] = {}
+    for spec in args.stack_outputs:
+        ref, sep, path = spec.partition("=")
+        if not sep or not ref or not path:
+            raise StackFileError(f"--stack-outputs {spec!r}: expected STACK=FILE, e.g. dev=dev-outputs.json")
+        if not Path(path).is_file():
+            raise StackFileError(f"--stack-outputs {spec!r}: no such file {path}")
+        stack_outputs[ref] = Path(path).resolve()
+    programs = ProgramRuns(args, stack_outputs)
+    programs.check_cycles(stacks)
+    try:
+        with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+            previews = list(pool.map(lambda s: run_stack(s, args, programs), stacks))
+    finally:
+        programs.close()
 
     for preview in previews:
         print(render(preview))

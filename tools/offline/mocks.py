@@ -10,12 +10,22 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 ACCOUNT_ID = "123456789012"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+class MissingStackOutputs(Exception):
+    """A StackReference names a stack whose outputs the offline run was not given."""
+
+
+def referenced_stack(name: str) -> str:
+    """`org/project/stack`, `project/stack` or `stack` -> `stack`."""
+    return name.rsplit("/", 1)[-1]
 
 
 def _digest(*parts: str) -> str:
@@ -40,9 +50,11 @@ class ResourceRecord:
 class AwsMocks(Mocks):
     """Answers resource registrations and invokes for pulumi-aws, pulumi-docker and friends."""
 
-    def __init__(self, region: str, account_id: str = ACCOUNT_ID):
+    def __init__(self, region: str, account_id: str = ACCOUNT_ID, stack_outputs: Optional[Mapping[str, Mapping[str, Any]]] = None):
         self.region = region
         self.account_id = account_id
+        # Outputs of other stacks, by stack name, that StackReferences read (`pulumi stack output --json`).
+        self.stack_outputs = dict(stack_outputs or {})
 
     # ---- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs):
@@ -88,6 +100,8 @@ class AwsMocks(Mocks):
     # ---- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
         inputs = dict(args.inputs)
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(inputs.get("name") or args.name)
         module, kind = _module_and_kind(args.typ)
         h = _digest(args.typ, args.name)
         region = inputs.get("region") or self.region
@@ -109,6 +123,19 @@ class AwsMocks(Mocks):
         if args.typ.startswith("aws:") and "tags" in inputs:
             state.setdefault("tagsAll", inputs["tags"])
         return resource_id, state
+
+
+    def _stack_reference(self, name: str):
+        """A StackReference is a read of another stack: its id is the stack's name, `outputs` its exports."""
+        stack = referenced_stack(name)
+        if stack not in self.stack_outputs:
+            given = ", ".join(sorted(self.stack_outputs)) or "none"
+            raise MissingStackOutputs(
+                f"StackReference '{name}': no outputs of stack '{stack}' offline (given: {given}); preview "
+                f"'{stack}' in the same run (--stack {stack} --stack ...) or pass --stack-outputs {stack}=FILE "
+                f"(the JSON that `pulumi stack output --json` prints)"
+            )
+        return name, {"name": name, "outputs": dict(self.stack_outputs[stack]), "secretOutputNames": []}
 
 
 def _ssm_parameter(name: str, region: str, account_id: str) -> dict[str, Any]:
@@ -461,6 +488,25 @@ class RecordingMonitor(MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
+    def ReadResource(self, request):
+        # A read (a StackReference, a `get` of an existing resource) is shown by the engine too.
+        response = super().ReadResource(request)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True,
+                inputs=json_format.MessageToDict(request.properties),
+                state=json_format.MessageToDict(response.properties),
+                options={"id": request.id, **({"provider": request.provider} if request.provider else {})},
+                provider=request.provider,
+                dependencies=sorted(request.dependencies),
+            )
+        )
+        return response
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         options: dict[str, Any] = {}
@@ -482,6 +528,9 @@ class RecordingMonitor(MockMonitor):
             options["replaceOnChanges"] = list(request.replaceOnChanges)
         if list(request.additionalSecretOutputs):
             options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+        if list(request.aliases):
+            # What a refactoring keeps in state: each alias as a URN or as the spec the engine resolves.
+            options["aliases"] = [json_format.MessageToDict(alias) for alias in request.aliases]
         self.records.append(
             ResourceRecord(
                 urn=response.urn,

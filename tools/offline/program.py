@@ -26,8 +26,28 @@ class ProgramFailed(Exception):
         self.code = code
 
 
-def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
-    """Runs `program_dir/__main__.py` for `stack` under mocks; returns the records."""
+def read_stack_outputs(specs: list[str]) -> dict[str, dict]:
+    """`STACK=FILE` pairs -> {stack: outputs}; FILE holds what `pulumi stack output --json` prints."""
+    outputs: dict[str, dict] = {}
+    for spec in specs:
+        stack, sep, path = spec.partition("=")
+        if not sep or not stack or not path:
+            raise ProgramFailed(EXIT_CONFIG, f"--stack-outputs {spec!r}: expected STACK=FILE, e.g. dev=dev-outputs.json")
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ProgramFailed(EXIT_CONFIG, f"--stack-outputs {spec!r}: cannot read the outputs of stack '{stack}': {exc}") from None
+        if not isinstance(data, dict):
+            raise ProgramFailed(EXIT_CONFIG, f"--stack-outputs {spec!r}: expected a JSON object of output names to values")
+        outputs[stack] = data
+    return outputs
+
+
+def run_program(program_dir: Path, stack: str, overrides: list[str], stack_outputs: dict[str, dict] | None = None) -> dict:
+    """Runs `program_dir/__main__.py` for `stack` under mocks; returns the records.
+
+    `stack_outputs` answers the program's StackReferences, by referenced stack name.
+    """
     # Imported here: the parent CLI process must stay free of Pulumi's runtime state.
     import pulumi
     from pulumi.runtime import config as runtime_config
@@ -35,7 +55,7 @@ def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
     from pulumi.runtime.settings import get_root_resource
     from pulumi.runtime.stack import wait_for_rpcs
 
-    from tools.offline.mocks import AwsMocks, RecordingMonitor
+    from tools.offline.mocks import AwsMocks, MissingStackOutputs, RecordingMonitor
     from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, stack_config
 
     try:
@@ -45,7 +65,7 @@ def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
         raise ProgramFailed(EXIT_CONFIG, str(exc)) from None
 
     region = str(config.get("aws:region") or "us-east-1")
-    mocks = AwsMocks(region=region)
+    mocks = AwsMocks(region=region, stack_outputs=stack_outputs)
     monitor = RecordingMonitor(mocks)
     # The engine hands config to the program in PULUMI_CONFIG; clear anything inherited.
     os.environ.pop("PULUMI_CONFIG", None)
@@ -65,6 +85,9 @@ def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
         code = EXIT_CONFIG if str(exc).startswith("invalid configuration") else EXIT_PROGRAM
         raise ProgramFailed(code, str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any program failure is reported, not raised
+        missing = _cause(exc, MissingStackOutputs)
+        if missing is not None:
+            raise ProgramFailed(EXIT_CONFIG, str(missing)) from None
         detail = traceback.format_exc() if os.environ.get("PREVIEW_DEBUG") else f"{type(exc).__name__}: {exc}"
         raise ProgramFailed(EXIT_PROGRAM, f"the program failed: {detail}") from None
 
@@ -78,15 +101,27 @@ def run_program(program_dir: Path, stack: str, overrides: list[str]) -> dict:
     }
 
 
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    """`exc` or the first exception of `kind` in its chain (the SDK wraps what a mock raises)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--program-dir", type=Path, default=Path.cwd())
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--stack-outputs", action="append", default=[], metavar="STACK=FILE")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
-        records = run_program(args.program_dir.resolve(), args.stack, args.overrides)
+        records = run_program(args.program_dir.resolve(), args.stack, args.overrides, read_stack_outputs(args.stack_outputs))
     except ProgramFailed as failure:
         print(str(failure), file=sys.stderr)
         return failure.code

@@ -63,6 +63,17 @@ def apply_overrides(config: dict[str, Any], overrides: Iterable[str], namespace:
     return result
 
 
+def referenced_stacks(config: dict[str, Any], namespace: str) -> list[str]:
+    """Stacks whose outputs this stack reads through a StackReference: `<project>:registry.stack`.
+
+    The reference is `org/project/stack` (or `project/stack`, `stack`); the last segment names the
+    stack. Shape errors are left to the program's own config validation.
+    """
+    registry = config.get(f"{namespace}:registry")
+    target = registry.get("stack") if isinstance(registry, dict) else None
+    return [target.rsplit("/", 1)[-1]] if isinstance(target, str) and target.strip() else []
+
+
 def engine_config(config: dict[str, Any]) -> dict[str, str]:
     """Top-level values as the engine passes them: strings, structured values as JSON."""
     return {key: _engine_value(value) for key, value in config.items()}
