@@ -3,7 +3,10 @@ client error (RequestError), never an exception that would reach the server as a
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,6 +147,37 @@ def test_what_no_csv_client_sends_is_refused_naming_row_and_column(body, message
     assert refused.value.status == 400
     assert message in refused.value.message
     assert codec.parse_csv_row(body.encode("utf-8"), None, N) is None
+
+
+def _documented_edges() -> list[tuple[str, str, str]]:
+    """(input, example, answer) rows of the "CSV input edges" table in docs/model-container.md."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "model-container.md").read_text()
+    section = page.split("### CSV input edges", 1)[1].split("\n#", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) == 3 and cells[1].startswith("`"):
+            example = re.sub(r"(\d)…\((\d+) times\)", lambda m: m[1] * int(m[2]), cells[1][1:-1])
+            example = re.sub(r"\\(u[0-9a-f]{4}|x[0-9a-f]{2}|[rnt])", lambda m: ast.literal_eval(f'"\\{m[1]}"'), example)
+            rows.append((cells[0], example, cells[2]))
+    return rows
+
+
+def test_the_documented_input_edges_are_what_the_decoder_does():
+    from churn import codec
+
+    rows = _documented_edges()
+    assert len(rows) >= 15
+    for name, example, answer in rows:
+        if answer == "accepted":
+            assert codec.parse_csv(example.encode(), None, _names()).shape == (1, N), name
+            continue
+        assert answer.startswith("400 `"), name
+        with pytest.raises(codec.RequestError) as refused:
+            codec.parse_csv(example.encode(), None, _names())
+        assert refused.value.status == 400
+        for part in answer[5:-1].split("…"):
+            assert part.strip() in refused.value.message, (name, refused.value.message)
 
 
 def test_a_declared_charset_is_decoded_and_judged_by_the_same_rules():
