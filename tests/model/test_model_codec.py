@@ -253,3 +253,22 @@ def test_a_large_body_comes_in_chunks_of_bounded_size():
     bound = codec.CHUNK_BYTES // (len(ROW) + 1) + 1  # rows a chunk of CHUNK_BYTES can hold, plus the row it cuts
     assert sum(len(c) for c in chunks) == rows
     assert len(chunks) >= rows // bound and max(len(c) for c in chunks) <= bound
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("1e999", "instance 3000, column 4 (monthly_minutes): number out of range"),
+     ('"x"', "instance 3000, column 4 (monthly_minutes): 'x' is not a number")],
+    ids=["out-of-range", "string"],
+)
+def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, message):
+    from churn import codec
+
+    good = json.dumps({"instances": [ROW_VALUES] * 3000}).encode()
+    chunks = list(codec.iter_json(good, None, _names()))
+    assert [len(c) for c in chunks] == [codec.CHUNK_ROWS, codec.CHUNK_ROWS, 3000 - 2 * codec.CHUNK_ROWS]
+    body = good.replace(b"350.5, 3.2, 40.1, 480.2, 2.0, 0.0, 1.0]]}", f"{bad}, 3.2, 40.1, 480.2, 2.0, 0.0, 1.0]]}}".encode())
+    assert body != good
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(body, None, _names())
+    assert message in refused.value.message

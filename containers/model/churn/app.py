@@ -161,7 +161,7 @@ class InferenceApp:
                     return
                 features = np.concatenate(await _in_turns(codec.iter_csv(body, media.charset, predictor.feature_names)))
             else:
-                features = codec.parse_json(body, media.charset, predictor.feature_names)
+                features = np.concatenate(await _in_turns(codec.iter_json(body, media.charset, predictor.feature_names)))
         except codec.RequestError as error:
             await _error(send, error.status, error.message)
             return

@@ -303,15 +303,26 @@ def _column(feature_names: list[str], index: int) -> str:
 
 
 class _Instances(msgspec.Struct, forbid_unknown_fields=True):
-    instances: list[list[float] | dict[str, float]]
+    instances: list[msgspec.Raw]  # each instance's JSON text: checked for syntax, decoded later
 
 
 _decode_instances = msgspec.json.Decoder(_Instances).decode
+_decode_rows = msgspec.json.Decoder(list[list[float] | dict[str, float]]).decode
 _decode_any = msgspec.json.Decoder().decode
+_INSTANCE_PATH = re.compile(r"`\$\[(\d+)\]")
 
 
 def parse_json(body: bytes, charset: str | None, feature_names: list[str]) -> np.ndarray:
     """{"instances": [[v, ...], ...]} or {"instances": [{"feature": v, ...}, ...]} (or a mix)."""
+    return np.concatenate(list(iter_json(body, charset, feature_names)))
+
+
+def iter_json(
+    body: bytes, charset: str | None, feature_names: list[str], chunk_rows: int = CHUNK_ROWS
+) -> Iterator[np.ndarray]:
+    """The instances as float64 arrays of at most `chunk_rows` rows, in order. One C-speed pass
+    checks the syntax and finds the instances; each chunk is then decoded and typed on its own,
+    so a caller may do other work between chunks (decoding 140,000 instances takes ~0.2 s)."""
     if charset not in (None, "utf-8"):
         try:
             body = body.decode(charset).encode("utf-8")
@@ -319,19 +330,37 @@ def parse_json(body: bytes, charset: str | None, feature_names: list[str]) -> np
             raise _bad(f"body is not valid {charset} text: {error.reason} at byte {error.start}") from None
     try:
         instances = _decode_instances(body).instances
-    except msgspec.ValidationError as error:
+    except msgspec.ValidationError:  # not an object holding only a list "instances"
         try:
             document = _decode_any(body)
-        except msgspec.MsgspecError:  # even untyped, a value is unreadable (e.g. 1e999)
-            raise _bad(_locate(str(error), feature_names)) from None
+        except msgspec.MsgspecError as error:  # the shape was wrong before the syntax was checked
+            raise _bad(f"malformed JSON: {error}") from None
         raise _bad(_explain_json(document, feature_names)) from None
     except msgspec.DecodeError as error:
         raise _bad(f"malformed JSON: {error}") from None
     if not instances:
         raise _bad('"instances" is empty: send at least one row')
+    for start in range(0, len(instances), chunk_rows):
+        yield _json_rows(instances[start:start + chunk_rows], start, feature_names)
+
+
+def _json_rows(raw: list[msgspec.Raw], offset: int, feature_names: list[str]) -> np.ndarray:
+    """One chunk of instances as floats; `offset` instances precede it (for messages)."""
+    text = b"[" + b",".join(raw) + b"]"
+    try:
+        instances = _decode_rows(text)
+    except msgspec.ValidationError as error:
+        def shift(match: re.Match[str]) -> str:
+            return f"`$.instances[{int(match[1]) + offset}]"
+
+        try:
+            document = _decode_any(text)
+        except msgspec.MsgspecError:  # even untyped, a value is unreadable (e.g. 1e999)
+            raise _bad(_locate(_INSTANCE_PATH.sub(shift, str(error)), feature_names)) from None
+        raise _bad(_explain_json({"instances": document}, feature_names, offset)) from None
     n = len(feature_names)
     rows: list[list[float]] = []
-    for number, instance in enumerate(instances, start=1):
+    for number, instance in enumerate(instances, start=offset + 1):
         if isinstance(instance, dict):
             rows.append(_row_from_mapping(number, instance, feature_names))
         elif len(instance) != n:
@@ -341,7 +370,7 @@ def parse_json(body: bytes, charset: str | None, feature_names: list[str]) -> np
     features = np.array(rows, dtype=np.float64)
     if not np.isfinite(features).all():  # msgspec refuses NaN, Infinity and 1e999; this keeps it so
         row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(features)))
-        raise _bad(f"instance {row + 1}, {_column(feature_names, column)}: not a finite number")
+        raise _bad(f"instance {offset + row + 1}, {_column(feature_names, column)}: not a finite number")
     return features
 
 
@@ -380,7 +409,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _explain_json(document: object, feature_names: list[str]) -> str:
+def _explain_json(document: object, feature_names: list[str], offset: int = 0) -> str:
     shape = 'expected {"instances": [[v, ...], ...]} or {"instances": [{"feature": v, ...}, ...]}'
     if not isinstance(document, dict) or "instances" not in document:
         return f"{shape}"
@@ -390,7 +419,7 @@ def _explain_json(document: object, feature_names: list[str]) -> str:
     instances = document["instances"]
     if not isinstance(instances, list):
         return f'"instances" must be a list: {shape}'
-    for number, instance in enumerate(instances, start=1):
+    for number, instance in enumerate(instances, start=offset + 1):
         if isinstance(instance, list):
             for index, value in enumerate(instance):
                 if not _is_number(value):
