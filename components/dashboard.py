@@ -115,7 +115,7 @@ class DashboardArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     private_subnet_ids: Sequence[pulumi.Input[str]]
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     pipeline_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
     desired_count: int
@@ -138,6 +138,9 @@ class DashboardArgs:
     force_destroy: bool = False
     log_retention_days: int = 90
     session_timeout_seconds: int = 8 * 3600
+    # A registry owned by another stack (registry.stack): its account and the key of its artifacts.
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -551,11 +554,15 @@ class Dashboard(pulumi.ComponentResource):
         def arn(service: str, resource: str) -> pulumi.Output[str]:
             return pulumi.Output.format("arn:aws:{0}:{1}:{2}:{3}", service, args.region, self._account, resource)
 
-        group = args.model_package_group_name.lower()  # SageMaker lower-cases group names in ARNs
+        group = pulumi.Output.from_input(args.model_package_group_name).apply(str.lower)  # SageMaker lower-cases group names in ARNs
         statements = [
             # ListModelPackages has no resource-level permissions: AWS only accepts "*".
             statement(["sagemaker:ListModelPackages"], ["*"], sid="ListModelVersions"),
-            statement(["sagemaker:DescribeModelPackage"], [arn("sagemaker", f"model-package/{group}/*")], sid="ReadModelVersions"),
+            statement(
+                ["sagemaker:DescribeModelPackage"],
+                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, args.registry_account_id or self._account, group)],
+                sid="ReadModelVersions",
+            ),
             statement(
                 ["s3:GetObject"],
                 [pulumi.Output.format("{0}/pipelines/{1}/*/evaluation/evaluation.json", args.artifact_bucket_arn, args.pipeline_name)],
@@ -563,7 +570,7 @@ class Dashboard(pulumi.ComponentResource):
             ),
             statement(
                 ["kms:Decrypt"],
-                [args.kms_key_arn],
+                [args.registry_kms_key_arn or args.kms_key_arn],
                 sid="DecryptEvaluationReports",
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
             ),
@@ -591,7 +598,9 @@ class Dashboard(pulumi.ComponentResource):
                     self.dashboard_url,
                     "](",
                     self.dashboard_url,
-                    f") · model package group `{args.model_package_group_name}` · training pipeline `",
+                    ") · model package group `",
+                    args.model_package_group_name,
+                    "` · training pipeline `",
                     args.pipeline_name,
                     "`",
                 )
