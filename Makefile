@@ -32,7 +32,7 @@ dashboard: install
 test: install
 	$(PY) -m pytest
 
-# Benchmarks: not part of the test suite (see README, "Measured").
+# Benchmarks: not part of the test suite (see docs/measurements.md).
 bench: install
 	$(PY) -m benchmarks.api_handler
 	$(PY) -m benchmarks.serving

@@ -5,21 +5,13 @@ alias is created once and afterwards moved only by CodeDeploy, through the Lambd
 resource (deployment group config, pre/post-traffic hooks, rollback on alarms). API Gateway and
 its Lambda permission target the alias, never the function or a version.
 
-Packaging: the archive holds the source of `containers/api` only; Powertools comes from AWS's
-public Powertools layer, resolved at deploy time from its public SSM parameter for exactly the
-version `containers/api/requirements.txt` pins. Nothing is installed during `pulumi up`, and the
-archive is the same bytes for the same source (Pulumi zips assets in name order with a constant
-timestamp), so an unchanged API publishes no version and starts no deployment. The cost: boto3 and
-botocore are the Lambda runtime's own (older than the pinned ones the tests ran), and the API's
-own modules are not byte-compiled (they are small; whether the layer ships .pyc files is up to
-AWS). The alternative, vendoring the pinned requirements into the archive, needs a pip install
-with CPython 3.12 at every `pulumi up` (see containers/api/requirements.txt).
+This module declares the functions, the alias, the alarms and the release; components/api_http.py
+the HTTP API, components/api_release.py the CodeDeploy deployment group, components/api_package.py
+the code archive and its layer. All of them are children of the CanaryApi component.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -27,57 +19,19 @@ from typing import NamedTuple, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.api_http import INTEGRATION_TIMEOUT_MS, http_api
+from components.api_package import API_SOURCE_DIR, ARCHITECTURE, RUNTIME, pinned_powertools_version, powertools_layer_parameter, source_archive
+from components.api_release import codedeploy_group, release_timeout_seconds, traffic_shift_minutes
 from components.iam import assume_role_policy, policy_document, statement
 from components.lambda_canary_release import ALIAS_IGNORE_CHANGES, LambdaCanaryRelease, LambdaCanaryReleaseArgs
 
-API_SOURCE_DIR = "containers/api"  # relative to the project directory, the engine's working directory
-# Only what the functions import or read: caches, local virtualenvs and editor files never reach
-# the archive (and so never publish a version).
-ARCHIVE_SUFFIXES = (".py", ".json")
-ARCHIVE_EXCLUDED_DIRS = ("__pycache__", "tests", ".pytest_cache", ".venv", "venv")
 ALIAS_NAME = "live"
-ROUTE_KEY = "POST /predict"
-STAGE_NAME = "$default"
-RUNTIME = "python3.12"
-ARCHITECTURE = "x86_64"
-# AWS publishes the ARN of each Powertools layer release here (one parameter per version).
-POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
 METRICS_NAMESPACE = "SageMakerMLOps/PredictApi"  # containers/api/predict.py's EMF namespace
 SERVICE_NAME = "predict-api"
 HOOK_SERVICE_NAME = "predict-api-hooks"
-# AWSCodeDeployRoleForLambda lets CodeDeploy invoke only functions named CodeDeployHook_*.
-CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"
 HOOK_NAME_PREFIX = "CodeDeployHook_"
 HOOKS = {"pre-traffic": "hooks.pre_traffic.handler", "post-traffic": "hooks.post_traffic.handler"}
-ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
-TRIGGER_EVENTS = ["DeploymentSuccess", "DeploymentFailure", "DeploymentRollback"]
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-# API Gateway waits 30 s at most for an integration.
-INTEGRATION_TIMEOUT_MS = 30_000
-# Margin on top of traffic shifting and both hooks before the release gives up and rolls back.
-RELEASE_MARGIN_MINUTES = 15
-ACCESS_LOG_FIELDS = {
-    "requestId": "$context.requestId",
-    "ip": "$context.identity.sourceIp",
-    "caller": "$context.identity.userArn",
-    "requestTime": "$context.requestTime",
-    "httpMethod": "$context.httpMethod",
-    "routeKey": "$context.routeKey",
-    "status": "$context.status",
-    "protocol": "$context.protocol",
-    "responseLength": "$context.responseLength",
-    "integrationStatus": "$context.integrationStatus",
-    "integrationError": "$context.integrationErrorMessage",
-    "integrationLatency": "$context.integrationLatency",
-    "error": "$context.error.message",
-}
-
-_DEPLOYMENT_CONFIG = re.compile(
-    r"^CodeDeployDefault\.Lambda(?:(?P<all>AllAtOnce)|Canary10Percent(?P<canary>\d+)Minutes|Linear10PercentEvery(?P<linear>\d+)Minutes?)$"
-)
-_POWERTOOLS_PIN = re.compile(r"^aws-lambda-powertools==(?P<version>\d+\.\d+\.\d+)\s*(#.*)?$", re.MULTILINE)
-
-
 def api_function_name(name_prefix: str) -> str:
     return f"{name_prefix}-predict"
 
@@ -89,64 +43,6 @@ def hook_function_name(name_prefix: str, phase: str) -> str:
 def lambda_log_group_name(function_name: str) -> str:
     """The log group Lambda writes to unless told otherwise; created here first, encrypted."""
     return f"/aws/lambda/{function_name}"
-
-
-def traffic_shift_minutes(deployment_config_name: str) -> int:
-    """How long CodeDeploy's predefined Lambda configuration takes to shift all traffic."""
-    match = _DEPLOYMENT_CONFIG.match(deployment_config_name)
-    if match is None:
-        raise ValueError(
-            f"deployment config {deployment_config_name!r} is not a predefined CodeDeploy Lambda configuration "
-            "(expected CodeDeployDefault.LambdaAllAtOnce, ...LambdaCanary10Percent<N>Minutes or ...LambdaLinear10PercentEvery<N>Minute(s))"
-        )
-    if match["all"]:
-        return 0
-    if match["canary"]:
-        return int(match["canary"])
-    return 10 * int(match["linear"])  # ten steps of 10%: generous by one interval
-
-
-def release_timeout_seconds(deployment_config_name: str, hook_timeout_seconds: int) -> int:
-    return (traffic_shift_minutes(deployment_config_name) + RELEASE_MARGIN_MINUTES) * 60 + 2 * hook_timeout_seconds
-
-
-def pinned_powertools_version(requirements: Path) -> str:
-    """The Powertools version containers/api/requirements.txt pins (the one the tests ran)."""
-    try:
-        text = requirements.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"cannot read {requirements}: {exc.strerror}") from None
-    match = _POWERTOOLS_PIN.search(text)
-    if match is None:
-        raise ValueError(f"{requirements} does not pin aws-lambda-powertools==X.Y.Z; the layer version is taken from that pin")
-    return match["version"]
-
-
-def powertools_layer_parameter(version: str) -> str:
-    return POWERTOOLS_LAYER_PARAMETER.format(architecture=ARCHITECTURE, runtime=RUNTIME, version=version)
-
-
-def archive_files(source_dir: Path) -> list[str]:
-    """Archive member names (POSIX, relative to `source_dir`), sorted."""
-    if not (source_dir / "predict.py").is_file():
-        raise ValueError(f"{source_dir} has no predict.py: run the program from the project directory (cwd is {Path.cwd()})")
-    names = []
-    for path in source_dir.rglob("*"):
-        relative = path.relative_to(source_dir)
-        if path.is_file() and path.suffix in ARCHIVE_SUFFIXES and not set(relative.parts[:-1]) & set(ARCHIVE_EXCLUDED_DIRS):
-            names.append(relative.as_posix())
-    return sorted(names)
-
-
-def source_archive(source_dir: str) -> pulumi.AssetArchive:
-    """The functions' code. Paths stay relative to the project directory: the asset is compared by
-    content hash, and the state does not depend on where the checkout lives."""
-    root = Path(source_dir)
-    return pulumi.AssetArchive({name: pulumi.FileAsset(str(root / name)) for name in archive_files(root)})
-
-
-def access_log_format() -> str:
-    return json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
 
 
 class _Hook(NamedTuple):
@@ -169,8 +65,6 @@ class CanaryApiArgs:
     """Full CodeDeploy name, e.g. CodeDeployDefault.LambdaCanary10Percent5Minutes."""
     throttle_rate: int
     throttle_burst: int
-    require_iam_auth: bool
-    """True: callers sign requests with SigV4 and need execute-api:Invoke on `execute_api_arn`."""
     log_retention_days: int
     reserved_concurrency: Optional[int] = None
     memory_mb: int = 512
@@ -236,9 +130,12 @@ class CanaryApi(pulumi.ComponentResource):
 
         self.function, self.alias = self._prediction_function(name, args, code, powertools_layer)
         hooks = {phase: self._hook_function(name, args, phase, handler, code, powertools_layer) for phase, handler in HOOKS.items()}
-        self.api, stage, self.execute_api_arn = self._http_api(name, args, child)
+        # /aws/vendedlogs/: API Gateway delivers access logs through CloudWatch Logs' log delivery,
+        # whose account-wide resource policy stays small for groups under this prefix.
+        access_logs = self._log_group(f"{name}-access-logs", args, f"/aws/vendedlogs/apigateway/{args.name_prefix}-predict-access")
+        self.api, stage, self.execute_api_arn = http_api(name, args, self.function, self.alias, access_logs, self)
         self.alarms = self._alarms(name, args, stage, child)
-        application, self.deployment_group, codedeploy_policies = self._codedeploy(name, args, child)
+        application, self.deployment_group, codedeploy_policies = codedeploy_group(name, args, self.deployment_group_name, list(self.alarms.values()), self)
         hook_policies = [self._hook_policy(name, args, phase, hook) for phase, hook in hooks.items()]
 
         self.release = LambdaCanaryRelease(
@@ -398,62 +295,6 @@ class CanaryApi(pulumi.ComponentResource):
             statements.append(statement(["cloudwatch:GetMetricData"], ["*"], sid="ReadNewVersionErrors"))
         return aws.iam.RolePolicy(f"{name}-{phase}-hook-policy", role=hook.role.id, policy=policy_document(*statements), opts=pulumi.ResourceOptions(parent=self))
 
-    # ---- HTTP API --------------------------------------------------------------------------------
-    def _http_api(self, name: str, args: CanaryApiArgs, child: pulumi.ResourceOptions):
-        api = aws.apigatewayv2.Api(
-            f"{name}-http",
-            name=f"{args.name_prefix}-predict",
-            description="Churn predictions: POST /predict",
-            protocol_type="HTTP",
-            opts=child,
-        )
-        integration = aws.apigatewayv2.Integration(
-            f"{name}-integration",
-            api_id=api.id,
-            integration_type="AWS_PROXY",
-            integration_method="POST",
-            integration_uri=self.alias.invoke_arn,
-            payload_format_version="2.0",
-            timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
-            opts=child,
-        )
-        aws.apigatewayv2.Route(
-            f"{name}-route",
-            api_id=api.id,
-            route_key=ROUTE_KEY,
-            target=pulumi.Output.concat("integrations/", integration.id),
-            # prod: callers sign with SigV4 and need execute-api:Invoke on execute_api_arn. dev: open.
-            authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",
-            opts=child,
-        )
-        # /aws/vendedlogs/: API Gateway delivers access logs through CloudWatch Logs' log delivery,
-        # whose account-wide resource policy stays small for groups under this prefix.
-        access_logs = self._log_group(f"{name}-access-logs", args, f"/aws/vendedlogs/apigateway/{args.name_prefix}-predict-access")
-        stage = aws.apigatewayv2.Stage(
-            f"{name}-stage",
-            api_id=api.id,
-            name=STAGE_NAME,
-            auto_deploy=True,
-            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=float(args.throttle_rate),
-                throttling_burst_limit=args.throttle_burst,
-            ),
-            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),
-            opts=child,
-        )
-        execute_api_arn = pulumi.Output.concat(api.execution_arn, "/*/POST/predict")
-        aws.lambda_.Permission(
-            f"{name}-invoke-permission",
-            statement_id="AllowThisHttpApiPostPredict",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            qualifier=self.alias.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=execute_api_arn,
-            opts=child,
-        )
-        return api, stage, execute_api_arn
-
     # ---- alarms ----------------------------------------------------------------------------------
     def _alarms(self, name: str, args: CanaryApiArgs, stage: aws.apigatewayv2.Stage, child: pulumi.ResourceOptions) -> dict[str, aws.cloudwatch.MetricAlarm]:
         actions = [args.alarm_topic_arn]
@@ -510,53 +351,3 @@ class CanaryApi(pulumi.ComponentResource):
                 **common,
             ),
         }
-
-    # ---- CodeDeploy ------------------------------------------------------------------------------
-    def _codedeploy(self, name: str, args: CanaryApiArgs, child: pulumi.ResourceOptions):
-        role = aws.iam.Role(
-            f"{name}-codedeploy-role",
-            name=f"{args.name_prefix}-predict-codedeploy",
-            description="CodeDeploy shifts the prediction alias, invokes the CodeDeployHook_* functions, reads alarms, notifies",
-            assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
-            opts=child,
-        )
-        managed = aws.iam.RolePolicyAttachment(f"{name}-codedeploy-managed", role=role.name, policy_arn=CODEDEPLOY_LAMBDA_POLICY_ARN, opts=child)
-        # The managed policy allows sns:Publish; the topic is encrypted, so publishing also needs the key.
-        notify = aws.iam.RolePolicy(
-            f"{name}-codedeploy-notify",
-            role=role.id,
-            policy=policy_document(
-                statement(
-                    ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    [args.kms_key_arn],
-                    sid="PublishToEncryptedTopic",
-                    conditions={"StringEquals": {"kms:ViaService": f"sns.{args.region}.amazonaws.com"}},
-                )
-            ),
-            opts=child,
-        )
-        application = aws.codedeploy.Application(f"{name}-codedeploy", name=f"{args.name_prefix}-predict-api", compute_platform="Lambda", opts=child)
-        group = aws.codedeploy.DeploymentGroup(
-            f"{name}-deployment-group",
-            app_name=application.name,
-            deployment_group_name=self.deployment_group_name,
-            service_role_arn=role.arn,
-            deployment_config_name=args.deployment_config_name,
-            deployment_style=aws.codedeploy.DeploymentGroupDeploymentStyleArgs(deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL"),
-            auto_rollback_configuration=aws.codedeploy.DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS),
-            alarm_configuration=aws.codedeploy.DeploymentGroupAlarmConfigurationArgs(
-                enabled=True,
-                alarms=[alarm.name for alarm in self.alarms.values()],
-                # An alarm CodeDeploy cannot read must stop the release, not be skipped.
-                ignore_poll_alarm_failure=False,
-            ),
-            trigger_configurations=[
-                aws.codedeploy.DeploymentGroupTriggerConfigurationArgs(
-                    trigger_name=f"{args.name_prefix}-predict-releases",
-                    trigger_events=TRIGGER_EVENTS,
-                    trigger_target_arn=args.alarm_topic_arn,
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[managed, notify]),
-        )
-        return application, group, [managed, notify]

@@ -67,33 +67,49 @@ Cidr = Annotated[str, AfterValidator(_cidr), Field(description="an IPv4/IPv6 CID
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class NetworkConfig:
     az_count: Annotated[int, Field(alias="azCount", ge=2, le=3, description="an integer from 2 to 3")]
+    """Availability Zones of the VPC, each with one public and one private subnet."""
     nat_gateways: Annotated[int, Field(alias="natGateways", ge=1, description="an integer >= 1")]
+    """NAT gateways (with Elastic IPs); the private subnets share them round-robin."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class TuningRange:
     type: Annotated[Literal["continuous", "integer", "categorical"], Field(description="continuous, integer or categorical")]
+    """How SageMaker searches this hyper-parameter."""
     min: Annotated[Optional[float], Field(default=None, description="the lower bound (continuous/integer)")] = None
+    """Lower bound of a continuous or integer range."""
     max: Annotated[Optional[float], Field(default=None, description="the upper bound (continuous/integer)")] = None
+    """Upper bound of a continuous or integer range."""
     values: Annotated[Optional[tuple[str, ...]], Field(default=None, min_length=1, description="the choices (categorical)")] = None
+    """The choices of a categorical range."""
     scaling: Annotated[Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"], Field(default="Auto", description="Auto, Linear, Logarithmic or ReverseLogarithmic")] = "Auto"
+    """How the tuner samples the range."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class TuningConfig:
     max_jobs: Annotated[int, Field(alias="maxJobs", ge=0, le=500, description="an integer from 0 (no tuning) to 500")]
+    """Training jobs the Bayesian tuning step runs in total; 0 turns tuning off."""
     max_parallel: Annotated[int, Field(alias="maxParallel", ge=1, le=100, description="an integer from 1 to 100")]
+    """Training jobs the tuning step runs at once (at most maxJobs)."""
     ranges: Annotated[dict[str, TuningRange], Field(min_length=1, description="a map of hyper-parameter name to its range")]
+    """The hyper-parameters to search, by name."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class TrainingConfig:
     instance_type: Annotated[InstanceType, Field(alias="instanceType")]
+    """Instance type of the training (and tuning) jobs."""
     use_spot: Annotated[bool, Field(alias="useSpot", description="true or false")]
+    """Managed spot training, with checkpoints so an interrupted job resumes."""
     schedule: ScheduleExpression
+    """When EventBridge starts a periodic retraining run."""
     min_auc: Annotated[float, Field(alias="minAuc", ge=0, le=1, description="a number from 0 to 1")]
+    """Quality gate: a model registers only when its test AUC reaches this value."""
     processing_instance_type: Annotated[InstanceType, Field(alias="processingInstanceType", default="ml.m5.large")] = "ml.m5.large"
+    """Instance type of the processing steps (preprocess, baseline, evaluate)."""
     tuning: Annotated[Optional[TuningConfig], Field(default=None, description="maxJobs, maxParallel and ranges")] = None
+    """Optional Bayesian hyper-parameter tuning step in place of the single training job."""
 
     @property
     def tuning_enabled(self) -> bool:
@@ -103,34 +119,51 @@ class TrainingConfig:
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class ServerlessConfig:
     memory_mb: Annotated[Literal[SERVERLESS_MEMORY_SIZES], Field(alias="memoryMb", description=f"one of {', '.join(map(str, SERVERLESS_MEMORY_SIZES))}")]  # type: ignore[valid-type]
+    """Memory of a serverless endpoint (serverless mode only)."""
     max_concurrency: Annotated[int, Field(alias="maxConcurrency", ge=1, le=200, description="an integer from 1 to 200")]
+    """Concurrent invocations of a serverless endpoint (serverless mode only)."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class AutoscalingConfig:
     min: Annotated[int, Field(ge=1, description="an integer >= 1")]
+    """Fewest instances autoscaling keeps (provisioned mode)."""
     max: Annotated[int, Field(ge=1, description="an integer >= 1")]
+    """Most instances autoscaling adds (provisioned mode)."""
     target_invocations_per_instance: Annotated[int, Field(alias="targetInvocationsPerInstance", ge=1, description="an integer >= 1 (invocations per instance per minute)")]
+    """Target of the SageMakerVariantInvocationsPerInstance tracking policy."""
     scale_in_cooldown_seconds: Annotated[int, Field(alias="scaleInCooldownSeconds", default=300, ge=0, le=3600, description="seconds from 0 to 3600")] = 300
+    """Wait after a scale-in before the next one."""
     scale_out_cooldown_seconds: Annotated[int, Field(alias="scaleOutCooldownSeconds", default=60, ge=0, le=3600, description="seconds from 0 to 3600")] = 60
+    """Wait after a scale-out before the next one."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class CanaryConfig:
     percent: Annotated[int, Field(ge=1, le=99, description="an integer from 1 to 99 (percent of capacity)")]
+    """Share of capacity that serves a new endpoint configuration first (blue/green canary)."""
     wait_minutes: Annotated[int, Field(alias="waitMinutes", ge=0, le=60, description="an integer from 0 to 60")]
+    """How long the canary serves before the rest of the traffic shifts."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class EndpointConfig:
     mode: Annotated[Literal["serverless", "provisioned"], Field(description="serverless or provisioned")]
+    """Serverless (pay per request, no data capture or canary) or provisioned instances."""
     data_capture_percent: Annotated[int, Field(alias="dataCapturePercent", ge=0, le=100, description="an integer from 0 to 100")]
+    """Share of requests and responses captured for Model Monitor (provisioned mode)."""
     model_package_version: Annotated[Optional[int], Field(alias="modelPackageVersion", default=None, ge=1, description="a model package version >= 1, or absent")] = None
+    """The approved model package version this stack serves; absent: no endpoint and no API yet."""
     instance_type: Annotated[Optional[InstanceType], Field(alias="instanceType", default=None, description="a SageMaker instance type such as ml.m5.large")] = None
+    """Instance type of a provisioned endpoint (required there)."""
     instance_count: Annotated[int, Field(alias="instanceCount", default=1, ge=1, description="an integer >= 1")] = 1
+    """Initial instance count of a provisioned endpoint (within autoscaling min..max)."""
     serverless: Optional[ServerlessConfig] = None
+    """Serverless settings (required when mode is serverless)."""
     autoscaling: Optional[AutoscalingConfig] = None
+    """Target-tracking autoscaling (provisioned mode only)."""
     canary: Optional[CanaryConfig] = None
+    """Blue/green canary for endpoint updates (provisioned mode only); absent: all at once, still with rollback alarms."""
 
     @property
     def enabled(self) -> bool:
@@ -140,20 +173,27 @@ class EndpointConfig:
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class MonitoringConfig:
     schedule: Annotated[Literal["hourly", "daily", "off"], Field(description="hourly, daily or off")]
+    """How often Model Monitor compares captured traffic with the baseline."""
     drift_threshold: Annotated[float, Field(alias="driftThreshold", default=0.2, gt=0, description="a number > 0")] = 0.2
+    """The drift alarm fires when the summed feature drift exceeds this value."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class ThrottleConfig:
     rate: Annotated[int, Field(ge=1, description="an integer >= 1 (requests per second)")]
+    """API Gateway stage's steady-state request limit."""
     burst: Annotated[int, Field(ge=1, description="an integer >= 1")]
+    """API Gateway stage's burst limit."""
 
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class ApiConfig:
     deployment_config: Annotated[LambdaDeploymentConfig, Field(alias="deploymentConfig", description=f"one of {', '.join(LAMBDA_DEPLOYMENT_CONFIGS)}")]
+    """CodeDeploy configuration (without `CodeDeployDefault.`) that shifts traffic to a new API version."""
     throttle: ThrottleConfig
+    """API Gateway stage throttling."""
     reserved_concurrency: Annotated[Optional[int], Field(alias="reservedConcurrency", default=None, ge=1, description="an integer >= 1, or absent")] = None
+    """Reserved concurrency of the prediction Lambda; absent: unreserved."""
 
     @property
     def codedeploy_config_name(self) -> str:
@@ -163,10 +203,15 @@ class ApiConfig:
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class DashboardConfig:
     desired_count: Annotated[int, Field(alias="desiredCount", ge=1, le=20, description="an integer from 1 to 20")]
+    """Fargate tasks of the Streamlit dashboard."""
     cpu: Annotated[Literal[tuple(FARGATE_MEMORY_BY_CPU)], Field(description=f"Fargate cpu units: one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")]  # type: ignore[valid-type]
+    """CPU units of one dashboard task."""
     memory: Annotated[int, Field(ge=512, description="MiB valid for the cpu size")]
+    """Memory (MiB) of one dashboard task."""
     allowed_cidrs: Annotated[tuple[Cidr, ...], Field(alias="allowedCidrs", min_length=1, description="a non-empty list of CIDR blocks")]
+    """Who may reach the dashboard's load balancer."""
     certificate_arn: Annotated[Optional[str], Field(alias="certificateArn", default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$", description="an ACM certificate ARN, or absent")] = None
+    """ACM certificate of the HTTPS listener; absent: a self-signed certificate (dev only)."""
 
 
 StackName = Annotated[
@@ -204,10 +249,15 @@ class StackConfig:
     project: str
     stack: str
     region: str
+    """Region of every resource (`aws:region`)."""
     environment: Environment
+    """Stage name, used in resource names and tags."""
     owner: str
+    """The `Owner` tag on every resource."""
     cost_center: str
+    """The `CostCenter` tag on every resource."""
     notification_email: Optional[str]
+    """E-mail subscription to the alarm topic; absent: no subscription."""
     network: NetworkConfig
     training: Optional[TrainingConfig]
     endpoint: EndpointConfig

@@ -1,5 +1,5 @@
-"""Dashboard: the CloudWatch dashboard engineers watch, and the Streamlit app business users reach
-through an HTTPS load balancer after signing in with Cognito.
+"""Dashboard: the Streamlit app business users reach through an HTTPS load balancer after signing in
+with Cognito. (Engineers' CloudWatch dashboard is components/cloudwatch_dashboard.py.)
 
 Request path: browser -> ALB (public subnets, HTTPS only, HTTP redirects) -> `authenticate-cognito`
 (managed login of this component's user pool) -> forward -> Fargate tasks in private subnets
@@ -8,32 +8,17 @@ Request path: browser -> ALB (public subnets, HTTPS only, HTTP redirects) -> `au
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_tls as tls
 
-from components.cloudwatch_widgets import (
-    AlarmQueries,
-    AlarmStatusWidget,
-    Expression,
-    HorizontalAnnotation,
-    Metric,
-    MetricWidget,
-    TextWidget,
-    Widget,
-    dashboard_body,
-    search,
-)
 from components.container_image import ContainerImage, ContainerImageArgs
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
+from components.dashboard_sign_in import OAUTH_SCOPES, certificate_arn, cognito_login
+from components.dashboard_task import app_environment, execution_role, health_check_from_dockerfile, task_role
+from components.iam import statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
 IMAGE_CONTEXT = "containers"  # the image carries the model's schema module from containers/model
@@ -45,38 +30,6 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ALB_LOG_PREFIX = "alb"
 ALB_LOG_BUCKET_TAGS = {"Purpose": "alb-access-logs"}
 """Marks the one bucket that is SSE-S3 rather than SSE-KMS: ELB can deliver logs to no other kind."""
-OAUTH_SCOPES = ["openid", "email"]
-PERCENTILES = ("p50", "p90", "p99")
-ALARMS_PER_WIDGET = 100
-
-APIGW = "AWS/ApiGateway"
-LAMBDA = "AWS/Lambda"
-SAGEMAKER = "AWS/SageMaker"
-SAGEMAKER_INSTANCES = "/aws/sagemaker/Endpoints"
-PIPELINES = "AWS/Sagemaker/ModelBuildingPipeline"
-
-
-def health_check_from_dockerfile(dockerfile: Path) -> dict[str, Any]:
-    """The Dockerfile's HEALTHCHECK as an ECS container healthCheck (ECS ignores Docker's own), so
-    the two can never drift apart."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text())
-    lines = [line.strip() for line in text.splitlines() if line.strip().upper().startswith("HEALTHCHECK ")]
-    if len(lines) != 1:
-        raise ValueError(f"{dockerfile}: expected exactly one HEALTHCHECK instruction, found {len(lines)}")
-    options, _, command = lines[0][len("HEALTHCHECK ") :].partition("CMD ")
-    if not command.strip().startswith("["):
-        raise ValueError(f"{dockerfile}: HEALTHCHECK must use the exec form CMD [\"...\"] so ECS runs the same command")
-    seconds = {}
-    for option in shlex.split(options):
-        key, _, value = option.lstrip("-").partition("=")
-        seconds[key] = int(value.rstrip("s")) if value.endswith("s") else int(value)
-    return {
-        "command": ["CMD", *json.loads(command)],
-        "interval": seconds.get("interval", 30),
-        "timeout": seconds.get("timeout", 30),
-        "retries": seconds.get("retries", 3),
-        "startPeriod": seconds.get("start-period", 0),
-    }
 
 
 @dataclass(frozen=True)
@@ -103,8 +56,6 @@ class DashboardApi:
     function_name: pulumi.Input[str]
     hook_function_names: Sequence[pulumi.Input[str]] = ()
     """Pre- and post-traffic hooks, in that order."""
-    iam_auth: bool = True
-    """The route requires SigV4 (AWS_IAM): the app signs with the task role."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +79,6 @@ class DashboardArgs:
     """The name users type, when a DNS record points it at the ALB; None means the ALB's DNS name."""
     endpoint: Optional[DashboardEndpoint] = None
     api: Optional[DashboardApi] = None
-    alarm_arns: Sequence[pulumi.Input[str]] = ()
-    """Every alarm the stack creates, for the alarm status widget."""
     feature_names: Sequence[str] = ()
     mfa_required: bool = False
     threat_protection: bool = False
@@ -147,10 +96,7 @@ class Dashboard(pulumi.ComponentResource):
     image: ContainerImage
     load_balancer: aws.lb.LoadBalancer
     user_pool: aws.cognito.UserPool
-    cloudwatch_dashboard: aws.cloudwatch.Dashboard
     dashboard_url: pulumi.Output[str]
-    cloudwatch_dashboard_name: str
-    cloudwatch_dashboard_url: str
     user_pool_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: DashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -193,22 +139,9 @@ class Dashboard(pulumi.ComponentResource):
         https = self._listeners(name, args, host, target_group, child)
         self._service(name, args, task_sg, target_group, https, child)
 
-        self.cloudwatch_dashboard_name = f"{prefix}-mlops"
-        self.cloudwatch_dashboard_url = (
-            f"https://{args.region}.console.aws.amazon.com/cloudwatch/home?region={args.region}#dashboards/dashboard/{self.cloudwatch_dashboard_name}"
-        )
-        self.cloudwatch_dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-cloudwatch",
-            dashboard_name=self.cloudwatch_dashboard_name,
-            dashboard_body=dashboard_body(self._widgets(args), args.region, start="-P1D"),
-            opts=child,
-        )
-
         self.register_outputs(
             {
                 "dashboard_url": self.dashboard_url,
-                "cloudwatch_dashboard_name": self.cloudwatch_dashboard_name,
-                "cloudwatch_dashboard_url": self.cloudwatch_dashboard_url,
                 "user_pool_id": self.user_pool_id,
                 "image_uri": self.image.image_uri,
             }
@@ -283,95 +216,16 @@ class Dashboard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
 
-    def _certificate_arn(self, name: str, args: DashboardArgs, host: pulumi.Output[str], child: pulumi.ResourceOptions) -> pulumi.Input[str]:
-        if args.certificate_arn:
-            return args.certificate_arn
-        # Self-signed for the name users reach: the connection is encrypted, but browsers warn
-        # until a certificate from a trusted CA (dashboard.certificateArn) replaces it. The ALB does
-        # not reference the certificate, so naming the ALB's DNS name here creates no cycle.
-        key = tls.PrivateKey(f"{name}-tls-key", algorithm="RSA", rsa_bits=2048, opts=child)
-        cert = tls.SelfSignedCert(
-            f"{name}-tls-cert",
-            private_key_pem=key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{args.name_prefix}-dashboard", organization=args.name_prefix),
-            dns_names=[host],
-            validity_period_hours=365 * 24,
-            # A `pulumi up` in the last 30 days of validity replaces the certificate.
-            early_renewal_hours=30 * 24,
-            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-            opts=child,
-        )
-        imported = aws.acm.Certificate(f"{name}-certificate", private_key=key.private_key_pem, certificate_body=cert.cert_pem, opts=child)
-        return imported.arn
-
-    # ---- sign-in -----------------------------------------------------------------------------------
-    def _cognito(self, name: str, args: DashboardArgs, host: pulumi.Output[str], child: pulumi.ResourceOptions):
-        self.user_pool = aws.cognito.UserPool(
-            f"{name}-users",
-            name=f"{args.name_prefix}-dashboard",
-            # Threat protection (adaptive authentication, compromised credentials) needs the Plus plan.
-            user_pool_tier="PLUS" if args.threat_protection else "ESSENTIALS",
-            user_pool_add_ons=aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode="ENFORCED") if args.threat_protection else None,
-            username_attributes=["email"],
-            auto_verified_attributes=["email"],
-            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
-            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                minimum_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_numbers=True,
-                require_symbols=True,
-                temporary_password_validity_days=3,
-            ),
-            mfa_configuration="ON" if args.mfa_required else "OPTIONAL",
-            software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
-            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
-                recovery_mechanisms=[aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)]
-            ),
-            deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
-            opts=child,
-        )
-        callback_hosts = [host] if args.domain_name is None else [host, self.load_balancer.dns_name]
-        client = aws.cognito.UserPoolClient(
-            f"{name}-alb-client",
-            name=f"{args.name_prefix}-dashboard-alb",
-            user_pool_id=self.user_pool.id,
-            generate_secret=True,  # the ALB is a confidential client
-            allowed_oauth_flows=["code"],
-            allowed_oauth_flows_user_pool_client=True,
-            allowed_oauth_scopes=OAUTH_SCOPES,
-            callback_urls=[pulumi.Output.concat("https://", h, "/oauth2/idpresponse") for h in callback_hosts],
-            supported_identity_providers=["COGNITO"],
-            prevent_user_existence_errors="ENABLED",
-            enable_token_revocation=True,
-            opts=child,
-        )
-        # Globally unique per Region: the prefix plus a hash of account and Region, stable across runs.
-        domain_prefix = self._account.apply(
-            lambda account: f"{args.name_prefix}-dashboard-{hashlib.sha256(f'{account}/{args.region}'.encode()).hexdigest()[:8]}"
-        )
-        domain = aws.cognito.UserPoolDomain(
-            f"{name}-login-domain",
-            domain=domain_prefix,
-            user_pool_id=self.user_pool.id,
-            managed_login_version=2,  # managed login: sign-in with TOTP set-up when MFA is required
-            opts=child,
-        )
-        aws.cognito.ManagedLoginBranding(
-            f"{name}-login-branding", user_pool_id=self.user_pool.id, client_id=client.id, use_cognito_provided_values=True, opts=child
-        )
-        self.user_pool_id = self.user_pool.id
-        return client, domain
-
     def _listeners(self, name: str, args: DashboardArgs, host: pulumi.Output[str], target_group: aws.lb.TargetGroup, child: pulumi.ResourceOptions) -> aws.lb.Listener:
-        client, domain = self._cognito(name, args, host, child)
+        self.user_pool, client, domain = cognito_login(name, args, host, self.load_balancer.dns_name, self._account, self)
+        self.user_pool_id = self.user_pool.id
         https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn,
             port=443,
             protocol="HTTPS",
             ssl_policy=TLS_POLICY,
-            certificate_arn=self._certificate_arn(name, args, host, child),
+            certificate_arn=certificate_arn(name, args, host, self),
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(
                     type="authenticate-cognito",
@@ -421,15 +275,15 @@ class Dashboard(pulumi.ComponentResource):
             kms_key_id=args.kms_key_arn,
             opts=child,
         )
-        execution_role = self._execution_role(name, args, log_group, child)
-        task_role = self._task_role(name, args, child)
+        execution = execution_role(name, args, self._account, self.image.repository.arn, log_group, self)
+        task = task_role(name, args, self._account, self)
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=f"{args.name_prefix}-dashboard",
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             opts=child,
         )
-        environment = self._environment(args)
+        environment = app_environment(args)
         container = {
             "name": CONTAINER_NAME,
             "image": self.image.image_uri,
@@ -462,8 +316,8 @@ class Dashboard(pulumi.ComponentResource):
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
+            execution_role_arn=execution.arn,
+            task_role_arn=task.arn,
             container_definitions=pulumi.Output.json_dumps([container]),
             opts=child,
         )
@@ -491,236 +345,3 @@ class Dashboard(pulumi.ComponentResource):
             # A target group joins a load balancer only through a listener.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[https]),
         )
-
-    @staticmethod
-    def _environment(args: DashboardArgs) -> dict[str, pulumi.Input[str]]:
-        """What containers/dashboard reads (mlops_dashboard/settings.py)."""
-        env: dict[str, pulumi.Input[str]] = {"AWS_REGION": args.region, "MODEL_PACKAGE_GROUP": args.model_package_group_name}
-        if args.feature_names:
-            env["FEATURE_NAMES"] = ",".join(args.feature_names)
-        if args.endpoint is not None:
-            env["ENDPOINT_NAME"] = args.endpoint.name
-            if args.endpoint.drift_alarm is not None:
-                env["DRIFT_ALARM_NAME"] = args.endpoint.drift_alarm.name
-        if args.api is not None:
-            env["PREDICTION_BACKEND"] = "api"
-            env["API_URL"] = args.api.url
-            env["API_AUTH"] = "iam" if args.api.iam_auth else "none"
-        elif args.endpoint is not None:
-            env["PREDICTION_BACKEND"] = "endpoint"
-        return env
-
-    # ---- IAM ---------------------------------------------------------------------------------------
-    def _trust(self, args: DashboardArgs) -> pulumi.Output[str]:
-        # Only ECS tasks of this account and Region may assume the roles (confused-deputy guard).
-        return assume_role_policy(
-            "ecs-tasks.amazonaws.com",
-            conditions={
-                "StringEquals": {"aws:SourceAccount": self._account},
-                "ArnLike": {"aws:SourceArn": pulumi.Output.format("arn:aws:ecs:{0}:{1}:*", args.region, self._account)},
-            },
-        )
-
-    def _execution_role(self, name: str, args: DashboardArgs, log_group: aws.cloudwatch.LogGroup, child: pulumi.ResourceOptions) -> aws.iam.Role:
-        """What ECS needs to start the task: pull this image, write this log group."""
-        role = aws.iam.Role(
-            f"{name}-execution-role",
-            name=f"{args.name_prefix}-dashboard-execution",
-            description="ECS agent for the dashboard tasks: image pull and logs",
-            assume_role_policy=self._trust(args),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-execution-policy",
-            role=role.id,
-            policy=policy_document(
-                *ecr_pull_statements(self.image.repository.arn, sid="PullDashboardImage"),
-                statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":log-stream:*")], sid="WriteDashboardLogs"),
-            ),
-            opts=child,
-        )
-        return role
-
-    def _task_role(self, name: str, args: DashboardArgs, child: pulumi.ResourceOptions) -> aws.iam.Role:
-        """What the app calls (containers/dashboard), on this stack's resources only."""
-        role = aws.iam.Role(
-            f"{name}-task-role",
-            name=f"{args.name_prefix}-dashboard-task",
-            description="The Streamlit dashboard: read the registry, metrics and alarms; request predictions",
-            assume_role_policy=self._trust(args),
-            opts=child,
-        )
-
-        def arn(service: str, resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.format("arn:aws:{0}:{1}:{2}:{3}", service, args.region, self._account, resource)
-
-        group = pulumi.Output.from_input(args.model_package_group_name).apply(str.lower)  # SageMaker lower-cases group names in ARNs
-        statements = [
-            # ListModelPackages has no resource-level permissions: AWS only accepts "*".
-            statement(["sagemaker:ListModelPackages"], ["*"], sid="ListModelVersions"),
-            statement(
-                ["sagemaker:DescribeModelPackage"],
-                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, args.registry_account_id or self._account, group)],
-                sid="ReadModelVersions",
-            ),
-            statement(
-                ["s3:GetObject"],
-                [pulumi.Output.format("{0}/pipelines/{1}/*/evaluation/evaluation.json", args.artifact_bucket_arn, args.pipeline_name)],
-                sid="ReadEvaluationReports",
-            ),
-            statement(
-                ["kms:Decrypt"],
-                [args.registry_kms_key_arn or args.kms_key_arn],
-                sid="DecryptEvaluationReports",
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
-            ),
-            # GetMetricData has no resource-level permissions: AWS only accepts "*".
-            statement(["cloudwatch:GetMetricData"], ["*"], sid="ReadMetrics"),
-        ]
-        if args.endpoint is not None:
-            statements.append(statement(["sagemaker:DescribeEndpoint"], [args.endpoint.arn], sid="DescribeEndpoint"))
-            if args.endpoint.drift_alarm is not None:
-                statements.append(statement(["cloudwatch:DescribeAlarms"], [args.endpoint.drift_alarm.arn], sid="ReadDriftAlarm"))
-            if args.api is None:
-                statements.append(statement(["sagemaker:InvokeEndpoint"], [args.endpoint.arn], sid="PredictFromEndpoint"))
-        if args.api is not None and args.api.iam_auth:
-            statements.append(statement(["execute-api:Invoke"], [args.api.invoke_arn], sid="PredictThroughApi"))
-        aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)
-        return role
-
-    # ---- CloudWatch dashboard ----------------------------------------------------------------------
-    def _widgets(self, args: DashboardArgs) -> list[Widget]:
-        widgets: list[Widget] = [
-            TextWidget(
-                markdown=pulumi.Output.concat(
-                    f"## {args.name_prefix} — churn model operations\n",
-                    "Business dashboard: [",
-                    self.dashboard_url,
-                    "](",
-                    self.dashboard_url,
-                    ") · model package group `",
-                    args.model_package_group_name,
-                    "` · training pipeline `",
-                    args.pipeline_name,
-                    "`",
-                )
-            )
-        ]
-        if args.api is not None:
-            widgets += self._api_widgets(args.api)
-        if args.endpoint is not None:
-            widgets += self._endpoint_widgets(args.endpoint)
-        widgets.append(
-            MetricWidget(
-                title="Training pipeline runs (in the selected time range)",
-                metrics=[
-                    Metric(PIPELINES, metric, [("PipelineName", args.pipeline_name)], label=label)
-                    for metric, label in (("ExecutionStarted", "started"), ("ExecutionSucceeded", "succeeded"), ("ExecutionFailed", "failed"))
-                ],
-                stat="Sum",
-                period=3600,
-                view="singleValue",
-                set_period_to_time_range=True,
-                width=12,
-                height=4,
-            )
-        )
-        alarms = list(args.alarm_arns)
-        for start in range(0, len(alarms), ALARMS_PER_WIDGET):
-            widgets.append(AlarmStatusWidget(title="Alarms", alarm_arns=alarms[start : start + ALARMS_PER_WIDGET], width=24, height=4))
-        return widgets
-
-    @staticmethod
-    def _api_widgets(api: DashboardApi) -> list[Widget]:
-        dims = [("ApiId", api.api_id), ("Stage", api.stage_name)]
-        widgets: list[Widget] = [
-            MetricWidget(
-                title="API requests and errors",
-                # HTTP APIs publish 4xx/5xx (REST APIs name them 4XXError/5XXError). Counts are summed.
-                metrics=[Metric(APIGW, "Count", dims, label="requests"), Metric(APIGW, "4xx", dims, label="4XX"), Metric(APIGW, "5xx", dims, label="5XX")],
-                stat="Sum",
-            ),
-            MetricWidget(
-                title="API latency (ms)",
-                metrics=[Metric(APIGW, "Latency", dims, stat=p, label=f"latency {p}") for p in PERCENTILES]
-                + [Metric(APIGW, "IntegrationLatency", dims, stat="p99", label="integration p99")],
-                stat="p99",
-            ),
-        ]
-        roles = [("prediction", api.function_name)] + list(zip(("pre-traffic hook", "post-traffic hook"), api.hook_function_names))
-        for role, function_name in roles:
-            widgets += _lambda_widgets(role, function_name)
-        return widgets
-
-    @staticmethod
-    def _endpoint_widgets(endpoint: DashboardEndpoint) -> list[Widget]:
-        dims = [("EndpointName", endpoint.name), ("VariantName", endpoint.variant_name)]
-        invocations = [Metric(SAGEMAKER, "Invocations", dims, label="invocations")]
-        if endpoint.provisioned:
-            invocations.append(Metric(SAGEMAKER, "InvocationsPerInstance", dims, label="per instance"))
-        widgets: list[Widget] = [
-            MetricWidget(title="Endpoint invocations", metrics=invocations, stat="Sum", width=8),
-            MetricWidget(
-                title="Endpoint latency (µs)",
-                metrics=[Metric(SAGEMAKER, kind, dims, stat=p, label=f"{label} {p}") for kind, label in (("ModelLatency", "model"), ("OverheadLatency", "overhead")) for p in PERCENTILES],
-                stat="p99",
-                width=8,
-            ),
-            MetricWidget(
-                title="Endpoint errors (count)",
-                # Summed: an average of error counts hides a burst.
-                metrics=[Metric(SAGEMAKER, "Invocation4XXErrors", dims, stat="Sum", label="4XX"), Metric(SAGEMAKER, "Invocation5XXErrors", dims, stat="Sum", label="5XX")],
-                stat="Sum",
-                width=8,
-            ),
-        ]
-        if endpoint.provisioned:
-            widgets.append(
-                MetricWidget(
-                    title="Endpoint CPU and memory per variant (%)",
-                    metrics=[
-                        Metric(SAGEMAKER_INSTANCES, "CPUUtilization", dims, label="CPU (100 = one core)"),
-                        Metric(SAGEMAKER_INSTANCES, "MemoryUtilization", dims, label="memory"),
-                    ],
-                    stat="Average",
-                    period=300,
-                )
-            )
-        if endpoint.drift_alarm is not None:
-            alarm = endpoint.drift_alarm
-            widgets.append(
-                MetricWidget(
-                    title="Feature drift against the baseline (total)",
-                    metrics=[AlarmQueries(alarm)],
-                    stat="Maximum",
-                    period=3600,
-                    annotations=[HorizontalAnnotation(value=alarm.threshold, label="drift alarm threshold", color="#d62728", fill="above")],
-                )
-            )
-        return widgets
-
-
-def _lambda_widgets(role: str, function_name: pulumi.Input[str]) -> list[Widget]:
-    """Per executed version (a CodeDeploy canary shows as two lines) and for the whole function."""
-    by_version = ["FunctionName", "Resource", "ExecutedVersion"]
-    only = [("FunctionName", function_name)]
-    return [
-        MetricWidget(
-            title=f"Lambda {role}: invocations and errors by version",
-            metrics=[
-                Expression(search(LAMBDA, by_version, "Invocations", only, "Sum", 60), label="invocations", id="invocations"),
-                Expression(search(LAMBDA, by_version, "Errors", only, "Sum", 60), label="errors", id="errors"),
-                Metric(LAMBDA, "Invocations", only, label="all invocations"),
-                Metric(LAMBDA, "Errors", only, label="all errors"),
-            ],
-            stat="Sum",
-        ),
-        MetricWidget(
-            title=f"Lambda {role}: duration p99 by version (ms)",
-            metrics=[
-                Expression(search(LAMBDA, by_version, "Duration", only, "p99", 60), label="p99", id="duration"),
-                Metric(LAMBDA, "Duration", only, stat="p99", label="all versions p99"),
-            ],
-            stat="p99",
-        ),
-    ]

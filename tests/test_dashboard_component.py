@@ -19,11 +19,13 @@ from components.cloudwatch_widgets import (
     _alarm_query_entries,
 )
 from components.container_image import context_hash, dockerignore_filter
-from components.dashboard import DOCKERFILE, TLS_POLICY, health_check_from_dockerfile
+from components.dashboard import DOCKERFILE, TLS_POLICY
+from components.dashboard_task import health_check_from_dockerfile
 from components.model_schema import FEATURE_NAMES
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
 COMPONENT = "sagemaker-mlops:dashboard:Dashboard"
+CLOUDWATCH_COMPONENT = "sagemaker-mlops:cloudwatch:CloudWatchDashboard"
 LISTENER = "aws:lb/listener:Listener"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -74,7 +76,9 @@ def container(records) -> dict:
 
 
 def body(records) -> dict:
-    return json.loads(only(records, "aws:cloudwatch/dashboard:Dashboard", "dashboard-cloudwatch")["inputs"]["dashboardBody"])
+    dashboard = records.one("aws:cloudwatch/dashboard:Dashboard", "dashboard-cloudwatch")
+    assert dashboard["parent"] == records.one(CLOUDWATCH_COMPONENT)["urn"]
+    return json.loads(dashboard["inputs"]["dashboardBody"])
 
 
 def metric_rows(records) -> list[list]:
@@ -289,7 +293,7 @@ def test_app_environment_names_the_real_resources(records):
     stage_api = records.one("aws:apigatewayv2/api:Api")["state"]["apiEndpoint"]
     assert env["API_URL"] == stage_api and records.outputs["apiUrl"] == stage_api + "/predict"
     prod = env_of(records) == "prod"
-    assert env["API_AUTH"] == ("iam" if prod else "none")
+    assert env["API_AUTH"] == "iam"  # the route requires SigV4 in dev too
     assert env["FEATURE_NAMES"].split(",") == list(FEATURE_NAMES)
     # Model Monitor runs on prod's provisioned endpoint only.
     drift = [r["inputs"]["name"] for r in records.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r["name"] == "endpoint-drift-alarm"]
@@ -348,15 +352,13 @@ def test_task_role_reaches_only_this_stacks_registry_reports_endpoint_and_api(re
     assert policy["DecryptEvaluationReports"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert policy["DescribeEndpoint"]["Resource"] == [records.outputs["endpointArn"]]
     assert "PredictFromEndpoint" not in policy  # predictions go through the API
-    if env_of(records) == "prod":
-        assert policy["PredictThroughApi"] == {
-            "Effect": "Allow",
-            "Action": ["execute-api:Invoke"],
-            "Resource": [records.outputs["apiExecuteArn"]],
-            "Sid": "PredictThroughApi",
-        }
-    else:
-        assert "PredictThroughApi" not in policy  # dev's route is open
+    # Every stack's route requires SigV4: the app signs with this role.
+    assert policy["PredictThroughApi"] == {
+        "Effect": "Allow",
+        "Action": ["execute-api:Invoke"],
+        "Resource": [records.outputs["apiExecuteArn"]],
+        "Sid": "PredictThroughApi",
+    }
     for sid, s in policy.items():
         assert not any(a == "*" or a.endswith(":*") for a in s["Action"]), sid
         if s["Resource"] == ["*"]:  # only the two actions AWS cannot scope to a resource
@@ -503,8 +505,9 @@ def test_outputs_are_exported(records):
 
 def test_every_child_is_parented_to_the_component(records):
     component = records.one(COMPONENT)["urn"]
+    cloudwatch = records.one(CLOUDWATCH_COMPONENT)["urn"]
     for r in records.resources:
-        if r["name"].startswith("dashboard-") and r["type"] != COMPONENT:
+        if r["name"].startswith("dashboard-") and r["type"] != COMPONENT and r["parent"] != cloudwatch:
             chain = r["parent"]
             while chain and chain != component:
                 chain = records.by_urn(chain)["parent"]
@@ -554,3 +557,12 @@ def test_widgets_refuse_what_cloudwatch_would_reject(make, message):
 
 def test_dockerfile_path_is_the_one_the_program_builds():
     assert Path(ROOT / DOCKERFILE).is_file() and DASHBOARD_IGNORE.is_file()
+
+
+def test_cloudwatch_dashboard_keeps_its_state_from_when_the_dashboard_component_owned_it(records):
+    """Without the alias, `pulumi up` on an existing stack would create the moved dashboard and then
+    delete the old resource, whose fixed name is the same dashboard: the stack would lose it."""
+    dashboard = records.one("aws:cloudwatch/dashboard:Dashboard", "dashboard-cloudwatch")
+    [alias] = dashboard["options"]["aliases"]
+    former_parent = records.one(COMPONENT)["urn"]  # the Streamlit component kept the old type and name
+    assert alias == {"spec": {"parentUrn": former_parent}}

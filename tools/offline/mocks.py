@@ -528,6 +528,9 @@ class RecordingMonitor(MockMonitor):
             options["replaceOnChanges"] = list(request.replaceOnChanges)
         if list(request.additionalSecretOutputs):
             options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+        if list(request.aliases):
+            # What a refactoring keeps in state: each alias as a URN or as the spec the engine resolves.
+            options["aliases"] = [json_format.MessageToDict(alias) for alias in request.aliases]
         self.records.append(
             ResourceRecord(
                 urn=response.urn,

@@ -1,0 +1,122 @@
+"""The generated parts of the docs (config reference, guardrail table, the README's policy count)
+are what `python -m tools.docs` prints from the code today, and the generator reads the code right."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from components import config as cfg
+from tools import docs
+
+# Policies that judge every resource type (their code names no type to filter on).
+JUDGES_EVERY_RESOURCE = {"required-tags"}
+
+
+@pytest.fixture(scope="module")
+def guardrail_rows():
+    return docs.guardrail_rows()
+
+
+@pytest.fixture(scope="module")
+def pages(guardrail_rows):
+    return docs.generated_pages(guardrail_rows)
+
+
+def test_the_committed_docs_are_what_the_generator_prints(pages):
+    stale = docs.stale_pages(pages)
+    assert not stale, f"{', '.join(stale)} differ from the code: run `python -m tools.docs` and commit the result"
+
+
+def test_check_mode_names_a_stale_page_and_fails(tmp_path, monkeypatch, capsys, guardrail_rows):
+    page = tmp_path / "configuration.md"
+    page.write_text("intro\n" + docs.begin_marker("config-reference") + "\nold table\n" + docs.end_marker("config-reference") + "\noutro\n")
+    reference = docs.config_reference()
+    monkeypatch.setattr(docs, "generated_pages", lambda rows=None: {page: docs.replace_part(page.read_text(), "config-reference", reference, "x")})
+    monkeypatch.setattr(docs, "ROOT", tmp_path)
+    assert docs.main(["--check"]) == 1
+    assert "configuration.md" in capsys.readouterr().err
+    assert docs.main([]) == 0
+    text = page.read_text()
+    assert text.startswith("intro\n") and text.endswith("\noutro\n") and "old table" not in text
+    assert "| `network.azCount` |" in text
+    assert docs.main(["--check"]) == 0
+
+
+def test_replace_part_requires_exactly_one_marker_pair():
+    with pytest.raises(docs.DocsError, match="expected one"):
+        docs.replace_part("no markers", "guardrails", "x", "docs/policies.md")
+    twice = (docs.begin_marker("guardrails") + "\n" + docs.end_marker("guardrails") + "\n") * 2
+    with pytest.raises(docs.DocsError, match="found 2 begin"):
+        docs.replace_part(twice, "guardrails", "x", "docs/policies.md")
+
+
+def _all_config_keys(model: type, path: str) -> set[str]:
+    keys = set()
+    for name, info in model.__pydantic_fields__.items():
+        key = f"{path}.{info.alias or name}"
+        keys.add(key)
+        inner = docs._unwrap(docs._optional_inner(docs._unwrap(info.annotation)[0])[0])[0]
+        if docs.is_config_model(inner):
+            keys |= _all_config_keys(inner, key)
+    return keys
+
+
+def test_every_config_key_is_in_the_reference_with_a_meaning():
+    rows = {row.key: row for row in docs.config_rows(docs.shipped_stack_configs())}
+    expected = {"aws:region"}
+    for key, (tp, _) in cfg._SECTIONS.items():
+        expected |= _all_config_keys(tp, key) if docs.is_config_model(tp) else {key}
+    assert expected - set(rows) == set(), "config keys missing from the reference"
+    undocumented = sorted(k for k, r in rows.items() if not r.meaning)
+    assert not undocumented, (
+        f"config keys without a meaning: {', '.join(undocumented)}; write a docstring under the field in "
+        "components/config.py (or StackConfig for top-level keys), then run `python -m tools.docs`"
+    )
+
+
+def test_the_reference_shows_the_shipped_values_the_parser_reads():
+    rows = {row.key: row for row in docs.config_rows(docs.shipped_stack_configs())}
+    assert rows["network.natGateways"].values == {"dev": "`1`", "prod": "`2`"}
+    assert rows["endpoint.autoscaling.min"].values == {"dev": "", "prod": "`2`"}
+    assert rows["endpoint.autoscaling"].values == {"dev": "", "prod": "set"}
+    assert rows["dashboard.allowedCidrs"].values["prod"] == "`[0.0.0.0/0]`"
+    assert rows["endpoint.instanceCount"].default == "`1`"
+    assert rows["monitoring.driftThreshold"].default == "`0.2`"
+    assert rows["endpoint.modelPackageVersion"].type == "int, optional"
+    assert rows["endpoint.mode"].type == "`serverless` \\| `provisioned`".replace("\\", "")
+    assert rows["network.azCount"].allowed == "an integer from 2 to 3"
+
+
+def test_the_guardrail_table_has_every_policy_of_the_pack(guardrail_rows):
+    sys.path.insert(0, str(docs.PACK_DIR))
+    from guardrails import ALL_POLICIES
+
+    assert [r.name for r in guardrail_rows] == [p.name for p in ALL_POLICIES]
+    prod = {r.name: r.levels["prod"] for r in guardrail_rows}
+    assert all(level.startswith("mandatory") for level in prod.values()), "prod's policies are all mandatory"
+    dev = {r.name: r.levels["dev"] for r in guardrail_rows}
+    assert dev["cost-budget"].startswith("advisory") and "monthlyBudgetUsd: 150" in dev["cost-budget"]
+    assert "monthlyBudgetUsd: 650" in prod["cost-budget"]
+
+
+def test_every_guardrail_names_the_resource_types_it_judges(guardrail_rows):
+    missing = sorted(r.name for r in guardrail_rows if not r.resource_types and r.name not in JUDGES_EVERY_RESOURCE)
+    assert not missing, (
+        f"no resource type found in the code of {', '.join(missing)}: name the types as `aws:<module>/<x>:<Type>` "
+        "constants (or through guardrails.common.resource_policy), or add the policy to JUDGES_EVERY_RESOURCE here"
+    )
+    by_name = {r.name: r for r in guardrail_rows}
+    assert by_name["kms-key-rotation"].resource_types == ["aws.kms.Key"]
+    assert "aws.cloudwatch.LogGroup" in by_name["log-group-retention"].resource_types
+
+
+def test_every_resource_type_in_the_table_exists_in_pulumi_aws(guardrail_rows):
+    unknown = []
+    for name in sorted({t for r in guardrail_rows for t in r.resource_types}):
+        _, module, cls = name.split(".")
+        if not hasattr(importlib.import_module(f"pulumi_aws.{module}"), cls):
+            unknown.append(name)
+    assert not unknown, f"guardrails name resource types pulumi-aws does not have: {', '.join(unknown)}"
