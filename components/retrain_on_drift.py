@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.event_delivery import dead_letter_queue, retrying_target
-from components.iam import assume_role_policy, policy_document, statement
+from components.iam import assume_role_policy, policy_document
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class RetrainOnDrift(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=role.id,
-            policy=target.apply(lambda t: policy_document(statement([t[1]], [t[0]], sid="StartOwnersPipelineOnly"))),
+            # One action on one resource, both known only once the two account ids are.
+            policy=policy_document({"Effect": "Allow", "Action": [target[1]], "Resource": [target[0]], "Sid": "StartOwnersPipelineOnly"}),
             opts=child,
         )
         self.rule = aws.cloudwatch.EventRule(
