@@ -265,8 +265,8 @@ cloudwatch_dashboard = CloudWatchDashboard(
     CloudWatchDashboardArgs(
         name_prefix=config.name_prefix,
         region=config.region,
-        model_package_group_name=training.model_package_group_name,
-        pipeline_name=training.pipeline.pipeline_name,
+        model_package_group_name=registry.model_package_group_name,
+        pipeline_name=registry.pipeline_name,
         business_dashboard_url=dashboard.dashboard_url,
         endpoint=dashboard_endpoint,
         api=dashboard_api,
