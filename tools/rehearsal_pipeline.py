@@ -114,7 +114,13 @@ def sagemaker_env(work: Path) -> dict[str, str]:
     return env
 
 
-def run_pipeline(tree: ProgramTree, work: Path, rows: int, hyperparameters: dict[str, str], report: Report) -> dict[str, str]:
+PIPELINE_STEPS = ("generate-data", "preprocess", "train", "evaluate")
+
+
+def run_steps(
+    tree: ProgramTree, work: Path, rows: int, hyperparameters: dict[str, str], steps: Sequence[str] = PIPELINE_STEPS
+) -> tuple[dict[str, str], dict[str, float]]:
+    """Runs the model image's entry points in order; (their environment, seconds per step)."""
     from components.training_pipeline import DEFAULT_HYPERPARAMETERS
 
     env = sagemaker_env(work)
@@ -124,20 +130,21 @@ def run_pipeline(tree: ProgramTree, work: Path, rows: int, hyperparameters: dict
     (config_dir / "hyperparameters.json").write_text(json.dumps({**DEFAULT_HYPERPARAMETERS, **hyperparameters}))
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
-    steps = [
-        ("generate-data", ["--rows", str(rows), "--output", str(work / "processing" / "input" / "churn.csv")]),
-        ("preprocess", []),
-        ("train", []),
-        ("evaluate", []),
-    ]
-    for name, args in steps:
-        command = [sys.executable, str(tree.model_bin / name), *args]
+    arguments = {"generate-data": ["--rows", str(rows), "--output", str(work / "processing" / "input" / "churn.csv")]}
+    seconds: dict[str, float] = {}
+    for name in steps:
+        command = [sys.executable, str(tree.model_bin / name), *arguments.get(name, [])]
         try:
-            report.step_seconds[name] = round(processes.run(name, command, env, logs / f"{name}.log", ROOT, STEP_TIMEOUT), 2)
+            seconds[name] = round(processes.run(name, command, env, logs / f"{name}.log", ROOT, STEP_TIMEOUT), 2)
         except processes.StepFailed as exc:
             raise RehearsalError(str(exc)) from None
+    return env, seconds
+
+
+def run_pipeline(tree: ProgramTree, work: Path, rows: int, hyperparameters: dict[str, str], report: Report) -> dict[str, str]:
+    env, report.step_seconds = run_steps(tree, work, rows, hyperparameters)
     report.rows = rows
-    split = re.search(r"-> (train \d+, validation \d+, test \d+)", processes.tail(logs / "preprocess.log"))
+    split = re.search(r"-> (train \d+, validation \d+, test \d+)", processes.tail(work / "logs" / "preprocess.log"))
     report.split = split.group(1) if split else ""
     metadata = json.loads((work / "ml" / "model" / "metadata.json").read_text())
     report.trees = metadata.get("best_iteration")
