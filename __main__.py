@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.api_http import STAGE_NAME
+from components.api_http import ROUTE_AUTHORIZATION, STAGE_NAME
 from components.canary_api import HOOKS, CanaryApi, CanaryApiArgs, hook_function_name
 from components.cloudwatch_dashboard import CloudWatchDashboard, CloudWatchDashboardArgs
 from components.config import ConfigError, StackConfig, load_stack_config
@@ -144,8 +144,8 @@ else:
             region=config.region,
             kms_key_arn=foundation.key_arn,
             alarm_topic_arn=foundation.alarm_topic_arn,
-            # The endpoint's output, not its name: an endpoint update finishes before the API release.
-            endpoint_name=endpoint.endpoint.name,
+            # The release's output, not the name: the API changes only once the endpoint serves the new model.
+            endpoint_name=endpoint.released_endpoint_name,
             endpoint_arn=endpoint.endpoint.arn,
             feature_names=FEATURE_NAMES,
             model_version=config.endpoint.model_package_version,
@@ -153,13 +153,12 @@ else:
             throttle_rate=config.api.throttle.rate,
             throttle_burst=config.api.throttle.burst,
             reserved_concurrency=config.api.reserved_concurrency,
-            require_iam_auth=config.is_prod,
             log_retention_days=90 if config.is_prod else 14,
         ),
         opts=with_provider,
     )
     pulumi.export("apiUrl", api.api_url)
-    pulumi.export("apiAuth", "AWS_IAM" if config.is_prod else "NONE")
+    pulumi.export("apiAuth", ROUTE_AUTHORIZATION)
     pulumi.export("apiExecuteArn", api.execute_api_arn)
     pulumi.export("apiFunctionName", api.function_name)
     pulumi.export("apiAliasArn", api.alias_arn)
@@ -183,7 +182,6 @@ if config.endpoint.enabled:
         invoke_arn=api.execute_api_arn,
         function_name=api.function.name,
         hook_function_names=[hook_function_name(config.name_prefix, phase) for phase in HOOKS],
-        iam_auth=config.is_prod,
     )
     alarms = [*endpoint.alarms.values(), *api.alarms.values()]
 dashboard = Dashboard(

@@ -117,6 +117,28 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def established_per_worker(master_pid: int, port: int) -> dict[int, int]:
+    """How many established TCP connections on `port` each worker (child process) of a server
+    holds, from /proc/net/tcp{,6} (socket inodes by local port and state) and /proc/<pid>/fd."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+                    inodes.add(fields[9])
+    counts = {}
+    for pid in sorted(_children(master_pid)):
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    held += target.startswith("socket:[") and target[8:-1] in inodes
+        counts[pid] = held
+    return counts
+
+
 @contextlib.contextmanager
 def running_server(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Iterator[Server]:
     """Start a gunicorn-based server on a free port (port 0: gunicorn logs the one it got)."""

@@ -56,8 +56,6 @@ class DashboardApi:
     function_name: pulumi.Input[str]
     hook_function_names: Sequence[pulumi.Input[str]] = ()
     """Pre- and post-traffic hooks, in that order."""
-    iam_auth: bool = True
-    """The route requires SigV4 (AWS_IAM): the app signs with the task role."""
 
 
 @dataclass(frozen=True)

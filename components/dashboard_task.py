@@ -56,7 +56,7 @@ def app_environment(args: DashboardArgs) -> dict[str, pulumi.Input[str]]:
     if args.api is not None:
         env["PREDICTION_BACKEND"] = "api"
         env["API_URL"] = args.api.url
-        env["API_AUTH"] = "iam" if args.api.iam_auth else "none"
+        env["API_AUTH"] = "iam"  # the route requires SigV4 in every stack: the app signs with the task role
     elif args.endpoint is not None:
         env["PREDICTION_BACKEND"] = "endpoint"
     return env
@@ -141,7 +141,7 @@ def task_role(name: str, args: DashboardArgs, account: pulumi.Input[str], parent
             statements.append(statement(["cloudwatch:DescribeAlarms"], [args.endpoint.drift_alarm.arn], sid="ReadDriftAlarm"))
         if args.api is None:
             statements.append(statement(["sagemaker:InvokeEndpoint"], [args.endpoint.arn], sid="PredictFromEndpoint"))
-    if args.api is not None and args.api.iam_auth:
+    if args.api is not None:
         statements.append(statement(["execute-api:Invoke"], [args.api.invoke_arn], sid="PredictThroughApi"))
     aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)
     return role

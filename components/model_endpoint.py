@@ -1,5 +1,12 @@
 """ModelEndpoint: serves the pinned model package version, with data capture, blue/green canary
-releases that roll back on alarms, autoscaling, Model Monitor and a drift alarm."""
+releases that roll back on alarms, autoscaling, Model Monitor and a drift alarm.
+
+The endpoint is created once by `aws.sagemaker.Endpoint`; every later change of its configuration
+is released by `EndpointRelease` (components/endpoint_release.py), which keeps the autoscaled
+instance count, and fails the update when SageMaker rolls it back. Models and endpoint
+configurations are never deleted by Pulumi (`retain_on_delete`): the release deletes a superseded
+pair once the endpoint has confirmably left it.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,27 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import AutoscalingConfig, CanaryConfig
+from components.endpoint_release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import baseline_uris, model_monitor_image_uri
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
 MONITOR_CRON = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
+# Where the prebuilt Model Monitor container publishes per-feature metrics for a real-time endpoint,
+# with dimensions Endpoint and MonitoringSchedule (AWS's drift-detection sample and the SDK's
+# notebooks; the AWS guide's pages disagree with each other, see docs/endpoint.md). It publishes
+# them only when the job's environment says so (MONITOR_ENVIRONMENT).
 DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+# What the sagemaker SDK's DefaultModelMonitor sets for a schedule (enable_cloudwatch_metrics=True);
+# without it the container writes no metrics and the drift alarm can never fire
+# (terraform-provider-aws#36047).
+MONITOR_ENVIRONMENT = {"publish_cloudwatch_metrics": "Enabled"}
+# Keep the blue fleet this long after the shift, so a late alarm can still roll back.
+TERMINATION_WAIT_SECONDS = 300
+# The release waits this much longer than SageMaker's own deployment timeout before giving up.
+RELEASE_TIMEOUT_MARGIN_SECONDS = 900
+SERVERLESS_RELEASE_TIMEOUT_SECONDS = 3600
 # A CloudWatch alarm may read at most 10 metrics (MetricStat queries).
 MAX_ALARM_METRICS = 10
 
@@ -80,7 +101,13 @@ class ModelEndpoint(pulumi.ComponentResource):
             "arn:aws:sagemaker:{0}:{1}:model-package/{2}/{3}", args.region, account, args.model_package_group_name.lower(), args.model_package_version
         )
 
+        self.alarms = self._alarms(name, args, provisioned, child)
+        self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
         role = self._role(name, args, capture_prefix, monitoring_prefix, child)
+        # Pulumi never deletes a model or a configuration: after a rolled-back release the endpoint
+        # still runs on the old pair (terraform-provider-aws#48997). The release deletes the pair
+        # it has confirmably replaced.
+        kept = pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=True)
         model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=role.arn,
@@ -88,11 +115,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless endpoints do not support network isolation (an AWS restriction); the
             # container needs no network either way.
             enable_network_isolation=provisioned,
-            opts=child,
+            opts=kept,
         )
-
-        self.alarms = self._alarms(name, args, provisioned, child)
-        self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
 
         config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
@@ -100,18 +124,37 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless endpoints support neither a volume KMS key nor data capture.
             kms_key_arn=args.kms_key_arn if provisioned else None,
             data_capture_config=self._data_capture(args, capture_prefix) if provisioned else None,
-            # Configurations are immutable: a change makes a new one and the endpoint is updated
-            # in place (blue/green). The old one is kept, not deleted, because SageMaker may roll
-            # the endpoint back to it after Pulumi has recorded the new one.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=provisioned),
+            # Configurations are immutable: a change makes a new one, which the release deploys.
+            opts=kept,
         )
+        deployment = self._deployment_config(args) if provisioned else None
+        # Created once on its first configuration; afterwards the release moves it (see the module
+        # docstring). The deployment config stays declared here for the guardrails that judge it.
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=self.endpoint_name,
             endpoint_config_name=config.name,
-            deployment_config=self._deployment_config(args) if provisioned else None,
-            opts=child,
+            deployment_config=self._deployment_config_args(deployment) if deployment else None,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ENDPOINT_IGNORE_CHANGES),
         )
+        blue_green = (deployment or {}).get("BlueGreenUpdatePolicy", {})
+        self.release = EndpointRelease(
+            f"{name}-release",
+            EndpointReleaseArgs(
+                endpoint_name=self.endpoint.name,
+                endpoint_config_name=config.name,
+                region=args.region,
+                deployment_config=deployment,
+                # Where autoscaling owns the instance count, a release keeps the count it chose.
+                retain_variant_properties=provisioned and args.autoscaling is not None,
+                timeout_seconds=(
+                    blue_green["MaximumExecutionTimeoutInSeconds"] + RELEASE_TIMEOUT_MARGIN_SECONDS if blue_green else SERVERLESS_RELEASE_TIMEOUT_SECONDS
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
+        )
+        # The name of the endpoint once it serves this configuration: consumers (the API) wait for it.
+        self.released_endpoint_name: pulumi.Output[str] = self.release.endpoint_name
         if provisioned and args.autoscaling is not None:
             self._autoscaling(name, args.autoscaling, child)
 
@@ -166,30 +209,52 @@ class ModelEndpoint(pulumi.ComponentResource):
             ),
         )
 
-    def _deployment_config(self, args: ModelEndpointArgs):
+    def _deployment_config(self, args: ModelEndpointArgs) -> dict:
+        """SageMaker's DeploymentConfig (API shape): what the release passes to UpdateEndpoint."""
         if args.canary is not None:
-            routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-                type="CANARY",
-                wait_interval_in_seconds=args.canary.wait_minutes * 60,
-                canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
-                    type="CAPACITY_PERCENT", value=args.canary.percent
-                ),
-            )
             bake_seconds = args.canary.wait_minutes * 60
+            routing: dict = {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": bake_seconds,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": args.canary.percent},
+            }
         else:
-            routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-                type="ALL_AT_ONCE", wait_interval_in_seconds=0
-            )
             bake_seconds = 0
+            routing = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": TERMINATION_WAIT_SECONDS,
+                "MaximumExecutionTimeoutInSeconds": min(14400, max(1800, 2 * bake_seconds + 1800)),
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a.name} for a in self.rollback_alarms]},
+        }
+
+    @staticmethod
+    def _deployment_config_args(deployment: dict) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+        """The same DeploymentConfig as the Endpoint resource declares it (what the guardrails judge)."""
+        policy = deployment["BlueGreenUpdatePolicy"]
+        routing = policy["TrafficRoutingConfiguration"]
+        canary = routing.get("CanarySize")
         return aws.sagemaker.EndpointDeploymentConfigArgs(
             blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
-                traffic_routing_configuration=routing,
-                # Keep the blue fleet a while after the shift, so a late alarm can still roll back.
-                termination_wait_in_seconds=300,
-                maximum_execution_timeout_in_seconds=min(14400, max(1800, 2 * bake_seconds + 1800)),
+                traffic_routing_configuration=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+                    type=routing["Type"],
+                    wait_interval_in_seconds=routing["WaitIntervalInSeconds"],
+                    canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+                        type=canary["Type"], value=canary["Value"]
+                    )
+                    if canary
+                    else None,
+                ),
+                termination_wait_in_seconds=policy["TerminationWaitInSeconds"],
+                maximum_execution_timeout_in_seconds=policy["MaximumExecutionTimeoutInSeconds"],
             ),
             auto_rollback_configuration=aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
-                alarms=[aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=a.name) for a in self.rollback_alarms]
+                alarms=[
+                    aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=a["AlarmName"])
+                    for a in deployment["AutoRollbackConfiguration"]["Alarms"]
+                ]
             ),
         )
 
@@ -270,7 +335,9 @@ class ModelEndpoint(pulumi.ComponentResource):
             resource_id=self.endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{VARIANT_NAME}"),
             min_capacity=scaling.min,
             max_capacity=scaling.max,
-            opts=child,
+            # Registered once the endpoint serves its configuration, and changed only after a
+            # release: the release may deregister and re-register it around an instance type change.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
         )
         aws.appautoscaling.Policy(
             f"{name}-scaling-policy",
@@ -304,7 +371,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             f"{name}-data-quality",
             role_arn=role.arn,
             data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
-                image_uri=model_monitor_image_uri(args.region)
+                image_uri=model_monitor_image_uri(args.region), environment=MONITOR_ENVIRONMENT
             ),
             data_quality_baseline_config=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigArgs(
                 statistics_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigStatisticsResourceArgs(s3_uri=statistics_uri),
@@ -420,6 +487,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 [pulumi.Output.format("arn:aws:logs:{0}:{1}:log-group:/aws/sagemaker/*", args.region, account)],
                 sid="WriteSageMakerLogs",
             ),
+            # Deployment guardrails read the auto-rollback alarms with the endpoint's execution role
+            # (AWS: "Auto-Rollback Configuration and Monitoring").
+            statement(["cloudwatch:DescribeAlarms"], [alarm.arn for alarm in self.rollback_alarms], sid="ReadRollbackAlarms"),
             statement(
                 ["cloudwatch:PutMetricData"],
                 ["*"],

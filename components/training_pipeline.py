@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.container_image import ContainerImage, ContainerImageArgs
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components import pipeline_definition
+from components.container_image import ContainerImage, ContainerImageArgs
 from components.definition_cache import cached
+from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec, build_pipeline_definition
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
@@ -134,7 +133,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                     hyperparameters=dict(args.hyperparameters),
                     tuning=args.tuning,
                 ),
-                generator_source=Path(pipeline_definition.__file__),
+                generator_source=pipeline_definition.GENERATOR_SOURCES,
             )
         )
         self.pipeline = aws.sagemaker.Pipeline(

@@ -293,7 +293,7 @@ def test_app_environment_names_the_real_resources(records):
     stage_api = records.one("aws:apigatewayv2/api:Api")["state"]["apiEndpoint"]
     assert env["API_URL"] == stage_api and records.outputs["apiUrl"] == stage_api + "/predict"
     prod = env_of(records) == "prod"
-    assert env["API_AUTH"] == ("iam" if prod else "none")
+    assert env["API_AUTH"] == "iam"  # the route requires SigV4 in dev too
     assert env["FEATURE_NAMES"].split(",") == list(FEATURE_NAMES)
     # Model Monitor runs on prod's provisioned endpoint only.
     drift = [r["inputs"]["name"] for r in records.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if r["name"] == "endpoint-drift-alarm"]
@@ -352,15 +352,13 @@ def test_task_role_reaches_only_this_stacks_registry_reports_endpoint_and_api(re
     assert policy["DecryptEvaluationReports"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert policy["DescribeEndpoint"]["Resource"] == [records.outputs["endpointArn"]]
     assert "PredictFromEndpoint" not in policy  # predictions go through the API
-    if env_of(records) == "prod":
-        assert policy["PredictThroughApi"] == {
-            "Effect": "Allow",
-            "Action": ["execute-api:Invoke"],
-            "Resource": [records.outputs["apiExecuteArn"]],
-            "Sid": "PredictThroughApi",
-        }
-    else:
-        assert "PredictThroughApi" not in policy  # dev's route is open
+    # Every stack's route requires SigV4: the app signs with this role.
+    assert policy["PredictThroughApi"] == {
+        "Effect": "Allow",
+        "Action": ["execute-api:Invoke"],
+        "Resource": [records.outputs["apiExecuteArn"]],
+        "Sid": "PredictThroughApi",
+    }
     for sid, s in policy.items():
         assert not any(a == "*" or a.endswith(":*") for a in s["Action"]), sid
         if s["Resource"] == ["*"]:  # only the two actions AWS cannot scope to a resource

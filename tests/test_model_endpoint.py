@@ -215,3 +215,90 @@ def test_outputs_are_exported():
     assert outputs["endpointName"] == "mlops-prod-churn" and outputs["endpointVariantName"] == "AllTraffic"
     assert set(outputs["endpointAlarmArns"]) == {"errors", "latency", "cpu", "drift"}
     assert outputs["monitoringScheduleName"] == "mlops-prod-data-quality"
+
+
+# ---- real-account behaviour (issue 13) ----------------------------------------------------------
+
+RELEASE = "pulumi-python:dynamic:EndpointRelease"
+
+
+def _camel(value):
+    """SageMaker's API shape (PascalCase) as the engine records pulumi-aws inputs (camelCase)."""
+    if isinstance(value, dict):
+        return {key[0].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+def test_model_monitor_job_publishes_cloudwatch_metrics():
+    # Without publish_cloudwatch_metrics=Enabled the analyzer writes no metrics and the drift alarm never fires.
+    job = stack_records("prod").one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
+    assert job["dataQualityAppSpecification"]["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_execution_role_can_read_exactly_the_rollback_alarms(stack):
+    records = stack_records(stack)
+    policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
+    rollback = [alarm(records, "5xx")["state"]["arn"], alarm(records, "latency")["state"]["arn"]]
+    assert policy["ReadRollbackAlarms"]["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert policy["ReadRollbackAlarms"]["Resource"] == rollback
+    # the role the deployment guardrails use is the model's execution role
+    assert records.one(MODEL)["inputs"]["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pulumi_never_deletes_a_model_or_configuration_the_endpoint_may_roll_back_to(stack):
+    records = stack_records(stack)
+    for type_ in (MODEL, CONFIG):
+        assert records.one(type_)["options"].get("retainOnDelete") is True, type_
+    endpoint = records.one(ENDPOINT)
+    assert endpoint["options"]["ignoreChanges"] == ["endpointConfigName", "deploymentConfig"]
+
+
+def test_prod_release_carries_the_endpoints_blue_green_config_and_keeps_autoscaled_capacity():
+    records = stack_records("prod")
+    endpoint, release, config = records.one(ENDPOINT), records.one(RELEASE), records.one(CONFIG)
+    inputs = release["inputs"]
+    assert inputs["endpoint_name"] == "mlops-prod-churn" and inputs["region"] == "us-east-1"
+    assert inputs["endpoint_config_name"] == config["state"]["name"]
+    # one deployment config: the one the guardrails judge on the Endpoint is the one UpdateEndpoint gets
+    assert _camel(inputs["deployment_config"]) == endpoint["inputs"]["deploymentConfig"]
+    assert inputs["retain_variant_properties"] is True and inputs["delete_superseded"] is True
+    assert inputs["timeout_seconds"] > inputs["deployment_config"]["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"]
+    assert endpoint["urn"] in release["dependencies"]
+    # scaling is (re)registered only after a release, and the API waits for the released endpoint
+    assert release["urn"] in records.one("aws:appautoscaling/target:Target")["dependencies"]
+    api = records.one("aws:lambda/function:Function", "api-function")
+    assert api["property_dependencies"]["environment"] == [release["urn"]]
+
+
+def test_dev_release_is_a_plain_serverless_update():
+    inputs = stack_records("dev").one(RELEASE)["inputs"]
+    assert "deployment_config" not in inputs or inputs["deployment_config"] is None
+    assert inputs["retain_variant_properties"] is False
+    assert inputs["timeout_seconds"] == 3600
+
+
+def test_provisioned_without_autoscaling_takes_the_configured_instance_count():
+    inputs = stack_records("prod", "endpoint.autoscaling=null").one(RELEASE)["inputs"]
+    assert inputs["retain_variant_properties"] is False
+
+
+def test_endpoint_doc_matches_the_code():
+    from pathlib import Path
+
+    from components import endpoint_release, model_endpoint
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    assert f"`ignore_changes={endpoint_release.ENDPOINT_IGNORE_CHANGES}`".replace("'", '"') in doc
+    for status in endpoint_release.BUSY_STATUSES:
+        assert f"`{status}`" in doc, status
+    [(key, value)] = model_endpoint.MONITOR_ENVIRONMENT.items()
+    assert f"`{key}={value}`" in doc
+    assert f"namespace `{model_endpoint.DRIFT_NAMESPACE}`" in doc
+    assert f"`MaximumExecutionTimeoutInSeconds` + {model_endpoint.RELEASE_TIMEOUT_MARGIN_SECONDS} s" in doc
+    assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
+    assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
+    assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()

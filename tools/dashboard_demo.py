@@ -360,7 +360,10 @@ class RecordedRequest:
 
 @dataclass
 class StubPredictionApi:
-    """`POST /predict` with the canary API's contract, on 127.0.0.1; remembers every request."""
+    """`POST /predict` with the canary API's contract, on 127.0.0.1; remembers every request.
+
+    Like the real route (AWS_IAM in every stack), an unsigned request is refused with API
+    Gateway's 403; the signature itself is not verified (the demo's credentials are made up)."""
 
     feature_names: tuple[str, ...]
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -374,7 +377,9 @@ class StubPredictionApi:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def answer(self, body: bytes) -> tuple[int, dict[str, Any]]:
+    def answer(self, body: bytes, authorization: str = "") -> tuple[int, dict[str, Any]]:
+        if not authorization.startswith("AWS4-HMAC-SHA256 Credential="):
+            return 403, {"message": "Forbidden"}
         if self.forced_answer is not None:
             return self.forced_answer
         try:
@@ -405,7 +410,7 @@ class StubPredictionApi:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 api.requests.append(RecordedRequest(self.path, dict(self.headers.items()), body))
                 status, payload = (
-                    api.answer(body)
+                    api.answer(body, self.headers.get("Authorization") or "")
                     if self.path == "/predict"
                     else (404, {"error": {"code": "NotFound", "message": f"no route {self.path}"}})
                 )
@@ -464,7 +469,7 @@ def dashboard_env(
         DRIFT_ALARM_NAME=names.alarm,
         API_URL=api_url,
         PREDICTION_BACKEND="api",
-        API_AUTH="none",
+        API_AUTH="iam",  # as the Dashboard component sets it: the route requires SigV4 in every stack
         FEATURE_NAMES=",".join(feature_names),
         DASHBOARD_BANNER=BANNER,
     )
