@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from components.canary_api import CanaryApiArgs
 
 ROUTE_KEY = "POST /predict"
+# Every stack: an open route lets anyone on the internet spend the endpoint's money. Callers sign
+# with SigV4 and need execute-api:Invoke on the route (the dashboard's task role has it).
+ROUTE_AUTHORIZATION = "AWS_IAM"
 STAGE_NAME = "$default"
 # API Gateway waits 30 s at most for an integration.
 INTEGRATION_TIMEOUT_MS = 30_000
@@ -77,8 +80,7 @@ def http_api(
         api_id=api.id,
         route_key=ROUTE_KEY,
         target=pulumi.Output.concat("integrations/", integration.id),
-        # prod: callers sign with SigV4 and need execute-api:Invoke on execute_api_arn. dev: open.
-        authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",
+        authorization_type=ROUTE_AUTHORIZATION,
         opts=child,
     )
     stage = aws.apigatewayv2.Stage(

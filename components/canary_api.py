@@ -65,8 +65,6 @@ class CanaryApiArgs:
     """Full CodeDeploy name, e.g. CodeDeployDefault.LambdaCanary10Percent5Minutes."""
     throttle_rate: int
     throttle_burst: int
-    require_iam_auth: bool
-    """True: callers sign requests with SigV4 and need execute-api:Invoke on `execute_api_arn`."""
     log_retention_days: int
     reserved_concurrency: Optional[int] = None
     memory_mb: int = 512

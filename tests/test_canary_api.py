@@ -128,7 +128,7 @@ def test_bad_arguments_are_all_reported():
     args = CanaryApiArgs(
         name_prefix="x", region="us-east-1", kms_key_arn="k", alarm_topic_arn="t", endpoint_name="e", endpoint_arn="a",
         feature_names=(), model_version=1, deployment_config_name="CodeDeployDefault.Nope", throttle_rate=0, throttle_burst=5,
-        require_iam_auth=True, log_retention_days=10, timeout_seconds=30,
+        log_retention_days=10, timeout_seconds=30,
     )
     problems = " | ".join(args.problems())
     for expected in ["log_retention_days=10", "throttle rate 0", "timeout_seconds=30", "feature_names is empty", "CodeDeployDefault.Nope"]:
@@ -284,10 +284,10 @@ def test_alarms_watch_the_new_version_the_alias_and_the_api(records, stack):
         assert alarm["name"].startswith(f"mlops-{stack}-")
 
 
-def test_route_auth_per_stack(records, stack):
+def test_route_requires_iam_auth_in_every_stack(records, stack):
     route = child(records, "aws:apigatewayv2/route:Route", "api-route")["inputs"]
     assert route["routeKey"] == "POST /predict"
-    assert route["authorizationType"] == {"dev": "NONE", "prod": "AWS_IAM"}[stack]
+    assert route["authorizationType"] == "AWS_IAM"
     integration = child(records, "aws:apigatewayv2/integration:Integration", "api-integration")
     assert re.fullmatch(r"integrations/[0-9a-f]{7}", route["target"])
     assert integration["urn"] in child(records, "aws:apigatewayv2/route:Route", "api-route")["property_dependencies"]["target"]

@@ -165,3 +165,21 @@ def test_a_broken_policy_pack_is_an_error(tmp_path):
     (pack / "__main__.py").write_text('print("hello")\n' + (pack / "__main__.py").read_text())
     done = preview("--stack", "dev", "--policy-pack", str(pack))
     assert done.returncode == 2 and "did not start" in done.stdout
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_an_open_prediction_route_is_blocked_in_every_stack(tmp_path, stack):
+    """A careless edit that opens POST /predict (dev used to ship it open) fails both stacks."""
+    program = copy_program(tmp_path)
+    http = program / "components" / "api_http.py"
+    source = http.read_text()
+    assert "authorization_type=ROUTE_AUTHORIZATION," in source
+    http.write_text(source.replace("authorization_type=ROUTE_AUTHORIZATION,", 'authorization_type="NONE",'))
+    out = tmp_path / "result.json"
+    done = preview("--stack", stack, "--program-dir", str(program), "--json", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    urn = f"urn:pulumi:{stack}::sagemaker-mlops::sagemaker-mlops:api:CanaryApi$aws:apigatewayv2/route:Route::api-route"
+    found = [v for v in json.loads(out.read_text())["violations"] if v["policy"] == "apigateway-route-authorization"]
+    assert [(v["level"], v["urn"]) for v in found] == [("mandatory", urn)]
+    assert "accepts unauthenticated requests (authorization NONE)" in found[0]["message"]
+    assert f"{stack}: BLOCKED" in done.stdout

@@ -153,7 +153,8 @@ class ProgramRuns:
             except StackFileError:
                 return  # the stack's own run reports it, as its error
             for ref in references:
-                visit(ref, (*path, stack))
+                if ref != stack:  # a stack naming itself is the program's config error to report
+                    visit(ref, (*path, stack))
 
         for stack in stacks:
             visit(stack, ())
@@ -197,6 +198,8 @@ class ProgramRuns:
             except StackFileError as exc:  # reported like any invalid config of this stack
                 return None, str(exc)
             for ref in references:
+                if ref == stack:
+                    continue
                 if ref in self.stack_outputs:
                     command += ["--stack-outputs", f"{ref}={self.stack_outputs[ref]}"]
                     continue

@@ -83,6 +83,7 @@ def app_env(
     monkeypatch.setenv("DRIFT_ALARM_NAME", names.alarm)
     monkeypatch.setenv("API_URL", stub_api.url)
     monkeypatch.setenv("PREDICTION_BACKEND", "api")
+    monkeypatch.setenv("API_AUTH", "iam")
     monkeypatch.setenv("FEATURE_NAMES", ",".join(feature_names))
     return monkeypatch
 

@@ -322,6 +322,20 @@ def test_generic_form_requires_every_feature(
     assert metric(app, "Churn probability") == f"{expected:.1%}"
 
 
+def test_an_unsigned_request_is_refused_like_the_iam_route_refuses_it(
+    app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi
+) -> None:
+    app_env.setenv("API_AUTH", "none")  # what a task without the component's setting would send
+
+    app = run_app(PREDICT)
+    app.button[0].click().run()
+
+    (error,) = texts(app.error)
+    assert error.startswith("The prediction API answered 403: Forbidden. The route requires authorisation")
+    assert "authorization" not in {k.lower() for k in stub_api.requests[0].headers}
+    assert not app.metric
+
+
 def test_an_api_error_body_becomes_a_readable_message(stub_api: StubPredictionApi) -> None:
     stub_api.forced_answer = (
         502,

@@ -116,7 +116,7 @@ def test_unthrottled_unlogged_stages_fail(pack):
     assert_fails(result, "apigateway-access-logs", rest, "writes no access logs")
 
 
-def test_unauthorized_routes_fail_in_prod_and_advise_in_dev(pack):
+def test_unauthorized_routes_fail_in_prod_and_in_dev(pack):
     stack = Stack()
     route = stack.add("aws:apigatewayv2/route:Route", "predict", {"apiId": "a1b2c3", "routeKey": "POST /predict", "authorizationType": "NONE"})
     method = stack.add("aws:apigateway/method:Method", "post", {"restApi": "r", "resourceId": "x", "httpMethod": "POST", "authorization": "NONE"})
@@ -125,4 +125,4 @@ def test_unauthorized_routes_fail_in_prod_and_advise_in_dev(pack):
     assert_fails(result, "apigateway-route-authorization", method, "(method POST)")
     dev = Stack("dev")
     urn = dev.add("aws:apigatewayv2/route:Route", "predict", {"apiId": "a1b2c3", "routeKey": "POST /predict"})
-    assert_fails(analyze(pack, dev), "apigateway-route-authorization", urn, "authorization NONE", level="advisory")
+    assert_fails(analyze(pack, dev), "apigateway-route-authorization", urn, "authorization NONE", level="mandatory")

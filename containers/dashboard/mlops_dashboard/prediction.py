@@ -75,8 +75,11 @@ def parse_probability(value: Any) -> float:
 
 def _api_error_message(response: requests.Response) -> str:
     try:
-        error = response.json().get("error", {})
-        code, message = error.get("code"), error.get("message")
+        body = response.json()
+        error = body.get("error", {})
+        # The handler's errors are {"error": {...}}; API Gateway's own (403 from IAM auth, 429 from
+        # throttling) are {"message": "..."}.
+        code, message = error.get("code"), error.get("message") or body.get("message")
     except (ValueError, AttributeError):
         code, message = None, None
     if not message:
