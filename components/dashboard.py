@@ -66,7 +66,7 @@ class DashboardArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     private_subnet_ids: Sequence[pulumi.Input[str]]
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     pipeline_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
     desired_count: int
@@ -87,6 +87,9 @@ class DashboardArgs:
     force_destroy: bool = False
     log_retention_days: int = 90
     session_timeout_seconds: int = 8 * 3600
+    # A registry owned by another stack (registry.stack): its account and the key of its artifacts.
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class Dashboard(pulumi.ComponentResource):
