@@ -278,8 +278,17 @@ def config_rows(stack_configs: Mapping[str, Mapping[str, Any]]) -> list[ConfigRo
     for key, (tp, required) in cfg._SECTIONS.items():
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
         if is_config_model(tp):
-            yield_rows = list(walk(tp, [key]))
-            rows.extend(yield_rows)
+            rows.append(
+                ConfigRow(
+                    key=key,
+                    type="map" + ("" if required else ", optional"),
+                    allowed=_map_keys(tp),
+                    default="required" if required else "absent",
+                    values={s: ("set" if c.get(f"{cfg.PROJECT}:{key}") is not None else "") for s, c in stack_configs.items()},
+                    meaning=top_docs.get(snake, ""),
+                )
+            )
+            rows.extend(walk(tp, [key]))
             continue
         info = _field_info(tp)
         rows.append(
