@@ -11,6 +11,7 @@ from components.dashboard import Dashboard, DashboardApi, DashboardArgs, Dashboa
 from components.foundation import Foundation, FoundationArgs
 from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
 from components.model_schema import FEATURE_NAMES
+from components.permissions_boundary import boundary_arn, with_permissions_boundary
 from components.pipeline_definition import ParameterRangeSpec, TuningSpec
 from components.registry import SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT, RegistryCoordinates, from_stack_reference, same_region
 from components.retrain_on_drift import RetrainOnDrift, RetrainOnDriftArgs
@@ -46,7 +47,9 @@ provider = aws.Provider(
     region=config.region,
     default_tags=aws.ProviderDefaultTagsArgs(tags=config.tags),
 )
-with_provider = pulumi.ResourceOptions(providers=[provider])
+# Every role the components create carries bootstrap's permissions boundary (the deploy roles
+# refuse to create one without it).
+with_provider = pulumi.ResourceOptions(providers=[provider], transformations=[with_permissions_boundary(boundary_arn(provider))])
 
 foundation = Foundation(
     "foundation",

@@ -290,7 +290,7 @@ class Dashboard(pulumi.ComponentResource):
             "essential": True,
             "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
             "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
-            # Checked under a read-only root (see the README): Streamlit, headless with usage
+            # Checked under a read-only root (docs/dashboard.md): Streamlit, headless with usage
             # statistics off, writes nothing, so no writable volume is mounted at all.
             "readonlyRootFilesystem": True,
             "user": "10001:10001",
