@@ -52,14 +52,20 @@ class ConnectionTable:
     def claim(self, pid: int) -> int | None:
         """Take a free slot for this worker process (after the fork); None when all are in use."""
         cells = self._cells
-        with self._claim_lock:
+        # A bounded wait: were a worker to die holding the lock, the next would claim without it
+        # (a race at worst costs balancing, never serving).
+        locked = self._claim_lock.acquire(timeout=1.0)
+        try:
             for slot in range(self.slots):
                 owner = int(cells[slot * _FIELDS])
                 if owner == 0 or owner == pid or not _alive(owner):
                     cells[slot * _FIELDS: (slot + 1) * _FIELDS] = [pid, 0, time.monotonic()]
                     self.slot = slot
                     return slot
-        return None
+            return None
+        finally:
+            if locked:
+                self._claim_lock.release()
 
     def publish(self, connections: int) -> None:
         if self.slot is not None:
@@ -97,7 +103,9 @@ def _alive(pid: int) -> bool:
 
 
 def _pending(fd: int) -> bool:
-    return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()  # not select.select: it cannot take descriptors above 1023
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
