@@ -36,6 +36,8 @@ test: install
 bench: install
 	$(PY) -m benchmarks.api_handler
 	$(PY) -m benchmarks.serving
+	$(PY) -m benchmarks.serving_spread
+	$(PY) -m benchmarks.serving_mixed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tools/workflow_lint/node_modules

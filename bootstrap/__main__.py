@@ -20,15 +20,13 @@ for _folder in (Path(__file__).resolve().parent, Path(__file__).resolve().parent
 
 import pulumi  # noqa: E402
 import pulumi_aws as aws  # noqa: E402
-from github_ci import DEFAULT_DEPLOY_SERVICES, GitHubCiRoles, GitHubCiRolesArgs  # noqa: E402
+from access import identities  # noqa: E402
+from github_ci import GitHubCiRoles, GitHubCiRolesArgs  # noqa: E402
 from state_backend import StateBackend, StateBackendArgs  # noqa: E402
 
 NAME_PREFIX = "sagemaker-mlops"
-# Every IAM role the sagemaker-mlops program creates is named mlops-<environment>-...
-PROGRAM_NAME_PREFIX = "mlops-"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 _GIT_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
-_SERVICE = re.compile(r"^[a-z0-9-]+$")
 _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
 
 
@@ -36,12 +34,9 @@ _OIDC_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.action
 class BootstrapConfig:
     region: str
     repository: str
-    deploy_branch: str
-    production_environment: str
-    promotion_environment: str
+    environments: dict[str, str]
     existing_oidc_provider_arn: Optional[str]
     state_backend: bool
-    deploy_services: tuple[str, ...]
 
 
 def load_config() -> BootstrapConfig:
@@ -61,11 +56,18 @@ def load_config() -> BootstrapConfig:
         return value
 
     repository = text("githubRepository", None, _REPOSITORY, "OWNER/REPO, the GitHub repository whose workflows deploy")
-    deploy_branch = text("deployBranch", "main", _GIT_NAME, "a branch name such as main")
-    production = text("productionEnvironment", "production", _GIT_NAME, "a GitHub environment name")
-    promotion = text("promotionEnvironment", "promotion", _GIT_NAME, "a GitHub environment name")
-    if production == promotion:
-        problems.append(f"{key}promotionEnvironment = {promotion!r}: must differ from productionEnvironment (it gets the read-only role)")
+    environments = {
+        "dev": text("devEnvironment", "dev", _GIT_NAME, "a GitHub environment name"),
+        "production": text("productionEnvironment", "production", _GIT_NAME, "a GitHub environment name"),
+        "productionPreview": text("productionPreviewEnvironment", "production-preview", _GIT_NAME, "a GitHub environment name"),
+        "promotion": text("promotionEnvironment", "promotion", _GIT_NAME, "a GitHub environment name"),
+    }
+    # Each role trusts one environment: sharing one would hand a job every role that trusts it.
+    seen: dict[str, str] = {}
+    for name, value in environments.items():
+        if value in seen:
+            problems.append(f"{key}{name}Environment = {value!r}: must differ from {seen[value]}Environment (each identity has its own environment)")
+        seen.setdefault(value, name)
     existing = config.get("existingOidcProviderArn")
     if existing is not None and not _OIDC_ARN.match(existing):
         problems.append(f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
@@ -74,15 +76,6 @@ def load_config() -> BootstrapConfig:
     except pulumi.ConfigTypeError:
         problems.append(f"{key}stateBackend = {config.get('stateBackend')!r}: expected true or false")
         state_backend = None
-    try:
-        services = config.get_object("deployServices")
-    except pulumi.ConfigTypeError:
-        services = config.get("deployServices")
-    if services is None:
-        services = list(DEFAULT_DEPLOY_SERVICES)
-    elif not isinstance(services, list) or not services or not all(isinstance(s, str) and _SERVICE.match(s) for s in services):
-        problems.append(f"{key}deployServices = {services!r}: expected a non-empty list of IAM service prefixes such as [sagemaker, s3]")
-        services = []
     region = pulumi.Config("aws").get("region")
     if region is None:
         problems.append("aws:region: required key is missing; expected an AWS region such as us-east-1")
@@ -93,12 +86,9 @@ def load_config() -> BootstrapConfig:
     return BootstrapConfig(
         region=str(region),
         repository=repository,
-        deploy_branch=deploy_branch,
-        production_environment=production,
-        promotion_environment=promotion,
+        environments=environments,
         existing_oidc_provider_arn=existing,
         state_backend=True if state_backend is None else state_backend,
-        deploy_services=tuple(services),
     )
 
 
@@ -127,24 +117,23 @@ ci = GitHubCiRoles(
         repository=settings.repository,
         region=settings.region,
         name_prefix=NAME_PREFIX,
-        program_name_prefix=PROGRAM_NAME_PREFIX,
-        deploy_branch=settings.deploy_branch,
-        production_environment=settings.production_environment,
-        promotion_environment=settings.promotion_environment,
+        environments=settings.environments,
         existing_oidc_provider_arn=settings.existing_oidc_provider_arn,
         state_bucket_arn=state.bucket.arn if state else None,
         state_key_arn=state.key.arn if state else None,
-        deploy_services=settings.deploy_services,
+        secrets_key_arns={stack: key.arn for stack, key in state.secrets_keys.items()} if state else None,
     ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )
 
 pulumi.export("oidcProviderArn", ci.provider_arn)
-pulumi.export("previewRoleArn", ci.preview_role.arn)
-pulumi.export("deployRoleArn", ci.deploy_role.arn)
-variables = {"AWS_REGION": settings.region, "AWS_PREVIEW_ROLE_ARN": ci.preview_role.arn, "AWS_DEPLOY_ROLE_ARN": ci.deploy_role.arn}
+pulumi.export("permissionsBoundaryArn", ci.boundary.arn)
+variables: dict[str, object] = {"AWS_REGION": settings.region}
+for identity in identities(settings.environments):
+    variables[identity.variable] = ci.roles[identity.key].arn
 if state:
     pulumi.export("stateBucket", state.bucket.name)
-    pulumi.export("secretsProvider", state.secrets_provider)
+    # `pulumi stack init <stack> --secrets-provider <this>` (see docs/gitops.md).
+    pulumi.export("secretsProviders", state.secrets_providers)
     variables["PULUMI_BACKEND_URL"] = state.backend_url
 pulumi.export("repositoryVariables", variables)

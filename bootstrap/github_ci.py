@@ -1,120 +1,35 @@
-"""GitHubCiRoles: GitHub Actions' OIDC identity provider and the two roles the workflows assume.
+"""GitHubCiRoles: GitHub Actions' OIDC identity provider, the permissions boundary of the program's
+roles, and one role per CI identity of `access.identities` (preview dev, preview prod, deploy dev,
+deploy prod, promote).
 
-- preview role, read-only: `pulumi preview --refresh` of pull requests and the promote workflow's
-  registry check. Trusted for `repo:OWNER/REPO:pull_request` and the promotion environment.
-- deploy role: `pulumi up` from deploy.yml. Trusted for the deploy branch (dev's job has no
-  environment, so its subject is the ref) and the production environment (prod's job).
-
-A job bound to an environment presents `repo:OWNER/REPO:environment:NAME` as its subject instead of
-its ref, so each role lists exactly the subjects of the jobs that use it, compared with
-StringEquals: no wildcard, no other repository, no fork.
+Each role trusts exactly one OIDC subject (`repo:OWNER/REPO:pull_request` or
+`repo:OWNER/REPO:environment:NAME`), compared with StringEquals: no wildcard, no other repository,
+no fork. A job bound to an environment presents the environment as its subject instead of its ref,
+so the environment's protection rules (required reviewers, deployment branches) decide who gets the
+role.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
-
-from components.iam import policy_document, statement
+from access import (
+    AWS_READ_ONLY,
+    BOUNDARY_POLICY_NAME,
+    DEFAULT_ENVIRONMENTS,
+    READ_ONLY_POLICY,
+    Arns,
+    boundary_document,
+    identities,
+    identity_statements,
+    trust_document,
+)
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
-READ_ONLY_POLICY = "ReadOnlyAccess"
-
-# Every service the sagemaker-mlops program creates, updates, refreshes or deletes resources in.
-DEFAULT_DEPLOY_SERVICES = (
-    "acm",
-    "apigateway",
-    "application-autoscaling",
-    "cloudwatch",
-    "codedeploy",
-    "cognito-idp",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elasticloadbalancing",
-    "events",
-    "kms",
-    "lambda",
-    "logs",
-    "s3",
-    "sagemaker",
-    "sns",
-    "sqs",
-)
-# Services that create their own service-linked role the first time the stack uses them.
-SERVICE_LINKED_ROLES = (
-    "sagemaker.application-autoscaling.amazonaws.com",
-    "ecs.amazonaws.com",
-    "elasticloadbalancing.amazonaws.com",
-)
-# What the deploy role may do to IAM roles and policies: only those named with the program's prefix.
-PROJECT_IAM_ACTIONS = (
-    "iam:CreateRole",
-    "iam:DeleteRole",
-    "iam:GetRole",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:ListRoleTags",
-    "iam:PutRolePolicy",
-    "iam:GetRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:ListRolePolicies",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:ListAttachedRolePolicies",
-    "iam:ListInstanceProfilesForRole",
-    "iam:PassRole",
-    "iam:CreatePolicy",
-    "iam:DeletePolicy",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicyVersion",
-    "iam:ListPolicyVersions",
-    "iam:TagPolicy",
-    "iam:UntagPolicy",
-)
-
-
-def github_subjects(repository: str, *, refs: Sequence[str] = (), environments: Sequence[str] = (), pull_requests: bool = False) -> list[str]:
-    """OIDC `sub` values GitHub issues for jobs of `repository` (default claim format)."""
-    subjects = [f"repo:{repository}:ref:refs/heads/{ref}" for ref in refs]
-    subjects += [f"repo:{repository}:environment:{name}" for name in environments]
-    if pull_requests:
-        subjects.append(f"repo:{repository}:pull_request")
-    return subjects
-
-
-def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]) -> pulumi.Output[str]:
-    return policy_document(
-        {
-            "Sid": "GitHubActionsOfThisRepository",
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE,
-                    f"{GITHUB_OIDC_HOST}:sub": list(subjects),
-                }
-            },
-        }
-    )
-
-
-@dataclass(frozen=True)
-class StateAccess:
-    """IAM statements on the S3 state backend: what a preview reads, what a deploy writes."""
-
-    read: tuple[dict[str, Any], ...] = ()
-    write: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,23 +38,17 @@ class GitHubCiRolesArgs:
     """OWNER/REPO, as GitHub spells it."""
     region: str
     name_prefix: str
-    program_name_prefix: str
-    """Physical-name prefix of the deployed program's IAM roles and policies (`mlops-`)."""
-    deploy_branch: str = "main"
-    production_environment: str = "production"
-    promotion_environment: str = "promotion"
+    environments: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ENVIRONMENTS))
     existing_oidc_provider_arn: Optional[str] = None
     state_bucket_arn: Optional[pulumi.Input[str]] = None
     state_key_arn: Optional[pulumi.Input[str]] = None
-    deploy_services: Sequence[str] = field(default_factory=lambda: DEFAULT_DEPLOY_SERVICES)
-    # A prod deploy waits for the blue/green canary and the CodeDeploy canary: longer than an hour.
-    deploy_session_hours: int = 2
+    secrets_key_arns: Optional[Mapping[str, pulumi.Input[str]]] = None
 
 
 class GitHubCiRoles(pulumi.ComponentResource):
     provider_arn: pulumi.Output[str]
-    preview_role: aws.iam.Role
-    deploy_role: aws.iam.Role
+    boundary: aws.iam.Policy
+    roles: dict[str, aws.iam.Role]
 
     def __init__(self, name: str, args: GitHubCiRolesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("sagemaker-mlops:bootstrap:GitHubCiRoles", name, None, opts)
@@ -160,120 +69,54 @@ class GitHubCiRoles(pulumi.ComponentResource):
             )
             self.provider_arn = provider.arn
 
-        state = self._state_statements(args)
+        boundary_arn = pulumi.Output.format("arn:{0}:iam::{1}:policy/{2}", partition, account, BOUNDARY_POLICY_NAME)
+        arns = Arns(
+            partition=partition,
+            account=account,
+            region=args.region,
+            boundary=boundary_arn,
+            state_bucket=args.state_bucket_arn,
+            state_key=args.state_key_arn,
+            secrets_keys=args.secrets_key_arns,
+        )
+        # Its name is outside the deploy roles' `mlops-<stack>-*` reach, and they are denied every
+        # change to it: no deploy role can widen what the roles it creates may do.
+        self.boundary = aws.iam.Policy(
+            f"{name}-program-boundary",
+            name=BOUNDARY_POLICY_NAME,
+            description="Permissions boundary of every IAM role the sagemaker-mlops stacks create",
+            policy=pulumi.Output.json_dumps(boundary_document(arns)),
+            opts=child,
+        )
 
-        def role(kind: str, description: str, subjects: list[str], hours: int) -> aws.iam.Role:
-            return aws.iam.Role(
-                f"{name}-{kind}-role",
-                name=f"{args.name_prefix}-github-{kind}",
-                description=description,
-                assume_role_policy=github_trust_policy(self.provider_arn, subjects),
-                max_session_duration=hours * 3600,
+        self.roles = {}
+        for identity in identities(args.environments):
+            role = aws.iam.Role(
+                f"{name}-{identity.key}-role",
+                name=identity.role_name(),
+                description=f"GitHub Actions of {args.repository}: {identity.used_by}"[:1000],
+                assume_role_policy=pulumi.Output.json_dumps(trust_document(self.provider_arn, args.repository, identity)),
+                max_session_duration=identity.session_hours * 3600,
                 opts=child,
             )
-
-        self.preview_role = role(
-            "preview",
-            f"Read-only: pulumi preview of pull requests and registry checks of {args.repository}",
-            github_subjects(args.repository, environments=[args.promotion_environment], pull_requests=True),
-            1,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-preview-read-only",
-            role=self.preview_role.name,
-            policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, READ_ONLY_POLICY),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-preview-policy",
-            role=self.preview_role.id,
-            policy=policy_document(*state.read, self._deny_object_reads(args)),
-            opts=child,
-        )
-
-        self.deploy_role = role(
-            "deploy",
-            f"pulumi up of the sagemaker-mlops stacks from {args.repository}",
-            github_subjects(args.repository, refs=[args.deploy_branch], environments=[args.production_environment]),
-            args.deploy_session_hours,
-        )
-
-        def iam_arn(resource: str) -> pulumi.Output[str]:
-            return pulumi.Output.format("arn:{0}:iam::{1}:{2}", partition, account, resource)
-
-        aws.iam.RolePolicy(
-            f"{name}-deploy-policy",
-            role=self.deploy_role.id,
-            policy=policy_document(
-                statement(
-                    [f"{service}:*" for service in args.deploy_services],
-                    ["*"],
-                    sid="ProgramServicesInTheStackRegion",
-                    conditions={"StringEquals": {"aws:RequestedRegion": args.region}},
-                ),
-                statement(
-                    list(PROJECT_IAM_ACTIONS),
-                    [iam_arn(f"role/{args.program_name_prefix}*"), iam_arn(f"policy/{args.program_name_prefix}*")],
-                    sid="ProgramRolesAndPoliciesOnly",
-                ),
-                statement(
-                    ["iam:GetPolicy", "iam:GetPolicyVersion"],
-                    [pulumi.Output.format("arn:{0}:iam::aws:policy/*", partition)],
-                    sid="ReadAwsManagedPolicies",
-                ),
-                # The program looks up AWS's public parameters (the Powertools layer ARN for the API).
-                statement(
-                    ["ssm:GetParameter", "ssm:GetParameters"],
-                    [pulumi.Output.format("arn:{0}:ssm:{1}::parameter/aws/service/*", partition, args.region)],
-                    sid="ReadAwsPublicParameters",
-                ),
-                statement(
-                    ["iam:CreateServiceLinkedRole"],
-                    [iam_arn("role/aws-service-role/*")],
-                    sid="ServiceLinkedRolesOfProgramServices",
-                    conditions={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}},
-                ),
-                *state.write,
-            ),
-            opts=child,
-        )
+            if any(capability == AWS_READ_ONLY for capability, _ in identity.grants):
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{identity.key}-read-only",
+                    role=role.name,
+                    policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, READ_ONLY_POLICY),
+                    opts=child,
+                )
+            aws.iam.RolePolicy(
+                f"{name}-{identity.key}-policy",
+                role=role.id,
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": identity_statements(identity, arns)}),
+                opts=child,
+            )
+            self.roles[identity.key] = role
         self.register_outputs(
-            {"provider_arn": self.provider_arn, "preview_role_arn": self.preview_role.arn, "deploy_role_arn": self.deploy_role.arn}
+            {
+                "provider_arn": self.provider_arn,
+                "boundary_arn": self.boundary.arn,
+                **{f"{key}_role_arn": role.arn for key, role in self.roles.items()},
+            }
         )
-
-    @staticmethod
-    def _state_statements(args: GitHubCiRolesArgs) -> StateAccess:
-        """Access to the S3 state backend. `pulumi preview` on a DIY backend takes no lock and
-        writes no history (only up, refresh, import and destroy do), so the preview role reads only."""
-        if args.state_bucket_arn is None or args.state_key_arn is None:
-            return StateAccess()
-        objects = pulumi.Output.concat(args.state_bucket_arn, "/*")
-        listing = statement(["s3:ListBucket", "s3:GetBucketLocation"], [args.state_bucket_arn], sid="ListStateBucket")
-        return StateAccess(
-            read=(
-                listing,
-                statement(["s3:GetObject"], [objects], sid="ReadState"),
-                statement(["kms:Decrypt", "kms:DescribeKey"], [args.state_key_arn], sid="DecryptStateAndSecrets"),
-            ),
-            write=(
-                listing,
-                statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [objects], sid="ReadWriteStateAndLocks"),
-                statement(
-                    ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                    [args.state_key_arn],
-                    sid="EncryptStateAndSecrets",
-                ),
-            ),
-        )
-
-    @staticmethod
-    def _deny_object_reads(args: GitHubCiRolesArgs) -> dict[str, Any]:
-        """ReadOnlyAccess includes s3:GetObject on every bucket: training data and model artifacts
-        are not the preview's business. Refreshing buckets and their settings needs no object read."""
-        deny: dict[str, Any] = {"Sid": "NoObjectReadsOutsideTheState", "Effect": "Deny", "Action": ["s3:GetObject", "s3:GetObjectVersion"]}
-        if args.state_bucket_arn is None:
-            deny["Resource"] = ["*"]
-        else:
-            # NotResource: statement() only writes Resource; this exception is the point of the deny.
-            deny["NotResource"] = [pulumi.Output.concat(args.state_bucket_arn, "/*")]
-        return deny

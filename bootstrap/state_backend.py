@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
+from access import STACKS, secrets_alias, secrets_provider
 
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
@@ -17,6 +18,7 @@ class StateBackendArgs:
     region: str
     # Old checkpoints are how a broken state is recovered: keep them longer than data versions.
     noncurrent_version_days: int = 90
+    stacks: Sequence[str] = STACKS
 
 
 class StateBackend(pulumi.ComponentResource):
@@ -24,16 +26,18 @@ class StateBackend(pulumi.ComponentResource):
     key_alias: str
     bucket: SecureBucket
     backend_url: pulumi.Output[str]
-    secrets_provider: str
+    secrets_keys: dict[str, aws.kms.Key]
+    secrets_providers: dict[str, str]
 
     def __init__(self, name: str, args: StateBackendArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("sagemaker-mlops:bootstrap:StateBackend", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # One key encrypts the state objects (SSE-KMS) and is the stacks' secrets provider
-        # (awskms://), so reading a stack's state and decrypting its secrets need the same grant.
+        # The bucket's key encrypts the state objects (SSE-KMS); which stack's objects a role may
+        # read is decided by its object grants. Each stack's secrets are encrypted again with that
+        # stack's own key (its awskms:// secrets provider): dev's roles can never decrypt prod's.
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"{args.name_prefix}: Pulumi state objects and stack secrets",
+            description=f"{args.name_prefix}: Pulumi state objects",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             opts=child,
@@ -47,12 +51,24 @@ class StateBackend(pulumi.ComponentResource):
         )
         # CI gets the role's credentials as environment variables (configure-aws-credentials).
         self.backend_url = pulumi.Output.format("s3://{0}?region={1}", self.bucket.name, args.region)
-        self.secrets_provider = f"awskms://{self.key_alias}?region={args.region}"
+        self.secrets_keys = {}
+        self.secrets_providers = {}
+        for stack in args.stacks:
+            key = aws.kms.Key(
+                f"{name}-{stack}-secrets-key",
+                description=f"{args.name_prefix}: secrets of the {stack} stack",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                opts=child,
+            )
+            aws.kms.Alias(f"{name}-{stack}-secrets-alias", name=secrets_alias(stack), target_key_id=key.key_id, opts=child)
+            self.secrets_keys[stack] = key
+            self.secrets_providers[stack] = secrets_provider(stack, args.region)
         self.register_outputs(
             {
                 "bucket": self.bucket.name,
                 "key_arn": self.key.arn,
                 "backend_url": self.backend_url,
-                "secrets_provider": self.secrets_provider,
+                "secrets_providers": self.secrets_providers,
             }
         )

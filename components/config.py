@@ -227,6 +227,29 @@ class DashboardConfig:
     """Route 53 public zone of domainName: the program adds the alias record and a DNS-validated certificate."""
 
 
+StackName = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
+               description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")
+]
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description='a 12-digit AWS account id, quoted (e.g. "210987654321")')]
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class RegistryConfig:
+    """Where the one training pipeline and model registry live.
+
+    Absent `stack`: this stack owns them (and may grant `consumerAccounts` what serving needs).
+    `stack` set: this stack declares none and serves from that stack's registry (StackReference).
+    """
+
+    stack: Annotated[Optional[StackName], Field(default=None, description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")] = None
+    consumer_accounts: Annotated[tuple[AccountId, ...], Field(alias="consumerAccounts", default=(), description="a list of 12-digit AWS account ids, quoted")] = ()
+
+    @property
+    def owned(self) -> bool:
+        return self.stack is None
+
+
 Environment = Literal["dev", "prod"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="an e-mail address")]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$", description="a non-empty tag value")]
@@ -249,11 +272,17 @@ class StackConfig:
     notification_email: Optional[str]
     """E-mail subscription to the alarm topic; absent: no subscription."""
     network: NetworkConfig
-    training: TrainingConfig
+    training: Optional[TrainingConfig]
     endpoint: EndpointConfig
     monitoring: MonitoringConfig
     api: ApiConfig
     dashboard: DashboardConfig
+    registry: RegistryConfig = RegistryConfig()
+
+    @property
+    def owns_registry(self) -> bool:
+        """This stack declares the training pipeline and the model package group."""
+        return self.registry.owned
 
     @property
     def is_prod(self) -> bool:
@@ -282,11 +311,13 @@ _SECTIONS: dict[str, tuple[Any, bool]] = {
     "costCenter": (NonEmpty, True),
     "notificationEmail": (Email, False),
     "network": (NetworkConfig, True),
-    "training": (TrainingConfig, True),
+    # Required on the stack that owns the registry, refused on one that consumes it (_registry_problems).
+    "training": (TrainingConfig, False),
     "endpoint": (EndpointConfig, True),
     "monitoring": (MonitoringConfig, True),
     "api": (ApiConfig, True),
     "dashboard": (DashboardConfig, True),
+    "registry": (RegistryConfig, False),
 }
 _ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
 _REGION_KEY = "aws:region"
@@ -332,6 +363,8 @@ def _field_at(section_type: Any, loc: tuple[Any, ...]) -> tuple[Any, Any]:
     tp, info = section_type, None
     for part in loc:
         if tp is None:
+            if isinstance(part, int) and info is not None:
+                continue  # an item of a list: the list's field describes its items
             return None, None
         if part in _fields(tp):
             info = _fields(tp)[part]
@@ -429,6 +462,17 @@ def _consistency(section: str, value: Any) -> list[str]:
             )
     if isinstance(value, DashboardConfig):
         problems.extend(_dashboard_domain(value, k))
+    if isinstance(value, RegistryConfig):
+        if value.stack is not None and value.consumer_accounts:
+            problems.append(
+                f"{k('consumerAccounts')}: only valid on the stack that owns the registry; this stack consumes "
+                f"the registry of {value.stack} (registry.stack), which must grant the accounts instead"
+            )
+        if value.stack is not None and value.stack.split("/")[1] != PROJECT:
+            problems.append(f"{k('stack')} = {json.dumps(value.stack)}: names project '{value.stack.split('/')[1]}'; expected a stack of project {PROJECT}")
+        duplicates = sorted({a for a in value.consumer_accounts if value.consumer_accounts.count(a) > 1})
+        if duplicates:
+            problems.append(f"{k('consumerAccounts')}: {', '.join(duplicates)} listed more than once; expected each account once")
     if isinstance(value, DashboardConfig) and value.memory not in FARGATE_MEMORY_BY_CPU[value.cpu]:
         allowed = FARGATE_MEMORY_BY_CPU[value.cpu]
         problems.append(f"{k('memory')} = {value.memory}: not a valid Fargate size for cpu {value.cpu}; expected one of {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
@@ -447,6 +491,24 @@ def _dashboard_domain(value: DashboardConfig, k: Any) -> list[str]:
             f"{k('domainName')} = {json.dumps(value.domain_name)}: needs a certificate for that name; set dashboard.hostedZoneId "
             "(the program creates the DNS record and a DNS-validated certificate) or dashboard.certificateArn (your certificate; "
             "point the name at the output dashboardLoadBalancerDnsName yourself)"
+        )
+    return problems
+
+
+def _registry_problems(stack: str, parsed: Mapping[str, Any], present: set[str]) -> list[str]:
+    """The registry's owner trains; a consumer trains nothing and names another stack."""
+    registry = parsed.get("registry") or RegistryConfig()
+    if "registry" in present and parsed.get("registry") is None:
+        return []  # its own problems are already reported
+    if registry.stack is None:
+        return [] if "training" in present else [f"{PROJECT}:training: required key is missing (this stack owns the registry: registry.stack is not set)"]
+    problems = []
+    if registry.stack.rsplit("/", 1)[-1] == stack:
+        problems.append(f"{PROJECT}:registry.stack = {json.dumps(registry.stack)}: names this stack; expected the stack that owns the registry, or no registry.stack")
+    if "training" in present:
+        problems.append(
+            f"{PROJECT}:training: only valid on the stack that owns the registry; this stack serves models of "
+            f"{registry.stack} (registry.stack) and declares no pipeline: remove training"
         )
     return problems
 
@@ -488,6 +550,8 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         problems.extend(_consistency(key, value))
         parsed[key] = value
 
+    problems.extend(_registry_problems(stack, parsed, set(ours) & set(_SECTIONS)))
+
     region = raw.get(_REGION_KEY)
     if region is None:
         problems.append(f"{_REGION_KEY}: required key is missing; expected an AWS region such as us-east-1")
@@ -516,6 +580,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         monitoring=parsed["monitoring"],
         api=parsed["api"],
         dashboard=parsed["dashboard"],
+        registry=parsed["registry"] or RegistryConfig(),
     )
 
 

@@ -66,7 +66,7 @@ class DashboardArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: Sequence[pulumi.Input[str]]
     private_subnet_ids: Sequence[pulumi.Input[str]]
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     pipeline_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
     desired_count: int
@@ -90,6 +90,9 @@ class DashboardArgs:
     force_destroy: bool = False
     log_retention_days: int = 90
     session_timeout_seconds: int = 8 * 3600
+    # A registry owned by another stack (registry.stack): its account and the key of its artifacts.
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -295,7 +298,7 @@ class Dashboard(pulumi.ComponentResource):
             "essential": True,
             "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
             "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
-            # Checked under a read-only root (see the README): Streamlit, headless with usage
+            # Checked under a read-only root (docs/dashboard.md): Streamlit, headless with usage
             # statistics off, writes nothing, so no writable volume is mounted at all.
             "readonlyRootFilesystem": True,
             "user": "10001:10001",

@@ -3,7 +3,7 @@
 Generating a definition imports the sagemaker SDK (seconds of CPU) on every `pulumi preview`/`up`
 and every offline preview, although the result only changes when its inputs do. Generation is
 deterministic, so the JSON is cached under a key made of every input, the SDK's version and the
-generator's own source: a change to any of them is a new key, never a stale hit.
+generator's own source files: a change to any of them is a new key, never a stale hit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,15 +39,23 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def cache_key(args: Any, generator_source: Path) -> str:
+def _sources(generator_source: Path | Iterable[Path]) -> list[Path]:
+    return [generator_source] if isinstance(generator_source, Path) else sorted(generator_source)
+
+
+def cache_key(args: Any, generator_source: Path | Iterable[Path]) -> str:
+    """Every input, the SDK's version and the bytes of every generator source file (with its name,
+    so moving code from one file to another is a new key too)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(_canonical(args), sort_keys=True, default=str).encode())
     digest.update(metadata.version("sagemaker").encode())
-    digest.update(generator_source.read_bytes())
+    for source in _sources(generator_source):
+        digest.update(source.name.encode() + b"\0")
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
-def cached(build: Callable[[Any], str], args: Any, generator_source: Path) -> str:
+def cached(build: Callable[[Any], str], args: Any, generator_source: Path | Iterable[Path]) -> str:
     """`build(args)`, read from the cache when the same inputs were built before."""
     directory = cache_dir()
     path = directory / f"{cache_key(args, generator_source)}.json"

@@ -1,5 +1,12 @@
 """ModelEndpoint: serves the pinned model package version, with data capture, blue/green canary
-releases that roll back on alarms, autoscaling, Model Monitor and a drift alarm."""
+releases that roll back on alarms, autoscaling, Model Monitor and a drift alarm.
+
+The endpoint is created once by `aws.sagemaker.Endpoint`; every later change of its configuration
+is released by `EndpointRelease` (components/endpoint_release.py), which keeps the autoscaled
+instance count, and fails the update when SageMaker rolls it back. Models and endpoint
+configurations are never deleted by Pulumi (`retain_on_delete`): the release deletes a superseded
+pair once the endpoint has confirmably left it.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,28 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import AutoscalingConfig, CanaryConfig
+from components.endpoint_release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import baseline_uris, model_monitor_image_uri
+from components.registry import model_package_arn
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
 MONITOR_CRON = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
+# Where the prebuilt Model Monitor container publishes per-feature metrics for a real-time endpoint,
+# with dimensions Endpoint and MonitoringSchedule (AWS's drift-detection sample and the SDK's
+# notebooks; the AWS guide's pages disagree with each other, see docs/endpoint.md). It publishes
+# them only when the job's environment says so (MONITOR_ENVIRONMENT).
 DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+# What the sagemaker SDK's DefaultModelMonitor sets for a schedule (enable_cloudwatch_metrics=True);
+# without it the container writes no metrics and the drift alarm can never fire
+# (terraform-provider-aws#36047).
+MONITOR_ENVIRONMENT = {"publish_cloudwatch_metrics": "Enabled"}
+# Keep the blue fleet this long after the shift, so a late alarm can still roll back.
+TERMINATION_WAIT_SECONDS = 300
+# The release waits this much longer than SageMaker's own deployment timeout before giving up.
+RELEASE_TIMEOUT_MARGIN_SECONDS = 900
+SERVERLESS_RELEASE_TIMEOUT_SECONDS = 3600
 # A CloudWatch alarm may read at most 10 metrics (MetricStat queries).
 MAX_ALARM_METRICS = 10
 
@@ -36,7 +58,7 @@ class ModelEndpointArgs:
     region: str
     kms_key_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     model_package_version: int
     artifact_bucket_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
@@ -55,6 +77,12 @@ class ModelEndpointArgs:
     latency_p99_threshold_ms: int = 300
     cpu_threshold_percent: int = 80
     monitoring_instance_type: str = "ml.m5.large"
+    # A registry owned by another stack (registry.stack): its account, and the key that encrypts its
+    # artifacts and baselines. Capture and reports then go to this stack's own bucket.
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
+    capture_bucket_name: Optional[pulumi.Input[str]] = None
+    capture_bucket_arn: Optional[pulumi.Input[str]] = None
 
 
 class ModelEndpoint(pulumi.ComponentResource):
@@ -75,12 +103,17 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.variant_name = VARIANT_NAME
         capture_prefix = f"data-capture/{self.endpoint_name}"
         monitoring_prefix = f"monitoring/{self.endpoint_name}"
-        # SageMaker lower-cases model package group names in ARNs.
-        self.model_package_arn = pulumi.Output.format(
-            "arn:aws:sagemaker:{0}:{1}:model-package/{2}/{3}", args.region, account, args.model_package_group_name.lower(), args.model_package_version
-        )
+        self.registry_account = args.registry_account_id or account
+        self.model_package_arn = model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)
+        self.capture_bucket_name = args.capture_bucket_name or args.artifact_bucket_name
 
+        self.alarms = self._alarms(name, args, provisioned, child)
+        self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
         role = self._role(name, args, capture_prefix, monitoring_prefix, child)
+        # Pulumi never deletes a model or a configuration: after a rolled-back release the endpoint
+        # still runs on the old pair (terraform-provider-aws#48997). The release deletes the pair
+        # it has confirmably replaced.
+        kept = pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=True)
         model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=role.arn,
@@ -88,11 +121,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless endpoints do not support network isolation (an AWS restriction); the
             # container needs no network either way.
             enable_network_isolation=provisioned,
-            opts=child,
+            opts=kept,
         )
-
-        self.alarms = self._alarms(name, args, provisioned, child)
-        self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
 
         config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
@@ -100,18 +130,37 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless endpoints support neither a volume KMS key nor data capture.
             kms_key_arn=args.kms_key_arn if provisioned else None,
             data_capture_config=self._data_capture(args, capture_prefix) if provisioned else None,
-            # Configurations are immutable: a change makes a new one and the endpoint is updated
-            # in place (blue/green). The old one is kept, not deleted, because SageMaker may roll
-            # the endpoint back to it after Pulumi has recorded the new one.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=provisioned),
+            # Configurations are immutable: a change makes a new one, which the release deploys.
+            opts=kept,
         )
+        deployment = self._deployment_config(args) if provisioned else None
+        # Created once on its first configuration; afterwards the release moves it (see the module
+        # docstring). The deployment config stays declared here for the guardrails that judge it.
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=self.endpoint_name,
             endpoint_config_name=config.name,
-            deployment_config=self._deployment_config(args) if provisioned else None,
-            opts=child,
+            deployment_config=self._deployment_config_args(deployment) if deployment else None,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ENDPOINT_IGNORE_CHANGES),
         )
+        blue_green = (deployment or {}).get("BlueGreenUpdatePolicy", {})
+        self.release = EndpointRelease(
+            f"{name}-release",
+            EndpointReleaseArgs(
+                endpoint_name=self.endpoint.name,
+                endpoint_config_name=config.name,
+                region=args.region,
+                deployment_config=deployment,
+                # Where autoscaling owns the instance count, a release keeps the count it chose.
+                retain_variant_properties=provisioned and args.autoscaling is not None,
+                timeout_seconds=(
+                    blue_green["MaximumExecutionTimeoutInSeconds"] + RELEASE_TIMEOUT_MARGIN_SECONDS if blue_green else SERVERLESS_RELEASE_TIMEOUT_SECONDS
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
+        )
+        # The name of the endpoint once it serves this configuration: consumers (the API) wait for it.
+        self.released_endpoint_name: pulumi.Output[str] = self.release.endpoint_name
         if provisioned and args.autoscaling is not None:
             self._autoscaling(name, args.autoscaling, child)
 
@@ -154,7 +203,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         return aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
             enable_capture=args.data_capture_percent > 0,
             initial_sampling_percentage=args.data_capture_percent,
-            destination_s3_uri=pulumi.Output.format("s3://{0}/{1}", args.artifact_bucket_name, capture_prefix),
+            destination_s3_uri=pulumi.Output.format("s3://{0}/{1}", args.capture_bucket_name or args.artifact_bucket_name, capture_prefix),
             kms_key_id=args.kms_key_arn,
             capture_options=[
                 aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode="Input"),
@@ -166,30 +215,52 @@ class ModelEndpoint(pulumi.ComponentResource):
             ),
         )
 
-    def _deployment_config(self, args: ModelEndpointArgs):
+    def _deployment_config(self, args: ModelEndpointArgs) -> dict:
+        """SageMaker's DeploymentConfig (API shape): what the release passes to UpdateEndpoint."""
         if args.canary is not None:
-            routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-                type="CANARY",
-                wait_interval_in_seconds=args.canary.wait_minutes * 60,
-                canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
-                    type="CAPACITY_PERCENT", value=args.canary.percent
-                ),
-            )
             bake_seconds = args.canary.wait_minutes * 60
+            routing: dict = {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": bake_seconds,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": args.canary.percent},
+            }
         else:
-            routing = aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-                type="ALL_AT_ONCE", wait_interval_in_seconds=0
-            )
             bake_seconds = 0
+            routing = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": TERMINATION_WAIT_SECONDS,
+                "MaximumExecutionTimeoutInSeconds": min(14400, max(1800, 2 * bake_seconds + 1800)),
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a.name} for a in self.rollback_alarms]},
+        }
+
+    @staticmethod
+    def _deployment_config_args(deployment: dict) -> aws.sagemaker.EndpointDeploymentConfigArgs:
+        """The same DeploymentConfig as the Endpoint resource declares it (what the guardrails judge)."""
+        policy = deployment["BlueGreenUpdatePolicy"]
+        routing = policy["TrafficRoutingConfiguration"]
+        canary = routing.get("CanarySize")
         return aws.sagemaker.EndpointDeploymentConfigArgs(
             blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
-                traffic_routing_configuration=routing,
-                # Keep the blue fleet a while after the shift, so a late alarm can still roll back.
-                termination_wait_in_seconds=300,
-                maximum_execution_timeout_in_seconds=min(14400, max(1800, 2 * bake_seconds + 1800)),
+                traffic_routing_configuration=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+                    type=routing["Type"],
+                    wait_interval_in_seconds=routing["WaitIntervalInSeconds"],
+                    canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+                        type=canary["Type"], value=canary["Value"]
+                    )
+                    if canary
+                    else None,
+                ),
+                termination_wait_in_seconds=policy["TerminationWaitInSeconds"],
+                maximum_execution_timeout_in_seconds=policy["MaximumExecutionTimeoutInSeconds"],
             ),
             auto_rollback_configuration=aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
-                alarms=[aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=a.name) for a in self.rollback_alarms]
+                alarms=[
+                    aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=a["AlarmName"])
+                    for a in deployment["AutoRollbackConfiguration"]["Alarms"]
+                ]
             ),
         )
 
@@ -270,7 +341,9 @@ class ModelEndpoint(pulumi.ComponentResource):
             resource_id=self.endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{VARIANT_NAME}"),
             min_capacity=scaling.min,
             max_capacity=scaling.max,
-            opts=child,
+            # Registered once the endpoint serves its configuration, and changed only after a
+            # release: the release may deregister and re-register it around an instance type change.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
         )
         aws.appautoscaling.Policy(
             f"{name}-scaling-policy",
@@ -296,15 +369,15 @@ class ModelEndpoint(pulumi.ComponentResource):
                 f"the drift alarm sums one metric per feature and CloudWatch alarms read at most {MAX_ALARM_METRICS}; "
                 f"the model has {len(args.feature_names)} features"
             )
-        uris = pulumi.Output.from_input(args.artifact_bucket_name).apply(
-            lambda bucket: baseline_uris(bucket, args.model_package_group_name, args.model_package_version)
+        uris = pulumi.Output.all(args.artifact_bucket_name, args.model_package_group_name).apply(
+            lambda v: baseline_uris(v[0], v[1], args.model_package_version)
         )
         statistics_uri, constraints_uri = uris[0], uris[1]
         job = aws.sagemaker.DataQualityJobDefinition(
             f"{name}-data-quality",
             role_arn=role.arn,
             data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
-                image_uri=model_monitor_image_uri(args.region)
+                image_uri=model_monitor_image_uri(args.region), environment=MONITOR_ENVIRONMENT
             ),
             data_quality_baseline_config=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigArgs(
                 statistics_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigStatisticsResourceArgs(s3_uri=statistics_uri),
@@ -319,7 +392,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
                     s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
-                        s3_uri=pulumi.Output.format("s3://{0}/{1}/reports", args.artifact_bucket_name, monitoring_prefix),
+                        s3_uri=pulumi.Output.format("s3://{0}/{1}/reports", self.capture_bucket_name, monitoring_prefix),
                         local_path="/opt/ml/processing/output",
                         s3_upload_mode="EndOfJob",
                     )
@@ -398,13 +471,26 @@ class ModelEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         bucket = pulumi.Output.from_input(args.artifact_bucket_arn)
+        capture = pulumi.Output.from_input(args.capture_bucket_arn or args.artifact_bucket_arn)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        group = pulumi.Output.from_input(args.model_package_group_name).apply(str.lower)
+        shared = []
+        if args.capture_bucket_arn is not None:
+            # The registry's bucket and key belong to its owner (maybe another account, which grants
+            # the reads): models and baselines come from there, capture and reports stay here.
+            shared = [
+                statement(["s3:ListBucket", "s3:GetBucketLocation"], [capture], sid="ListCaptureBucket"),
+                statement(["s3:GetObject"], [pulumi.Output.concat(capture, "/*")], sid="ReadCapture"),
+            ]
+        if args.registry_kms_key_arn is not None:
+            shared.append(statement(["kms:Decrypt", "kms:DescribeKey"], [args.registry_kms_key_arn], sid="DecryptRegistryArtifacts"))
         document = policy_document(
             statement(["s3:ListBucket", "s3:GetBucketLocation"], [bucket], sid="ListArtifactBucket"),
             statement(["s3:GetObject"], [pulumi.Output.concat(bucket, "/*")], sid="ReadModelsBaselinesAndCapture"),
+            *shared,
             statement(
                 ["s3:PutObject", "s3:AbortMultipartUpload"],
-                [pulumi.Output.concat(bucket, f"/{capture_prefix}/*"), pulumi.Output.concat(bucket, f"/{monitoring_prefix}/*")],
+                [pulumi.Output.concat(capture, f"/{capture_prefix}/*"), pulumi.Output.concat(capture, f"/{monitoring_prefix}/*")],
                 sid="WriteCaptureAndReports",
             ),
             statement(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], [args.kms_key_arn], sid="UseProjectKey"),
@@ -412,7 +498,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             *ecr_pull_statements(args.model_repository_arn, sid="PullModelImage"),
             statement(
                 ["sagemaker:DescribeModelPackage"],
-                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, account, args.model_package_group_name.lower())],
+                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, self.registry_account, group)],
                 sid="ReadPinnedModelPackage",
             ),
             statement(
@@ -420,6 +506,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 [pulumi.Output.format("arn:aws:logs:{0}:{1}:log-group:/aws/sagemaker/*", args.region, account)],
                 sid="WriteSageMakerLogs",
             ),
+            # Deployment guardrails read the auto-rollback alarms with the endpoint's execution role
+            # (AWS: "Auto-Rollback Configuration and Monitoring").
+            statement(["cloudwatch:DescribeAlarms"], [alarm.arn for alarm in self.rollback_alarms], sid="ReadRollbackAlarms"),
             statement(
                 ["cloudwatch:PutMetricData"],
                 ["*"],

@@ -59,7 +59,8 @@ def test_shipped_dev_config_parses_with_spec_values():
 def test_shipped_prod_config_parses_with_spec_values():
     cfg = parse(shipped("prod"), "prod")
     assert cfg.is_prod and (cfg.network.az_count, cfg.network.nat_gateways) == (2, 2)
-    assert (cfg.training.instance_type, cfg.training.use_spot, cfg.training.min_auc) == ("ml.m5.xlarge", False, 0.80)
+    # prod trains nothing: it serves dev's registry by reference (tests/test_registry.py).
+    assert cfg.training is None and not cfg.owns_registry and cfg.registry.stack == "organization/sagemaker-mlops/dev"
     assert (cfg.endpoint.mode, cfg.endpoint.instance_type, cfg.endpoint.instance_count) == ("provisioned", "ml.m5.large", 2)
     a = cfg.endpoint.autoscaling
     assert (a.min, a.max, a.target_invocations_per_instance) == (2, 4, 700)
@@ -293,3 +294,16 @@ def test_overrides_do_not_touch_the_shipped_config():
     snapshot = copy.deepcopy(original)
     apply_overrides(original, ["network.azCount=3", "endpoint=null"], namespace=NS)
     assert original == snapshot
+
+
+def test_the_registry_owner_must_train_and_a_consumer_must_not():
+    assert only_problem("dev", drop=(f"{NS}:training",)) == (
+        f"{NS}:training: required key is missing (this stack owns the registry: registry.stack is not set)"
+    )
+    assert problems_for("prod", "registry=null") == [
+        f"{NS}:training: required key is missing (this stack owns the registry: registry.stack is not set)"
+    ]
+    cfg = parse(apply_overrides(shipped("dev"), ['registry.consumerAccounts=["210987654321"]'], namespace=NS), "dev")
+    assert cfg.owns_registry and cfg.registry.consumer_accounts == ("210987654321",)
+    problem = only_problem("dev", 'registry.consumerAccounts=["210987654321", "210987654321"]')
+    assert problem == f"{NS}:registry.consumerAccounts: 210987654321 listed more than once; expected each account once"

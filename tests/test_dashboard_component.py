@@ -397,10 +397,10 @@ def test_task_role_reaches_only_this_stacks_registry_reports_endpoint_and_api(re
     policy = statements(only(records, "aws:iam/rolePolicy:RolePolicy", "dashboard-task-policy"))
     group = records.outputs["modelPackageGroupName"]
     assert policy["ReadModelVersions"]["Resource"] == [f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{group}/*"]
-    artifacts = records.one("sagemaker-mlops:storage:SecureBucket", "training-artifacts")
-    artifact_arn = next(r for r in records.children_of(artifacts["urn"]) if r["type"] == "aws:s3/bucket:Bucket")["state"]["arn"]
-    assert policy["ReadEvaluationReports"]["Resource"] == [f"{artifact_arn}/pipelines/{records.outputs['pipelineName']}/*/evaluation/evaluation.json"]
-    assert policy["DecryptEvaluationReports"]["Resource"] == [records.outputs["kmsKeyArn"]]
+    # The registry's reports: dev's own, or (prod serves dev's registry) dev's bucket and key.
+    registry = stack_records("dev").outputs
+    assert policy["ReadEvaluationReports"]["Resource"] == [f"{registry['artifactBucketArn']}/pipelines/{registry['pipelineName']}/*/evaluation/evaluation.json"]
+    assert policy["DecryptEvaluationReports"]["Resource"] == [registry["kmsKeyArn"]]
     assert policy["DecryptEvaluationReports"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert policy["DescribeEndpoint"]["Resource"] == [records.outputs["endpointArn"]]
     assert "PredictFromEndpoint" not in policy  # predictions go through the API
@@ -484,7 +484,7 @@ def test_widget_dimensions_are_the_real_resource_names(records):
     [variant] = records.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"]["productionVariants"]
     for namespace in ("AWS/SageMaker", *(["/aws/sagemaker/Endpoints"] if env_of(records) == "prod" else [])):
         assert by_namespace[namespace] and all(d == {"EndpointName": endpoint, "VariantName": variant["variantName"]} for d in by_namespace[namespace])
-    pipeline = records.one("aws:sagemaker/pipeline:Pipeline")["inputs"]["pipelineName"]
+    pipeline = stack_records("dev").outputs["pipelineName"]  # the one pipeline, dev's
     assert by_namespace["AWS/Sagemaker/ModelBuildingPipeline"] == [{"PipelineName": pipeline}] * 3
     searches = [r[0]["expression"] for r in metric_rows(records) if isinstance(r[0], dict) and "SEARCH" in r[0]["expression"]]
     assert searches and all(any(f'FunctionName="{f}"' in s for f in functions) for s in searches)

@@ -22,7 +22,7 @@ def guardrail_rows():
 
 @pytest.fixture(scope="module")
 def pages(guardrail_rows):
-    return docs.generated_pages(guardrail_rows)
+    return docs.generated_pages(guardrail_rows)  # runs the offline preview of both stacks once
 
 
 def test_the_committed_docs_are_what_the_generator_prints(pages):
@@ -34,7 +34,7 @@ def test_check_mode_names_a_stale_page_and_fails(tmp_path, monkeypatch, capsys, 
     page = tmp_path / "configuration.md"
     page.write_text("intro\n" + docs.begin_marker("config-reference") + "\nold table\n" + docs.end_marker("config-reference") + "\noutro\n")
     reference = docs.config_reference()
-    monkeypatch.setattr(docs, "generated_pages", lambda rows=None: {page: docs.replace_part(page.read_text(), "config-reference", reference, "x")})
+    monkeypatch.setattr(docs, "generated_pages", lambda **_: {page: docs.replace_part(page.read_text(), "config-reference", reference, "x")})
     monkeypatch.setattr(docs, "ROOT", tmp_path)
     assert docs.main(["--check"]) == 1
     assert "configuration.md" in capsys.readouterr().err

@@ -19,6 +19,16 @@ def key_arn(records) -> str:
     return records.one("aws:kms/key:Key")["state"]["arn"]
 
 
+def dev_registry() -> dict:
+    """prod serves dev's registry (registry.stack): its coordinates are dev's outputs."""
+    return stack_records("dev").outputs
+
+
+def own_bucket(records, attribute: str = "bucket") -> str:
+    """prod's own bucket for data capture and Model Monitor reports."""
+    return records.one("aws:s3/bucket:Bucket", "endpoint-data")["state"][attribute]
+
+
 def alarm(records, name: str) -> dict:
     return records.one(ALARM, f"endpoint-{name}-alarm")
 
@@ -27,7 +37,8 @@ def test_model_serves_the_pinned_registry_version():
     for stack, mode in (("dev", "serverless"), ("prod", "provisioned")):
         records = stack_records(stack)
         model = records.one(MODEL)["inputs"]
-        assert model["primaryContainer"] == {"modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-{stack}-churn/1"}
+        # one registry: both stacks serve a package of dev's group
+        assert model["primaryContainer"] == {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"}
         assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
         assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
         # network isolation is not available to serverless endpoints
@@ -36,7 +47,7 @@ def test_model_serves_the_pinned_registry_version():
 
 def test_a_new_pinned_version_changes_the_model():
     model = stack_records("prod", "endpoint.modelPackageVersion=7").one(MODEL)["inputs"]
-    assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-prod-churn/7")
+    assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-dev-churn/7")
 
 
 def test_dev_is_serverless_without_capture_or_blue_green():
@@ -58,9 +69,8 @@ def test_prod_is_provisioned_with_kms_and_data_capture():
     assert (variant["instanceType"], variant["initialInstanceCount"]) == ("ml.m5.large", 2)
     assert config["inputs"]["kmsKeyArn"] == key_arn(records)
     capture = config["inputs"]["dataCaptureConfig"]
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
     assert capture["enableCapture"] is True and capture["initialSamplingPercentage"] == 20
-    assert capture["destinationS3Uri"] == f"s3://{artifacts}/data-capture/mlops-prod-churn"
+    assert capture["destinationS3Uri"] == f"s3://{own_bucket(records)}/data-capture/mlops-prod-churn"
     assert capture["kmsKeyId"] == key_arn(records)
     assert sorted(o["captureMode"] for o in capture["captureOptions"]) == ["Input", "Output"]
     assert capture["captureContentTypeHeader"] == {"csvContentTypes": ["text/csv"], "jsonContentTypes": ["application/json"]}
@@ -153,16 +163,16 @@ def test_monitoring_off_creates_nothing():
     assert records.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule") == []
     assert records.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition") == []
     assert [r for r in records.of_type(ALARM) if r["name"] == "endpoint-drift-alarm"] == []
-    assert [r for r in records.of_type("aws:cloudwatch/eventRule:EventRule") if r["name"] == "training-drift"] == []
+    assert [r for r in records.of_type("aws:cloudwatch/eventRule:EventRule") if r["name"] in ("training-drift", "retraining-rule")] == []
 
 
 def test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation():
     records = stack_records("prod")
     job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
+    artifacts = dev_registry()["artifactBucket"]  # the baseline the shared pipeline produced for that version
     baseline = job["dataQualityBaselineConfig"]
-    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/statistics.json"
-    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/constraints.json"
+    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/statistics.json"
+    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/constraints.json"
     assert job["dataQualityAppSpecification"]["imageUri"] == "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "mlops-prod-churn"
     assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == key_arn(records)
@@ -194,9 +204,9 @@ def test_drift_threshold_follows_config():
 def test_hosting_role_is_scoped_to_this_project():
     records = stack_records("prod")
     policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["arn"]
-    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{artifacts}/data-capture/mlops-prod-churn/*", f"{artifacts}/monitoring/mlops-prod-churn/*"]
-    assert policy["PullModelImage"]["Resource"] == [records.one("aws:ecr/repository:Repository", "training-model-image-repo")["state"]["arn"]]
+    own = own_bucket(records, "arn")
+    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{own}/data-capture/mlops-prod-churn/*", f"{own}/monitoring/mlops-prod-churn/*"]
+    assert policy["PullModelImage"]["Resource"] == [dev_registry()["modelRepositoryArn"]]
     assert policy["UseProjectKey"]["Resource"] == [key_arn(records)]
     for statement in policy.values():
         assert "*" not in statement["Action"]
@@ -215,3 +225,90 @@ def test_outputs_are_exported():
     assert outputs["endpointName"] == "mlops-prod-churn" and outputs["endpointVariantName"] == "AllTraffic"
     assert set(outputs["endpointAlarmArns"]) == {"errors", "latency", "cpu", "drift"}
     assert outputs["monitoringScheduleName"] == "mlops-prod-data-quality"
+
+
+# ---- real-account behaviour (issue 13) ----------------------------------------------------------
+
+RELEASE = "pulumi-python:dynamic:EndpointRelease"
+
+
+def _camel(value):
+    """SageMaker's API shape (PascalCase) as the engine records pulumi-aws inputs (camelCase)."""
+    if isinstance(value, dict):
+        return {key[0].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+def test_model_monitor_job_publishes_cloudwatch_metrics():
+    # Without publish_cloudwatch_metrics=Enabled the analyzer writes no metrics and the drift alarm never fires.
+    job = stack_records("prod").one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
+    assert job["dataQualityAppSpecification"]["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_execution_role_can_read_exactly_the_rollback_alarms(stack):
+    records = stack_records(stack)
+    policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
+    rollback = [alarm(records, "5xx")["state"]["arn"], alarm(records, "latency")["state"]["arn"]]
+    assert policy["ReadRollbackAlarms"]["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert policy["ReadRollbackAlarms"]["Resource"] == rollback
+    # the role the deployment guardrails use is the model's execution role
+    assert records.one(MODEL)["inputs"]["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pulumi_never_deletes_a_model_or_configuration_the_endpoint_may_roll_back_to(stack):
+    records = stack_records(stack)
+    for type_ in (MODEL, CONFIG):
+        assert records.one(type_)["options"].get("retainOnDelete") is True, type_
+    endpoint = records.one(ENDPOINT)
+    assert endpoint["options"]["ignoreChanges"] == ["endpointConfigName", "deploymentConfig"]
+
+
+def test_prod_release_carries_the_endpoints_blue_green_config_and_keeps_autoscaled_capacity():
+    records = stack_records("prod")
+    endpoint, release, config = records.one(ENDPOINT), records.one(RELEASE), records.one(CONFIG)
+    inputs = release["inputs"]
+    assert inputs["endpoint_name"] == "mlops-prod-churn" and inputs["region"] == "us-east-1"
+    assert inputs["endpoint_config_name"] == config["state"]["name"]
+    # one deployment config: the one the guardrails judge on the Endpoint is the one UpdateEndpoint gets
+    assert _camel(inputs["deployment_config"]) == endpoint["inputs"]["deploymentConfig"]
+    assert inputs["retain_variant_properties"] is True and inputs["delete_superseded"] is True
+    assert inputs["timeout_seconds"] > inputs["deployment_config"]["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"]
+    assert endpoint["urn"] in release["dependencies"]
+    # scaling is (re)registered only after a release, and the API waits for the released endpoint
+    assert release["urn"] in records.one("aws:appautoscaling/target:Target")["dependencies"]
+    api = records.one("aws:lambda/function:Function", "api-function")
+    assert api["property_dependencies"]["environment"] == [release["urn"]]
+
+
+def test_dev_release_is_a_plain_serverless_update():
+    inputs = stack_records("dev").one(RELEASE)["inputs"]
+    assert "deployment_config" not in inputs or inputs["deployment_config"] is None
+    assert inputs["retain_variant_properties"] is False
+    assert inputs["timeout_seconds"] == 3600
+
+
+def test_provisioned_without_autoscaling_takes_the_configured_instance_count():
+    inputs = stack_records("prod", "endpoint.autoscaling=null").one(RELEASE)["inputs"]
+    assert inputs["retain_variant_properties"] is False
+
+
+def test_endpoint_doc_matches_the_code():
+    from pathlib import Path
+
+    from components import endpoint_release, model_endpoint
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    assert f"`ignore_changes={endpoint_release.ENDPOINT_IGNORE_CHANGES}`".replace("'", '"') in doc
+    for status in endpoint_release.BUSY_STATUSES:
+        assert f"`{status}`" in doc, status
+    [(key, value)] = model_endpoint.MONITOR_ENVIRONMENT.items()
+    assert f"`{key}={value}`" in doc
+    assert f"namespace `{model_endpoint.DRIFT_NAMESPACE}`" in doc
+    assert f"`MaximumExecutionTimeoutInSeconds` + {model_endpoint.RELEASE_TIMEOUT_MARGIN_SECONDS} s" in doc
+    assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
+    assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
+    assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()

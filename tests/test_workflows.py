@@ -61,7 +61,7 @@ def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 
 def test_the_expected_workflows_exist():
-    assert [p.name for p in WORKFLOWS] == ["check.yml", "deploy.yml", "promote.yml", "pull-request.yml"]
+    assert [p.name for p in WORKFLOWS] == ["check.yml", "deploy.yml", "promote.yml", "pull-request.yml", "recover.yml"]
 
 
 # ---- the three checkers ----------------------------------------------------------------------------
@@ -169,6 +169,9 @@ def test_one_action_is_pinned_to_one_commit_everywhere():
         "aws-actions/configure-aws-credentials",
         "pulumi/actions",
         "peter-evans/create-pull-request",
+        "actions/create-github-app-token",
+        "actions/download-artifact",
+        "marocchino/sticky-pull-request-comment",
     }
 
 
@@ -209,103 +212,390 @@ def test_no_long_lived_aws_keys_anywhere():
 
 # ---- each workflow's job -------------------------------------------------------------------------------
 
+BASE_PACK = "${{ github.workspace }}/base/policies"
+PREVIEW_JOBS = {"dev": "preview-dev", "prod": "preview-prod"}
 
-def test_the_check_runs_tests_and_the_offline_preview_and_publishes_it():
+
+def step_index(job: dict[str, Any], predicate: Callable[[dict[str, Any]], bool]) -> int:
+    found = [i for i, s in enumerate(steps(job)) if predicate(s)]
+    assert len(found) == 1, [steps(job)[i].get("name") for i in found]
+    return found[0]
+
+
+def named(name: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda s: s.get("name") == name
+
+
+def base_checkout(job: dict[str, Any]) -> dict[str, Any]:
+    """The second checkout: the protected branch's policies/ in base/."""
+    checkouts = uses(job, "actions/checkout")
+    assert len(checkouts) == 2 and "path" not in checkouts[0].get("with", {}) and "ref" not in checkouts[0].get("with", {})
+    return checkouts[1]["with"]
+
+
+def test_the_check_runs_tests_and_the_offline_preview_with_the_base_branchs_pack():
     document = workflow("check.yml")
     assert list(triggers(document)) == ["workflow_call"]
     job = document["jobs"]["check"]
     assert job["permissions"] == {"contents": "read"}
+    assert base_checkout(job) == {
+        "ref": "${{ github.event.pull_request.base.sha || github.sha }}",
+        "path": "base",
+        "sparse-checkout": "policies",
+        "persist-credentials": False,
+    }
     python = uses(job, "actions/setup-python")[0]["with"]
     assert python["cache"] == "pip" and "requirements*.txt" in python["cache-dependency-path"]
     scripts = "\n".join(s.get("run", "") for s in steps(job))
     assert "make install" in scripts and "npm ci --prefix tools/workflow_lint" in scripts
     assert "-m pytest" in scripts
-    assert "-m tools.preview --stack dev --stack prod --json preview/preview.json" in scripts
+    assert "-m tools.preview --stack dev --stack prod --policy-pack base/policies --json preview/preview.json" in scripts
     assert "GITHUB_STEP_SUMMARY" in scripts
-    assert uses(job, "actions/upload-artifact")[0]["with"]["path"] == "preview/"
+    assert uses(job, "actions/upload-artifact")[0]["with"] == {
+        "name": "offline-preview", "path": "preview/", "if-no-files-found": "warn", "retention-days": 14
+    }
 
 
-def test_pull_requests_check_always_and_preview_with_credentials_only():
+def test_pull_requests_check_always_and_preview_each_stack_with_its_own_identity():
     document = workflow("pull-request.yml")
     assert triggers(document) == {"pull_request": {"branches": ["main"]}}
-    assert document["jobs"]["check"]["uses"] == "./.github/workflows/check.yml"
-    assert "if" not in document["jobs"]["check"]
-    preview = document["jobs"]["preview"]
-    assert preview["needs"] == "check"
-    assert "vars.AWS_PREVIEW_ROLE_ARN != ''" in preview["if"] and "vars.PULUMI_BACKEND_URL != ''" in preview["if"]
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in preview["if"]
-    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    assert uses(preview, "aws-actions/configure-aws-credentials")[0]["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
-    pulumi = uses(preview, "pulumi/actions")[0]["with"]
-    assert pulumi["command"] == "preview" and pulumi["stack-name"] == "${{ matrix.stack }}"
-    assert pulumi["comment-on-pr"] is True and pulumi["diff"] is True and pulumi["refresh"] is True
-    assert pulumi["policyPacks"] == "${{ github.workspace }}/policies"
-    assert pulumi["policyPackConfigs"] == "${{ github.workspace }}/policies/config/${{ matrix.stack }}.json"
-    for stack in ("dev", "prod"):
-        assert (ROOT / "policies" / "config" / f"{stack}.json").is_file()
+    jobs = document["jobs"]
+    assert jobs["check"]["uses"] == "./.github/workflows/check.yml" and "if" not in jobs["check"]
+    assert set(jobs) == {"check", *PREVIEW_JOBS.values()}
+    assert "environment" not in jobs["preview-dev"]  # subject repo:OWNER/REPO:pull_request
+    assert jobs["preview-prod"]["environment"] == {"name": "production-preview"}  # reviewed: prod's secrets
+    for stack, name in PREVIEW_JOBS.items():
+        job = jobs[name]
+        assert job["needs"] == "check" and job["env"] == {"STACK": stack}
+        role = f"AWS_PREVIEW_{stack.upper()}_ROLE_ARN"
+        assert f"vars.{role} != ''" in job["if"] and "vars.PULUMI_BACKEND_URL != ''" in job["if"]
+        assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]  # never forks
+        assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+        assert uses(job, "aws-actions/configure-aws-credentials")[0]["with"]["role-to-assume"] == f"${{{{ vars.{role} }}}}"
+        assert base_checkout(job) == {
+            "ref": "${{ github.event.pull_request.base.sha }}", "path": "base", "sparse-checkout": "policies", "persist-credentials": False
+        }
+        assert uses(job, "actions/download-artifact")[0]["with"] == {"name": "offline-preview", "path": "offline"}
 
 
-def test_deploys_go_dev_then_prod_behind_the_production_environment():
+def test_the_preview_comment_is_posted_also_when_the_preview_fails():
+    """pulumi/actions v7 only installs the CLI (it throws before commenting when a preview fails);
+    the preview keeps going, the comment and summary are written and posted, then the job fails."""
+    for stack, name in PREVIEW_JOBS.items():
+        job = workflow("pull-request.yml")["jobs"][name]
+        install = uses(job, "pulumi/actions")[0]["with"]
+        assert install == {"pulumi-version": "3.272.0"}  # no command: install only
+        credentials = step_index(job, lambda s: str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"))
+        preview = step_index(job, lambda s: s.get("id") == "preview")
+        render = step_index(job, named("Write the comment and the job summary"))
+        comment = step_index(job, lambda s: str(s.get("uses", "")).startswith("marocchino/sticky-pull-request-comment@"))
+        fail = step_index(job, named("Fail when the preview failed"))
+        assert credentials < preview < render < comment < fail
+        script = steps(job)[preview]["run"]
+        assert '--policy-pack "$pack" --policy-pack-config "$pack/config/$STACK.json"' in script
+        assert 'pack="$GITHUB_WORKSPACE/base/policies"' in script
+        assert '|| code=$?' in script and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in script
+        for index in (render, comment):
+            assert steps(job)[index]["if"] == "${{ !cancelled() }}"
+        assert steps(job)[comment]["with"] == {"header": f"pulumi-preview-{stack}", "path": "${{ runner.temp }}/comment.md"}
+        assert steps(job)[fail]["if"] == "${{ !cancelled() && steps.preview.outputs.exit-code != '0' }}"
+        assert "exit 1" in steps(job)[fail]["run"]
+        assert 'offline/preview.$STACK.json' in steps(job)[render]["run"] and "GITHUB_STEP_SUMMARY" in steps(job)[render]["run"]
+
+
+def run_step(script: str, env: dict[str, str], cwd: Path, path: str) -> subprocess.CompletedProcess[str]:
+    """A `run:` script as GitHub runs it with `shell: bash` (bash -eo pipefail)."""
+    full = {"PATH": f"{path}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=full, capture_output=True, text=True, timeout=300)
+
+
+def test_a_failing_preview_still_produces_the_comment_with_every_violation(tmp_path):
+    """Run the job's preview and render steps with a fake `pulumi` that fails with a mandatory
+    violation, as the CLI does: the step succeeds, keeps exit 255, and the comment holds it all."""
+    job = workflow("pull-request.yml")["jobs"]["preview-prod"]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pulumi").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = login ]; then exit 0; fi\n'
+        'echo "Previewing update (prod) with pack $*"\n'
+        'echo "Policies:"\n'
+        'echo "    mandatory: [sagemaker-endpoint-ha] endpoint must run on at least 2 instances"\n'
+        'echo "    advisory:  [cost-budget] Estimated monthly cost: \\$812.40 of a \\$900.00 budget"\n'
+        "exit 255\n"
+    )
+    (fake / "pulumi").chmod(0o755)
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / "offline").mkdir()
+    (tmp_path / "offline" / "preview.prod.json").write_text(json.dumps({
+        "stack": "prod",
+        "summary": {"ok": True, "resources": 90, "mandatoryViolations": 0, "advisoryViolations": 0},
+        "violations": [],
+        "costEstimate": {"monthlyUsd": 812.4, "budgetUsd": 900.0, "items": [{"monthlyUsd": 300.0, "item": "2 x ml.m5.large endpoint"}]},
+    }))
+    output = tmp_path / "github_output"
+    env = {"STACK": "prod", "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "GITHUB_WORKSPACE": str(tmp_path),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "PULUMI_BACKEND_URL": "s3://state"}
+    preview = next(s for s in steps(job) if s.get("id") == "preview")["run"]
+    done = run_step(preview, env, tmp_path, str(fake))
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == "exit-code=255\n"
+    assert f"--policy-pack {tmp_path}/base/policies --policy-pack-config {tmp_path}/base/policies/config/prod.json" in done.stdout
+    render = next(s for s in steps(job) if s.get("name") == "Write the comment and the job summary")["run"]
+    done = run_step(render, {**env, "EXIT_CODE": "255"}, tmp_path, str(fake))
+    assert done.returncode == 0, done.stderr
+    comment = (tmp_path / "comment.md").read_text()
+    assert comment.startswith("<!-- sagemaker-mlops pulumi preview: prod -->\n## `pulumi preview --stack prod` ❌ failed (exit 255)")
+    assert "mandatory: [sagemaker-endpoint-ha]" in comment and "advisory:  [cost-budget]" in comment
+    assert "estimated monthly cost $812.40 (within the $900.00 budget)" in comment and "2 x ml.m5.large endpoint" in comment
+    assert (tmp_path / "summary.md").read_text() == comment
+
+
+def test_deploys_go_dev_then_prod_each_with_its_own_role_and_environment():
     document = workflow("deploy.yml")
     assert triggers(document) == {"push": {"branches": ["main"]}}
     jobs = document["jobs"]
     assert jobs["check"]["uses"] == "./.github/workflows/check.yml"
     assert jobs["dev"]["needs"] == "check" and jobs["prod"]["needs"] == "dev"
-    assert "environment" not in jobs["dev"]  # its OIDC subject is the main branch
-    assert jobs["prod"]["environment"] == {"name": "production"}
+    assert jobs["dev"]["environment"] == {"name": "dev"} and jobs["prod"]["environment"] == {"name": "production"}
     for stack in ("dev", "prod"):
         job = jobs[stack]
         assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
-        assert job["permissions"] == {"contents": "read", "id-token": "write"}
         credentials = uses(job, "aws-actions/configure-aws-credentials")[0]["with"]
-        assert credentials["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert credentials["role-to-assume"] == f"${{{{ vars.AWS_DEPLOY_{stack.upper()}_ROLE_ARN }}}}"
         assert credentials["role-duration-seconds"] >= job["timeout-minutes"] * 60
-        pulumi = uses(job, "pulumi/actions")[0]["with"]
+        assert base_checkout(job) == {"ref": "main", "path": "base", "sparse-checkout": "policies", "persist-credentials": False}
+        pulumi = next(s for s in steps(job) if s.get("id") == "up")["with"]
         assert pulumi["command"] == "up" and pulumi["stack-name"] == stack
-        assert pulumi["policyPacks"] == "${{ github.workspace }}/policies"
-        assert pulumi["policyPackConfigs"] == f"${{{{ github.workspace }}}}/policies/config/{stack}.json"
-    assert "vars.AWS_DEPLOY_ROLE_ARN != ''" in jobs["dev"]["if"]
+        assert pulumi["policyPacks"] == BASE_PACK
+        assert pulumi["policyPackConfigs"] == f"{BASE_PACK}/config/{stack}.json"
+    assert jobs["dev"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["prod"]["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+    assert "vars.AWS_DEPLOY_DEV_ROLE_ARN != ''" in jobs["dev"]["if"]
 
 
-def test_the_bootstrap_deploy_role_session_covers_the_longest_deploy():
-    longest = max(job.get("timeout-minutes", 0) for job in workflow("deploy.yml")["jobs"].values())
-    source = (ROOT / "bootstrap" / "github_ci.py").read_text()
-    hours = int(re.search(r"deploy_session_hours: int = (\d+)", source).group(1))
-    assert hours * 60 >= longest
+def test_prod_reverifies_the_package_after_credentials_and_right_before_up():
+    job = workflow("deploy.yml")["jobs"]["prod"]
+    lock = step_index(job, lambda s: s.get("id") == "lock")
+    credentials = step_index(job, lambda s: str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"))
+    verify = step_index(job, lambda s: "tools.promote" in s.get("run", ""))
+    up = step_index(job, lambda s: s.get("id") == "up")
+    assert lock < credentials < verify == up - 1
+    assert steps(job)[verify]["run"] == "venv/bin/python -m tools.promote --verify prod"
+    assert steps(job)[verify]["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"  # reads dev's outputs
+    cli = step_index(job, lambda s: s.get("name") == "Install the Pulumi CLI")
+    assert credentials < cli < verify
+    assert "if" not in steps(job)[verify] and "continue-on-error" not in steps(job)[verify]
+    assert not [s for s in steps(workflow("deploy.yml")["jobs"]["dev"]) if "tools.promote" in s.get("run", "")]
 
 
-def test_promotion_runs_the_promote_command_and_opens_a_pull_request():
+def fake_gh(tmp_path: Path, open_issues: str) -> Path:
+    """A `gh` that answers `issue list` with `open_issues` and records every call."""
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    (fake / "gh").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {tmp_path}/gh-calls\n'
+        f'if [ "$1 $2" = "issue list" ]; then printf "%s" "{open_issues}"; fi\n'
+    )
+    (fake / "gh").chmod(0o755)
+    return fake
+
+
+@pytest.mark.parametrize("open_issues, refused", [("", False), ("#12 prod deploy blocked: pulumi up failed for 1a2b3c", True)])
+def test_an_open_prod_deploy_blocked_issue_stops_the_prod_job(tmp_path, open_issues, refused):
+    job = workflow("deploy.yml")["jobs"]["prod"]
+    lock = next(s for s in steps(job) if s.get("id") == "lock")
+    done = run_step(lock["run"], {}, tmp_path, str(fake_gh(tmp_path, open_issues)))
+    assert (done.returncode != 0) == refused, done.stdout + done.stderr
+    assert "issue list --label prod-deploy-blocked --state open" in (tmp_path / "gh-calls").read_text()
+    if refused:
+        assert "prod deploys are blocked" in done.stdout and "#12" in done.stdout
+
+
+def test_a_failed_prod_update_opens_the_blocking_issue(tmp_path):
+    job = workflow("deploy.yml")["jobs"]["prod"]
+    notify = steps(job)[-1]
+    assert notify["if"] == "${{ failure() && steps.up.outcome == 'failure' }}"  # not for a refused verify or lock
+    env = {"RUNNER_TEMP": str(tmp_path), "COMMIT": "1a2b3c4d5e6f7a8b", "RUN_URL": "https://github.example/run/1"}
+    done = run_step(notify["run"], env, tmp_path, str(fake_gh(tmp_path, "")))
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "gh-calls").read_text()
+    assert "label create prod-deploy-blocked" in calls
+    assert "issue create --label prod-deploy-blocked --title prod deploy blocked: pulumi up failed for 1a2b3c4d5e6f" in calls
+    assert "https://github.example/run/1" in (tmp_path / "blocked.md").read_text()
+
+
+def test_recovery_cancels_refreshes_and_clears_the_block_behind_the_environment():
+    document = workflow("recover.yml")
+    inputs = triggers(document)["workflow_dispatch"]["inputs"]
+    assert inputs["stack"]["options"] == ["prod", "dev"]
+    job = document["jobs"]["recover"]
+    assert job["environment"] == {"name": "${{ inputs.stack == 'prod' && 'production' || 'dev' }}"}
+    assert job["concurrency"]["group"] == "pulumi-stack-${{ inputs.stack }}"  # never beside a deploy
+    credentials = uses(job, "aws-actions/configure-aws-credentials")[0]["with"]
+    assert credentials["role-to-assume"] == "${{ inputs.stack == 'prod' && vars.AWS_DEPLOY_PROD_ROLE_ARN || vars.AWS_DEPLOY_DEV_ROLE_ARN }}"
+    script = next(s for s in steps(job) if s.get("name") == "pulumi cancel and refresh")["run"]
+    assert script.index('pulumi cancel --yes --stack "$STACK"') < script.index('pulumi refresh --yes --stack "$STACK"')
+    assert "--clear-pending-creates" in script
+    clear = steps(job)[-1]
+    assert clear["if"] == "${{ inputs.stack == 'prod' && inputs.clear-block }}"
+    assert "gh issue close" in clear["run"] and "--label prod-deploy-blocked --state open" in clear["run"]
+
+
+def test_promotion_runs_with_credentials_and_opens_its_pull_request_with_an_app_token():
     document = workflow("promote.yml")
     inputs = triggers(document)["workflow_dispatch"]["inputs"]
-    assert set(inputs) == {"to", "version", "from", "check"}
-    assert inputs["to"]["options"] == ["dev", "prod"]
+    assert set(inputs) == {"to", "version"}
     job = document["jobs"]["promote"]
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
-    assert job["environment"] == {"name": "promotion"}  # the subject the read-only role trusts
-    pin = next(s for s in steps(job) if "tools.promote" in s.get("run", ""))
-    assert pin["env"] == {"TO": "${{ inputs.to }}", "FROM": "${{ inputs.from }}", "VERSION": "${{ inputs.version }}", "CHECK": "${{ inputs.check }}"}
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["environment"] == {"name": "promotion"}  # the subject the promote role trusts
     credentials = uses(job, "aws-actions/configure-aws-credentials")[0]
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    assert "if" not in credentials and credentials["with"]["role-to-assume"] == "${{ vars.AWS_PROMOTE_ROLE_ARN }}"
+    pin = step_index(job, lambda s: "tools.promote" in s.get("run", ""))
+    assert step_index(job, lambda s: s is credentials) < pin
+    app = uses(job, "actions/create-github-app-token")[0]
+    assert app["id"] == "app-token"
+    assert app["with"] == {
+        "client-id": "${{ vars.PROMOTE_APP_CLIENT_ID }}",
+        "private-key": "${{ secrets.PROMOTE_APP_PRIVATE_KEY }}",
+        "permission-contents": "write",
+        "permission-pull-requests": "write",
+    }
     pull_request = uses(job, "peter-evans/create-pull-request")[0]["with"]
-    assert pull_request["token"] == "${{ github.token }}"
+    assert pull_request["token"] == "${{ steps.app-token.outputs.token }}"
     assert pull_request["add-paths"] == "Pulumi.${{ inputs.to }}.yaml"
+    assert "github.token" not in (WORKFLOW_DIR / "promote.yml").read_text()
 
 
-def test_the_promote_script_builds_the_arguments_the_command_accepts(tmp_path):
-    """Run the workflow's own script with bash, against copies of the stack files."""
+def fake_promote(tmp_path: Path, exit_code: int) -> str:
+    """Stands in for `venv/bin/python -m tools.promote`: records its arguments, answers like it."""
+    script = tmp_path / "promote.sh"
+    script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/promote-args\necho "refused: version 7 is not the version dev serves (1)" >&2\n'
+                      f'[ {exit_code} = 0 ] && echo "prod: sagemaker-mlops:endpoint.modelPackageVersion 1 -> 3"\nexit {exit_code}\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    "to, version, expected",
+    [("prod", "", "--to prod --check --from dev"), ("prod", "7", "--to prod --check --version 7"), ("dev", "3", "--to dev --check --version 3")],
+)
+def test_the_promote_script_always_checks_and_builds_the_arguments(tmp_path, to, version, expected):
     script = next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["run"]
+    script = script.replace("venv/bin/python -m tools.promote", fake_promote(tmp_path, 0))
+    env = {"RUNNER_TEMP": str(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "TO": to, "VERSION": version}
+    done = run_step(script, env, ROOT, "")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "promote-args").read_text().strip() == expected
+    assert set(env) - {"RUNNER_TEMP", "GITHUB_STEP_SUMMARY"} <= set(next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["env"])
+    assert f"python -m tools.promote {expected}" in (tmp_path / "promote" / "body.md").read_text()
+
+
+def test_a_refused_promotion_fails_the_step_and_opens_no_pull_request(tmp_path):
+    script = next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["run"]
+    env = {"RUNNER_TEMP": str(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "TO": "prod", "VERSION": "7"}
+    done = run_step(script.replace("venv/bin/python -m tools.promote", fake_promote(tmp_path, 1)), env, ROOT, "")
+    assert done.returncode == 1 and "not the version dev serves" in done.stderr
+    assert not (tmp_path / "promote" / "body.md").exists()
+    done = run_step(script, {**env, "TO": "dev", "VERSION": ""}, ROOT, "")
+    assert done.returncode == 2 and "promote to dev needs a version" in done.stdout
+
+
+def test_the_current_promote_command_accepts_the_arguments_the_workflow_builds(tmp_path):
+    """Without --check the real command must take each argument shape (the check needs AWS)."""
     for stack in ("dev", "prod"):
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
-    script = script.replace("venv/bin/python -m tools.promote", f"{sys.executable} -m tools.promote --stack-dir {tmp_path}")
-    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-           "PYTHONPATH": str(ROOT), "TO": "prod", "FROM": "dev", "VERSION": "7", "CHECK": "false"}
-    done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    for args in (["--to", "prod", "--from", "dev"], ["--to", "dev", "--version", "3"]):
+        done = subprocess.run([sys.executable, "-m", "tools.promote", *args, "--stack-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode in (0, 1), done.stderr  # 2 would be an argument the command does not know
+        assert "unrecognized arguments" not in done.stderr and "usage:" not in done.stderr
+
+
+# ---- the base branch's pack judges the pull request -------------------------------------------------
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "modelPackageVersion: 7" in (tmp_path / "Pulumi.prod.yaml").read_text()
-    body = (tmp_path / "promote" / "body.md").read_text()
-    assert "python -m tools.promote --to prod --version 7" in body and "1 -> 7" in body
-    env.update(VERSION="", TO="dev", FROM="prod")
-    done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "modelPackageVersion: 7" in (tmp_path / "Pulumi.dev.yaml").read_text()
+    return done.stdout
+
+
+def test_a_pull_request_relaxing_prod_to_advisory_is_still_blocked_by_the_base_pack(tmp_path):
+    """A repository whose main has the real pack; a pull request makes prod advisory and adds a
+    violation. Checked out as check.yml does (the PR tree, and base/ at the base commit), the
+    workflow's own offline-preview command exits 1 naming the mandatory violation; the PR's own
+    pack would have let it pass."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shutil.copytree(ROOT / "policies", repo / "policies", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    git(repo, "add", "policies")
+    git(repo, "commit", "-q", "-m", "the reviewed pack")
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "relax")
+    config = json.loads((repo / "policies/config/prod.json").read_text())
+    config["all"] = "advisory"
+    (repo / "policies/config/prod.json").write_text(json.dumps(config))
+    git(repo, "commit", "-q", "-am", "relax prod")
+    # actions/checkout of the base ref into base/ (sparse: policies)
+    base = tmp_path / "workspace" / "base"
+    git(tmp_path, "clone", "-q", "--no-checkout", str(repo), str(base))
+    git(base, "checkout", "-q", base_sha)
+    pr = tmp_path / "workspace" / "pr"
+    git(tmp_path, "clone", "-q", "-b", "relax", str(repo), str(pr))
+
+    script = next(s for s in steps(workflow("check.yml")["jobs"]["check"]) if "tools.preview" in s.get("run", ""))["run"]
+    command = next(line for line in script.splitlines() if "tools.preview" in line).split("|")[0].strip()
+    pack = command.split("--policy-pack ")[1].split()[0]
+    assert pack == "base/policies"
+    careless = ["--stack", "prod", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
+
+    def preview(policy_pack: Path) -> subprocess.CompletedProcess[str]:
+        args = [sys.executable, "-m", "tools.preview", *careless, "--policy-pack", str(policy_pack), "--json", str(tmp_path / "out.json")]
+        return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    judged = preview(tmp_path / "workspace" / pack)
+    assert judged.returncode == 1, judged.stdout[-2000:] + judged.stderr[-2000:]
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert {v["policy"] for v in result["violations"] if v["level"] == "mandatory"} >= {"sagemaker-endpoint-ha"}
+    relaxed = preview(pr / "policies")  # what loading the PR's own pack would have done
+    assert relaxed.returncode == 0, relaxed.stdout[-2000:]
+    assert {v["level"] for v in json.loads((tmp_path / "out.json").read_text())["violations"]} <= {"advisory"}
+
+
+# ---- CODEOWNERS -----------------------------------------------------------------------------------------
+
+
+def codeowners() -> dict[str, list[str]]:
+    rules = {}
+    for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *owners = line.split()
+            rules[pattern] = owners
+    return rules
+
+
+def owners_of(path: str) -> list[str]:
+    """GitHub's rule: the last matching pattern wins."""
+    found: list[str] = []
+    for pattern, owners in codeowners().items():
+        anchored = pattern.lstrip("/")
+        if (anchored.endswith("/") and path.startswith(anchored)) or path == anchored:
+            found = owners
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", ["policies/config/prod.json", "policies/guardrails/cost.py", ".github/workflows/deploy.yml", ".github/CODEOWNERS", "bootstrap/access.py", "Pulumi.prod.yaml"]
+)
+def test_codeowners_guard_what_judges_and_deploys_prod(path):
+    assert (ROOT / path).exists()
+    owners = owners_of(path)
+    assert owners and all(re.match(r"^@[\w.-]+(/[\w.-]+)?$", o) for o in owners), owners
+
+
+@pytest.mark.parametrize("path", ["Pulumi.dev.yaml", "components/config.py", "README.md"])
+def test_codeowners_leave_everyday_changes_alone(path):
+    assert owners_of(path) == []

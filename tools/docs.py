@@ -8,7 +8,12 @@
   checks), read from the policy pack as the engine sees it (GetAnalyzerInfo of a running pack, the
   levels resolved from policies/config/<stack>.json like the engine does) and from the guardrail
   modules (the resource types each policy's code names);
-- README.md: the policy count the README states.
+- docs/measurements.md and docs/policies.md: what the offline preview says about the shipped
+  stacks (resources, policies, violations, the cost estimate and its main items), read from
+  `python -m tools.preview --stack dev --stack prod --json ...`;
+- README.md: the policy count; with `--demo` also the sample report of `make demo`, from a real
+  `python -m tools.rehearsal --stack dev` run (minutes; tests/test_readme_facts.py checks its shape
+  against a quick run, so it is regenerated only when the report changes).
 
 Only the text between `<!-- BEGIN GENERATED: <part> ... -->` and `<!-- END GENERATED: <part> -->`
 is replaced; hand-written text around it stays. `--check` writes nothing and exits 1, naming the
@@ -20,12 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import keyword
+import os
+import platform
 import re
+import subprocess
 import sys
+import tempfile
 import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -50,8 +60,12 @@ class DocsError(Exception):
 # ---- generated parts in hand-written pages ------------------------------------------------------
 
 
+# Parts regenerated only on request (they take minutes): part -> the command that regenerates them.
+ON_REQUEST = {"demo-sample": f"{GENERATOR} --demo"}
+
+
 def begin_marker(part: str) -> str:
-    return f"<!-- BEGIN GENERATED: {part} (edit the code, then run `{GENERATOR}`) -->"
+    return f"<!-- BEGIN GENERATED: {part} (edit the code, then run `{ON_REQUEST.get(part, GENERATOR)}`) -->"
 
 
 def end_marker(part: str) -> str:
@@ -425,16 +439,116 @@ def guardrail_table(rows: Optional[list[GuardrailRow]] = None) -> str:
     return "\n".join(lines)
 
 
+# ---- the shipped stacks as the offline preview sees them -----------------------------------------
+
+PREVIEW_COMMAND = "python -m tools.preview --stack dev --stack prod"
+
+
+def preview_summaries() -> dict[str, dict[str, Any]]:
+    """Each shipped stack's `summary` from the offline preview's --json output."""
+    with tempfile.TemporaryDirectory(prefix="docs-preview-") as tmp:
+        command = [sys.executable, "-m", "tools.preview", *(a for s in STACKS for a in ("--stack", s)), "--json", f"{tmp}/preview.{{stack}}.json"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        summaries = {}
+        for stack in STACKS:
+            path = Path(tmp) / f"preview.{stack}.json"
+            if not path.exists():
+                raise DocsError(f"`{PREVIEW_COMMAND}` wrote no result for {stack} (exit {done.returncode}):\n{done.stderr[-3000:]}")
+            summaries[stack] = json.loads(path.read_text())["summary"]
+    return summaries
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def shipped_stacks_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
+    lines = [
+        f"From `{PREVIEW_COMMAND}` (the real program under mocks, the policy pack over the Analyzer protocol):",
+        "",
+        "| stack | resources | policies | mandatory violations | advisory violations | cost estimate | budget |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for stack, s in summaries.items():
+        if "error" in s:
+            lines.append(f"| {stack} | error: {cell(s['error'])} | | | | | |")
+            continue
+        cost = s.get("costEstimate") or {}
+        estimate = f"{_usd(cost['monthlyUsd'])}/month" if cost else "none"
+        budget = _usd(cost["budgetUsd"]) if cost else ""
+        lines.append(f"| {stack} | {s['resources']} | {s['policies']} | {s['mandatoryViolations']} | {s['advisoryViolations']} | {estimate} | {budget} |")
+    return "\n".join(lines)
+
+
+def cost_table(summaries: Mapping[str, Mapping[str, Any]], top: int = 5) -> str:
+    bases = sorted({s["costEstimate"]["basis"] for s in summaries.values() if s.get("costEstimate")})
+    lines = [
+        f"Estimates of the shipped stacks (`{PREVIEW_COMMAND}`; {', '.join(bases) or 'no estimate'}):",
+        "",
+        "| stack | estimate | budget | main items | notes |",
+        "|---|---|---|---|---|",
+    ]
+    for stack, s in summaries.items():
+        cost = s.get("costEstimate")
+        if not cost:
+            lines.append(f"| {stack} | none | | | |")
+            continue
+        items = sorted(cost["items"], key=lambda i: -i["monthlyUsd"])[:top]
+        main = "; ".join(f"{i['item']}: {_usd(i['monthlyUsd'])}" for i in items)
+        notes = "; ".join(cost.get("notes", []))
+        lines.append(f"| {stack} | {_usd(cost['monthlyUsd'])}/month | {_usd(cost['budgetUsd'])} | {cell(main)} | {cell(notes)} |")
+    return "\n".join(lines)
+
+
+# ---- the README's sample of `make demo` ----------------------------------------------------------
+
+DEMO_COMMAND = ("python", "-m", "tools.rehearsal", "--stack", "dev")
+
+
+def demo_report(*extra: str) -> str:
+    """The report a rehearsal prints (from its 'Rehearsal report' title on)."""
+    done = subprocess.run([sys.executable, *DEMO_COMMAND[1:], *extra], cwd=ROOT, capture_output=True, text=True)
+    report = done.stdout[done.stdout.find("Rehearsal report"):] if "Rehearsal report" in done.stdout else ""
+    if done.returncode != 0 or not report:
+        raise DocsError(f"`{' '.join(DEMO_COMMAND)}` failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return report.rstrip() + "\n"
+
+
+def demo_sample(report: str) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    return f"```\n{report}```\n\n(`{' '.join(DEMO_COMMAND)}`, the rehearsal `make demo` runs, for dev only; {machine}; {when}.)"
+
+
+def readme_demo_sample(text: str) -> str:
+    """The report inside the README's demo-sample part."""
+    begin = re.search(r"<!-- BEGIN GENERATED: demo-sample\b[^>]*-->", text)
+    end = text.find(end_marker("demo-sample"))
+    if not begin or end < 0:
+        raise DocsError(f"README.md: no {begin_marker('demo-sample')} ... {end_marker('demo-sample')} pair")
+    part = text[begin.end():end]
+    fenced = re.search(r"```\n(.*?)```", part, re.S)
+    return fenced.group(1) if fenced else ""
+
+
 # ---- the pages -----------------------------------------------------------------------------------
 
 
-def generated_pages(rows: Optional[list[GuardrailRow]] = None) -> dict[Path, str]:
-    """Path -> the page's text with every generated part brought up to date."""
+def generated_pages(
+    rows: Optional[list[GuardrailRow]] = None, summaries: Optional[Mapping[str, Mapping[str, Any]]] = None, demo: Optional[str] = None
+) -> dict[Path, str]:
+    """Path -> the page's text with every generated part brought up to date (the README's demo
+    sample only when `demo`, a rehearsal report, is given)."""
     rows = guardrail_rows() if rows is None else rows
+    summaries = preview_summaries() if summaries is None else summaries
+    readme = {"policy-count": f"The policy pack has {len(rows)} guardrails ([docs/policies.md](docs/policies.md))."}
+    if demo is not None:
+        readme["demo-sample"] = demo_sample(demo)
     parts = {
         ROOT / "docs" / "configuration.md": {"config-reference": config_reference()},
-        ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows)},
-        ROOT / "README.md": {"policy-count": f"The policy pack has {len(rows)} guardrails ([docs/policies.md](docs/policies.md))."},
+        ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows), "cost-estimates": cost_table(summaries)},
+        ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
+        ROOT / "README.md": readme,
     }
     pages = {}
     for path, contents in parts.items():
@@ -452,9 +566,10 @@ def stale_pages(pages: Mapping[Path, str]) -> list[str]:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog=GENERATOR, description="Regenerate the reference parts of the docs from the code.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a committed page differs from the code")
+    parser.add_argument("--demo", action="store_true", help="also run the rehearsal for the README's sample of `make demo` (minutes)")
     args = parser.parse_args(argv)
     try:
-        pages = generated_pages()
+        pages = generated_pages(demo=demo_report() if args.demo else None)
     except DocsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

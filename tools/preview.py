@@ -131,7 +131,8 @@ class ProgramRuns:
             if stack in self.stack_outputs or not (self.args.program_dir / f"Pulumi.{stack}.yaml").exists():
                 return
             for ref in self.references(stack):
-                visit(ref, (*path, stack))
+                if ref != stack:  # a stack naming itself is the program's config error to report
+                    visit(ref, (*path, stack))
 
         for stack in stacks:
             visit(stack, ())
@@ -154,6 +155,8 @@ class ProgramRuns:
             for override in args.overrides:
                 command += ["--set", override]
             for ref in self.references(stack):
+                if ref == stack:
+                    continue
                 if ref in self.stack_outputs:
                     command += ["--stack-outputs", f"{ref}={self.stack_outputs[ref]}"]
                     continue

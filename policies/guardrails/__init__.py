@@ -1,6 +1,26 @@
 """All guardrails of the pack, one module per AWS service area."""
 
-from guardrails import alb, apigateway, codedeploy, cognito, cost, ecr, ecs, iam, kms, lambda_, logs, s3, sagemaker, sns, tags
+from guardrails import (
+    alb,
+    apigateway,
+    codedeploy,
+    cognito,
+    cost,
+    data_stores,
+    deletion,
+    ecr,
+    ecs,
+    iam,
+    kms,
+    lambda_,
+    logs,
+    network,
+    s3,
+    sagemaker,
+    sagemaker_studio,
+    sns,
+    tags,
+)
 
 ALL_POLICIES = [
     *s3.POLICIES,
@@ -11,10 +31,14 @@ ALL_POLICIES = [
     *iam.POLICIES,
     *lambda_.POLICIES,
     *sagemaker.POLICIES,
+    *sagemaker_studio.POLICIES,
     *codedeploy.POLICIES,
     *apigateway.POLICIES,
     *alb.POLICIES,
     *ecs.POLICIES,
+    *network.POLICIES,
+    *data_stores.POLICIES,
+    *deletion.POLICIES,
     *cognito.POLICIES,
     *tags.POLICIES,
     *cost.POLICIES,

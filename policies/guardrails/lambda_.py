@@ -1,4 +1,5 @@
-"""Lambda: invocation permissions scoped to their caller, supported runtimes, X-Ray tracing."""
+"""Lambda: invocation permissions scoped to their caller, no anonymous function URLs, supported runtimes,
+X-Ray tracing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from guardrails.common import get_path, resource_policy, string_list_config
 
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 # Runtimes Lambda supports without a deprecation date before 2027 (AWS Lambda "Runtimes" page,
 # read 2026-11-23): python3.10/3.11 and every Amazon Linux 2 runtime were deprecated on
 # 2026-06-30, nodejs20.x on 2026-04-30, ruby3.2 on 2026-03-31.
@@ -67,11 +69,27 @@ def _tracing(args: ResourceValidationArgs, report: Callable[[str], None]) -> Non
         )
 
 
+def _function_url(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
+    kind = args.props.get("authorizationType")
+    if kind != "AWS_IAM":
+        report(
+            f"{args.resource_type} '{args.name}' has authorization_type {kind or 'unset'}, not AWS_IAM: anyone on the internet who "
+            "finds the URL can call the function, with no throttling, authentication or access log in front of it. Set "
+            "authorization_type='AWS_IAM', or serve it through the API Gateway stage (throttled, logged, authorized) instead."
+        )
+
+
 lambda_permission_restricted = resource_policy(
     "lambda-permission-restricted",
     "Lambda permissions name their caller: no principal '*', and a service principal only with a source ARN.",
     [PERMISSION],
     _permission,
+)
+lambda_function_url_auth = resource_policy(
+    "lambda-function-url-auth",
+    "Lambda function URLs require IAM authorization (no authorization_type NONE).",
+    [FUNCTION_URL],
+    _function_url,
 )
 lambda_supported_runtime = resource_policy(
     "lambda-supported-runtime",
@@ -87,4 +105,4 @@ lambda_tracing = resource_policy(
     _tracing,
 )
 
-POLICIES = [lambda_permission_restricted, lambda_supported_runtime, lambda_tracing]
+POLICIES = [lambda_permission_restricted, lambda_function_url_auth, lambda_supported_runtime, lambda_tracing]

@@ -8,19 +8,42 @@ settings of the bucket itself are read only when no side-by-side resource exists
 One principled exception: Elastic Load Balancing cannot write access logs to an SSE-KMS bucket, so
 a bucket whose policy lets *only* the ELB log-delivery principal put objects (an access-log bucket)
 may use SSE-S3 (AES256); its objects are append-only logs that its lifecycle expires, so it is not
-required to be versioned either. Nothing else can use the exception: any other Allow statement
-in its policy makes it an ordinary bucket again.
+required to be versioned either. The exemption is tight: every Allow statement must grant exactly
+s3:PutObject, to the stack region's Elastic Load Balancing account (or the log-delivery service
+principal of newer regions) only, on object keys under `<prefix>/AWSLogs/<account>/` of that very
+bucket only. Any other action, principal or resource makes it an ordinary bucket again.
+
+Bucket ACLs: a BucketAcl that grants to everyone or to every AWS account (a canned public ACL or a
+grant to the AllUsers/AuthenticatedUsers groups) is refused whatever the public access block
+says, because a later change to the block would publish the bucket at once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable, Optional
 
-from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import (
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from guardrails.aws_accounts import ELB_LOG_DELIVERY_ACCOUNTS, ELB_LOG_DELIVERY_SERVICE
-from guardrails.common import StackView, as_list, get_path, is_allow, is_customer_managed_key, label_of, principals, statements, truthy
+from guardrails.common import (
+    StackView,
+    as_list,
+    get_path,
+    is_allow,
+    is_customer_managed_key,
+    label_of,
+    principals,
+    resource_policy,
+    statements,
+    truthy,
+)
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 ENCRYPTION = (
@@ -35,9 +58,29 @@ PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 # The bucket's identifying outputs a side-by-side resource's `bucket` may hold.
 BUCKET_KEYS = ("bucket", "id")
-_ELB_PRINCIPALS = {ELB_LOG_DELIVERY_SERVICE} | {
-    form for account in ELB_LOG_DELIVERY_ACCOUNTS.values() for form in (account, f"arn:aws:iam::{account}:root", f"arn:aws-us-gov:iam::{account}:root", f"arn:aws-cn:iam::{account}:root")
-}
+BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+PUBLIC_CANNED_ACLS = ("public-read", "public-read-write", "authenticated-read")
+PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+# ELB writes `<bucket>/<prefix>/AWSLogs/<account>/...`; the grant may name nothing wider.
+_ELB_LOG_KEYS = re.compile(r"^arn:aws(?:-[a-z-]+)?:s3:::(?P<bucket>[^/]+)/(?:.+/)?AWSLogs/\d{12}/\*$")
+
+
+def _elb_principals(accounts: list[str]) -> set[str]:
+    forms = {ELB_LOG_DELIVERY_SERVICE}
+    for account in accounts:
+        forms |= {account, f"arn:aws:iam::{account}:root", f"arn:aws-us-gov:iam::{account}:root", f"arn:aws-cn:iam::{account}:root"}
+    return forms
+
+
+def _stack_regions(view: StackView) -> set[str]:
+    return {str(p.props.get("region")) for p in view.of_type("pulumi:providers:aws") if isinstance(p.props.get("region"), str)}
+
+
+def _elb_accounts(view: StackView) -> list[str]:
+    """The ELB log-delivery accounts of the stack's regions (all of them when no provider names one)."""
+    regions = _stack_regions(view)
+    known = [ELB_LOG_DELIVERY_ACCOUNTS[r] for r in regions if r in ELB_LOG_DELIVERY_ACCOUNTS]
+    return known if regions else list(ELB_LOG_DELIVERY_ACCOUNTS.values())
 
 
 def _side(view: StackView, bucket: Any, types: tuple[str, ...]) -> list[Any]:
@@ -54,20 +97,38 @@ def bucket_policy_statements(view: StackView, bucket: Any) -> list[Mapping[str, 
     return found
 
 
+def _bucket_name(view: StackView, bucket: Any) -> Optional[str]:
+    for policy in _side(view, bucket, BUCKET_POLICY):
+        if isinstance(policy.props.get("bucket"), str):
+            return policy.props["bucket"]
+    name = bucket.props.get("bucket")
+    return name if isinstance(name, str) else None
+
+
 def is_elb_log_bucket(view: StackView, bucket: Any) -> bool:
-    """Every Allow statement of the bucket's policy is `s3:PutObject` for the ELB log-delivery principal."""
+    """Every Allow statement of the bucket's policy is `s3:PutObject` for the region's ELB log-delivery
+    principal on the bucket's `.../AWSLogs/<account>/*` keys, and nothing else."""
     allows = [s for s in bucket_policy_statements(view, bucket) if is_allow(s)]
     if not allows:
         return False
+    allowed_principals = _elb_principals(_elb_accounts(view))
+    name = _bucket_name(view, bucket)
     for statement in allows:
         actions = as_list(statement.get("Action"))
         names = principals(statement)
-        if statement.get("NotAction") is not None or statement.get("NotPrincipal") is not None:
+        resources = as_list(statement.get("Resource"))
+        if any(statement.get(k) is not None for k in ("NotAction", "NotPrincipal", "NotResource")):
             return False
         if not actions or any(str(a) != "s3:PutObject" for a in actions):
             return False
-        if not names or any(n not in _ELB_PRINCIPALS for n in names):
+        if not names or any(n not in allowed_principals for n in names):
             return False
+        if not resources:
+            return False
+        for resource in resources:
+            match = _ELB_LOG_KEYS.match(str(resource))
+            if not match or (name is not None and match["bucket"] != name):
+                return False
     return True
 
 
@@ -111,7 +172,7 @@ def _encryption(args: StackValidationArgs, report: ReportViolation) -> None:
             continue
         report(
             f"{label} is encrypted with {', '.join(sorted(algorithms))}, not with the project's KMS key. {fix} "
-            "Only an access-log bucket whose policy lets nothing but ELB log delivery write (s3:PutObject) may use AES256, "
+            "Only an access-log bucket whose policy lets nothing but the region's ELB log delivery write (s3:PutObject on <prefix>/AWSLogs/<account>/*) may use AES256, "
             "because Elastic Load Balancing cannot write to SSE-KMS buckets.",
             bucket.urn,
         )
@@ -180,6 +241,22 @@ def _versioning(args: StackValidationArgs, report: ReportViolation) -> None:
             )
 
 
+def _acl(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
+    problems = []
+    canned = args.props.get("acl")
+    if canned in PUBLIC_CANNED_ACLS:
+        problems.append(f"canned ACL {canned}")
+    for grant in as_list(get_path(args.props, "accessControlPolicy", "grants")):
+        uri = get_path(grant, "grantee", "uri")
+        if uri in PUBLIC_GROUPS:
+            problems.append(f"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 1)[-1]}")
+    if problems:
+        report(
+            f"{args.resource_type} '{args.name}' makes the bucket public ({', '.join(problems)}). Remove the ACL: buckets use "
+            "object_ownership='BucketOwnerEnforced' (ACLs disabled) and grant access with IAM and bucket policies."
+        )
+
+
 s3_bucket_encryption = StackValidationPolicy(
     name="s3-bucket-encryption",
     description="Every S3 bucket is encrypted with SSE-KMS and the project's customer-managed key (ELB access-log buckets: SSE-S3).",
@@ -201,4 +278,11 @@ s3_versioning = StackValidationPolicy(
     validate=_versioning,
 )
 
-POLICIES = [s3_bucket_encryption, s3_public_access_block, s3_tls_only, s3_versioning]
+s3_no_public_acl = resource_policy(
+    "s3-no-public-acl",
+    "No bucket ACL grants access to everyone or to every AWS account.",
+    [BUCKET_ACL],
+    _acl,
+)
+
+POLICIES = [s3_bucket_encryption, s3_public_access_block, s3_tls_only, s3_versioning, s3_no_public_acl]

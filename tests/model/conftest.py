@@ -84,7 +84,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 @pytest.fixture(scope="session")
 def server(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    running = Server(clean_env(SM_MODEL_DIR=str(pipeline.model_dir)), log, workers=2)
+    # No takeover within a test's time: however slowly a busy machine schedules a worker, the
+    # connection spread the tests see is the balancing rule's alone (churn.balance).
+    running = Server(clean_env(SM_MODEL_DIR=str(pipeline.model_dir), SERVE_ACCEPT_TAKEOVER_SECONDS="30"), log, workers=2)
     try:
         running.wait_for_workers(2)
         yield running

@@ -3,9 +3,13 @@ client error (RequestError), never an exception that would reach the server as a
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +86,189 @@ def test_the_one_row_fast_path_agrees_with_the_general_parser(body):
         return
     if fast is not None:
         np.testing.assert_array_equal(np.array([fast]), general)
+
+
+# --- input edges: what a SageMaker client sends (see docs/model-container.md) -----------------------
+
+ROW = "12,0,0,350.5,3.2,40.1,480.2,2,0,1"
+ROW_VALUES = [12.0, 0.0, 0.0, 350.5, 3.2, 40.1, 480.2, 2.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("body", "charset"),
+    [
+        (ROW, None),
+        ("\ufeff" + ROW, None),  # Excel's "CSV UTF-8" starts with a byte order mark
+        ("\ufeff" + ROW, "utf-8"),
+        ('"12","0","0","350.5","3.2","40.1","480.2","2","0","1"', None),  # RFC 4180 quoting, all fields
+        ('12,"0",0,350.5,3.2,40.1,480.2,2,0,1\r\n', None),  # RFC 4180 line end, one quoted field
+        (" 12 ,\t0,0,350.5,3.2,40.1,480.2,2,0,1", None),  # ASCII space or tab around a value
+        (ROW + "\r", None),
+        (ROW + "\n\n\n", None),
+    ],
+    ids=["plain", "bom", "bom-declared-utf-8", "all-quoted", "crlf-one-quoted", "ascii-padding", "cr", "trailing-blank-lines"],
+)
+def test_what_csv_clients_send_is_accepted(body, charset):
+    from churn import codec
+
+    features = codec.parse_csv(body.encode("utf-8"), charset, _names())
+    assert features.tolist() == [ROW_VALUES]
+    fast = codec.parse_csv_row(body.encode("utf-8"), charset, N)
+    assert fast is None or fast == ROW_VALUES
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("１2,0,0,350.5,3.2,40.1,480.2,2,0,1", "row 1, column 1 (tenure_months): '１2' is not a number: send ASCII digits"),
+        ("12,٣,0,350.5,3.2,40.1,480.2,2,0,1", "row 1, column 2 (plan): '٣' is not a number"),
+        (f"{ROW}\n12,0,0,\u00a0350.5,3.2,40.1,480.2,2,0,1", "row 2, column 4 (monthly_minutes): '\\xa0350.5' is not a number"),
+        ("12,0,0,350.5\u2003,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '350.5\\u2003' is not a number"),
+        ("12,0,0,1_000,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
+        ("12,0,0,inf,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): 'inf' is not a number"),
+        ('12,0,0,"350,5",3.2,40.1,480.2,2,0,1', ("row 1 has 11 values, expected 10: tenure_months,plan,contract,"
+         "monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay "
+         "(a quoted field holds one number, without commas")),
+        ('12,0,0,"350.5"5,3.2,40.1,480.2,2,0,1', "row 1, column 4 (monthly_minutes): '\"350.5\"5' has a quote"),
+        ("\ufeff\ufeff" + ROW, "row 1, column 1 (tenure_months): '\\ufeff12' is not a number"),  # one BOM only
+        (f"{ROW}\r\n12,0,0,x,3.2,40.1,480.2,2,0,1\r\n", "row 2, column 4 (monthly_minutes): 'x' is not a number"),
+        (f"{ROW}\r{ROW}\r12,0,0,x,3.2,40.1,480.2,2,0,1", "row 3, column 4 (monthly_minutes): 'x' is not a number"),
+        (ROW.replace("350.5", "3" * 700), "row 1 is 7"),
+        (f"{ROW}\n{ROW},1\n", "row 2 has 11 values, expected 10"),
+    ],
+    ids=["fullwidth-digit", "arabic-indic-digit", "no-break-space", "em-space", "underscore", "inf", "decimal-comma",
+         "text-after-quote", "two-boms", "crlf-row-number", "cr-row-number", "row-too-long", "too-many-values"],
+)
+def test_what_no_csv_client_sends_is_refused_naming_row_and_column(body, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(body.encode("utf-8"), None, _names())
+    assert refused.value.status == 400
+    assert message in refused.value.message
+    assert codec.parse_csv_row(body.encode("utf-8"), None, N) is None
+
+
+def _documented_edges() -> list[tuple[str, str, str]]:
+    """(input, example, answer) rows of the "CSV input edges" table in docs/model-container.md."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "model-container.md").read_text()
+    section = page.split("### CSV input edges", 1)[1].split("\n#", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) == 3 and cells[1].startswith("`"):
+            example = re.sub(r"(\d)…\((\d+) times\)", lambda m: m[1] * int(m[2]), cells[1][1:-1])
+            example = re.sub(r"\\(u[0-9a-f]{4}|x[0-9a-f]{2}|[rnt])", lambda m: ast.literal_eval(f'"\\{m[1]}"'), example)
+            rows.append((cells[0], example, cells[2]))
+    return rows
+
+
+def test_the_documented_input_edges_are_what_the_decoder_does():
+    from churn import codec
+
+    rows = _documented_edges()
+    assert len(rows) >= 15
+    for name, example, answer in rows:
+        if answer == "accepted":
+            assert codec.parse_csv(example.encode(), None, _names()).shape == (1, N), name
+            continue
+        assert answer.startswith("400 `"), name
+        with pytest.raises(codec.RequestError) as refused:
+            codec.parse_csv(example.encode(), None, _names())
+        assert refused.value.status == 400
+        for part in answer[5:-1].split("…"):
+            assert part.strip() in refused.value.message, (name, refused.value.message)
+
+
+def test_a_declared_charset_is_decoded_and_judged_by_the_same_rules():
+    from churn import codec
+
+    assert codec.parse_csv(ROW.encode("utf-16"), "utf-16", _names()).tolist() == [ROW_VALUES]
+    with pytest.raises(codec.RequestError, match="'１2' is not a number"):
+        codec.parse_csv(("１" + ROW[1:]).encode("utf-16"), "utf-16", _names())
+
+
+# --- cost: shape before numbers, one parse, bounded chunks --------------------------------------------
+
+
+@pytest.fixture
+def no_number_parsing(monkeypatch):
+    from churn import codec
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("numbers were parsed")
+
+    monkeypatch.setattr(codec, "_loadtxt", forbidden)
+    monkeypatch.setattr(codec, "_floats", forbidden)
+    monkeypatch.setattr(codec, "_explain_numbers", forbidden)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b",".join([b"1"] * 3_000_000), "row 1 has 3000000 values, expected 10"),  # the 6 MB line of the issue
+        (b"1" * (6 * 1024 * 1024 - 1), "row 1 has 1 values, expected 10"),
+        (b",".join([b"1" * 100_000] * 10), "row 1 is 1000009 bytes long; 10 numbers take at most 650"),
+        (b"x" * (6 * 1024 * 1024 - 1), "row 1 has 1 values"),
+        (b"x," * 9 + b"x", "row 1, column 1 (tenure_months): 'x' is not a number"),
+        (b"1\n" * (3 * 1024 * 1024 - 1), "row 1 has 1 values"),
+        (b"\n" * (6 * 1024 * 1024 - 2) + b"1", "row 1 is empty"),
+    ],
+    ids=["3M-values-one-line", "one-6MB-number", "ten-huge-fields", "6MB-of-letters", "letters", "3M-short-rows", "6MB-of-blank-rows"],
+)
+def test_garbage_is_refused_by_its_shape_without_parsing_a_number(no_number_parsing, body, message):
+    from churn import codec
+
+    assert codec.parse_csv_row(body, None, N) is None  # what the server tries first
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(body, None, _names())
+    assert message in refused.value.message
+
+
+def test_every_row_is_parsed_once_and_a_bad_value_is_located_in_its_chunk_only(monkeypatch):
+    from churn import codec
+
+    parsed_rows, explained_rows = [], []
+    real_loadtxt, real_explain = codec._loadtxt, codec._explain_numbers
+    monkeypatch.setattr(codec, "_loadtxt", lambda chunk: parsed_rows.append(len(chunk)) or real_loadtxt(chunk))
+
+    def explain(chunk, offset, names):
+        explained_rows.append(len(chunk))
+        return real_explain(chunk, offset, names)
+
+    monkeypatch.setattr(codec, "_explain_numbers", explain)
+    rows = 20_000
+    body = (ROW + "\n") * (rows - 1) + ROW.replace("350.5", "3.5.0") + "\n"
+    with pytest.raises(codec.RequestError, match=f"row {rows}, column 4 \\(monthly_minutes\\): '3.5.0' is not a number"):
+        codec.parse_csv(body.encode(), None, _names())
+    assert sum(parsed_rows) == rows  # each row went through the number parser exactly once
+    assert len(parsed_rows) > 1 and explained_rows == [parsed_rows[-1]]  # only the last chunk re-read
+
+
+def test_a_large_body_comes_in_chunks_of_bounded_size():
+    from churn import codec
+
+    rows = 6 * 1024 * 1024 // (len(ROW) + 1) - 10
+    chunks = list(codec.iter_csv(((ROW + "\n") * rows).encode(), None, _names()))
+    bound = codec.CHUNK_BYTES // (len(ROW) + 1) + 1  # rows a chunk of CHUNK_BYTES can hold, plus the row it cuts
+    assert sum(len(c) for c in chunks) == rows
+    assert len(chunks) >= rows // bound and max(len(c) for c in chunks) <= bound
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("1e999", "instance 3000, column 4 (monthly_minutes): number out of range"),
+     ('"x"', "instance 3000, column 4 (monthly_minutes): 'x' is not a number")],
+    ids=["out-of-range", "string"],
+)
+def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, message):
+    from churn import codec
+
+    good = json.dumps({"instances": [ROW_VALUES] * 3000}).encode()
+    chunks = list(codec.iter_json(good, None, _names()))
+    assert [len(c) for c in chunks] == [codec.CHUNK_ROWS, codec.CHUNK_ROWS, 3000 - 2 * codec.CHUNK_ROWS]
+    body = good.replace(b"350.5, 3.2, 40.1, 480.2, 2.0, 0.0, 1.0]]}", f"{bad}, 3.2, 40.1, 480.2, 2.0, 0.0, 1.0]]}}".encode())
+    assert body != good
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(body, None, _names())
+    assert message in refused.value.message

@@ -182,7 +182,9 @@ def test_the_documented_row_layout_is_the_models(pipeline):
         (f"{ROW}\n12,0,0,350.5,3.2,40.1,480.2,2,0\n", "text/csv", "row 2 has 9 values, expected 10"),
         (f"{ROW},7\n{ROW},7\n", "text/csv", "row 1 has 11 values, expected 10"),
         (f"{ROW}\n\n{ROW}\n", "text/csv", "row 2 is empty"),
-        (f"{ROW.replace('350.5', 'nan')}\n", "text/csv", "row 1, column 4 (monthly_minutes): 'nan' is not a finite number"),
+        (f"{ROW.replace('350.5', 'nan')}\n", "text/csv", "row 1, column 4 (monthly_minutes): 'nan' is not a number"),
+        (f"{ROW}\n{ROW.replace('350.5', '1e999')}\n", "text/csv",
+         "row 2, column 4 (monthly_minutes): '1e999' is not a finite number"),
         (f"{ROW.replace('350.5', '')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '' is not a number"),
         (f"{ROW.replace('350.5', '1_000')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
         ("", "text/csv", "empty body"),
@@ -200,7 +202,7 @@ def test_the_documented_row_layout_is_the_models(pipeline):
         ('{"instances": [[1e999, 0, 0, 350.5, 3.2, 40.1, 480.2, 2, 0, 1]]}', "application/json",
          "instance 1, column 1 (tenure_months): number out of range"),
     ],
-    ids=["csv-non-numeric", "csv-too-few", "csv-too-many", "csv-blank-row", "csv-nan", "csv-empty-cell",
+    ids=["csv-non-numeric", "csv-too-few", "csv-too-many", "csv-blank-row", "csv-nan", "csv-overflow", "csv-empty-cell",
          "csv-underscore", "csv-empty-body", "csv-header", "json-malformed", "json-string", "json-bool", "json-count",
          "json-missing-name", "json-empty", "json-wrong-key", "json-bare-list", "json-out-of-range"],
 )
@@ -361,7 +363,9 @@ def test_server_settings_follow_sagemaker_variables(monkeypatch):
 
 @pytest.mark.parametrize(("name", "value"), [("SAGEMAKER_MODEL_SERVER_WORKERS", "many"),
                                              ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
-                                             ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5")])
+                                             ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5"),
+                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "soon"),
+                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "-1")])
 def test_bad_server_settings_stop_with_the_variable_named(monkeypatch, name, value):
     from churn.serve import options_from_env
 

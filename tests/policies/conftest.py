@@ -3,13 +3,14 @@ test runs its own engine session (ConfigureStack ... AnalyzeStack) against it.""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 
 import pytest
-from policy_testkit import PACK_DIR, PROJECT
+from policy_testkit import ASSERTED, ASSERTED_OUT, PACK_DIR, PROJECT
 
 from tools.offline.analyzer import PolicyPackProcess
-
 
 COVERAGE_TEST = "test_every_policy_is_tested_passing_and_failing"
 
@@ -22,7 +23,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if item.name != COVERAGE_TEST] + last
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """When the coverage check runs the unit modules in a child session, it reads what they asserted here."""
+    path = os.environ.get(ASSERTED_OUT)
+    if path:
+        with open(path, "w") as out:
+            json.dump({k: sorted(v) for k, v in ASSERTED.items()}, out)
+
+
 @pytest.fixture(scope="session")
 def pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess(PACK_DIR, PROJECT, "prod", {"aws:region": "us-east-1"}) as process:
         yield process
+
+
+@pytest.fixture(scope="session")
+def shipped_previews(tmp_path_factory):
+    """The shipped dev and prod stacks, previewed once per session: (completed process, {stack: JSON})."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tools.offline.records import ROOT
+
+    out = tmp_path_factory.mktemp("shipped") / "out-{stack}.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from policy_testkit import KEY_ARN, Stack, analyze, assert_fails, assert_passes, policy_document, statement
+from policy_testkit import (
+    KEY_ARN,
+    Stack,
+    analyze,
+    assert_fails,
+    assert_passes,
+    policy_document,
+    statement,
+)
 
 S3_POLICIES = ("s3-bucket-encryption", "s3-public-access-block", "s3-tls-only", "s3-versioning")
 ELB_US_EAST_1 = "arn:aws:iam::127311923021:root"
@@ -72,8 +80,10 @@ def test_buckets_without_the_project_key_fail_encryption(pack):
 
 
 def test_an_elb_access_log_bucket_may_use_sse_s3_but_nothing_else_may_hide_behind_it(pack):
-    logs_only = [tls_deny("alb-logs"), statement(["s3:PutObject"], ["arn:aws:s3:::alb-logs/AWSLogs/*"], Principal={"AWS": ELB_US_EAST_1})]
-    service_principal = [statement("s3:PutObject", "arn:aws:s3:::alb-logs2/*", Principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})]
+    logs_only = [tls_deny("alb-logs"), statement(["s3:PutObject"], ["arn:aws:s3:::alb-logs/alb/AWSLogs/123456789012/*"], Principal={"AWS": ELB_US_EAST_1})]
+    service_principal = [
+        statement("s3:PutObject", "arn:aws:s3:::alb-logs2/AWSLogs/123456789012/*", Principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})
+    ]
     stack = Stack()
     bucket(stack, "alb-logs", sse={"sseAlgorithm": "AES256"}, statements=logs_only, versioning=None)
     bucket(stack, "alb-logs2", sse={"sseAlgorithm": "AES256"}, statements=[tls_deny("alb-logs2"), *service_principal])
@@ -87,6 +97,27 @@ def test_an_elb_access_log_bucket_may_use_sse_s3_but_nothing_else_may_hide_behin
     result = analyze(pack, stack)
     assert_fails(result, "s3-bucket-encryption", urn, "AES256")
     assert_fails(result, "s3-versioning", urn, "is not versioned")
+
+
+def test_the_elb_log_exemption_is_only_for_the_regions_elb_account_writing_log_keys_of_that_bucket(pack):
+    """Each bucket widens one part of the grant; each must lose the SSE-S3 and no-versioning exemption."""
+    log_keys = "arn:aws:s3:::{0}/alb/AWSLogs/123456789012/*"
+    widened = {
+        "other-account": statement("s3:PutObject", log_keys.format("other-account"), Principal={"AWS": "arn:aws:iam::111122223333:root"}),
+        # eu-west-1's ELB account, but the stack's provider is in us-east-1.
+        "other-region": statement("s3:PutObject", log_keys.format("other-region"), Principal={"AWS": "arn:aws:iam::156460612806:root"}),
+        "whole-bucket": statement("s3:PutObject", "arn:aws:s3:::whole-bucket/*", Principal={"AWS": ELB_US_EAST_1}),
+        "other-bucket": statement("s3:PutObject", log_keys.format("data"), Principal={"AWS": ELB_US_EAST_1}),
+        "more-actions": statement(["s3:PutObject", "s3:GetObject"], log_keys.format("more-actions"), Principal={"AWS": ELB_US_EAST_1}),
+        "not-resource": statement("s3:PutObject", log_keys.format("not-resource"), Principal={"AWS": ELB_US_EAST_1}, NotResource="arn:aws:s3:::x"),
+        "no-resource": {"Effect": "Allow", "Action": "s3:PutObject", "Principal": {"AWS": ELB_US_EAST_1}},
+    }
+    stack = Stack()
+    urns = {name: bucket(stack, name, sse={"sseAlgorithm": "AES256"}, statements=[tls_deny(name), grant], versioning=None) for name, grant in widened.items()}
+    result = analyze(pack, stack)
+    for name, urn in urns.items():
+        assert_fails(result, "s3-bucket-encryption", urn, f"'{name}' is encrypted with AES256")
+        assert_fails(result, "s3-versioning", urn, "is not versioned")
 
 
 def test_public_access_must_be_blocked_with_all_four_flags(pack):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 from policy_testkit import policy_config
@@ -55,11 +54,17 @@ UNSAFE_POLICIES = {
 }
 
 
+# dev's advisory findings: exactly the release and access choices its config makes on purpose.
+DEV_ADVISORY_FINDINGS = {
+    ("codedeploy-lambda-gradual", "sagemaker-mlops:api:CanaryApi$aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group"),
+    ("apigateway-route-authorization", "sagemaker-mlops:api:CanaryApi$aws:apigatewayv2/route:Route::api-route"),
+    ("cognito-mfa", "sagemaker-mlops:dashboard:Dashboard$aws:cognito/userPool:UserPool::dashboard-users"),
+}
+
+
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    out = tmp_path_factory.mktemp("shipped") / "out-{stack}.json"
-    done = preview("--stack", "dev", "--stack", "prod", "--json", str(out))
-    return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}
+def shipped(shipped_previews):
+    return shipped_previews
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -68,7 +73,7 @@ def test_the_shipped_stack_has_no_mandatory_violation(shipped, stack):
     summary = results[stack]["summary"]
     assert summary.get("ok") is True, done.stdout[-6000:] + done.stderr
     assert [v for v in results[stack]["violations"] if v["level"] == "mandatory"] == []
-    assert summary["policies"] == len(results[stack]["policies"]) >= 37
+    assert summary["policies"] == len(results[stack]["policies"]) >= 47
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -97,9 +102,9 @@ def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
     }
     assert all("SageMaker serverless inference supports no" in r for p, r in reasons.items() if p != "cost-budget")
     assert "- n/a: aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config': SageMaker serverless inference supports no data capture" in done.stdout
-    # dev's advisory findings are exactly the release/HA choices its config makes on purpose.
-    advisory = {v["policy"] for v in results["dev"]["violations"]}
-    assert advisory <= {"codedeploy-lambda-gradual", "apigateway-route-authorization", "cognito-mfa"}, advisory
+    findings = [(v["policy"], v["level"], v["urn"]) for v in results["dev"]["violations"]]
+    expected = [(policy, "advisory", f"urn:pulumi:dev::sagemaker-mlops::{urn}") for policy, urn in DEV_ADVISORY_FINDINGS]
+    assert sorted(findings) == sorted(expected)
 
 
 def test_unsafe_resources_added_to_the_program_are_blocked_naming_each_guardrail(tmp_path):

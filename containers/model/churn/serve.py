@@ -11,32 +11,104 @@ bare ASGI app in churn.app. Settings come from the variables SageMaker sets:
   SAGEMAKER_MODEL_SERVER_TIMEOUT  seconds; a request body must arrive, and a worker must respond
                                   to gunicorn's heartbeat, within it (default 60)
   SM_MODEL_DIR                    model directory (default /opt/ml/model)
+  SERVE_ACCEPT_TAKEOVER_SECONDS   how long a new connection waits for the worker holding the
+                                  fewest connections before any worker takes it (default 0.05;
+                                  see churn.balance)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from uvicorn_worker import UvicornWorker
+
+from churn.balance import TAKEOVER_SECONDS, ConnectionTable, accept_forever, raw_socket
 
 DEFAULT_PORT = 8080
 DEFAULT_TIMEOUT = 60
 # Longer than the idle timeout of the load balancers in front of an endpoint, so they close idle
 # connections first and never send a request into one the server is closing.
 KEEPALIVE_SECONDS = 75
+TAKEOVER_VARIABLE = "SERVE_ACCEPT_TAKEOVER_SECONDS"
+
+
+class _BalancedServer(uvicorn.Server):
+    """uvicorn's server, except that connections come from churn.balance's accept loop (this
+    worker takes a new connection only when no other worker holds fewer) instead of an
+    event-loop server that accepts whatever it can."""
+
+    def __init__(
+        self, config: uvicorn.Config, listeners: list[socket.socket], table: ConnectionTable, takeover_seconds: float
+    ) -> None:
+        super().__init__(config)
+        self._listeners = listeners
+        self._table = table
+        self._takeover_seconds = takeover_seconds
+        self._acceptors: list[asyncio.Task[None]] = []
+
+    def _open_connections(self) -> int:
+        return len(self.server_state.connections)
+
+    def _protocol(self) -> asyncio.Protocol:
+        return self.config.http_protocol_class(  # type: ignore[call-arg]
+            config=self.config, server_state=self.server_state, app_state=self.lifespan.state
+        )
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # lifespan (the model loads) and state; no listeners
+        self._acceptors = [
+            asyncio.create_task(
+                accept_forever(listener, self._table, self._open_connections, self._protocol, self._takeover_seconds)
+            )
+            for listener in self._listeners
+        ]
+
+    async def on_tick(self, counter: int) -> bool:
+        self._table.publish(self._open_connections())  # the heartbeat other workers look for
+        return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for acceptor in self._acceptors:
+            acceptor.cancel()
+        await super().shutdown(sockets=[])
 
 
 class Worker(UvicornWorker):
-    """uvicorn worker pinned to the fast implementations (fail loudly if they are missing) and
-    with lifespan events on, which is when the app loads the model."""
+    """uvicorn worker pinned to the fast implementations (fail loudly if they are missing), with
+    lifespan events on (which is when the app loads the model), and connections balanced across
+    workers (churn.balance)."""
 
     CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "lifespan": "on", "access_log": False}
+    connection_table: ConnectionTable | None = None
+
+    @classmethod
+    def check_config(cls, cfg: Any, log: Any) -> None:
+        # gunicorn calls this in the master before it forks any worker: the table created here
+        # is shared memory every worker inherits.
+        cls.connection_table = ConnectionTable(slots=max(8, 2 * cfg.workers))
+
+    async def _serve(self) -> None:
+        table = self.connection_table or ConnectionTable(slots=1)
+        if table.claim(os.getpid()) is None:
+            self.log.warning("no free slot in the connection table: this worker accepts without balancing")
+        self.config.app = self.wsgi
+        listeners = [raw_socket(listener) for listener in self.sockets]
+        server = _BalancedServer(self.config, listeners, table, takeover_seconds(os.environ))
+        self._install_sigquit_handler()
+        await server.serve(sockets=[])
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,8 +147,22 @@ def _positive_int(name: str, raw: str | None, default: int) -> int:
     return value
 
 
+def takeover_seconds(env: Mapping[str, str]) -> float:
+    raw = env.get(TAKEOVER_VARIABLE, "").strip()
+    if not raw:
+        return TAKEOVER_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"serve: {TAKEOVER_VARIABLE}={raw!r} is not a number of seconds") from None
+    if not 0 <= value <= 60:
+        raise SystemExit(f"serve: {TAKEOVER_VARIABLE} must be between 0 and 60 seconds, got {raw!r}")
+    return value
+
+
 def options_from_env(host: str, port: int | None, workers: int | None) -> dict[str, Any]:
     env = os.environ
+    takeover_seconds(env)  # a bad value stops the master here, not every worker at boot
     timeout = _positive_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", env.get("SAGEMAKER_MODEL_SERVER_TIMEOUT"), DEFAULT_TIMEOUT)
     if port is None:
         port = _positive_int("SAGEMAKER_BIND_TO_PORT", env.get("SAGEMAKER_BIND_TO_PORT"), DEFAULT_PORT)

@@ -1,0 +1,201 @@
+"""Every policy, violated by the REAL program: the table `test_real_program_violations.py` runs.
+
+To cover a new policy, add one row: the policy's name, the resource it must name (the URN after
+`urn:pulumi:<stack>::sagemaker-mlops::`, as `python -m tools.preview --json` prints it), and the
+mutation that a careless change would make (see program_mutations.py). Reuse the default run
+("careless" in prod) unless your mutation would hide another row's finding; then give it its own
+`run=` name. `test_every_policy_has_a_real_program_violation` fails until the row exists.
+"""
+
+from __future__ import annotations
+
+from program_mutations import Append, Edit, Set, Violation
+
+BUCKET = "sagemaker-mlops:storage:SecureBucket$aws:s3/bucket:Bucket::"
+ENDPOINT = "sagemaker-mlops:endpoint:ModelEndpoint$"
+API = "sagemaker-mlops:api:CanaryApi$"
+DASHBOARD = "sagemaker-mlops:dashboard:Dashboard$"
+FOUNDATION = "sagemaker-mlops:foundation:Foundation$"
+TRAINING = "sagemaker-mlops:training:TrainingPipeline$"
+REPOSITORY = "sagemaker-mlops:images:ContainerImage$aws:ecr/repository:Repository::"
+ADDED = ""  # top-level resources: no parent type in the URN
+
+# ---- careless edits of the program's own components (one prod copy) ------------------------------
+SSE_S3 = Edit('sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn', 'sse_algorithm="AES256"')
+PUBLIC_BLOCK_OFF = Edit("restrict_public_buckets=True,", "restrict_public_buckets=False,")
+NO_TLS_STATEMENT = Edit("policy=policy_document(tls_only, *extra),", "policy=policy_document(*extra),")
+VERSIONING_SUSPENDED = Edit('BucketVersioningVersioningConfigurationArgs(status="Enabled")', 'BucketVersioningVersioningConfigurationArgs(status="Suspended")')
+NO_ROTATION = Edit("enable_key_rotation=True,", "enable_key_rotation=False,")
+PLAIN_TOPIC = Edit("kms_master_key_id=self.key.arn,", "")
+BARE_LOG_GROUP = Edit("retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,", "", path="components/canary_api.py")
+SCAN_OFF = Edit("RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)")
+MUTABLE_TAGS = Edit('image_tag_mutability="IMMUTABLE",', 'image_tag_mutability="MUTABLE",')
+AES_REPOSITORY = Edit('encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)],',
+    'encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],',
+)
+TASK_ROLE_ADMIN = Edit('aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)',
+    'aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements, statement(["*"], ["*"])), opts=child)',
+)
+PASS_ANY_ROLE = Edit('["iam:PassRole"],\n                [role.arn],', '["iam:PassRole"],\n                ["*"],')
+FULL_ACCESS_POLICY = Edit('CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"',
+    'CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployFullAccess"',
+)
+ANYONE_INVOKES = Edit('principal="apigateway.amazonaws.com",', 'principal="*",')
+OLD_RUNTIME = Edit('RUNTIME = "python3.12"', 'RUNTIME = "python3.9"')
+NO_TRACING = Edit('FunctionTracingConfigArgs(mode="Active")', 'FunctionTracingConfigArgs(mode="PassThrough")', count=2)
+NO_VOLUME_KEY = Edit("kms_key_arn=args.kms_key_arn if provisioned else None,", "kms_key_arn=None,")
+CAPTURE_OFF = Edit("enable_capture=args.data_capture_percent > 0,", "enable_capture=False,")
+RAW_ARTIFACT = Edit("primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
+    'primary_container=aws.sagemaker.ModelPrimaryContainerArgs(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/model:latest", '
+    'model_data_url="s3://mlops-prod-artifacts/model.tar.gz"),',
+)
+MODEL_NETWORK = Edit("enable_network_isolation=provisioned,", "enable_network_isolation=False,")
+ROLLBACK_OFF = Edit("DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS)",
+    "DeploymentGroupAutoRollbackConfigurationArgs(enabled=False)",
+)
+UNTHROTTLED = Edit("                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
+NO_ACCESS_LOGS = Edit("access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", "")
+OPEN_ROUTE = Edit('authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",', 'authorization_type="NONE",')
+OLD_TLS = Edit("ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
+SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
+PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
+MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
+SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
+FOUNDATION_UNTAGGED = Edit("    opts=with_provider,\n)\n\ntraining = TrainingPipeline(", ")\n\ntraining = TrainingPipeline(")
+FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=2)
+
+# ---- the ALB access-log exemption granted to someone else (another region's ELB account and a
+# grant on the whole bucket are unit-tested in test_s3_policies.py)
+OTHER_PRINCIPAL = Edit('principals={"AWS": elb_account.arn},', 'principals={"AWS": "arn:aws:iam::111122223333:root"},')
+
+# ---- what a careless change would ADD (one prod copy) --------------------------------------------
+ADDED_RESOURCES = Append(
+    """
+    # A team's "quick" additions: a debugging box, a notebook, Studio, a feature table, a metadata
+    # database, a public function URL, a public ACL.
+    _box_sg = aws.ec2.SecurityGroup(
+        "added-box-sg",
+        vpc_id=foundation.vpc_id,
+        ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=22, to_port=22, cidr_blocks=["0.0.0.0/0"])],
+        opts=with_provider,
+    )
+    aws.ec2.SecurityGroupRule(
+        "added-rdp-rule", type="ingress", security_group_id=_box_sg.id, protocol="tcp", from_port=3389, to_port=3389,
+        cidr_blocks=["0.0.0.0/0"], opts=with_provider,
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        "added-jupyter-ingress", security_group_id=_box_sg.id, ip_protocol="tcp", from_port=8888, to_port=8888,
+        cidr_ipv4="0.0.0.0/0", opts=with_provider,
+    )
+    aws.ec2.Instance(
+        "added-gpu-box", ami="ami-0123456789abcdef0", instance_type="g5.xlarge", subnet_id=foundation.public_subnet_ids[0],
+        associate_public_ip_address=True, vpc_security_group_ids=[_box_sg.id], opts=with_provider,
+    )
+    aws.lambda_.FunctionUrl("added-function-url", function_name="mlops-prod-predict", authorization_type="NONE", opts=with_provider)
+    aws.sagemaker.NotebookInstance(
+        "added-notebook", instance_type="ml.t3.medium", role_arn=training.execution_role.arn, opts=with_provider
+    )
+    _studio = aws.sagemaker.Domain(
+        "added-studio", domain_name="mlops-prod-studio", auth_mode="IAM", vpc_id=foundation.vpc_id,
+        subnet_ids=foundation.private_subnet_ids,
+        default_user_settings=aws.sagemaker.DomainDefaultUserSettingsArgs(execution_role=training.execution_role.arn),
+        opts=with_provider,
+    )
+    aws.sagemaker.UserProfile(
+        "added-studio-user", domain_id=_studio.id, user_profile_name="analyst",
+        user_settings=aws.sagemaker.UserProfileUserSettingsArgs(
+            execution_role=training.execution_role.arn,
+            sharing_settings=aws.sagemaker.UserProfileUserSettingsSharingSettingsArgs(
+                notebook_output_option="Allowed", s3_output_path="s3://mlops-prod-artifacts/shared"
+            ),
+        ),
+        opts=with_provider,
+    )
+    aws.s3.BucketAcl("added-public-acl", bucket=training.data_bucket.name, acl="public-read", opts=with_provider)
+    aws.rds.Instance(
+        "added-metadata-db", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20, username="mlflow",
+        manage_master_user_password=True, publicly_accessible=True, skip_final_snapshot=True, opts=with_provider,
+    )
+    aws.dynamodb.Table(
+        "added-feature-table", hash_key="customer_id", billing_mode="PAY_PER_REQUEST",
+        attributes=[aws.dynamodb.TableAttributeArgs(name="customer_id", type="S")],
+    )
+    """
+)
+
+
+def careless(policy: str, resource: str, *mutations, **kw) -> Violation:
+    return Violation(policy, resource, tuple(mutations), **kw)
+
+
+def added(policy: str, name_and_type: str) -> Violation:
+    return Violation(policy, ADDED + name_and_type, (ADDED_RESOURCES,), run="added")
+
+
+VIOLATIONS: list[Violation] = [
+    careless("s3-bucket-encryption", BUCKET + "training-data", SSE_S3),
+    careless("s3-public-access-block", BUCKET + "training-data", PUBLIC_BLOCK_OFF),
+    careless("s3-tls-only", BUCKET + "training-artifacts", NO_TLS_STATEMENT),
+    careless("s3-versioning", BUCKET + "training-artifacts", VERSIONING_SUSPENDED),
+    careless("kms-key-rotation", FOUNDATION + "aws:kms/key:Key::foundation-key", NO_ROTATION),
+    careless("sns-topic-encrypted", FOUNDATION + "aws:sns/topic:Topic::foundation-alarms", PLAIN_TOPIC),
+    careless("log-group-retention", API + "aws:cloudwatch/logGroup:LogGroup::api-logs", BARE_LOG_GROUP),
+    careless("log-group-encrypted", API + "aws:cloudwatch/logGroup:LogGroup::api-access-logs", BARE_LOG_GROUP),
+    careless("ecr-scan-on-push", REPOSITORY + "training-model-image-repo", SCAN_OFF),
+    careless("ecr-immutable-tags", REPOSITORY + "dashboard-image-repo", MUTABLE_TAGS),
+    careless("ecr-repository-encrypted", REPOSITORY + "training-model-image-repo", AES_REPOSITORY),
+    careless("iam-no-wildcard-admin", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
+    careless("iam-passrole-scoped", TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy", PASS_ANY_ROLE),
+    careless("iam-no-admin-managed-policies", API + "aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-codedeploy-managed", FULL_ACCESS_POLICY),
+    careless("lambda-permission-restricted", API + "aws:lambda/permission:Permission::api-invoke-permission", ANYONE_INVOKES),
+    careless("lambda-supported-runtime", API + "aws:lambda/function:Function::api-function", OLD_RUNTIME),
+    careless("lambda-tracing", API + "aws:lambda/function:Function::api-function", NO_TRACING),
+    careless("sagemaker-kms-encryption", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", NO_VOLUME_KEY),
+    careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", CAPTURE_OFF),
+    careless("sagemaker-model-from-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
+    careless("sagemaker-images-pinned", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
+    careless("sagemaker-network-isolation", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", MODEL_NETWORK),
+    careless("codedeploy-auto-rollback", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", ROLLBACK_OFF),
+    careless("apigateway-stage-throttling", API + "aws:apigatewayv2/stage:Stage::api-stage", UNTHROTTLED),
+    careless("apigateway-access-logs", API + "aws:apigatewayv2/stage:Stage::api-stage", NO_ACCESS_LOGS),
+    careless("apigateway-route-authorization", API + "aws:apigatewayv2/route:Route::api-route", OPEN_ROUTE),
+    careless("alb-listener-https", DASHBOARD + "aws:lb/listener:Listener::dashboard-https", OLD_TLS),
+    careless("alb-listener-authenticates", DASHBOARD + "aws:lb/listener:Listener::dashboard-https", SKIP_LOGIN),
+    careless("ecs-no-public-ip", DASHBOARD + "aws:ecs/service:Service::dashboard-service", PUBLIC_TASKS),
+    careless("cognito-mfa", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", MFA_OPTIONAL),
+    careless("cognito-password-policy", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", SHORT_PASSWORDS),
+    careless("required-tags", FOUNDATION + "aws:kms/key:Key::foundation-key", FOUNDATION_UNTAGGED),
+    careless("s3-bucket-no-force-destroy", BUCKET + "training-data", FORCE_DESTROY),
+    careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY),
+    # Config changes a pull request could make (one prod run of --set overrides).
+    careless("sagemaker-endpoint-ha", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", Set("endpoint.instanceCount=1"), run="config"),
+    careless("sagemaker-endpoint-ha", ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target", Set("endpoint.autoscaling.min=1"), run="config"),
+    careless("sagemaker-endpoint-canary", ENDPOINT + "aws:sagemaker/endpoint:Endpoint::endpoint-endpoint", Set("endpoint.canary=null"), run="config"),
+    careless("codedeploy-lambda-gradual", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", Set("api.deploymentConfig=LambdaAllAtOnce"), run="config"),
+    careless("sagemaker-instance-types", TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline", Set("training.instanceType=ml.p3.2xlarge"), run="config"),
+    # An allowed instance type (ml.c5.*) that is four times the price: only the budget catches it.
+    careless("cost-budget", "", Set("endpoint.instanceType=ml.c5.4xlarge"), run="cost"),
+    # dev: the same careless changes are judged at dev's levels.
+    careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
+             Set("endpoint.mode=provisioned"), Set("endpoint.serverless=null"), Set("endpoint.dataCapturePercent=5"), stack="dev", level="advisory", run="config"),
+    careless("s3-bucket-encryption", BUCKET + "training-data", SSE_S3, stack="dev", run="config"),
+    # The ALB log bucket's SSE-S3/no-versioning exemption holds only for the region's ELB account
+    # granted s3:PutObject on <prefix>/AWSLogs/<account>/*.
+    careless("s3-bucket-encryption", BUCKET + "dashboard-alb-logs", OTHER_PRINCIPAL, run="elb-principal"),
+    # Resources a change would add.
+    added("ec2-no-open-ingress", "aws:ec2/securityGroup:SecurityGroup::added-box-sg"),
+    added("ec2-no-open-ingress", "aws:ec2/securityGroupRule:SecurityGroupRule::added-rdp-rule"),
+    added("ec2-no-open-ingress", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::added-jupyter-ingress"),
+    added("ec2-instance-hardened", "aws:ec2/instance:Instance::added-gpu-box"),
+    added("lambda-function-url-auth", "aws:lambda/functionUrl:FunctionUrl::added-function-url"),
+    added("sagemaker-notebook-hardened", "aws:sagemaker/notebookInstance:NotebookInstance::added-notebook"),
+    added("sagemaker-instance-types", "aws:sagemaker/notebookInstance:NotebookInstance::added-notebook"),
+    added("sagemaker-studio-private", "aws:sagemaker/domain:Domain::added-studio"),
+    added("sagemaker-studio-private", "aws:sagemaker/userProfile:UserProfile::added-studio-user"),
+    added("s3-no-public-acl", "aws:s3/bucketAcl:BucketAcl::added-public-acl"),
+    added("rds-protected", "aws:rds/instance:Instance::added-metadata-db"),
+    added("dynamodb-table-protected", "aws:dynamodb/table:Table::added-feature-table"),
+    added("required-tags", "aws:dynamodb/table:Table::added-feature-table"),
+]

@@ -1,0 +1,59 @@
+"""Every policy fires on the REAL program changed the way a careless change would.
+
+The rows are in real_program_cases.py; program_mutations.py runs them (one program copy and one
+`python -m tools.preview` per (stack, run), in parallel). Each row asserts the exact policy,
+enforcement level and resource URN, and that the shipped program does not have that finding
+(so it is the change that caused it).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from policy_testkit import PACK_DIR
+from program_mutations import Edit, MutationError, apply, copy_program, run_all
+from real_program_cases import VIOLATIONS
+
+sys.path.insert(0, str(PACK_DIR))
+from guardrails import ALL_POLICIES  # noqa: E402
+
+
+def test_every_policy_has_a_real_program_violation():
+    """Reads the table itself, so it holds when run alone."""
+    covered = {row.policy for row in VIOLATIONS}
+    assert {p.name for p in ALL_POLICIES} - covered == set(), "policies without a real-program violation row"
+    assert covered - {p.name for p in ALL_POLICIES} == set(), "rows naming a policy the pack does not have"
+
+
+def test_every_prod_policy_is_shown_mandatory():
+    assert {p.name for p in ALL_POLICIES} - {r.policy for r in VIOLATIONS if r.stack == "prod" and r.level == "mandatory"} == set()
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    return run_all(VIOLATIONS, tmp_path_factory.mktemp("mutated"))
+
+
+@pytest.mark.parametrize("row", VIOLATIONS, ids=str)
+def test_the_real_program_violates_the_policy(row, runs, shipped_previews):
+    run = runs[row.key]
+    error = run.result.get("summary", {}).get("error") if run.result else run.stderr[-2000:]
+    assert not error, f"the mutated program did not run: {error[-2000:]}"
+    found = run.found(row.policy, row.urn)
+    others = sorted({(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in run.result["violations"]})
+    assert found, f"{row.policy} reported nothing on {row.urn or 'the stack'}; the run found: {others}"
+    assert {v["level"] for v in found} == {row.level}, found
+    # Blocked exactly when a mandatory policy fired: the exit code a CI job acts on.
+    mandatory = any(v["level"] == "mandatory" for v in run.result["violations"])
+    assert run.returncode == (1 if mandatory else 0), run.stderr[-2000:]
+    shipped = shipped_previews[1][row.stack]
+    assert not [v for v in shipped["violations"] if v["policy"] == row.policy and v["urn"] == row.urn], "the shipped program already has it"
+
+
+def test_a_mutation_that_no_longer_applies_fails_loudly(tmp_path):
+    program = copy_program(tmp_path)
+    with pytest.raises(MutationError, match="expected 1 occurrence.*found it in no file"):
+        apply(program, [Edit("text that is not in the program", "x")])
+    with pytest.raises(MutationError, match="expected 1 occurrence"):
+        apply(program, [Edit("enable_key_rotation=True,", "x", path="components/secure_bucket.py")])

@@ -1,0 +1,424 @@
+"""EndpointRelease's provider, called as Pulumi calls it, with SageMaker, CloudWatch and Application
+Auto Scaling on botocore's Stubber.
+
+moto has no `update_endpoint`, so every answer is scripted and every request is checked exactly (an
+unexpected call fails the test: a release that deletes or rescales something it should not is red).
+A fake clock and sleep make the polling and the timeout deterministic and instant.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import botocore.session
+import dill
+import pulumi
+import pulumi_aws as aws_sdk
+import pytest
+from botocore.stub import Stubber
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.endpoint_release import (
+    ENDPOINT_IGNORE_CHANGES,
+    EndpointReleaseProvider,
+    ReleaseError,
+)
+
+ENDPOINT = "mlops-prod-churn"
+OLD, NEW = "endpoint-config-old", "endpoint-config-new"
+OLD_MODEL, NEW_MODEL = "endpoint-model-old", "endpoint-model-new"
+ALARMS = ["mlops-prod-endpoint-5xx", "mlops-prod-endpoint-latency-p99"]
+DEPLOYMENT = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}},
+        "TerminationWaitInSeconds": 300,
+        "MaximumExecutionTimeoutInSeconds": 2400,
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in ALARMS]},
+}
+PROPS: dict[str, Any] = {
+    "endpoint_name": ENDPOINT,
+    "endpoint_config_name": NEW,
+    "region": "us-east-1",
+    "deployment_config": DEPLOYMENT,
+    "retain_variant_properties": True,
+    "delete_superseded": True,
+    "timeout_seconds": 3300,
+    "poll_interval_seconds": 30,
+    "__provider": "serialized-provider",  # Pulumi passes it along; the provider must ignore it
+}
+WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+TRACKING = {
+    "TargetValue": 700.0,
+    "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+    "ScaleInCooldown": 300,
+    "ScaleOutCooldown": 60,
+}
+SESSION = botocore.session.get_session()
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Aws:
+    """Stubbed clients handed to the provider through its client factory."""
+
+    def __init__(self) -> None:
+        names = ("sagemaker", "cloudwatch", "application-autoscaling")
+        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in names}
+        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+        self.sagemaker = self.stubs["sagemaker"]
+        self.cloudwatch = self.stubs["cloudwatch"]
+        self.scaling = self.stubs["application-autoscaling"]
+
+    def factory(self, service: str, region: str) -> Any:
+        assert region == "us-east-1"
+        return self.clients[service]
+
+    def endpoint(
+        self, status: str, config: str, count: int = 3, pending: Optional[str] = None, reason: Optional[str] = None, last: Optional[dict[str, Any]] = None
+    ) -> None:
+        response: dict[str, Any] = {
+            "EndpointName": ENDPOINT,
+            "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}",
+            "EndpointConfigName": config,
+            "EndpointStatus": status,
+            "CreationTime": WHEN,
+            "LastModifiedTime": WHEN,
+            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": count, "DesiredInstanceCount": count}],
+        }
+        if pending:
+            response["PendingDeploymentSummary"] = {"EndpointConfigName": pending}
+        if reason:
+            response["FailureReason"] = reason
+        if last:
+            response["LastDeploymentConfig"] = last
+        self.sagemaker.add_response("describe_endpoint", response, {"EndpointName": ENDPOINT})
+
+    def config(self, name: str, model: str, instance_type: str = "ml.m5.large") -> None:
+        self.sagemaker.add_response(
+            "describe_endpoint_config",
+            {
+                "EndpointConfigName": name,
+                "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type, "InitialInstanceCount": 2}],
+                "CreationTime": WHEN,
+            },
+            {"EndpointConfigName": name},
+        )
+
+    def expect_update(self, retain: bool = True, deployment: Optional[dict[str, Any]] = DEPLOYMENT) -> None:
+        request: dict[str, Any] = {"EndpointName": ENDPOINT, "EndpointConfigName": NEW, "RetainAllVariantProperties": retain}
+        if deployment:
+            request["DeploymentConfig"] = deployment
+        self.sagemaker.add_response("update_endpoint", {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"}, request)
+
+    def expect_superseded_deleted(self) -> None:
+        self.config(OLD, OLD_MODEL)
+        self.config(NEW, NEW_MODEL)
+        self.sagemaker.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD})
+        self.sagemaker.add_response("delete_model", {}, {"ModelName": OLD_MODEL})
+
+    def alarm_states(self, names: list[str] = ALARMS, **states: str) -> None:
+        self.cloudwatch.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [{"AlarmName": name, "StateValue": states.get(name.rsplit("-", 1)[-1], "OK")} for name in names]},
+            {"AlarmNames": names, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
+        )
+
+    def scaling_registered(self) -> None:
+        self.scaling.add_response(
+            "describe_scalable_targets",
+            {
+                "ScalableTargets": [
+                    {
+                        "ServiceNamespace": "sagemaker",
+                        "ResourceId": RESOURCE_ID,
+                        "ScalableDimension": DIMENSION,
+                        "MinCapacity": 2,
+                        "MaxCapacity": 4,
+                        "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+                        "CreationTime": WHEN,
+                    }
+                ]
+            },
+            {"ServiceNamespace": "sagemaker", "ResourceIds": [RESOURCE_ID], "ScalableDimension": DIMENSION},
+        )
+        self.scaling.add_response(
+            "describe_scaling_policies",
+            {
+                "ScalingPolicies": [
+                    {
+                        "PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:uuid:resource/sagemaker/x:policyName/endpoint-scaling-policy",
+                        "PolicyName": "endpoint-scaling-policy",
+                        "ServiceNamespace": "sagemaker",
+                        "ResourceId": RESOURCE_ID,
+                        "ScalableDimension": DIMENSION,
+                        "PolicyType": "TargetTrackingScaling",
+                        "TargetTrackingScalingPolicyConfiguration": TRACKING,
+                        "CreationTime": WHEN,
+                    }
+                ]
+            },
+            {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION},
+        )
+        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
+        self.scaling.add_response("delete_scaling_policy", {}, {"PolicyName": "endpoint-scaling-policy", **where})
+        self.scaling.add_response("deregister_scalable_target", {}, where)
+
+    def scaling_restored(self) -> None:
+        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
+        self.scaling.add_response("register_scalable_target", {}, {**where, "MinCapacity": 2, "MaxCapacity": 4})
+        self.scaling.add_response(
+            "put_scaling_policy",
+            {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:new"},
+            {"PolicyName": "endpoint-scaling-policy", **where, "PolicyType": "TargetTrackingScaling", "TargetTrackingScalingPolicyConfiguration": TRACKING},
+        )
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    stubs = Aws()
+    with stubs.sagemaker, stubs.cloudwatch, stubs.scaling:
+        yield stubs
+        for stub in stubs.stubs.values():
+            stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def provider(aws: Aws, fake_time: FakeTime) -> EndpointReleaseProvider:
+    return EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+
+
+# --- create and update ----------------------------------------------------------------------------
+
+
+def test_brand_new_endpoint_is_already_on_its_configuration(provider, aws):
+    aws.endpoint("InService", NEW, count=2)  # the Endpoint resource created it on this configuration
+    result = provider.create(dict(PROPS))
+    assert result.id == ENDPOINT
+    assert (result.outs["release_method"], result.outs["previous_config_name"], result.outs["released_config_name"]) == ("unchanged", NEW, NEW)
+    assert result.outs["instance_counts"] == {"AllTraffic": 2} and result.outs["deleted"] == []
+    assert "__provider" not in result.outs
+
+
+def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_superseded_pair(provider, aws, fake_time):
+    aws.endpoint("InService", OLD, count=3)  # autoscaling grew the variant from 2 to 3
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)  # same instance type: autoscaling is left alone
+    aws.expect_update(retain=True, deployment=DEPLOYMENT)
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("InService", NEW, count=3)
+    aws.expect_superseded_deleted()
+    result = provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
+    assert result.outs["release_method"] == "updated"
+    assert (result.outs["previous_config_name"], result.outs["released_config_name"]) == (OLD, NEW)
+    assert result.outs["instance_counts"] == {"AllTraffic": 3}  # not reset to the configuration's 2
+    assert result.outs["deleted"] == [f"endpoint-config/{OLD}", f"model/{OLD_MODEL}"]
+    assert fake_time.sleeps == [30, 30]
+
+
+def test_rollback_on_an_alarm_fails_the_update_names_the_alarm_and_deletes_nothing(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update()
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("RollingBack", OLD, pending=NEW)
+    aws.endpoint("InService", OLD)  # InService again, on the old configuration
+    aws.alarm_states(**{"5xx": "ALARM"})
+    with pytest.raises(ReleaseError) as raised:
+        provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
+    message = str(raised.value)
+    assert f"endpoint {ENDPOINT} did not take {NEW}: rolled back: alarm mlops-prod-endpoint-5xx." in message
+    assert f"It is InService on {OLD}, which Pulumi keeps recording as live" in message
+
+
+def test_rollback_names_the_alarms_of_the_deployment_sagemaker_ran(provider, aws):
+    # an earlier release ran with another alarm set: DescribeEndpoint's LastDeploymentConfig says which
+    ran = {**DEPLOYMENT, "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "mlops-prod-endpoint-old"}]}}
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("InService", OLD, last=ran)
+    aws.alarm_states(["mlops-prod-endpoint-old"], old="ALARM")
+    with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-old"):
+        provider.create(dict(PROPS))
+
+
+def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update()
+    aws.endpoint("InService", OLD, reason="The primary container for production variant AllTraffic did not pass the ping health check.")
+    aws.alarm_states()
+    with pytest.raises(ReleaseError, match=r"rolled back; The primary container for production variant AllTraffic did not pass the ping health check"):
+        provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
+
+
+def test_serverless_update_without_alarms_is_checked_too(provider, aws):
+    props = {**PROPS, "deployment_config": None, "retain_variant_properties": False, "timeout_seconds": 3600}
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update(retain=False, deployment=None)
+    aws.endpoint("Failed", OLD, reason="Unable to locate the model")
+    with pytest.raises(ReleaseError, match=f"did not take {NEW}: the update ended Failed; Unable to locate the model. It is Failed on {OLD}"):
+        provider.create(props)
+
+
+def test_update_that_outlives_the_timeout_fails_and_leaves_the_state_as_it_was(provider, aws, fake_time):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update()
+    for _ in range(4):  # 90 s at 30 s per poll: 3 sleeps, 4 looks
+        aws.endpoint("Updating", OLD, pending=NEW)
+    with pytest.raises(ReleaseError, match="was still Updating after 90 s of deploying endpoint-config-new"):
+        provider.create({**PROPS, "timeout_seconds": 90})
+    assert fake_time.now == 90
+
+
+def test_instance_type_change_suspends_autoscaling_around_the_update_and_restores_it(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
+    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.scaling_registered()  # read, then policies deleted and target deregistered
+    aws.expect_update()
+    aws.endpoint("InService", NEW)
+    aws.scaling_restored()  # registered again exactly as it was
+    aws.expect_superseded_deleted()
+    result = provider.create(dict(PROPS))
+    assert result.outs["release_method"] == "updated"
+
+
+def test_instance_type_change_restores_autoscaling_even_when_the_update_rolls_back(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
+    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.scaling_registered()
+    aws.expect_update()
+    aws.endpoint("InService", OLD)
+    aws.scaling_restored()
+    aws.alarm_states(p99="ALARM")
+    with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-latency-p99"):
+        provider.create(dict(PROPS))
+
+
+def test_autoscaling_that_cannot_be_restored_fails_the_release_with_what_to_do(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
+    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.scaling_registered()
+    aws.expect_update()
+    aws.endpoint("InService", NEW)
+    aws.scaling.add_client_error("register_scalable_target", service_error_code="ValidationException", service_message="endpoint is updating")
+    with pytest.raises(ReleaseError, match=f"autoscaling of {RESOURCE_ID} was removed .* could not be restored \\(ValidationException"):
+        provider.create(dict(PROPS))
+
+
+# --- endpoints that are busy, broken or missing ---------------------------------------------------
+
+
+def test_interrupted_release_is_waited_for_not_started_twice(provider, aws):
+    aws.endpoint("Updating", OLD, pending=NEW)
+    aws.endpoint("InService", NEW)
+    aws.expect_superseded_deleted()
+    result = provider.create(dict(PROPS))  # no update_endpoint
+    assert (result.outs["release_method"], result.outs["previous_config_name"]) == ("adopted", OLD)
+
+
+def test_endpoint_busy_with_another_configuration_fails_the_release(provider, aws):
+    aws.endpoint("Updating", OLD, pending="endpoint-config-other")
+    with pytest.raises(ReleaseError, match="is Updating \\(deploying endpoint-config-other\\) and cannot be moved"):
+        provider.create(dict(PROPS))
+
+
+def test_failed_endpoint_fails_the_release_with_its_reason(provider, aws):
+    aws.endpoint("Failed", OLD, reason="Insufficient capacity")
+    with pytest.raises(ReleaseError, match="is Failed: Insufficient capacity"):
+        provider.create(dict(PROPS))
+
+
+def test_missing_endpoint_says_what_to_declare(provider, aws):
+    aws.sagemaker.add_client_error("describe_endpoint", service_error_code="ValidationException", service_message="Could not find endpoint")
+    with pytest.raises(ReleaseError, match="does not exist: declare the aws.sagemaker.Endpoint"):
+        provider.create(dict(PROPS))
+
+
+def test_superseded_configuration_already_gone_is_not_an_error(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update()
+    aws.endpoint("InService", NEW)
+    aws.sagemaker.add_client_error("describe_endpoint_config", service_error_code="ValidationException")
+    assert provider.create(dict(PROPS)).outs["deleted"] == []
+
+
+def test_keeping_superseded_pairs_deletes_nothing(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.config(OLD, OLD_MODEL)
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_update()
+    aws.endpoint("InService", NEW)
+    assert provider.create({**PROPS, "delete_superseded": False}).outs["deleted"] == []
+
+
+# --- diff, check, delete, serialization ----------------------------------------------------------
+
+
+def test_diff_updates_on_a_new_configuration_and_replaces_for_another_endpoint():
+    provider = EndpointReleaseProvider()
+    changed = provider.diff(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
+    assert changed.changes is True and changed.replaces == []
+    moved = provider.diff(ENDPOINT, dict(PROPS), {**PROPS, "endpoint_name": "another"})
+    assert moved.replaces == ["endpoint_name"]
+    same = provider.diff(ENDPOINT, dict(PROPS), {**PROPS, "__provider": "a different serialization"})
+    assert same.changes is False
+
+
+def test_check_refuses_missing_fields_and_a_timeout_shorter_than_sagemakers():
+    provider = EndpointReleaseProvider()
+    failures = provider.check({}, {**PROPS, "endpoint_name": "", "timeout_seconds": 2400}).failures
+    assert {f.property for f in failures} == {"endpoint_name", "timeout_seconds"}
+    assert any("must exceed the blue/green MaximumExecutionTimeoutInSeconds (2400)" in f.reason for f in failures)
+    assert provider.check({}, {**PROPS, "endpoint_config_name": pulumi.runtime.rpc.UNKNOWN}).failures == []
+    assert provider.check({}, dict(PROPS)).failures == []
+
+
+def test_delete_touches_nothing():
+    provider = EndpointReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    assert provider.delete(ENDPOINT, dict(PROPS)) is None
+
+
+def test_provider_serializes_by_reference_without_clients():
+    blob = base64.b64decode(serialize_provider(EndpointReleaseProvider()))
+    assert b"components.endpoint_release" in blob and b"botocore" not in blob
+    assert len(blob) < 1024
+    assert isinstance(dill.loads(blob), EndpointReleaseProvider)
+
+
+def test_endpoint_ignore_changes_names_real_endpoint_properties():
+    for prop in ENDPOINT_IGNORE_CHANGES:
+        assert isinstance(getattr(aws_sdk.sagemaker.EndpointArgs, prop), property), prop
