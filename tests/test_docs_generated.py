@@ -101,6 +101,8 @@ def test_the_guardrail_table_has_every_policy_of_the_pack(guardrail_rows):
 
     assert [r.name for r in guardrail_rows] == [p.name for p in ALL_POLICIES]
     prod = {r.name: r.levels["prod"] for r in guardrail_rows}
+    # cost-estimate only states the estimate (guardrails/cost.py): advisory everywhere.
+    assert prod.pop("cost-estimate").startswith("advisory")
     assert all(level.startswith("mandatory") for level in prod.values()), "prod's policies are all mandatory"
     dev = {r.name: r.levels["dev"] for r in guardrail_rows}
     assert dev["cost-budget"].startswith("advisory") and "monthlyBudgetUsd: 150" in dev["cost-budget"]
