@@ -10,6 +10,10 @@ the server's CPU time per request from /proc: a just-under-6 MiB body holding on
 million values, a 1 MiB line of values, and for scale the largest valid batch (just under 6 MiB
 of real rows) and a 1-row request.
 
+Longest step: the same large bodies through the app in-process, with a ticker task measuring the
+longest time the app keeps the event loop to itself (what a request on another connection of the
+same worker can wait, CPU contention aside).
+
 Mixed load: wrk's 1-row bench (16 keep-alive connections) for `--duration` seconds, alone, then
 with a second client sending 1 MiB one-line garbage bodies on two keep-alive connections (one
 per worker) at `--garbage-rate` per second (default 30: about 0.2% of the requests), then with
@@ -21,6 +25,8 @@ p99 of the 1-row requests is wrk's. Targets: the 6 MiB garbage line refused in <
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import http.client
 import json
 import os
@@ -33,6 +39,7 @@ import time
 from pathlib import Path
 
 from benchmarks.serving import (
+    MODEL_ROOT,
     WRK_SCRIPT,
     Server,
     build_model,
@@ -86,6 +93,59 @@ def refusal_costs(server: Server, bodies: dict[str, bytes], repeat: int) -> dict
     return results
 
 
+def longest_steps(model_dir: Path, bodies: dict[str, tuple[bytes, str]], repeat: int) -> dict[str, dict[str, float]]:
+    """The longest time the app keeps its event loop to itself while answering one request: the
+    wait a request on another connection of the same worker can suffer (in-process, real app and
+    model; a ticker task records the gaps between its turns)."""
+    sys.path.insert(0, str(MODEL_ROOT))
+    from churn.app import InferenceApp
+
+    app = InferenceApp(model_dir, request_timeout=60)
+    app._load()
+    gc.collect()
+    gc.freeze()  # as the server does once the model is loaded (churn.app, lifespan)
+
+    async def once(body: bytes, content_type: str) -> tuple[float, float, int]:
+        gaps: list[float] = []
+        statuses: list[int] = []
+        finished = asyncio.Event()
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not finished.is_set():
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message["status"]))
+
+        scope = {"type": "http", "path": "/invocations", "method": "POST",
+                 "headers": [(b"content-type", content_type.encode())]}
+        task = asyncio.create_task(ticker())
+        started = time.perf_counter()
+        await app(scope, receive, send)
+        total = time.perf_counter() - started
+        await asyncio.sleep(0)  # the ticker's turn: it records the step that ended the request
+        finished.set()
+        await task
+        return max(gaps), total, statuses[0]
+
+    results = {}
+    for name, (body, content_type) in bodies.items():
+        runs = [asyncio.run(once(body, content_type)) for _ in range(repeat)]
+        results[name] = {"status": runs[0][2], "longest_step_ms": statistics.median(r[0] for r in runs) * 1000,
+                         "longest_step_max_ms": max(r[0] for r in runs) * 1000,
+                         "request_ms": statistics.median(r[1] for r in runs) * 1000}
+        print(f"[steps] {name}: {results[name]}", file=sys.stderr)
+    return results
+
+
 class Interloper(threading.Thread):
     """Sends `body` at `rate` per second, alternating between two keep-alive connections."""
 
@@ -128,7 +188,7 @@ def mixed(server: Server, row_file: Path, script: Path, interloper: tuple[bytes,
     }
 
 
-def report(refusals: dict, mixes: dict, info: dict, args: argparse.Namespace) -> tuple[str, bool]:
+def report(refusals: dict, steps: dict, mixes: dict, info: dict, args: argparse.Namespace) -> tuple[str, bool]:
     lines = [
         f"{info['date']}; {info['cpus']} CPUs ({info['cpu_model']}); Python {info['python']}; {info['versions']}",
         f"{args.workers} workers; load average {info['load_before']} before, {info['load_after']} after",
@@ -139,6 +199,14 @@ def report(refusals: dict, mixes: dict, info: dict, args: argparse.Namespace) ->
     for name, r in refusals.items():
         lines.append(f"| {name} | {r['bytes']:,} | {'/'.join(map(str, r['status']))} | {r['median_ms']:.1f} | "
                      f"{r['max_ms']:.1f} | {r['server_cpu_ms']:.1f} |")
+    lines += [
+        "",
+        f"| one request, in-process ({args.repeat} each) | status | longest event-loop step, median ms | max ms | whole request ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, r in steps.items():
+        lines.append(f"| {name} | {r['status']} | {r['longest_step_ms']:.1f} | {r['longest_step_max_ms']:.1f} | "
+                     f"{r['request_ms']:.0f} |")
     lines += [
         "",
         (f"| 1-row load ({args.clients} wrk connections, {args.duration:g} s) | with | requests/s | p50 ms | p99 ms "
@@ -181,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         script.write_text(WRK_SCRIPT)
         info = machine()
         info["load_before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        json_batch = json.dumps({"instances": [[float(v) for v in line.split(b",")]
+                                               for line in batch.splitlines()]}).encode()[:MAX_BODY]
+        json_batch = json_batch[:json_batch.rfind(b"],") + 1] + b"]}"  # whole instances, under 6 MiB
+        steps = longest_steps(model_dir, {"largest valid CSV batch": (batch, "text/csv"),
+                                          "largest valid JSON batch": (json_batch, "application/json"),
+                                          "6 MiB garbage line": (GARBAGE_6MB, "text/csv")}, args.repeat)
         command, env = server_commands(args.workers, model_dir)["churn"]
         with running_server("churn", command, env, work) as server:
             refusals = refusal_costs(server, {
@@ -195,10 +269,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[mixed] {name}: {mixes[name]}", file=sys.stderr)
         info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
-    text, met = report(refusals, mixes, info, args)
+    text, met = report(refusals, steps, mixes, info, args)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "refusals": refusals, "mixed": mixes}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"machine": info, "refusals": refusals, "steps": steps, "mixed": mixes},
+                                        indent=2) + "\n")
     return 0 if met else 1
 
 
