@@ -19,8 +19,9 @@ Mixed load: wrk's 1-row bench (16 keep-alive connections) for `--duration` secon
 falls on all alike (p99 is the median of the bursts'): alone; with a second client sending 1 MiB
 one-line garbage bodies on two keep-alive connections at `--garbage-rate` per second (default 30:
 about 0.2% of the requests); with that client sending just-under-6 MiB valid batches at
-`--batch-rate` per second (default 1) instead. The p99 of the 1-row requests is wrk's. Targets: the 6 MiB garbage line refused in <= 50 ms (median);
-1-row p99 <= 25 ms under the garbage mix. Exit code 0 when both are met. Only 127.0.0.1.
+`--batch-rate` per second (default 1) instead. The p99 of the 1-row requests is wrk's.
+Targets: the 6 MiB garbage line refused in <= 50 ms (median); 1-row p99 <= 25 ms under the
+garbage mix. Exit code 0 when both are met. Only 127.0.0.1.
 """
 
 from __future__ import annotations
