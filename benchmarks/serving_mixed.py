@@ -15,11 +15,12 @@ longest time the app keeps the event loop to itself (what a request on another c
 same worker can wait, CPU contention aside).
 
 Mixed load: wrk's 1-row bench (16 keep-alive connections) for `--duration` seconds in all, in
-`--burst`-second bursts that take turns between three mixes, so that the machine's other load
+`--burst`-second bursts that take turns between four mixes, so that the machine's other load
 falls on all alike (p99 is the median of the bursts'): alone; with a second client sending 1 MiB
 one-line garbage bodies on two keep-alive connections at `--garbage-rate` per second (default 30:
-about 0.2% of the requests); with that client sending just-under-6 MiB valid batches at
-`--batch-rate` per second (default 1) instead. The p99 of the 1-row requests is wrk's.
+about 0.2% of the requests); the control, that client sending the same to another server (the
+ceiling of benchmarks/serving.py) on the same machine; and that client sending just-under-6 MiB
+valid batches at `--batch-rate` per second (default 1) to `serve`. The p99 of the 1-row requests is wrk's.
 Targets: the 6 MiB garbage line refused in <= 50 ms (median); 1-row p99 <= 25 ms under the
 garbage mix. Exit code 0 when both are met. Only 127.0.0.1.
 """
@@ -168,12 +169,12 @@ class Interloper(threading.Thread):
                 connection.close()
 
 
-def mixed(server: Server, row_file: Path, script: Path, interloper: tuple[bytes, float] | None,
+def mixed(server: Server, row_file: Path, script: Path, interloper: tuple[bytes, float, int] | None,
           args: argparse.Namespace) -> dict[str, object]:
-    """One burst of the 1-row load, with or without the interloper."""
+    """One burst of the 1-row load, with or without the interloper (body, rate, port)."""
     thread = None
     if interloper is not None:
-        thread = Interloper(server.port, interloper[0], interloper[1], args.burst)
+        thread = Interloper(interloper[2], interloper[0], interloper[1], args.burst)
         thread.start()
         time.sleep(0.2)  # its connections are open and placed
     result = run_wrk(server, row_file, script, args.clients, args.burst)
@@ -267,20 +268,25 @@ def main(argv: list[str] | None = None) -> int:
         steps = longest_steps(model_dir, {"largest valid CSV batch": (batch, "text/csv"),
                                           "largest valid JSON batch": (json_batch, "application/json"),
                                           "6 MiB garbage line": (GARBAGE_6MB, "text/csv")}, args.repeat)
-        command, env = server_commands(args.workers, model_dir)["churn"]
-        with running_server("churn", command, env, work) as server:
+        commands = server_commands(args.workers, model_dir)
+        with running_server("churn", *commands["churn"], work) as server, \
+                running_server("ceiling", *commands["ceiling"], work) as elsewhere:
             refusals = refusal_costs(server, {
                 "6 MiB garbage line": GARBAGE_6MB, "1 MiB garbage line": GARBAGE_1MB,
                 "largest valid batch": batch, "1 row": files["1 row"].read_bytes(),
             }, args.repeat)
+            garbage = f"1 MiB garbage lines, {args.garbage_rate:g}/s"
             kinds = {"nothing else": None,
-                     f"1 MiB garbage lines, {args.garbage_rate:g}/s": (GARBAGE_1MB, args.garbage_rate),
-                     f"6 MiB valid batches, {args.batch_rate:g}/s": (batch, args.batch_rate)}
+                     garbage: (GARBAGE_1MB, args.garbage_rate, server.port),
+                     # The control: the same client and bytes on the same machine, sent to another
+                     # server, so that what is left for `serve` is the machine's load alone.
+                     f"{garbage}, sent to another server": (GARBAGE_1MB, args.garbage_rate, elsewhere.port),
+                     f"6 MiB valid batches, {args.batch_rate:g}/s": (batch, args.batch_rate, server.port)}
             bursts: dict[str, list[dict[str, object]]] = {name: [] for name in kinds}
             names = list(kinds)
             # Short bursts taking turns, so that the machine's other load falls on all three alike.
             for index in range(max(1, round(args.duration / args.burst))):
-                for name in names[index % 3:] + names[:index % 3]:
+                for name in names[index % len(names):] + names[:index % len(names)]:
                     bursts[name].append(mixed(server, files["1 row"], script, kinds[name], args))
                     print(f"[mixed] {name} #{index + 1}: p99 {bursts[name][-1]['p99_ms']:.2f} ms", file=sys.stderr)
             mixes = {name: summarize(runs) for name, runs in bursts.items()}
