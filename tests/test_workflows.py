@@ -552,7 +552,12 @@ def test_a_pull_request_relaxing_prod_to_advisory_is_still_blocked_by_the_base_p
     command = next(line for line in script.splitlines() if "tools.preview" in line).split("|")[0].strip()
     pack = command.split("--policy-pack ")[1].split()[0]
     assert pack == "base/policies"
-    careless = ["--stack", "prod", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
+    # prod reads dev's outputs (StackReference): dev's shipped outputs, so the careless overrides
+    # (valid for prod only) apply to prod alone.
+    dev = subprocess.run([sys.executable, "-m", "tools.preview", "--stack", "dev", "--json", str(tmp_path / "dev.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert dev.returncode == 0, dev.stdout[-2000:]
+    (tmp_path / "dev-outputs.json").write_text(json.dumps(json.loads((tmp_path / "dev.json").read_text())["outputs"]))
+    careless = ["--stack", "prod", "--stack-outputs", f"dev={tmp_path / 'dev-outputs.json'}", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
 
     def preview(policy_pack: Path) -> subprocess.CompletedProcess[str]:
         args = [sys.executable, "-m", "tools.preview", *careless, "--policy-pack", str(policy_pack), "--json", str(tmp_path / "out.json")]
