@@ -13,7 +13,7 @@ of real rows) and a 1-row request.
 Mixed load: wrk's 1-row bench (16 keep-alive connections) for `--duration` seconds, alone, then
 with a second client sending 1 MiB one-line garbage bodies on two keep-alive connections (one
 per worker) at `--garbage-rate` per second (default 30: about 0.2% of the requests), then with
-that client sending just-under-6 MiB valid batches at `--batch-rate` per second instead. The
+that client sending just-under-6 MiB valid batches at `--batch-rate` per second (default 1) instead. The
 p99 of the 1-row requests is wrk's. Targets: the 6 MiB garbage line refused in <= 50 ms (median);
 1-row p99 <= 25 ms under the garbage mix. Exit code 0 when both are met. Only 127.0.0.1.
 """
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds of each mixed load (default 10)")
     parser.add_argument("--clients", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--garbage-rate", type=float, default=30, help="1 MiB garbage bodies per second (default 30)")
-    parser.add_argument("--batch-rate", type=float, default=2, help="6 MiB valid batches per second (default 2)")
+    parser.add_argument("--batch-rate", type=float, default=1, help="6 MiB valid batches per second (default 1)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="workers (default: CPUs)")
     parser.add_argument("--model-dir", type=Path, help="a trained model directory (default: train one now)")
     parser.add_argument("--json", type=Path, help="also write the results here")

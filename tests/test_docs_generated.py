@@ -21,8 +21,13 @@ def guardrail_rows():
 
 
 @pytest.fixture(scope="module")
-def pages(guardrail_rows):
-    return docs.generated_pages(guardrail_rows)  # runs the offline preview of both stacks once
+def preview_documents():
+    return docs.preview_summaries()  # the offline preview of both stacks, once
+
+
+@pytest.fixture(scope="module")
+def pages(guardrail_rows, preview_documents):
+    return docs.generated_pages(guardrail_rows, preview_documents)
 
 
 def test_the_committed_docs_are_what_the_generator_prints(pages):
@@ -96,6 +101,8 @@ def test_the_guardrail_table_has_every_policy_of_the_pack(guardrail_rows):
 
     assert [r.name for r in guardrail_rows] == [p.name for p in ALL_POLICIES]
     prod = {r.name: r.levels["prod"] for r in guardrail_rows}
+    # cost-estimate only states the estimate (guardrails/cost.py): advisory everywhere.
+    assert prod.pop("cost-estimate").startswith("advisory")
     assert all(level.startswith("mandatory") for level in prod.values()), "prod's policies are all mandatory"
     dev = {r.name: r.levels["dev"] for r in guardrail_rows}
     assert dev["cost-budget"].startswith("advisory") and "monthlyBudgetUsd: 150" in dev["cost-budget"]
@@ -120,3 +127,12 @@ def test_every_resource_type_in_the_table_exists_in_pulumi_aws(guardrail_rows):
         if not hasattr(importlib.import_module(f"pulumi_aws.{module}"), cls):
             unknown.append(name)
     assert not unknown, f"guardrails name resource types pulumi-aws does not have: {', '.join(unknown)}"
+
+
+def test_the_resource_index_names_the_file_of_every_component(preview_documents):
+    rows = [line for line in docs.resource_index(preview_documents).splitlines() if line.startswith("| `")]
+    assert any("| TrainingPipeline | `components/training_pipeline.py` |" in r for r in rows)
+    assert any(r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/secure_bucket.py` |" in r for r in rows)
+    unplaced = [r for r in rows if r.endswith("|  |")]
+    assert not unplaced, f"resources whose component class was not found in components/ (its type token must be the first argument of super().__init__): {unplaced}"
+    assert set(docs.component_files().values()) <= {str(p.relative_to(docs.ROOT)) for p in (docs.ROOT / "components").glob("*.py")} | {"__main__.py"}

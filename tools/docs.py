@@ -278,8 +278,17 @@ def config_rows(stack_configs: Mapping[str, Mapping[str, Any]]) -> list[ConfigRo
     for key, (tp, required) in cfg._SECTIONS.items():
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
         if is_config_model(tp):
-            yield_rows = list(walk(tp, [key]))
-            rows.extend(yield_rows)
+            rows.append(
+                ConfigRow(
+                    key=key,
+                    type="map" + ("" if required else ", optional"),
+                    allowed=_map_keys(tp),
+                    default="required" if required else "absent",
+                    values={s: ("set" if c.get(f"{cfg.PROJECT}:{key}") is not None else "") for s, c in stack_configs.items()},
+                    meaning=top_docs.get(snake, ""),
+                )
+            )
+            rows.extend(walk(tp, [key]))
             continue
         info = _field_info(tp)
         rows.append(
@@ -445,7 +454,7 @@ PREVIEW_COMMAND = "python -m tools.preview --stack dev --stack prod"
 
 
 def preview_summaries() -> dict[str, dict[str, Any]]:
-    """Each shipped stack's `summary` from the offline preview's --json output."""
+    """Each shipped stack's --json document from the offline preview (`summary`, `resources`, ...)."""
     with tempfile.TemporaryDirectory(prefix="docs-preview-") as tmp:
         command = [sys.executable, "-m", "tools.preview", *(a for s in STACKS for a in ("--stack", s)), "--json", f"{tmp}/preview.{{stack}}.json"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -454,7 +463,7 @@ def preview_summaries() -> dict[str, dict[str, Any]]:
             path = Path(tmp) / f"preview.{stack}.json"
             if not path.exists():
                 raise DocsError(f"`{PREVIEW_COMMAND}` wrote no result for {stack} (exit {done.returncode}):\n{done.stderr[-3000:]}")
-            summaries[stack] = json.loads(path.read_text())["summary"]
+            summaries[stack] = json.loads(path.read_text())
     return summaries
 
 
@@ -469,7 +478,8 @@ def shipped_stacks_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
         "| stack | resources | policies | mandatory violations | advisory violations | cost estimate | budget |",
         "|---|---|---|---|---|---|---|",
     ]
-    for stack, s in summaries.items():
+    for stack, document in summaries.items():
+        s = document["summary"]
         if "error" in s:
             lines.append(f"| {stack} | error: {cell(s['error'])} | | | | | |")
             continue
@@ -481,15 +491,15 @@ def shipped_stacks_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def cost_table(summaries: Mapping[str, Mapping[str, Any]], top: int = 5) -> str:
-    bases = sorted({s["costEstimate"]["basis"] for s in summaries.values() if s.get("costEstimate")})
+    bases = sorted({d["summary"]["costEstimate"]["basis"] for d in summaries.values() if d["summary"].get("costEstimate")})
     lines = [
         f"Estimates of the shipped stacks (`{PREVIEW_COMMAND}`; {', '.join(bases) or 'no estimate'}):",
         "",
         "| stack | estimate | budget | main items | notes |",
         "|---|---|---|---|---|",
     ]
-    for stack, s in summaries.items():
-        cost = s.get("costEstimate")
+    for stack, document in summaries.items():
+        cost = document["summary"].get("costEstimate")
         if not cost:
             lines.append(f"| {stack} | none | | | |")
             continue
@@ -497,6 +507,52 @@ def cost_table(summaries: Mapping[str, Mapping[str, Any]], top: int = 5) -> str:
         main = "; ".join(f"{i['item']}: {_usd(i['monthlyUsd'])}" for i in items)
         notes = "; ".join(cost.get("notes", []))
         lines.append(f"| {stack} | {_usd(cost['monthlyUsd'])}/month | {_usd(cost['budgetUsd'])} | {cell(main)} | {cell(notes)} |")
+    return "\n".join(lines)
+
+
+def component_files() -> dict[str, str]:
+    """Component type token -> the file whose class registers it (searched in the source)."""
+    found: dict[str, str] = {}
+    for path in sorted([*(ROOT / "components").glob("*.py"), ROOT / "__main__.py"]):
+        for token in re.findall(r'super\(\).__init__\(\s*"(sagemaker-mlops:[\w-]+:\w+)"', path.read_text()):
+            found.setdefault(token, str(path.relative_to(ROOT)))
+    return found
+
+
+def resource_index(documents: Mapping[str, Mapping[str, Any]]) -> str:
+    """Where each AWS resource of the shipped stacks is declared: the component chain from
+    `__main__.py` down to its nearest component, and that component's file."""
+    files = component_files()
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for stack, document in documents.items():
+        by_urn = {r["urn"]: r for r in document.get("resources", [])}
+        for resource in by_urn.values():
+            if resource["type"].startswith(("pulumi:", f"{cfg.PROJECT}:")):
+                continue  # the stack, providers and our own components
+            chain = []
+            parent = by_urn.get(resource["parent"])
+            while parent is not None and not parent["type"].startswith("pulumi:"):
+                chain.append(parent["type"])
+                parent = by_urn.get(parent["parent"])
+            per_stack = counts.setdefault((resource["type"], " › ".join(reversed(chain))), {})
+            per_stack[stack] = per_stack.get(stack, 0) + 1
+    stacks = list(documents)
+    lines = [
+        f"From `{PREVIEW_COMMAND}`: every resource type the shipped stacks declare, the component that declares it",
+        "(the chain of components from `__main__.py`) and that component's file.",
+        "",
+        "| resource type | " + " | ".join(stacks) + " | declared by | file |",
+        "|---|" + "---|" * len(stacks) + "---|---|",
+    ]
+    def declared_by(chain: str) -> str:
+        return " › ".join(t.rsplit(":", 1)[-1] for t in chain.split(" › ")) if chain else "`__main__.py`"
+
+    for (type_token, chain), per_stack in sorted(counts.items(), key=lambda kv: (declared_by(kv[0][1]), kv[0][0])):
+        leaf = chain.rsplit(" › ", 1)[-1] if chain else ""
+        where = files.get(leaf, "") if chain else "__main__.py"
+        name = python_type_name(type_token) if _TYPE_TOKEN.match(type_token) else type_token
+        cells = [code(name), *(str(per_stack.get(s, "")) for s in stacks), declared_by(chain), code(where) if where else ""]
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -546,6 +602,7 @@ def generated_pages(
         readme["demo-sample"] = demo_sample(demo)
     parts = {
         ROOT / "docs" / "configuration.md": {"config-reference": config_reference()},
+        ROOT / "docs" / "components.md": {"resource-index": resource_index(summaries)},
         ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows), "cost-estimates": cost_table(summaries)},
         ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
         ROOT / "README.md": readme,

@@ -25,6 +25,8 @@ from guardrails.common import (
     is_customer_managed_key,
     label_of,
     num,
+    peek,
+    peek_path,
     resource_policy,
     string_list_config,
     truthy,
@@ -105,13 +107,13 @@ def _encryption(args: ResourceValidationArgs, report: Callable[[str], None]) -> 
     problems: list[str] = []
     if args.resource_type == ENDPOINT_CONFIG:
         provisioned = provisioned_variants(props)
-        if provisioned and not is_customer_managed_key(props.get("kmsKeyArn")):
+        if provisioned and not is_customer_managed_key(peek(props, "kmsKeyArn")):
             problems.append("no kms_key_arn: the instances' ML storage volumes are encrypted with an AWS-managed key")
         capture = props.get("dataCaptureConfig")
-        if capture and not is_customer_managed_key(get_path(capture, "kmsKeyId")):
+        if capture and not is_customer_managed_key(peek_path(capture, "kmsKeyId")):
             problems.append("data capture without kms_key_id: captured requests and responses (customer data) are not encrypted with the project key")
         async_config = props.get("asyncInferenceConfig")
-        if async_config and not is_customer_managed_key(get_path(async_config, "outputConfig", "kmsKeyId")):
+        if async_config and not is_customer_managed_key(peek_path(async_config, "outputConfig", "kmsKeyId")):
             problems.append("asynchronous inference output without kms_key_id")
         if not provisioned and not capture and not async_config:
             args.not_applicable(SERVERLESS_NOTE.format(what="volume KMS key (there is no ML storage volume)"))
