@@ -10,7 +10,8 @@ drives it over the Analyzer gRPC protocol (Analyze per resource, AnalyzeStack fo
 
 A stack that reads another through a StackReference (`registry.stack`) gets that stack's outputs:
 from --stack-outputs STACK=FILE (what `pulumi stack output --json` prints), else from the same run
-when that stack is previewed too (its program runs first), else its program is run first, unshown.
+when that stack is previewed too (its program runs first), else that stack's program is run first,
+as shipped (without --set) and unshown.
 Exit code: 0 no mandatory violation, 1 at least one, 2 invalid config or a program error.
 """
 
@@ -128,9 +129,12 @@ class ProgramRuns:
     from a run of its program as deployed.
     """
 
-    def __init__(self, args: argparse.Namespace, stack_outputs: dict[str, Path]):
+    def __init__(self, args: argparse.Namespace, stack_outputs: dict[str, Path], previewed: Optional[list[str]] = None):
         self.args = args
         self.stack_outputs = stack_outputs
+        # --set overrides apply to the stacks being previewed; a stack run only for its outputs
+        # runs as shipped.
+        self.previewed = set(previewed or [])
         self.project = project_name(args.program_dir)
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, bool], Future] = {}
@@ -138,8 +142,11 @@ class ProgramRuns:
         self._pool = ThreadPoolExecutor(max_workers=8)
         self._server: Optional[ProgramServer] = None
 
+    def overrides(self, stack: str) -> list[str]:
+        return list(self.args.overrides) if stack in self.previewed else []
+
     def references(self, stack: str) -> list[str]:
-        config = apply_overrides(stack_config(self.args.program_dir, stack), self.args.overrides, namespace=self.project)
+        config = apply_overrides(stack_config(self.args.program_dir, stack), self.overrides(stack), namespace=self.project)
         return referenced_stacks(config, self.project)
 
     def check_cycles(self, stacks: list[str]) -> None:
@@ -189,7 +196,7 @@ class ProgramRuns:
         with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
             out = Path(tmp) / "records.json"
             command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
-            for override in args.overrides:
+            for override in self.overrides(stack):
                 command += ["--set", override]
             if first_preview:
                 command.append("--first-preview")
@@ -224,7 +231,7 @@ class ProgramRuns:
 
 def run_stack(stack: str, args: argparse.Namespace, programs: Optional[ProgramRuns] = None) -> StackPreview:
     preview = StackPreview(stack)
-    programs = programs or ProgramRuns(args, {})
+    programs = programs or ProgramRuns(args, {}, [stack])
     records, error = programs.records(stack).result()
     if error is not None:
         preview.error = error
@@ -459,7 +466,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not Path(path).is_file():
             raise StackFileError(f"--stack-outputs {spec!r}: no such file {path}")
         stack_outputs[ref] = Path(path).resolve()
-    programs = ProgramRuns(args, stack_outputs)
+    programs = ProgramRuns(args, stack_outputs, stacks)
     programs.check_cycles(stacks)
     try:
         with ThreadPoolExecutor(max_workers=len(stacks)) as pool:

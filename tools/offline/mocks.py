@@ -410,7 +410,30 @@ def _user_pool_client(m, a, inputs, h, region, physical):
 
 def _acm_certificate(m, a, inputs, h, region, physical):
     arn = f"arn:aws:acm:{region}:{m.account_id}:certificate/{uuid.UUID(h[:32])}"
-    return {"arn": arn}, arn, arn
+    state: dict[str, Any] = {"arn": arn}
+    if inputs.get("validationMethod") == "DNS":
+        # ACM asks for one CNAME per name, under the name, pointing into acm-validations.aws.
+        state["status"] = "PENDING_VALIDATION"
+        state["domainValidationOptions"] = [
+            {
+                "domainName": name,
+                "resourceRecordName": f"_{_digest(h, name)[:32]}.{name}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest(name, h)[:32]}.{_digest(h)[:10]}.acm-validations.aws.",
+            }
+            for name in [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+        ]
+    return state, arn, arn
+
+
+def _acm_certificate_validation(m, a, inputs, h, region, physical):
+    # No ARN of its own: it is the wait for the certificate it names to be issued.
+    return {"certificateArn": inputs["certificateArn"]}, inputs["certificateArn"], None
+
+
+def _route53_record(m, a, inputs, h, region, physical):
+    name = inputs["name"].rstrip(".")
+    return {"fqdn": name, "name": name}, f"{inputs['zoneId']}_{name}_{inputs['type']}", None
 
 
 def _ecs_cluster(m, a, inputs, h, region, physical):
@@ -500,6 +523,8 @@ _SPECIAL: dict[str, Callable[..., tuple[dict[str, Any], str, Optional[str]]]] = 
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:acm/certificate:Certificate": _acm_certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _acm_certificate_validation,
+    "aws:route53/record:Record": _route53_record,
     "aws:ecs/cluster:Cluster": _ecs_cluster,
     "aws:ecs/taskDefinition:TaskDefinition": _ecs_task_definition,
     "aws:ecs/service:Service": _ecs_service,
