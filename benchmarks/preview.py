@@ -71,7 +71,13 @@ def server_run(stacks: list[str], tmp: Path) -> tuple[tuple[float, float], dict[
         start = time.perf_counter()
         server = ProgramServer(ROOT, ROOT, os.environ)
         for stack in requests:
-            code = server.run(["--stack", stack, "--program-dir", str(ROOT), "--out", str(tmp / f"{stack}.json")], tmp / "stderr")
+            # A stack's StackReferences read the outputs of the stacks run before it (prod reads dev).
+            argv = ["--stack", stack, "--program-dir", str(ROOT), "--out", str(tmp / f"{stack}.json")]
+            for other in stacks:
+                if other != stack and (tmp / f"{other}.json").exists():
+                    (tmp / f"{other}-outputs.json").write_text(json.dumps(json.loads((tmp / f"{other}.json").read_text())["outputs"]))
+                    argv += ["--stack-outputs", f"{other}={tmp / f'{other}-outputs.json'}"]
+            code = server.run(argv, tmp / "stderr")
             assert code == 0, (tmp / "stderr").read_text()
         assert server._process.stdin is not None
         server._process.stdin.close()

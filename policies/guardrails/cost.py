@@ -13,7 +13,8 @@ mandatory, as prod's is, would otherwise make it block every deployment); the pa
 
 What is counted: always-on capacity (provisioned SageMaker endpoint instances at the autoscaling
 minimum, Fargate tasks, load balancers, NAT gateways, public IPv4 addresses, interface endpoints),
-scheduled work (training pipeline runs from the EventBridge schedules that start them, Model
+Fargate tasks scaled by Application Auto Scaling scheduled actions for their scheduled
+task-hours (a week of the actions' min/max changes), scheduled work (training pipeline runs from the EventBridge schedules that start them, Model
 Monitor runs from their schedules; each job billed for its maximum run time, i.e. an upper bound,
 at on-demand prices even when spot is allowed) and fixed monthly fees (KMS keys, dashboards, alarm
 metrics, secrets). Serverless endpoints cost nothing idle. Usage-based charges are listed, not
