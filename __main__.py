@@ -11,7 +11,11 @@ from components.dashboard import Dashboard, DashboardApi, DashboardArgs, Dashboa
 from components.foundation import Foundation, FoundationArgs
 from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
 from components.model_schema import FEATURE_NAMES
+from components.permissions_boundary import boundary_arn, with_permissions_boundary
 from components.pipeline_definition import ParameterRangeSpec, TuningSpec
+from components.registry import SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT, RegistryCoordinates, from_stack_reference, same_region
+from components.retrain_on_drift import RetrainOnDrift, RetrainOnDriftArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs
 from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 
 try:
@@ -43,7 +47,9 @@ provider = aws.Provider(
     region=config.region,
     default_tags=aws.ProviderDefaultTagsArgs(tags=config.tags),
 )
-with_provider = pulumi.ResourceOptions(providers=[provider])
+# Every role the components create carries bootstrap's permissions boundary (the deploy roles
+# refuse to create one without it).
+with_provider = pulumi.ResourceOptions(providers=[provider], transformations=[with_permissions_boundary(boundary_arn(provider))])
 
 foundation = Foundation(
     "foundation",
@@ -54,41 +60,70 @@ foundation = Foundation(
         nat_gateways=config.network.nat_gateways,
         notification_email=config.notification_email,
         key_deletion_window_days=30 if config.is_prod else 7,
+        consumer_accounts=config.registry.consumer_accounts,
     ),
     opts=with_provider,
 )
-
-training = TrainingPipeline(
-    "training",
-    TrainingPipelineArgs(
-        name_prefix=config.name_prefix,
-        region=config.region,
-        kms_key_arn=foundation.key_arn,
-        alarm_topic_arn=foundation.alarm_topic_arn,
-        training_instance_type=config.training.instance_type,
-        processing_instance_type=config.training.processing_instance_type,
-        use_spot=config.training.use_spot,
-        schedule=config.training.schedule,
-        min_auc=config.training.min_auc,
-        tuning=tuning_spec(config),
-        drift_alarm_name=drift_alarm_name(config.name_prefix) if monitors_drift(config) else None,
-        force_destroy=not config.is_prod,
-    ),
-    opts=with_provider,
-)
-
 pulumi.export("kmsKeyArn", foundation.key_arn)
 pulumi.export("alarmTopicArn", foundation.alarm_topic_arn)
 pulumi.export("vpcId", foundation.vpc_id)
 pulumi.export("publicSubnetIds", foundation.public_subnet_ids)
 pulumi.export("privateSubnetIds", foundation.private_subnet_ids)
-pulumi.export("pipelineName", training.pipeline_name)
-pulumi.export("pipelineArn", training.pipeline.arn)
-pulumi.export("modelPackageGroupName", training.model_package_group_name)
-pulumi.export("modelPackageGroupArn", training.model_package_group.arn)
-pulumi.export("dataBucket", training.data_bucket.name)
-pulumi.export("artifactBucket", training.artifact_bucket.name)
-pulumi.export("modelImageUri", training.image.image_uri)
+
+# One training pipeline and one model registry: declared by the stack that owns them, read by
+# reference everywhere else, so every stack serves packages of the same group.
+capture_bucket = None
+if config.owns_registry:
+    training = TrainingPipeline(
+        "training",
+        TrainingPipelineArgs(
+            name_prefix=config.name_prefix,
+            region=config.region,
+            kms_key_arn=foundation.key_arn,
+            alarm_topic_arn=foundation.alarm_topic_arn,
+            training_instance_type=config.training.instance_type,
+            processing_instance_type=config.training.processing_instance_type,
+            use_spot=config.training.use_spot,
+            schedule=config.training.schedule,
+            min_auc=config.training.min_auc,
+            tuning=tuning_spec(config),
+            drift_alarm_name=drift_alarm_name(config.name_prefix) if monitors_drift(config) else None,
+            force_destroy=not config.is_prod,
+            consumer_accounts=config.registry.consumer_accounts,
+        ),
+        opts=with_provider,
+    )
+    registry = RegistryCoordinates(
+        region=config.region,
+        account_id=aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id,
+        model_package_group_name=training.model_package_group_name,
+        model_package_group_arn=training.model_package_group.arn,
+        pipeline_name=training.pipeline_name,
+        pipeline_arn=training.pipeline.arn,
+        artifact_bucket_name=training.artifact_bucket.name,
+        artifact_bucket_arn=training.artifact_bucket.arn,
+        model_image_uri=training.image.image_uri,
+        model_repository_arn=training.image.repository.arn,
+        kms_key_arn=foundation.key_arn,
+    )
+    for output_name, value in registry.exports().items():
+        pulumi.export(output_name, value)
+    pulumi.export("dataBucket", training.data_bucket.name)
+else:
+    registry = from_stack_reference(pulumi.StackReference(config.registry.stack))
+    pulumi.export("registryStack", config.registry.stack)
+    pulumi.export("modelPackageGroupName", registry.model_package_group_name)  # the shared group, dev's
+    pulumi.export("registryRegion", same_region(registry, config.region, config.registry.stack))
+    # Data capture and Model Monitor reports are this stack's data: its own bucket and key.
+    capture_bucket = SecureBucket(
+        "endpoint-data",
+        SecureBucketArgs(
+            kms_key_arn=foundation.key_arn,
+            force_destroy=not config.is_prod,
+        ),
+        opts=with_provider,
+    )
+    pulumi.export("endpointDataBucket", capture_bucket.name)
 
 if not config.endpoint.enabled:
     pulumi.log.info(
@@ -108,11 +143,11 @@ else:
             region=config.region,
             kms_key_arn=foundation.key_arn,
             alarm_topic_arn=foundation.alarm_topic_arn,
-            model_package_group_name=training.model_package_group_name,
+            model_package_group_name=registry.model_package_group_name,
             model_package_version=config.endpoint.model_package_version,
-            artifact_bucket_name=training.artifact_bucket.name,
-            artifact_bucket_arn=training.artifact_bucket.arn,
-            model_repository_arn=training.image.repository.arn,
+            artifact_bucket_name=registry.artifact_bucket_name,
+            artifact_bucket_arn=registry.artifact_bucket_arn,
+            model_repository_arn=registry.model_repository_arn,
             feature_names=FEATURE_NAMES,
             mode=config.endpoint.mode,
             data_capture_percent=config.endpoint.data_capture_percent,
@@ -124,9 +159,29 @@ else:
             serverless_max_concurrency=config.endpoint.serverless.max_concurrency if config.endpoint.serverless else None,
             autoscaling=config.endpoint.autoscaling,
             canary=config.endpoint.canary,
+            registry_account_id=None if config.owns_registry else registry.account_id,
+            registry_kms_key_arn=None if config.owns_registry else registry.kms_key_arn,
+            capture_bucket_name=capture_bucket.name if capture_bucket else None,
+            capture_bucket_arn=capture_bucket.arn if capture_bucket else None,
         ),
         opts=with_provider,
     )
+    # The identity promotion is about: the exact package ARN this stack serves.
+    pulumi.export(SERVED_PACKAGE_OUTPUT, endpoint.model_package_arn)
+    pulumi.export(SERVED_VERSION_OUTPUT, config.endpoint.model_package_version)
+    if not config.owns_registry and monitors_drift(config):
+        RetrainOnDrift(
+            "retraining",
+            RetrainOnDriftArgs(
+                name_prefix=config.name_prefix,
+                region=config.region,
+                drift_alarm_name=drift_alarm_name(config.name_prefix),
+                pipeline_arn=registry.pipeline_arn,
+                registry_account_id=registry.account_id,
+                kms_key_arn=foundation.key_arn,
+            ),
+            opts=with_provider,
+        )
     pulumi.export("endpointName", endpoint.endpoint_name)
     pulumi.export("endpointArn", endpoint.endpoint.arn)
     pulumi.export("endpointVariantName", endpoint.variant_name)
@@ -190,17 +245,21 @@ dashboard = Dashboard(
         vpc_id=foundation.vpc_id,
         public_subnet_ids=foundation.public_subnet_ids,
         private_subnet_ids=foundation.private_subnet_ids,
-        model_package_group_name=training.model_package_group_name,
-        pipeline_name=training.pipeline.pipeline_name,
-        artifact_bucket_arn=training.artifact_bucket.arn,
+        model_package_group_name=registry.model_package_group_name,
+        pipeline_name=registry.pipeline_name,
+        artifact_bucket_arn=registry.artifact_bucket_arn,
         desired_count=config.dashboard.desired_count,
         cpu=config.dashboard.cpu,
         memory=config.dashboard.memory,
         allowed_cidrs=config.dashboard.allowed_cidrs,
+        domain_name=config.dashboard.domain_name,
         certificate_arn=config.dashboard.certificate_arn,
+        hosted_zone_id=config.dashboard.hosted_zone_id,
         endpoint=dashboard_endpoint,
         api=dashboard_api,
         feature_names=FEATURE_NAMES,
+        registry_account_id=None if config.owns_registry else registry.account_id,
+        registry_kms_key_arn=None if config.owns_registry else registry.kms_key_arn,
         mfa_required=config.is_prod,
         threat_protection=config.is_prod,
         deletion_protection=config.is_prod,
@@ -214,8 +273,8 @@ cloudwatch_dashboard = CloudWatchDashboard(
     CloudWatchDashboardArgs(
         name_prefix=config.name_prefix,
         region=config.region,
-        model_package_group_name=training.model_package_group_name,
-        pipeline_name=training.pipeline.pipeline_name,
+        model_package_group_name=registry.model_package_group_name,
+        pipeline_name=registry.pipeline_name,
         business_dashboard_url=dashboard.dashboard_url,
         endpoint=dashboard_endpoint,
         api=dashboard_api,
@@ -224,6 +283,8 @@ cloudwatch_dashboard = CloudWatchDashboard(
     opts=with_provider,
 )
 pulumi.export("dashboardUrl", dashboard.dashboard_url)
+# Where to point dashboard.domainName when the program does not manage its zone.
+pulumi.export("dashboardLoadBalancerDnsName", dashboard.load_balancer.dns_name)
 pulumi.export("cloudwatchDashboardName", cloudwatch_dashboard.cloudwatch_dashboard_name)
 pulumi.export("cloudwatchDashboardUrl", cloudwatch_dashboard.cloudwatch_dashboard_url)
 pulumi.export("userPoolId", dashboard.user_pool_id)

@@ -16,13 +16,21 @@ Each stack encrypts its secrets with its own KMS key (`awskms://alias/sagemaker-
 from __future__ import annotations
 
 from dataclasses import dataclass
+import sys
+from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: components/
+
+from components.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME  # noqa: E402
 
 PROJECT = "sagemaker-mlops"
 STACKS = ("dev", "prod")
 # The stack that owns the training pipeline and the model registry; prod reads it by StackReference.
 REGISTRY_STACK = "dev"
-BOUNDARY_POLICY_NAME = f"{PROJECT}-program-boundary"
+# The program's roles name the same policy (components/permissions_boundary.py).
+BOUNDARY_POLICY_NAME = PROGRAM_BOUNDARY_POLICY_NAME
 READ_ONLY_POLICY = "ReadOnlyAccess"
 
 # What an identity is granted, in the table's words. Each capability maps to IAM statements below.
@@ -328,12 +336,58 @@ PROGRAM_ROLE_SERVICES = (
     "sqs",
     "xray",
 )
-REGISTRY_READ_ACTIONS = (
+REGISTRY_DESCRIBE_ACTIONS = (
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
-    "sagemaker:ListModelPackages",
-    "sagemaker:ListModelPackageGroups",
     "sagemaker:GetModelPackageGroupPolicy",
+)
+# Listing has no resource-level permissions: AWS only accepts "*".
+REGISTRY_LIST_ACTIONS = ("sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups")
+# The read actions of the program's services (IAM service authorization reference): what prod's
+# deploy role may still do to resources tagged with the other stack.
+READ_ACTIONS = (
+    "acm:Describe*",
+    "acm:Get*",
+    "acm:List*",
+    "apigateway:GET",
+    "application-autoscaling:Describe*",
+    "cloudwatch:Describe*",
+    "cloudwatch:Get*",
+    "cloudwatch:List*",
+    "codedeploy:Get*",
+    "codedeploy:List*",
+    "cognito-idp:Describe*",
+    "cognito-idp:Get*",
+    "cognito-idp:List*",
+    "ec2:Describe*",
+    "ec2:Get*",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:Describe*",
+    "ecr:Get*",
+    "ecr:List*",
+    "ecs:Describe*",
+    "ecs:List*",
+    "elasticloadbalancing:Describe*",
+    "events:Describe*",
+    "events:List*",
+    "kms:Describe*",
+    "kms:Get*",
+    "kms:List*",
+    "lambda:Get*",
+    "lambda:List*",
+    "logs:Describe*",
+    "logs:Get*",
+    "logs:List*",
+    "s3:Get*",
+    "s3:List*",
+    "sagemaker:Describe*",
+    "sagemaker:Get*",
+    "sagemaker:List*",
+    "sns:Get*",
+    "sns:List*",
+    "sqs:Get*",
+    "sqs:List*",
 )
 
 
@@ -389,7 +443,10 @@ def identity_statements(identity: Identity, arns: Arns) -> list[dict[str, Any]]:
         deny = statement(["s3:GetObject", "s3:GetObjectVersion"], own or ["*"], "NoObjectReadsOutsideItsState", effect="Deny", not_resource=bool(own))
         out.append(deny)
     if any(c == REGISTRY_READ for c, _ in grants):
-        out.append(statement(list(REGISTRY_READ_ACTIONS), ["*"], "ReadTheModelRegistry"))
+        # The registry may live in another account (the registry stack's): any account's packages.
+        packages = [_arn(arns, "sagemaker", "*", "*", kind) for kind in ("model-package/*", "model-package-group/*")]
+        out.append(statement(list(REGISTRY_DESCRIBE_ACTIONS), packages, "ReadTheModelRegistry"))
+        out.append(statement(list(REGISTRY_LIST_ACTIONS), ["*"], "ListTheModelRegistry"))
 
     for capability, stack in grants:
         if capability == PROGRAM_DEPLOY:
@@ -437,10 +494,17 @@ def deploy_statements(stack: str, arns: Arns) -> list[dict[str, Any]]:
     if stack == REGISTRY_STACK:
         out.append(statement(["*"], ["*"], "NeverTheOtherStacksResources", effect="Deny", conditions=tagged))
     else:
-        reads = [f"{service}:{verb}*" for service in (*DEPLOY_SERVICES, *STATE_SENSITIVE_SERVICES) for verb in ("Describe", "Get", "List")]
-        out.append({"Sid": "OnlyReadTheOtherStacksResources", "Effect": "Deny", "NotAction": reads, "Resource": ["*"], "Condition": tagged})
+        out.append({"Sid": "OnlyReadTheOtherStacksResources", "Effect": "Deny", "NotAction": list(READ_ACTIONS), "Resource": ["*"], "Condition": tagged})
     out.append(statement(["*"], ["*"], "NeverCreateForTheOtherStack", effect="Deny", conditions={"StringEquals": {"aws:RequestTag/Environment": other(stack)}}))
     return out
+
+
+def _arn(arns: Arns, service: str, region: str, account: str, resource: str) -> Any:
+    if isinstance(arns.partition, str):
+        return f"arn:{arns.partition}:{service}:{region}:{account}:{resource}"
+    import pulumi
+
+    return pulumi.Output.format("arn:{0}:{1}:{2}:{3}:{4}", arns.partition, service, region, account, resource)
 
 
 def _aws_managed(arns: Arns) -> Any:

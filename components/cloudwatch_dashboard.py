@@ -44,7 +44,7 @@ FORMER_PARENT_TYPE = "sagemaker-mlops:dashboard:Dashboard"
 class CloudWatchDashboardArgs:
     name_prefix: str
     region: str
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     pipeline_name: pulumi.Input[str]
     business_dashboard_url: pulumi.Input[str]
     """The Streamlit app's URL, linked from the dashboard's header."""
@@ -84,7 +84,9 @@ class CloudWatchDashboard(pulumi.ComponentResource):
                     args.business_dashboard_url,
                     "](",
                     args.business_dashboard_url,
-                    f") · model package group `{args.model_package_group_name}` · training pipeline `",
+                    ") · model package group `",
+                    args.model_package_group_name,
+                    "` · training pipeline `",
                     args.pipeline_name,
                     "`",
                 )

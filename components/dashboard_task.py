@@ -113,14 +113,15 @@ def task_role(name: str, args: DashboardArgs, account: pulumi.Input[str], parent
         opts=child,
     )
 
-    def arn(service: str, resource: str) -> pulumi.Output[str]:
-        return pulumi.Output.format("arn:aws:{0}:{1}:{2}:{3}", service, args.region, account, resource)
-
-    group = args.model_package_group_name.lower()  # SageMaker lower-cases group names in ARNs
+    group = pulumi.Output.from_input(args.model_package_group_name).apply(str.lower)  # SageMaker lower-cases group names in ARNs
     statements = [
         # ListModelPackages has no resource-level permissions: AWS only accepts "*".
         statement(["sagemaker:ListModelPackages"], ["*"], sid="ListModelVersions"),
-        statement(["sagemaker:DescribeModelPackage"], [arn("sagemaker", f"model-package/{group}/*")], sid="ReadModelVersions"),
+        statement(
+            ["sagemaker:DescribeModelPackage"],
+            [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, args.registry_account_id or account, group)],
+            sid="ReadModelVersions",
+        ),
         statement(
             ["s3:GetObject"],
             [pulumi.Output.format("{0}/pipelines/{1}/*/evaluation/evaluation.json", args.artifact_bucket_arn, args.pipeline_name)],
@@ -128,7 +129,7 @@ def task_role(name: str, args: DashboardArgs, account: pulumi.Input[str], parent
         ),
         statement(
             ["kms:Decrypt"],
-            [args.kms_key_arn],
+            [args.registry_kms_key_arn or args.kms_key_arn],
             sid="DecryptEvaluationReports",
             conditions={"StringEquals": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}},
         ),

@@ -25,6 +25,9 @@ class FoundationArgs:
     notification_email: Optional[str] = None
     vpc_cidr: str = "10.20.0.0/16"
     key_deletion_window_days: int = 30
+    consumer_accounts: tuple[str, ...] = ()
+    """Accounts serving this stack's model registry: they may decrypt, through S3 and ECR only,
+    the model artifacts, baselines and image that this key encrypts."""
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -56,7 +59,7 @@ class Foundation(pulumi.ComponentResource):
             description=f"{args.name_prefix}: encrypts buckets, SageMaker volumes and outputs, data capture, topics and logs",
             enable_key_rotation=True,
             deletion_window_in_days=args.key_deletion_window_days,
-            policy=self._key_policy(args.region, account_root, identity.account_id),
+            policy=self._key_policy(args.region, account_root, identity.account_id, args.consumer_accounts),
             opts=child,
         )
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.name_prefix}", target_key_id=self.key.key_id, opts=child)
@@ -114,12 +117,23 @@ class Foundation(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _key_policy(region: str, account_root: pulumi.Output[str], account_id: pulumi.Output[str]) -> pulumi.Output[str]:
+    def _key_policy(region: str, account_root: pulumi.Output[str], account_id: pulumi.Output[str], consumer_accounts: tuple[str, ...] = ()) -> pulumi.Output[str]:
         # Key policies must name the key as "*" (it is the key itself). IAM principals of the
         # account get access through their own least-privilege policies; services that publish
         # or write on the account's behalf (alarms to SNS, log groups) are granted here, scoped
         # to this account.
         use = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        consumers = []
+        if consumer_accounts:
+            consumers.append(
+                statement(
+                    ["kms:Decrypt", "kms:DescribeKey"],
+                    ["*"],
+                    sid="ConsumerAccountsDecryptModelsThroughS3AndEcr",
+                    principals={"AWS": [f"arn:aws:iam::{a}:root" for a in consumer_accounts]},
+                    conditions={"StringEquals": {"kms:ViaService": [f"s3.{region}.amazonaws.com", f"ecr.{region}.amazonaws.com"]}},
+                )
+            )
         return policy_document(
             statement(["kms:*"], ["*"], sid="AccountAdministersKeyThroughIam", principals={"AWS": account_root}),
             statement(
@@ -129,13 +143,16 @@ class Foundation(pulumi.ComponentResource):
                 principals={"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com", "codestar-notifications.amazonaws.com"]},
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
+            # No kms:Describe*: DescribeKey carries no encryption context, so under this condition
+            # it could never be allowed (AWS's sample policy lists it all the same).
             statement(
-                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
                 ["*"],
                 sid="CloudWatchLogsEncryptLogGroups",
                 principals={"Service": f"logs.{region}.amazonaws.com"},
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": pulumi.Output.format("arn:aws:logs:{0}:{1}:*", region, account_id)}},
             ),
+            *consumers,
         )
 
     def _network(self, name: str, args: FoundationArgs, child: pulumi.ResourceOptions) -> None:

@@ -20,6 +20,7 @@ from components.config import AutoscalingConfig, CanaryConfig
 from components.endpoint_release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import baseline_uris, model_monitor_image_uri
+from components.registry import model_package_arn
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
@@ -57,7 +58,7 @@ class ModelEndpointArgs:
     region: str
     kms_key_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
-    model_package_group_name: str
+    model_package_group_name: pulumi.Input[str]
     model_package_version: int
     artifact_bucket_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
@@ -76,6 +77,12 @@ class ModelEndpointArgs:
     latency_p99_threshold_ms: int = 300
     cpu_threshold_percent: int = 80
     monitoring_instance_type: str = "ml.m5.large"
+    # A registry owned by another stack (registry.stack): its account, and the key that encrypts its
+    # artifacts and baselines. Capture and reports then go to this stack's own bucket.
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
+    capture_bucket_name: Optional[pulumi.Input[str]] = None
+    capture_bucket_arn: Optional[pulumi.Input[str]] = None
 
 
 class ModelEndpoint(pulumi.ComponentResource):
@@ -96,10 +103,9 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.variant_name = VARIANT_NAME
         capture_prefix = f"data-capture/{self.endpoint_name}"
         monitoring_prefix = f"monitoring/{self.endpoint_name}"
-        # SageMaker lower-cases model package group names in ARNs.
-        self.model_package_arn = pulumi.Output.format(
-            "arn:aws:sagemaker:{0}:{1}:model-package/{2}/{3}", args.region, account, args.model_package_group_name.lower(), args.model_package_version
-        )
+        self.registry_account = args.registry_account_id or account
+        self.model_package_arn = model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)
+        self.capture_bucket_name = args.capture_bucket_name or args.artifact_bucket_name
 
         self.alarms = self._alarms(name, args, provisioned, child)
         self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
@@ -197,7 +203,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         return aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
             enable_capture=args.data_capture_percent > 0,
             initial_sampling_percentage=args.data_capture_percent,
-            destination_s3_uri=pulumi.Output.format("s3://{0}/{1}", args.artifact_bucket_name, capture_prefix),
+            destination_s3_uri=pulumi.Output.format("s3://{0}/{1}", args.capture_bucket_name or args.artifact_bucket_name, capture_prefix),
             kms_key_id=args.kms_key_arn,
             capture_options=[
                 aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode="Input"),
@@ -363,8 +369,8 @@ class ModelEndpoint(pulumi.ComponentResource):
                 f"the drift alarm sums one metric per feature and CloudWatch alarms read at most {MAX_ALARM_METRICS}; "
                 f"the model has {len(args.feature_names)} features"
             )
-        uris = pulumi.Output.from_input(args.artifact_bucket_name).apply(
-            lambda bucket: baseline_uris(bucket, args.model_package_group_name, args.model_package_version)
+        uris = pulumi.Output.all(args.artifact_bucket_name, args.model_package_group_name).apply(
+            lambda v: baseline_uris(v[0], v[1], args.model_package_version)
         )
         statistics_uri, constraints_uri = uris[0], uris[1]
         job = aws.sagemaker.DataQualityJobDefinition(
@@ -386,7 +392,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
                     s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
-                        s3_uri=pulumi.Output.format("s3://{0}/{1}/reports", args.artifact_bucket_name, monitoring_prefix),
+                        s3_uri=pulumi.Output.format("s3://{0}/{1}/reports", self.capture_bucket_name, monitoring_prefix),
                         local_path="/opt/ml/processing/output",
                         s3_upload_mode="EndOfJob",
                     )
@@ -465,13 +471,26 @@ class ModelEndpoint(pulumi.ComponentResource):
             opts=child,
         )
         bucket = pulumi.Output.from_input(args.artifact_bucket_arn)
+        capture = pulumi.Output.from_input(args.capture_bucket_arn or args.artifact_bucket_arn)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        group = pulumi.Output.from_input(args.model_package_group_name).apply(str.lower)
+        shared = []
+        if args.capture_bucket_arn is not None:
+            # The registry's bucket and key belong to its owner (maybe another account, which grants
+            # the reads): models and baselines come from there, capture and reports stay here.
+            shared = [
+                statement(["s3:ListBucket", "s3:GetBucketLocation"], [capture], sid="ListCaptureBucket"),
+                statement(["s3:GetObject"], [pulumi.Output.concat(capture, "/*")], sid="ReadCapture"),
+            ]
+        if args.registry_kms_key_arn is not None:
+            shared.append(statement(["kms:Decrypt", "kms:DescribeKey"], [args.registry_kms_key_arn], sid="DecryptRegistryArtifacts"))
         document = policy_document(
             statement(["s3:ListBucket", "s3:GetBucketLocation"], [bucket], sid="ListArtifactBucket"),
             statement(["s3:GetObject"], [pulumi.Output.concat(bucket, "/*")], sid="ReadModelsBaselinesAndCapture"),
+            *shared,
             statement(
                 ["s3:PutObject", "s3:AbortMultipartUpload"],
-                [pulumi.Output.concat(bucket, f"/{capture_prefix}/*"), pulumi.Output.concat(bucket, f"/{monitoring_prefix}/*")],
+                [pulumi.Output.concat(capture, f"/{capture_prefix}/*"), pulumi.Output.concat(capture, f"/{monitoring_prefix}/*")],
                 sid="WriteCaptureAndReports",
             ),
             statement(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], [args.kms_key_arn], sid="UseProjectKey"),
@@ -479,7 +498,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             *ecr_pull_statements(args.model_repository_arn, sid="PullModelImage"),
             statement(
                 ["sagemaker:DescribeModelPackage"],
-                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, account, args.model_package_group_name.lower())],
+                [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, self.registry_account, group)],
                 sid="ReadPinnedModelPackage",
             ),
             statement(

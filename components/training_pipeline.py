@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components import pipeline_definition
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.definition_cache import cached
+from components.event_delivery import dead_letter_queue, retrying_target
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec, build_pipeline_definition
 from components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -27,7 +28,11 @@ DEFAULT_HYPERPARAMETERS = {
     "early_stopping_rounds": "20",
     "seed": "42",
 }
-
+# Every stack's drift alarm is named <prefix>-endpoint-drift (components.model_endpoint.drift_alarm_name):
+# the owner retrains on a consumer account's drift alarm whatever that stack's prefix is.
+DRIFT_ALARM_SUFFIX = "-endpoint-drift"
+# Read-only access a consumer account needs to deploy a model package of the shared group.
+CONSUMER_REGISTRY_ACTIONS = ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel")
 
 
 def model_package_group_name(name_prefix: str) -> str:
@@ -51,6 +56,10 @@ class TrainingPipelineArgs:
     drift_alarm_name: Optional[str] = None
     """Name of the endpoint's drift alarm: when set, the alarm entering ALARM starts a run."""
     force_destroy: bool = False
+    consumer_accounts: Sequence[str] = ()
+    """AWS accounts whose stacks serve this registry's packages: granted read access to the packages,
+    their artifacts and baselines, the model image, and PutEvents to this account's default bus for
+    their drift alarms. The KMS key's grant is the Foundation's (FoundationArgs.consumer_accounts)."""
     max_run_seconds: int = 3600
     max_wait_seconds: int = 7200
 
@@ -81,7 +90,11 @@ class TrainingPipeline(pulumi.ComponentResource):
         )
         self.artifact_bucket = SecureBucket(
             f"{name}-artifacts",
-            SecureBucketArgs(kms_key_arn=args.kms_key_arn, force_destroy=args.force_destroy),
+            SecureBucketArgs(
+                kms_key_arn=args.kms_key_arn,
+                force_destroy=args.force_destroy,
+                extra_policy_statements=lambda bucket_arn: self._consumer_bucket_statements(args, bucket_arn),
+            ),
             opts=child,
         )
         self.image = ContainerImage(
@@ -146,6 +159,8 @@ class TrainingPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model_package_group]),
         )
         self._triggers(name, args, child)
+        if args.consumer_accounts:
+            self._share_with_consumers(name, args, arn, child)
 
         self.register_outputs(
             {
@@ -157,6 +172,77 @@ class TrainingPipeline(pulumi.ComponentResource):
                 "artifact_bucket": self.artifact_bucket.name,
                 "image_uri": self.image.image_uri,
             }
+        )
+
+    # ---- consumer accounts -------------------------------------------------------------------------
+    @staticmethod
+    def _consumer_roots(args: TrainingPipelineArgs) -> list[str]:
+        return [f"arn:aws:iam::{account}:root" for account in args.consumer_accounts]
+
+    def _consumer_bucket_statements(self, args: TrainingPipelineArgs, bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+        """Consumer accounts read model artifacts (written under pipelines/<pipeline>/) and the
+        data-quality baselines (baselines/<group>/) that their endpoints and monitors load."""
+        if not args.consumer_accounts:
+            return []
+        return [
+            statement(
+                ["s3:GetObject"],
+                [
+                    pulumi.Output.concat(bucket_arn, f"/pipelines/{self.pipeline_name}/*"),
+                    pulumi.Output.concat(bucket_arn, f"/{pipeline_definition.BASELINES_PREFIX}/{self.model_package_group_name}/*"),
+                ],
+                sid="ConsumerAccountsReadModelsAndBaselines",
+                principals={"AWS": self._consumer_roots(args)},
+            )
+        ]
+
+    def _share_with_consumers(self, name: str, args: TrainingPipelineArgs, arn: Callable[[str, str], pulumi.Output[str]], child: pulumi.ResourceOptions) -> None:
+        """What serving in another account needs, and nothing more: describe and deploy the group's
+        packages (never approve them), pull the model image, send drift alarms to this account's bus."""
+        roots = {"AWS": self._consumer_roots(args)}
+        group = self.model_package_group_name
+        aws.sagemaker.ModelPackageGroupPolicy(
+            f"{name}-model-group-policy",
+            model_package_group_name=self.model_package_group.model_package_group_name,
+            resource_policy=policy_document(
+                statement(["sagemaker:DescribeModelPackageGroup"], [self.model_package_group.arn], sid="ConsumerAccountsReadGroup", principals=roots),
+                statement(
+                    [a for a in CONSUMER_REGISTRY_ACTIONS if a != "sagemaker:DescribeModelPackageGroup"],
+                    [arn("sagemaker", f"model-package/{group.lower()}/*")],
+                    sid="ConsumerAccountsDeployPackages",
+                    principals=roots,
+                ),
+            ),
+            opts=child,
+        )
+        # A repository policy names no resource (it is the repository's own).
+        aws.ecr.RepositoryPolicy(
+            f"{name}-model-image-policy",
+            repository=self.image.repository.name,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ConsumerAccountsPullModelImage",
+                            "Effect": "Allow",
+                            "Principal": roots,
+                            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        # Cross-account EventBridge: the consumer's rule targets this account's default bus, whose
+        # resource policy must let that account put events; a rule here matches them.
+        aws.cloudwatch.EventBusPolicy(
+            f"{name}-consumer-events-policy",
+            event_bus_name="default",
+            policy=policy_document(
+                statement(["events:PutEvents"], [arn("events", "event-bus/default")], sid="ConsumerAccountsSendDriftAlarms", principals=roots)
+            ),
+            opts=child,
         )
 
     def _execution_role(self, name: str, args: TrainingPipelineArgs, arn: Callable[[str, str], pulumi.Output[str]], child: pulumi.ResourceOptions) -> aws.iam.Role:
@@ -248,14 +334,6 @@ class TrainingPipeline(pulumi.ComponentResource):
             policy=policy_document(statement(["sagemaker:StartPipelineExecution"], [self.pipeline.arn], sid="StartThisPipelineOnly")),
             opts=child,
         )
-        dead_letters = aws.sqs.Queue(
-            f"{name}-trigger-dlq",
-            name=f"{args.name_prefix}-training-trigger-dlq",
-            kms_master_key_id=args.kms_key_arn,
-            message_retention_seconds=14 * 24 * 3600,
-            opts=child,
-        )
-
         rules: dict[str, aws.cloudwatch.EventRule] = {
             "schedule": aws.cloudwatch.EventRule(
                 f"{name}-schedule",
@@ -292,31 +370,25 @@ class TrainingPipeline(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-        self.trigger_rules = rules
-        for key, rule in rules.items():
-            aws.cloudwatch.EventTarget(
-                f"{name}-{key}-target",
-                rule=rule.name,
-                arn=self.pipeline.arn,
-                role_arn=events_role.arn,
-                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letters.arn),
-                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600, maximum_retry_attempts=3),
+        if args.consumer_accounts:
+            rules["consumer-drift"] = aws.cloudwatch.EventRule(
+                f"{name}-consumer-drift",
+                name=f"{args.name_prefix}-training-on-consumer-drift",
+                description="Retrain when a consumer account's endpoint drift alarm enters ALARM",
+                event_pattern=json.dumps(
+                    {
+                        "account": list(args.consumer_accounts),
+                        "source": ["aws.cloudwatch"],
+                        "detail-type": ["CloudWatch Alarm State Change"],
+                        "detail": {"alarmName": [{"suffix": DRIFT_ALARM_SUFFIX}], "state": {"value": ["ALARM"]}},
+                    }
+                ),
                 opts=child,
             )
-        aws.sqs.QueuePolicy(
-            f"{name}-trigger-dlq-policy",
-            queue_url=dead_letters.url,
-            policy=policy_document(
-                statement(
-                    ["sqs:SendMessage"],
-                    [dead_letters.arn],
-                    sid="EventBridgeDeadLetters",
-                    principals={"Service": "events.amazonaws.com"},
-                    conditions={"ArnEquals": {"aws:SourceArn": [r.arn for r in rules.values()]}},
-                )
-            ),
-            opts=child,
-        )
+        self.trigger_rules = rules
+        dead_letters = dead_letter_queue(f"{name}-trigger-dlq", f"{args.name_prefix}-training-trigger-dlq", args.kms_key_arn, list(rules.values()), child)
+        for key, rule in rules.items():
+            retrying_target(f"{name}-{key}-target", rule, self.pipeline.arn, events_role.arn, dead_letters, child)
 
         self._notifications(name, args, child)
 

@@ -312,6 +312,24 @@ def test_the_boundary_allows_everything_the_programs_roles_do_and_its_roles_are_
                 assert allowed([document], action.replace("*", "Anything"), resource), (action, resource)
 
 
+# AWS managed policies the program attaches, and the services their statements use (AWS managed
+# policy reference: AWSCodeDeployRoleForLambda allows cloudwatch:DescribeAlarms, lambda:*Alias,
+# lambda:GetProvisionedConcurrencyConfig, lambda:InvokeFunction on CodeDeployHook_*, sns:Publish,
+# s3:GetObject/GetObjectVersion).
+MANAGED_POLICY_SERVICES = {"arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda": {"cloudwatch", "lambda", "sns", "s3"}}
+
+
+@pytest.mark.parametrize("stack", access.STACKS)
+def test_every_role_the_program_creates_carries_the_boundary_bootstrap_creates(recs, stack):
+    program = stack_records(stack)
+    roles = program.of_type("aws:iam/role:Role")
+    assert roles and {r["name"]: r["inputs"].get("permissionsBoundary") for r in roles} == {r["name"]: BOUNDARY_ARN for r in roles}
+    document = boundary(recs)
+    for attachment in program.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        services = MANAGED_POLICY_SERVICES[attachment["inputs"]["policyArn"]]  # a new one: list its services here
+        assert all(allowed([document], f"{service}:AnyAction", "*") for service in services)
+
+
 def test_the_boundary_takes_away_iam_writes_and_the_backend(recs, arns):
     document = boundary(recs)
     assert not allowed([document], "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/mlops-dev-x")

@@ -76,3 +76,9 @@ def test_relative_links_resolve(page):
         elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
             broken.append(f"{target}: no heading with anchor #{anchor} in {destination.relative_to(ROOT)}")
     assert not broken, f"{page.relative_to(ROOT)} has broken links:\n" + "\n".join(broken)
+
+
+def test_every_docs_page_is_linked_from_the_readme():
+    linked = {(ROOT / target.partition("#")[0]).resolve() for target in links(ROOT / "README.md") if target.partition("#")[0]}
+    orphans = [p.name for p in PAGES[1:] if p.resolve() not in linked]
+    assert not orphans, f"docs pages a newcomer cannot reach from README.md: {', '.join(orphans)}; add them to its Documentation table"

@@ -19,6 +19,16 @@ def key_arn(records) -> str:
     return records.one("aws:kms/key:Key")["state"]["arn"]
 
 
+def dev_registry() -> dict:
+    """prod serves dev's registry (registry.stack): its coordinates are dev's outputs."""
+    return stack_records("dev").outputs
+
+
+def own_bucket(records, attribute: str = "bucket") -> str:
+    """prod's own bucket for data capture and Model Monitor reports."""
+    return records.one("aws:s3/bucket:Bucket", "endpoint-data")["state"][attribute]
+
+
 def alarm(records, name: str) -> dict:
     return records.one(ALARM, f"endpoint-{name}-alarm")
 
@@ -27,7 +37,8 @@ def test_model_serves_the_pinned_registry_version():
     for stack, mode in (("dev", "serverless"), ("prod", "provisioned")):
         records = stack_records(stack)
         model = records.one(MODEL)["inputs"]
-        assert model["primaryContainer"] == {"modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-{stack}-churn/1"}
+        # one registry: both stacks serve a package of dev's group
+        assert model["primaryContainer"] == {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"}
         assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
         assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
         # network isolation is not available to serverless endpoints
@@ -36,7 +47,7 @@ def test_model_serves_the_pinned_registry_version():
 
 def test_a_new_pinned_version_changes_the_model():
     model = stack_records("prod", "endpoint.modelPackageVersion=7").one(MODEL)["inputs"]
-    assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-prod-churn/7")
+    assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-dev-churn/7")
 
 
 def test_dev_is_serverless_without_capture_or_blue_green():
@@ -58,9 +69,8 @@ def test_prod_is_provisioned_with_kms_and_data_capture():
     assert (variant["instanceType"], variant["initialInstanceCount"]) == ("ml.m5.large", 2)
     assert config["inputs"]["kmsKeyArn"] == key_arn(records)
     capture = config["inputs"]["dataCaptureConfig"]
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
     assert capture["enableCapture"] is True and capture["initialSamplingPercentage"] == 20
-    assert capture["destinationS3Uri"] == f"s3://{artifacts}/data-capture/mlops-prod-churn"
+    assert capture["destinationS3Uri"] == f"s3://{own_bucket(records)}/data-capture/mlops-prod-churn"
     assert capture["kmsKeyId"] == key_arn(records)
     assert sorted(o["captureMode"] for o in capture["captureOptions"]) == ["Input", "Output"]
     assert capture["captureContentTypeHeader"] == {"csvContentTypes": ["text/csv"], "jsonContentTypes": ["application/json"]}
@@ -153,16 +163,16 @@ def test_monitoring_off_creates_nothing():
     assert records.of_type("aws:sagemaker/monitoringSchedule:MonitoringSchedule") == []
     assert records.of_type("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition") == []
     assert [r for r in records.of_type(ALARM) if r["name"] == "endpoint-drift-alarm"] == []
-    assert [r for r in records.of_type("aws:cloudwatch/eventRule:EventRule") if r["name"] == "training-drift"] == []
+    assert [r for r in records.of_type("aws:cloudwatch/eventRule:EventRule") if r["name"] in ("training-drift", "retraining-rule")] == []
 
 
 def test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation():
     records = stack_records("prod")
     job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["bucket"]
+    artifacts = dev_registry()["artifactBucket"]  # the baseline the shared pipeline produced for that version
     baseline = job["dataQualityBaselineConfig"]
-    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/statistics.json"
-    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-prod-churn/1/constraints.json"
+    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/statistics.json"
+    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/constraints.json"
     assert job["dataQualityAppSpecification"]["imageUri"] == "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "mlops-prod-churn"
     assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == key_arn(records)
@@ -194,9 +204,9 @@ def test_drift_threshold_follows_config():
 def test_hosting_role_is_scoped_to_this_project():
     records = stack_records("prod")
     policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
-    artifacts = records.one("aws:s3/bucket:Bucket", "training-artifacts")["state"]["arn"]
-    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{artifacts}/data-capture/mlops-prod-churn/*", f"{artifacts}/monitoring/mlops-prod-churn/*"]
-    assert policy["PullModelImage"]["Resource"] == [records.one("aws:ecr/repository:Repository", "training-model-image-repo")["state"]["arn"]]
+    own = own_bucket(records, "arn")
+    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{own}/data-capture/mlops-prod-churn/*", f"{own}/monitoring/mlops-prod-churn/*"]
+    assert policy["PullModelImage"]["Resource"] == [dev_registry()["modelRepositoryArn"]]
     assert policy["UseProjectKey"]["Resource"] == [key_arn(records)]
     for statement in policy.values():
         assert "*" not in statement["Action"]
@@ -302,3 +312,21 @@ def test_endpoint_doc_matches_the_code():
     assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
     assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
     assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
+
+
+def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardrails_call():
+    """The execution role's DescribeAlarms is useless if the permissions boundary cuts it, and the
+    release's boto3 calls run with the CI deploy role."""
+    import ast
+    from pathlib import Path
+
+    source = ast.parse((Path(__file__).resolve().parents[1] / "bootstrap" / "access.py").read_text())
+    tables = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in source.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
+    }
+    assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
+    assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/access.py`" in doc and "`DEPLOY_SERVICES`" in doc

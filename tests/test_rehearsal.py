@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_preview import copy_program
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 420  # a busy 2-core machine; a normal quick run takes under a minute
@@ -50,7 +51,12 @@ def test_the_quick_rehearsal_succeeds_and_reports_every_stage(quick_run):
     assert "✅ dev: OK:" in out
     assert re.search(r"Cost estimate \(dev\): \$[\d,.]+/month", out)
     assert re.search(r"test AUC 0\.\d{4}", out)
-    assert "gate dev: AUC >= training.minAuc 0.75 -> PASS" in out
+    # The verdict comes from the deployed definition's own condition step, evaluated on the report.
+    assert re.search(
+        r"gate dev \(training.minAuc 0.75\): PASS: CheckAuc: JsonGet\(EvaluationReport, binary_classification_metrics.auc.value\)=0\.\d+ "
+        r">= 0.75 -> true -> RegisterModel \(RegisterModel\), PublishBaseline \(Processing\): registers the model",
+        out,
+    ), out
     assert re.search(r"latency per request: p50 [\d.]+ ms, p99 [\d.]+ ms", out)
     assert "mean predicted churn, clean" in out and "mean predicted churn, drifted" in out
     assert "make dashboard, then open http://127.0.0.1:8501" in out
@@ -83,13 +89,89 @@ def test_the_model_server_is_gone_after_the_run(quick_run):
     assert not is_listening(server_port(workdir))
 
 
-def test_a_failed_gate_is_a_failed_rehearsal_and_nothing_is_served(tmp_path):
-    done = rehearse(tmp_path, "--rows", "1000", "--set", "training.minAuc=0.99")
+# A changed copy of the program, rehearsed: `Edit`s are (file, text, replacement, occurrences).
+INVERTED_GATE = [
+    ("components/pipeline_definition.py", "import ConditionGreaterThanOrEqualTo", "import ConditionGreaterThanOrEqualTo, ConditionLessThan", 1),
+    ("components/pipeline_definition.py", "conditions=[ConditionGreaterThanOrEqualTo(left=auc,", "conditions=[ConditionLessThan(left=auc,", 1),
+]
+BLOCKED_AND_BROKEN_API = [
+    # A guardrail the dev stack enforces (mandatory): the preview blocks.
+    ("components/foundation.py", "enable_key_rotation=True,", "enable_key_rotation=False,", 1),
+    # The API sends a content type the model server does not accept: every prediction fails.
+    ("containers/api/predict_runtime.py", 'ContentType="text/csv",', 'ContentType="application/x-parquet",', 1),
+]
+
+
+def changed_copy(target: Path, edits) -> Path:
+    target.mkdir(parents=True)
+    copy_program(target)
+    for name, old, new, count in edits:
+        path = target / name
+        text = path.read_text()
+        assert text.count(old) == count, f"{name}: {old!r} occurs {text.count(old)} times; update the edit"
+        path.write_text(text.replace(old, new))
+    return target
+
+
+@pytest.fixture(scope="module")
+def failing_runs(tmp_path_factory):
+    """Three failing rehearsals, side by side: a gate that is too strict, the definition's gate inverted, a blocked
+    preview with a broken API."""
+    base = tmp_path_factory.mktemp("failing")
+    runs = {
+        "strict-gate": ["--rows", "1000", "--set", "training.minAuc=0.99"],
+        "inverted-gate": ["--rows", "1000", "--program-dir", str(changed_copy(base / "inverted-program", INVERTED_GATE))],
+        "blocked-broken-api": ["--rows", "1000", "--requests", "3", "--program-dir", str(changed_copy(base / "blocked-program", BLOCKED_AND_BROKEN_API))],
+    }
+    started = {}
+    for name, args in runs.items():
+        workdir = base / name
+        workdir.mkdir()
+        command = [sys.executable, "-m", "tools.rehearsal", "--quick", "--stack", "dev", "--workdir", str(workdir), "--json", str(workdir / "report.json"), *args]
+        started[name] = (workdir, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = {}
+    for name, (workdir, process) in started.items():
+        out, err = process.communicate(timeout=TIMEOUT)
+        results[name] = (workdir, subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+def one_failure_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.startswith("rehearsal FAILED: ")]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_a_failed_gate_is_a_failed_rehearsal_and_nothing_is_served(failing_runs):
+    workdir, done = failing_runs["strict-gate"]
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "gate dev: AUC >= training.minAuc 0.99 -> FAIL: the pipeline stops, nothing is registered" in done.stdout
-    assert "is below dev's training.minAuc 0.99" in done.stdout
-    assert "no stack's gate passed" in done.stdout
-    assert not (tmp_path / "logs" / "serve.log").exists()
+    assert re.search(r"gate dev \(training.minAuc 0.99\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ >= 0.99 -> false -> AucBelowThreshold \(Fail\): registers nothing", done.stdout)
+    assert "dev: the pipeline's gate does not register the model" in one_failure_line(done)
+    assert "no stack's pipeline registers the model, so nothing is served" in done.stdout
+    assert not (workdir / "logs" / "serve.log").exists()
+    assert "Result: every step ran" not in done.stdout
+
+
+def test_the_demo_evaluates_the_deployed_definition_so_an_inverted_gate_fails_it(failing_runs):
+    """The AUC is good (>= 0.75), but the definition now registers only models below it."""
+    workdir, done = failing_runs["inverted-gate"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads((workdir / "report.json").read_text())
+    assert report["auc"] >= 0.75 and report["stacks"][0]["gate_passed"] is False
+    assert re.search(r"gate dev \(training.minAuc 0.75\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ < 0.75 -> false -> AucBelowThreshold \(Fail\)", done.stdout)
+    assert "dev: the pipeline's gate does not register the model" in one_failure_line(done)
+
+
+def test_a_blocked_preview_and_failed_predictions_fail_the_demo(failing_runs):
+    workdir, done = failing_runs["blocked-broken-api"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "❌ dev: BLOCKED:" in done.stdout and "(kms-key-rotation)" in done.stdout
+    line = one_failure_line(done)
+    assert line.startswith("rehearsal FAILED: the preview of dev did not pass (dev: BLOCKED:") and "1 more problem" in line, line
+    report = json.loads((workdir / "report.json").read_text())
+    assert report["ok"] is False and report["answered"] == 0 and len(report["failed"]) == 6
+    assert report["problems"][1].startswith("6 of 6 predictions failed, first: clean request 0: 424"), report["problems"]
+    assert "Result: every step ran" not in done.stdout
 
 
 def test_sigterm_stops_the_rehearsal_and_its_model_server(tmp_path):

@@ -13,9 +13,18 @@ KEY = "aws:kms/key:Key"
 TUNING = "training.tuning={maxJobs: 6, maxParallel: 2, ranges: {max_depth: {type: integer, min: 3, max: 8}, learning_rate: {type: continuous, min: 0.01, max: 0.3, scaling: Logarithmic}}}"
 
 
+# The shipped prod stack trains nothing (it serves dev's registry, tests/test_registry.py): the
+# component's prod settings are judged in a prod-environment stack that owns its registry.
+PROD_OWNER = ("registry=null", "training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}")
+
+
+def owner_records(stack: str, *overrides: str):
+    return stack_records(stack, *(PROD_OWNER if stack == "prod" else ()), *overrides)
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def records(request):
-    return stack_records(request.param)
+    return owner_records(request.param)
 
 
 def key_arn(records) -> str:
@@ -62,7 +71,7 @@ def test_only_the_data_bucket_sends_events_to_eventbridge(records):
 
 @pytest.mark.parametrize("stack, force_destroy", [("dev", True), ("prod", False)])
 def test_force_destroy_only_in_dev(stack, force_destroy):
-    records = stack_records(stack)
+    records = owner_records(stack)
     for bucket in records.of_type("aws:s3/bucket:Bucket"):
         assert bucket["inputs"]["forceDestroy"] is force_destroy
     assert records.one("aws:ecr/repository:Repository", "training-model-image-repo")["inputs"]["forceDelete"] is force_destroy
@@ -75,8 +84,16 @@ def test_model_repository_is_immutable_scanned_and_encrypted(records):
     assert repo["inputs"]["imageTagMutability"] == "IMMUTABLE"
     assert repo["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repo["inputs"]["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key_arn(records)}]
-    rules = json.loads(records.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-model-image-lifecycle")["inputs"]["policy"])["rules"]
-    assert rules[0]["selection"]["countType"] == "imageCountMoreThan" and rules[0]["action"] == {"type": "expire"}
+
+
+def test_no_lifecycle_rule_can_expire_an_image_a_model_version_references(records):
+    """Model packages pin the image by digest; a count-based rule over tagged images would delete
+    the image of an old approved version that prod may still serve or roll back to."""
+    for name in ("training-model-image-lifecycle", "dashboard-image-lifecycle"):
+        rules = json.loads(records.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", name)["inputs"]["policy"])["rules"]
+        assert [rule["selection"]["tagStatus"] for rule in rules] == ["untagged"], name
+        assert rules[0]["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}
+        assert rules[0]["action"] == {"type": "expire"}
 
 
 def test_model_image_is_built_for_amd64_tagged_by_content_and_pushed_with_ecr_credentials(records):
@@ -170,23 +187,23 @@ def test_pipeline_steps_in_order(records):
 
 @pytest.mark.parametrize("stack, min_auc", [("dev", 0.75), ("prod", 0.80)])
 def test_condition_threshold_is_the_stacks_min_auc(stack, min_auc):
-    [condition] = definition(stack_records(stack))["Steps"][-1]["Arguments"]["Conditions"]
+    [condition] = definition(owner_records(stack))["Steps"][-1]["Arguments"]["Conditions"]
     assert condition["Type"] == "GreaterThanOrEqualTo" and condition["RightValue"] == min_auc
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "binary_classification_metrics.auc.value"
 
 
 @pytest.mark.parametrize("stack, spot", [("dev", True), ("prod", False)])
 def test_spot_and_checkpoints_only_when_configured(stack, spot):
-    train = next(s for s in definition(stack_records(stack))["Steps"] if s["Name"] == "Train")["Arguments"]
+    train = next(s for s in definition(owner_records(stack))["Steps"] if s["Name"] == "Train")["Arguments"]
     assert train.get("EnableManagedSpotTraining", False) is spot
     assert ("CheckpointConfig" in train) is spot
     assert ("MaxWaitTimeInSeconds" in train["StoppingCondition"]) is spot
-    assert train["ResourceConfig"]["VolumeKmsKeyId"] == key_arn(stack_records(stack))
-    assert train["OutputDataConfig"]["KmsKeyId"] == key_arn(stack_records(stack))
+    assert train["ResourceConfig"]["VolumeKmsKeyId"] == key_arn(owner_records(stack))
+    assert train["OutputDataConfig"]["KmsKeyId"] == key_arn(owner_records(stack))
 
 
 def test_tuning_replaces_the_training_step_when_configured():
-    steps = {s["Name"]: s for s in definition(stack_records("prod", TUNING))["Steps"]}
+    steps = {s["Name"]: s for s in definition(owner_records("prod", TUNING))["Steps"]}
     assert "Train" not in steps and steps["Tune"]["Type"] == "Tuning"
     tuning = steps["Tune"]["Arguments"]["HyperParameterTuningJobConfig"]
     assert tuning["Strategy"] == "Bayesian" and tuning["TrainingJobEarlyStoppingType"] == "Auto"
@@ -215,7 +232,7 @@ def test_schedule_and_new_data_trigger_the_pipeline(records):
 
 
 def test_drift_alarm_starts_retraining_where_model_monitor_runs():
-    prod = stack_records("prod")
+    prod = owner_records("prod")
     alarm = prod.one("aws:cloudwatch/metricAlarm:MetricAlarm", "endpoint-drift-alarm")
     pattern = json.loads(prod.one("aws:cloudwatch/eventRule:EventRule", "training-drift")["inputs"]["eventPattern"])
     assert pattern["detail"] == {"alarmName": [alarm["inputs"]["name"]], "state": {"value": ["ALARM"]}}

@@ -1,6 +1,6 @@
 """The API's error classes: HTTP status, the `error.code` clients see, and the metric each emits.
 
-One table so that the README's error table, the metrics on the dashboard and the responses cannot
+One table so that the error table in docs/api.md, the metrics on the dashboard and the responses cannot
 drift apart. Only errors listed here are answered by the handler; anything else is a bug and is
 re-raised so that the Lambda `Errors` metric (a CodeDeploy rollback alarm) counts it.
 """

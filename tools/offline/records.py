@@ -40,12 +40,28 @@ class Records:
 
 @lru_cache(maxsize=None)
 def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Records:
-    """`program_dir` selects another Pulumi project of this repository (e.g. bootstrap/)."""
+    """`program_dir` selects another Pulumi project of this repository (e.g. bootstrap/).
+
+    A stack that reads another through a StackReference (registry.stack) gets the outputs of that
+    stack's shipped config, run first (and cached like any other run).
+    """
+    from tools.offline.stack_files import apply_overrides, project_name, referenced_stacks, stack_config
+
+    project = project_name(program_dir)
+    references = [
+        ref
+        for ref in referenced_stacks(apply_overrides(stack_config(program_dir, stack), overrides, namespace=project), project)
+        if ref != stack and (program_dir / f"Pulumi.{ref}.yaml").exists()
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
         command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
         for override in overrides:
             command += ["--set", override]
+        for ref in references:
+            outputs = Path(tmp) / f"outputs-{ref}.json"
+            outputs.write_text(json.dumps(stack_records(ref, program_dir=program_dir).outputs))
+            command += ["--stack-outputs", f"{ref}={outputs}"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, f"program failed for {stack} {overrides}:\n{done.stderr}"
         return Records(json.loads(out.read_text()))

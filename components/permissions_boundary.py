@@ -1,0 +1,37 @@
+"""Every IAM role the program creates carries the permissions boundary that bootstrap/ creates.
+
+The CI deploy roles may create or change an `mlops-<stack>-*` role only while
+`iam:PermissionsBoundary` is this policy (bootstrap/access.py), so a role declared without it fails
+with AccessDenied in a real account. One transformation on the program's components sets it on each
+`aws.iam.Role` instead of every component repeating it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+# Created by bootstrap/ in every account that runs a stack (bootstrap/access.py imports it).
+BOUNDARY_POLICY_NAME = "sagemaker-mlops-program-boundary"
+ROLE_TYPE = "aws:iam/role:Role"
+
+
+def boundary_arn(provider: Optional[pulumi.ProviderResource] = None) -> pulumi.Output[str]:
+    """The boundary's ARN in the account and partition of the deploying credentials."""
+    invoke = pulumi.InvokeOutputOptions(provider=provider)
+    account = aws.get_caller_identity_output(opts=invoke).account_id
+    partition = aws.get_partition_output(opts=invoke).partition
+    return pulumi.Output.format("arn:{0}:iam::{1}:policy/{2}", partition, account, BOUNDARY_POLICY_NAME)
+
+
+def with_permissions_boundary(arn: pulumi.Input[str]):
+    """A resource transformation: roles get `permissions_boundary=arn` unless they set their own."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if args.type_ != ROLE_TYPE or args.props.get("permissions_boundary") is not None:
+            return None
+        return pulumi.ResourceTransformationResult(props={**args.props, "permissions_boundary": arn}, opts=args.opts)
+
+    return transform

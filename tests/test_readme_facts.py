@@ -1,0 +1,104 @@
+"""Facts the README and docs/measurements.md state that no generator can rewrite cheaply: the sample
+report of `make demo` has exactly the lines a rehearsal prints today (numbers aside; the preview's
+counts and cost estimate exactly), and every measured figure names the command that produced it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import docs
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+REGENERATE = "run `python -m tools.docs --demo` and commit README.md"
+
+
+def shape(report: str) -> list[str]:
+    return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def quick_report():
+    for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools"):
+        pytest.importorskip(module, reason=f"the rehearsal needs {module}")
+    return docs.demo_report("--quick", "--requests", "10")
+
+
+def test_the_readme_shows_the_report_the_rehearsal_prints(quick_report):
+    sample = docs.readme_demo_sample((ROOT / "README.md").read_text())
+    assert sample, "README.md has no fenced sample between the demo-sample markers"
+    assert shape(sample) == shape(quick_report), f"README's `make demo` sample no longer matches the rehearsal's report: {REGENERATE}"
+    # The offline preview is deterministic: its lines must match number for number.
+    preview_lines = [line for line in quick_report.splitlines() if line.lstrip().startswith(("✅", "❌", "Cost estimate"))]
+    assert preview_lines and all(line in sample.splitlines() for line in preview_lines), f"the preview's counts or cost estimate changed: {REGENERATE}"
+
+
+def test_shape_ignores_numbers_but_not_words():
+    assert shape("  test AUC 0.8236\n") == shape("test AUC 0.7001")
+    assert shape("400/400 requests answered 200") == shape("80/80 requests answered 200")
+    assert shape("gate dev: PASS") != shape("gate dev: FAIL")
+
+
+def _measurement_rows() -> list[list[str]]:
+    rows = []
+    for line in (ROOT / "docs" / "measurements.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 3 and cells[0] not in ("what", "---"):
+            rows.append(cells)
+    return rows
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+
+
+def test_every_measured_figure_names_a_command_that_exists():
+    rows = _measurement_rows()
+    assert rows, "docs/measurements.md has no measurement table"
+    targets = _make_targets()
+    for what, _, how in rows:
+        commands = re.findall(r"`([^`]+)`", how)
+        assert commands, f"docs/measurements.md: '{what}' does not say which command produced it"
+        for command in commands:
+            for module in re.findall(r"python -m ([\w.]+)", command):
+                assert (ROOT / (module.replace(".", "/") + ".py")).exists() or (ROOT / module.replace(".", "/") / "__main__.py").exists(), (
+                    f"docs/measurements.md: '{what}' names `{command}`, but there is no module {module}"
+                )
+            for target in re.findall(r"\bmake ([\w-]+)", command):
+                assert target in targets, f"docs/measurements.md: '{what}' names `{command}`, but the Makefile has no target {target}"
+            if command.startswith("bash "):
+                assert (ROOT / command.split()[1]).exists(), f"docs/measurements.md: '{what}' names `{command}`, a script that does not exist"
+
+
+def test_the_sample_is_regenerated_from_a_real_run(monkeypatch, tmp_path):
+    # --demo puts the rehearsal's own report between the markers, fenced, with where it came from.
+    readme = tmp_path / "README.md"
+    readme.write_text(f"top\n{docs.begin_marker('demo-sample')}\nold\n{docs.end_marker('demo-sample')}\nbottom\n")
+    text = docs.replace_part(readme.read_text(), "demo-sample", docs.demo_sample("Rehearsal report\n  test AUC 0.8\n"), "README.md")
+    assert docs.readme_demo_sample(text) == "Rehearsal report\n  test AUC 0.8\n"
+    assert "`python -m tools.rehearsal --stack dev`" in text and text.startswith("top\n") and text.endswith("bottom\n")
+
+
+def test_the_demo_command_is_what_make_demo_runs():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^demo:.*\n\t\$\(PY\) -m tools\.rehearsal\s*$", makefile, re.M), "make demo no longer runs tools.rehearsal: update tools/docs.py DEMO_COMMAND"
+    assert subprocess.run([sys.executable, "-m", "tools.rehearsal", "--help"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def test_the_api_error_table_is_the_handlers_error_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("predict_errors_for_docs", ROOT / "containers" / "api" / "predict_errors.py")
+    assert spec is not None and spec.loader is not None
+    errors = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = errors  # dataclasses look their module up there
+    spec.loader.exec_module(errors)
+    text = (ROOT / "docs" / "api.md").read_text()
+    documented = re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \| .* \| `(\w+)` \|$", text, re.M)
+    actual = [(str(k.status), k.code, k.metric) for k in errors.ALL_KINDS]
+    assert documented == actual, "docs/api.md's error table (status, code, metric) differs from containers/api/predict_errors.ALL_KINDS"
