@@ -33,7 +33,14 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation,
 
 from guardrails import prices
 from guardrails.common import StackView, as_list, get_path, is_list, is_unknown, num, peek
-from guardrails.sagemaker import ENDPOINT, SCALING_TARGET, VARIANT_INSTANCES, endpoint_config, provisioned_variants, serverless_only
+from guardrails.sagemaker_endpoint import (
+    ENDPOINT,
+    SCALING_TARGET,
+    VARIANT_INSTANCES,
+    endpoint_config,
+    provisioned_variants,
+    serverless_only,
+)
 from guardrails.sagemaker_jobs import DATA_QUALITY_JOB, PIPELINE, Job, load_definition, monitoring_job, pipeline_jobs
 
 MONITORING_SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
