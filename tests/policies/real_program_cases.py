@@ -55,13 +55,13 @@ ROLLBACK_OFF = Edit("DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, 
 )
 UNTHROTTLED = Edit("                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
 NO_ACCESS_LOGS = Edit("access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", "")
-OPEN_ROUTE = Edit('authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",', 'authorization_type="NONE",')
+OPEN_ROUTE = Edit("authorization_type=ROUTE_AUTHORIZATION,", 'authorization_type="NONE",')
 OLD_TLS = Edit("ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
 SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
 PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
 MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
 SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
-FOUNDATION_UNTAGGED = Edit("    opts=with_provider,\n)\n\ntraining = TrainingPipeline(", ")\n\ntraining = TrainingPipeline(")
+FOUNDATION_UNTAGGED = Edit('    opts=with_provider,\n)\npulumi.export("kmsKeyArn"', ')\npulumi.export("kmsKeyArn"')
 FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=2)
 
 # ---- the ALB access-log exemption granted to someone else (another region's ELB account and a
