@@ -243,7 +243,9 @@ class RegistryConfig:
     """
 
     stack: Annotated[Optional[StackName], Field(default=None, description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")] = None
+    """The stack that owns the registry, read through a StackReference; absent: this stack owns it."""
     consumer_accounts: Annotated[tuple[AccountId, ...], Field(alias="consumerAccounts", default=(), description="a list of 12-digit AWS account ids, quoted")] = ()
+    """Accounts whose stacks may serve this registry's models (owner stack only)."""
 
     @property
     def owned(self) -> bool:
@@ -272,12 +274,19 @@ class StackConfig:
     notification_email: Optional[str]
     """E-mail subscription to the alarm topic; absent: no subscription."""
     network: NetworkConfig
+    """The VPC."""
     training: Optional[TrainingConfig]
+    """The training pipeline and model registry; only on the stack that owns the registry."""
     endpoint: EndpointConfig
+    """The real-time endpoint serving the pinned model version."""
     monitoring: MonitoringConfig
+    """Model Monitor data-quality checks and the drift alarm."""
     api: ApiConfig
+    """The prediction API (API Gateway + Lambda released by CodeDeploy)."""
     dashboard: DashboardConfig
+    """The Streamlit dashboard on Fargate behind the ALB and Cognito."""
     registry: RegistryConfig = RegistryConfig()
+    """Which stack owns the training pipeline and model registry; absent: this one."""
 
     @property
     def owns_registry(self) -> bool:

@@ -34,6 +34,7 @@ from tools.dashboard_browser import CHROMEDRIVER, CHROMIUM, PageCapture, screens
 from tools.dashboard_demo_data import (
     BANNER,
     DASHBOARD_DIR,
+    DEFAULT_NAMES,
     DEMO_VERSIONS,
     MOTO_ACCOUNT,
     REGION,
@@ -89,7 +90,7 @@ def free_port() -> int:
 
 
 def dashboard_env(
-    moto_url: str, api_url: str, feature_names: Sequence[str], names: DemoNames = DemoNames()
+    moto_url: str, api_url: str, feature_names: Sequence[str], names: DemoNames = DEFAULT_NAMES
 ) -> dict[str, str]:
     env = {
         k: v

@@ -30,6 +30,9 @@ class DemoNames:
     alarm: str = "churn-demo-drift"
 
 
+DEFAULT_NAMES = DemoNames()
+
+
 @dataclass(frozen=True)
 class DemoVersion:
     approval: str

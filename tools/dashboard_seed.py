@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from tools.dashboard_demo_data import DEMO_VERSIONS, MOTO_ACCOUNT, REGION, DemoNames
+from tools.dashboard_demo_data import DEFAULT_NAMES, DEMO_VERSIONS, MOTO_ACCOUNT, REGION, DemoNames
 
 # --- moto ------------------------------------------------------------------------------------------
 
@@ -74,7 +74,7 @@ def _backdate_versions(names: DemoNames, region: str, ages: Sequence[int]) -> No
 
 
 def seed_registry(
-    endpoint_url: str | None, names: DemoNames = DemoNames(), region: str = REGION
+    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
 ) -> None:
     """A model package group with DEMO_VERSIONS, each with its evaluation report in S3."""
     aws = _clients(endpoint_url, region)
@@ -118,7 +118,7 @@ def seed_registry(
 
 
 def seed_endpoint(
-    endpoint_url: str | None, names: DemoNames = DemoNames(), region: str = REGION
+    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
 ) -> None:
     sagemaker = _clients(endpoint_url, region)["sagemaker"]
     sagemaker.create_model(
@@ -147,7 +147,7 @@ def seed_endpoint(
 
 def seed_metrics(
     endpoint_url: str | None,
-    names: DemoNames = DemoNames(),
+    names: DemoNames = DEFAULT_NAMES,
     region: str = REGION,
     now: datetime | None = None,
     hours: int = 12,
@@ -197,7 +197,7 @@ def seed_metrics(
 
 
 def seed_alarm(
-    endpoint_url: str | None, names: DemoNames = DemoNames(), region: str = REGION
+    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
 ) -> None:
     cloudwatch = _clients(endpoint_url, region)["cloudwatch"]
     cloudwatch.put_metric_alarm(
@@ -228,7 +228,7 @@ def seed_alarm(
 
 
 def seed_all(
-    endpoint_url: str | None, names: DemoNames = DemoNames(), region: str = REGION
+    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
 ) -> None:
     enable_moto_percentiles()
     seed_registry(endpoint_url, names, region)

@@ -121,7 +121,7 @@ def apply(program: Path, mutations: Iterable[Mutation]) -> list[str]:
             overrides.append(mutation.override)
         elif isinstance(mutation, Edit):
             path = _file_with(program, mutation)
-            text, found = _pattern(mutation.old).subn(lambda _: mutation.new, path.read_text())
+            text, found = _pattern(mutation.old).subn(lambda _, new=mutation.new: new, path.read_text())
             if found != mutation.count:
                 raise MutationError(f"{path.relative_to(program)}: expected {mutation.count} occurrence(s) of {mutation.old!r}, found {found}")
             path.write_text(text)

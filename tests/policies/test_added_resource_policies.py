@@ -12,10 +12,12 @@ def test_prod_storage_cannot_be_force_deleted_and_dev_may(pack):
     stack = Stack()
     kept = stack.add("aws:s3/bucket:Bucket", "kept", {"forceDestroy": False})
     doomed = stack.add("aws:s3/bucket:Bucket", "doomed", {"forceDestroy": True})
+    doomed_v2 = stack.add("aws:s3/bucketV2:BucketV2", "doomed-v2", {"forceDestroy": "true"})  # the deprecated type, config-style text
     stack.add("aws:ecr/repository:Repository", "repo-kept", {"forceDelete": False})
     doomed_repo = stack.add("aws:ecr/repository:Repository", "repo-doomed", {"forceDelete": True})
     result = analyze(pack, stack)
     assert_fails(result, "s3-bucket-no-force-destroy", doomed, "'doomed' has force_destroy=True", "Set force_destroy=False")
+    assert_fails(result, "s3-bucket-no-force-destroy", doomed_v2, "'doomed-v2' has force_destroy=True")
     assert_fails(result, "ecr-repository-no-force-delete", doomed_repo, "'repo-doomed' has force_delete=True", "Set force_delete=False")
     assert not [v for v in result.violations if v.urn in (kept, stack.urn("aws:ecr/repository:Repository", "repo-kept")) and "force" in v.policy]
 

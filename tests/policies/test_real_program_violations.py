@@ -15,8 +15,10 @@ from policy_testkit import PACK_DIR
 from program_mutations import Edit, MutationError, apply, copy_program, run_all
 from real_program_cases import VIOLATIONS
 
+from tools.offline.records import ROOT
+
 sys.path.insert(0, str(PACK_DIR))
-from guardrails import ALL_POLICIES  # noqa: E402
+from guardrails import ALL_POLICIES
 
 
 def test_every_policy_has_a_real_program_violation():
@@ -57,3 +59,21 @@ def test_a_mutation_that_no_longer_applies_fails_loudly(tmp_path):
         apply(program, [Edit("text that is not in the program", "x")])
     with pytest.raises(MutationError, match="expected 1 occurrence"):
         apply(program, [Edit("enable_key_rotation=True,", "x", path="components/secure_bucket.py")])
+
+
+def test_the_how_to_in_the_docs_matches_the_harness():
+    """docs/policies.md, "Testing a new policy against the real program", shows a real row and the real helpers."""
+    import inspect
+
+    import program_mutations
+    import real_program_cases
+
+    doc = (ROOT / "docs" / "policies.md").read_text()
+    section = doc[doc.index("## Testing a new policy against the real program") :]
+    example = section[section.index("```python") + len("```python") : section.index("```", section.index("```python") + 3)]
+    table = inspect.getsource(real_program_cases)
+    for line in filter(None, (line.strip() for line in example.splitlines())):
+        assert line in table, line
+    assert "def added(policy: str, name_and_type: str)" in table and "ADDED_RESOURCES = Append(" in table
+    assert [f.name for f in program_mutations.Edit.__dataclass_fields__.values()] == ["old", "new", "count", "path"]
+    assert 'run: str = "careless"' in inspect.getsource(program_mutations.Violation)
