@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt $(wildcard containers/*/requirements*.txt)
 
-.PHONY: install demo preview dashboard test bench clean
+.PHONY: install demo preview dashboard test bench docs lint clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ bench: install
 	$(PY) -m benchmarks.serving
 	$(PY) -m benchmarks.serving_spread
 	$(PY) -m benchmarks.serving_mixed
+
+# Regenerate the reference parts of docs/ and the README from the code (add --demo for the README's
+# sample report: a full rehearsal).
+docs: install
+	$(PY) -m tools.docs
+
+# What tests/test_lint.py runs.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tools/workflow_lint/node_modules

@@ -117,7 +117,10 @@ else:
     # Data capture and Model Monitor reports are this stack's data: its own bucket and key.
     capture_bucket = SecureBucket(
         "endpoint-data",
-        SecureBucketArgs(kms_key_arn=foundation.key_arn, force_destroy=not config.is_prod),
+        SecureBucketArgs(
+            kms_key_arn=foundation.key_arn,
+            force_destroy=not config.is_prod,
+        ),
         opts=with_provider,
     )
     pulumi.export("endpointDataBucket", capture_bucket.name)
@@ -249,7 +252,9 @@ dashboard = Dashboard(
         cpu=config.dashboard.cpu,
         memory=config.dashboard.memory,
         allowed_cidrs=config.dashboard.allowed_cidrs,
+        domain_name=config.dashboard.domain_name,
         certificate_arn=config.dashboard.certificate_arn,
+        hosted_zone_id=config.dashboard.hosted_zone_id,
         endpoint=dashboard_endpoint,
         api=dashboard_api,
         feature_names=FEATURE_NAMES,
@@ -278,6 +283,8 @@ cloudwatch_dashboard = CloudWatchDashboard(
     opts=with_provider,
 )
 pulumi.export("dashboardUrl", dashboard.dashboard_url)
+# Where to point dashboard.domainName when the program does not manage its zone.
+pulumi.export("dashboardLoadBalancerDnsName", dashboard.load_balancer.dns_name)
 pulumi.export("cloudwatchDashboardName", cloudwatch_dashboard.cloudwatch_dashboard_name)
 pulumi.export("cloudwatchDashboardUrl", cloudwatch_dashboard.cloudwatch_dashboard_url)
 pulumi.export("userPoolId", dashboard.user_pool_id)

@@ -13,8 +13,8 @@ shared socket ("stock"), and the same with `--reuse-port` ("reuse_port", in guni
 worker binds its own SO_REUSEPORT socket and the kernel picks one by a hash of the address).
 
 Throughput: wrk's 1-row bench (16 connections) against `serve` and the bare-responder ceiling of
-benchmarks/serving.py, in bursts that take turns; the spread wrk's connections got is sampled in
-every burst. Targets: no trial with more than 75% of its connections on one worker; 1-row
+benchmarks/serving.py (and with `--compare` the stock reference), in bursts that take turns; the
+spread wrk's connections got is sampled in every burst. Targets: no trial with more than 75% of its connections on one worker; 1-row
 throughput >= 80% of the ceiling. The exit code is 0 when both are met.
 """
 
@@ -125,7 +125,7 @@ def throughput(servers: list[Server], body: Path, script: Path, args: argparse.N
         wrk_burst(server, body, script, args.clients, 1)
     bursts: dict[str, list[dict]] = {s.name: [] for s in servers}
     for index in range(max(1, round(args.duration / args.burst))):
-        for server in servers[index % 2:] + servers[:index % 2]:
+        for server in servers[index % len(servers):] + servers[:index % len(servers)]:
             wait_until_idle(server)
             result = wrk_burst(server, body, script, args.clients, args.burst)
             bursts[server.name].append(result)
@@ -165,8 +165,7 @@ def report(spreads: dict[str, dict[str, list[list[int]]]], bursts: dict[str, lis
         "| server | requests/s | median p99 ms | server CPU µs/request | spread of wrk's connections per burst |",
         "|---|---:|---:|---:|---|",
     ]
-    for name in ("churn", "ceiling"):
-        cell = bursts[name]
+    for name, cell in bursts.items():
         cpu = sum(b["cpu_seconds"] for b in cell) / sum(b["requests"] for b in cell)
         lines.append(f"| {name} | {rate(name):,.0f} | {statistics.median(b['p99_ms'] for b in cell):.2f} | "
                      f"{cpu * 1e6:,.0f} | {', '.join('/'.join(map(str, b['spread'])) for b in cell)} |")
@@ -203,17 +202,23 @@ def main(argv: list[str] | None = None) -> int:
         info["load_before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         commands = server_commands(args.workers, model_dir)
         spreads: dict[str, dict[str, list[list[int]]]] = {}
+        reference_env = {**commands["churn"][1], "PYTHONPATH": os.pathsep.join([str(REPO), str(MODEL_ROOT)])}
+
+        def reference(name: str) -> contextlib.AbstractContextManager[Server]:
+            port = free_port()
+            return running_server(name, reference_commands(args.workers, model_dir, port)[name], reference_env, work, port)
+
         with contextlib.ExitStack() as stack:
             servers = [stack.enter_context(running_server(name, *commands[name], work)) for name in ("churn", "ceiling")]
-            spreads["churn"] = spread(servers[0], args.trials)
+            if args.compare:
+                servers.append(stack.enter_context(reference("stock")))
+            for server in servers:
+                if server.name != "ceiling":
+                    spreads[server.name] = spread(server, args.trials)
             bursts = throughput(servers, body, script, args)
         if args.compare:
-            env = {**commands["churn"][1], "PYTHONPATH": os.pathsep.join([str(REPO), str(MODEL_ROOT)])}
-            for name in ("stock", "reuse_port"):
-                port = free_port()
-                command = reference_commands(args.workers, model_dir, port)[name]
-                with running_server(name, command, env, work, port=port) as server:
-                    spreads[name] = spread(server, args.trials)
+            with reference("reuse_port") as server:
+                spreads["reuse_port"] = spread(server, args.trials)
         info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     text, met = report(spreads, bursts, info, args)

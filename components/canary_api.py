@@ -279,11 +279,11 @@ class CanaryApi(pulumi.ComponentResource):
 
     def _hook_policy(self, name: str, args: CanaryApiArgs, phase: str, hook: _Hook) -> aws.iam.RolePolicy:
         statements = [
-            statement(
-                ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
-                [self.deployment_group.arn],
-                sid="ReportToThisDeploymentGroup",
-            ),
+            statement(["codedeploy:GetDeployment"], [self.deployment_group.arn], sid="ReadThisDeploymentGroup"),
+            # The IAM reference lists no resource type for PutLifecycleEventHookExecutionStatus: a
+            # statement naming the deployment group's ARN would never match, and the hook could
+            # not report, so every release would time out and roll back.
+            statement(["codedeploy:PutLifecycleEventHookExecutionStatus"], ["*"], sid="ReportHookStatus"),
             # Versions and the alias (qualified ARNs): the pre-traffic hook calls the new version,
             # the post-traffic hook the alias.
             statement(["lambda:InvokeFunction"], [pulumi.Output.concat(self.function.arn, ":*")], sid="InvokeApiVersions"),

@@ -52,6 +52,12 @@ FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122881, 8192)),
 }
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+CANARY_MAX_PERCENT = 50
+# PutFunctionConcurrency: "leave at least 100 simultaneous executions unreserved".
+LAMBDA_UNRESERVED_MINIMUM = 100
+DEFAULT_ACCOUNT_CONCURRENCY_LIMIT = 1000
+_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+_CERTIFICATE_ARN = r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$"
 
 
 def _cidr(value: str) -> str:
@@ -140,8 +146,9 @@ class AutoscalingConfig:
 
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class CanaryConfig:
-    percent: Annotated[int, Field(ge=1, le=99, description="an integer from 1 to 99 (percent of capacity)")]
-    """Share of capacity that serves a new endpoint configuration first (blue/green canary)."""
+    # AWS: "the canary size should be less than or equal to 50% of the new fleet's capacity".
+    percent: Annotated[int, Field(ge=1, le=CANARY_MAX_PERCENT, description=f"an integer from 1 to {CANARY_MAX_PERCENT} (percent of the new fleet's capacity; AWS allows at most half)")]
+    """Share of the new fleet's capacity (CAPACITY_PERCENT) that serves a new endpoint configuration first (blue/green canary)."""
     wait_minutes: Annotated[int, Field(alias="waitMinutes", ge=0, le=60, description="an integer from 0 to 60")]
     """How long the canary serves before the rest of the traffic shifts."""
 
@@ -193,7 +200,9 @@ class ApiConfig:
     throttle: ThrottleConfig
     """API Gateway stage throttling."""
     reserved_concurrency: Annotated[Optional[int], Field(alias="reservedConcurrency", default=None, ge=1, description="an integer >= 1, or absent")] = None
-    """Reserved concurrency of the prediction Lambda; absent: unreserved."""
+    """Reserved concurrency of the prediction Lambda; absent: unreserved. At most accountConcurrencyLimit - 100."""
+    account_concurrency_limit: Annotated[int, Field(alias="accountConcurrencyLimit", default=DEFAULT_ACCOUNT_CONCURRENCY_LIMIT, ge=1, description="an integer >= 1 (the account's Lambda ConcurrentExecutions in the stack's Region)")] = DEFAULT_ACCOUNT_CONCURRENCY_LIMIT
+    """The account's Lambda concurrency limit (`aws lambda get-account-settings`); new accounts may have less than 1000."""
 
     @property
     def codedeploy_config_name(self) -> str:
@@ -210,8 +219,12 @@ class DashboardConfig:
     """Memory (MiB) of one dashboard task."""
     allowed_cidrs: Annotated[tuple[Cidr, ...], Field(alias="allowedCidrs", min_length=1, description="a non-empty list of CIDR blocks")]
     """Who may reach the dashboard's load balancer."""
-    certificate_arn: Annotated[Optional[str], Field(alias="certificateArn", default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$", description="an ACM certificate ARN, or absent")] = None
-    """ACM certificate of the HTTPS listener; absent: a self-signed certificate (dev only)."""
+    certificate_arn: Annotated[Optional[str], Field(alias="certificateArn", default=None, pattern=_CERTIFICATE_ARN, description="an ACM certificate ARN in the stack's Region, or absent")] = None
+    """Your ACM certificate for domainName; absent: one the program validates in hostedZoneId, or (no domain) a self-signed one."""
+    domain_name: Annotated[Optional[str], Field(alias="domainName", default=None, max_length=253, pattern=_HOSTNAME, description="a lower-case DNS name such as dashboard.example.com, or absent")] = None
+    """The name users open; Cognito's callback and sign-out URLs use it. Absent: the ALB's DNS name."""
+    hosted_zone_id: Annotated[Optional[str], Field(alias="hostedZoneId", default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or absent")] = None
+    """Route 53 public zone of domainName: the program adds the alias record and a DNS-validated certificate."""
 
 
 StackName = Annotated[
@@ -230,7 +243,9 @@ class RegistryConfig:
     """
 
     stack: Annotated[Optional[StackName], Field(default=None, description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")] = None
+    """The stack that owns the registry, read through a StackReference; absent: this stack owns it."""
     consumer_accounts: Annotated[tuple[AccountId, ...], Field(alias="consumerAccounts", default=(), description="a list of 12-digit AWS account ids, quoted")] = ()
+    """Accounts whose stacks may serve this registry's models (owner stack only)."""
 
     @property
     def owned(self) -> bool:
@@ -259,12 +274,19 @@ class StackConfig:
     notification_email: Optional[str]
     """E-mail subscription to the alarm topic; absent: no subscription."""
     network: NetworkConfig
+    """The VPC."""
     training: Optional[TrainingConfig]
+    """The training pipeline and model registry; only on the stack that owns the registry."""
     endpoint: EndpointConfig
+    """The real-time endpoint serving the pinned model version."""
     monitoring: MonitoringConfig
+    """Model Monitor data-quality checks and the drift alarm."""
     api: ApiConfig
+    """The prediction API (API Gateway + Lambda released by CodeDeploy)."""
     dashboard: DashboardConfig
+    """The Streamlit dashboard on Fargate behind the ALB and Cognito."""
     registry: RegistryConfig = RegistryConfig()
+    """Which stack owns the training pipeline and model registry; absent: this one."""
 
     @property
     def owns_registry(self) -> bool:
@@ -439,6 +461,16 @@ def _consistency(section: str, value: Any) -> list[str]:
                     problems.append(f"{k('autoscaling.min')} = {a.min}: above autoscaling.max ({a.max})")
                 elif not a.min <= value.instance_count <= a.max:
                     problems.append(f"{k('instanceCount')} = {value.instance_count}: outside autoscaling min..max ({a.min}..{a.max})")
+    if isinstance(value, ApiConfig) and value.reserved_concurrency is not None:
+        most = value.account_concurrency_limit - LAMBDA_UNRESERVED_MINIMUM
+        if value.reserved_concurrency > most:
+            problems.append(
+                f"{k('reservedConcurrency')} = {value.reserved_concurrency}: AWS keeps {LAMBDA_UNRESERVED_MINIMUM} executions unreserved, "
+                f"so with accountConcurrencyLimit {value.account_concurrency_limit} expected at most {max(most, 0)}"
+                + ("" if most >= 1 else "; remove reservedConcurrency or raise the account's Lambda concurrency quota")
+            )
+    if isinstance(value, DashboardConfig):
+        problems.extend(_dashboard_domain(value, k))
     if isinstance(value, RegistryConfig):
         if value.stack is not None and value.consumer_accounts:
             problems.append(
@@ -453,6 +485,22 @@ def _consistency(section: str, value: Any) -> list[str]:
     if isinstance(value, DashboardConfig) and value.memory not in FARGATE_MEMORY_BY_CPU[value.cpu]:
         allowed = FARGATE_MEMORY_BY_CPU[value.cpu]
         problems.append(f"{k('memory')} = {value.memory}: not a valid Fargate size for cpu {value.cpu}; expected one of {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+    return problems
+
+
+def _dashboard_domain(value: DashboardConfig, k: Any) -> list[str]:
+    """A certificate is for a name, and a name needs a certificate users' browsers trust."""
+    problems = []
+    if value.domain_name is None:
+        for key, given in (("certificateArn", value.certificate_arn), ("hostedZoneId", value.hosted_zone_id)):
+            if given is not None:
+                problems.append(f"{k(key)} = {json.dumps(given)}: only valid with dashboard.domainName (the name it is for); set domainName or remove {key}")
+    elif value.certificate_arn is None and value.hosted_zone_id is None:
+        problems.append(
+            f"{k('domainName')} = {json.dumps(value.domain_name)}: needs a certificate for that name; set dashboard.hostedZoneId "
+            "(the program creates the DNS record and a DNS-validated certificate) or dashboard.certificateArn (your certificate; "
+            "point the name at the output dashboardLoadBalancerDnsName yourself)"
+        )
     return problems
 
 
@@ -518,6 +566,12 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         problems.append(f"{_REGION_KEY}: required key is missing; expected an AWS region such as us-east-1")
     elif not isinstance(region, str) or not re.match(_REGION, region):
         problems.append(f"{_REGION_KEY} = {json.dumps(region)}: not an AWS region; expected a region such as us-east-1")
+    elif isinstance(parsed.get("dashboard"), DashboardConfig) and parsed["dashboard"].certificate_arn is not None:
+        # A load balancer can use only certificates of its own Region.
+        arn = parsed["dashboard"].certificate_arn
+        cert_region = re.match(_CERTIFICATE_ARN, arn)["region"]  # type: ignore[index]  # the field's pattern matched
+        if cert_region != region:
+            problems.append(f"{PROJECT}:dashboard.certificateArn = {json.dumps(arn)}: a certificate of {cert_region}; expected one of the stack's Region {region} (an ALB uses only certificates of its Region)")
 
     if problems:
         raise ConfigError(stack, problems)

@@ -115,7 +115,8 @@ class ContainerImageArgs:
     dockerfile: Optional[str] = None
     """Relative to the project directory; default `<context>/Dockerfile`. A `<dockerfile>.dockerignore`
     beside it limits the files that make up the image's content hash (see `context_hash`)."""
-    keep_images: int = 20
+    untagged_days: int = 7
+    """Untagged images (left by an interrupted push) are expired after this many days."""
     force_delete: bool = False
     platform: str = "linux/amd64"
 
@@ -144,11 +145,15 @@ class ContainerImage(pulumi.ComponentResource):
             repository=self.repository.name,
             policy=json.dumps(
                 {
+                    # Tagged images are never expired: a registered model version (or an ECS rollback
+                    # target) references its image by digest, possibly for years, and ECR cannot tell
+                    # which tags a model package names. Tags are content hashes, so a rebuild of
+                    # unchanged code pushes nothing and the repository grows only with real changes.
                     "rules": [
                         {
                             "rulePriority": 1,
-                            "description": f"keep the last {args.keep_images} images",
-                            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": args.keep_images},
+                            "description": f"expire untagged images after {args.untagged_days} days",
+                            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": args.untagged_days},
                             "action": {"type": "expire"},
                         }
                     ]

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.container_image import ContainerImage, ContainerImageArgs
-from components.dashboard_sign_in import OAUTH_SCOPES, certificate_arn, cognito_login
+from components.dashboard_sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
 from components.dashboard_task import app_environment, execution_role, health_check_from_dockerfile, task_role
 from components.iam import statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -73,10 +73,13 @@ class DashboardArgs:
     cpu: int
     memory: int
     allowed_cidrs: Sequence[str]
-    certificate_arn: Optional[str] = None
-    """ACM certificate for the listener; None imports a self-signed one (browsers warn)."""
     domain_name: Optional[str] = None
-    """The name users type, when a DNS record points it at the ALB; None means the ALB's DNS name."""
+    """The name users open; None means the ALB's DNS name (with a self-signed certificate)."""
+    certificate_arn: Optional[str] = None
+    """Your ACM certificate for `domain_name` (same Region); None: see `hosted_zone_id`."""
+    hosted_zone_id: Optional[str] = None
+    """Route 53 zone of `domain_name`: the program adds the alias record and, without
+    `certificate_arn`, issues and DNS-validates an ACM certificate for the name."""
     endpoint: Optional[DashboardEndpoint] = None
     api: Optional[DashboardApi] = None
     feature_names: Sequence[str] = ()
@@ -100,6 +103,9 @@ class Dashboard(pulumi.ComponentResource):
     user_pool_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: DashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        problems = domain_problems(args)
+        if problems:
+            raise pulumi.RunError("invalid Dashboard arguments: " + "; ".join(problems))
         super().__init__("sagemaker-mlops:dashboard:Dashboard", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
@@ -118,6 +124,7 @@ class Dashboard(pulumi.ComponentResource):
         )
         alb_sg, task_sg = self._security_groups(name, args, child)
         self.load_balancer = self._load_balancer(name, args, alb_sg, child)
+        alias_record(name, args, self.load_balancer, self)
         host = pulumi.Output.from_input(args.domain_name or self.load_balancer.dns_name)
         self.dashboard_url = pulumi.Output.concat("https://", host)
         target_group = aws.lb.TargetGroup(
@@ -142,6 +149,7 @@ class Dashboard(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "dashboard_url": self.dashboard_url,
+                "load_balancer_dns_name": self.load_balancer.dns_name,
                 "user_pool_id": self.user_pool_id,
                 "image_uri": self.image.image_uri,
             }
@@ -217,7 +225,7 @@ class Dashboard(pulumi.ComponentResource):
         )
 
     def _listeners(self, name: str, args: DashboardArgs, host: pulumi.Output[str], target_group: aws.lb.TargetGroup, child: pulumi.ResourceOptions) -> aws.lb.Listener:
-        self.user_pool, client, domain = cognito_login(name, args, host, self.load_balancer.dns_name, self._account, self)
+        self.user_pool, client, domain = cognito_login(name, args, host, self._account, self)
         self.user_pool_id = self.user_pool.id
         https = aws.lb.Listener(
             f"{name}-https",

@@ -1,5 +1,9 @@
-"""How users reach the Dashboard safely: the listener's TLS certificate and the Cognito user pool,
-app client and managed-login domain that `authenticate-cognito` signs users in with.
+"""How users reach the Dashboard safely: its DNS name, the listener's TLS certificate and the
+Cognito user pool, app client and managed-login domain that `authenticate-cognito` signs users in with.
+
+Certificate, by configuration: `certificate_arn` (yours, for `domain_name`); else, with a Route 53
+`hosted_zone_id`, a public ACM certificate for `domain_name` that the program validates through
+DNS; else (no domain) a self-signed certificate for the ALB's DNS name, which browsers warn about.
 
 Helpers of components/dashboard.py: every resource they declare is a child of the Dashboard.
 """
@@ -7,7 +11,7 @@ Helpers of components/dashboard.py: every resource they declare is a child of th
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -25,9 +29,59 @@ class CognitoLogin(NamedTuple):
     domain: aws.cognito.UserPoolDomain
 
 
+def domain_problems(args: DashboardArgs) -> list[str]:
+    """What components/config.py also rejects, for callers that build DashboardArgs themselves."""
+    if args.domain_name is None:
+        return [f"{key} needs domain_name" for key in ("certificate_arn", "hosted_zone_id") if getattr(args, key) is not None]
+    if args.certificate_arn is None and args.hosted_zone_id is None:
+        return [f"domain_name {args.domain_name!r} needs certificate_arn or hosted_zone_id"]
+    return []
+
+
+def alias_record(name: str, args: DashboardArgs, load_balancer: aws.lb.LoadBalancer, parent: pulumi.Resource) -> Optional[aws.route53.Record]:
+    """`domain_name` -> the ALB, when the program manages the name's zone."""
+    if args.domain_name is None or args.hosted_zone_id is None:
+        return None
+    return aws.route53.Record(
+        f"{name}-dns",
+        zone_id=args.hosted_zone_id,
+        name=args.domain_name,
+        type="A",
+        aliases=[aws.route53.RecordAliasArgs(name=load_balancer.dns_name, zone_id=load_balancer.zone_id, evaluate_target_health=True)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _dns_validated_certificate(name: str, args: DashboardArgs, parent: pulumi.Resource) -> pulumi.Output[str]:
+    child = pulumi.ResourceOptions(parent=parent)
+    # Public, in the ALB's Region (a load balancer uses only certificates of its own Region).
+    certificate = aws.acm.Certificate(f"{name}-domain-certificate", domain_name=args.domain_name, validation_method="DNS", opts=child)
+    # One name, so one validation record; ACM renews the certificate for as long as the record stays.
+    option = certificate.domain_validation_options[0]
+    record = aws.route53.Record(
+        f"{name}-certificate-validation-record",
+        zone_id=args.hosted_zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=300,
+        # ACM gives every certificate for a name in an account the same record: a second stack or
+        # a re-issued certificate must not fail on the existing one.
+        allow_overwrite=True,
+        opts=child,
+    )
+    # Waits until ACM has issued the certificate: the listener must never get a pending one.
+    validation = aws.acm.CertificateValidation(
+        f"{name}-certificate-validation", certificate_arn=certificate.arn, validation_record_fqdns=[record.fqdn], opts=child
+    )
+    return validation.certificate_arn
+
+
 def certificate_arn(name: str, args: DashboardArgs, host: pulumi.Output[str], parent: pulumi.Resource) -> pulumi.Input[str]:
     if args.certificate_arn:
         return args.certificate_arn
+    if args.domain_name is not None and args.hosted_zone_id is not None:
+        return _dns_validated_certificate(name, args, parent)
     child = pulumi.ResourceOptions(parent=parent)
     # Self-signed for the name users reach: the connection is encrypted, but browsers warn
     # until a certificate from a trusted CA (dashboard.certificateArn) replaces it. The ALB does
@@ -52,7 +106,6 @@ def cognito_login(
     name: str,
     args: DashboardArgs,
     host: pulumi.Output[str],
-    alb_dns_name: pulumi.Output[str],
     account: pulumi.Output[str],
     parent: pulumi.Resource,
 ) -> CognitoLogin:
@@ -82,7 +135,6 @@ def cognito_login(
         deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
         opts=child,
     )
-    callback_hosts = [host] if args.domain_name is None else [host, alb_dns_name]
     client = aws.cognito.UserPoolClient(
         f"{name}-alb-client",
         name=f"{args.name_prefix}-dashboard-alb",
@@ -91,7 +143,11 @@ def cognito_login(
         allowed_oauth_flows=["code"],
         allowed_oauth_flows_user_pool_client=True,
         allowed_oauth_scopes=OAUTH_SCOPES,
-        callback_urls=[pulumi.Output.concat("https://", h, "/oauth2/idpresponse") for h in callback_hosts],
+        # Only the name users open (the domain when there is one): once a domain is configured the
+        # ALB's own DNS name has no certificate browsers trust.
+        callback_urls=[pulumi.Output.concat("https://", host, "/oauth2/idpresponse")],
+        # Where Cognito's /logout may send users back to (its logout_uri must be one of these).
+        logout_urls=[pulumi.Output.concat("https://", host, "/")],
         supported_identity_providers=["COGNITO"],
         prevent_user_existence_errors="ENABLED",
         enable_token_revocation=True,

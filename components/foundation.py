@@ -143,8 +143,10 @@ class Foundation(pulumi.ComponentResource):
                 principals={"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com", "codestar-notifications.amazonaws.com"]},
                 conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
+            # No kms:Describe*: DescribeKey carries no encryption context, so under this condition
+            # it could never be allowed (AWS's sample policy lists it all the same).
             statement(
-                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
                 ["*"],
                 sid="CloudWatchLogsEncryptLogGroups",
                 principals={"Service": f"logs.{region}.amazonaws.com"},

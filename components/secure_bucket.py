@@ -110,15 +110,20 @@ class SecureBucket(pulumi.ComponentResource):
         if args.eventbridge_notifications:
             aws.s3.BucketNotification(f"{name}-notifications", bucket=bucket_id, eventbridge=True, opts=child)
 
+        # The ARN from the bucket's name, which the provider knows before the bucket exists (its
+        # auto-name), rather than its `arn` output: the policy is then known in a first preview
+        # too, and the TLS-only and log-delivery guardrails judge it there, not only at `up`.
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        known_arn = pulumi.Output.format("arn:{0}:s3:::{1}", partition, self.bucket.bucket)
         tls_only = statement(
             ["s3:*"],
-            [self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")],
+            [known_arn, pulumi.Output.concat(known_arn, "/*")],
             sid="DenyInsecureTransport",
             effect="Deny",
             principals={"AWS": "*"},
             conditions={"Bool": {"aws:SecureTransport": "false"}},
         )
-        extra = args.extra_policy_statements(self.bucket.arn) if callable(args.extra_policy_statements) else args.extra_policy_statements
+        extra = args.extra_policy_statements(known_arn) if callable(args.extra_policy_statements) else args.extra_policy_statements
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket_id,

@@ -345,7 +345,8 @@ def test_hook_roles_are_scoped(records, phase):
     function_arn = child(records, FUNCTION, "api-function")["state"]["arn"]
     log_arn = child(records, LOG_GROUP, f"api-{phase}-hook-logs")["state"]["arn"]
     expected = {
-        "ReportToThisDeploymentGroup": (["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"], [group_arn]),
+        "ReadThisDeploymentGroup": (["codedeploy:GetDeployment"], [group_arn]),
+        "ReportHookStatus": (["codedeploy:PutLifecycleEventHookExecutionStatus"], ["*"]),
         "InvokeApiVersions": (["lambda:InvokeFunction"], [f"{function_arn}:*"]),
         "CheckEndpoint": (["sagemaker:DescribeEndpoint"], [endpoint_arn(records)]),
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_arn}:*"]),
@@ -376,7 +377,11 @@ def test_no_full_access_or_wildcard_admin_statements(records):
             for s in parse_json_input(resource["inputs"]["policy"])["Statement"]:
                 assert not any(a == "*" or a.endswith(":*") for a in s["Action"]), s
                 if s["Resource"] == ["*"]:
-                    assert s["Action"] in (["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["cloudwatch:GetMetricData"]), s
+                    assert s["Action"] in (
+                        ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        ["cloudwatch:GetMetricData"],
+                        ["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                    ), s
 
 
 def test_outputs(records, stack):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -67,7 +69,8 @@ def test_shipped_prod_config_parses_with_spec_values():
     assert cfg.api.codedeploy_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
     assert (cfg.api.throttle.rate, cfg.api.throttle.burst, cfg.api.reserved_concurrency) == (200, 400, 50)
     assert (cfg.dashboard.desired_count, cfg.dashboard.cpu, cfg.dashboard.memory) == (2, 1024, 2048)
-    assert cfg.dashboard.certificate_arn.startswith("arn:aws:acm:us-east-1:")
+    assert cfg.dashboard.certificate_arn is None and cfg.api.account_concurrency_limit == 1000
+    assert (cfg.dashboard.domain_name, cfg.dashboard.hosted_zone_id) == ("dashboard.example.com", "Z00000000000000000000")
 
 
 def test_config_is_frozen():
@@ -170,6 +173,54 @@ def test_cidrs_must_be_network_addresses():
 def test_certificate_must_be_an_acm_arn():
     problem = only_problem("prod", "dashboard.certificateArn=my-cert")
     assert problem.startswith(f'{NS}:dashboard.certificateArn = "my-cert"') and "ACM certificate ARN" in problem
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+
+
+def test_canary_may_be_at_most_half_the_new_fleet():
+    # AWS: "the canary size should be less than or equal to 50% of the new fleet's capacity".
+    problem = only_problem("prod", "endpoint.canary={percent: 51, waitMinutes: 5}")
+    assert problem.startswith(f"{NS}:endpoint.canary.percent = 51:") and "expected an integer from 1 to 50" in problem
+    assert parse(apply_overrides(shipped("prod"), ["endpoint.canary.percent=50"], namespace=NS)).endpoint.canary.percent == 50
+
+
+@pytest.mark.parametrize("limit, most", [(120, "at most 20"), (100, "at most 0; remove reservedConcurrency")])
+def test_reserved_concurrency_leaves_aws_its_100_unreserved_executions(limit, most):
+    problem = only_problem("prod", f"api.accountConcurrencyLimit={limit}")
+    assert problem.startswith(f"{NS}:api.reservedConcurrency = 50: AWS keeps 100 executions unreserved") and f"accountConcurrencyLimit {limit} expected {most}" in problem
+    assert parse(apply_overrides(shipped("prod"), ["api.accountConcurrencyLimit=150"], namespace=NS)).api.reserved_concurrency == 50
+    assert parse(apply_overrides(shipped("prod"), ["api.accountConcurrencyLimit=10", "api.reservedConcurrency=null"], namespace=NS)).api.reserved_concurrency is None
+
+
+@pytest.mark.parametrize(
+    "overrides, key, says",
+    [
+        ((f"dashboard.certificateArn={CERTIFICATE}", "dashboard.domainName=null", "dashboard.hostedZoneId=null"), "certificateArn", "only valid with dashboard.domainName"),
+        (("dashboard.domainName=null",), "hostedZoneId", "only valid with dashboard.domainName"),
+        (("dashboard.hostedZoneId=null",), "domainName", "set dashboard.hostedZoneId (the program creates the DNS record"),
+        (("dashboard.domainName=Dashboard.Example.com",), "domainName", "expected a lower-case DNS name"),
+        (("dashboard.hostedZoneId=zone-1",), "hostedZoneId", "expected a Route 53 hosted zone id"),
+        ((f"dashboard.certificateArn={CERTIFICATE.replace('us-east-1', 'eu-west-1')}",), "certificateArn", "a certificate of eu-west-1; expected one of the stack's Region us-east-1"),
+    ],
+    ids=["certificate-without-domain", "zone-without-domain", "domain-without-certificate", "domain-case", "zone-id", "certificate-region"],
+)
+def test_dashboard_domain_combinations(overrides, key, says):
+    problem = only_problem("prod", *overrides)
+    assert problem.startswith(f"{NS}:dashboard.{key} = ") and says in problem
+
+
+def test_a_domain_with_an_own_certificate_needs_no_zone():
+    cfg = parse(apply_overrides(shipped("prod"), [f"dashboard.certificateArn={CERTIFICATE}", "dashboard.hostedZoneId=null"], namespace=NS))
+    assert (cfg.dashboard.domain_name, cfg.dashboard.certificate_arn, cfg.dashboard.hosted_zone_id) == ("dashboard.example.com", CERTIFICATE, None)
+
+
+def test_a_config_error_makes_the_preview_exit_2_naming_the_key():
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.preview", "--stack", "prod", "--set", "endpoint.canary.percent=60"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{NS}:endpoint.canary.percent = 60" in done.stdout and "Traceback" not in done.stdout + done.stderr
 
 
 def test_notification_email_must_be_an_address():

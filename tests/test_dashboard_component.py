@@ -30,6 +30,11 @@ LISTENER = "aws:lb/listener:Listener"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 PROD_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+RECORD = "aws:route53/record:Record"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+# prod with a certificate of its own for the domain, in the zone the program still manages.
+OWN_CERTIFICATE = ("prod", f"dashboard.certificateArn={PROD_CERTIFICATE}")
 DASHBOARD_IGNORE = ROOT / "containers" / "dashboard" / "Dockerfile.dockerignore"
 
 PROD = ("prod",)
@@ -94,6 +99,15 @@ def alb_dns(records) -> str:
     return only(records, "aws:lb/loadBalancer:LoadBalancer", "dashboard-alb")["state"]["dnsName"]
 
 
+def dashboard_config(records) -> dict:
+    return records.data["config"]["sagemaker-mlops:dashboard"]
+
+
+def host(records) -> str:
+    """The name users open: the configured domain, else the ALB's own DNS name."""
+    return dashboard_config(records).get("domainName") or alb_dns(records)
+
+
 # ---- listeners and sign-in -----------------------------------------------------------------------
 
 
@@ -123,12 +137,13 @@ def test_cognito_authenticates_before_anything_is_forwarded(records):
     assert actions[1]["targetGroupArn"] == only(records, "aws:lb/targetGroup:TargetGroup", "dashboard-targets")["state"]["arn"]
 
 
-def test_app_client_is_a_confidential_code_flow_client_calling_back_to_the_alb(records):
+def test_app_client_is_a_confidential_code_flow_client_calling_back_to_the_name_users_open(records):
     client = only(records, "aws:cognito/userPoolClient:UserPoolClient", "dashboard-alb-client")["inputs"]
     assert client["generateSecret"] is True
     assert client["allowedOauthFlows"] == ["code"] and client["allowedOauthFlowsUserPoolClient"] is True
     assert client["allowedOauthScopes"] == ["openid", "email"]
-    assert client["callbackUrls"] == [f"https://{alb_dns(records)}/oauth2/idpresponse"]
+    assert client["callbackUrls"] == [f"https://{host(records)}/oauth2/idpresponse"]
+    assert client["logoutUrls"] == [f"https://{host(records)}/"]
     assert client["supportedIdentityProviders"] == ["COGNITO"]
     domain = only(records, "aws:cognito/userPoolDomain:UserPoolDomain", "dashboard-login-domain")["inputs"]
     assert domain["domain"].startswith(f"mlops-{env_of(records)}-dashboard-") and len(domain["domain"]) <= 63
@@ -169,10 +184,47 @@ def test_dev_imports_a_self_signed_certificate_for_the_alb_name():
     assert only(dev, LISTENER, "dashboard-https")["inputs"]["certificateArn"] == imported["state"]["arn"]
 
 
-def test_prod_uses_the_configured_certificate_and_creates_none():
+def test_prod_serves_its_domain_with_a_dns_validated_certificate_the_listener_waits_for():
     prod = stack_records(*PROD)
-    assert only(prod, LISTENER, "dashboard-https")["inputs"]["certificateArn"] == PROD_CERTIFICATE
-    assert mine(prod, "aws:acm/certificate:Certificate") == [] and mine(prod, "tls:index/privateKey:PrivateKey") == []
+    domain, zone = dashboard_config(prod)["domainName"], dashboard_config(prod)["hostedZoneId"]
+    certificate = only(prod, CERTIFICATE, "dashboard-domain-certificate")
+    assert certificate["inputs"] == {"domainName": domain, "validationMethod": "DNS"}
+    [option] = certificate["state"]["domainValidationOptions"]
+    record = only(prod, RECORD, "dashboard-certificate-validation-record")
+    assert (record["inputs"]["zoneId"], record["inputs"]["name"], record["inputs"]["type"]) == (zone, option["resourceRecordName"], "CNAME")
+    assert record["inputs"]["records"] == [option["resourceRecordValue"]] and record["inputs"]["allowOverwrite"] is True
+    validation = only(prod, VALIDATION, "dashboard-certificate-validation")
+    assert validation["inputs"] == {"certificateArn": certificate["state"]["arn"], "validationRecordFqdns": [record["state"]["fqdn"]]}
+    # The listener takes the ARN from the validation, so it is attached only once ACM has issued it.
+    https = only(prod, LISTENER, "dashboard-https")
+    assert https["inputs"]["certificateArn"] == certificate["state"]["arn"]
+    assert https["property_dependencies"]["certificateArn"] == [validation["urn"]]
+    alias = only(prod, RECORD, "dashboard-dns")["inputs"]
+    lb = only(prod, "aws:lb/loadBalancer:LoadBalancer", "dashboard-alb")["state"]
+    assert (alias["zoneId"], alias["name"], alias["type"]) == (zone, domain, "A")
+    assert alias["aliases"] == [{"name": lb["dnsName"], "zoneId": lb["zoneId"], "evaluateTargetHealth": True}]
+    assert mine(prod, "tls:index/privateKey:PrivateKey") == []
+    assert prod.outputs["dashboardUrl"] == f"https://{domain}" and prod.outputs["dashboardLoadBalancerDnsName"] == lb["dnsName"]
+
+
+def test_an_own_certificate_is_used_as_is_and_the_program_still_adds_the_record():
+    own = stack_records(*OWN_CERTIFICATE)
+    assert only(own, LISTENER, "dashboard-https")["inputs"]["certificateArn"] == PROD_CERTIFICATE
+    assert mine(own, CERTIFICATE) == [] and mine(own, VALIDATION) == [] and mine(own, "tls:index/privateKey:PrivateKey") == []
+    assert [r["name"] for r in mine(own, RECORD)] == ["dashboard-dns"]
+    client = only(own, "aws:cognito/userPoolClient:UserPoolClient", "dashboard-alb-client")["inputs"]
+    assert client["callbackUrls"] == [f"https://{dashboard_config(own)['domainName']}/oauth2/idpresponse"]
+
+
+def test_dashboard_arguments_refuse_a_certificate_or_zone_without_a_name():
+    from components.dashboard_sign_in import domain_problems
+
+    def args(**domain):
+        return SimpleNamespace(**{"domain_name": None, "certificate_arn": None, "hosted_zone_id": None, **domain})
+
+    assert domain_problems(args()) == [] and domain_problems(args(domain_name="d.example.com", hosted_zone_id="Z1")) == []
+    assert domain_problems(args(certificate_arn=PROD_CERTIFICATE, hosted_zone_id="Z1")) == ["certificate_arn needs domain_name", "hosted_zone_id needs domain_name"]
+    assert domain_problems(args(domain_name="d.example.com")) == ["domain_name 'd.example.com' needs certificate_arn or hosted_zone_id"]
 
 
 # ---- network -------------------------------------------------------------------------------------
@@ -497,7 +549,7 @@ def test_drift_widget_reuses_the_alarm_queries():
 
 def test_outputs_are_exported(records):
     outputs = records.outputs
-    assert outputs["dashboardUrl"] == f"https://{alb_dns(records)}"
+    assert outputs["dashboardUrl"] == f"https://{host(records)}"
     assert outputs["cloudwatchDashboardName"] == f"mlops-{env_of(records)}-mlops"
     assert outputs["cloudwatchDashboardUrl"].endswith(f"#dashboards/dashboard/{outputs['cloudwatchDashboardName']}")
     assert outputs["userPoolId"] == only(records, "aws:cognito/userPoolClient:UserPoolClient", "dashboard-alb-client")["inputs"]["userPoolId"]

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from components import config as cfg
-from tools import docs
+from tools import docs, docs_config, docs_guardrails, docs_parts, docs_preview
 
 # Policies that judge every resource type (their code names no type to filter on).
 JUDGES_EVERY_RESOURCE = {"required-tags"}
@@ -17,12 +17,17 @@ JUDGES_EVERY_RESOURCE = {"required-tags"}
 
 @pytest.fixture(scope="module")
 def guardrail_rows():
-    return docs.guardrail_rows()
+    return docs_guardrails.guardrail_rows()
 
 
 @pytest.fixture(scope="module")
-def pages(guardrail_rows):
-    return docs.generated_pages(guardrail_rows)  # runs the offline preview of both stacks once
+def preview_documents():
+    return docs_preview.preview_summaries()  # the offline preview of both stacks, once
+
+
+@pytest.fixture(scope="module")
+def pages(guardrail_rows, preview_documents):
+    return docs.generated_pages(guardrail_rows, preview_documents)
 
 
 def test_the_committed_docs_are_what_the_generator_prints(pages):
@@ -32,9 +37,9 @@ def test_the_committed_docs_are_what_the_generator_prints(pages):
 
 def test_check_mode_names_a_stale_page_and_fails(tmp_path, monkeypatch, capsys, guardrail_rows):
     page = tmp_path / "configuration.md"
-    page.write_text("intro\n" + docs.begin_marker("config-reference") + "\nold table\n" + docs.end_marker("config-reference") + "\noutro\n")
-    reference = docs.config_reference()
-    monkeypatch.setattr(docs, "generated_pages", lambda **_: {page: docs.replace_part(page.read_text(), "config-reference", reference, "x")})
+    page.write_text("intro\n" + docs_parts.begin_marker("config-reference") + "\nold table\n" + docs_parts.end_marker("config-reference") + "\noutro\n")
+    reference = docs_config.config_reference()
+    monkeypatch.setattr(docs, "generated_pages", lambda **_: {page: docs_parts.replace_part(page.read_text(), "config-reference", reference, "x")})
     monkeypatch.setattr(docs, "ROOT", tmp_path)
     assert docs.main(["--check"]) == 1
     assert "configuration.md" in capsys.readouterr().err
@@ -46,11 +51,11 @@ def test_check_mode_names_a_stale_page_and_fails(tmp_path, monkeypatch, capsys, 
 
 
 def test_replace_part_requires_exactly_one_marker_pair():
-    with pytest.raises(docs.DocsError, match="expected one"):
-        docs.replace_part("no markers", "guardrails", "x", "docs/policies.md")
-    twice = (docs.begin_marker("guardrails") + "\n" + docs.end_marker("guardrails") + "\n") * 2
-    with pytest.raises(docs.DocsError, match="found 2 begin"):
-        docs.replace_part(twice, "guardrails", "x", "docs/policies.md")
+    with pytest.raises(docs_parts.DocsError, match="expected one"):
+        docs_parts.replace_part("no markers", "guardrails", "x", "docs/policies.md")
+    twice = (docs_parts.begin_marker("guardrails") + "\n" + docs_parts.end_marker("guardrails") + "\n") * 2
+    with pytest.raises(docs_parts.DocsError, match="found 2 begin"):
+        docs_parts.replace_part(twice, "guardrails", "x", "docs/policies.md")
 
 
 def _all_config_keys(model: type, path: str) -> set[str]:
@@ -58,17 +63,17 @@ def _all_config_keys(model: type, path: str) -> set[str]:
     for name, info in model.__pydantic_fields__.items():
         key = f"{path}.{info.alias or name}"
         keys.add(key)
-        inner = docs._unwrap(docs._optional_inner(docs._unwrap(info.annotation)[0])[0])[0]
-        if docs.is_config_model(inner):
+        inner = docs_config._unwrap(docs_config._optional_inner(docs_config._unwrap(info.annotation)[0])[0])[0]
+        if docs_config.is_config_model(inner):
             keys |= _all_config_keys(inner, key)
     return keys
 
 
 def test_every_config_key_is_in_the_reference_with_a_meaning():
-    rows = {row.key: row for row in docs.config_rows(docs.shipped_stack_configs())}
+    rows = {row.key: row for row in docs_config.config_rows(docs_config.shipped_stack_configs())}
     expected = {"aws:region"}
     for key, (tp, _) in cfg._SECTIONS.items():
-        expected |= _all_config_keys(tp, key) if docs.is_config_model(tp) else {key}
+        expected |= _all_config_keys(tp, key) if docs_config.is_config_model(tp) else {key}
     assert expected - set(rows) == set(), "config keys missing from the reference"
     undocumented = sorted(k for k, r in rows.items() if not r.meaning)
     assert not undocumented, (
@@ -78,7 +83,7 @@ def test_every_config_key_is_in_the_reference_with_a_meaning():
 
 
 def test_the_reference_shows_the_shipped_values_the_parser_reads():
-    rows = {row.key: row for row in docs.config_rows(docs.shipped_stack_configs())}
+    rows = {row.key: row for row in docs_config.config_rows(docs_config.shipped_stack_configs())}
     assert rows["network.natGateways"].values == {"dev": "`1`", "prod": "`2`"}
     assert rows["endpoint.autoscaling.min"].values == {"dev": "", "prod": "`2`"}
     assert rows["endpoint.autoscaling"].values == {"dev": "", "prod": "set"}
@@ -91,11 +96,13 @@ def test_the_reference_shows_the_shipped_values_the_parser_reads():
 
 
 def test_the_guardrail_table_has_every_policy_of_the_pack(guardrail_rows):
-    sys.path.insert(0, str(docs.PACK_DIR))
+    sys.path.insert(0, str(docs_guardrails.PACK_DIR))
     from guardrails import ALL_POLICIES
 
     assert [r.name for r in guardrail_rows] == [p.name for p in ALL_POLICIES]
     prod = {r.name: r.levels["prod"] for r in guardrail_rows}
+    # cost-estimate only states the estimate (guardrails/cost.py): advisory everywhere.
+    assert prod.pop("cost-estimate").startswith("advisory")
     assert all(level.startswith("mandatory") for level in prod.values()), "prod's policies are all mandatory"
     dev = {r.name: r.levels["dev"] for r in guardrail_rows}
     assert dev["cost-budget"].startswith("advisory") and "monthlyBudgetUsd: 150" in dev["cost-budget"]
@@ -120,3 +127,12 @@ def test_every_resource_type_in_the_table_exists_in_pulumi_aws(guardrail_rows):
         if not hasattr(importlib.import_module(f"pulumi_aws.{module}"), cls):
             unknown.append(name)
     assert not unknown, f"guardrails name resource types pulumi-aws does not have: {', '.join(unknown)}"
+
+
+def test_the_resource_index_names_the_file_of_every_component(preview_documents):
+    rows = [line for line in docs_preview.resource_index(preview_documents).splitlines() if line.startswith("| `")]
+    assert any("| TrainingPipeline | `components/training_pipeline.py` |" in r for r in rows)
+    assert any(r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/secure_bucket.py` |" in r for r in rows)
+    unplaced = [r for r in rows if r.endswith("|  |")]
+    assert not unplaced, f"resources whose component class was not found in components/ (its type token must be the first argument of super().__init__): {unplaced}"
+    assert set(docs_preview.component_files().values()) <= {str(p.relative_to(docs_parts.ROOT)) for p in (docs_parts.ROOT / "components").glob("*.py")} | {"__main__.py"}

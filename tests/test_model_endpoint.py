@@ -312,3 +312,21 @@ def test_endpoint_doc_matches_the_code():
     assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
     assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
     assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
+
+
+def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardrails_call():
+    """The execution role's DescribeAlarms is useless if the permissions boundary cuts it, and the
+    release's boto3 calls run with the CI deploy role."""
+    import ast
+    from pathlib import Path
+
+    source = ast.parse((Path(__file__).resolve().parents[1] / "bootstrap" / "access.py").read_text())
+    tables = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in source.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
+    }
+    assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
+    assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/access.py`" in doc and "`DEPLOY_SERVICES`" in doc

@@ -21,7 +21,8 @@ if "stack" in registry:
     owner = pulumi.StackReference(registry["stack"])
     pulumi.export("served", owner.require_output("modelPackageArn"))
 else:
-    pulumi.export("modelPackageArn", f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{pulumi.get_stack()}-group/3")
+    region = pulumi.Config("aws").get("region")
+    pulumi.export("modelPackageArn", f"arn:aws:sagemaker:{region}:123456789012:model-package/{pulumi.get_stack()}-group/3")
 '''
 
 
@@ -42,7 +43,7 @@ def preview(program: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory) -> Path:
-    return write_program(tmp_path_factory.mktemp("tiny"), {"owner": "", "consumer": "acme/tiny/owner", "loop": "acme/tiny/loop"})
+    return write_program(tmp_path_factory.mktemp("tiny"), {"owner": "", "consumer": "acme/tiny/owner", "ping": "acme/tiny/pong", "pong": "acme/tiny/ping"})
 
 
 def test_both_stacks_in_one_run_the_consumer_reads_the_owners_outputs(program, tmp_path):
@@ -79,9 +80,20 @@ def test_a_reference_to_an_unknown_stack_exits_2_saying_how_to_give_its_outputs(
 
 
 def test_a_cycle_and_a_bad_outputs_argument_exit_2(program, tmp_path):
-    done = preview(program, "--stack", "loop")
-    assert done.returncode == 2 and "stack references form a cycle: loop -> loop" in done.stderr
+    done = preview(program, "--stack", "ping")
+    assert done.returncode == 2 and "stack references form a cycle: ping -> pong -> ping" in done.stderr
     done = preview(program, "--stack", "consumer", "--stack-outputs", "owner")
     assert done.returncode == 2 and "expected STACK=FILE" in done.stderr
     done = preview(program, "--stack", "consumer", "--stack-outputs", f"owner={tmp_path / 'missing.json'}")
     assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_overrides_apply_to_the_previewed_stack_not_to_the_one_run_for_its_outputs(program, tmp_path):
+    done = preview(program, "--stack", "consumer", "--set", "aws:region=eu-west-1", "--json", str(tmp_path / "c.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The owner ran as shipped: its ARN names its own region, not the consumer's override.
+    consumer = json.loads((tmp_path / "c.json").read_text())
+    assert consumer["outputs"]["served"] == "arn:aws:sagemaker:us-east-1:123456789012:model-package/owner-group/3"
+    both = preview(program, "--stack", "owner", "--stack", "consumer", "--set", "aws:region=eu-west-1", "--json", str(tmp_path / "{stack}.json"))
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert json.loads((tmp_path / "consumer.json").read_text())["outputs"]["served"].startswith("arn:aws:sagemaker:eu-west-1:")

@@ -84,8 +84,16 @@ def test_model_repository_is_immutable_scanned_and_encrypted(records):
     assert repo["inputs"]["imageTagMutability"] == "IMMUTABLE"
     assert repo["inputs"]["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repo["inputs"]["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key_arn(records)}]
-    rules = json.loads(records.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-model-image-lifecycle")["inputs"]["policy"])["rules"]
-    assert rules[0]["selection"]["countType"] == "imageCountMoreThan" and rules[0]["action"] == {"type": "expire"}
+
+
+def test_no_lifecycle_rule_can_expire_an_image_a_model_version_references(records):
+    """Model packages pin the image by digest; a count-based rule over tagged images would delete
+    the image of an old approved version that prod may still serve or roll back to."""
+    for name in ("training-model-image-lifecycle", "dashboard-image-lifecycle"):
+        rules = json.loads(records.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", name)["inputs"]["policy"])["rules"]
+        assert [rule["selection"]["tagStatus"] for rule in rules] == ["untagged"], name
+        assert rules[0]["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}
+        assert rules[0]["action"] == {"type": "expire"}
 
 
 def test_model_image_is_built_for_amd64_tagged_by_content_and_pushed_with_ecr_credentials(records):

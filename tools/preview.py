@@ -2,7 +2,7 @@
 
     python -m tools.preview --stack dev|prod [--stack ...] [--policy-pack policies]
                             [--policy-config FILE] [--set key=value ...] [--json FILE]
-                            [--stack-outputs STACK=FILE ...] [--debug]
+                            [--stack-outputs STACK=FILE ...] [--first-preview] [--debug]
 
 For each stack, runs `__main__.py` with the stack's config in a fresh process under mocks,
 records every resource, then starts the policy pack as the engine starts an analyzer plugin and
@@ -10,7 +10,8 @@ drives it over the Analyzer gRPC protocol (Analyze per resource, AnalyzeStack fo
 
 A stack that reads another through a StackReference (`registry.stack`) gets that stack's outputs:
 from --stack-outputs STACK=FILE (what `pulumi stack output --json` prints), else from the same run
-when that stack is previewed too (its program runs first), else its program is run first, unshown.
+when that stack is previewed too (its program runs first), else that stack's program is run first,
+as shipped (without --set) and unshown.
 Exit code: 0 no mandatory violation, 1 at least one, 2 invalid config or a program error.
 """
 
@@ -31,15 +32,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from tools.offline.program_server import ProgramServer
 from tools.offline.analyzer import AnalysisResult, PolicyPackError, StackResource, analyze_stack
 from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, referenced_stacks, stack_config, stack_names
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 ROOT = Path(__file__).resolve().parent.parent
 # The pack's cost guardrail states the estimate in its violation or, within budget, in the reason it
-# is not applicable (policies/guardrails/cost.py).
+# is not applicable; the advisory cost-estimate policy states it (without the budget) on every
+# preview, for the CLI (policies/guardrails/cost.py).
 COST_POLICY = "cost-budget"
-_COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2}) of a \$([\d,]+\.\d{2}) budget \((.*)\)$")
+COST_ESTIMATE_POLICY = "cost-estimate"
+_COST_TOTAL = re.compile(r"^Estimated monthly cost: \$([\d,]+\.\d{2})(?: of a \$([\d,]+\.\d{2}) budget)? \((.*)\)$")
+_CANT_RUN = re.compile(r"^can't run policy '[^']+' from policy pack '[^']+' during preview: ")
 _COST_ITEM = re.compile(r"^\s+\$\s*([\d,]+\.\d{2})\s{2}(.+)$")
 _COST_TAGGED = {"not priced: ": "notPriced", "note: ": "notes", "not included (usage-based): ": "excluded"}
 
@@ -52,7 +57,7 @@ def parse_cost_estimate(message: str) -> Optional[dict[str, Any]]:
         if total:
             estimate = {
                 "monthlyUsd": float(total[1].replace(",", "")),
-                "budgetUsd": float(total[2].replace(",", "")),
+                "budgetUsd": float(total[2].replace(",", "")) if total[2] else None,
                 "basis": total[3],
                 "items": [],
                 "notPriced": [],
@@ -95,7 +100,18 @@ class StackPreview:
             return None
         texts = [v.message for v in self.analysis.violations if v.policy == COST_POLICY]
         texts += [n.reason for n in self.analysis.not_applicable if n.policy == COST_POLICY and not n.urn]
+        # Without the budget policy's statement (disabled, or skipped), the estimate alone.
+        texts += [v.message for v in self.analysis.violations if v.policy == COST_ESTIMATE_POLICY]
         return next((e for e in map(parse_cost_estimate, texts) if e is not None), None)
+
+    @property
+    def judged_only_at_up(self) -> list:
+        """Mandatory policies that could not judge a resource in this preview (values unknown until
+        the resources they come from exist): pulumi_policy reports them as advisory "can't run"."""
+        if not self.analysis:
+            return []
+        levels = {p.name: p.level for p in self.analysis.policies}
+        return [v for v in self.analysis.violations if v.level == "advisory" and levels.get(v.policy) == "mandatory" and _CANT_RUN.match(v.message)]
 
     @property
     def exit_code(self) -> int:
@@ -108,20 +124,29 @@ class ProgramRuns:
     """Runs each stack's program once, after the programs of the stacks it references.
 
     A stack's StackReferences read the outputs given with --stack-outputs, or else the outputs of
-    that stack's own program run (started on demand, shared by every stack that needs it).
+    that stack's own program run (started on demand, shared by every stack that needs it). With
+    --first-preview, a referenced stack is one that exists (its outputs are known): its outputs come
+    from a run of its program as deployed.
     """
 
-    def __init__(self, args: argparse.Namespace, stack_outputs: dict[str, Path]):
+    def __init__(self, args: argparse.Namespace, stack_outputs: dict[str, Path], previewed: Optional[list[str]] = None):
         self.args = args
         self.stack_outputs = stack_outputs
+        # --set overrides apply to the stacks being previewed; a stack run only for its outputs
+        # runs as shipped.
+        self.previewed = set(previewed or [])
         self.project = project_name(args.program_dir)
         self._lock = threading.Lock()
-        self._runs: dict[str, Future] = {}
+        self._runs: dict[tuple[str, bool], Future] = {}
         # One thread per program: a run blocks only on the runs of the stacks it references.
         self._pool = ThreadPoolExecutor(max_workers=8)
+        self._server: Optional[ProgramServer] = None
+
+    def overrides(self, stack: str) -> list[str]:
+        return list(self.args.overrides) if stack in self.previewed else []
 
     def references(self, stack: str) -> list[str]:
-        config = apply_overrides(stack_config(self.args.program_dir, stack), self.args.overrides, namespace=self.project)
+        config = apply_overrides(stack_config(self.args.program_dir, stack), self.overrides(stack), namespace=self.project)
         return referenced_stacks(config, self.project)
 
     def check_cycles(self, stacks: list[str]) -> None:
@@ -130,31 +155,56 @@ class ProgramRuns:
                 raise StackFileError(f"stack references form a cycle: {' -> '.join((*path, stack))} (registry.stack)")
             if stack in self.stack_outputs or not (self.args.program_dir / f"Pulumi.{stack}.yaml").exists():
                 return
-            for ref in self.references(stack):
+            try:
+                references = self.references(stack)
+            except StackFileError:
+                return  # the stack's own run reports it, as its error
+            for ref in references:
                 if ref != stack:  # a stack naming itself is the program's config error to report
                     visit(ref, (*path, stack))
 
         for stack in stacks:
             visit(stack, ())
 
-    def records(self, stack: str) -> Future:
+    def records(self, stack: str, first_preview: Optional[bool] = None) -> Future:
+        key = (stack, self.args.first_preview if first_preview is None else first_preview)
         with self._lock:
-            if stack not in self._runs:
-                self._runs[stack] = self._pool.submit(self._run, stack)
-            return self._runs[stack]
+            if key not in self._runs:
+                self._runs[key] = self._pool.submit(self._run, *key)
+            return self._runs[key]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self._server is not None:
+            self._server.close()
 
-    def _run(self, stack: str) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    def _execute(self, command: list[str], env: dict[str, str], stderr_path: Path) -> int:
+        """Runs `python -m tools.offline.program ...`: in a child forked from one process that has
+        imported the libraries once (tools.offline.program_server), or where there is no fork, in
+        its own interpreter."""
+        if not hasattr(os, "fork"):
+            with stderr_path.open("w") as stderr:
+                return subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr).returncode
+        with self._lock:
+            if self._server is None:
+                self._server = ProgramServer(self.args.program_dir, ROOT, env)
+        return self._server.run(command[3:], stderr_path)
+
+    def _run(self, stack: str, first_preview: bool) -> tuple[Optional[dict[str, Any]], Optional[str]]:
         """(records, None) or (None, the error message)."""
         args = self.args
         with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
             out = Path(tmp) / "records.json"
             command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
-            for override in args.overrides:
+            for override in self.overrides(stack):
                 command += ["--set", override]
-            for ref in self.references(stack):
+            if first_preview:
+                command.append("--first-preview")
+            try:
+                references = self.references(stack)
+            except StackFileError as exc:  # reported like any invalid config of this stack
+                return None, str(exc)
+            for ref in references:
                 if ref == stack:
                     continue
                 if ref in self.stack_outputs:
@@ -162,7 +212,7 @@ class ProgramRuns:
                     continue
                 if not (args.program_dir / f"Pulumi.{ref}.yaml").exists():
                     continue  # the program itself reports the reference it cannot resolve
-                records, error = self.records(ref).result()
+                records, error = self.records(ref, first_preview=False).result()
                 if error is not None:
                     return None, f"stack '{ref}', whose outputs this stack reads, failed:\n{error}"
                 outputs_file = Path(tmp) / f"outputs-{ref}.json"
@@ -171,15 +221,17 @@ class ProgramRuns:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
             if args.debug:
                 env["PREVIEW_DEBUG"] = "1"
-            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                return None, done.stderr.strip() or f"the program exited with code {done.returncode}"
+            stderr_path = Path(tmp) / "stderr.txt"
+            code = self._execute(command, env, stderr_path)
+            if code != 0:
+                stderr = stderr_path.read_text().strip() if stderr_path.exists() else ""
+                return None, stderr or f"the program exited with code {code}"
             return json.loads(out.read_text()), None
 
 
 def run_stack(stack: str, args: argparse.Namespace, programs: Optional[ProgramRuns] = None) -> StackPreview:
     preview = StackPreview(stack)
-    programs = programs or ProgramRuns(args, {})
+    programs = programs or ProgramRuns(args, {}, [stack])
     records, error = programs.records(stack).result()
     if error is not None:
         preview.error = error
@@ -277,6 +329,10 @@ def render(preview: StackPreview) -> str:
             # Within budget: the estimate (its not-applicable reason) is printed in its own section.
             out.append(f"    ✅ {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month within ${estimate['budgetUsd']:,.2f} (see the cost estimate below)")
             continue
+        if policy.name == COST_ESTIMATE_POLICY and estimate is not None and all(v.level == "advisory" for v in found):
+            # Its finding is the estimate itself, printed in its own section.
+            out.append(f"    ℹ️  {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month (see the cost estimate below)")
+            continue
         if policy.level == "disabled":
             mark = "○"
         elif any(v.level == "mandatory" for v in found):
@@ -304,7 +360,8 @@ def render(preview: StackPreview) -> str:
         out.append(f"    {n:>3} {type_}")
     out.append(f"    {len(resources):>3} total")
     if estimate is not None:
-        out.append(f"\nCost estimate ({preview.stack}): ${estimate['monthlyUsd']:,.2f}/month, budget ${estimate['budgetUsd']:,.2f} ({estimate['basis']})")
+        budget = f", budget ${estimate['budgetUsd']:,.2f}" if estimate["budgetUsd"] is not None else ""
+        out.append(f"\nCost estimate ({preview.stack}): ${estimate['monthlyUsd']:,.2f}/month{budget} ({estimate['basis']})")
         out.extend(f"    ${item['monthlyUsd']:>9,.2f}  {item['item']}" for item in estimate["items"])
         out.extend(f"    not priced: {item}" for item in estimate["notPriced"])
         out.extend(f"    note: {note}" for note in estimate["notes"])
@@ -324,6 +381,8 @@ def summary(preview: StackPreview) -> dict[str, Any]:
         "policies": len(preview.analysis.policies),
         "mandatoryViolations": len(preview.mandatory),
         "advisoryViolations": sum(1 for v in violations if v.level == "advisory"),
+        # Included in advisoryViolations: mandatory checks that judge only at `pulumi up`.
+        "judgedOnlyAtUp": len(preview.judged_only_at_up),
     }
     if preview.cost_estimate is not None:
         result["costEstimate"] = preview.cost_estimate
@@ -335,10 +394,14 @@ def summary_line(preview: StackPreview) -> str:
     if preview.error:
         return f"{preview.stack}: ERROR (invalid configuration or program error)"
     verdict = "BLOCKED" if s["mandatoryViolations"] else "OK"
-    return (
+    line = (
         f"{preview.stack}: {verdict}: {s['resources']} resources, {s['policies']} policies, "
         f"{s['mandatoryViolations']} mandatory violation(s), {s['advisoryViolations']} advisory"
     )
+    if s["judgedOnlyAtUp"]:
+        names = sorted({v.policy for v in preview.judged_only_at_up})
+        line += f"; {s['judgedOnlyAtUp']} mandatory check(s) judge only at `pulumi up` (values unknown in this preview): {', '.join(names)}"
+    return line
 
 
 def to_json(preview: StackPreview) -> dict[str, Any]:
@@ -380,6 +443,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--stack-outputs", action="append", default=[], metavar="STACK=FILE",
         help="outputs of a stack that a StackReference reads (the JSON `pulumi stack output --json` prints); default: run that stack's program first",
     )
+    parser.add_argument(
+        "--first-preview",
+        action="store_true",
+        help="preview as `pulumi preview` does before the stack exists (or when an image is rebuilt): ids and computed outputs of resources are unknown",
+    )
     parser.add_argument("--program-dir", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program errors")
     args = parser.parse_args(argv)
@@ -398,7 +466,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not Path(path).is_file():
             raise StackFileError(f"--stack-outputs {spec!r}: no such file {path}")
         stack_outputs[ref] = Path(path).resolve()
-    programs = ProgramRuns(args, stack_outputs)
+    programs = ProgramRuns(args, stack_outputs, stacks)
     programs.check_cycles(stacks)
     try:
         with ThreadPoolExecutor(max_workers=len(stacks)) as pool:

@@ -1,26 +1,36 @@
-"""Pin a model package version in a stack's config: the change a promotion pull request carries.
+"""Promotion by identity: pin in a stack's config the model package version it must serve.
 
-    python -m tools.promote --to dev|prod (--version N | --from STACK) [--check] [--stack-dir DIR]
+    python -m tools.promote --to dev --version N [--check]
+    python -m tools.promote --to prod [--version N | --from dev] [--check] [--dev-outputs FILE]
+    python -m tools.promote --verify prod [--dev-outputs FILE]
+    (all take --stack-dir DIR: the folder holding Pulumi.<stack>.yaml, default the repository)
 
-Rewrites `sagemaker-mlops:endpoint.modelPackageVersion` in `Pulumi.<to>.yaml` and nothing else:
-comments, key order, quoting and indentation stay byte for byte. `--from dev` copies the version
-that dev pins. The new config is validated like the program validates it before the file is
-written.
+Both stacks serve packages of one registry, owned by dev (prod names it in registry.stack), so a
+version number names one package: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<N>.
 
-`--check` asks SageMaker (boto3, the caller's credentials) whether the version exists in the
-registry that the target stack deploys from and is Approved, and refuses otherwise. That registry
-is the target stack's own model package group (`mlops-<environment>-churn` in the account of the
-credentials and the stack's `aws:region`), the same ARN the program builds for the endpoint's model.
-So `--to prod --from dev` pins the same version *number* in prod; `--check` proves that number is
-an approved package in prod's registry, which is what `pulumi up --stack prod` will deploy.
+`--to prod` pins the version dev serves and refuses (exit 1, one line) any other. What dev serves
+is dev's stack output `modelPackageArn` when a Pulumi backend answers (`pulumi stack output
+--json --stack <registry.stack>`, or the JSON file --dev-outputs), else the pin in Pulumi.dev.yaml
+of the same commit. With AWS credentials (or --check, which requires them) the package must be
+`Approved` (sagemaker DescribeModelPackage), else refused.
 
-Exit codes: 0 written (or already pinned), 1 refused by --check, 2 bad arguments or config.
+`--verify prod` (deploy.yml, right before `pulumi up --stack prod`): the version Pulumi.prod.yaml
+pins is the one dev serves and, with the caller's credentials (required), is still Approved.
+
+Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
+indentation stay byte for byte, and the new config is validated as the program validates it.
+
+Exit codes: 0 written, already pinned or verified; 1 refused (one line on stderr saying why);
+2 bad arguments, config or missing credentials.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +41,13 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from components.config import PROJECT, ConfigError, StackConfig, parse_stack_config
+from components.registry import SERVED_PACKAGE_OUTPUT
 from components.training_pipeline import model_package_group_name
 from tools.offline.stack_files import engine_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT_KEY = f"{PROJECT}:endpoint"
+REGISTRY_KEY = f"{PROJECT}:registry"
 VERSION_KEY = "modelPackageVersion"
 STACKS = ("dev", "prod")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -147,26 +159,122 @@ def validate_change(stack_file: StackFile, new_text: str, version: int) -> Stack
         raise PromoteError(str(exc)) from None
 
 
-def check_registry(config: StackConfig, version: int, session: Any = None) -> str:
-    """Raise CheckFailed unless the version is an Approved package in the stack's registry; return its ARN."""
+# ---- what dev serves -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Served:
+    """The package the registry's stack serves, and where that fact came from."""
+
+    version: int
+    arn: Optional[str]
+    source: str
+
+
+def registry_stack(prod: StackFile) -> str:
+    registry = prod.config.get(REGISTRY_KEY)
+    name = registry.get("stack") if isinstance(registry, dict) else None
+    if not isinstance(name, str) or not name:
+        raise PromoteError(
+            f"{prod.path.name}: {REGISTRY_KEY}.stack is not set, so {prod.stack} owns a registry of its own; promotion by "
+            f"identity needs {prod.stack} to serve the registry of the stack it is promoted from (registry.stack: <org>/{PROJECT}/dev)"
+        )
+    return name
+
+
+def _outputs_from_backend(stack_dir: Path, stack_name: str) -> tuple[Optional[dict[str, Any]], str]:
+    """dev's outputs through the Pulumi CLI, or (None, why not)."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        return None, "no Pulumi CLI"
+    try:
+        done = subprocess.run(
+            [pulumi, "stack", "output", "--json", "--stack", stack_name, "--non-interactive"],
+            cwd=stack_dir, capture_output=True, text=True, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"pulumi stack output failed: {exc}"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["exit code " + str(done.returncode)])[-1]
+        return None, f"pulumi stack output failed: {last}"
+    try:
+        outputs = json.loads(done.stdout)
+    except ValueError:
+        return None, "pulumi stack output printed no JSON"
+    return (outputs, "") if isinstance(outputs, dict) else (None, "pulumi stack output printed no JSON object")
+
+
+def served_from_outputs(outputs: dict[str, Any], source: str) -> Served:
+    arn = outputs.get(SERVED_PACKAGE_OUTPUT)
+    if not isinstance(arn, str) or not arn:
+        raise CheckFailed(f"dev serves no model package: {source} has no {SERVED_PACKAGE_OUTPUT} (dev pins no version, or has not been deployed)")
+    version = parse_version(arn.rsplit("/", 1)[-1], f"{source}: {SERVED_PACKAGE_OUTPUT} {arn}")
+    return Served(version, arn, source)
+
+
+def dev_served(stack_dir: Path, prod: StackFile, dev_outputs: Optional[Path] = None) -> Served:
+    """What the registry's stack serves: its outputs (file, else backend), else its stack file's pin."""
+    name = registry_stack(prod)
+    short = name.rsplit("/", 1)[-1]
+    if dev_outputs is not None:
+        try:
+            outputs = json.loads(dev_outputs.read_text())
+        except (OSError, ValueError) as exc:
+            raise PromoteError(f"--dev-outputs {dev_outputs}: cannot read it as JSON ({exc})") from None
+        if not isinstance(outputs, dict):
+            raise PromoteError(f"--dev-outputs {dev_outputs}: expected the JSON object `pulumi stack output --json` prints")
+        return served_from_outputs(outputs, f"the outputs in {dev_outputs.name}")
+    outputs, why_not = _outputs_from_backend(stack_dir, name)
+    if outputs is not None:
+        return served_from_outputs(outputs, f"{name}'s stack output")
+    version = read_stack(stack_dir, short).pinned_version()
+    if version is None:
+        raise CheckFailed(f"dev serves no model package: Pulumi.{short}.yaml pins none ({ENDPOINT_KEY}.{VERSION_KEY} is absent)")
+    # stdout: a refusal stays one line on stderr.
+    print(f"note: {name}'s stack outputs are not available ({why_not}); using the pin in Pulumi.{short}.yaml")
+    return Served(version, None, f"the pin in Pulumi.{short}.yaml")
+
+
+# ---- the registry ----------------------------------------------------------------------------------
+
+def has_credentials(session: Any = None) -> bool:
+    import boto3
+
+    session = session or boto3.session.Session()
+    return session.get_credentials() is not None
+
+
+def package_arn(owner: StackConfig, version: int, session: Any = None) -> str:
+    """The shared group's package ARN in the credentials' account (the owner's, when its outputs are unknown)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     session = session or boto3.session.Session()
-    group = model_package_group_name(config.name_prefix)
     try:
-        account = session.client("sts", region_name=config.region).get_caller_identity()["Account"]
-        # SageMaker lower-cases group names in ARNs (the program builds the endpoint's ARN the same way).
-        arn = f"arn:aws:sagemaker:{config.region}:{account}:model-package/{group.lower()}/{version}"
-        described = session.client("sagemaker", region_name=config.region).describe_model_package(ModelPackageName=arn)
+        account = session.client("sts", region_name=owner.region).get_caller_identity()["Account"]
     except NoCredentialsError:
-        raise PromoteError("--check needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found") from None
+        raise PromoteError("checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise PromoteError(f"cannot read the caller's account (sts:GetCallerIdentity): {exc}") from None
+    # SageMaker lower-cases group names in ARNs (the program builds the endpoint's ARN the same way).
+    return f"arn:aws:sagemaker:{owner.region}:{account}:model-package/{model_package_group_name(owner.name_prefix).lower()}/{version}"
+
+
+def check_approved(arn: str, session: Any = None) -> str:
+    """Raise CheckFailed unless the package exists and is Approved; return the ARN."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    session = session or boto3.session.Session()
+    region = arn.split(":")[3]
+    group, version = arn.rsplit("/", 2)[-2:]
+    try:
+        described = session.client("sagemaker", region_name=region).describe_model_package(ModelPackageName=arn)
+    except NoCredentialsError:
+        raise PromoteError("checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found") from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") in ("ValidationException", "ResourceNotFound"):
-            raise CheckFailed(
-                f"model package version {version} does not exist in {group} ({config.region}): {error.get('Message', '')}"
-            ) from None
+            raise CheckFailed(f"model package version {version} does not exist in {group} ({region}): {error.get('Message', '')}") from None
         raise PromoteError(f"cannot check model package version {version} in {group}: {error.get('Code')}: {error.get('Message', '')}") from None
     except BotoCoreError as exc:
         raise PromoteError(f"cannot reach SageMaker to check version {version} in {group}: {exc}") from None
@@ -179,24 +287,47 @@ def check_registry(config: StackConfig, version: int, session: Any = None) -> st
     return arn
 
 
-def promote(stack_dir: Path, to: str, version: Optional[int], source: Optional[str], check: bool, session: Any = None) -> str:
+def owner_config(stack_dir: Path, stack: str) -> StackConfig:
+    stack_file = read_stack(stack_dir, stack)
+    try:
+        return parse_stack_config(engine_config(_plain(stack_file.config)), project=PROJECT, stack=stack)
+    except ConfigError as exc:
+        raise PromoteError(str(exc)) from None
+
+
+# ---- the commands ----------------------------------------------------------------------------------
+
+def promote(
+    stack_dir: Path, to: str, version: Optional[int], source: Optional[str], check: bool, session: Any = None, dev_outputs: Optional[Path] = None
+) -> str:
     """Pin the version in the target stack; return what was done, one line per fact."""
     target = read_stack(stack_dir, to)
-    if source is not None:
-        if source == to:
-            raise PromoteError(f"--from {source} and --to {to} name the same stack")
-        version = read_stack(stack_dir, source).pinned_version()
+    if source is not None and source == to:
+        raise PromoteError(f"--from {source} and --to {to} name the same stack")
+    lines = []
+    arn: Optional[str] = None
+    origin = ""
+    if to == "dev":
         if version is None:
-            raise PromoteError(f"{source} pins no model package version ({ENDPOINT_KEY}.{VERSION_KEY} is absent): nothing to promote")
-    assert version is not None
+            raise PromoteError("--to dev needs --version N: the approved model package version dev should serve")
+    else:
+        served = dev_served(stack_dir, target, dev_outputs)
+        if version is not None and version != served.version:
+            raise CheckFailed(
+                f"version {version} is not the version dev serves ({served.version}, from {served.source}): prod serves only what dev "
+                f"served; pin {version} in dev first (python -m tools.promote --to dev --version {version}), then promote it"
+            )
+        version, arn = served.version, served.arn
+        origin = f" (the version dev serves, from {served.source})"
     current = target.pinned_version()
     new_text = with_version(target, version)
-    config = validate_change(target, new_text, version)
-    lines = []
-    if check:
-        arn = check_registry(config, version, session)
-        lines.append(f"checked: {arn} is Approved")
-    origin = f" (the version {source} pins)" if source else ""
+    validate_change(target, new_text, version)
+    if check or has_credentials(session):
+        if arn is None:
+            arn = package_arn(owner_config(stack_dir, "dev" if to == "dev" else registry_stack(target).rsplit("/", 1)[-1]), version, session)
+        lines.append(f"checked: {check_approved(arn, session)} is Approved")
+    else:
+        lines.append("not checked: no AWS credentials (the promote workflow and deploy.yml check that the package is Approved)")
     if current == version:
         lines.append(f"{to}: already pins model package version {version}{origin}; nothing to change")
         return "\n".join(lines)
@@ -204,6 +335,25 @@ def promote(stack_dir: Path, to: str, version: Optional[int], source: Optional[s
     before = "absent" if current is None else str(current)
     lines.append(f"{to}: {ENDPOINT_KEY}.{VERSION_KEY} {before} -> {version}{origin} in {target.path.name}")
     return "\n".join(lines)
+
+
+def verify(stack_dir: Path, stack: str, session: Any = None, dev_outputs: Optional[Path] = None) -> str:
+    """The version `stack` pins is the one dev serves and is still Approved (credentials required)."""
+    target = read_stack(stack_dir, stack)
+    pinned = target.pinned_version()
+    if pinned is None:
+        return f"{stack} pins no model package version: it serves no endpoint, nothing to verify"
+    if not has_credentials(session):
+        raise PromoteError(f"--verify {stack} needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found")
+    served = dev_served(stack_dir, target, dev_outputs)
+    if pinned != served.version:
+        raise CheckFailed(
+            f"{stack} pins model package version {pinned} but dev serves version {served.version} (from {served.source}): "
+            f"promote the version dev serves (python -m tools.promote --to {stack})"
+        )
+    arn = served.arn or package_arn(owner_config(stack_dir, registry_stack(target).rsplit("/", 1)[-1]), pinned, session)
+    check_approved(arn, session)
+    return f"verified: {stack} pins {arn}, the package dev serves ({served.source}), and it is Approved"
 
 
 def _version_arg(value: str) -> int:
@@ -217,15 +367,27 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.promote", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--to", required=True, choices=STACKS, help="the stack whose pinned version changes")
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--version", type=_version_arg, help="the model package version to pin")
-    which.add_argument("--from", dest="source", choices=STACKS, help="copy the version this stack pins")
-    parser.add_argument("--check", action="store_true", help="refuse unless the version exists in the target's registry and is Approved")
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--to", choices=STACKS, help="the stack whose pinned version changes")
+    action.add_argument("--verify", choices=STACKS, help="check the stack's pin is what dev serves and is Approved (exit 1 if not)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--version", type=_version_arg, help="the model package version to pin (prod: must be the version dev serves)")
+    which.add_argument("--from", dest="source", choices=STACKS, help="prod: the version dev serves (the default)")
+    parser.add_argument("--check", action="store_true", help="require AWS credentials and an Approved package (done anyway when credentials exist)")
+    parser.add_argument("--dev-outputs", type=Path, help="dev's outputs as `pulumi stack output --json` prints them (default: ask the backend)")
     parser.add_argument("--stack-dir", type=Path, default=ROOT, help="folder holding Pulumi.<stack>.yaml (default: the repository)")
     args = parser.parse_args(argv)
+    if args.verify and (args.version or args.source or args.check):
+        parser.error("--verify takes no --version, --from or --check")
+    if args.verify == "dev":
+        parser.error("--verify dev: dev is the registry's own stack; verify the stack that serves it (prod)")
+    if args.source == "dev" and args.to == "dev":
+        parser.error("--from dev and --to dev name the same stack")
     try:
-        print(promote(args.stack_dir, args.to, args.version, args.source, args.check))
+        if args.verify:
+            print(verify(args.stack_dir, args.verify, dev_outputs=args.dev_outputs))
+        else:
+            print(promote(args.stack_dir, args.to, args.version, args.source, args.check, dev_outputs=args.dev_outputs))
     except CheckFailed as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED

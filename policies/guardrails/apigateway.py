@@ -6,7 +6,7 @@ from typing import Callable
 
 from pulumi_policy import ResourceValidationArgs
 
-from guardrails.common import get_path, num, resource_policy
+from guardrails.common import get_path, num, peek_path, resource_policy
 
 HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
 HTTP_ROUTE = "aws:apigatewayv2/route:Route"
@@ -33,7 +33,7 @@ def _throttling(args: ResourceValidationArgs, report: Callable[[str], None]) -> 
 
 def _access_logs(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
     settings = args.props.get("accessLogSettings")
-    if not settings or not get_path(settings, "destinationArn") or not get_path(settings, "format"):
+    if not settings or not peek_path(settings, "destinationArn") or not peek_path(settings, "format"):
         report(
             f"{args.resource_type} '{args.name}' writes no access logs, so who called the API, when and with what result "
             "cannot be audited. Set access_log_settings with destination_arn (a log group with retention and the project "

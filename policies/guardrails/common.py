@@ -15,6 +15,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
 
 AWS_MANAGED_KEY_ALIAS = "alias/aws/"
 
@@ -57,6 +66,42 @@ def get_path(props: Any, *path: str) -> Optional[Any]:
             return None
         node = node.get(key)
     return node
+
+
+_UNKNOWN_VALUES = frozenset(
+    (UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE)
+)
+
+
+def is_unknown(value: Any) -> bool:
+    """The marker of a value a preview cannot know yet (an output of a resource not created yet)."""
+    return isinstance(value, str) and value in _UNKNOWN_VALUES
+
+
+def peek(props: Any, key: str) -> Any:
+    """props.get(key), except that an unknown value comes back as its marker (see is_unknown)
+    instead of aborting the policy with "can't run during preview".
+
+    For checks whose verdict depends on whether a reference is set, not on what it will be: a KMS
+    key reference computed from a key being created is the project's key, not an AWS-managed alias
+    (those are literal text, known in every preview); a source ARN computed from the calling API is
+    set. A first `pulumi preview` (every output unknown) still gives these guardrails a verdict.
+    """
+    if not isinstance(props, Mapping):
+        return None
+    try:
+        target = props["__target"]  # pulumi_policy's proxy: the underlying values, unknowns unchecked
+    except KeyError:
+        target = props
+    return target.get(key) if isinstance(target, Mapping) else None
+
+
+def peek_path(props: Any, *path: str) -> Any:
+    """get_path whose last step is a peek."""
+    parent = get_path(props, *path[:-1]) if len(path) > 1 else props
+    if is_list(parent):
+        parent = parent[0] if len(parent) else None
+    return peek(parent, path[-1])
 
 
 def truthy(value: Any) -> bool:

@@ -6,8 +6,10 @@
 * within budget, as the reason it declares itself not applicable (the protocol's "not applicable"
   answer), which blocks nothing whatever the enforcement level. The offline preview prints the
   estimate from either in its "Cost estimate" section and exports it as summary.costEstimate.
-A separate always-reporting advisory policy would be blocking under a policy config whose `all` is
-mandatory (prod's is); a not-applicable reason cannot be.
+`pulumi preview` prints no not-applicable reason, so `cost-estimate` reports the same itemised
+estimate as an advisory violation on every preview: the CLI prints it, and so do the PR comment and
+the job summary. Its level must be `advisory` in every policy config (a config whose `all` is
+mandatory, as prod's is, would otherwise make it block every deployment); the pack's tests check it.
 
 What is counted: always-on capacity (provisioned SageMaker endpoint instances at the autoscaling
 minimum, Fargate tasks, load balancers, NAT gateways, public IPv4 addresses, interface endpoints),
@@ -27,11 +29,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Optional
 
-from pulumi_policy import PolicyConfigSchema, ReportViolation, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from guardrails import prices
-from guardrails.common import StackView, as_list, get_path, num
-from guardrails.sagemaker import ENDPOINT, SCALING_TARGET, VARIANT_INSTANCES, endpoint_config, provisioned_variants, serverless_only
+from guardrails.common import StackView, as_list, get_path, is_list, is_unknown, num, peek
+from guardrails.sagemaker_endpoint import (
+    ENDPOINT,
+    SCALING_TARGET,
+    VARIANT_INSTANCES,
+    endpoint_config,
+    provisioned_variants,
+    serverless_only,
+)
 from guardrails.sagemaker_jobs import DATA_QUALITY_JOB, PIPELINE, Job, load_definition, monitoring_job, pipeline_jobs
 
 MONITORING_SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
@@ -52,6 +61,7 @@ REFERENCE_YEAR = 2026  # schedules are counted over a whole (non-leap) year, the
 DEFAULT_BUDGET_USD = 1000
 
 HEADLINE = "Estimated monthly cost: ${total:,.2f} of a ${budget:,.2f} budget"
+REPORT_HEADLINE = "Estimated monthly cost: ${total:,.2f}"
 
 
 @dataclass
@@ -67,8 +77,10 @@ class Estimate:
     def add(self, description: str, cost: float) -> None:
         self.items.append((description, round(cost, 2)))
 
-    def render(self, budget: float) -> str:
-        lines = [HEADLINE.format(total=self.total, budget=budget) + f" ({prices.PRICE_REGION} on-demand prices read {prices.PRICES_READ})"]
+    def render(self, budget: Optional[float]) -> str:
+        """The itemised estimate; the headline names the budget when there is one to compare with."""
+        headline = REPORT_HEADLINE.format(total=self.total) if budget is None else HEADLINE.format(total=self.total, budget=budget)
+        lines = [headline + f" ({prices.PRICE_REGION} on-demand prices read {prices.PRICES_READ})"]
         lines += [f"  ${cost:>9,.2f}  {description}" for description, cost in sorted(self.items, key=lambda i: -i[1])]
         lines += [f"  not priced: {item}" for item in self.unpriced]
         lines += [f"  note: {note}" for note in self.notes]
@@ -215,7 +227,13 @@ def _pipelines(view: StackView, estimate: Estimate) -> None:
     rules = view.of_type(EVENT_RULE)
     targets = view.of_type(EVENT_TARGET)
     for pipeline in view.of_type(PIPELINE):
-        definition = load_definition(pipeline.props.get("pipelineDefinition"))
+        text = peek(pipeline.props, "pipelineDefinition")
+        if is_unknown(text):
+            estimate.notes.append(
+                f"pipeline '{pipeline.name}': its definition embeds outputs of resources not created yet, so its runs are estimated only at `pulumi up`"
+            )
+            continue
+        definition = load_definition(text)
         if definition is None:
             continue
         runs = 0.0
@@ -306,7 +324,7 @@ def _network(view: StackView, estimate: Estimate) -> None:
         if kind not in ("application", "network"):
             estimate.unpriced.append(f"load balancer '{lb.name}': type {kind}")
             continue
-        public = 0 if lb.props.get("internal") is True else len(as_list(lb.props.get("subnets")) or as_list(lb.props.get("subnetMappings")))
+        public = 0 if lb.props.get("internal") is True else _count(lb.props, "subnets") or _count(lb.props, "subnetMappings")
         cost = hours * hour + prices.ASSUMED_LCU * hours * lcu + public * hours * prices.PUBLIC_IPV4_HOUR
         estimate.add(
             f"{'ALB' if kind == 'application' else 'NLB'} '{lb.name}': {hours} h × ${hour} + {prices.ASSUMED_LCU} LCU × {hours} h × ${lcu}"
@@ -323,6 +341,12 @@ def _network(view: StackView, estimate: Estimate) -> None:
         if endpoint.props.get("vpcEndpointType") == "Interface":
             azs = max(1, len(as_list(endpoint.props.get("subnetIds"))))
             estimate.add(f"VPC interface endpoint '{endpoint.name}': {azs} AZ × {hours} h × ${prices.INTERFACE_ENDPOINT_AZ_HOUR}", azs * hours * prices.INTERFACE_ENDPOINT_AZ_HOUR)
+
+
+def _count(props: Any, key: str) -> int:
+    """How many items a list property has; its items may be unknown in a preview (subnet ids)."""
+    value = peek(props, key)
+    return len(value) if is_list(value) else 0
 
 
 def _alarm_metrics(alarm: Any) -> tuple[int, bool]:
@@ -426,4 +450,26 @@ cost_budget = StackValidationPolicy(
     ),
 )
 
-POLICIES = [cost_budget]
+
+
+def _report_estimate(args: StackValidationArgs, report: ReportViolation) -> None:
+    estimate = estimate_stack(args)
+    if not estimate.items and not estimate.unpriced:
+        args.not_applicable("nothing in the stack has a price")
+        return
+    report(
+        "Informational, never blocking: the stack's estimated monthly cost, itemised. To lower it, see the "
+        "cost-budget policy's hint (smaller or fewer instances, serverless, fewer NAT gateways, Fargate Spot "
+        f"and schedules for dev's dashboard).\n{estimate.render(None)}",
+        None,
+    )
+
+
+cost_estimate = StackValidationPolicy(
+    name="cost-estimate",
+    description="States the stack's estimated monthly cost, itemised, on every preview (advisory: it never blocks).",
+    validate=_report_estimate,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+
+POLICIES = [cost_budget, cost_estimate]

@@ -6,7 +6,7 @@ from typing import Callable
 
 from pulumi_policy import ResourceValidationArgs
 
-from guardrails.common import as_list, get_path, is_customer_managed_key, resource_policy, truthy
+from guardrails.common import as_list, get_path, is_customer_managed_key, peek_path, resource_policy, truthy
 
 REPOSITORY = "aws:ecr/repository:Repository"
 
@@ -30,7 +30,7 @@ def _immutable(args: ResourceValidationArgs, report: Callable[[str], None]) -> N
 
 def _encrypted(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
     configs = as_list(args.props.get("encryptionConfigurations"))
-    if not any(get_path(c, "encryptionType") == "KMS" and is_customer_managed_key(get_path(c, "kmsKey")) for c in configs):
+    if not any(get_path(c, "encryptionType") == "KMS" and is_customer_managed_key(peek_path(c, "kmsKey")) for c in configs):
         report(
             f"{args.resource_type} '{args.name}' is not encrypted with the project's KMS key (AES256 or the AWS-managed "
             "aws/ecr key). Set encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type='KMS', "

@@ -7,7 +7,7 @@ from typing import Callable
 
 from pulumi_policy import ResourceValidationArgs
 
-from guardrails.common import get_path, resource_policy, string_list_config
+from guardrails.common import get_path, peek, resource_policy, string_list_config
 
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
@@ -39,7 +39,7 @@ def _permission(args: ResourceValidationArgs, report: Callable[[str], None]) -> 
             f"{label} lets anyone (principal '*') invoke the function. Name the calling service or account as principal "
             "(e.g. apigateway.amazonaws.com) and set source_arn to the caller's ARN."
         )
-    elif principal.endswith(".amazonaws.com") and not args.props.get("sourceArn"):
+    elif principal.endswith(".amazonaws.com") and not peek(args.props, "sourceArn"):
         report(
             f"{label} lets {principal} invoke the function on behalf of any AWS account's resource (no source_arn): "
             "any API, bucket or rule of that service, in any account, could call it. Set source_arn to the ARN of the "

@@ -6,7 +6,7 @@ from typing import Callable
 
 from pulumi_policy import ResourceValidationArgs
 
-from guardrails.common import is_customer_managed_key, resource_policy
+from guardrails.common import is_customer_managed_key, peek, resource_policy
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -21,7 +21,7 @@ def _retention(args: ResourceValidationArgs, report: Callable[[str], None]) -> N
 
 
 def _encrypted(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
-    if not is_customer_managed_key(args.props.get("kmsKeyId")):
+    if not is_customer_managed_key(peek(args.props, "kmsKeyId")):
         report(
             f"{args.resource_type} '{args.name}' is not encrypted with the project's KMS key. Set kms_key_id to the project "
             "KMS key ARN (its key policy lets logs.<region>.amazonaws.com use it for this account's log groups)."

@@ -39,6 +39,7 @@ from guardrails.common import (
     is_allow,
     is_customer_managed_key,
     label_of,
+    peek,
     principals,
     resource_policy,
     statements,
@@ -160,7 +161,7 @@ def _encryption(args: StackValidationArgs, report: ReportViolation) -> None:
             continue
         algorithms = {str(b.get("sseAlgorithm")) for b in blocks}
         if algorithms <= set(KMS_ALGORITHMS):
-            unmanaged = [b for b in blocks if not is_customer_managed_key(b.get("kmsMasterKeyId"))]
+            unmanaged = [b for b in blocks if not is_customer_managed_key(peek(b, "kmsMasterKeyId"))]
             if unmanaged:
                 report(
                     f"{label} is encrypted with SSE-KMS but with the AWS-managed key (no kms_master_key_id, or alias/aws/s3): "

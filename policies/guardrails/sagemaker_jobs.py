@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from guardrails.common import as_list, get_path, parse_json, truthy, walk
+from guardrails.common import as_list, get_path, parse_json, peek, peek_path, truthy, walk
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 DATA_QUALITY_JOB = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
@@ -173,11 +173,13 @@ def pipeline_images(definition: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def monitoring_job(resource_type: str, name: str, props: Mapping[str, Any]) -> Job:
+    cluster = get_path(props, "jobResources", "clusterConfig")
+    known = {k: peek(cluster, k) for k in ("instanceType", "instanceCount", "volumeKmsKeyId")}
     return Job(
         where=f"{resource_type} '{name}'",
         kind="processing",
-        **_compute(get_path(props, "jobResources", "clusterConfig"), {}, ("instanceType", "instanceCount", "volumeKmsKeyId")),
-        output_kms=get_path(props, "dataQualityJobOutputConfig", "kmsKeyId"),
+        **_compute(known, {}, ("instanceType", "instanceCount", "volumeKmsKeyId")),
+        output_kms=peek_path(props, "dataQualityJobOutputConfig", "kmsKeyId"),
         has_outputs=True,
         network_isolation=truthy(get_path(props, "networkConfig", "enableNetworkIsolation")),
         max_runtime_seconds=_int(get_path(props, "stoppingCondition", "maxRuntimeInSeconds"), 3600),

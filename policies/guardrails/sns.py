@@ -2,13 +2,15 @@
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from guardrails.common import peek
+
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
 def _topic_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != "aws:sns/topic:Topic":
         return
-    key = args.props.get("kmsMasterKeyId")
+    key = peek(args.props, "kmsMasterKeyId")
     if not key:
         report(
             f"SNS topic '{args.name}' is not encrypted. Set kms_master_key_id to the project KMS key "

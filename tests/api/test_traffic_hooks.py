@@ -20,7 +20,7 @@ import pytest
 from api_testkit import API_DIR, FEATURE_NAMES, FakeContext, model_answer, predict, streaming
 from botocore.stub import ANY, Stubber
 
-from components.lambda_canary_release import ReleaseSpec, appspec_content
+from components.lambda_release_spec import ReleaseSpec, appspec_content
 from hooks import post_traffic, pre_traffic, traffic_checks
 from hooks.traffic_checks import GoldenCase, HookCheckError, check_answer, load_golden
 

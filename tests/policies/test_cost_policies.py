@@ -160,3 +160,22 @@ def test_schedules_are_counted_per_month(expression, runs):
 @pytest.mark.parametrize("expression", ["cron(0 3 * *)", "every day", "cron(x y z * ? *)", None])
 def test_unreadable_schedules_are_reported_as_such(expression):
     assert runs_per_month(expression) is None
+
+
+def test_the_estimate_is_reported_as_an_advisory_finding_for_the_cli_in_every_stack(pack):
+    # `pulumi preview` prints violations, never not-applicable reasons: cost-estimate carries the
+    # estimate there, at advisory level even under prod's `all: mandatory`.
+    for stack in ("prod", "dev"):
+        result = analyze(pack, costly_stack(stack))
+        message = assert_fails(result, "cost-estimate", "", "Informational, never blocking", "Estimated monthly cost: $", "NAT gateways: 2 × 730 h", level="advisory")
+        reported = parse_cost_estimate(message)
+        assert reported is not None and reported["budgetUsd"] is None
+        assert reported["monthlyUsd"] == estimate_of(result)["monthlyUsd"]
+        assert reported["items"] == estimate_of(result)["items"]
+    assert_passes(analyze(pack, Stack()), "cost-estimate")  # nothing priced: nothing to state
+
+
+def test_cost_estimate_is_advisory_in_every_policy_config():
+    for stack in ("dev", "prod"):
+        config = json.loads((PACK_DIR / "config" / f"{stack}.json").read_text())
+        assert config["all"] == "mandatory" and config["cost-estimate"] == "advisory", stack

@@ -42,6 +42,8 @@ DEV_ADVISORY = {
     "cognito-mfa",
     "cost-budget",
 }
+# Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
+ALWAYS_ADVISORY = {"cost-estimate"}
 # dev: throw-away stacks may be destroyed with their contents.
 DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete"}
 
@@ -97,6 +99,7 @@ def test_configurable_values_have_schemas_with_defaults():
 def test_stack_configs_set_the_intended_enforcement_and_validate(pack, stack):
     result = analyze(pack, Stack(stack))  # resolving the file against the schemas is part of Configure
     levels = {p.name: p.level for p in result.policies}
+    advisory = (DEV_ADVISORY if stack == "dev" else set()) | ALWAYS_ADVISORY
     advisory = DEV_ADVISORY if stack == "dev" else set()
     disabled = DEV_DISABLED if stack == "dev" else set()
     assert {n for n, level in levels.items() if level == "advisory"} == advisory

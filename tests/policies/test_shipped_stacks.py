@@ -10,6 +10,8 @@ import pytest
 from policy_testkit import policy_config
 from test_preview import copy_program, preview
 
+from tools.preview import parse_cost_estimate
+
 UNSAFE_RESOURCES = textwrap.dedent(
     """
     import json as _json
@@ -89,6 +91,19 @@ def test_the_cost_estimate_is_printed_exported_and_within_budget(shipped, stack)
     assert any(i["item"].startswith("NAT gateways") for i in estimate["items"])
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_cost_estimate_is_an_advisory_finding_that_a_real_preview_prints(shipped, stack):
+    # `pulumi preview --policy-pack` prints violations only: cost-estimate carries the same itemised
+    # estimate there (and so into the PR comment), at advisory level, blocking nothing.
+    done, results = shipped
+    [finding] = [v for v in results[stack]["violations"] if v["policy"] == "cost-estimate"]
+    assert (finding["level"], finding["urn"]) == ("advisory", "")
+    reported = parse_cost_estimate(finding["message"])
+    estimate = results[stack]["summary"]["costEstimate"]
+    assert reported is not None and (reported["monthlyUsd"], reported["items"]) == (estimate["monthlyUsd"], estimate["items"])
+    assert f"ℹ️  cost-estimate [advisory]: ${estimate['monthlyUsd']:,.2f}/month" in done.stdout
+
+
 def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
     done, results = shipped
     reasons = {n["policy"]: n["reason"] for n in results["dev"]["notApplicable"]}
@@ -101,7 +116,8 @@ def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
     }
     assert all("SageMaker serverless inference supports no" in r for p, r in reasons.items() if p != "cost-budget")
     assert "- n/a: aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config': SageMaker serverless inference supports no data capture" in done.stdout
-    findings = [(v["policy"], v["level"], v["urn"]) for v in results["dev"]["violations"]]
+    # cost-estimate states the estimate for the CLI (tested above); the rest are dev's own choices.
+    findings = [(v["policy"], v["level"], v["urn"]) for v in results["dev"]["violations"] if v["policy"] != "cost-estimate"]
     expected = [(policy, "advisory", f"urn:pulumi:dev::sagemaker-mlops::{urn}") for policy, urn in DEV_ADVISORY_FINDINGS]
     assert sorted(findings) == sorted(expected)
 

@@ -27,10 +27,8 @@ from components.lambda_canary_release import (
     LambdaCanaryRelease,
     LambdaCanaryReleaseArgs,
     LambdaCanaryReleaseProvider,
-    ReleaseError,
-    ReleaseSpec,
-    appspec_content,
 )
+from components.lambda_release_spec import ReleaseError, ReleaseSpec, appspec_content
 
 PROPS: dict[str, Any] = {
     "application_name": "mlops-api",

@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping, Optional
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 ACCOUNT_ID = "123456789012"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -47,14 +49,32 @@ class ResourceRecord:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
-class AwsMocks(Mocks):
-    """Answers resource registrations and invokes for pulumi-aws, pulumi-docker and friends."""
+# What a provider knows about a resource it has not created yet: its checked inputs, including the
+# names it generates in Check (auto-names). Everything else it reports only once it exists.
+_KNOWN_BEFORE_CREATE = ("name", "bucket", "tagsAll")
 
-    def __init__(self, region: str, account_id: str = ACCOUNT_ID, stack_outputs: Optional[Mapping[str, Mapping[str, Any]]] = None):
+
+class AwsMocks(Mocks):
+    """Answers resource registrations and invokes for pulumi-aws, pulumi-docker and friends.
+
+    With `first_preview`, answers as the engine does in a preview of resources that do not exist
+    yet (a first `pulumi preview`, or a rebuilt image): the id and every output the provider would
+    compute are unknown; inputs and auto-names are known. Invokes and stack references still answer
+    (they read what exists).
+    """
+
+    def __init__(
+        self,
+        region: str,
+        account_id: str = ACCOUNT_ID,
+        stack_outputs: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        first_preview: bool = False,
+    ):
         self.region = region
         self.account_id = account_id
         # Outputs of other stacks, by stack name, that StackReferences read (`pulumi stack output --json`).
         self.stack_outputs = dict(stack_outputs or {})
+        self.first_preview = first_preview
 
     # ---- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs):
@@ -99,9 +119,17 @@ class AwsMocks(Mocks):
 
     # ---- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
-        inputs = dict(args.inputs)
         if args.typ == STACK_REFERENCE:
-            return self._stack_reference(inputs.get("name") or args.name)
+            return self._stack_reference(args.inputs.get("name") or args.name)
+        if not self.first_preview or args.typ.startswith("pulumi:providers:"):
+            return self._created(args, dict(args.inputs))
+        # Only the keys of what the resource would report matter: compute it from placeholders.
+        _, created = self._created(args, _placeholders(dict(args.inputs)))
+        unknown = {k: v if k in _KNOWN_BEFORE_CREATE else UNKNOWN for k, v in created.items() if k not in args.inputs}
+        return "", {**args.inputs, **unknown}
+
+    def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The id and state AWS reports once the resource exists."""
         module, kind = _module_and_kind(args.typ)
         h = _digest(args.typ, args.name)
         region = inputs.get("region") or self.region
@@ -136,6 +164,15 @@ class AwsMocks(Mocks):
                 f"(the JSON that `pulumi stack output --json` prints)"
             )
         return name, {"name": name, "outputs": dict(self.stack_outputs[stack]), "secretOutputNames": []}
+
+
+def _placeholders(value: Any) -> Any:
+    """`value` with its unknowns (a dry run's not-yet-known inputs) replaced by a placeholder string."""
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return "unknown" if isinstance(value, Unknown) else value
 
 
 def _ssm_parameter(name: str, region: str, account_id: str) -> dict[str, Any]:
@@ -373,7 +410,30 @@ def _user_pool_client(m, a, inputs, h, region, physical):
 
 def _acm_certificate(m, a, inputs, h, region, physical):
     arn = f"arn:aws:acm:{region}:{m.account_id}:certificate/{uuid.UUID(h[:32])}"
-    return {"arn": arn}, arn, arn
+    state: dict[str, Any] = {"arn": arn}
+    if inputs.get("validationMethod") == "DNS":
+        # ACM asks for one CNAME per name, under the name, pointing into acm-validations.aws.
+        state["status"] = "PENDING_VALIDATION"
+        state["domainValidationOptions"] = [
+            {
+                "domainName": name,
+                "resourceRecordName": f"_{_digest(h, name)[:32]}.{name}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest(name, h)[:32]}.{_digest(h)[:10]}.acm-validations.aws.",
+            }
+            for name in [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+        ]
+    return state, arn, arn
+
+
+def _acm_certificate_validation(m, a, inputs, h, region, physical):
+    # No ARN of its own: it is the wait for the certificate it names to be issued.
+    return {"certificateArn": inputs["certificateArn"]}, inputs["certificateArn"], None
+
+
+def _route53_record(m, a, inputs, h, region, physical):
+    name = inputs["name"].rstrip(".")
+    return {"fqdn": name, "name": name}, f"{inputs['zoneId']}_{name}_{inputs['type']}", None
 
 
 def _ecs_cluster(m, a, inputs, h, region, physical):
@@ -463,6 +523,8 @@ _SPECIAL: dict[str, Callable[..., tuple[dict[str, Any], str, Optional[str]]]] = 
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:acm/certificate:Certificate": _acm_certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _acm_certificate_validation,
+    "aws:route53/record:Record": _route53_record,
     "aws:ecs/cluster:Cluster": _ecs_cluster,
     "aws:ecs/taskDefinition:TaskDefinition": _ecs_task_definition,
     "aws:ecs/service:Service": _ecs_service,
