@@ -37,8 +37,9 @@ def test_every_prod_policy_is_shown_mandatory():
 
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory):
-    return run_all(VIOLATIONS, tmp_path_factory.mktemp("mutated"))
+def runs(tmp_path_factory, shipped_previews):
+    outputs = {stack: result["outputs"] for stack, result in shipped_previews[1].items()}
+    return run_all(VIOLATIONS, tmp_path_factory.mktemp("mutated"), outputs)
 
 
 @pytest.mark.parametrize("row", VIOLATIONS, ids=str)
