@@ -38,6 +38,7 @@ bench: install
 	$(PY) -m benchmarks.serving
 	$(PY) -m benchmarks.serving_spread
 	$(PY) -m benchmarks.serving_mixed
+	$(PY) -m benchmarks.preview
 
 # Regenerate the reference parts of docs/ and the README from the code (add --demo for the README's
 # sample report: a full rehearsal).
