@@ -117,7 +117,10 @@ else:
     # Data capture and Model Monitor reports are this stack's data: its own bucket and key.
     capture_bucket = SecureBucket(
         "endpoint-data",
-        SecureBucketArgs(kms_key_arn=foundation.key_arn, force_destroy=not config.is_prod),
+        SecureBucketArgs(
+            kms_key_arn=foundation.key_arn,
+            force_destroy=not config.is_prod,
+        ),
         opts=with_provider,
     )
     pulumi.export("endpointDataBucket", capture_bucket.name)

@@ -4,6 +4,7 @@ design depends on hold (pinning, least permissions, timeouts, OIDC, gating, conc
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -505,14 +506,24 @@ def test_a_refused_promotion_fails_the_step_and_opens_no_pull_request(tmp_path):
     assert done.returncode == 2 and "promote to dev needs a version" in done.stdout
 
 
-def test_the_current_promote_command_accepts_the_arguments_the_workflow_builds(tmp_path):
-    """Without --check the real command must take each argument shape (the check needs AWS)."""
+def test_the_current_promote_command_accepts_the_arguments_the_workflows_build(tmp_path):
+    """The real command takes each argument shape the workflows use. Without AWS credentials the
+    pins are written unchecked and --verify refuses to run (exit 2 naming the credentials), never
+    a usage error."""
     for stack in ("dev", "prod"):
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+
+    def promote(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tools.promote", *args, "--stack-dir", str(tmp_path)]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
     for args in (["--to", "prod", "--from", "dev"], ["--to", "dev", "--version", "3"]):
-        done = subprocess.run([sys.executable, "-m", "tools.promote", *args, "--stack-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
-        assert done.returncode in (0, 1), done.stderr  # 2 would be an argument the command does not know
-        assert "unrecognized arguments" not in done.stderr and "usage:" not in done.stderr
+        done = promote(*args)
+        assert done.returncode in (0, 1), done.stderr
+        assert "usage:" not in done.stderr
+    done = promote("--verify", "prod")  # deploy.yml's prod job
+    assert done.returncode == 2 and "needs AWS credentials" in done.stderr and "usage:" not in done.stderr, done.stderr
 
 
 # ---- the base branch's pack judges the pull request -------------------------------------------------
@@ -552,7 +563,12 @@ def test_a_pull_request_relaxing_prod_to_advisory_is_still_blocked_by_the_base_p
     command = next(line for line in script.splitlines() if "tools.preview" in line).split("|")[0].strip()
     pack = command.split("--policy-pack ")[1].split()[0]
     assert pack == "base/policies"
-    careless = ["--stack", "prod", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
+    # prod reads dev's outputs (StackReference): dev's shipped outputs, so the careless overrides
+    # (valid for prod only) apply to prod alone.
+    dev = subprocess.run([sys.executable, "-m", "tools.preview", "--stack", "dev", "--json", str(tmp_path / "dev.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert dev.returncode == 0, dev.stdout[-2000:]
+    (tmp_path / "dev-outputs.json").write_text(json.dumps(json.loads((tmp_path / "dev.json").read_text())["outputs"]))
+    careless = ["--stack", "prod", "--stack-outputs", f"dev={tmp_path / 'dev-outputs.json'}", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
 
     def preview(policy_pack: Path) -> subprocess.CompletedProcess[str]:
         args = [sys.executable, "-m", "tools.preview", *careless, "--policy-pack", str(policy_pack), "--json", str(tmp_path / "out.json")]

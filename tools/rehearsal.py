@@ -36,6 +36,7 @@ from typing import Any, Optional
 
 from tools import processes
 from tools.rehearsal_pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
+from tools.rehearsal_promotion import rehearse_promotion
 from tools.rehearsal_report import ROOT, ProgramTree, Report, render
 from tools.rehearsal_serving import serve_and_predict
 
@@ -54,6 +55,9 @@ def rehearse(args: argparse.Namespace, work: Path) -> Report:
         raise
     previews = finish_preview(preview, report, work)
     judge_gates(report, previews, work)
+    if "prod" in args.stack:  # promotion to prod by identity (tools/rehearsal_promotion.py)
+        promotion = rehearse_promotion(tree.root, work)
+        report.promotion, report.problems = promotion.lines, [*report.problems, *promotion.problems]
     if any(s.gate_passed for s in report.stacks):
         serve_and_predict(tree, env, work, report, args.requests, args.rows_per_request, args.workers)
     else:

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from tools import processes
 from tools.pipeline_gate import GateError, evaluate_gate
+from tools.rehearsal_promotion import gating_preview
 from tools.rehearsal_report import FALLBACK_ENDPOINT, ROOT, ProgramTree, Report, StackResult
 
 STEP_TIMEOUT = 300
@@ -88,14 +89,19 @@ def stack_settings(tree: ProgramTree, stacks: Sequence[str], overrides: Sequence
     from components.config import PROJECT, ConfigError, parse_stack_config
     from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, stack_config
 
-    results = []
-    for stack in stacks:
+    def parsed(stack: str, overrides: Sequence[str]):
         try:
             raw = apply_overrides(stack_config(tree.root, stack), overrides, namespace=PROJECT)
-            config = parse_stack_config(engine_config(raw), project=PROJECT, stack=stack)
+            return parse_stack_config(engine_config(raw), project=PROJECT, stack=stack)
         except (StackFileError, ConfigError) as exc:
             raise RehearsalError(str(exc)) from None
-        results.append(StackResult(stack, min_auc=config.training.min_auc, model_version=config.endpoint.model_package_version))
+
+    results = []
+    for stack in stacks:
+        config = parsed(stack, overrides)
+        # A stack serving another's registry (registry.stack) is gated by that stack's pipeline.
+        training = config.training or parsed(str(config.registry.stack).rsplit("/", 1)[-1], []).training
+        results.append(StackResult(stack, min_auc=training.min_auc, model_version=config.endpoint.model_package_version))
     return results
 
 
@@ -156,7 +162,7 @@ def run_pipeline(tree: ProgramTree, work: Path, rows: int, hyperparameters: dict
 def judge_gates(report: Report, previews: dict[str, dict[str, Any]], work: Path) -> None:
     """Each stack's pipeline definition (as its preview recorded it) decides on the evaluation report."""
     for result in report.stacks:
-        preview = previews.get(result.stack)
+        preview = gating_preview(previews, result.stack)  # a stack serving dev's registry is gated by dev's pipeline
         if preview is None or not preview.get("resources"):
             result.gate_passed, result.gate = False, "not evaluated: the preview recorded no pipeline definition"
             report.problems.append(f"{result.stack}: the pipeline's gate could not be evaluated (no pipeline definition from the preview)")

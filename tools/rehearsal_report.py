@@ -74,6 +74,7 @@ class Report:
     variant: Optional[str] = None
     dashboard: str = DASHBOARD_HINT
     problems: list[str] = field(default_factory=list)
+    promotion: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +110,9 @@ def render(report: Report) -> str:
             out.append(f"  gate {s.stack} (training.minAuc {s.min_auc}): {verdict}: {s.gate}")
     else:
         out.append("  not run")
+    if report.promotion:
+        out += ["", "Promotion by identity (shared registry in moto, tools.promote, prod's offline preview):"]
+        out += [f"  {line}" for line in report.promotion]
     out.append("")
     out.append("Serving (API Gateway v2 event -> predict.handler -> botocore -> runtime shim -> bin/serve):")
     if report.latency_ms:

@@ -55,14 +55,21 @@ ROLLBACK_OFF = Edit("DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, 
 )
 UNTHROTTLED = Edit("                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
 NO_ACCESS_LOGS = Edit("access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", "")
-OPEN_ROUTE = Edit('authorization_type="AWS_IAM" if args.require_iam_auth else "NONE",', 'authorization_type="NONE",')
+OPEN_ROUTE = Edit('authorization_type=ROUTE_AUTHORIZATION,', 'authorization_type="NONE",')
 OLD_TLS = Edit("ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
 SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
 PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
 MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
 SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
-FOUNDATION_UNTAGGED = Edit("    opts=with_provider,\n)\n\ntraining = TrainingPipeline(", ")\n\ntraining = TrainingPipeline(")
-FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=2)
+FOUNDATION_UNTAGGED = Edit('    opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)')
+FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=3)
+# prod serves dev's registry and trains nothing (registry.stack): what only the registry's owner
+# declares is shown in a prod-environment stack that owns its registry, as a single-stack setup would.
+PROD_OWNS_REGISTRY = (Set("registry=null"), Set("training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"))
+OTHER_GROUP = Edit(
+    "model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)",
+    'model_package_arn(args.region, self.registry_account, "mlops-prod-churn", args.model_package_version)',
+)
 
 # ---- the ALB access-log exemption granted to someone else (another region's ELB account and a
 # grant on the whole bucket are unit-tested in test_s3_policies.py)
@@ -93,25 +100,26 @@ ADDED_RESOURCES = Append(
     )
     aws.lambda_.FunctionUrl("added-function-url", function_name="mlops-prod-predict", authorization_type="NONE", opts=with_provider)
     aws.sagemaker.NotebookInstance(
-        "added-notebook", instance_type="ml.t3.medium", role_arn=training.execution_role.arn, opts=with_provider
+        "added-notebook", instance_type="ml.t3.medium", role_arn="arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting", opts=with_provider
     )
     _studio = aws.sagemaker.Domain(
         "added-studio", domain_name="mlops-prod-studio", auth_mode="IAM", vpc_id=foundation.vpc_id,
         subnet_ids=foundation.private_subnet_ids,
-        default_user_settings=aws.sagemaker.DomainDefaultUserSettingsArgs(execution_role=training.execution_role.arn),
+        default_user_settings=aws.sagemaker.DomainDefaultUserSettingsArgs(execution_role="arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting"),
         opts=with_provider,
     )
     aws.sagemaker.UserProfile(
         "added-studio-user", domain_id=_studio.id, user_profile_name="analyst",
         user_settings=aws.sagemaker.UserProfileUserSettingsArgs(
-            execution_role=training.execution_role.arn,
+            execution_role="arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting",
             sharing_settings=aws.sagemaker.UserProfileUserSettingsSharingSettingsArgs(
                 notebook_output_option="Allowed", s3_output_path="s3://mlops-prod-artifacts/shared"
             ),
         ),
         opts=with_provider,
     )
-    aws.s3.BucketAcl("added-public-acl", bucket=training.data_bucket.name, acl="public-read", opts=with_provider)
+    # prod's own bucket (dev, whose program runs first for prod's StackReference, has its training buckets)
+    aws.s3.BucketAcl("added-public-acl", bucket=(capture_bucket or training.data_bucket).name, acl="public-read", opts=with_provider)
     aws.rds.Instance(
         "added-metadata-db", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20, username="mlflow",
         manage_master_user_password=True, publicly_accessible=True, skip_final_snapshot=True, opts=with_provider,
@@ -133,19 +141,19 @@ def added(policy: str, name_and_type: str) -> Violation:
 
 
 VIOLATIONS: list[Violation] = [
-    careless("s3-bucket-encryption", BUCKET + "training-data", SSE_S3),
-    careless("s3-public-access-block", BUCKET + "training-data", PUBLIC_BLOCK_OFF),
-    careless("s3-tls-only", BUCKET + "training-artifacts", NO_TLS_STATEMENT),
-    careless("s3-versioning", BUCKET + "training-artifacts", VERSIONING_SUSPENDED),
+    careless("s3-bucket-encryption", BUCKET + "endpoint-data", SSE_S3),
+    careless("s3-public-access-block", BUCKET + "endpoint-data", PUBLIC_BLOCK_OFF),
+    careless("s3-tls-only", BUCKET + "endpoint-data", NO_TLS_STATEMENT),
+    careless("s3-versioning", BUCKET + "endpoint-data", VERSIONING_SUSPENDED),
     careless("kms-key-rotation", FOUNDATION + "aws:kms/key:Key::foundation-key", NO_ROTATION),
     careless("sns-topic-encrypted", FOUNDATION + "aws:sns/topic:Topic::foundation-alarms", PLAIN_TOPIC),
     careless("log-group-retention", API + "aws:cloudwatch/logGroup:LogGroup::api-logs", BARE_LOG_GROUP),
     careless("log-group-encrypted", API + "aws:cloudwatch/logGroup:LogGroup::api-access-logs", BARE_LOG_GROUP),
-    careless("ecr-scan-on-push", REPOSITORY + "training-model-image-repo", SCAN_OFF),
+    careless("ecr-scan-on-push", REPOSITORY + "dashboard-image-repo", SCAN_OFF),
     careless("ecr-immutable-tags", REPOSITORY + "dashboard-image-repo", MUTABLE_TAGS),
-    careless("ecr-repository-encrypted", REPOSITORY + "training-model-image-repo", AES_REPOSITORY),
+    careless("ecr-repository-encrypted", REPOSITORY + "dashboard-image-repo", AES_REPOSITORY),
     careless("iam-no-wildcard-admin", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
-    careless("iam-passrole-scoped", TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy", PASS_ANY_ROLE),
+    careless("iam-passrole-scoped", TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy", PASS_ANY_ROLE, *PROD_OWNS_REGISTRY, run="owner"),
     careless("iam-no-admin-managed-policies", API + "aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-codedeploy-managed", FULL_ACCESS_POLICY),
     careless("lambda-permission-restricted", API + "aws:lambda/permission:Permission::api-invoke-permission", ANYONE_INVOKES),
     careless("lambda-supported-runtime", API + "aws:lambda/function:Function::api-function", OLD_RUNTIME),
@@ -153,6 +161,8 @@ VIOLATIONS: list[Violation] = [
     careless("sagemaker-kms-encryption", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", NO_VOLUME_KEY),
     careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", CAPTURE_OFF),
     careless("sagemaker-model-from-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
+    careless("sagemaker-model-shared-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
+    careless("sagemaker-model-shared-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", OTHER_GROUP, run="other-group"),
     careless("sagemaker-images-pinned", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
     careless("sagemaker-network-isolation", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", MODEL_NETWORK),
     careless("codedeploy-auto-rollback", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", ROLLBACK_OFF),
@@ -165,16 +175,17 @@ VIOLATIONS: list[Violation] = [
     careless("cognito-mfa", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", MFA_OPTIONAL),
     careless("cognito-password-policy", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", SHORT_PASSWORDS),
     careless("required-tags", FOUNDATION + "aws:kms/key:Key::foundation-key", FOUNDATION_UNTAGGED),
-    careless("s3-bucket-no-force-destroy", BUCKET + "training-data", FORCE_DESTROY),
+    careless("s3-bucket-no-force-destroy", BUCKET + "endpoint-data", FORCE_DESTROY),
     careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", FORCE_DESTROY),
     careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", FORCE_DESTROY),
-    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
     # Config changes a pull request could make (one prod run of --set overrides).
     careless("sagemaker-endpoint-ha", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", Set("endpoint.instanceCount=1"), run="config"),
     careless("sagemaker-endpoint-ha", ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target", Set("endpoint.autoscaling.min=1"), run="config"),
     careless("sagemaker-endpoint-canary", ENDPOINT + "aws:sagemaker/endpoint:Endpoint::endpoint-endpoint", Set("endpoint.canary=null"), run="config"),
     careless("codedeploy-lambda-gradual", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", Set("api.deploymentConfig=LambdaAllAtOnce"), run="config"),
-    careless("sagemaker-instance-types", TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline", Set("training.instanceType=ml.p3.2xlarge"), run="config"),
+    careless("sagemaker-instance-types", TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
+             Set("registry=null"), Set("training={instanceType: ml.p3.2xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"), run="owner-config"),
     # An allowed instance type (ml.c5.*) that is four times the price: only the budget catches it.
     careless("cost-budget", "", Set("endpoint.instanceType=ml.c5.4xlarge"), run="cost"),
     # dev: the same careless changes are judged at dev's levels.

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import count, repeat
+from itertools import repeat
 from typing import NoReturn
 
 import msgspec
@@ -117,9 +117,9 @@ def negotiate_accept(header: str | None) -> str:
 #
 # Cost: a body is refused in time proportional to what must be read to know it is wrong. It is
 # cut at line ends into chunks of about CHUNK_BYTES; each chunk gets C-speed checks (every row's
-# comma count and length, then the alphabet and quotes) before its numbers are parsed, once, and
-# the first bad chunk ends the work. A 6 MB line of three million values is refused by its comma
-# count, never parsed; a bad value is located by re-reading its chunk only.
+# length and comma count, then the alphabet and quotes) before its numbers are parsed, once, and
+# the first bad chunk ends the work. A 6 MB line of three million values is refused by its
+# length, never parsed; a bad value is located by re-reading its chunk only.
 
 # Longest field accepted, quotes and padding included: repr() of any float64 is at most 24
 # characters; the rest is room for padding or extra digits. It bounds a row's length at n_features * (MAX_FIELD_BYTES + 1).
@@ -230,18 +230,18 @@ def _check_shape(lines: list[bytes], row: int, feature_names: list[str]) -> None
     """Refuse a row of the wrong width or length before anything reads its values."""
     n = len(feature_names)
     longest = n * (MAX_FIELD_BYTES + 1)
-    commas = list(map(bytes.count, lines, repeat(b",")))
-    if max(map(len, lines)) <= longest and commas == [n - 1] * len(lines):
+    # Lengths first: a 6 MB line is refused without even counting its commas.
+    if max(map(len, lines)) <= longest and list(map(bytes.count, lines, repeat(b","))) == [n - 1] * len(lines):
         return
-    for number, line, separators in zip(count(row + 1), lines, commas):
+    for number, line in enumerate(lines, start=row + 1):
         if not line or line.isspace():
             raise _bad(f"row {number} is empty")
-        if separators != n - 1:
+        if len(line) > longest:
+            raise _bad(f"row {number} is {len(line)} bytes long; a row of {n} numbers takes at most {longest}")
+        if (separators := line.count(b",")) != n - 1:
             hint = " (a quoted field holds one number, without commas: a decimal comma is not accepted)"
             raise _bad(f"row {number} has {separators + 1} values, expected {n}: {','.join(feature_names)}"
-                       + (hint if b'"' in line[:longest] else ""))
-        if len(line) > longest:
-            raise _bad(f"row {number} is {len(line)} bytes long; {n} numbers take at most {longest}")
+                       + (hint if b'"' in line else ""))
 
 
 def _refuse_field(text: bytes, at: int, row: int, feature_names: list[str], problem: str) -> NoReturn:
@@ -250,8 +250,9 @@ def _refuse_field(text: bytes, at: int, row: int, feature_names: list[str], prob
     # Rows as splitlines() counts them: LF, CR and CRLF each end one.
     row += 1 + text.count(b"\n", 0, line_start) + text.count(b"\r", 0, line_start) - text.count(b"\r\n", 0, line_start)
     field_start = text.rfind(b",", line_start, at) + 1 or line_start
-    ends = [i for i in (text.find(b",", at), text.find(b"\n", at), text.find(b"\r", at)) if i >= 0]
-    field = text[field_start:min(ends, default=len(text))][:2 * MAX_FIELD_BYTES].decode("utf-8", "replace")
+    window = min(len(text), at + 2 * MAX_FIELD_BYTES)  # enough to show the field
+    ends = [i for i in (text.find(b",", at, window), text.find(b"\n", at, window), text.find(b"\r", at, window)) if i >= 0]
+    field = text[field_start:min(ends, default=window)][:2 * MAX_FIELD_BYTES].decode("utf-8", "replace")
     index = text.count(b",", line_start, at)
     where = _column(feature_names, index) if index < len(feature_names) else f"column {index + 1}"
     shown = _short(field.strip(" \t") or field)  # Unicode spaces stay: they may be the problem

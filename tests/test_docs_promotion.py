@@ -1,0 +1,38 @@
+"""docs/promotion.md says what the code does: the promote CLI, the registry's output names, the
+grants to consumer accounts and the guardrail it names."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from components.registry import OUTPUTS, SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT
+from components.training_pipeline import CONSUMER_REGISTRY_ACTIONS, DRIFT_ALARM_SUFFIX
+from tools import promote
+from tools.offline.records import ROOT
+
+PAGE = (ROOT / "docs" / "promotion.md").read_text()
+
+
+def test_the_cli_synopsis_is_the_commands_own():
+    synopsis = re.search(r"## `python -m tools.promote`\n\n```\n(.*?)```", PAGE, re.S).group(1).strip().splitlines()
+    usage = [line.strip() for line in (promote.__doc__ or "").splitlines() if line.strip().startswith("python -m tools.promote")]
+    assert synopsis == usage
+
+
+def test_every_registry_output_is_in_the_table():
+    table = PAGE.split("## The registry's outputs", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", table, re.M))
+    names = {n for pair in documented for n in pair if n}
+    assert names == {*OUTPUTS.values(), SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT}
+
+
+def test_the_grants_and_the_guardrail_named_are_the_codes():
+    for action in CONSUMER_REGISTRY_ACTIONS:
+        assert f"`{action.split(':')[1]}`" in PAGE, action
+    assert f"`{DRIFT_ALARM_SUFFIX}`" in PAGE
+    sys.path.insert(0, str(ROOT / "policies"))
+    from guardrails import ALL_POLICIES
+
+    assert "sagemaker-model-shared-registry" in {p.name for p in ALL_POLICIES}
+    assert "`sagemaker-model-shared-registry`" in PAGE
