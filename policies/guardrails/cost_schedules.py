@@ -80,3 +80,23 @@ def runs_per_month(expression: Any) -> Optional[float]:
             if (days is not None and d in days) or (weekdays is not None and weekday in weekdays) or (days is None and weekdays is None):
                 matching_days += 1
     return matching_days * len(hours) * len(minutes) / 12
+
+
+def week_minutes(expression: str) -> Optional[list[int]]:
+    """Minutes of a week (Sunday 00:00 = 0) at which a cron(...) schedule fires; None if unreadable."""
+    cron = _CRON.match(expression.strip())
+    if not cron:
+        return None
+    fields = cron[1].split()
+    if len(fields) != 6:
+        return None
+    try:
+        minutes = _expand(fields[0], 0, 59, {})
+        hours = _expand(fields[1], 0, 23, {})
+        days = _expand(fields[4], 1, 7, _DAYS)
+    except ValueError:
+        return None
+    if minutes is None or hours is None or fields[2] not in ("?", "*") or fields[3] != "*":
+        return None  # day-of-month or month schedules are not weekly
+    days = days if days is not None else set(range(1, 8))
+    return sorted((d - 1) * 24 * 60 + h * 60 + m for d in days for h in hours for m in minutes)

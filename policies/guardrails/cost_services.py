@@ -12,14 +12,14 @@ estimated. Prices: prices.py (us-east-1, with the date they were read).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from pulumi_policy import StackValidationArgs
 
 from guardrails import prices
 from guardrails.common import StackView, as_list, get_path, is_list, is_unknown, num, peek
 from guardrails.cost_estimate import Estimate
-from guardrails.cost_schedules import runs_per_month
+from guardrails.cost_schedules import runs_per_month, week_minutes
 from guardrails.sagemaker_endpoint import (
     ENDPOINT,
     SCALING_TARGET,
@@ -44,6 +44,8 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 SECRET = "aws:secretsmanager/secret:Secret"
+SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
+HOURS_PER_WEEK = 168
 
 
 def _float(value: Any, default: float = 0) -> float:
@@ -188,15 +190,64 @@ def _fargate(view: StackView, estimate: Estimate) -> None:
         vcpu = _float(task.props.get("cpu")) / 1024
         memory_gb = _float(task.props.get("memory")) / 1024
         count = _float(service.props.get("desiredCount"), 0)
+        schedule = _scheduled_tasks(view, service, count)
+        if isinstance(schedule, str):
+            estimate.unpriced.append(f"ECS service '{service.name}': {schedule}")
+            continue
         hourly = vcpu * prices.FARGATE_VCPU_HOUR.get(architecture, prices.FARGATE_VCPU_HOUR["X86_64"]) + memory_gb * prices.FARGATE_GB_HOUR.get(
             architecture, prices.FARGATE_GB_HOUR["X86_64"]
         )
         spot = " (Fargate Spot allowed; priced on demand)" if "FARGATE_SPOT" in strategies else ""
+        if schedule is None:
+            estimate.add(
+                f"Fargate service '{service.name}': {num(count)} task(s) × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) × "
+                f"{prices.HOURS_PER_MONTH} h{spot}",
+                count * hourly * prices.HOURS_PER_MONTH,
+            )
+            continue
+        task_hours, expressions = schedule  # task-hours in a week
+        monthly = task_hours * prices.HOURS_PER_MONTH / HOURS_PER_WEEK
         estimate.add(
-            f"Fargate service '{service.name}': {num(count)} task(s) × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) × "
-            f"{prices.HOURS_PER_MONTH} h{spot}",
-            count * hourly * prices.HOURS_PER_MONTH,
+            f"Fargate service '{service.name}': {num(round(monthly, 1))} task-hours × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) "
+            f"(scheduled: {num(round(task_hours, 1))} of {HOURS_PER_WEEK} task-hours a week at {num(count)} task(s); {', '.join(expressions)}){spot}",
+            monthly * hourly,
         )
+
+
+def _scheduled_tasks(view: StackView, service: Any, count: float) -> Union[None, str, tuple[float, list[str]]]:
+    """Task-hours a week of an ECS service whose desired count Application Auto Scaling schedules
+    (scheduled actions on its scalable target): None when none does, a reason when it cannot be read.
+
+    Each action sets the count into [minCapacity, maxCapacity]; between two actions it holds. Time
+    zones shift when, not how long, so a week in the actions' own zone gives the share.
+    """
+    targets = [t for t in view.of_type(SCALING_TARGET) if t.props.get("serviceNamespace") == "ecs" and view.refers_to(t, "resourceId", service, "name")]
+    actions = [a for t in targets for a in view.of_type(SCHEDULED_ACTION) if view.refers_to(a, "resourceId", t, "resourceId")]
+    if not actions:
+        return None
+    events: list[tuple[int, Optional[float], Optional[float]]] = []  # (minute of the week, min, max)
+    expressions = []
+    for action in actions:
+        expression = str(action.props.get("schedule") or "")
+        minutes = week_minutes(expression)
+        if minutes is None:
+            return f"cannot read the scheduled action '{action.name}' schedule {expression!r} (cron(...) expected)"
+        bounds = action.props.get("scalableTargetAction") or {}
+        low, high = bounds.get("minCapacity"), bounds.get("maxCapacity")
+        events += [(m, None if low is None else _float(low), None if high is None else _float(high)) for m in minutes]
+        expressions.append(expression)
+    events.sort()
+    # The count at the start of the week is what the week's last action left (the schedule repeats).
+    tasks = count
+    for _, low, high in events:
+        tasks = min(max(tasks, low if low is not None else tasks), high if high is not None else tasks)
+    total, previous = 0.0, 0
+    for minute, low, high in events:
+        total += tasks * (minute - previous) / 60
+        tasks = min(max(tasks, low if low is not None else tasks), high if high is not None else tasks)
+        previous = minute
+    total += tasks * (HOURS_PER_WEEK * 60 - previous) / 60
+    return total, sorted(set(expressions))
 
 
 def _network(view: StackView, estimate: Estimate) -> None:
