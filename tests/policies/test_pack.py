@@ -41,8 +41,11 @@ DEV_ADVISORY = {
     "sagemaker-instance-types",
     "cognito-mfa",
     "cost-budget",
+    "cost-estimate",
 }
 # Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
+ALWAYS_ADVISORY = {"cost-estimate"}
+# Informational in every stack: it states the estimate and never blocks.
 ALWAYS_ADVISORY = {"cost-estimate"}
 # dev: throw-away stacks may be destroyed with their contents.
 DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete"}
@@ -88,11 +91,15 @@ def test_policies_are_named_described_and_unique():
 
 
 def test_configurable_values_have_schemas_with_defaults():
+    """A value without a sensible default (the shared model package group) must be set by every stack's config."""
     for policy in ALL_POLICIES:
         if policy.config_schema is None:
             continue
         for key, spec in policy.config_schema.properties.items():
-            assert "default" in spec and spec.get("description"), f"{policy.name}.{key}"
+            assert spec.get("description"), f"{policy.name}.{key}"
+            if "default" not in spec:
+                for stack in ("dev", "prod"):
+                    assert key in (policy_config(stack).get(policy.name) or {}), f"{policy.name}.{key} has no default and {stack}.json does not set it"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -100,7 +107,7 @@ def test_stack_configs_set_the_intended_enforcement_and_validate(pack, stack):
     result = analyze(pack, Stack(stack))  # resolving the file against the schemas is part of Configure
     levels = {p.name: p.level for p in result.policies}
     advisory = (DEV_ADVISORY if stack == "dev" else set()) | ALWAYS_ADVISORY
-    advisory = DEV_ADVISORY if stack == "dev" else set()
+    advisory = DEV_ADVISORY if stack == "dev" else ALWAYS_ADVISORY
     disabled = DEV_DISABLED if stack == "dev" else set()
     assert {n for n, level in levels.items() if level == "advisory"} == advisory
     assert {n for n, level in levels.items() if level == "disabled"} == disabled
