@@ -114,3 +114,39 @@ def test_a_large_batch_lets_a_small_request_on_the_same_worker_through(pipeline)
 
     asyncio.run(scenario())
     assert answered == ["row", "batch"]
+
+
+def test_the_accept_loop_survives_an_error_and_keeps_accepting():
+    from churn.balance import ConnectionTable, accept_forever
+
+    made: list[str] = []
+
+    class Greeter(asyncio.Protocol):
+        def connection_made(self, transport):
+            made.append("served")
+            transport.write(b"hi")
+            transport.close()
+
+    def factory():
+        if not made:
+            made.append("failed")
+            raise RuntimeError("a bug while setting up the first connection")
+        return Greeter()
+
+    async def scenario() -> bytes:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.setblocking(False)
+        acceptor = asyncio.create_task(accept_forever(listener, ConnectionTable(slots=1), lambda: 0, factory))
+        port = listener.getsockname()[1]
+        try:
+            first = await asyncio.open_connection("127.0.0.1", port)
+            second_reader, _ = await asyncio.open_connection("127.0.0.1", port)
+            answer = await asyncio.wait_for(second_reader.read(), timeout=30)
+            first[1].close()
+            return answer
+        finally:
+            acceptor.cancel()
+            listener.close()
+
+    assert asyncio.run(scenario()) == b"hi"
+    assert made == ["failed", "served"]

@@ -45,8 +45,6 @@ DEV_ADVISORY = {
 }
 # Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
 ALWAYS_ADVISORY = {"cost-estimate"}
-# Informational in every stack: it states the estimate and never blocks.
-ALWAYS_ADVISORY = {"cost-estimate"}
 # dev: throw-away stacks may be destroyed with their contents.
 DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete"}
 

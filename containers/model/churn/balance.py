@@ -126,35 +126,52 @@ async def accept_forever(
 ) -> None:
     """Accept from the shared `listener` when the table says it is this worker's turn (or a
     connection has waited `takeover_seconds` for another worker), and hand each connection to
-    the event loop with `protocol_factory`. Runs until cancelled."""
+    the event loop with `protocol_factory`. Runs until cancelled; no error stops it, since a
+    worker that stopped accepting would look healthy while serving nobody new."""
     loop = asyncio.get_running_loop()
     fd = listener.fileno()
     while True:
-        await _readable(loop, fd)
-        waited = 0.0
-        while not table.may_accept(open_connections()) and waited < takeover_seconds:
-            await asyncio.sleep(POLL_SECONDS)
-            waited += POLL_SECONDS
-            if not _pending(fd):
-                break  # another worker took it
         try:
-            connection, _ = listener.accept()
-        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            continue  # another worker was faster, or the client gave up
-        except OSError as error:  # out of file descriptors or memory: back off, keep serving
-            log.warning("accept failed: %s", error)
+            await _accept_one(loop, listener, fd, table, open_connections, protocol_factory, takeover_seconds)
+        except Exception:
+            log.exception("accepting a connection failed; still accepting")
             await asyncio.sleep(0.1)
-            continue
+
+
+async def _accept_one(
+    loop: asyncio.AbstractEventLoop,
+    listener: socket.socket,
+    fd: int,
+    table: ConnectionTable,
+    open_connections: Callable[[], int],
+    protocol_factory: Callable[[], asyncio.Protocol],
+    takeover_seconds: float,
+) -> None:
+    await _readable(loop, fd)
+    waited = 0.0
+    while not table.may_accept(open_connections()) and waited < takeover_seconds:
+        await asyncio.sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
+        if not _pending(fd):
+            return  # another worker took it
+    try:
+        connection, _ = listener.accept()
+    except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+        return  # another worker was faster, or the client gave up
+    except OSError as error:  # out of file descriptors or memory: back off, keep serving
+        log.warning("accept failed: %s", error)
+        await asyncio.sleep(0.1)
+        return
+    table.publish(open_connections() + 1)
+    try:
         connection.setblocking(False)
         if connection.family in (socket.AF_INET, socket.AF_INET6):
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        table.publish(open_connections() + 1)
-        try:
-            await loop.connect_accepted_socket(protocol_factory, connection)
-        except OSError as error:  # the client reset it already
-            log.debug("connection dropped before it was set up: %s", error)
-            connection.close()
-        table.publish(open_connections())
+        await loop.connect_accepted_socket(protocol_factory, connection)
+    except OSError as error:  # the client reset it already
+        log.debug("connection dropped before it was set up: %s", error)
+        connection.close()
+    table.publish(open_connections())
 
 
 def raw_socket(listener: Any) -> socket.socket:
