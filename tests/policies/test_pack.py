@@ -105,7 +105,6 @@ def test_stack_configs_set_the_intended_enforcement_and_validate(pack, stack):
     result = analyze(pack, Stack(stack))  # resolving the file against the schemas is part of Configure
     levels = {p.name: p.level for p in result.policies}
     advisory = (DEV_ADVISORY if stack == "dev" else set()) | ALWAYS_ADVISORY
-    advisory = DEV_ADVISORY if stack == "dev" else ALWAYS_ADVISORY
     disabled = DEV_DISABLED if stack == "dev" else set()
     assert {n for n, level in levels.items() if level == "advisory"} == advisory
     assert {n for n, level in levels.items() if level == "disabled"} == disabled
