@@ -7,7 +7,8 @@ import re
 import sys
 
 from components.registry import OUTPUTS, SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT
-from components.training_pipeline import CONSUMER_REGISTRY_ACTIONS, DRIFT_ALARM_SUFFIX
+from components.training_access import CONSUMER_REGISTRY_ACTIONS
+from components.training_triggers import DRIFT_ALARM_SUFFIX
 from tools import promote
 from tools.offline.records import ROOT
 
