@@ -8,6 +8,7 @@ and the answer must be exactly what that model computes for the row.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -90,3 +91,15 @@ def test_make_dashboard_puts_the_model_api_behind_the_app(api, tmp_path):
         assert predict_via_api(demo.api.url, row, "iam", "us-east-1").probability == pytest.approx(
             predict_via_api(api.url, row, "iam", "us-east-1").probability, abs=1e-6
         )
+
+
+def test_stopping_the_api_gives_the_environment_back(api, monkeypatch):
+    """The handler is configured through os.environ: a stopped API must not leave it pointing at a dead shim."""
+    monkeypatch.setenv("ENDPOINT_NAME", "the-caller's")
+    before = dict(os.environ)
+    other = ModelPredictionApi(model_dir=api.work / "ml" / "model").start()
+    try:
+        assert os.environ["ENDPOINT_NAME"] == other.names.endpoint and "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME" in os.environ
+    finally:
+        other.stop()
+    assert dict(os.environ) == before

@@ -33,6 +33,11 @@ TRAINING_ROWS = 2000
 DEPLOYED_VERSION = 1
 
 
+def _restore_environment(saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @dataclass
 class ModelPredictionApi:
     names: DemoNames = field(default_factory=DemoNames)
@@ -53,6 +58,10 @@ class ModelPredictionApi:
         from tools.runtime_shim import RuntimeShim, ShimConfig
 
         stack = contextlib.ExitStack()
+        # The handler reads its settings and credentials from the environment at import: give them
+        # back when the API stops, so the caller's process is as it was.
+        saved_environment = dict(os.environ)
+        stack.callback(_restore_environment, saved_environment)
         try:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dashboard-model-")))
             self.work = work

@@ -190,6 +190,8 @@ VIOLATIONS: list[Violation] = [
              Set("registry=null"), Set("training={instanceType: ml.p3.2xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"), run="owner-config"),
     # An allowed instance type (ml.c5.*) that is four times the price: only the budget catches it.
     careless("cost-budget", "", Set("endpoint.instanceType=ml.c5.4xlarge"), run="cost"),
+    # The informational estimate states the (changed) cost in every preview, at advisory level.
+    careless("cost-estimate", "", Set("endpoint.instanceType=ml.c5.4xlarge"), level="advisory", run="cost"),
     # dev: the same careless changes are judged at dev's levels.
     careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
              Set("endpoint.mode=provisioned"), Set("endpoint.serverless=null"), Set("endpoint.dataCapturePercent=5"), stack="dev", level="advisory", run="config"),

@@ -45,7 +45,12 @@ def test_only_80_and_443_may_face_the_internet(pack):
     ssh = stack.add("aws:ec2/securityGroup:SecurityGroup", "ssh", {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]})
     everything = stack.add("aws:ec2/securityGroupRule:SecurityGroupRule", "all", {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]})
     span = stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "span", {"ipProtocol": "tcp", "fromPort": 80, "toPort": 443, "cidrIpv4": "0.0.0.0/0"})
+    # "all" is the provider's other spelling of -1; IPv6 in an inline rule.
+    web_all = stack.add("aws:ec2/securityGroup:SecurityGroup", "web-all", {"ingress": [{"protocol": "all", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]})
+    ssh_v6 = stack.add("aws:ec2/securityGroup:SecurityGroup", "ssh-v6", {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]})
     result = analyze(pack, stack)
+    assert_fails(result, "ec2-no-open-ingress", web_all, "opens every port and protocol to 0.0.0.0/0")
+    assert_fails(result, "ec2-no-open-ingress", ssh_v6, "opens port 22/tcp to ::/0")
     assert_fails(result, "ec2-no-open-ingress", ssh, "ingress rule 0 opens port 22/tcp to 0.0.0.0/0", "SSM Session Manager")
     assert_fails(result, "ec2-no-open-ingress", everything, "opens every port and protocol to ::/0")
     assert_fails(result, "ec2-no-open-ingress", span, "opens ports 80-443/tcp")

@@ -41,6 +41,7 @@ DEV_ADVISORY = {
     "sagemaker-instance-types",
     "cognito-mfa",
     "cost-budget",
+    "cost-estimate",
 }
 # Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
 ALWAYS_ADVISORY = {"cost-estimate"}
@@ -88,11 +89,15 @@ def test_policies_are_named_described_and_unique():
 
 
 def test_configurable_values_have_schemas_with_defaults():
+    """A value without a sensible default (the shared model package group) must be set by every stack's config."""
     for policy in ALL_POLICIES:
         if policy.config_schema is None:
             continue
         for key, spec in policy.config_schema.properties.items():
-            assert "default" in spec and spec.get("description"), f"{policy.name}.{key}"
+            assert spec.get("description"), f"{policy.name}.{key}"
+            if "default" not in spec:
+                for stack in ("dev", "prod"):
+                    assert key in (policy_config(stack).get(policy.name) or {}), f"{policy.name}.{key} has no default and {stack}.json does not set it"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
