@@ -8,6 +8,7 @@ from components.canary_api import HOOKS, CanaryApi, CanaryApiArgs, hook_function
 from components.cloudwatch_dashboard import CloudWatchDashboard, CloudWatchDashboardArgs
 from components.config import ConfigError, StackConfig, load_stack_config
 from components.dashboard import Dashboard, DashboardApi, DashboardArgs, DashboardEndpoint
+from components.dashboard_schedule import WorkingHours
 from components.foundation import Foundation, FoundationArgs
 from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
 from components.model_schema import FEATURE_NAMES
@@ -252,6 +253,9 @@ dashboard = Dashboard(
         cpu=config.dashboard.cpu,
         memory=config.dashboard.memory,
         allowed_cidrs=config.dashboard.allowed_cidrs,
+        working_hours=(
+            WorkingHours(s.days, s.start, s.stop, s.timezone) if (s := config.dashboard.schedule) is not None else None
+        ),
         domain_name=config.dashboard.domain_name,
         certificate_arn=config.dashboard.certificate_arn,
         hosted_zone_id=config.dashboard.hosted_zone_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import zoneinfo
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Optional
 
@@ -209,6 +210,23 @@ class ApiConfig:
         return f"CodeDeployDefault.{self.deployment_config}"
 
 
+_WEEKDAY = r"(MON|TUE|WED|THU|FRI|SAT|SUN)"
+
+
+@dataclass(frozen=True, config=_STRICT_SHAPE)
+class DashboardScheduleConfig:
+    """When the dashboard runs; outside these hours its service is scaled to zero tasks."""
+
+    days: Annotated[str, Field(pattern=rf"^{_WEEKDAY}(-{_WEEKDAY})?(,{_WEEKDAY}(-{_WEEKDAY})?)*$", description="days of the week as in cron, e.g. MON-FRI or MON,WED,FRI")]
+    """Days the dashboard runs (cron day-of-week names)."""
+    start: Annotated[int, Field(ge=0, le=23, description="an hour from 0 to 23")]
+    """Hour it starts, in `timezone`."""
+    stop: Annotated[int, Field(ge=1, le=23, description="an hour from 1 to 23, after start")]
+    """Hour it scales to zero, in `timezone` (same day: the schedule does not run overnight)."""
+    timezone: Annotated[str, Field(default="UTC", description="an IANA time zone such as UTC or Europe/Paris")] = "UTC"
+    """Time zone of start and stop (Application Auto Scaling scheduled actions take IANA names)."""
+
+
 @dataclass(frozen=True, config=_STRICT_SHAPE)
 class DashboardConfig:
     desired_count: Annotated[int, Field(alias="desiredCount", ge=1, le=20, description="an integer from 1 to 20")]
@@ -225,6 +243,8 @@ class DashboardConfig:
     """The name users open; Cognito's callback and sign-out URLs use it. Absent: the ALB's DNS name."""
     hosted_zone_id: Annotated[Optional[str], Field(alias="hostedZoneId", default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or absent")] = None
     """Route 53 public zone of domainName: the program adds the alias record and a DNS-validated certificate."""
+    schedule: Annotated[Optional[DashboardScheduleConfig], Field(default=None, description="an object with days, start, stop and timezone, or absent")] = None
+    """Working hours of the dashboard (its tasks are scaled to zero outside them); absent: always on."""
 
 
 StackName = Annotated[
@@ -471,6 +491,14 @@ def _consistency(section: str, value: Any) -> list[str]:
             )
     if isinstance(value, DashboardConfig):
         problems.extend(_dashboard_domain(value, k))
+    if isinstance(value, DashboardConfig) and value.schedule is not None:
+        schedule = value.schedule
+        if schedule.stop <= schedule.start:
+            problems.append(f"{k('schedule.stop')} = {schedule.stop}: must be after schedule.start ({schedule.start}); a schedule runs within one day")
+        try:
+            zoneinfo.ZoneInfo(schedule.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(f"{k('schedule.timezone')} = {json.dumps(schedule.timezone)}: not an IANA time zone; expected e.g. UTC or Europe/Paris")
     if isinstance(value, RegistryConfig):
         if value.stack is not None and value.consumer_accounts:
             problems.append(

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components.container_image import ContainerImage, ContainerImageArgs
 from components.dashboard_sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
+from components.dashboard_schedule import WorkingHours, schedule_service
 from components.dashboard_task import app_environment, execution_role, health_check_from_dockerfile, task_role
 from components.iam import statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -93,6 +94,8 @@ class DashboardArgs:
     # A registry owned by another stack (registry.stack): its account and the key of its artifacts.
     registry_account_id: Optional[pulumi.Input[str]] = None
     registry_kms_key_arn: Optional[pulumi.Input[str]] = None
+    working_hours: Optional[WorkingHours] = None
+    """When the dashboard runs (scaled to zero tasks outside); None: always."""
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -329,7 +332,7 @@ class Dashboard(pulumi.ComponentResource):
             container_definitions=pulumi.Output.json_dumps([container]),
             opts=child,
         )
-        aws.ecs.Service(
+        service = aws.ecs.Service(
             f"{name}-service",
             name="dashboard",
             cluster=cluster.arn,
@@ -350,6 +353,9 @@ class Dashboard(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             # `pulumi up` fails when a new revision never turns healthy (and ECS rolls it back).
             wait_for_steady_state=True,
-            # A target group joins a load balancer only through a listener.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[https]),
+            # A target group joins a load balancer only through a listener. With working hours,
+            # Application Auto Scaling owns the desired count.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[https], ignore_changes=["desiredCount"] if args.working_hours else None),
         )
+        if args.working_hours is not None:
+            schedule_service(f"{name}-service", cluster, service, args.desired_count, args.working_hours, parent=self)

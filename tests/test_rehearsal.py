@@ -89,27 +89,27 @@ def test_the_model_server_is_gone_after_the_run(quick_run):
     assert not is_listening(server_port(workdir))
 
 
-# A changed copy of the program, rehearsed: `Edit`s are (file, text, replacement, occurrences).
+# A changed copy of the program, rehearsed: (text, replacement, folder), each text in exactly one file
+# under the folder, once (so a module split does not break the test, and a changed line fails it loudly).
 INVERTED_GATE = [
-    ("components/pipeline_definition.py", "import ConditionGreaterThanOrEqualTo", "import ConditionGreaterThanOrEqualTo, ConditionLessThan", 1),
-    ("components/pipeline_definition.py", "conditions=[ConditionGreaterThanOrEqualTo(left=auc,", "conditions=[ConditionLessThan(left=auc,", 1),
+    ("import ConditionGreaterThanOrEqualTo", "import ConditionGreaterThanOrEqualTo, ConditionLessThan", "components"),
+    ("conditions=[ConditionGreaterThanOrEqualTo(left=auc,", "conditions=[ConditionLessThan(left=auc,", "components"),
 ]
 BLOCKED_AND_BROKEN_API = [
     # A guardrail the dev stack enforces (mandatory): the preview blocks.
-    ("components/foundation.py", "enable_key_rotation=True,", "enable_key_rotation=False,", 1),
+    ("enable_key_rotation=True,", "enable_key_rotation=False,", "components"),
     # The API sends a content type the model server does not accept: every prediction fails.
-    ("containers/api/predict_runtime.py", 'ContentType="text/csv",', 'ContentType="application/x-parquet",', 1),
+    ('ContentType="text/csv",', 'ContentType="application/x-parquet",', "containers/api"),
 ]
 
 
 def changed_copy(target: Path, edits) -> Path:
     target.mkdir(parents=True)
     copy_program(target)
-    for name, old, new, count in edits:
-        path = target / name
-        text = path.read_text()
-        assert text.count(old) == count, f"{name}: {old!r} occurs {text.count(old)} times; update the edit"
-        path.write_text(text.replace(old, new))
+    for old, new, folder in edits:
+        holders = [f for f in sorted((target / folder).rglob("*.py")) if old in f.read_text()]
+        assert len(holders) == 1 and holders[0].read_text().count(old) == 1, f"{old!r} is in {holders}; update the edit"
+        holders[0].write_text(holders[0].read_text().replace(old, new))
     return target
 
 

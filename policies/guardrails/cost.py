@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, StackValidationArgs, StackValidationPolicy
 
@@ -57,6 +57,8 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 SECRET = "aws:secretsmanager/secret:Secret"
+SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
+HOURS_PER_WEEK = 168
 REFERENCE_YEAR = 2026  # schedules are counted over a whole (non-leap) year, then divided by 12
 DEFAULT_BUDGET_USD = 1000
 
@@ -305,15 +307,84 @@ def _fargate(view: StackView, estimate: Estimate) -> None:
         vcpu = _float(task.props.get("cpu")) / 1024
         memory_gb = _float(task.props.get("memory")) / 1024
         count = _float(service.props.get("desiredCount"), 0)
+        schedule = _scheduled_tasks(view, service, count)
+        if isinstance(schedule, str):
+            estimate.unpriced.append(f"ECS service '{service.name}': {schedule}")
+            continue
         hourly = vcpu * prices.FARGATE_VCPU_HOUR.get(architecture, prices.FARGATE_VCPU_HOUR["X86_64"]) + memory_gb * prices.FARGATE_GB_HOUR.get(
             architecture, prices.FARGATE_GB_HOUR["X86_64"]
         )
         spot = " (Fargate Spot allowed; priced on demand)" if "FARGATE_SPOT" in strategies else ""
+        if schedule is None:
+            estimate.add(
+                f"Fargate service '{service.name}': {num(count)} task(s) × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) × "
+                f"{prices.HOURS_PER_MONTH} h{spot}",
+                count * hourly * prices.HOURS_PER_MONTH,
+            )
+            continue
+        task_hours, expressions = schedule  # task-hours in a week
+        monthly = task_hours * prices.HOURS_PER_MONTH / HOURS_PER_WEEK
         estimate.add(
-            f"Fargate service '{service.name}': {num(count)} task(s) × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) × "
-            f"{prices.HOURS_PER_MONTH} h{spot}",
-            count * hourly * prices.HOURS_PER_MONTH,
+            f"Fargate service '{service.name}': {num(round(monthly, 1))} task-hours × ({num(vcpu)} vCPU + {num(memory_gb)} GB, {architecture}) "
+            f"(scheduled: {num(round(task_hours, 1))} of {HOURS_PER_WEEK} task-hours a week at {num(count)} task(s); {', '.join(expressions)}){spot}",
+            monthly * hourly,
         )
+
+
+def _scheduled_tasks(view: StackView, service: Any, count: float) -> Union[None, str, tuple[float, list[str]]]:
+    """Task-hours a week of an ECS service whose desired count Application Auto Scaling schedules
+    (scheduled actions on its scalable target): None when none does, a reason when it cannot be read.
+
+    Each action sets the count into [minCapacity, maxCapacity]; between two actions it holds. Time
+    zones shift when, not how long, so a week in the actions' own zone gives the share.
+    """
+    targets = [t for t in view.of_type(SCALING_TARGET) if t.props.get("serviceNamespace") == "ecs" and view.refers_to(t, "resourceId", service, "name")]
+    actions = [a for t in targets for a in view.of_type(SCHEDULED_ACTION) if view.refers_to(a, "resourceId", t, "resourceId")]
+    if not actions:
+        return None
+    events: list[tuple[int, Optional[float], Optional[float]]] = []  # (minute of the week, min, max)
+    expressions = []
+    for action in actions:
+        expression = str(action.props.get("schedule") or "")
+        minutes = _week_minutes(expression)
+        if minutes is None:
+            return f"cannot read the scheduled action '{action.name}' schedule {expression!r} (cron(...) expected)"
+        bounds = action.props.get("scalableTargetAction") or {}
+        low, high = bounds.get("minCapacity"), bounds.get("maxCapacity")
+        events += [(m, None if low is None else _float(low), None if high is None else _float(high)) for m in minutes]
+        expressions.append(expression)
+    events.sort()
+    # The count at the start of the week is what the week's last action left (the schedule repeats).
+    tasks = count
+    for _, low, high in events:
+        tasks = min(max(tasks, low if low is not None else tasks), high if high is not None else tasks)
+    total, previous = 0.0, 0
+    for minute, low, high in events:
+        total += tasks * (minute - previous) / 60
+        tasks = min(max(tasks, low if low is not None else tasks), high if high is not None else tasks)
+        previous = minute
+    total += tasks * (HOURS_PER_WEEK * 60 - previous) / 60
+    return total, sorted(set(expressions))
+
+
+def _week_minutes(expression: str) -> Optional[list[int]]:
+    """Minutes of a week (Sunday 00:00 = 0) at which a cron(...) schedule fires; None if unreadable."""
+    cron = _CRON.match(expression.strip())
+    if not cron:
+        return None
+    fields = cron[1].split()
+    if len(fields) != 6:
+        return None
+    try:
+        minutes = _expand(fields[0], 0, 59, {})
+        hours = _expand(fields[1], 0, 23, {})
+        days = _expand(fields[4], 1, 7, _DAYS)
+    except ValueError:
+        return None
+    if minutes is None or hours is None or fields[2] not in ("?", "*") or fields[3] != "*":
+        return None  # day-of-month or month schedules are not weekly
+    days = days if days is not None else set(range(1, 8))
+    return sorted((d - 1) * 24 * 60 + h * 60 + m for d in days for h in hours for m in minutes)
 
 
 def _network(view: StackView, estimate: Estimate) -> None:

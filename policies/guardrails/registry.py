@@ -16,6 +16,8 @@ from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs
 from guardrails.common import as_list, bullet_list, label_of, resource_policy
 
 MODEL = "aws:sagemaker/model:Model"
+# The group the registry's owner (dev, name prefix mlops-dev) declares; a stack config names it explicitly.
+DEFAULT_GROUP = "mlops-dev-churn"
 # arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>
 _PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/(?P<group>[^/]+)/(?P<version>[^/]+)$")
 
@@ -36,13 +38,7 @@ def package_problem(name: Any, group: str) -> str | None:
 
 
 def _shared_registry(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
-    group = str(args.get_config().get("modelPackageGroup") or "")
-    if not group:
-        report(
-            f"{label_of(args)}: the pack does not know the shared model package group. "
-            "Set {\"sagemaker-model-shared-registry\": {\"modelPackageGroup\": \"<group>\"}} in policies/config/<stack>.json."
-        )
-        return
+    group = str(args.get_config().get("modelPackageGroup") or DEFAULT_GROUP)
     containers = [c for key in ("primaryContainer", "containers") for c in as_list(args.props.get(key)) if isinstance(c, Mapping)]
     problems = [p for p in (package_problem(c.get("modelPackageName"), group) for c in containers) if p]
     if not containers:
@@ -67,6 +63,7 @@ sagemaker_model_shared_registry = resource_policy(
             "modelPackageGroup": {
                 "type": "string",
                 "pattern": r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+                "default": DEFAULT_GROUP,
                 "description": "The shared model package group (owned by the registry's stack) that every endpoint serves from.",
             }
         },

@@ -38,6 +38,7 @@ from guardrails.common import (
     get_path,
     is_allow,
     is_customer_managed_key,
+    is_unknown,
     label_of,
     peek,
     principals,
@@ -100,9 +101,10 @@ def bucket_policy_statements(view: StackView, bucket: Any) -> list[Mapping[str, 
 
 def _bucket_name(view: StackView, bucket: Any) -> Optional[str]:
     for policy in _side(view, bucket, BUCKET_POLICY):
-        if isinstance(policy.props.get("bucket"), str):
-            return policy.props["bucket"]
-    name = bucket.props.get("bucket")
+        value = peek(policy.props, "bucket")  # the bucket's id: unknown before it exists
+        if isinstance(value, str) and not is_unknown(value):
+            return value
+    name = bucket.props.get("bucket")  # its name: known before it exists (given or auto-named)
     return name if isinstance(name, str) else None
 
 

@@ -28,7 +28,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from test_preview import copy_program as copy_tree
 
@@ -144,22 +144,32 @@ class RunResult:
         return [v for v in self.result.get("violations", []) if v["policy"] == policy and v["urn"] == urn]
 
 
-def run_group(stack: str, run: str, rows: list[Violation], workdir: Path) -> RunResult:
+def run_group(stack: str, run: str, rows: list[Violation], workdir: Path, stack_outputs: Mapping[str, Path]) -> RunResult:
     program = copy_program(workdir / f"{stack}-{run}")
     overrides = apply(program, [m for row in rows for m in row.mutations])
     out = workdir / f"{stack}-{run}.json"
     command = [sys.executable, "-m", "tools.preview", "--stack", stack, "--program-dir", str(program), "--json", str(out)]
     for override in overrides:
         command += ["--set", override]
+    # A stack that reads another (prod reads dev's registry) gets the shipped stack's outputs: the
+    # change under test is this stack's, and the referenced stack's program need not run again.
+    for other, path in stack_outputs.items():
+        if other != stack:
+            command += ["--stack-outputs", f"{other}={path}"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     result = json.loads(out.read_text()) if out.exists() else {}
     return RunResult(stack, run, done.returncode, done.stdout, done.stderr, result)
 
 
-def run_all(rows: Iterable[Violation], workdir: Path) -> dict[tuple[str, str], RunResult]:
+def run_all(rows: Iterable[Violation], workdir: Path, shipped_outputs: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], RunResult]:
+    """Runs every (stack, run) group; `shipped_outputs` are the shipped stacks' outputs by stack."""
     groups: dict[tuple[str, str], list[Violation]] = {}
     for row in rows:
         groups.setdefault(row.key, []).append(row)
+    stack_outputs = {}
+    for name, outputs in shipped_outputs.items():
+        stack_outputs[name] = workdir / f"shipped-{name}-outputs.json"
+        stack_outputs[name].write_text(json.dumps(outputs))
     with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
-        futures = {key: pool.submit(run_group, key[0], key[1], group, workdir) for key, group in groups.items()}
+        futures = {key: pool.submit(run_group, key[0], key[1], group, workdir, stack_outputs) for key, group in groups.items()}
         return {key: future.result() for key, future in futures.items()}

@@ -61,8 +61,9 @@ SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 
 PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
 MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
 SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
-FOUNDATION_UNTAGGED = Edit('    opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)')
-FORCE_DESTROY = Edit("force_destroy=not config.is_prod,", "force_destroy=True,", count=3)
+# The foundation declared without the program's provider (and so without its default tags).
+FOUNDATION_UNTAGGED = Edit('opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)')
+FORCE_DESTROY = Edit("force_destroy=not config.is_prod", "force_destroy=True", count=3)
 # prod serves dev's registry and trains nothing (registry.stack): what only the registry's owner
 # declares is shown in a prod-environment stack that owns its registry, as a single-stack setup would.
 PROD_OWNS_REGISTRY = (Set("registry=null"), Set("training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"))
@@ -118,8 +119,7 @@ ADDED_RESOURCES = Append(
         ),
         opts=with_provider,
     )
-    # prod's own bucket (dev, whose program runs first for prod's StackReference, has its training buckets)
-    aws.s3.BucketAcl("added-public-acl", bucket=(capture_bucket or training.data_bucket).name, acl="public-read", opts=with_provider)
+    aws.s3.BucketAcl("added-public-acl", bucket="mlops-prod-shared-exports", acl="public-read", opts=with_provider)
     aws.rds.Instance(
         "added-metadata-db", engine="postgres", instance_class="db.t4g.micro", allocated_storage=20, username="mlflow",
         manage_master_user_password=True, publicly_accessible=True, skip_final_snapshot=True, opts=with_provider,
@@ -153,6 +153,7 @@ VIOLATIONS: list[Violation] = [
     careless("ecr-immutable-tags", REPOSITORY + "dashboard-image-repo", MUTABLE_TAGS),
     careless("ecr-repository-encrypted", REPOSITORY + "dashboard-image-repo", AES_REPOSITORY),
     careless("iam-no-wildcard-admin", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
+    careless("iam-passrole-scoped", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
     careless("iam-passrole-scoped", TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy", PASS_ANY_ROLE, *PROD_OWNS_REGISTRY, run="owner"),
     careless("iam-no-admin-managed-policies", API + "aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-codedeploy-managed", FULL_ACCESS_POLICY),
     careless("lambda-permission-restricted", API + "aws:lambda/permission:Permission::api-invoke-permission", ANYONE_INVOKES),
@@ -184,6 +185,7 @@ VIOLATIONS: list[Violation] = [
     careless("sagemaker-endpoint-ha", ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target", Set("endpoint.autoscaling.min=1"), run="config"),
     careless("sagemaker-endpoint-canary", ENDPOINT + "aws:sagemaker/endpoint:Endpoint::endpoint-endpoint", Set("endpoint.canary=null"), run="config"),
     careless("codedeploy-lambda-gradual", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", Set("api.deploymentConfig=LambdaAllAtOnce"), run="config"),
+    careless("sagemaker-instance-types", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", Set("endpoint.instanceType=ml.p3.2xlarge"), run="config"),
     careless("sagemaker-instance-types", TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
              Set("registry=null"), Set("training={instanceType: ml.p3.2xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"), run="owner-config"),
     # An allowed instance type (ml.c5.*) that is four times the price: only the budget catches it.

@@ -179,3 +179,41 @@ def test_cost_estimate_is_advisory_in_every_policy_config():
     for stack in ("dev", "prod"):
         config = json.loads((PACK_DIR / "config" / f"{stack}.json").read_text())
         assert config["all"] == "mandatory" and config["cost-estimate"] == "advisory", stack
+
+
+def scheduled_service_stack(schedules: tuple[str, str] = ("cron(0 7 ? * MON-FRI *)", "cron(0 20 ? * MON-FRI *)")) -> Stack:
+    s = Stack("dev")
+    task = s.add("aws:ecs/taskDefinition:TaskDefinition", "task", {"family": "dashboard", "cpu": "512", "memory": "1024"}, outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"})
+    service = s.add("aws:ecs/service:Service", "service", {"name": "dashboard", "launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"}, deps={"taskDefinition": [task]})
+    target = s.add(
+        "aws:appautoscaling/target:Target",
+        "scaling",
+        {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount", "resourceId": "service/c/dashboard", "minCapacity": 0, "maxCapacity": 1},
+        deps={"resourceId": [service]},
+    )
+    for name, schedule, count in (("start", schedules[0], 1), ("stop", schedules[1], 0)):
+        s.add(
+            "aws:appautoscaling/scheduledAction:ScheduledAction",
+            name,
+            {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount", "resourceId": "service/c/dashboard", "schedule": schedule, "timezone": "Europe/Paris", "scalableTargetAction": {"minCapacity": count, "maxCapacity": count}},
+            deps={"resourceId": [target]},
+        )
+    return s
+
+
+def test_a_service_scaled_to_zero_outside_working_hours_is_priced_for_its_hours(pack):
+    result = analyze(pack, scheduled_service_stack())
+    assert_passes(result, "cost-budget")
+    [item] = [i for i in estimate_of(result)["items"] if i["item"].startswith("Fargate service 'service'")]
+    # 13 h on 5 days: 65 of 168 hours; 0.5 vCPU + 1 GB on demand.
+    hourly = 0.5 * 0.04048 + 1 * 0.004445
+    assert item["monthlyUsd"] == pytest.approx(65 * hourly * prices.HOURS_PER_MONTH / 168, abs=0.006)
+    assert "scheduled: 65 of 168 task-hours a week at 1 task(s)" in item["item"]
+    weekends_too = analyze(pack, scheduled_service_stack(("cron(30 6 ? * * *)", "cron(30 18 ? * * *)")))
+    [item] = [i for i in estimate_of(weekends_too)["items"] if i["item"].startswith("Fargate service")]
+    assert "scheduled: 84 of 168 task-hours a week" in item["item"]
+
+
+def test_a_schedule_the_estimate_cannot_read_fails_the_budget(pack):
+    result = analyze(pack, scheduled_service_stack(("rate(1 day)", "cron(0 20 ? * MON-FRI *)")))
+    assert_fails(result, "cost-budget", "", "cannot be checked against its budget", "cannot read the scheduled action 'start' schedule 'rate(1 day)'", level="advisory")

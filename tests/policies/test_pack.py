@@ -33,7 +33,6 @@ NAMES = [p.name for p in ALL_POLICIES]
 DEV_ADVISORY = {
     "lambda-tracing",
     "apigateway-stage-throttling",
-    "apigateway-route-authorization",
     "codedeploy-lambda-gradual",
     "codedeploy-auto-rollback",
     "sagemaker-data-capture",

@@ -40,8 +40,9 @@ def test_anything_else_is_a_mandatory_violation_in_prod(pack, container, fragmen
     assert_fails(analyze(pack, stack), POLICY, urn, fragment, "model_package_name", "python -m tools.promote")
 
 
-def test_the_pack_must_be_told_the_shared_group(pack):
+def test_the_shared_group_comes_from_the_policy_config(pack):
     stack = Stack("prod")
     urn = model(stack, {"modelPackageName": f"{SHARED}/1"})
-    assert_fails(analyze(pack, stack, config={"all": "mandatory"}), POLICY, urn, "does not know the shared model package group")
-    assert_passes(analyze(pack, stack, config={POLICY: {"modelPackageGroup": "mlops-dev-churn"}}), POLICY)
+    assert_passes(analyze(pack, stack, config={"all": "mandatory"}), POLICY)  # the default: dev's group
+    other = {"all": "mandatory", POLICY: {"modelPackageGroup": "shared-churn"}}
+    assert_fails(analyze(pack, stack, config=other), POLICY, urn, "not of the shared group 'shared-churn'")

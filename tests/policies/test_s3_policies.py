@@ -110,6 +110,8 @@ def test_the_elb_log_exemption_is_only_for_the_regions_elb_account_writing_log_k
         "other-bucket": statement("s3:PutObject", log_keys.format("data"), Principal={"AWS": ELB_US_EAST_1}),
         "more-actions": statement(["s3:PutObject", "s3:GetObject"], log_keys.format("more-actions"), Principal={"AWS": ELB_US_EAST_1}),
         "not-resource": statement("s3:PutObject", log_keys.format("not-resource"), Principal={"AWS": ELB_US_EAST_1}, NotResource="arn:aws:s3:::x"),
+        "not-action": statement("s3:PutObject", log_keys.format("not-action"), Principal={"AWS": ELB_US_EAST_1}, NotAction="s3:GetObject"),
+        "not-principal": statement("s3:PutObject", log_keys.format("not-principal"), Principal={"AWS": ELB_US_EAST_1}, NotPrincipal={"AWS": "x"}),
         "no-resource": {"Effect": "Allow", "Action": "s3:PutObject", "Principal": {"AWS": ELB_US_EAST_1}},
     }
     stack = Stack()

@@ -56,10 +56,9 @@ UNSAFE_POLICIES = {
 }
 
 
-# dev's advisory findings: exactly the release and access choices its config makes on purpose.
+# dev's advisory findings: exactly the release and sign-in choices its config makes on purpose.
 DEV_ADVISORY_FINDINGS = {
     ("codedeploy-lambda-gradual", "sagemaker-mlops:api:CanaryApi$aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group"),
-    ("apigateway-route-authorization", "sagemaker-mlops:api:CanaryApi$aws:apigatewayv2/route:Route::api-route"),
     ("cognito-mfa", "sagemaker-mlops:dashboard:Dashboard$aws:cognito/userPool:UserPool::dashboard-users"),
 }
 
