@@ -16,8 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.container_image import ContainerImage, ContainerImageArgs
-from components.dashboard_sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
 from components.dashboard_schedule import WorkingHours, schedule_service
+from components.dashboard_sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
 from components.dashboard_task import app_environment, execution_role, health_check_from_dockerfile, task_role
 from components.iam import statement
 from components.secure_bucket import SecureBucket, SecureBucketArgs

@@ -17,7 +17,9 @@ _SCHEMA = Path(__file__).resolve().parent.parent / "containers" / "model" / "chu
 
 def _load_feature_names(path: Path = _SCHEMA) -> tuple[str, ...]:
     for node in ast.parse(path.read_text(), filename=str(path)).body:
-        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(node, ast.Assign) else None
+        if not isinstance(node, (ast.AnnAssign, ast.Assign)):
+            continue
+        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
         if isinstance(target, ast.Name) and target.id == "RAW_FEATURES" and isinstance(node.value, ast.Tuple):
             names = []
             for column in node.value.elts:

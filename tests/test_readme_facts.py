@@ -45,10 +45,16 @@ def test_shape_ignores_numbers_but_not_words():
 
 
 def _measurement_rows() -> list[list[str]]:
-    rows = []
+    """The rows of the figures tables (header `what | result | how`); other tables break a figure down."""
+    rows, header = [], None
     for line in (ROOT / "docs" / "measurements.md").read_text().splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and len(cells) == 3 and cells[0] not in ("what", "---"):
+        if header is None:
+            header = cells
+        elif header == ["what", "result", "how"] and not set(cells[0]) <= set("-:"):
             rows.append(cells)
     return rows
 

@@ -99,8 +99,8 @@ def peek(props: Any, key: str) -> Any:
 def peek_path(props: Any, *path: str) -> Any:
     """get_path whose last step is a peek."""
     parent = get_path(props, *path[:-1]) if len(path) > 1 else props
-    if is_list(parent):
-        parent = parent[0] if len(parent) else None
+    if isinstance(parent, Sequence) and not isinstance(parent, (str, bytes)):
+        parent = parent[0] if parent else None
     return peek(parent, path[-1])
 
 

@@ -13,7 +13,7 @@ from policy_testkit import PACK_DIR
 from tools.offline.records import stack_records
 
 sys.path.insert(0, str(PACK_DIR))
-from guardrails import tags  # noqa: E402
+from guardrails import tags
 
 
 def _imported_answer(resource_type: str) -> bool:

@@ -75,7 +75,7 @@ def preimport(program_dir: Path) -> None:
         try:
             # pulumi-aws's submodules load lazily, on their first attribute: load them now.
             hasattr(importlib.import_module(name), "_load_it_now")
-        except Exception:  # noqa: BLE001 - `from X import function` names no module; the child imports what it needs
+        except Exception:
             pass
 
 
@@ -104,7 +104,7 @@ def serve(program_dir: Path) -> int:
                 from tools.offline.program import main
 
                 code = main(request["argv"])
-            except BaseException:  # noqa: BLE001 - reported through stderr and the exit code
+            except BaseException:
                 import traceback
 
                 traceback.print_exc()
