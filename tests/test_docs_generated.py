@@ -78,7 +78,7 @@ def test_every_config_key_is_in_the_reference_with_a_meaning():
     undocumented = sorted(k for k, r in rows.items() if not r.meaning)
     assert not undocumented, (
         f"config keys without a meaning: {', '.join(undocumented)}; write a docstring under the field in "
-        "components/config.py (or StackConfig for top-level keys), then run `python -m tools.docs`"
+        "its section's model in components/config_<section>.py (or StackConfig in components/config.py for top-level keys), then run `python -m tools.docs`"
     )
 
 

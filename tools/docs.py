@@ -2,7 +2,7 @@
 
 - docs/configuration.md (tools/docs_config.py): every stack config key with its type, what is
   allowed, its default and the values of the shipped stacks, read from the pydantic config models
-  in components/config.py (the allowed values are the Field descriptions the config errors print;
+  in components/config*.py (the allowed values are the Field descriptions the config errors print;
   the meaning is the field's docstring) and from the Pulumi.<stack>.yaml files;
 - docs/policies.md (tools/docs_guardrails.py): the guardrail table (name, resource types, level and
   values per stack, what it checks), read from the policy pack as the engine sees it

@@ -1,6 +1,6 @@
 """The configuration reference (docs/configuration.md): every stack config key with its type, what
 is allowed, its default and the values of the shipped stacks, read from the pydantic config models
-in components/config.py and from the Pulumi.<stack>.yaml files."""
+in components/config*.py and from the Pulumi.<stack>.yaml files."""
 
 from __future__ import annotations
 
