@@ -2,20 +2,23 @@
 
 Outputs are plausible (ARNs with the stack's account and region, ids with the right prefixes, DNS
 names, URLs) and deterministic: derived from a hash of the resource's type and name, so two runs
-of the same program give the same preview.
+of the same program give the same preview. The per-type outputs are in tools.offline.mock_outputs,
+the invokes' answers in tools.offline.mock_invokes, the recording monitor in tools.offline.recording.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from google.protobuf import json_format
 from pulumi.output import Unknown
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.rpc import UNKNOWN
+
+from tools.offline.mock_invokes import answer_invoke
+from tools.offline.mock_outputs import EC2_ID_PREFIX, OUTPUTS_BY_TYPE, digest
+from tools.offline.recording import RecordingMonitor, ResourceRecord
+
+__all__ = ["ACCOUNT_ID", "STACK_REFERENCE", "AwsMocks", "MissingStackOutputs", "RecordingMonitor", "ResourceRecord", "referenced_stack"]
 
 ACCOUNT_ID = "123456789012"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -28,25 +31,6 @@ class MissingStackOutputs(Exception):
 def referenced_stack(name: str) -> str:
     """`org/project/stack`, `project/stack` or `stack` -> `stack`."""
     return name.rsplit("/", 1)[-1]
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
-@dataclass
-class ResourceRecord:
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]
-    state: dict[str, Any]
-    options: dict[str, Any]
-    provider: str = ""  # "urn::id" reference, as the engine passes it
-    dependencies: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 # What a provider knows about a resource it has not created yet: its checked inputs, including the
@@ -78,44 +62,7 @@ class AwsMocks(Mocks):
 
     # ---- invokes -------------------------------------------------------------------------------
     def call(self, args: MockCallArgs):
-        region = args.args.get("region") or self.region
-        answers: dict[str, Callable[[], dict[str, Any]]] = {
-            "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
-                "accountId": self.account_id,
-                "arn": f"arn:aws:sts::{self.account_id}:assumed-role/offline-preview/session",
-                "userId": "AROAOFFLINEPREVIEW:session",
-                "id": self.account_id,
-            },
-            "aws:index/getPartition:getPartition": lambda: {
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": "aws",
-            },
-            "aws:index/getRegion:getRegion": lambda: {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"},
-            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda: {
-                "names": [f"{region}{s}" for s in "abcdef"],
-                "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
-                "id": region,
-            },
-            # The Elastic Load Balancing account that writes access logs in Regions opened before
-            # August 2022 (us-east-1's is documented as 127311923021).
-            "aws:elb/getServiceAccount:getServiceAccount": lambda: {
-                "arn": f"arn:aws:iam::{_ELB_ACCOUNTS.get(region, '000000000000')}:root",
-                "id": _ELB_ACCOUNTS.get(region, "000000000000"),
-            },
-            "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda: {
-                "authorizationToken": "QVdTOm9mZmxpbmU=",
-                "userName": "AWS",
-                "password": "offline",
-                "proxyEndpoint": f"https://{self.account_id}.dkr.ecr.{region}.amazonaws.com",
-                "expiresAt": "2099-01-01T00:00:00Z",
-                "id": region,
-            },
-            "aws:ssm/getParameter:getParameter": lambda: _ssm_parameter(args.args.get("name", ""), region, self.account_id),
-        }
-        answer = answers.get(args.token)
-        return answer() if answer else {}
+        return answer_invoke(args, self.region, self.account_id)
 
     # ---- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
@@ -131,7 +78,7 @@ class AwsMocks(Mocks):
     def _created(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The id and state AWS reports once the resource exists."""
         module, kind = _module_and_kind(args.typ)
-        h = _digest(args.typ, args.name)
+        h = digest(args.typ, args.name)
         region = inputs.get("region") or self.region
         physical = inputs.get("name") or f"{args.name}-{h[:7]}"
         state: dict[str, Any] = {**inputs}
@@ -140,12 +87,12 @@ class AwsMocks(Mocks):
         resource_id = physical
         arn = f"arn:aws:{module}:{region}:{self.account_id}:{kind.lower()}/{physical}"
 
-        special = _SPECIAL.get(args.typ)
+        special = OUTPUTS_BY_TYPE.get(args.typ)
         if special is not None:
             extra, resource_id, arn = special(self, args, inputs, h, region, physical)
             state.update(extra)
         elif module == "ec2":
-            resource_id = f"{_EC2_PREFIX.get(kind, kind.lower()[:4])}-{h[:17]}"
+            resource_id = f"{EC2_ID_PREFIX.get(kind, kind.lower()[:4])}-{h[:17]}"
         if args.typ.startswith("aws:") and arn is not None:
             state.setdefault("arn", arn)
         if args.typ.startswith("aws:") and "tags" in inputs:
@@ -175,24 +122,6 @@ def _placeholders(value: Any) -> Any:
     return "unknown" if isinstance(value, Unknown) else value
 
 
-def _ssm_parameter(name: str, region: str, account_id: str) -> dict[str, Any]:
-    """AWS's public Powertools parameters hold a layer ARN; anything else gets a placeholder value."""
-    value = f"offline-value-of-{name}"
-    parts = name.split("/")  # /aws/service/powertools/python/<arch>/<runtime>/<version>
-    if name.startswith("/aws/service/powertools/python/") and len(parts) == 8:
-        runtime = parts[6].replace(".", "")
-        value = f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{runtime}-{parts[5]}:7"
-    return {
-        "name": name,
-        "type": "String",
-        "value": value,
-        "insecureValue": value,
-        "version": 1,
-        "arn": f"arn:aws:ssm:{region}:{account_id}:parameter{name}",
-        "id": name,
-    }
-
-
 def _module_and_kind(token: str) -> tuple[str, str]:
     # "aws:s3/bucket:Bucket" -> ("s3", "Bucket")
     try:
@@ -200,412 +129,3 @@ def _module_and_kind(token: str) -> tuple[str, str]:
     except ValueError:
         return token, token
     return middle.split("/")[0], kind
-
-
-_ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-2": "797873946194", "eu-west-1": "156460612806"}
-
-_EC2_PREFIX = {
-    "Vpc": "vpc",
-    "Subnet": "subnet",
-    "InternetGateway": "igw",
-    "RouteTable": "rtb",
-    "RouteTableAssociation": "rtbassoc",
-    "NatGateway": "nat",
-    "Eip": "eipalloc",
-    "SecurityGroup": "sg",
-    "DefaultSecurityGroup": "sg",
-    "VpcEndpoint": "vpce",
-    "FlowLog": "fl",
-}
-
-
-def _kms_key(m: AwsMocks, a: MockResourceArgs, inputs, h, region, physical):
-    key_id = str(uuid.UUID(h[:32]))
-    arn = f"arn:aws:kms:{region}:{m.account_id}:key/{key_id}"
-    return {"keyId": key_id, "arn": arn}, key_id, arn
-
-
-def _kms_alias(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:kms:{region}:{m.account_id}:{physical}"
-    return {"targetKeyArn": f"arn:aws:kms:{region}:{m.account_id}:key/{inputs.get('targetKeyId', '')}"}, physical, arn
-
-
-def _sns_topic(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:sns:{region}:{m.account_id}:{physical}"
-    return {"arn": arn}, arn, arn
-
-
-def _sns_subscription(m, a, inputs, h, region, physical):
-    arn = f"{inputs.get('topic', '')}:{uuid.UUID(h[:32])}"
-    return {}, arn, arn
-
-
-def _s3_bucket(m, a, inputs, h, region, physical):
-    bucket = inputs.get("bucket") or f"{a.name}-{h[:8]}"
-    return (
-        {
-            "bucket": bucket,
-            "arn": f"arn:aws:s3:::{bucket}",
-            "bucketDomainName": f"{bucket}.s3.amazonaws.com",
-            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
-            "region": region,
-        },
-        bucket,
-        f"arn:aws:s3:::{bucket}",
-    )
-
-
-def _iam_role(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:iam::{m.account_id}:role/{physical}"
-    return {"arn": arn, "uniqueId": f"AROA{h[:17].upper()}"}, physical, arn
-
-
-def _oidc_provider(m, a, inputs, h, region, physical):
-    # IAM names an OIDC provider by its URL without the scheme.
-    host = str(inputs.get("url", physical)).removeprefix("https://")
-    arn = f"arn:aws:iam::{m.account_id}:oidc-provider/{host}"
-    return {"arn": arn}, arn, arn
-
-
-def _iam_policy(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:iam::{m.account_id}:policy/{physical}"
-    return {"arn": arn, "policyId": f"ANPA{h[:17].upper()}"}, arn, arn
-
-
-def _ecr_repository(m, a, inputs, h, region, physical):
-    url = f"{m.account_id}.dkr.ecr.{region}.amazonaws.com/{physical}"
-    arn = f"arn:aws:ecr:{region}:{m.account_id}:repository/{physical}"
-    return {"repositoryUrl": url, "registryId": m.account_id}, physical, arn
-
-
-def _docker_image(m, a, inputs, h, region, physical):
-    image_name = inputs.get("imageName") or f"{a.name}:latest"
-    repo = image_name.rsplit(":", 1)[0] if ":" in image_name.split("/")[-1] else image_name
-    return {"imageName": image_name, "repoDigest": f"{repo}@sha256:{h}", "baseImageName": image_name}, f"{repo}@sha256:{h}", None
-
-
-def _lambda_function(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:lambda:{region}:{m.account_id}:function:{physical}"
-    return (
-        {
-            "arn": arn,
-            "qualifiedArn": f"{arn}:1",
-            "version": "1",
-            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-            "qualifiedInvokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}:1/invocations",
-        },
-        physical,
-        arn,
-    )
-
-
-def _lambda_alias(m, a, inputs, h, region, physical):
-    fn = inputs.get("functionName", "function")
-    fn_arn = fn if str(fn).startswith("arn:") else f"arn:aws:lambda:{region}:{m.account_id}:function:{fn}"
-    arn = f"{fn_arn}:{physical}"
-    return {"arn": arn, "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"}, arn, arn
-
-
-def _log_group(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:logs:{region}:{m.account_id}:log-group:{physical}"
-    return {"arn": arn}, physical, arn
-
-
-def _metric_alarm(m, a, inputs, h, region, physical):
-    name = inputs.get("name") or physical
-    arn = f"arn:aws:cloudwatch:{region}:{m.account_id}:alarm:{name}"
-    return {"arn": arn, "name": name}, name, arn
-
-
-def _sagemaker(kind: str):
-    def make(m, a, inputs, h, region, physical):
-        arn = f"arn:aws:sagemaker:{region}:{m.account_id}:{kind}/{physical.lower()}"
-        return {"arn": arn}, physical, arn
-
-    return make
-
-
-def _model_package_group(m, a, inputs, h, region, physical):
-    name = inputs.get("modelPackageGroupName") or physical
-    arn = f"arn:aws:sagemaker:{region}:{m.account_id}:model-package-group/{name.lower()}"
-    return {"arn": arn, "modelPackageGroupName": name}, name, arn
-
-
-def _sagemaker_pipeline(m, a, inputs, h, region, physical):
-    name = inputs.get("pipelineName") or physical
-    arn = f"arn:aws:sagemaker:{region}:{m.account_id}:pipeline/{name.lower()}"
-    return {"arn": arn, "pipelineName": name}, name, arn
-
-
-def _events_rule(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:events:{region}:{m.account_id}:rule/{physical}"
-    return {"arn": arn}, physical, arn
-
-
-def _sqs_queue(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:sqs:{region}:{m.account_id}:{physical}"
-    return {"arn": arn, "url": f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}"}, f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}", arn
-
-
-def _http_api(m, a, inputs, h, region, physical):
-    api_id = h[:10]
-    return (
-        {
-            "apiEndpoint": f"https://{api_id}.execute-api.{region}.amazonaws.com",
-            "executionArn": f"arn:aws:execute-api:{region}:{m.account_id}:{api_id}",
-            "arn": f"arn:aws:apigateway:{region}::/apis/{api_id}",
-        },
-        api_id,
-        f"arn:aws:apigateway:{region}::/apis/{api_id}",
-    )
-
-
-def _http_stage(m, a, inputs, h, region, physical):
-    api_id = inputs.get("apiId", "api")
-    name = inputs.get("name") or "$default"
-    return (
-        {
-            "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{'' if name == '$default' else name}",
-            "executionArn": f"arn:aws:execute-api:{region}:{m.account_id}:{api_id}/{name}",
-            "arn": f"arn:aws:apigateway:{region}::/apis/{api_id}/stages/{name}",
-        },
-        name,
-        None,
-    )
-
-
-def _http_api_child(m, a, inputs, h, region, physical):
-    # Integrations and routes have short alphanumeric ids; a route targets "integrations/<id>".
-    return {}, h[:7], None
-
-
-def _load_balancer(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:elasticloadbalancing:{region}:{m.account_id}:loadbalancer/app/{physical}/{h[:16]}"
-    return (
-        {"arn": arn, "arnSuffix": f"app/{physical}/{h[:16]}", "dnsName": f"{physical}-{h[:9]}.{region}.elb.amazonaws.com", "zoneId": "Z35SXDOTRQ7X7K"},
-        arn,
-        arn,
-    )
-
-
-def _target_group(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:elasticloadbalancing:{region}:{m.account_id}:targetgroup/{physical}/{h[:16]}"
-    return {"arn": arn, "arnSuffix": f"targetgroup/{physical}/{h[:16]}"}, arn, arn
-
-
-def _listener(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:elasticloadbalancing:{region}:{m.account_id}:listener/app/{physical}/{h[:16]}/{h[16:32]}"
-    return {"arn": arn}, arn, arn
-
-
-def _user_pool(m, a, inputs, h, region, physical):
-    pool_id = f"{region}_{h[:9]}"
-    arn = f"arn:aws:cognito-idp:{region}:{m.account_id}:userpool/{pool_id}"
-    return {"arn": arn, "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}"}, pool_id, arn
-
-
-def _user_pool_client(m, a, inputs, h, region, physical):
-    return {"clientSecret": h[:40]}, h[:26], None
-
-
-def _acm_certificate(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:acm:{region}:{m.account_id}:certificate/{uuid.UUID(h[:32])}"
-    state: dict[str, Any] = {"arn": arn}
-    if inputs.get("validationMethod") == "DNS":
-        # ACM asks for one CNAME per name, under the name, pointing into acm-validations.aws.
-        state["status"] = "PENDING_VALIDATION"
-        state["domainValidationOptions"] = [
-            {
-                "domainName": name,
-                "resourceRecordName": f"_{_digest(h, name)[:32]}.{name}.",
-                "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{_digest(name, h)[:32]}.{_digest(h)[:10]}.acm-validations.aws.",
-            }
-            for name in [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
-        ]
-    return state, arn, arn
-
-
-def _acm_certificate_validation(m, a, inputs, h, region, physical):
-    # No ARN of its own: it is the wait for the certificate it names to be issued.
-    return {"certificateArn": inputs["certificateArn"]}, inputs["certificateArn"], None
-
-
-def _route53_record(m, a, inputs, h, region, physical):
-    name = inputs["name"].rstrip(".")
-    return {"fqdn": name, "name": name}, f"{inputs['zoneId']}_{name}_{inputs['type']}", None
-
-
-def _ecs_cluster(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:ecs:{region}:{m.account_id}:cluster/{physical}"
-    return {"arn": arn}, arn, arn
-
-
-def _ecs_task_definition(m, a, inputs, h, region, physical):
-    family = inputs.get("family") or physical
-    arn = f"arn:aws:ecs:{region}:{m.account_id}:task-definition/{family}:1"
-    return {"arn": arn, "revision": 1, "arnWithoutRevision": arn.rsplit(":", 1)[0]}, family, arn
-
-
-def _ecs_service(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:ecs:{region}:{m.account_id}:service/{physical}"
-    return {}, arn, arn
-
-
-def _codedeploy_app(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:codedeploy:{region}:{m.account_id}:application:{physical}"
-    return {"arn": arn, "applicationId": str(uuid.UUID(h[:32]))}, physical, arn
-
-
-def _codedeploy_group(m, a, inputs, h, region, physical):
-    name = inputs.get("deploymentGroupName") or physical
-    arn = f"arn:aws:codedeploy:{region}:{m.account_id}:deploymentgroup:{inputs.get('appName', 'app')}/{name}"
-    return {"arn": arn, "deploymentGroupId": str(uuid.UUID(h[:32]))}, f"{inputs.get('appName', 'app')}:{name}", arn
-
-
-def _dashboard(m, a, inputs, h, region, physical):
-    name = inputs.get("dashboardName") or physical
-    return {"dashboardArn": f"arn:aws:cloudwatch::{m.account_id}:dashboard/{name}"}, name, None
-
-
-def _provider(m, a, inputs, h, region, physical):
-    return {}, str(uuid.UUID(h[:32])), None
-
-
-def _tls(m, a, inputs, h, region, physical):
-    pem = "-----BEGIN CERTIFICATE-----\nMIIoffline\n-----END CERTIFICATE-----\n"
-    return {"certPem": pem, "privateKeyPem": "-----BEGIN PRIVATE KEY-----\nMIIoffline\n-----END PRIVATE KEY-----\n"}, h[:20], None
-
-
-def _appautoscaling_target(m, a, inputs, h, region, physical):
-    arn = f"arn:aws:application-autoscaling:{region}:{m.account_id}:scalable-target/{h[:24]}"
-    return {"arn": arn}, str(inputs.get("resourceId", physical)), arn
-
-
-def _dynamic(m, a, inputs, h, region, physical):
-    # A dynamic provider's create() never runs under mocks: report the inputs back.
-    return {}, h[:16], None
-
-
-_SPECIAL: dict[str, Callable[..., tuple[dict[str, Any], str, Optional[str]]]] = {
-    "aws:kms/key:Key": _kms_key,
-    "aws:kms/alias:Alias": _kms_alias,
-    "aws:sns/topic:Topic": _sns_topic,
-    "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
-    "aws:s3/bucket:Bucket": _s3_bucket,
-    "aws:iam/role:Role": _iam_role,
-    "aws:iam/policy:Policy": _iam_policy,
-    "aws:ecr/repository:Repository": _ecr_repository,
-    "docker:index/image:Image": _docker_image,
-    "aws:lambda/function:Function": _lambda_function,
-    "aws:lambda/alias:Alias": _lambda_alias,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": _metric_alarm,
-    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
-    "aws:cloudwatch/eventRule:EventRule": _events_rule,
-    "aws:sqs/queue:Queue": _sqs_queue,
-    "aws:sagemaker/model:Model": _sagemaker("model"),
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _sagemaker("endpoint-config"),
-    "aws:sagemaker/endpoint:Endpoint": _sagemaker("endpoint"),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_package_group,
-    "aws:sagemaker/pipeline:Pipeline": _sagemaker_pipeline,
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _sagemaker("data-quality-job-definition"),
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _sagemaker("monitoring-schedule"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
-    "aws:apigatewayv2/api:Api": _http_api,
-    "aws:apigatewayv2/stage:Stage": _http_stage,
-    "aws:apigatewayv2/integration:Integration": _http_api_child,
-    "aws:apigatewayv2/route:Route": _http_api_child,
-    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
-    "aws:lb/targetGroup:TargetGroup": _target_group,
-    "aws:lb/listener:Listener": _listener,
-    "aws:cognito/userPool:UserPool": _user_pool,
-    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
-    "aws:acm/certificate:Certificate": _acm_certificate,
-    "aws:acm/certificateValidation:CertificateValidation": _acm_certificate_validation,
-    "aws:route53/record:Record": _route53_record,
-    "aws:ecs/cluster:Cluster": _ecs_cluster,
-    "aws:ecs/taskDefinition:TaskDefinition": _ecs_task_definition,
-    "aws:ecs/service:Service": _ecs_service,
-    "aws:codedeploy/application:Application": _codedeploy_app,
-    "aws:codedeploy/deploymentGroup:DeploymentGroup": _codedeploy_group,
-    "aws:appautoscaling/target:Target": _appautoscaling_target,
-    "tls:index/selfSignedCert:SelfSignedCert": _tls,
-    "tls:index/privateKey:PrivateKey": _tls,
-    "pulumi-python:dynamic:Resource": _dynamic,
-}
-
-
-class RecordingMonitor(MockMonitor):
-    """A mock monitor that keeps what the engine would see of every registration."""
-
-    def __init__(self, mocks: Mocks):
-        super().__init__(mocks)
-        self.records: list[ResourceRecord] = []
-
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The engine leaves the root stack out of its children's URNs; the stock mock does not.
-        if parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
-            parent = ""
-        return super().make_urn(parent, type_, name)
-
-    def ReadResource(self, request):
-        # A read (a StackReference, a `get` of an existing resource) is shown by the engine too.
-        response = super().ReadResource(request)
-        self.records.append(
-            ResourceRecord(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=True,
-                inputs=json_format.MessageToDict(request.properties),
-                state=json_format.MessageToDict(response.properties),
-                options={"id": request.id, **({"provider": request.provider} if request.provider else {})},
-                provider=request.provider,
-                dependencies=sorted(request.dependencies),
-            )
-        )
-        return response
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        options: dict[str, Any] = {}
-        if request.protect:
-            options["protect"] = True
-        # The SDK gathers dependencies in sets: sorted, two runs of one program record the same.
-        dependencies = sorted(request.dependencies)
-        if dependencies:
-            options["dependsOn"] = dependencies
-        if request.provider:
-            options["provider"] = request.provider
-        if list(request.ignoreChanges):
-            options["ignoreChanges"] = list(request.ignoreChanges)
-        if request.deleteBeforeReplaceDefined:
-            options["deleteBeforeReplace"] = request.deleteBeforeReplace
-        if request.retainOnDelete:
-            options["retainOnDelete"] = True
-        if list(request.replaceOnChanges):
-            options["replaceOnChanges"] = list(request.replaceOnChanges)
-        if list(request.additionalSecretOutputs):
-            options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
-        if list(request.aliases):
-            # What a refactoring keeps in state: each alias as a URN or as the spec the engine resolves.
-            options["aliases"] = [json_format.MessageToDict(alias) for alias in request.aliases]
-        self.records.append(
-            ResourceRecord(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=bool(request.custom),
-                inputs=json_format.MessageToDict(request.object),
-                state=json_format.MessageToDict(response.object) if request.type != "pulumi:pulumi:Stack" else {},
-                options=options,
-                provider=request.provider,
-                dependencies=dependencies,
-                property_dependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
-            )
-        )
-        return response
