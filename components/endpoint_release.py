@@ -21,7 +21,8 @@ SageMaker rolled back also reaches, on the *old* configuration (terraform-provid
 * an instance type change of a variant that Application Auto Scaling manages: SageMaker refuses
   UpdateEndpoint while the variant is a scalable target (AWS: "Update endpoints that use auto
   scaling"), so its scaling policies and target are read, removed, and registered again exactly as
-  they were once the update is over, whether it succeeded or not;
+  they were once the update is over, whether it succeeded or not
+  (components/endpoint_release_scaling.py);
 * only after a confirmed update are the superseded endpoint configuration and the models that only
   it used deleted (`delete_superseded`). The `aws.sagemaker.Model` and `EndpointConfiguration`
   resources are `retain_on_delete`, so Pulumi itself never deletes something a rolled-back endpoint
@@ -45,11 +46,12 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from components.endpoint_release_scaling import SuspendedScaling, register_again, suspend_scaling
+
 ENDPOINT_IGNORE_CHANGES = ["endpoint_config_name", "deployment_config"]
 BUSY_STATUSES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_POLL_INTERVAL_SECONDS = 30
-SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 INPUT_FIELDS = (
     "endpoint_name",
@@ -112,14 +114,6 @@ class ReleaseOutcome:
     release_method: str
     instance_counts: dict[str, int] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Scaling:
-    """A variant's scalable target and its policies, as Application Auto Scaling described them."""
-
-    target: dict[str, Any]
-    policies: list[dict[str, Any]]
 
 
 def _default_client_factory(service: str, region: str) -> Any:
@@ -336,59 +330,23 @@ class EndpointReleaseProvider(ResourceProvider):
 
     # -- autoscaling around an instance type change --------------------------------------------
 
-    def _suspend_scaling_for_instance_type_change(self, sagemaker: Any, spec: ReleaseSpec, current: str) -> list[_Scaling]:
+    def _suspend_scaling_for_instance_type_change(self, sagemaker: Any, spec: ReleaseSpec, current: str) -> list[SuspendedScaling]:
         old, new = self._variants(sagemaker, current), self._variants(sagemaker, spec.endpoint_config_name)
         changed = [name for name, variant in new.items() if name in old and variant.get("InstanceType") != old[name].get("InstanceType")]
         if not changed:
             return []
-        scaling_client = self._client("application-autoscaling", spec.region)
-        resource_ids = [f"endpoint/{spec.endpoint_name}/variant/{name}" for name in changed]
-        targets = scaling_client.describe_scalable_targets(
-            ServiceNamespace="sagemaker", ResourceIds=resource_ids, ScalableDimension=SCALABLE_DIMENSION
-        ).get("ScalableTargets", [])
-        suspended = []
-        for target in targets:
-            policies = scaling_client.describe_scaling_policies(
-                ServiceNamespace="sagemaker", ResourceId=target["ResourceId"], ScalableDimension=SCALABLE_DIMENSION
-            ).get("ScalingPolicies", [])
-            suspended.append(_Scaling(target, policies))
-            for policy in policies:
-                scaling_client.delete_scaling_policy(
-                    PolicyName=policy["PolicyName"], ServiceNamespace="sagemaker", ResourceId=target["ResourceId"], ScalableDimension=SCALABLE_DIMENSION
-                )
-            scaling_client.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=target["ResourceId"], ScalableDimension=SCALABLE_DIMENSION)
-        return suspended
+        return suspend_scaling(self._client("application-autoscaling", spec.region), spec.endpoint_name, changed)
 
-    def _restore_scaling(self, spec: ReleaseSpec, suspended: list[_Scaling]) -> None:
+    def _restore_scaling(self, spec: ReleaseSpec, suspended: list[SuspendedScaling]) -> None:
         if not suspended:
             return
         scaling_client = self._client("application-autoscaling", spec.region)
         for item in suspended:
-            target = item.target
             try:
-                scaling_client.register_scalable_target(
-                    ServiceNamespace="sagemaker",
-                    ResourceId=target["ResourceId"],
-                    ScalableDimension=SCALABLE_DIMENSION,
-                    MinCapacity=target["MinCapacity"],
-                    MaxCapacity=target["MaxCapacity"],
-                    **({"SuspendedState": target["SuspendedState"]} if target.get("SuspendedState") else {}),
-                )
-                for policy in item.policies:
-                    request = {
-                        "PolicyName": policy["PolicyName"],
-                        "ServiceNamespace": "sagemaker",
-                        "ResourceId": target["ResourceId"],
-                        "ScalableDimension": SCALABLE_DIMENSION,
-                        "PolicyType": policy["PolicyType"],
-                    }
-                    for key in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"):
-                        if policy.get(key):
-                            request[key] = policy[key]
-                    scaling_client.put_scaling_policy(**request)
+                register_again(scaling_client, item)
             except Exception as exc:
                 raise ReleaseError(
-                    f"autoscaling of {target['ResourceId']} was removed for the instance type change and could not be "
+                    f"autoscaling of {item.target['ResourceId']} was removed for the instance type change and could not be "
                     f"restored ({_error_code(exc) or type(exc).__name__}: {exc}); the endpoint keeps its current instance count. "
                     "Run pulumi refresh, then pulumi up: it registers the aws.appautoscaling Target and Policy again"
                 ) from exc

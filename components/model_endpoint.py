@@ -6,6 +6,10 @@ is released by `EndpointRelease` (components/endpoint_release.py), which keeps t
 instance count, and fails the update when SageMaker rolls it back. Models and endpoint
 configurations are never deleted by Pulumi (`retain_on_delete`): the release deletes a superseded
 pair once the endpoint has confirmably left it.
+
+This module declares the role, model, configuration, endpoint and release; its other children are
+declared by components/endpoint_alarms.py (health alarms), components/endpoint_autoscaling.py and
+components/endpoint_monitoring.py (Model Monitor and the drift alarm).
 """
 
 from __future__ import annotations
@@ -17,39 +21,29 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import AutoscalingConfig, CanaryConfig
+from components.endpoint_alarms import health_alarms
+from components.endpoint_autoscaling import autoscaling
+
+# Re-exported: __main__.py and the docs' tests read them here, with the component.
+from components.endpoint_monitoring import DRIFT_NAMESPACE as DRIFT_NAMESPACE
+from components.endpoint_monitoring import MONITOR_ENVIRONMENT as MONITOR_ENVIRONMENT
+from components.endpoint_monitoring import drift_alarm_name as drift_alarm_name
+from components.endpoint_monitoring import monitoring
 from components.endpoint_release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
 from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
-from components.pipeline_definition import baseline_uris, model_monitor_image_uri
 from components.registry import model_package_arn
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
-MONITOR_CRON = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
-# Where the prebuilt Model Monitor container publishes per-feature metrics for a real-time endpoint,
-# with dimensions Endpoint and MonitoringSchedule (AWS's drift-detection sample and the SDK's
-# notebooks; the AWS guide's pages disagree with each other, see docs/endpoint.md). It publishes
-# them only when the job's environment says so (MONITOR_ENVIRONMENT).
-DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
-# What the sagemaker SDK's DefaultModelMonitor sets for a schedule (enable_cloudwatch_metrics=True);
-# without it the container writes no metrics and the drift alarm can never fire
-# (terraform-provider-aws#36047).
-MONITOR_ENVIRONMENT = {"publish_cloudwatch_metrics": "Enabled"}
 # Keep the blue fleet this long after the shift, so a late alarm can still roll back.
 TERMINATION_WAIT_SECONDS = 300
 # The release waits this much longer than SageMaker's own deployment timeout before giving up.
 RELEASE_TIMEOUT_MARGIN_SECONDS = 900
 SERVERLESS_RELEASE_TIMEOUT_SECONDS = 3600
-# A CloudWatch alarm may read at most 10 metrics (MetricStat queries).
-MAX_ALARM_METRICS = 10
 
 
 def endpoint_name(name_prefix: str) -> str:
     return f"{name_prefix}-churn"
-
-
-def drift_alarm_name(name_prefix: str) -> str:
-    """Known before the alarm exists, so the training pipeline can trigger on it."""
-    return f"{name_prefix}-endpoint-drift"
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.model_package_arn = model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)
         self.capture_bucket_name = args.capture_bucket_name or args.artifact_bucket_name
 
-        self.alarms = self._alarms(name, args, provisioned, child)
+        self.alarms = health_alarms(name, args, self.endpoint_name, VARIANT_NAME, provisioned, self)
         self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
         role = self._role(name, args, capture_prefix, monitoring_prefix, child)
         # Pulumi never deletes a model or a configuration: after a rolled-back release the endpoint
@@ -162,12 +156,14 @@ class ModelEndpoint(pulumi.ComponentResource):
         # The name of the endpoint once it serves this configuration: consumers (the API) wait for it.
         self.released_endpoint_name: pulumi.Output[str] = self.release.endpoint_name
         if provisioned and args.autoscaling is not None:
-            self._autoscaling(name, args.autoscaling, child)
+            autoscaling(name, args.autoscaling, self.endpoint, VARIANT_NAME, self.release, self)
 
         self.monitoring_schedule_name = None
         self.drift_alarm: Optional[aws.cloudwatch.MetricAlarm] = None
         if provisioned and args.monitoring_schedule != "off":
-            self._monitoring(name, args, role, monitoring_prefix, child)
+            monitors = monitoring(name, args, self.endpoint, self.endpoint_name, role, self.capture_bucket_name, monitoring_prefix, self)
+            self.monitoring_schedule_name, self.drift_alarm = monitors.schedule_name, monitors.drift_alarm
+            self.alarms["drift"] = self.drift_alarm
 
         self.register_outputs(
             {
@@ -263,202 +259,6 @@ class ModelEndpoint(pulumi.ComponentResource):
                 ]
             ),
         )
-
-    # ---- alarms ----------------------------------------------------------------------------------
-    def _alarms(self, name: str, args: ModelEndpointArgs, provisioned: bool, child: pulumi.ResourceOptions) -> dict[str, aws.cloudwatch.MetricAlarm]:
-        dimensions = {"EndpointName": self.endpoint_name, "VariantName": VARIANT_NAME}
-        actions = [args.alarm_topic_arn]
-        alarms = {
-            # Counts are summed: an average of error counts hides a burst (the seeds' mistake).
-            "errors": aws.cloudwatch.MetricAlarm(
-                f"{name}-5xx-alarm",
-                name=f"{args.name_prefix}-endpoint-5xx",
-                alarm_description=f"{self.endpoint_name}: the model answered with 5XX errors (rolls back a blue/green update)",
-                namespace="AWS/SageMaker",
-                metric_name="Invocation5XXErrors",
-                dimensions=dimensions,
-                statistic="Sum",
-                period=60,
-                evaluation_periods=2,
-                datapoints_to_alarm=1,
-                comparison_operator="GreaterThanThreshold",
-                threshold=0,
-                # No invocations means no errors: an idle endpoint must not look broken.
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            ),
-            "latency": aws.cloudwatch.MetricAlarm(
-                f"{name}-latency-alarm",
-                name=f"{args.name_prefix}-endpoint-latency-p99",
-                alarm_description=f"{self.endpoint_name}: p99 model latency above {args.latency_p99_threshold_ms} ms (rolls back a blue/green update)",
-                namespace="AWS/SageMaker",
-                metric_name="ModelLatency",
-                dimensions=dimensions,
-                extended_statistic="p99",
-                period=60,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                comparison_operator="GreaterThanThreshold",
-                threshold=args.latency_p99_threshold_ms * 1000,  # ModelLatency is in microseconds
-                # Percentiles over a handful of requests are noise: judge only full samples.
-                evaluate_low_sample_count_percentiles="ignore",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            ),
-        }
-        if provisioned:
-            alarms["cpu"] = aws.cloudwatch.MetricAlarm(
-                f"{name}-cpu-alarm",
-                name=f"{args.name_prefix}-endpoint-cpu",
-                alarm_description=f"{self.endpoint_name}: CPU above {args.cpu_threshold_percent}% of one core per instance for 10 minutes",
-                namespace="/aws/sagemaker/Endpoints",
-                metric_name="CPUUtilization",
-                dimensions=dimensions,
-                statistic="Average",
-                period=300,
-                evaluation_periods=2,
-                comparison_operator="GreaterThanThreshold",
-                threshold=args.cpu_threshold_percent,
-                # Instance metrics stop only when instances do: keep the last state, do not guess.
-                treat_missing_data="missing",
-                alarm_actions=actions,
-                ok_actions=actions,
-                opts=child,
-            )
-        return alarms
-
-    # ---- autoscaling -----------------------------------------------------------------------------
-    def _autoscaling(self, name: str, scaling: AutoscalingConfig, child: pulumi.ResourceOptions) -> None:
-        # No role_arn: Application Auto Scaling uses its service-linked role for SageMaker.
-        target = aws.appautoscaling.Target(
-            f"{name}-scaling-target",
-            service_namespace="sagemaker",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            resource_id=self.endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{VARIANT_NAME}"),
-            min_capacity=scaling.min,
-            max_capacity=scaling.max,
-            # Registered once the endpoint serves its configuration, and changed only after a
-            # release: the release may deregister and re-register it around an instance type change.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-scaling-policy",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=scaling.target_invocations_per_instance,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
-                ),
-                scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-            ),
-            opts=child,
-        )
-
-    # ---- Model Monitor and drift -----------------------------------------------------------------
-    def _monitoring(self, name: str, args: ModelEndpointArgs, role: aws.iam.Role, monitoring_prefix: str, child: pulumi.ResourceOptions) -> None:
-        if len(args.feature_names) > MAX_ALARM_METRICS:
-            raise ValueError(
-                f"the drift alarm sums one metric per feature and CloudWatch alarms read at most {MAX_ALARM_METRICS}; "
-                f"the model has {len(args.feature_names)} features"
-            )
-        uris = pulumi.Output.all(args.artifact_bucket_name, args.model_package_group_name).apply(
-            lambda v: baseline_uris(v[0], v[1], args.model_package_version)
-        )
-        statistics_uri, constraints_uri = uris[0], uris[1]
-        job = aws.sagemaker.DataQualityJobDefinition(
-            f"{name}-data-quality",
-            role_arn=role.arn,
-            data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
-                image_uri=model_monitor_image_uri(args.region), environment=MONITOR_ENVIRONMENT
-            ),
-            data_quality_baseline_config=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigArgs(
-                statistics_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigStatisticsResourceArgs(s3_uri=statistics_uri),
-                constraints_resource=aws.sagemaker.DataQualityJobDefinitionDataQualityBaselineConfigConstraintsResourceArgs(s3_uri=constraints_uri),
-            ),
-            data_quality_job_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputArgs(
-                endpoint_input=aws.sagemaker.DataQualityJobDefinitionDataQualityJobInputEndpointInputArgs(
-                    endpoint_name=self.endpoint.name, local_path="/opt/ml/processing/input/endpoint"
-                )
-            ),
-            data_quality_job_output_config=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigArgs(
-                kms_key_id=args.kms_key_arn,
-                monitoring_outputs=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsArgs(
-                    s3_output=aws.sagemaker.DataQualityJobDefinitionDataQualityJobOutputConfigMonitoringOutputsS3OutputArgs(
-                        s3_uri=pulumi.Output.format("s3://{0}/{1}/reports", self.capture_bucket_name, monitoring_prefix),
-                        local_path="/opt/ml/processing/output",
-                        s3_upload_mode="EndOfJob",
-                    )
-                ),
-            ),
-            job_resources=aws.sagemaker.DataQualityJobDefinitionJobResourcesArgs(
-                cluster_config=aws.sagemaker.DataQualityJobDefinitionJobResourcesClusterConfigArgs(
-                    instance_count=1, instance_type=args.monitoring_instance_type, volume_size_in_gb=20, volume_kms_key_id=args.kms_key_arn
-                )
-            ),
-            network_config=aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgs(enable_network_isolation=True),
-            stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(max_runtime_in_seconds=1800),
-            opts=child,
-        )
-        self.monitoring_schedule_name = f"{args.name_prefix}-data-quality"
-        aws.sagemaker.MonitoringSchedule(
-            f"{name}-monitoring-schedule",
-            name=self.monitoring_schedule_name,
-            monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(
-                monitoring_job_definition_name=job.name,
-                monitoring_type="DataQuality",
-                schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
-                    schedule_expression=MONITOR_CRON[args.monitoring_schedule]
-                ),
-            ),
-            opts=child,
-        )
-
-        # Model Monitor publishes one drift metric per feature; the alarm watches their total.
-        period = 3600 if args.monitoring_schedule == "hourly" else 86400
-        queries = [
-            aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id=f"f{i}",
-                return_data=False,
-                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace=DRIFT_NAMESPACE,
-                    metric_name=f"feature_baseline_drift_{feature}",
-                    dimensions={"Endpoint": self.endpoint_name, "MonitoringSchedule": self.monitoring_schedule_name},
-                    stat="Maximum",
-                    period=period,
-                ),
-            )
-            for i, feature in enumerate(args.feature_names)
-        ]
-        total = " + ".join(f"FILL(f{i}, 0)" for i in range(len(queries)))
-        self.drift_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-drift-alarm",
-            name=drift_alarm_name(args.name_prefix),
-            alarm_description=(
-                f"{self.endpoint_name}: total feature drift against the v{args.model_package_version} baseline above "
-                f"{args.drift_threshold} (starts retraining)"
-            ),
-            metric_queries=[
-                *queries,
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(id="total_drift", expression=total, label="Total feature baseline drift", return_data=True),
-            ],
-            evaluation_periods=1,
-            comparison_operator="GreaterThanThreshold",
-            threshold=args.drift_threshold,
-            # No report yet (a new endpoint, no traffic captured) is not drift.
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alarm_topic_arn],
-            ok_actions=[args.alarm_topic_arn],
-            opts=child,
-        )
-        self.alarms["drift"] = self.drift_alarm
 
     # ---- IAM -------------------------------------------------------------------------------------
     def _role(self, name: str, args: ModelEndpointArgs, capture_prefix: str, monitoring_prefix: str, child: pulumi.ResourceOptions) -> aws.iam.Role:

@@ -315,6 +315,18 @@ def test_endpoint_doc_matches_the_code():
     assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
 
 
+def test_endpoint_doc_lists_every_module_of_the_endpoint():
+    """The module table at the top of docs/endpoint.md is where a reader finds each declaration."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "endpoint.md").read_text()
+    listed = set(re.findall(r"^\| `(components/\w+\.py)` \|", doc, re.M))
+    modules = {f"components/{p.name}" for p in [root / "components" / "model_endpoint.py", *(root / "components").glob("endpoint_*.py")]}
+    assert listed == modules
+
+
 def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardrails_call():
     """The execution role's DescribeAlarms is useless if the permissions boundary cuts it, and the
     release's boto3 calls run with the CI deploy role."""
