@@ -15,15 +15,15 @@ Each stack encrypts its secrets with its own KMS key (`awskms://alias/sagemaker-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 if str(Path(__file__).resolve().parent.parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: components/
 
-from components.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME  # noqa: E402
+from components.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME
 
 PROJECT = "sagemaker-mlops"
 STACKS = ("dev", "prod")

@@ -20,7 +20,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.api_http import INTEGRATION_TIMEOUT_MS, http_api
-from components.api_package import API_SOURCE_DIR, ARCHITECTURE, RUNTIME, pinned_powertools_version, powertools_layer_parameter, source_archive
+from components.api_package import (
+    API_SOURCE_DIR,
+    ARCHITECTURE,
+    RUNTIME,
+    pinned_powertools_version,
+    powertools_layer_parameter,
+    source_archive,
+)
 from components.api_release import codedeploy_group, release_timeout_seconds, traffic_shift_minutes
 from components.iam import assume_role_policy, policy_document, statement
 from components.lambda_canary_release import ALIAS_IGNORE_CHANGES, LambdaCanaryRelease, LambdaCanaryReleaseArgs

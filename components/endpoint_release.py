@@ -397,5 +397,5 @@ class EndpointRelease(pulumi.dynamic.Resource, name="EndpointRelease"):
         provider: Optional[EndpointReleaseProvider] = None,
     ) -> None:
         props: dict[str, Any] = {name: getattr(args, name) for name in INPUT_FIELDS}
-        props.update({name: None for name in OUTPUT_FIELDS})
+        props.update(dict.fromkeys(OUTPUT_FIELDS))
         super().__init__(provider or EndpointReleaseProvider(), resource_name, props, opts)

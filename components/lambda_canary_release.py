@@ -330,5 +330,5 @@ class LambdaCanaryRelease(pulumi.dynamic.Resource, name="LambdaCanaryRelease"):
         provider: Optional[LambdaCanaryReleaseProvider] = None,
     ) -> None:
         props: dict[str, Any] = {field: getattr(args, field) for field in INPUT_FIELDS}
-        props.update({field: None for field in OUTPUT_FIELDS})
+        props.update(dict.fromkeys(OUTPUT_FIELDS))
         super().__init__(provider or LambdaCanaryReleaseProvider(), resource_name, props, opts)

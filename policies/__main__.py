@@ -4,9 +4,8 @@ The engine starts this file as an analyzer plugin; the PolicyPack constructor se
 prints its port as the first line of stdout, so nothing here may print to stdout.
 """
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-
 from guardrails import ALL_POLICIES
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     name="sagemaker-mlops-guardrails",

@@ -7,7 +7,6 @@ table docs/gitops.md shows."""
 from __future__ import annotations
 
 import fnmatch
-import json
 import subprocess
 import sys
 from pathlib import Path

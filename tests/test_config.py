@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from components.config import ConfigError, StackConfig, parse_stack_config
-from tools.offline.stack_files import apply_overrides, engine_config, stack_config
 from tools.offline.records import ROOT
+from tools.offline.stack_files import apply_overrides, engine_config, stack_config
 
 NS = "sagemaker-mlops"
 

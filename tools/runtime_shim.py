@@ -106,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
     # ACK of the headers (~40 ms on Linux) on every keep-alive request.
     disable_nagle_algorithm = True
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         parts = self.path.split("?", 1)[0].strip("/").split("/")
@@ -129,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the caller stopped waiting (its read timeout): as SageMaker, drop it
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+    def log_message(self, format: str, *args: object) -> None:
         return  # quiet: tests read their own output
 
 

@@ -22,7 +22,6 @@ from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
     APIGatewayProxyEventV2,
 )
-
 from predict_config import Settings, load_settings
 from predict_errors import METHOD_NOT_ALLOWED, ApiError
 from predict_request import parse_request

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
         APIGatewayProxyEventV2,
     )
-
     from predict_config import Settings
 
 JSON = "application/json"

@@ -19,7 +19,6 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
-
 from predict_errors import (
     BAD_MODEL_RESPONSE,
     MODEL_ERROR,

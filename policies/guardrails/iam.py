@@ -120,7 +120,7 @@ def _pass_role(args: ResourceValidationArgs, report: Callable[[str], None]) -> N
             if not grants:
                 continue
             resources = [str(r) for r in as_list(statement.get("Resource"))]
-            broad = [r for r in resources if r == "*" or r.endswith(":role/*") or r.endswith(":*")]
+            broad = [r for r in resources if r == "*" or r.endswith((":role/*", ":*"))]
             if broad or statement.get("NotResource") is not None:
                 problems.append(f"{_describe(statement)} lets it pass any role ({', '.join(broad) or 'NotResource'})")
             elif require_condition:

@@ -34,7 +34,7 @@ rows_of_arrays = st.lists(
 )
 rows_of_objects = st.lists(
     st.dictionaries(st.sampled_from(FEATURE_NAMES + ("extra",)), cells, min_size=N - 1, max_size=N + 1)
-    | st.fixed_dictionaries({name: numbers for name in FEATURE_NAMES}),
+    | st.fixed_dictionaries(dict.fromkeys(FEATURE_NAMES, numbers)),
     min_size=0,
     max_size=5,
 )

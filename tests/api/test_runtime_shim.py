@@ -31,7 +31,7 @@ class FakeModel(BaseHTTPRequestHandler):
 
     seen: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         FakeModel.seen.append(
             {"path": self.path, "body": body, "content_type": self.headers["Content-Type"], "accept": self.headers["Accept"]}

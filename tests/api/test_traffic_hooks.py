@@ -19,10 +19,10 @@ from unittest import mock
 import pytest
 from api_testkit import API_DIR, FEATURE_NAMES, FakeContext, model_answer, predict, streaming
 from botocore.stub import ANY, Stubber
-
-from components.lambda_release_spec import ReleaseSpec, appspec_content
 from hooks import post_traffic, pre_traffic, traffic_checks
 from hooks.traffic_checks import GoldenCase, HookCheckError, check_answer, load_golden
+
+from components.lambda_release_spec import ReleaseSpec, appspec_content
 
 DEPLOYMENT_ID = "d-ABC123"
 EXECUTION_ID = "exec-42"

@@ -11,8 +11,8 @@ from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, assert_fails, asse
 from tools.preview import parse_cost_estimate
 
 sys.path.insert(0, str(PACK_DIR))
-from guardrails import prices  # noqa: E402  (the pack's own modules, as the pack imports them)
-from guardrails.cost_schedules import runs_per_month  # noqa: E402
+from guardrails import prices  # the pack's own modules, as the pack imports them
+from guardrails.cost_schedules import runs_per_month
 
 
 def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stack:

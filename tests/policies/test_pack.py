@@ -24,9 +24,9 @@ from policy_testkit import (
 )
 
 sys.path.insert(0, str(PACK_DIR))
-from guardrails import ALL_POLICIES, prices  # noqa: E402
-from guardrails.aws_accounts import SAGEMAKER_IMAGE_REGISTRIES  # noqa: E402
-from guardrails.lambda_ import DEFAULT_RUNTIMES  # noqa: E402
+from guardrails import ALL_POLICIES, prices
+from guardrails.aws_accounts import SAGEMAKER_IMAGE_REGISTRIES
+from guardrails.lambda_ import DEFAULT_RUNTIMES
 
 NAMES = [p.name for p in ALL_POLICIES]
 # dev: what protects data and access is mandatory; release safety, availability and cost advise.

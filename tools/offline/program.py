@@ -89,7 +89,7 @@ def run_program(
     except pulumi.RunError as exc:
         code = EXIT_CONFIG if str(exc).startswith("invalid configuration") else EXIT_PROGRAM
         raise ProgramFailed(code, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - any program failure is reported, not raised
+    except Exception as exc:  # any program failure is reported, not raised
         missing = _cause(exc, MissingStackOutputs)
         if missing is not None:
             raise ProgramFailed(EXIT_CONFIG, str(missing)) from None

@@ -335,7 +335,7 @@ def run_hook(
     try:
         target = read_deployment_target(codedeploy, deployment_id)
         problems = checks(target)
-    except Exception as exc:  # noqa: BLE001 - any failure of a check must become a Failed verdict
+    except Exception as exc:  # any failure of a check must become a Failed verdict
         log.exception("traffic check raised; reporting Failed")
         problems = [f"check raised {type(exc).__name__}: {exc}"]
     status = FAILED if problems else SUCCEEDED
