@@ -48,6 +48,7 @@ docs: install
 # What tests/test_lint.py runs.
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 clean:

@@ -33,7 +33,10 @@ def tuning_spec(cfg: StackConfig):
     return TuningSpec(
         max_jobs=tuning.max_jobs,
         max_parallel=tuning.max_parallel,
-        ranges={name: ParameterRangeSpec(type=r.type, min=r.min, max=r.max, values=r.values, scaling=r.scaling) for name, r in tuning.ranges.items()},
+        ranges={
+            name: ParameterRangeSpec(type=r.type, min=r.min, max=r.max, values=r.values, scaling=r.scaling)
+            for name, r in tuning.ranges.items()
+        },
     )
 
 
@@ -253,9 +256,7 @@ dashboard = Dashboard(
         cpu=config.dashboard.cpu,
         memory=config.dashboard.memory,
         allowed_cidrs=config.dashboard.allowed_cidrs,
-        working_hours=(
-            WorkingHours(s.days, s.start, s.stop, s.timezone) if (s := config.dashboard.schedule) is not None else None
-        ),
+        working_hours=(WorkingHours(s.days, s.start, s.stop, s.timezone) if (s := config.dashboard.schedule) is not None else None),
         domain_name=config.dashboard.domain_name,
         certificate_arn=config.dashboard.certificate_arn,
         hosted_zone_id=config.dashboard.hosted_zone_id,

@@ -237,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     cold = cold_import(args.cold_runs, args.cold_python, args.cold_api_dir)
     version = subprocess.run(
         [args.cold_python, "-c", "import platform; print(platform.python_version())"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     print(
         f"\ncold import of predict from {args.cold_api_dir} ({args.cold_runs} fresh Python {version} "

@@ -67,6 +67,7 @@ def end_to_end(stacks: list[str]) -> tuple[float, float]:
 
 def server_run(stacks: list[str], tmp: Path) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
     """(wall, CPU) of the server alone, and of each stack's forked program run."""
+
     def one(requests: list[str]) -> tuple[float, float]:
         start = time.perf_counter()
         server = ProgramServer(ROOT, ROOT, os.environ)
@@ -97,7 +98,24 @@ def analysis(stack: str, records: dict) -> dict[str, tuple[float, float]]:
     phases: dict[str, tuple[float, float]] = {}
     driver_cpu = time.process_time()
     resources = [
-        StackResource(**{k: r[k] for k in ("urn", "type", "name", "parent", "inputs", "state", "options", "provider", "custom", "dependencies", "property_dependencies")})
+        StackResource(
+            **{
+                k: r[k]
+                for k in (
+                    "urn",
+                    "type",
+                    "name",
+                    "parent",
+                    "inputs",
+                    "state",
+                    "options",
+                    "provider",
+                    "custom",
+                    "dependencies",
+                    "property_dependencies",
+                )
+            }
+        )
         for r in records["resources"]
     ]
     config = engine_config(records["config"])
@@ -111,22 +129,34 @@ def analysis(stack: str, records: dict) -> dict[str, tuple[float, float]]:
     try:
         stub = pack.stub
         before = time.process_time()
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=records["project"], dry_run=True, config=config))
+        stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=records["project"], dry_run=True, config=config)
+        )
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
         stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=resolve_policy_config(info, policy_config)))
         by_urn = {r.urn: r for r in resources}
         requests = [
             analyzer_pb2.AnalyzeRequest(
-                type=r.type, properties=analyzer._struct(r.inputs), urn=r.urn, name=r.name,
-                options=analyzer._options(r), provider=analyzer._provider(r, by_urn),
+                type=r.type,
+                properties=analyzer._struct(r.inputs),
+                urn=r.urn,
+                name=r.name,
+                options=analyzer._options(r),
+                provider=analyzer._provider(r, by_urn),
             )
             for r in resources
         ]
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    type=r.type, properties=analyzer._struct(r.state or r.inputs), urn=r.urn, name=r.name, options=analyzer._options(r),
-                    provider=analyzer._provider(r, by_urn), parent=r.parent, dependencies=r.dependencies,
+                    type=r.type,
+                    properties=analyzer._struct(r.state or r.inputs),
+                    urn=r.urn,
+                    name=r.name,
+                    options=analyzer._options(r),
+                    provider=analyzer._provider(r, by_urn),
+                    parent=r.parent,
+                    dependencies=r.dependencies,
                     propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()},
                 )
                 for r in resources
@@ -183,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
                 add(f"JSON {stack}", json_phase(stack, records))
 
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{platform.node()}: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load {os.getloadavg()[0]:.2f}; median of {args.runs} runs; peak child RSS {peak:.0f} MiB")
+    print(
+        f"{platform.node()}: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load {os.getloadavg()[0]:.2f}; median of {args.runs} runs; peak child RSS {peak:.0f} MiB"
+    )
     print(f"{'phase':<28} {'wall s':>8} {'CPU s':>8}")
     for name, values in samples.items():
         wall = statistics.median(v[0] for v in values)

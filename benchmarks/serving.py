@@ -140,9 +140,7 @@ def established_per_worker(master_pid: int, port: int) -> dict[int, int]:
 
 
 @contextlib.contextmanager
-def running_server(
-    name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int | None = None
-) -> Iterator[Server]:
+def running_server(name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int | None = None) -> Iterator[Server]:
     """Start a gunicorn-based server on `port`, or on a free port (port 0: gunicorn logs the one
     it got)."""
     log_path = log_dir / f"{name}.log"
@@ -188,8 +186,20 @@ def server_commands(workers: int, model_dir: Path) -> dict[str, tuple[list[str],
     py = sys.executable
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_"))}
     pythonpath = os.pathsep.join([str(REPO), str(MODEL_ROOT)])
-    gunicorn = [py, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", str(workers),
-                "--no-control-socket", "--log-level", "info", "--timeout", "60"]
+    gunicorn = [
+        py,
+        "-m",
+        "gunicorn",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        str(workers),
+        "--no-control-socket",
+        "--log-level",
+        "info",
+        "--timeout",
+        "60",
+    ]
     return {
         "churn": (
             [py, str(MODEL_ROOT / "bin" / "serve"), "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)],
@@ -211,7 +221,8 @@ def server_commands(workers: int, model_dir: Path) -> dict[str, tuple[list[str],
 
 def post(port: int, body: bytes) -> list[float]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/invocations", data=body,
+        f"http://127.0.0.1:{port}/invocations",
+        data=body,
         headers={"Content-Type": "text/csv", "Accept": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -228,8 +239,15 @@ def check_answers(servers: list[Server], bodies: dict[str, Path]) -> None:
 
 def run_wrk(server: Server, body_file: Path, script: Path, clients: int, seconds: float) -> dict[str, int]:
     command = [
-        "wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "10s",
-        "-s", str(script), f"http://127.0.0.1:{server.port}/invocations",
+        "wrk",
+        "-t1",
+        f"-c{clients}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{server.port}/invocations",
     ]
     env = {**os.environ, "BENCH_BODY": str(body_file)}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -267,8 +285,7 @@ def build_model(work: Path) -> Path:
 
     processing = work / "processing"
     write_csv(processing / "input" / "raw.csv", 5000, 42)
-    preprocess(processing / "input", processing / "train", processing / "validation",
-               processing / "test", processing / "baseline")
+    preprocess(processing / "input", processing / "train", processing / "validation", processing / "test", processing / "baseline")
     with contextlib.redirect_stdout(sys.stderr):
         train(processing / "train", processing / "validation", work / "model", Hyperparameters())
     return work / "model"
@@ -378,8 +395,7 @@ def report(bursts: list[Burst], info: dict[str, object], args: argparse.Namespac
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks.serving", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent keep-alive connections (default 16)")
-    parser.add_argument("--duration", type=float, default=10,
-                        help="seconds of load per server and payload, in bursts (default 10)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per server and payload, in bursts (default 10)")
     parser.add_argument("--burst", type=float, default=1, help="seconds per burst (default 1)")
     parser.add_argument("--warmup", type=float, default=1, help="seconds of the discarded first burst (default 1)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="workers per server (default: CPUs)")
@@ -409,12 +425,14 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 run_wrk(server, body_file, script, args.clients, args.warmup)
             for index in range(sets):
-                order = servers[index % len(servers):] + servers[:index % len(servers)]
+                order = servers[index % len(servers) :] + servers[: index % len(servers)]
                 for server in order:
                     result = burst(server, payload, index, body_file, script, args)
                     bursts.append(result)
-                    print(f"[{server.name}] {payload} #{index + 1}: {result.requests_per_second:,.0f} req/s, "
-                          f"p99 {result.p99_ms:.2f} ms", file=sys.stderr)
+                    print(
+                        f"[{server.name}] {payload} #{index + 1}: {result.requests_per_second:,.0f} req/s, p99 {result.p99_ms:.2f} ms",
+                        file=sys.stderr,
+                    )
         info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     text, met = report(bursts, info, args)

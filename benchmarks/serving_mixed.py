@@ -86,9 +86,13 @@ def refusal_costs(server: Server, bodies: dict[str, bytes], repeat: int) -> dict
             cpu_before = tree_cpu_seconds(server.pid)
             timings = [post(connection, body) for _ in range(repeat)]
             cpu_ms = (tree_cpu_seconds(server.pid) - cpu_before) / repeat * 1000
-            results[name] = {"bytes": len(body), "status": sorted({s for s, _ in timings}),
-                             "median_ms": statistics.median(t for _, t in timings),
-                             "max_ms": max(t for _, t in timings), "server_cpu_ms": cpu_ms}
+            results[name] = {
+                "bytes": len(body),
+                "status": sorted({s for s, _ in timings}),
+                "median_ms": statistics.median(t for _, t in timings),
+                "max_ms": max(t for _, t in timings),
+                "server_cpu_ms": cpu_ms,
+            }
             print(f"[refusal] {name}: {results[name]}", file=sys.stderr)
     finally:
         connection.close()
@@ -127,8 +131,7 @@ def longest_steps(model_dir: Path, bodies: dict[str, tuple[bytes, str]], repeat:
             if message["type"] == "http.response.start":
                 statuses.append(int(message["status"]))
 
-        scope = {"type": "http", "path": "/invocations", "method": "POST",
-                 "headers": [(b"content-type", content_type.encode())]}
+        scope = {"type": "http", "path": "/invocations", "method": "POST", "headers": [(b"content-type", content_type.encode())]}
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0)  # the ticker is running before the request starts
         started = time.perf_counter()
@@ -142,9 +145,12 @@ def longest_steps(model_dir: Path, bodies: dict[str, tuple[bytes, str]], repeat:
     results = {}
     for name, (body, content_type) in bodies.items():
         runs = [asyncio.run(once(body, content_type)) for _ in range(repeat)]
-        results[name] = {"status": runs[0][2], "longest_step_ms": statistics.median(r[0] for r in runs) * 1000,
-                         "longest_step_max_ms": max(r[0] for r in runs) * 1000,
-                         "request_ms": statistics.median(r[1] for r in runs) * 1000}
+        results[name] = {
+            "status": runs[0][2],
+            "longest_step_ms": statistics.median(r[0] for r in runs) * 1000,
+            "longest_step_max_ms": max(r[0] for r in runs) * 1000,
+            "request_ms": statistics.median(r[1] for r in runs) * 1000,
+        }
         print(f"[steps] {name}: {results[name]}", file=sys.stderr)
     return results
 
@@ -169,8 +175,9 @@ class Interloper(threading.Thread):
                 connection.close()
 
 
-def mixed(server: Server, row_file: Path, script: Path, interloper: tuple[bytes, float, int] | None,
-          args: argparse.Namespace) -> dict[str, object]:
+def mixed(
+    server: Server, row_file: Path, script: Path, interloper: tuple[bytes, float, int] | None, args: argparse.Namespace
+) -> dict[str, object]:
     """One burst of the 1-row load, with or without the interloper (body, rate, port)."""
     thread = None
     if interloper is not None:
@@ -180,10 +187,14 @@ def mixed(server: Server, row_file: Path, script: Path, interloper: tuple[bytes,
     result = run_wrk(server, row_file, script, args.clients, args.burst)
     if thread is not None:
         thread.join(timeout=args.burst + 120)
-    return {"requests": result["requests"], "seconds": result["duration_us"] / 1e6,
-            "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
-            "errors": sum(result[k] for k in ("connect", "read", "write", "status", "timeout")),
-            "interloper": thread.timings if thread else []}
+    return {
+        "requests": result["requests"],
+        "seconds": result["duration_us"] / 1e6,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": sum(result[k] for k in ("connect", "read", "write", "status", "timeout")),
+        "interloper": thread.timings if thread else [],
+    }
 
 
 def summarize(bursts: list[dict[str, object]]) -> dict[str, object]:
@@ -194,7 +205,8 @@ def summarize(bursts: list[dict[str, object]]) -> dict[str, object]:
         "p99_ms": statistics.median(b["p99_ms"] for b in bursts),
         "p99_per_burst_ms": [b["p99_ms"] for b in bursts],
         "errors": sum(b["errors"] for b in bursts),
-        "interloper_requests": len(side), "interloper_statuses": sorted({s for s, _ in side}),
+        "interloper_requests": len(side),
+        "interloper_statuses": sorted({s for s, _ in side}),
         "interloper_median_ms": statistics.median(t for _, t in side) if side else None,
     }
 
@@ -208,32 +220,42 @@ def report(refusals: dict, steps: dict, mixes: dict, info: dict, args: argparse.
         "|---|---:|---|---:|---:|---:|",
     ]
     for name, r in refusals.items():
-        lines.append(f"| {name} | {r['bytes']:,} | {'/'.join(map(str, r['status']))} | {r['median_ms']:.1f} | "
-                     f"{r['max_ms']:.1f} | {r['server_cpu_ms']:.1f} |")
+        lines.append(
+            f"| {name} | {r['bytes']:,} | {'/'.join(map(str, r['status']))} | {r['median_ms']:.1f} | "
+            f"{r['max_ms']:.1f} | {r['server_cpu_ms']:.1f} |"
+        )
     lines += [
         "",
         f"| one request, in-process ({args.repeat} each) | status | longest event-loop step, median ms | max ms | whole request ms |",
         "|---|---|---:|---:|---:|",
     ]
     for name, r in steps.items():
-        lines.append(f"| {name} | {r['status']} | {r['longest_step_ms']:.1f} | {r['longest_step_max_ms']:.1f} | "
-                     f"{r['request_ms']:.0f} |")
+        lines.append(f"| {name} | {r['status']} | {r['longest_step_ms']:.1f} | {r['longest_step_max_ms']:.1f} | {r['request_ms']:.0f} |")
     lines += [
         "",
-        (f"| 1-row load ({args.clients} wrk connections, {args.duration:g} s in {args.burst:g} s bursts) | with "
-         "| requests/s | median p50 ms | median p99 ms | p99 per burst | errors | other requests (status, median ms) |"),
+        (
+            f"| 1-row load ({args.clients} wrk connections, {args.duration:g} s in {args.burst:g} s bursts) | with "
+            "| requests/s | median p50 ms | median p99 ms | p99 per burst | errors | other requests (status, median ms) |"
+        ),
         "|---|---|---:|---:|---:|---|---:|---|",
     ]
     for name, m in mixes.items():
-        other = (f"{m['interloper_requests']} ({'/'.join(map(str, m['interloper_statuses']))}, "
-                 f"{m['interloper_median_ms']:.1f})" if m["interloper_requests"] else "")
+        other = (
+            f"{m['interloper_requests']} ({'/'.join(map(str, m['interloper_statuses']))}, {m['interloper_median_ms']:.1f})"
+            if m["interloper_requests"]
+            else ""
+        )
         per_burst = ", ".join(f"{p:.1f}" for p in m["p99_per_burst_ms"])
-        lines.append(f"| 1 row | {name} | {m['requests_per_second']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
-                     f"{per_burst} | {m['errors']} | {other} |")
+        lines.append(
+            f"| 1 row | {name} | {m['requests_per_second']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
+            f"{per_burst} | {m['errors']} | {other} |"
+        )
     refusal = refusals["6 MiB garbage line"]["median_ms"]
     p99 = mixes[f"1 MiB garbage lines, {args.garbage_rate:g}/s"]["p99_ms"]
-    targets = [(f"6 MiB garbage line refused in <= 50 ms: {refusal:.1f} ms", refusal <= TARGET_REFUSAL_MS),
-               (f"1-row p99 <= 25 ms with 1 MiB garbage lines: {p99:.2f} ms", p99 <= TARGET_P99_MS)]
+    targets = [
+        (f"6 MiB garbage line refused in <= 50 ms: {refusal:.1f} ms", refusal <= TARGET_REFUSAL_MS),
+        (f"1-row p99 <= 25 ms with 1 MiB garbage lines: {p99:.2f} ms", p99 <= TARGET_P99_MS),
+    ]
     lines += ["", *(f"- {text}: {'met' if ok else 'MISSED'}" for text, ok in targets)]
     return "\n".join(lines), all(ok for _, ok in targets)
 
@@ -262,31 +284,46 @@ def main(argv: list[str] | None = None) -> int:
         script.write_text(WRK_SCRIPT)
         info = machine()
         info["load_before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        json_batch = json.dumps({"instances": [[float(v) for v in line.split(b",")]
-                                               for line in batch.splitlines()]}).encode()[:MAX_BODY]
-        json_batch = json_batch[:json_batch.rfind(b"],") + 1] + b"]}"  # whole instances, under 6 MiB
-        steps = longest_steps(model_dir, {"largest valid CSV batch": (batch, "text/csv"),
-                                          "largest valid JSON batch": (json_batch, "application/json"),
-                                          "6 MiB garbage line": (GARBAGE_6MB, "text/csv")}, args.repeat)
+        json_batch = json.dumps({"instances": [[float(v) for v in line.split(b",")] for line in batch.splitlines()]}).encode()[:MAX_BODY]
+        json_batch = json_batch[: json_batch.rfind(b"],") + 1] + b"]}"  # whole instances, under 6 MiB
+        steps = longest_steps(
+            model_dir,
+            {
+                "largest valid CSV batch": (batch, "text/csv"),
+                "largest valid JSON batch": (json_batch, "application/json"),
+                "6 MiB garbage line": (GARBAGE_6MB, "text/csv"),
+            },
+            args.repeat,
+        )
         commands = server_commands(args.workers, model_dir)
-        with running_server("churn", *commands["churn"], work) as server, \
-                running_server("ceiling", *commands["ceiling"], work) as elsewhere:
-            refusals = refusal_costs(server, {
-                "6 MiB garbage line": GARBAGE_6MB, "1 MiB garbage line": GARBAGE_1MB,
-                "largest valid batch": batch, "1 row": files["1 row"].read_bytes(),
-            }, args.repeat)
+        with (
+            running_server("churn", *commands["churn"], work) as server,
+            running_server("ceiling", *commands["ceiling"], work) as elsewhere,
+        ):
+            refusals = refusal_costs(
+                server,
+                {
+                    "6 MiB garbage line": GARBAGE_6MB,
+                    "1 MiB garbage line": GARBAGE_1MB,
+                    "largest valid batch": batch,
+                    "1 row": files["1 row"].read_bytes(),
+                },
+                args.repeat,
+            )
             garbage = f"1 MiB garbage lines, {args.garbage_rate:g}/s"
-            kinds = {"nothing else": None,
-                     garbage: (GARBAGE_1MB, args.garbage_rate, server.port),
-                     # The control: the same client and bytes on the same machine, sent to another
-                     # server, so that what is left for `serve` is the machine's load alone.
-                     f"{garbage}, sent to another server": (GARBAGE_1MB, args.garbage_rate, elsewhere.port),
-                     f"6 MiB valid batches, {args.batch_rate:g}/s": (batch, args.batch_rate, server.port)}
+            kinds = {
+                "nothing else": None,
+                garbage: (GARBAGE_1MB, args.garbage_rate, server.port),
+                # The control: the same client and bytes on the same machine, sent to another
+                # server, so that what is left for `serve` is the machine's load alone.
+                f"{garbage}, sent to another server": (GARBAGE_1MB, args.garbage_rate, elsewhere.port),
+                f"6 MiB valid batches, {args.batch_rate:g}/s": (batch, args.batch_rate, server.port),
+            }
             bursts: dict[str, list[dict[str, object]]] = {name: [] for name in kinds}
             names = list(kinds)
             # Short bursts taking turns, so that the machine's other load falls on all three alike.
             for index in range(max(1, round(args.duration / args.burst))):
-                for name in names[index % len(names):] + names[:index % len(names)]:
+                for name in names[index % len(names) :] + names[: index % len(names)]:
                     bursts[name].append(mixed(server, files["1 row"], script, kinds[name], args))
                     print(f"[mixed] {name} #{index + 1}: p99 {bursts[name][-1]['p99_ms']:.2f} ms", file=sys.stderr)
             mixes = {name: summarize(runs) for name, runs in bursts.items()}
@@ -295,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     text, met = report(refusals, steps, mixes, info, args)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "refusals": refusals, "steps": steps, "mixed": mixes},
-                                        indent=2) + "\n")
+        args.json.write_text(json.dumps({"machine": info, "refusals": refusals, "steps": steps, "mixed": mixes}, indent=2) + "\n")
     return 0 if met else 1
 
 

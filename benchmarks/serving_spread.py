@@ -52,8 +52,7 @@ STAGGER_SECONDS = 0.02
 MAX_SHARE = 0.75
 MIN_CEILING_SHARE = 0.80
 ROW = b"12,0,0,350.5,3.2,40.1,480.2,2,0,1"
-REQUEST = (b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
-           b"Content-Length: %d\r\n\r\n%s" % (len(ROW), ROW))
+REQUEST = b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s" % (len(ROW), ROW)
 
 
 def free_port() -> int:
@@ -63,8 +62,20 @@ def free_port() -> int:
 
 
 def reference_commands(workers: int, model_dir: Path, port: int) -> dict[str, list[str]]:
-    gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                "--no-control-socket", "--keep-alive", "75", "--worker-class", "uvicorn_worker.UvicornWorker"]
+    gunicorn = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--no-control-socket",
+        "--keep-alive",
+        "75",
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
+    ]
     return {"stock": [*gunicorn, "churn.app:create_app()"], "reuse_port": [*gunicorn, "--reuse-port", "churn.app:create_app()"]}
 
 
@@ -107,17 +118,31 @@ def spread(server: Server, trials: int) -> dict[str, list[list[int]]]:
 
 def wrk_burst(server: Server, body: Path, script: Path, clients: int, seconds: float) -> dict[str, object]:
     """One wrk burst; the spread of its connections is read while it runs."""
-    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script),
-               f"http://127.0.0.1:{server.port}/invocations"]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{clients}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{server.port}/invocations",
+    ]
     cpu_before = tree_cpu_seconds(server.pid)
     process = subprocess.Popen(command, env={**os.environ, "BENCH_BODY": str(body)}, stdout=subprocess.PIPE, text=True)
     time.sleep(min(0.5, seconds / 2))
     held = sorted(established_per_worker(server.pid, server.port).values(), reverse=True)
     output, _ = process.communicate(timeout=seconds + 30)
     result = json.loads(next(line[7:] for line in output.splitlines() if line.startswith("RESULT ")))
-    return {"requests": result["requests"], "seconds": result["duration_us"] / 1e6, "p99_ms": result["p99_us"] / 1000,
-            "errors": sum(result[k] for k in ("connect", "read", "write", "status", "timeout")),
-            "cpu_seconds": tree_cpu_seconds(server.pid) - cpu_before, "spread": held}
+    return {
+        "requests": result["requests"],
+        "seconds": result["duration_us"] / 1e6,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": sum(result[k] for k in ("connect", "read", "write", "status", "timeout")),
+        "cpu_seconds": tree_cpu_seconds(server.pid) - cpu_before,
+        "spread": held,
+    }
 
 
 def throughput(servers: list[Server], body: Path, script: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
@@ -125,17 +150,20 @@ def throughput(servers: list[Server], body: Path, script: Path, args: argparse.N
         wrk_burst(server, body, script, args.clients, 1)
     bursts: dict[str, list[dict]] = {s.name: [] for s in servers}
     for index in range(max(1, round(args.duration / args.burst))):
-        for server in servers[index % len(servers):] + servers[:index % len(servers)]:
+        for server in servers[index % len(servers) :] + servers[: index % len(servers)]:
             wait_until_idle(server)
             result = wrk_burst(server, body, script, args.clients, args.burst)
             bursts[server.name].append(result)
-            print(f"[{server.name}] 1 row #{index + 1}: {result['requests'] / result['seconds']:,.0f} req/s, "
-                  f"spread {result['spread']}", file=sys.stderr)
+            print(
+                f"[{server.name}] 1 row #{index + 1}: {result['requests'] / result['seconds']:,.0f} req/s, spread {result['spread']}",
+                file=sys.stderr,
+            )
     return bursts
 
 
-def report(spreads: dict[str, dict[str, list[list[int]]]], bursts: dict[str, list[dict]], info: dict,
-           args: argparse.Namespace) -> tuple[str, bool]:
+def report(
+    spreads: dict[str, dict[str, list[list[int]]]], bursts: dict[str, list[dict]], info: dict, args: argparse.Namespace
+) -> tuple[str, bool]:
     lines = [
         f"{info['date']}; {info['cpus']} CPUs ({info['cpu_model']}); Python {info['python']}; {info['versions']}",
         f"{args.workers} workers; load average {info['load_before']} before, {info['load_after']} after",
@@ -148,8 +176,10 @@ def report(spreads: dict[str, dict[str, list[list[int]]]], bursts: dict[str, lis
         for label, trials in results.items():
             shares = [t[0] / sum(t) for t in trials]
             over = sum(share > MAX_SHARE for share in shares)
-            lines.append(f"| {name} | {label} | {len(trials)} | {max(shares):.0%} | {over} | "
-                         f"{sum(t[0] == sum(t) for t in trials)} | {'/'.join(map(str, max(trials)))} |")
+            lines.append(
+                f"| {name} | {label} | {len(trials)} | {max(shares):.0%} | {over} | "
+                f"{sum(t[0] == sum(t) for t in trials)} | {'/'.join(map(str, max(trials)))} |"
+            )
             if name == "churn":
                 worst_share = max(worst_share, *shares)
 
@@ -167,8 +197,10 @@ def report(spreads: dict[str, dict[str, list[list[int]]]], bursts: dict[str, lis
     ]
     for name, cell in bursts.items():
         cpu = sum(b["cpu_seconds"] for b in cell) / sum(b["requests"] for b in cell)
-        lines.append(f"| {name} | {rate(name):,.0f} | {statistics.median(b['p99_ms'] for b in cell):.2f} | "
-                     f"{cpu * 1e6:,.0f} | {', '.join('/'.join(map(str, b['spread'])) for b in cell)} |")
+        lines.append(
+            f"| {name} | {rate(name):,.0f} | {statistics.median(b['p99_ms'] for b in cell):.2f} | "
+            f"{cpu * 1e6:,.0f} | {', '.join('/'.join(map(str, b['spread'])) for b in cell)} |"
+        )
     targets = [
         (f"no trial with more than 75% on one worker: worst {worst_share:.0%}", worst_share <= MAX_SHARE),
         (f"1-row throughput >= 80% of the ceiling: {churn / ceiling:.0%}", churn / ceiling >= MIN_CEILING_SHARE),

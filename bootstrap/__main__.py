@@ -66,11 +66,15 @@ def load_config() -> BootstrapConfig:
     seen: dict[str, str] = {}
     for name, value in environments.items():
         if value in seen:
-            problems.append(f"{key}{name}Environment = {value!r}: must differ from {seen[value]}Environment (each identity has its own environment)")
+            problems.append(
+                f"{key}{name}Environment = {value!r}: must differ from {seen[value]}Environment (each identity has its own environment)"
+            )
         seen.setdefault(value, name)
     existing = config.get("existingOidcProviderArn")
     if existing is not None and not _OIDC_ARN.match(existing):
-        problems.append(f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
+        problems.append(
+            f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com"
+        )
     try:
         state_backend = config.get_bool("stateBackend")
     except pulumi.ConfigTypeError:
@@ -82,7 +86,9 @@ def load_config() -> BootstrapConfig:
 
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise pulumi.RunError(f"invalid configuration for stack '{pulumi.get_stack()}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}")
+        raise pulumi.RunError(
+            f"invalid configuration for stack '{pulumi.get_stack()}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}"
+        )
     return BootstrapConfig(
         region=str(region),
         repository=repository,

@@ -199,8 +199,21 @@ def markdown_table(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> st
 # ---- IAM statements --------------------------------------------------------------------------------------
 
 
-def statement(actions: Sequence[str], resources: Sequence[Any], sid: str, *, effect: str = "Allow", conditions: Mapping[str, Any] | None = None, not_resource: bool = False) -> dict[str, Any]:
-    doc: dict[str, Any] = {"Sid": sid, "Effect": effect, "Action": list(actions), ("NotResource" if not_resource else "Resource"): list(resources)}
+def statement(
+    actions: Sequence[str],
+    resources: Sequence[Any],
+    sid: str,
+    *,
+    effect: str = "Allow",
+    conditions: Mapping[str, Any] | None = None,
+    not_resource: bool = False,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": list(actions),
+        ("NotResource" if not_resource else "Resource"): list(resources),
+    }
     if conditions:
         doc["Condition"] = dict(conditions)
     return doc
@@ -424,7 +437,9 @@ def identity_statements(identity: Identity, arns: Arns) -> list[dict[str, Any]]:
         objects += [o for s in readable for o in arns.state_objects(s)]
         out.append(statement(["s3:GetObject"], objects, "ReadState"))
     if backend and writable:
-        out.append(statement(["s3:PutObject", "s3:DeleteObject"], [o for s in writable for o in arns.state_objects(s)], "WriteStateHistoryAndLock"))
+        out.append(
+            statement(["s3:PutObject", "s3:DeleteObject"], [o for s in writable for o in arns.state_objects(s)], "WriteStateHistoryAndLock")
+        )
     if backend and (readable or writable):
         # S3 encrypts every state object with the bucket's key (SSE-KMS); which objects a role
         # may read is decided by the object grants above.
@@ -439,8 +454,14 @@ def identity_statements(identity: Identity, arns: Arns) -> list[dict[str, Any]]:
     if any(c == AWS_READ_ONLY for c, _ in grants):
         # ReadOnlyAccess includes s3:GetObject on every bucket: training data, model artifacts and
         # other stacks' state are not a preview's business.
-        own = [join(arns.state_bucket, "/" + key) for key in SHARED_READ_OBJECTS] + [o for s in readable for o in arns.state_objects(s)] if backend else []
-        deny = statement(["s3:GetObject", "s3:GetObjectVersion"], own or ["*"], "NoObjectReadsOutsideItsState", effect="Deny", not_resource=bool(own))
+        own = (
+            [join(arns.state_bucket, "/" + key) for key in SHARED_READ_OBJECTS] + [o for s in readable for o in arns.state_objects(s)]
+            if backend
+            else []
+        )
+        deny = statement(
+            ["s3:GetObject", "s3:GetObjectVersion"], own or ["*"], "NoObjectReadsOutsideItsState", effect="Deny", not_resource=bool(own)
+        )
         out.append(deny)
     if any(c == REGISTRY_READ for c, _ in grants):
         # The registry may live in another account (the registry stack's): any account's packages.
@@ -474,7 +495,11 @@ def deploy_statements(stack: str, arns: Arns) -> list[dict[str, Any]]:
             "StackRolesOnlyWithTheBoundary",
             conditions={"StringEquals": {"iam:PermissionsBoundary": arns.boundary}},
         ),
-        statement(["iam:GetPolicy", "iam:GetPolicyVersion"], [join(f"arn:{arns.partition}:iam::aws:policy/", "*") if isinstance(arns.partition, str) else _aws_managed(arns)], "ReadAwsManagedPolicies"),
+        statement(
+            ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            [join(f"arn:{arns.partition}:iam::aws:policy/", "*") if isinstance(arns.partition, str) else _aws_managed(arns)],
+            "ReadAwsManagedPolicies",
+        ),
         # The program looks up AWS's public parameters (the Powertools layer ARN for the API).
         statement(["ssm:GetParameter", "ssm:GetParameters"], [_public_parameters(arns)], "ReadAwsPublicParameters"),
         statement(
@@ -494,8 +519,24 @@ def deploy_statements(stack: str, arns: Arns) -> list[dict[str, Any]]:
     if stack == REGISTRY_STACK:
         out.append(statement(["*"], ["*"], "NeverTheOtherStacksResources", effect="Deny", conditions=tagged))
     else:
-        out.append({"Sid": "OnlyReadTheOtherStacksResources", "Effect": "Deny", "NotAction": list(READ_ACTIONS), "Resource": ["*"], "Condition": tagged})
-    out.append(statement(["*"], ["*"], "NeverCreateForTheOtherStack", effect="Deny", conditions={"StringEquals": {"aws:RequestTag/Environment": other(stack)}}))
+        out.append(
+            {
+                "Sid": "OnlyReadTheOtherStacksResources",
+                "Effect": "Deny",
+                "NotAction": list(READ_ACTIONS),
+                "Resource": ["*"],
+                "Condition": tagged,
+            }
+        )
+    out.append(
+        statement(
+            ["*"],
+            ["*"],
+            "NeverCreateForTheOtherStack",
+            effect="Deny",
+            conditions={"StringEquals": {"aws:RequestTag/Environment": other(stack)}},
+        )
+    )
     return out
 
 

@@ -70,7 +70,9 @@ def codedeploy_group(
         assume_role_policy=assume_role_policy("codedeploy.amazonaws.com"),
         opts=child,
     )
-    managed = aws.iam.RolePolicyAttachment(f"{name}-codedeploy-managed", role=role.name, policy_arn=CODEDEPLOY_LAMBDA_POLICY_ARN, opts=child)
+    managed = aws.iam.RolePolicyAttachment(
+        f"{name}-codedeploy-managed", role=role.name, policy_arn=CODEDEPLOY_LAMBDA_POLICY_ARN, opts=child
+    )
     # The managed policy allows sns:Publish; the topic is encrypted, so publishing also needs the key.
     notify = aws.iam.RolePolicy(
         f"{name}-codedeploy-notify",
@@ -85,14 +87,18 @@ def codedeploy_group(
         ),
         opts=child,
     )
-    application = aws.codedeploy.Application(f"{name}-codedeploy", name=f"{args.name_prefix}-predict-api", compute_platform="Lambda", opts=child)
+    application = aws.codedeploy.Application(
+        f"{name}-codedeploy", name=f"{args.name_prefix}-predict-api", compute_platform="Lambda", opts=child
+    )
     group = aws.codedeploy.DeploymentGroup(
         f"{name}-deployment-group",
         app_name=application.name,
         deployment_group_name=deployment_group_name,
         service_role_arn=role.arn,
         deployment_config_name=args.deployment_config_name,
-        deployment_style=aws.codedeploy.DeploymentGroupDeploymentStyleArgs(deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL"),
+        deployment_style=aws.codedeploy.DeploymentGroupDeploymentStyleArgs(
+            deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL"
+        ),
         auto_rollback_configuration=aws.codedeploy.DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS),
         alarm_configuration=aws.codedeploy.DeploymentGroupAlarmConfigurationArgs(
             enabled=True,

@@ -39,6 +39,8 @@ HOOK_SERVICE_NAME = "predict-api-hooks"
 HOOK_NAME_PREFIX = "CodeDeployHook_"
 HOOKS = {"pre-traffic": "hooks.pre_traffic.handler", "post-traffic": "hooks.post_traffic.handler"}
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
 def api_function_name(name_prefix: str) -> str:
     return f"{name_prefix}-predict"
 
@@ -86,11 +88,15 @@ class CanaryApiArgs:
     def problems(self) -> list[str]:
         found = []
         if self.log_retention_days not in LOG_RETENTION_DAYS:
-            found.append(f"log_retention_days={self.log_retention_days} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})")
+            found.append(
+                f"log_retention_days={self.log_retention_days} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})"
+            )
         if min(self.throttle_rate, self.throttle_burst) < 1:
             found.append(f"throttle rate {self.throttle_rate} and burst {self.throttle_burst} must both be >= 1")
         if not 25 <= self.timeout_seconds < INTEGRATION_TIMEOUT_MS // 1000:
-            found.append(f"timeout_seconds={self.timeout_seconds} must exceed the handler's 24 s worst case and stay under API Gateway's 30 s")
+            found.append(
+                f"timeout_seconds={self.timeout_seconds} must exceed the handler's 24 s worst case and stay under API Gateway's 30 s"
+            )
         if not 60 <= self.hook_timeout_seconds <= 900:
             found.append(f"hook_timeout_seconds={self.hook_timeout_seconds} must be 60..900 (the hooks keep 45 s in reserve to report)")
         if not self.feature_names:
@@ -142,7 +148,9 @@ class CanaryApi(pulumi.ComponentResource):
         access_logs = self._log_group(f"{name}-access-logs", args, f"/aws/vendedlogs/apigateway/{args.name_prefix}-predict-access")
         self.api, stage, self.execute_api_arn = http_api(name, args, self.function, self.alias, access_logs, self)
         self.alarms = self._alarms(name, args, stage, child)
-        application, self.deployment_group, codedeploy_policies = codedeploy_group(name, args, self.deployment_group_name, list(self.alarms.values()), self)
+        application, self.deployment_group, codedeploy_policies = codedeploy_group(
+            name, args, self.deployment_group_name, list(self.alarms.values()), self
+        )
         hook_policies = [self._hook_policy(name, args, phase, hook) for phase, hook in hooks.items()]
 
         self.release = LambdaCanaryRelease(
@@ -208,7 +216,9 @@ class CanaryApi(pulumi.ComponentResource):
 
     def _prediction_function(self, name: str, args: CanaryApiArgs, code: pulumi.Archive, layer: pulumi.Output[str]):
         log_group = self._log_group(f"{name}-logs", args, lambda_log_group_name(self.function_name))
-        role = self._lambda_role(f"{name}-role", f"{self.function_name}-lambda", "Prediction Lambda of sagemaker-mlops: invokes the endpoint")
+        role = self._lambda_role(
+            f"{name}-role", f"{self.function_name}-lambda", "Prediction Lambda of sagemaker-mlops: invokes the endpoint"
+        )
         policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=role.id,
@@ -259,10 +269,14 @@ class CanaryApi(pulumi.ComponentResource):
         )
         return function, alias
 
-    def _hook_function(self, name: str, args: CanaryApiArgs, phase: str, handler: str, code: pulumi.Archive, layer: pulumi.Output[str]) -> _Hook:
+    def _hook_function(
+        self, name: str, args: CanaryApiArgs, phase: str, handler: str, code: pulumi.Archive, layer: pulumi.Output[str]
+    ) -> _Hook:
         function_name = hook_function_name(args.name_prefix, phase)
         log_group = self._log_group(f"{name}-{phase}-hook-logs", args, lambda_log_group_name(function_name))
-        role = self._lambda_role(f"{name}-{phase}-hook-role", f"{args.name_prefix}-predict-{phase}-hook", f"CodeDeploy {phase} hook of the prediction API")
+        role = self._lambda_role(
+            f"{name}-{phase}-hook-role", f"{args.name_prefix}-predict-{phase}-hook", f"CodeDeploy {phase} hook of the prediction API"
+        )
         function = aws.lambda_.Function(
             f"{name}-{phase}-hook",
             name=function_name,
@@ -300,10 +314,14 @@ class CanaryApi(pulumi.ComponentResource):
         if phase == "post-traffic":
             # GetMetricData has no resource-level permissions: AWS only accepts "*".
             statements.append(statement(["cloudwatch:GetMetricData"], ["*"], sid="ReadNewVersionErrors"))
-        return aws.iam.RolePolicy(f"{name}-{phase}-hook-policy", role=hook.role.id, policy=policy_document(*statements), opts=pulumi.ResourceOptions(parent=self))
+        return aws.iam.RolePolicy(
+            f"{name}-{phase}-hook-policy", role=hook.role.id, policy=policy_document(*statements), opts=pulumi.ResourceOptions(parent=self)
+        )
 
     # ---- alarms ----------------------------------------------------------------------------------
-    def _alarms(self, name: str, args: CanaryApiArgs, stage: aws.apigatewayv2.Stage, child: pulumi.ResourceOptions) -> dict[str, aws.cloudwatch.MetricAlarm]:
+    def _alarms(
+        self, name: str, args: CanaryApiArgs, stage: aws.apigatewayv2.Stage, child: pulumi.ResourceOptions
+    ) -> dict[str, aws.cloudwatch.MetricAlarm]:
         actions = [args.alarm_topic_arn]
         alias_resource = f"{self.function_name}:{ALIAS_NAME}"
         common = dict(

@@ -62,9 +62,7 @@ class CloudWatchDashboard(pulumi.ComponentResource):
     def __init__(self, name: str, args: CloudWatchDashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("sagemaker-mlops:cloudwatch:CloudWatchDashboard", name, None, opts)
         self.cloudwatch_dashboard_name = f"{args.name_prefix}-mlops"
-        self.cloudwatch_dashboard_url = (
-            f"https://{args.region}.console.aws.amazon.com/cloudwatch/home?region={args.region}#dashboards/dashboard/{self.cloudwatch_dashboard_name}"
-        )
+        self.cloudwatch_dashboard_url = f"https://{args.region}.console.aws.amazon.com/cloudwatch/home?region={args.region}#dashboards/dashboard/{self.cloudwatch_dashboard_name}"
         self.cloudwatch_dashboard = aws.cloudwatch.Dashboard(
             f"{name}-cloudwatch",
             dashboard_name=self.cloudwatch_dashboard_name,
@@ -101,7 +99,11 @@ class CloudWatchDashboard(pulumi.ComponentResource):
                 title="Training pipeline runs (in the selected time range)",
                 metrics=[
                     Metric(PIPELINES, metric, [("PipelineName", args.pipeline_name)], label=label)
-                    for metric, label in (("ExecutionStarted", "started"), ("ExecutionSucceeded", "succeeded"), ("ExecutionFailed", "failed"))
+                    for metric, label in (
+                        ("ExecutionStarted", "started"),
+                        ("ExecutionSucceeded", "succeeded"),
+                        ("ExecutionFailed", "failed"),
+                    )
                 ],
                 stat="Sum",
                 period=3600,
@@ -123,7 +125,11 @@ class CloudWatchDashboard(pulumi.ComponentResource):
             MetricWidget(
                 title="API requests and errors",
                 # HTTP APIs publish 4xx/5xx (REST APIs name them 4XXError/5XXError). Counts are summed.
-                metrics=[Metric(APIGW, "Count", dims, label="requests"), Metric(APIGW, "4xx", dims, label="4XX"), Metric(APIGW, "5xx", dims, label="5XX")],
+                metrics=[
+                    Metric(APIGW, "Count", dims, label="requests"),
+                    Metric(APIGW, "4xx", dims, label="4XX"),
+                    Metric(APIGW, "5xx", dims, label="5XX"),
+                ],
                 stat="Sum",
             ),
             MetricWidget(
@@ -148,14 +154,21 @@ class CloudWatchDashboard(pulumi.ComponentResource):
             MetricWidget(title="Endpoint invocations", metrics=invocations, stat="Sum", width=8),
             MetricWidget(
                 title="Endpoint latency (µs)",
-                metrics=[Metric(SAGEMAKER, kind, dims, stat=p, label=f"{label} {p}") for kind, label in (("ModelLatency", "model"), ("OverheadLatency", "overhead")) for p in PERCENTILES],
+                metrics=[
+                    Metric(SAGEMAKER, kind, dims, stat=p, label=f"{label} {p}")
+                    for kind, label in (("ModelLatency", "model"), ("OverheadLatency", "overhead"))
+                    for p in PERCENTILES
+                ],
                 stat="p99",
                 width=8,
             ),
             MetricWidget(
                 title="Endpoint errors (count)",
                 # Summed: an average of error counts hides a burst.
-                metrics=[Metric(SAGEMAKER, "Invocation4XXErrors", dims, stat="Sum", label="4XX"), Metric(SAGEMAKER, "Invocation5XXErrors", dims, stat="Sum", label="5XX")],
+                metrics=[
+                    Metric(SAGEMAKER, "Invocation4XXErrors", dims, stat="Sum", label="4XX"),
+                    Metric(SAGEMAKER, "Invocation5XXErrors", dims, stat="Sum", label="5XX"),
+                ],
                 stat="Sum",
                 width=8,
             ),

@@ -81,7 +81,14 @@ class Expression:
         return [[_rendering(expression=self.expression, label=self.label, id=self.id, period=self.period, visible=self.visible)]]
 
 
-def search(namespace: str, dimension_names: Sequence[str], metric_name: str, filters: Sequence[tuple[str, pulumi.Input[str]]], stat: str, period: int) -> pulumi.Output[str]:
+def search(
+    namespace: str,
+    dimension_names: Sequence[str],
+    metric_name: str,
+    filters: Sequence[tuple[str, pulumi.Input[str]]],
+    stat: str,
+    period: int,
+) -> pulumi.Output[str]:
     """`SEARCH('{ns,dims} MetricName="m" Dim="value"', 'stat', period)`: double quotes make every term an exact match."""
     schema = "{" + ",".join([namespace, *dimension_names]) + "}"
     terms: list[pulumi.Input[str]] = [f'{schema} MetricName="{metric_name}"']
@@ -191,7 +198,9 @@ class AlarmStatusWidget:
     def __post_init__(self) -> None:
         _check_size(self.title, self.width, self.height)
         if not 1 <= len(self.alarm_arns) <= MAX_ALARMS_PER_WIDGET:
-            raise ValueError(f"widget {self.title!r}: {len(self.alarm_arns)} alarms; an alarm status widget shows 1 to {MAX_ALARMS_PER_WIDGET}")
+            raise ValueError(
+                f"widget {self.title!r}: {len(self.alarm_arns)} alarms; an alarm status widget shows 1 to {MAX_ALARMS_PER_WIDGET}"
+            )
 
     def properties(self, region: str) -> dict[str, Any]:
         return {"title": self.title, "alarms": list(self.alarm_arns), "sortBy": self.sort_by}

@@ -98,7 +98,6 @@ __all__ = [
 ]
 
 
-
 Environment = Literal["dev", "prod"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="an e-mail address")]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w .:/=+\-@]+$", description="a non-empty tag value")]
@@ -204,7 +203,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
     """
     problems: list[str] = []
     prefix = f"{PROJECT}:"
-    ours = {k[len(prefix):]: decode(v) for k, v in raw.items() if k.startswith(prefix)}
+    ours = {k[len(prefix) :]: decode(v) for k, v in raw.items() if k.startswith(prefix)}
     for unknown in sorted(set(ours) - set(_SECTIONS)):
         problems.append(f"{prefix}{unknown}: unknown key; allowed keys: {', '.join(_SECTIONS)}")
 
@@ -236,7 +235,9 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         arn = parsed["dashboard"].certificate_arn
         cert_region = re.match(CERTIFICATE_ARN, arn)["region"]  # type: ignore[index]  # the field's pattern matched
         if cert_region != region:
-            problems.append(f"{PROJECT}:dashboard.certificateArn = {json.dumps(arn)}: a certificate of {cert_region}; expected one of the stack's Region {region} (an ALB uses only certificates of its Region)")
+            problems.append(
+                f"{PROJECT}:dashboard.certificateArn = {json.dumps(arn)}: a certificate of {cert_region}; expected one of the stack's Region {region} (an ALB uses only certificates of its Region)"
+            )
 
     if problems:
         raise ConfigError(stack, problems)

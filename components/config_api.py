@@ -37,13 +37,25 @@ class ThrottleConfig:
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
 class ApiConfig:
-    deployment_config: Annotated[LambdaDeploymentConfig, Field(alias="deploymentConfig", description=f"one of {', '.join(LAMBDA_DEPLOYMENT_CONFIGS)}")]
+    deployment_config: Annotated[
+        LambdaDeploymentConfig, Field(alias="deploymentConfig", description=f"one of {', '.join(LAMBDA_DEPLOYMENT_CONFIGS)}")
+    ]
     """CodeDeploy configuration (without `CodeDeployDefault.`) that shifts traffic to a new API version."""
     throttle: ThrottleConfig
     """API Gateway stage throttling."""
-    reserved_concurrency: Annotated[Optional[int], Field(alias="reservedConcurrency", default=None, ge=1, description="an integer >= 1, or absent")] = None
+    reserved_concurrency: Annotated[
+        Optional[int], Field(alias="reservedConcurrency", default=None, ge=1, description="an integer >= 1, or absent")
+    ] = None
     """Reserved concurrency of the prediction Lambda; absent: unreserved. At most accountConcurrencyLimit - 100."""
-    account_concurrency_limit: Annotated[int, Field(alias="accountConcurrencyLimit", default=DEFAULT_ACCOUNT_CONCURRENCY_LIMIT, ge=1, description="an integer >= 1 (the account's Lambda ConcurrentExecutions in the stack's Region)")] = DEFAULT_ACCOUNT_CONCURRENCY_LIMIT
+    account_concurrency_limit: Annotated[
+        int,
+        Field(
+            alias="accountConcurrencyLimit",
+            default=DEFAULT_ACCOUNT_CONCURRENCY_LIMIT,
+            ge=1,
+            description="an integer >= 1 (the account's Lambda ConcurrentExecutions in the stack's Region)",
+        ),
+    ] = DEFAULT_ACCOUNT_CONCURRENCY_LIMIT
     """The account's Lambda concurrency limit (`aws lambda get-account-settings`); new accounts may have less than 1000."""
 
     @property

@@ -28,7 +28,9 @@ class ConfigError(Exception):
         self.stack = stack
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"invalid configuration for stack '{stack}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}")
+        super().__init__(
+            f"invalid configuration for stack '{stack}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}"
+        )
 
 
 def key_of(section: str) -> KeyOf:

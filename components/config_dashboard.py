@@ -44,7 +44,13 @@ _WEEKDAY = r"(MON|TUE|WED|THU|FRI|SAT|SUN)"
 class DashboardScheduleConfig:
     """When the dashboard runs; outside these hours its service is scaled to zero tasks."""
 
-    days: Annotated[str, Field(pattern=rf"^{_WEEKDAY}(-{_WEEKDAY})?(,{_WEEKDAY}(-{_WEEKDAY})?)*$", description="days of the week as in cron, e.g. MON-FRI or MON,WED,FRI")]
+    days: Annotated[
+        str,
+        Field(
+            pattern=rf"^{_WEEKDAY}(-{_WEEKDAY})?(,{_WEEKDAY}(-{_WEEKDAY})?)*$",
+            description="days of the week as in cron, e.g. MON-FRI or MON,WED,FRI",
+        ),
+    ]
     """Days the dashboard runs (cron day-of-week names)."""
     start: Annotated[int, Field(ge=0, le=23, description="an hour from 0 to 23")]
     """Hour it starts, in `timezone`."""
@@ -58,19 +64,48 @@ class DashboardScheduleConfig:
 class DashboardConfig:
     desired_count: Annotated[int, Field(alias="desiredCount", ge=1, le=20, description="an integer from 1 to 20")]
     """Fargate tasks of the Streamlit dashboard."""
-    cpu: Annotated[Literal[tuple(FARGATE_MEMORY_BY_CPU)], Field(description=f"Fargate cpu units: one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")]  # type: ignore[valid-type]
+    cpu: Annotated[
+        Literal[tuple(FARGATE_MEMORY_BY_CPU)], Field(description=f"Fargate cpu units: one of {', '.join(map(str, FARGATE_MEMORY_BY_CPU))}")  # type: ignore[valid-type]
+    ]
     """CPU units of one dashboard task."""
     memory: Annotated[int, Field(ge=512, description="MiB valid for the cpu size")]
     """Memory (MiB) of one dashboard task."""
     allowed_cidrs: Annotated[tuple[Cidr, ...], Field(alias="allowedCidrs", min_length=1, description="a non-empty list of CIDR blocks")]
     """Who may reach the dashboard's load balancer."""
-    certificate_arn: Annotated[Optional[str], Field(alias="certificateArn", default=None, pattern=CERTIFICATE_ARN, description="an ACM certificate ARN in the stack's Region, or absent")] = None
+    certificate_arn: Annotated[
+        Optional[str],
+        Field(
+            alias="certificateArn",
+            default=None,
+            pattern=CERTIFICATE_ARN,
+            description="an ACM certificate ARN in the stack's Region, or absent",
+        ),
+    ] = None
     """Your ACM certificate for domainName; absent: one the program validates in hostedZoneId, or (no domain) a self-signed one."""
-    domain_name: Annotated[Optional[str], Field(alias="domainName", default=None, max_length=253, pattern=_HOSTNAME, description="a lower-case DNS name such as dashboard.example.com, or absent")] = None
+    domain_name: Annotated[
+        Optional[str],
+        Field(
+            alias="domainName",
+            default=None,
+            max_length=253,
+            pattern=_HOSTNAME,
+            description="a lower-case DNS name such as dashboard.example.com, or absent",
+        ),
+    ] = None
     """The name users open; Cognito's callback and sign-out URLs use it. Absent: the ALB's DNS name."""
-    hosted_zone_id: Annotated[Optional[str], Field(alias="hostedZoneId", default=None, pattern=r"^Z[A-Z0-9]{1,31}$", description="a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or absent")] = None
+    hosted_zone_id: Annotated[
+        Optional[str],
+        Field(
+            alias="hostedZoneId",
+            default=None,
+            pattern=r"^Z[A-Z0-9]{1,31}$",
+            description="a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or absent",
+        ),
+    ] = None
     """Route 53 public zone of domainName: the program adds the alias record and a DNS-validated certificate."""
-    schedule: Annotated[Optional[DashboardScheduleConfig], Field(default=None, description="an object with days, start, stop and timezone, or absent")] = None
+    schedule: Annotated[
+        Optional[DashboardScheduleConfig], Field(default=None, description="an object with days, start, stop and timezone, or absent")
+    ] = None
     """Working hours of the dashboard (its tasks are scaled to zero outside them); absent: always on."""
 
 
@@ -81,14 +116,20 @@ def dashboard_problems(value: DashboardConfig, k: KeyOf) -> list[str]:
     if value.schedule is not None:
         schedule = value.schedule
         if schedule.stop <= schedule.start:
-            problems.append(f"{k('schedule.stop')} = {schedule.stop}: must be after schedule.start ({schedule.start}); a schedule runs within one day")
+            problems.append(
+                f"{k('schedule.stop')} = {schedule.stop}: must be after schedule.start ({schedule.start}); a schedule runs within one day"
+            )
         try:
             zoneinfo.ZoneInfo(schedule.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(f"{k('schedule.timezone')} = {json.dumps(schedule.timezone)}: not an IANA time zone; expected e.g. UTC or Europe/Paris")
+            problems.append(
+                f"{k('schedule.timezone')} = {json.dumps(schedule.timezone)}: not an IANA time zone; expected e.g. UTC or Europe/Paris"
+            )
     if value.memory not in FARGATE_MEMORY_BY_CPU[value.cpu]:
         allowed = FARGATE_MEMORY_BY_CPU[value.cpu]
-        problems.append(f"{k('memory')} = {value.memory}: not a valid Fargate size for cpu {value.cpu}; expected one of {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+        problems.append(
+            f"{k('memory')} = {value.memory}: not a valid Fargate size for cpu {value.cpu}; expected one of {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+        )
     return problems
 
 
@@ -98,7 +139,9 @@ def _dashboard_domain(value: DashboardConfig, k: KeyOf) -> list[str]:
     if value.domain_name is None:
         for key, given in (("certificateArn", value.certificate_arn), ("hostedZoneId", value.hosted_zone_id)):
             if given is not None:
-                problems.append(f"{k(key)} = {json.dumps(given)}: only valid with dashboard.domainName (the name it is for); set domainName or remove {key}")
+                problems.append(
+                    f"{k(key)} = {json.dumps(given)}: only valid with dashboard.domainName (the name it is for); set domainName or remove {key}"
+                )
     elif value.certificate_arn is None and value.hosted_zone_id is None:
         problems.append(
             f"{k('domainName')} = {json.dumps(value.domain_name)}: needs a certificate for that name; set dashboard.hostedZoneId "

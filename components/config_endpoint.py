@@ -16,7 +16,9 @@ CANARY_MAX_PERCENT = 50
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
 class ServerlessConfig:
-    memory_mb: Annotated[Literal[SERVERLESS_MEMORY_SIZES], Field(alias="memoryMb", description=f"one of {', '.join(map(str, SERVERLESS_MEMORY_SIZES))}")]  # type: ignore[valid-type]
+    memory_mb: Annotated[
+        Literal[SERVERLESS_MEMORY_SIZES], Field(alias="memoryMb", description=f"one of {', '.join(map(str, SERVERLESS_MEMORY_SIZES))}")  # type: ignore[valid-type]
+    ]
     """Memory of a serverless endpoint (serverless mode only)."""
     max_concurrency: Annotated[int, Field(alias="maxConcurrency", ge=1, le=200, description="an integer from 1 to 200")]
     """Concurrent invocations of a serverless endpoint (serverless mode only)."""
@@ -28,18 +30,31 @@ class AutoscalingConfig:
     """Fewest instances autoscaling keeps (provisioned mode)."""
     max: Annotated[int, Field(ge=1, description="an integer >= 1")]
     """Most instances autoscaling adds (provisioned mode)."""
-    target_invocations_per_instance: Annotated[int, Field(alias="targetInvocationsPerInstance", ge=1, description="an integer >= 1 (invocations per instance per minute)")]
+    target_invocations_per_instance: Annotated[
+        int, Field(alias="targetInvocationsPerInstance", ge=1, description="an integer >= 1 (invocations per instance per minute)")
+    ]
     """Target of the SageMakerVariantInvocationsPerInstance tracking policy."""
-    scale_in_cooldown_seconds: Annotated[int, Field(alias="scaleInCooldownSeconds", default=300, ge=0, le=3600, description="seconds from 0 to 3600")] = 300
+    scale_in_cooldown_seconds: Annotated[
+        int, Field(alias="scaleInCooldownSeconds", default=300, ge=0, le=3600, description="seconds from 0 to 3600")
+    ] = 300
     """Wait after a scale-in before the next one."""
-    scale_out_cooldown_seconds: Annotated[int, Field(alias="scaleOutCooldownSeconds", default=60, ge=0, le=3600, description="seconds from 0 to 3600")] = 60
+    scale_out_cooldown_seconds: Annotated[
+        int, Field(alias="scaleOutCooldownSeconds", default=60, ge=0, le=3600, description="seconds from 0 to 3600")
+    ] = 60
     """Wait after a scale-out before the next one."""
 
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
 class CanaryConfig:
     # AWS: "the canary size should be less than or equal to 50% of the new fleet's capacity".
-    percent: Annotated[int, Field(ge=1, le=CANARY_MAX_PERCENT, description=f"an integer from 1 to {CANARY_MAX_PERCENT} (percent of the new fleet's capacity; AWS allows at most half)")]
+    percent: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=CANARY_MAX_PERCENT,
+            description=f"an integer from 1 to {CANARY_MAX_PERCENT} (percent of the new fleet's capacity; AWS allows at most half)",
+        ),
+    ]
     """Share of the new fleet's capacity (CAPACITY_PERCENT) that serves a new endpoint configuration first (blue/green canary)."""
     wait_minutes: Annotated[int, Field(alias="waitMinutes", ge=0, le=60, description="an integer from 0 to 60")]
     """How long the canary serves before the rest of the traffic shifts."""
@@ -51,9 +66,13 @@ class EndpointConfig:
     """Serverless (pay per request, no data capture or canary) or provisioned instances."""
     data_capture_percent: Annotated[int, Field(alias="dataCapturePercent", ge=0, le=100, description="an integer from 0 to 100")]
     """Share of requests and responses captured for Model Monitor (provisioned mode)."""
-    model_package_version: Annotated[Optional[int], Field(alias="modelPackageVersion", default=None, ge=1, description="a model package version >= 1, or absent")] = None
+    model_package_version: Annotated[
+        Optional[int], Field(alias="modelPackageVersion", default=None, ge=1, description="a model package version >= 1, or absent")
+    ] = None
     """The approved model package version this stack serves; absent: no endpoint and no API yet."""
-    instance_type: Annotated[Optional[InstanceType], Field(alias="instanceType", default=None, description="a SageMaker instance type such as ml.m5.large")] = None
+    instance_type: Annotated[
+        Optional[InstanceType], Field(alias="instanceType", default=None, description="a SageMaker instance type such as ml.m5.large")
+    ] = None
     """Instance type of a provisioned endpoint (required there)."""
     instance_count: Annotated[int, Field(alias="instanceCount", default=1, ge=1, description="an integer >= 1")] = 1
     """Initial instance count of a provisioned endpoint (within autoscaling min..max)."""

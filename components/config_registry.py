@@ -13,8 +13,11 @@ from pydantic.dataclasses import dataclass
 from components.config_base import PROJECT, STRICT_SHAPE, KeyOf
 
 StackName = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
-               description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
+        description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev",
+    ),
 ]
 AccountId = Annotated[str, Field(pattern=r"^\d{12}$", description='a 12-digit AWS account id, quoted (e.g. "210987654321")')]
 
@@ -27,9 +30,14 @@ class RegistryConfig:
     `stack` set: this stack declares none and serves from that stack's registry (StackReference).
     """
 
-    stack: Annotated[Optional[StackName], Field(default=None, description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev")] = None
+    stack: Annotated[
+        Optional[StackName],
+        Field(default=None, description="a fully qualified stack name <org>/<project>/<stack>, e.g. acme/sagemaker-mlops/dev"),
+    ] = None
     """The stack that owns the registry, read through a StackReference; absent: this stack owns it."""
-    consumer_accounts: Annotated[tuple[AccountId, ...], Field(alias="consumerAccounts", default=(), description="a list of 12-digit AWS account ids, quoted")] = ()
+    consumer_accounts: Annotated[
+        tuple[AccountId, ...], Field(alias="consumerAccounts", default=(), description="a list of 12-digit AWS account ids, quoted")
+    ] = ()
     """Accounts whose stacks may serve this registry's models (owner stack only)."""
 
     @property
@@ -46,7 +54,9 @@ def registry_problems(value: RegistryConfig, k: KeyOf) -> list[str]:
             f"the registry of {value.stack} (registry.stack), which must grant the accounts instead"
         )
     if value.stack is not None and value.stack.split("/")[1] != PROJECT:
-        problems.append(f"{k('stack')} = {json.dumps(value.stack)}: names project '{value.stack.split('/')[1]}'; expected a stack of project {PROJECT}")
+        problems.append(
+            f"{k('stack')} = {json.dumps(value.stack)}: names project '{value.stack.split('/')[1]}'; expected a stack of project {PROJECT}"
+        )
     duplicates = sorted({a for a in value.consumer_accounts if value.consumer_accounts.count(a) > 1})
     if duplicates:
         problems.append(f"{k('consumerAccounts')}: {', '.join(duplicates)} listed more than once; expected each account once")
@@ -59,10 +69,16 @@ def stack_registry_problems(stack: str, parsed: Mapping[str, Any], present: set[
     if "registry" in present and parsed.get("registry") is None:
         return []  # its own problems are already reported
     if registry.stack is None:
-        return [] if "training" in present else [f"{PROJECT}:training: required key is missing (this stack owns the registry: registry.stack is not set)"]
+        return (
+            []
+            if "training" in present
+            else [f"{PROJECT}:training: required key is missing (this stack owns the registry: registry.stack is not set)"]
+        )
     problems = []
     if registry.stack.rsplit("/", 1)[-1] == stack:
-        problems.append(f"{PROJECT}:registry.stack = {json.dumps(registry.stack)}: names this stack; expected the stack that owns the registry, or no registry.stack")
+        problems.append(
+            f"{PROJECT}:registry.stack = {json.dumps(registry.stack)}: names this stack; expected the stack that owns the registry, or no registry.stack"
+        )
     if "training" in present:
         problems.append(
             f"{PROJECT}:training: only valid on the stack that owns the registry; this stack serves models of "

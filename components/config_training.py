@@ -11,8 +11,11 @@ from pydantic.dataclasses import dataclass
 from components.config_base import STRICT_SHAPE, InstanceType, KeyOf
 
 ScheduleExpression = Annotated[
-    str, Field(pattern=r"^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
-               description="an EventBridge expression: cron(min hour dom month dow year) or rate(N unit)")
+    str,
+    Field(
+        pattern=r"^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
+        description="an EventBridge expression: cron(min hour dom month dow year) or rate(N unit)",
+    ),
 ]
 
 
@@ -34,7 +37,10 @@ class TuningRange:
     """Upper bound of a continuous or integer range."""
     values: Annotated[Optional[tuple[str, ...]], Field(default=None, min_length=1, description="the choices (categorical)")] = None
     """The choices of a categorical range."""
-    scaling: Annotated[Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"], Field(default="Auto", description="Auto, Linear, Logarithmic or ReverseLogarithmic")] = "Auto"
+    scaling: Annotated[
+        Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"],
+        Field(default="Auto", description="Auto, Linear, Logarithmic or ReverseLogarithmic"),
+    ] = "Auto"
     """How the tuner samples the range."""
 
 
@@ -68,12 +74,13 @@ class TrainingConfig:
         return self.tuning is not None and self.tuning.max_jobs > 0
 
 
-
 def network_problems(value: NetworkConfig, k: KeyOf) -> list[str]:
     """Rules that span several keys of `network`."""
     problems: list[str] = []
     if value.nat_gateways > value.az_count:
-        problems.append(f"{k('natGateways')} = {value.nat_gateways}: more NAT gateways than AZs; expected at most azCount ({value.az_count})")
+        problems.append(
+            f"{k('natGateways')} = {value.nat_gateways}: more NAT gateways than AZs; expected at most azCount ({value.az_count})"
+        )
     return problems
 
 
@@ -83,7 +90,9 @@ def training_problems(value: TrainingConfig, k: KeyOf) -> list[str]:
     if value.tuning is not None:
         t = value.tuning
         if t.max_parallel > max(t.max_jobs, 1) and t.max_jobs > 0:
-            problems.append(f"{k('tuning.maxParallel')} = {t.max_parallel}: more parallel jobs than jobs; expected at most maxJobs ({t.max_jobs})")
+            problems.append(
+                f"{k('tuning.maxParallel')} = {t.max_parallel}: more parallel jobs than jobs; expected at most maxJobs ({t.max_jobs})"
+            )
         for name, r in sorted(t.ranges.items()):
             path = f"tuning.ranges.{name}"
             if r.type == "categorical":

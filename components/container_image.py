@@ -153,7 +153,12 @@ class ContainerImage(pulumi.ComponentResource):
                         {
                             "rulePriority": 1,
                             "description": f"expire untagged images after {args.untagged_days} days",
-                            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": args.untagged_days},
+                            "selection": {
+                                "tagStatus": "untagged",
+                                "countType": "sinceImagePushed",
+                                "countUnit": "days",
+                                "countNumber": args.untagged_days,
+                            },
                             "action": {"type": "expire"},
                         }
                     ]
@@ -165,12 +170,16 @@ class ContainerImage(pulumi.ComponentResource):
         dockerfile = args.dockerfile or f"{args.context}/Dockerfile"
         ignore_file = Path(os.getcwd()) / f"{dockerfile}.dockerignore"
         self.tag = context_hash(Path(os.getcwd()) / args.context, ignore_file if ignore_file.is_file() else None)
-        token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self))
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=self.repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         image = docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.concat(self.repository.repository_url, ":", self.tag),
             build=docker.DockerBuildArgs(context=args.context, dockerfile=dockerfile, platform=args.platform),
-            registry=docker.RegistryArgs(server=self.repository.repository_url, username=token.user_name, password=pulumi.Output.secret(token.password)),
+            registry=docker.RegistryArgs(
+                server=self.repository.repository_url, username=token.user_name, password=pulumi.Output.secret(token.password)
+            ),
             opts=child,
         )
         # repo_digest is "<repository>@sha256:<digest>": immutable, unlike any tag.

@@ -159,18 +159,37 @@ class Dashboard(pulumi.ComponentResource):
         )
 
     # ---- network -----------------------------------------------------------------------------------
-    def _security_groups(self, name: str, args: DashboardArgs, child: pulumi.ResourceOptions) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
+    def _security_groups(
+        self, name: str, args: DashboardArgs, child: pulumi.ResourceOptions
+    ) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
         # No inline rules: the provider removes AWS's default allow-all egress, and each rule below
         # is its own resource, so a change to one never rewrites the others.
         alb_sg = aws.ec2.SecurityGroup(
-            f"{name}-alb-sg", name=f"{args.name_prefix}-dashboard-alb", description="Dashboard load balancer", vpc_id=args.vpc_id, opts=child
+            f"{name}-alb-sg",
+            name=f"{args.name_prefix}-dashboard-alb",
+            description="Dashboard load balancer",
+            vpc_id=args.vpc_id,
+            opts=child,
         )
         task_sg = aws.ec2.SecurityGroup(
-            f"{name}-task-sg", name=f"{args.name_prefix}-dashboard-tasks", description="Dashboard Fargate tasks", vpc_id=args.vpc_id, opts=child
+            f"{name}-task-sg",
+            name=f"{args.name_prefix}-dashboard-tasks",
+            description="Dashboard Fargate tasks",
+            vpc_id=args.vpc_id,
+            opts=child,
         )
 
         def rule(kind: type, logical: str, group: aws.ec2.SecurityGroup, port: int, description: str, **peer: Any) -> None:
-            kind(f"{name}-{logical}", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port, description=description, **peer, opts=child)
+            kind(
+                f"{name}-{logical}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                **peer,
+                opts=child,
+            )
 
         ingress, egress = aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule
         for index, cidr in enumerate(args.allowed_cidrs):
@@ -180,11 +199,22 @@ class Dashboard(pulumi.ComponentResource):
         rule(egress, "alb-to-tasks", alb_sg, CONTAINER_PORT, "Forward to the dashboard tasks", referenced_security_group_id=task_sg.id)
         # authenticate-cognito: the ALB itself exchanges the code at the Cognito token endpoint.
         rule(egress, "alb-to-cognito", alb_sg, 443, "HTTPS to the Cognito token and user info endpoints", cidr_ipv4="0.0.0.0/0")
-        rule(ingress, "tasks-from-alb", task_sg, CONTAINER_PORT, "Streamlit, from the load balancer only", referenced_security_group_id=alb_sg.id)
-        rule(egress, "tasks-to-aws", task_sg, 443, "HTTPS to AWS APIs (through the NAT gateways and the S3 endpoint)", cidr_ipv4="0.0.0.0/0")
+        rule(
+            ingress,
+            "tasks-from-alb",
+            task_sg,
+            CONTAINER_PORT,
+            "Streamlit, from the load balancer only",
+            referenced_security_group_id=alb_sg.id,
+        )
+        rule(
+            egress, "tasks-to-aws", task_sg, 443, "HTTPS to AWS APIs (through the NAT gateways and the S3 endpoint)", cidr_ipv4="0.0.0.0/0"
+        )
         return alb_sg, task_sg
 
-    def _load_balancer(self, name: str, args: DashboardArgs, alb_sg: aws.ec2.SecurityGroup, child: pulumi.ResourceOptions) -> aws.lb.LoadBalancer:
+    def _load_balancer(
+        self, name: str, args: DashboardArgs, alb_sg: aws.ec2.SecurityGroup, child: pulumi.ResourceOptions
+    ) -> aws.lb.LoadBalancer:
         elb_account = aws.elb.get_service_account_output(region=args.region, opts=pulumi.InvokeOutputOptions(parent=self))
         account = self._account
 
@@ -227,7 +257,9 @@ class Dashboard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
 
-    def _listeners(self, name: str, args: DashboardArgs, host: pulumi.Output[str], target_group: aws.lb.TargetGroup, child: pulumi.ResourceOptions) -> aws.lb.Listener:
+    def _listeners(
+        self, name: str, args: DashboardArgs, host: pulumi.Output[str], target_group: aws.lb.TargetGroup, child: pulumi.ResourceOptions
+    ) -> aws.lb.Listener:
         self.user_pool, client, domain = cognito_login(name, args, host, self._account, self)
         self.user_pool_id = self.user_pool.id
         https = aws.lb.Listener(
@@ -343,7 +375,11 @@ class Dashboard(pulumi.ComponentResource):
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.private_subnet_ids), security_groups=[task_sg.id], assign_public_ip=False
             ),
-            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT)],
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT
+                )
+            ],
             health_check_grace_period_seconds=60,
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,

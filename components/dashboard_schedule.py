@@ -18,7 +18,9 @@ class WorkingHours:
     timezone: str = "UTC"
 
 
-def schedule_service(name: str, cluster: aws.ecs.Cluster, service: aws.ecs.Service, tasks: int, hours: WorkingHours, parent: pulumi.Resource) -> None:
+def schedule_service(
+    name: str, cluster: aws.ecs.Cluster, service: aws.ecs.Service, tasks: int, hours: WorkingHours, parent: pulumi.Resource
+) -> None:
     """Scales `service` to `tasks` at `hours.start` and to 0 at `hours.stop` on `hours.days`.
 
     The ECS service's scalable target is registered with Application Auto Scaling (it uses its

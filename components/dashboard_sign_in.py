@@ -38,7 +38,9 @@ def domain_problems(args: DashboardArgs) -> list[str]:
     return []
 
 
-def alias_record(name: str, args: DashboardArgs, load_balancer: aws.lb.LoadBalancer, parent: pulumi.Resource) -> Optional[aws.route53.Record]:
+def alias_record(
+    name: str, args: DashboardArgs, load_balancer: aws.lb.LoadBalancer, parent: pulumi.Resource
+) -> Optional[aws.route53.Record]:
     """`domain_name` -> the ALB, when the program manages the name's zone."""
     if args.domain_name is None or args.hosted_zone_id is None:
         return None

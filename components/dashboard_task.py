@@ -30,7 +30,7 @@ def health_check_from_dockerfile(dockerfile: Path) -> dict[str, Any]:
         raise ValueError(f"{dockerfile}: expected exactly one HEALTHCHECK instruction, found {len(lines)}")
     options, _, command = lines[0][len("HEALTHCHECK ") :].partition("CMD ")
     if not command.strip().startswith("["):
-        raise ValueError(f"{dockerfile}: HEALTHCHECK must use the exec form CMD [\"...\"] so ECS runs the same command")
+        raise ValueError(f'{dockerfile}: HEALTHCHECK must use the exec form CMD ["..."] so ECS runs the same command')
     seconds = {}
     for option in shlex.split(options):
         key, _, value = option.lstrip("-").partition("=")
@@ -95,7 +95,11 @@ def execution_role(
         role=role.id,
         policy=policy_document(
             *ecr_pull_statements(repository_arn, sid="PullDashboardImage"),
-            statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":log-stream:*")], sid="WriteDashboardLogs"),
+            statement(
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [pulumi.Output.concat(log_group.arn, ":log-stream:*")],
+                sid="WriteDashboardLogs",
+            ),
         ),
         opts=child,
     )
@@ -119,7 +123,11 @@ def task_role(name: str, args: DashboardArgs, account: pulumi.Input[str], parent
         statement(["sagemaker:ListModelPackages"], ["*"], sid="ListModelVersions"),
         statement(
             ["sagemaker:DescribeModelPackage"],
-            [pulumi.Output.format("arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, args.registry_account_id or account, group)],
+            [
+                pulumi.Output.format(
+                    "arn:aws:sagemaker:{0}:{1}:model-package/{2}/*", args.region, args.registry_account_id or account, group
+                )
+            ],
             sid="ReadModelVersions",
         ),
         statement(

@@ -33,7 +33,12 @@ def dead_letter_queue(
 
 
 def retrying_target(
-    name: str, rule: aws.cloudwatch.EventRule, arn: pulumi.Input[str], role_arn: pulumi.Input[str], dead_letters: aws.sqs.Queue, opts: pulumi.ResourceOptions
+    name: str,
+    rule: aws.cloudwatch.EventRule,
+    arn: pulumi.Input[str],
+    role_arn: pulumi.Input[str],
+    dead_letters: aws.sqs.Queue,
+    opts: pulumi.ResourceOptions,
 ) -> aws.cloudwatch.EventTarget:
     """Retries for an hour, then parks the event in the dead-letter queue."""
     return aws.cloudwatch.EventTarget(

@@ -117,7 +117,9 @@ class Foundation(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _key_policy(region: str, account_root: pulumi.Output[str], account_id: pulumi.Output[str], consumer_accounts: tuple[str, ...] = ()) -> pulumi.Output[str]:
+    def _key_policy(
+        region: str, account_root: pulumi.Output[str], account_id: pulumi.Output[str], consumer_accounts: tuple[str, ...] = ()
+    ) -> pulumi.Output[str]:
         # Key policies must name the key as "*" (it is the key itself). IAM principals of the
         # account get access through their own least-privilege policies; services that publish
         # or write on the account's behalf (alarms to SNS, log groups) are granted here, scoped
@@ -150,7 +152,9 @@ class Foundation(pulumi.ComponentResource):
                 ["*"],
                 sid="CloudWatchLogsEncryptLogGroups",
                 principals={"Service": f"logs.{region}.amazonaws.com"},
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": pulumi.Output.format("arn:aws:logs:{0}:{1}:*", region, account_id)}},
+                conditions={
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": pulumi.Output.format("arn:aws:logs:{0}:{1}:*", region, account_id)}
+                },
             ),
             *consumers,
         )

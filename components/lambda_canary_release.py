@@ -270,9 +270,7 @@ class LambdaCanaryReleaseProvider(ResourceProvider):
             if self._now() >= deadline:
                 try:
                     stopped = codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
-                    stop_note = (
-                        f"stopped it with rollback ({stopped.get('status')}: {stopped.get('statusMessage', '')})"
-                    )
+                    stop_note = f"stopped it with rollback ({stopped.get('status')}: {stopped.get('statusMessage', '')})"
                 except ClientError as exc:
                     error = exc.response.get("Error", {})
                     stop_note = (

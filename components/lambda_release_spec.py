@@ -117,4 +117,3 @@ def failure_message(info: dict[str, Any], spec: ReleaseSpec, current_version: st
     if rollback.get("rollbackDeploymentId"):
         parts.append(f"rollback deployment {rollback['rollbackDeploymentId']}")
     return "; ".join(parts)
-

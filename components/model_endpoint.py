@@ -98,7 +98,9 @@ class ModelEndpoint(pulumi.ComponentResource):
         capture_prefix = f"data-capture/{self.endpoint_name}"
         monitoring_prefix = f"monitoring/{self.endpoint_name}"
         self.registry_account = args.registry_account_id or account
-        self.model_package_arn = model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)
+        self.model_package_arn = model_package_arn(
+            args.region, self.registry_account, args.model_package_group_name, args.model_package_version
+        )
         self.capture_bucket_name = args.capture_bucket_name or args.artifact_bucket_name
 
         self.alarms = health_alarms(name, args, self.endpoint_name, VARIANT_NAME, provisioned, self)
@@ -148,7 +150,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 # Where autoscaling owns the instance count, a release keeps the count it chose.
                 retain_variant_properties=provisioned and args.autoscaling is not None,
                 timeout_seconds=(
-                    blue_green["MaximumExecutionTimeoutInSeconds"] + RELEASE_TIMEOUT_MARGIN_SECONDS if blue_green else SERVERLESS_RELEASE_TIMEOUT_SECONDS
+                    blue_green["MaximumExecutionTimeoutInSeconds"] + RELEASE_TIMEOUT_MARGIN_SECONDS
+                    if blue_green
+                    else SERVERLESS_RELEASE_TIMEOUT_SECONDS
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
@@ -261,7 +265,9 @@ class ModelEndpoint(pulumi.ComponentResource):
         )
 
     # ---- IAM -------------------------------------------------------------------------------------
-    def _role(self, name: str, args: ModelEndpointArgs, capture_prefix: str, monitoring_prefix: str, child: pulumi.ResourceOptions) -> aws.iam.Role:
+    def _role(
+        self, name: str, args: ModelEndpointArgs, capture_prefix: str, monitoring_prefix: str, child: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
         """Hosting and monitoring jobs: read the model and baselines, write capture and reports."""
         role = aws.iam.Role(
             f"{name}-role",
@@ -293,8 +299,14 @@ class ModelEndpoint(pulumi.ComponentResource):
                 [pulumi.Output.concat(capture, f"/{capture_prefix}/*"), pulumi.Output.concat(capture, f"/{monitoring_prefix}/*")],
                 sid="WriteCaptureAndReports",
             ),
-            statement(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], [args.kms_key_arn], sid="UseProjectKey"),
-            statement(["kms:CreateGrant"], [args.kms_key_arn], sid="GrantKeyToVolumes", conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            statement(
+                ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                [args.kms_key_arn],
+                sid="UseProjectKey",
+            ),
+            statement(
+                ["kms:CreateGrant"], [args.kms_key_arn], sid="GrantKeyToVolumes", conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}
+            ),
             *ecr_pull_statements(args.model_repository_arn, sid="PullModelImage"),
             statement(
                 ["sagemaker:DescribeModelPackage"],

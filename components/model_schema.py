@@ -23,8 +23,15 @@ def _load_feature_names(path: Path = _SCHEMA) -> tuple[str, ...]:
         if isinstance(target, ast.Name) and target.id == "RAW_FEATURES" and isinstance(node.value, ast.Tuple):
             names = []
             for column in node.value.elts:
-                if not (isinstance(column, ast.Call) and column.args and isinstance(column.args[0], ast.Constant) and isinstance(column.args[0].value, str)):
-                    raise ValueError(f"{path}: RAW_FEATURES must list column constructors whose first argument is the name (line {column.lineno})")
+                if not (
+                    isinstance(column, ast.Call)
+                    and column.args
+                    and isinstance(column.args[0], ast.Constant)
+                    and isinstance(column.args[0].value, str)
+                ):
+                    raise ValueError(
+                        f"{path}: RAW_FEATURES must list column constructors whose first argument is the name (line {column.lineno})"
+                    )
                 names.append(column.args[0].value)
             return tuple(names)
     raise ValueError(f"{path}: no literal RAW_FEATURES tuple to read the model's feature names from")

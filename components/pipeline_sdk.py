@@ -97,7 +97,6 @@ def offline_boto_session(region: str) -> Any:
     return session
 
 
-
 # Imported before the build (see import_sdk); the step builders import their names from them.
 _SDK_MODULES = (
     "sagemaker.mlops.workflow",

@@ -72,7 +72,9 @@ class StepContext:
         from sagemaker.core.workflow.functions import Join
 
         args = self.args
-        return Join(on="/", values=["s3:/", args.artifact_bucket, "pipelines", args.pipeline_name, ExecutionVariables.PIPELINE_EXECUTION_ID, *parts])
+        return Join(
+            on="/", values=["s3:/", args.artifact_bucket, "pipelines", args.pipeline_name, ExecutionVariables.PIPELINE_EXECUTION_ID, *parts]
+        )
 
     @staticmethod
     def s3_input(name: str, uri: Any, local: str) -> Any:
@@ -256,12 +258,18 @@ def publish_baseline_step(ctx: StepContext, baseline: Any, register: Any) -> Any
         name=STEP_PUBLISH_BASELINE,
         step_args=ctx.model_image_processor("publish-baseline", None).run(
             arguments=[
-                "--model-package-arn", register.properties.ModelPackageArn,
-                "--model-package-group", args.model_package_group_name,
-                "--statistics-uri", baseline.properties.CalculatedBaselineStatistics,
-                "--constraints-uri", baseline.properties.CalculatedBaselineConstraints,
-                "--destination-prefix", baseline_prefix(args.artifact_bucket, args.model_package_group_name),
-                "--kms-key-id", args.kms_key_arn,
+                "--model-package-arn",
+                register.properties.ModelPackageArn,
+                "--model-package-group",
+                args.model_package_group_name,
+                "--statistics-uri",
+                baseline.properties.CalculatedBaselineStatistics,
+                "--constraints-uri",
+                baseline.properties.CalculatedBaselineConstraints,
+                "--destination-prefix",
+                baseline_prefix(args.artifact_bucket, args.model_package_group_name),
+                "--kms-key-id",
+                args.kms_key_arn,
             ],
         ),
     )
@@ -274,7 +282,9 @@ def fail_step(ctx: StepContext, auc: Any) -> Any:
 
     return FailStep(
         name=STEP_FAIL,
-        error_message=Join(on=" ", values=["Model AUC", auc, "is below the required minimum", threshold_literal(ctx.args.min_auc), "- not registered."]),
+        error_message=Join(
+            on=" ", values=["Model AUC", auc, "is below the required minimum", threshold_literal(ctx.args.min_auc), "- not registered."]
+        ),
     )
 
 

@@ -43,11 +43,16 @@ def training_step(ctx: StepContext, preprocess: Any) -> tuple[Any, Any]:
             max_runtime_in_seconds=args.max_run_seconds, **({"max_wait_time_in_seconds": args.max_wait_seconds} if spot else {})
         ),
         # SageMaker appends <training job name>/output/model.tar.gz: unique per run without an execution id.
-        output_data_config=OutputDataConfig(s3_output_path=f"s3://{args.artifact_bucket}/pipelines/{args.pipeline_name}/training", kms_key_id=kms),
+        output_data_config=OutputDataConfig(
+            s3_output_path=f"s3://{args.artifact_bucket}/pipelines/{args.pipeline_name}/training", kms_key_id=kms
+        ),
         # Per execution: a new run must never resume from the previous run's checkpoints.
         checkpoint_config=(
             CheckpointConfig(
-                s3_uri=Join(on="/", values=["s3:/", args.artifact_bucket, "checkpoints", args.pipeline_name, ExecutionVariables.PIPELINE_EXECUTION_ID]),
+                s3_uri=Join(
+                    on="/",
+                    values=["s3:/", args.artifact_bucket, "checkpoints", args.pipeline_name, ExecutionVariables.PIPELINE_EXECUTION_ID],
+                ),
                 local_path="/opt/ml/checkpoints",
             )
             if spot
@@ -57,7 +62,8 @@ def training_step(ctx: StepContext, preprocess: Any) -> tuple[Any, Any]:
         hyperparameters=dict(args.hyperparameters),
     ).with_metric_definitions([MetricDefinition(name=name, regex=regex) for name, regex in METRIC_DEFINITIONS])
     channels = [
-        InputData(channel_name=name, data_source=preprocess_output(preprocess, name), content_type="text/csv") for name in ("train", "validation")
+        InputData(channel_name=name, data_source=preprocess_output(preprocess, name), content_type="text/csv")
+        for name in ("train", "validation")
     ]
 
     tuning = args.tuning if args.tuning_enabled else None
@@ -66,7 +72,9 @@ def training_step(ctx: StepContext, preprocess: Any) -> tuple[Any, Any]:
             model_trainer=trainer,
             objective_metric_name=OBJECTIVE_METRIC,
             objective_type="Maximize",
-            hyperparameter_ranges={name: _sdk_range(spec, ContinuousParameter, IntegerParameter, CategoricalParameter) for name, spec in tuning.ranges.items()},
+            hyperparameter_ranges={
+                name: _sdk_range(spec, ContinuousParameter, IntegerParameter, CategoricalParameter) for name, spec in tuning.ranges.items()
+            },
             metric_definitions=[{"Name": name, "Regex": regex} for name, regex in METRIC_DEFINITIONS],
             strategy="Bayesian",
             max_jobs=tuning.max_jobs,

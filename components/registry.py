@@ -55,7 +55,9 @@ def from_stack_reference(reference: pulumi.StackReference) -> RegistryCoordinate
     return RegistryCoordinates(**{name: reference.require_output(output) for name, output in OUTPUTS.items()})
 
 
-def model_package_arn(region: pulumi.Input[str], account_id: pulumi.Input[str], group: pulumi.Input[str], version: int) -> pulumi.Output[str]:
+def model_package_arn(
+    region: pulumi.Input[str], account_id: pulumi.Input[str], group: pulumi.Input[str], version: int
+) -> pulumi.Output[str]:
     """SageMaker lower-cases group names in model package ARNs; both stacks build the ARN here."""
     return pulumi.Output.format(
         "arn:aws:sagemaker:{0}:{1}:model-package/{2}/{3}", region, account_id, pulumi.Output.from_input(group).apply(str.lower), version

@@ -25,7 +25,9 @@ class SecureBucketArgs:
     versioned: bool = True
     noncurrent_version_days: int = 30
     eventbridge_notifications: bool = False
-    extra_policy_statements: Union[Sequence[Mapping[str, Any]], Callable[[pulumi.Output[str]], Sequence[Mapping[str, Any]]]] = field(default_factory=tuple)
+    extra_policy_statements: Union[Sequence[Mapping[str, Any]], Callable[[pulumi.Output[str]], Sequence[Mapping[str, Any]]]] = field(
+        default_factory=tuple
+    )
     """Statements added to the bucket policy; a function of the bucket ARN when they must name the
     bucket itself (service log delivery into a prefix, say)."""
     expire_after_days: Optional[int] = None

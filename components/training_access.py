@@ -16,10 +16,21 @@ if TYPE_CHECKING:
     from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 
 # Read-only access a consumer account needs to deploy a model package of the shared group.
-CONSUMER_REGISTRY_ACTIONS = ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel")
+CONSUMER_REGISTRY_ACTIONS = (
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:ListModelPackages",
+    "sagemaker:CreateModel",
+)
 
 
-def execution_role(name: str, args: TrainingPipelineArgs, training: TrainingPipeline, arn: Callable[[str, str], pulumi.Output[str]], child: pulumi.ResourceOptions) -> aws.iam.Role:
+def execution_role(
+    name: str,
+    args: TrainingPipelineArgs,
+    training: TrainingPipeline,
+    arn: Callable[[str, str], pulumi.Output[str]],
+    child: pulumi.ResourceOptions,
+) -> aws.iam.Role:
     """The role the pipeline and its jobs run as: this project's buckets, key, image, logs and registry only."""
     role = aws.iam.Role(
         f"{name}-execution-role",
@@ -102,7 +113,9 @@ def consumer_roots(args: TrainingPipelineArgs) -> list[str]:
     return [f"arn:aws:iam::{account}:root" for account in args.consumer_accounts]
 
 
-def consumer_bucket_statements(args: TrainingPipelineArgs, training: TrainingPipeline, bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+def consumer_bucket_statements(
+    args: TrainingPipelineArgs, training: TrainingPipeline, bucket_arn: pulumi.Output[str]
+) -> list[dict[str, Any]]:
     """Consumer accounts read model artifacts (written under pipelines/<pipeline>/) and the
     data-quality baselines (baselines/<group>/) that their endpoints and monitors load."""
     if not args.consumer_accounts:
@@ -120,7 +133,13 @@ def consumer_bucket_statements(args: TrainingPipelineArgs, training: TrainingPip
     ]
 
 
-def share_with_consumers(name: str, args: TrainingPipelineArgs, training: TrainingPipeline, arn: Callable[[str, str], pulumi.Output[str]], child: pulumi.ResourceOptions) -> None:
+def share_with_consumers(
+    name: str,
+    args: TrainingPipelineArgs,
+    training: TrainingPipeline,
+    arn: Callable[[str, str], pulumi.Output[str]],
+    child: pulumi.ResourceOptions,
+) -> None:
     """What serving in another account needs, and nothing more: describe and deploy the group's
     packages (never approve them), pull the model image, send drift alarms to this account's bus."""
     roots = {"AWS": consumer_roots(args)}
@@ -129,7 +148,12 @@ def share_with_consumers(name: str, args: TrainingPipelineArgs, training: Traini
         f"{name}-model-group-policy",
         model_package_group_name=training.model_package_group.model_package_group_name,
         resource_policy=policy_document(
-            statement(["sagemaker:DescribeModelPackageGroup"], [training.model_package_group.arn], sid="ConsumerAccountsReadGroup", principals=roots),
+            statement(
+                ["sagemaker:DescribeModelPackageGroup"],
+                [training.model_package_group.arn],
+                sid="ConsumerAccountsReadGroup",
+                principals=roots,
+            ),
             statement(
                 [a for a in CONSUMER_REGISTRY_ACTIONS if a != "sagemaker:DescribeModelPackageGroup"],
                 [arn("sagemaker", f"model-package/{group.lower()}/*")],

@@ -22,7 +22,9 @@ INCOMING_PREFIX = "incoming/"
 DRIFT_ALARM_SUFFIX = "-endpoint-drift"
 
 
-def trigger_rules(name: str, args: TrainingPipelineArgs, training: TrainingPipeline, child: pulumi.ResourceOptions) -> dict[str, aws.cloudwatch.EventRule]:
+def trigger_rules(
+    name: str, args: TrainingPipelineArgs, training: TrainingPipeline, child: pulumi.ResourceOptions
+) -> dict[str, aws.cloudwatch.EventRule]:
     """The EventBridge rules that start a run, each delivered with retries and a dead-letter queue."""
     events_role = aws.iam.Role(
         f"{name}-events-role",
@@ -88,7 +90,9 @@ def trigger_rules(name: str, args: TrainingPipelineArgs, training: TrainingPipel
             ),
             opts=child,
         )
-    dead_letters = dead_letter_queue(f"{name}-trigger-dlq", f"{args.name_prefix}-training-trigger-dlq", args.kms_key_arn, list(rules.values()), child)
+    dead_letters = dead_letter_queue(
+        f"{name}-trigger-dlq", f"{args.name_prefix}-training-trigger-dlq", args.kms_key_arn, list(rules.values()), child
+    )
     for key, rule in rules.items():
         retrying_target(f"{name}-{key}-target", rule, training.pipeline.arn, events_role.arn, dead_letters, child)
     return rules

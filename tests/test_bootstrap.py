@@ -211,8 +211,16 @@ def probes(arns: dict[str, Any], stack: str) -> dict[str, tuple[str, str, dict[s
         "decrypt secrets": ("kms:Decrypt", arns["secrets"][stack], {}),
         "encrypt secrets": ("kms:Encrypt", arns["secrets"][stack], {}),
         "update an endpoint": ("sagemaker:UpdateEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/mlops-{stack}-churn", tagged),
-        "create a bounded role": ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/mlops-{stack}-x", {"iam:PermissionsBoundary": BOUNDARY_ARN}),
-        "attach a policy to a bounded role": ("iam:AttachRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/mlops-{stack}-x", {"iam:PermissionsBoundary": BOUNDARY_ARN}),
+        "create a bounded role": (
+            "iam:CreateRole",
+            f"arn:aws:iam::{ACCOUNT}:role/mlops-{stack}-x",
+            {"iam:PermissionsBoundary": BOUNDARY_ARN},
+        ),
+        "attach a policy to a bounded role": (
+            "iam:AttachRolePolicy",
+            f"arn:aws:iam::{ACCOUNT}:role/mlops-{stack}-x",
+            {"iam:PermissionsBoundary": BOUNDARY_ARN},
+        ),
     }
 
 
@@ -255,7 +263,9 @@ def test_no_identity_escapes_the_boundary_or_touches_the_backend_itself(recs, ar
     for stack in access.STACKS:
         role_arn = f"arn:aws:iam::{ACCOUNT}:role/mlops-{stack}-x"
         assert not allowed(policies, "iam:CreateRole", role_arn), "a role without the boundary"
-        assert not allowed(policies, "iam:CreateRole", role_arn, {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/mlops-{stack}-wide"})
+        assert not allowed(
+            policies, "iam:CreateRole", role_arn, {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/mlops-{stack}-wide"}
+        )
         assert not allowed(policies, "iam:PutRolePolicy", role_arn)
         assert not allowed(policies, "iam:DeleteRolePermissionsBoundary", role_arn)
         for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey"):
@@ -274,7 +284,15 @@ def test_previews_and_promote_read_no_data_objects(recs):
     for key in ("preview-dev", "preview-prod", "promote"):
         policies = identity_policies(recs, key)
         assert not allowed(policies, "s3:GetObject", bucket), key
-        assert not [a for s in inline_policy(recs, key)["Statement"] if s["Effect"] == "Allow" for a in s["Action"] if not a.startswith(("s3:Get", "s3:List", "kms:Decrypt", "kms:Describe", "sagemaker:Describe", "sagemaker:List", "sagemaker:Get"))], key
+        assert not [
+            a
+            for s in inline_policy(recs, key)["Statement"]
+            if s["Effect"] == "Allow"
+            for a in s["Action"]
+            if not a.startswith(
+                ("s3:Get", "s3:List", "kms:Decrypt", "kms:Describe", "sagemaker:Describe", "sagemaker:List", "sagemaker:Get")
+            )
+        ], key
 
 
 def test_prod_deploy_reads_the_registry_and_dev_cannot_touch_prod_tagged_resources(recs):
@@ -294,7 +312,10 @@ def test_prod_deploy_reads_the_registry_and_dev_cannot_touch_prod_tagged_resourc
 
 
 def program_statements(program) -> list[dict[str, Any]]:
-    documents = [parse_json_input(r["inputs"]["policy"]) for r in program.of_type("aws:iam/rolePolicy:RolePolicy") + program.of_type("aws:iam/policy:Policy")]
+    documents = [
+        parse_json_input(r["inputs"]["policy"])
+        for r in program.of_type("aws:iam/rolePolicy:RolePolicy") + program.of_type("aws:iam/policy:Policy")
+    ]
     return [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
 
 

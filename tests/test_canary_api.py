@@ -24,7 +24,12 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
 RELEASE = "pulumi-python:dynamic:LambdaCanaryRelease"
 # One extra run covers every api.* override.
-OVERRIDES = ("dev", "api.deploymentConfig=LambdaLinear10PercentEvery10Minutes", "api.throttle={rate: 7, burst: 11}", "api.reservedConcurrency=3")
+OVERRIDES = (
+    "dev",
+    "api.deploymentConfig=LambdaLinear10PercentEvery10Minutes",
+    "api.throttle={rate: 7, burst: 11}",
+    "api.reservedConcurrency=3",
+)
 STACKS = {"dev": ("dev",), "prod": ("prod",)}
 
 
@@ -112,8 +117,17 @@ def test_missing_powertools_pin_is_a_clear_error(tmp_path):
 
 
 def test_archive_keeps_code_and_data_only(tmp_path):
-    for name in ["predict.py", "hooks/golden.json", "hooks/pre_traffic.py", "requirements.txt", "__pycache__/predict.cpython-312.pyc",
-                 "hooks/__pycache__/x.py", "tests/test_x.py", ".venv/lib/y.py", "notes.md"]:
+    for name in [
+        "predict.py",
+        "hooks/golden.json",
+        "hooks/pre_traffic.py",
+        "requirements.txt",
+        "__pycache__/predict.cpython-312.pyc",
+        "hooks/__pycache__/x.py",
+        "tests/test_x.py",
+        ".venv/lib/y.py",
+        "notes.md",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     assert archive_files(tmp_path) == ["hooks/golden.json", "hooks/pre_traffic.py", "predict.py"]
@@ -126,9 +140,19 @@ def test_archive_of_a_wrong_directory_is_a_clear_error(tmp_path):
 
 def test_bad_arguments_are_all_reported():
     args = CanaryApiArgs(
-        name_prefix="x", region="us-east-1", kms_key_arn="k", alarm_topic_arn="t", endpoint_name="e", endpoint_arn="a",
-        feature_names=(), model_version=1, deployment_config_name="CodeDeployDefault.Nope", throttle_rate=0, throttle_burst=5,
-        log_retention_days=10, timeout_seconds=30,
+        name_prefix="x",
+        region="us-east-1",
+        kms_key_arn="k",
+        alarm_topic_arn="t",
+        endpoint_name="e",
+        endpoint_arn="a",
+        feature_names=(),
+        model_version=1,
+        deployment_config_name="CodeDeployDefault.Nope",
+        throttle_rate=0,
+        throttle_burst=5,
+        log_retention_days=10,
+        timeout_seconds=30,
     )
     problems = " | ".join(args.problems())
     for expected in ["log_retention_days=10", "throttle rate 0", "timeout_seconds=30", "feature_names is empty", "CodeDeployDefault.Nope"]:
@@ -236,9 +260,15 @@ def test_release_targets_the_published_version_through_the_hooks(records, stack)
 
 def test_deployment_config_per_stack(records, stack):
     group = child(records, GROUP, "api-deployment-group")["inputs"]
-    assert group["deploymentConfigName"] == {"dev": "CodeDeployDefault.LambdaAllAtOnce", "prod": "CodeDeployDefault.LambdaCanary10Percent5Minutes"}[stack]
+    assert (
+        group["deploymentConfigName"]
+        == {"dev": "CodeDeployDefault.LambdaAllAtOnce", "prod": "CodeDeployDefault.LambdaCanary10Percent5Minutes"}[stack]
+    )
     overridden = stack_records(*OVERRIDES)
-    assert child(overridden, GROUP, "api-deployment-group")["inputs"]["deploymentConfigName"] == "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes"
+    assert (
+        child(overridden, GROUP, "api-deployment-group")["inputs"]["deploymentConfigName"]
+        == "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes"
+    )
     assert child(overridden, RELEASE, "api-release")["inputs"]["timeout_seconds"] > 110 * 60
 
 
@@ -261,7 +291,11 @@ def test_alarms_watch_the_new_version_the_alias_and_the_api(records, stack):
     function = child(records, FUNCTION, "api-function")
     alias_resource = f"mlops-{stack}-predict:live"
     errors = child(records, ALARM, "api-errors-alarm")
-    assert errors["inputs"]["dimensions"] == {"FunctionName": f"mlops-{stack}-predict", "Resource": alias_resource, "ExecutedVersion": function["state"]["version"]}
+    assert errors["inputs"]["dimensions"] == {
+        "FunctionName": f"mlops-{stack}-predict",
+        "Resource": alias_resource,
+        "ExecutedVersion": function["state"]["version"],
+    }
     assert function["urn"] in errors["property_dependencies"]["dimensions"]  # follows each published version
     assert (errors["inputs"]["namespace"], errors["inputs"]["metricName"], errors["inputs"]["statistic"]) == ("AWS/Lambda", "Errors", "Sum")
     assert errors["inputs"]["threshold"] == 0 and errors["inputs"]["comparisonOperator"] == "GreaterThanThreshold"
@@ -318,7 +352,18 @@ def test_stage_throttles_and_logs_json(records, stack):
     logs = child(records, LOG_GROUP, "api-access-logs")
     assert stage["accessLogSettings"]["destinationArn"] == logs["state"]["arn"]
     assert json.loads(stage["accessLogSettings"]["format"]) == ACCESS_LOG_FIELDS
-    assert {"requestId", "ip", "requestTime", "httpMethod", "routeKey", "status", "protocol", "responseLength", "integrationError", "integrationLatency"} <= set(ACCESS_LOG_FIELDS)
+    assert {
+        "requestId",
+        "ip",
+        "requestTime",
+        "httpMethod",
+        "routeKey",
+        "status",
+        "protocol",
+        "responseLength",
+        "integrationError",
+        "integrationLatency",
+    } <= set(ACCESS_LOG_FIELDS)
 
 
 def test_throttle_follows_config():
@@ -330,9 +375,24 @@ def test_prediction_role_invokes_only_this_endpoint(records):
     statements = policy(records, "api-role-policy")
     log_arn = child(records, LOG_GROUP, "api-logs")["state"]["arn"]
     assert statements == {
-        "InvokeThisEndpoint": {"Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint"], "Resource": [endpoint_arn(records)], "Sid": "InvokeThisEndpoint"},
-        "WriteOwnLogs": {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{log_arn}:*"], "Sid": "WriteOwnLogs"},
-        "WriteTraces": {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"], "Sid": "WriteTraces"},
+        "InvokeThisEndpoint": {
+            "Effect": "Allow",
+            "Action": ["sagemaker:InvokeEndpoint"],
+            "Resource": [endpoint_arn(records)],
+            "Sid": "InvokeThisEndpoint",
+        },
+        "WriteOwnLogs": {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{log_arn}:*"],
+            "Sid": "WriteOwnLogs",
+        },
+        "WriteTraces": {
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": ["*"],
+            "Sid": "WriteTraces",
+        },
     }
     role = child(records, "aws:iam/role:Role", "api-role")["inputs"]
     assert parse_json_input(role["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}

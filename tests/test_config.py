@@ -188,20 +188,36 @@ def test_canary_may_be_at_most_half_the_new_fleet():
 @pytest.mark.parametrize("limit, most", [(120, "at most 20"), (100, "at most 0; remove reservedConcurrency")])
 def test_reserved_concurrency_leaves_aws_its_100_unreserved_executions(limit, most):
     problem = only_problem("prod", f"api.accountConcurrencyLimit={limit}")
-    assert problem.startswith(f"{NS}:api.reservedConcurrency = 50: AWS keeps 100 executions unreserved") and f"accountConcurrencyLimit {limit} expected {most}" in problem
+    assert (
+        problem.startswith(f"{NS}:api.reservedConcurrency = 50: AWS keeps 100 executions unreserved")
+        and f"accountConcurrencyLimit {limit} expected {most}" in problem
+    )
     assert parse(apply_overrides(shipped("prod"), ["api.accountConcurrencyLimit=150"], namespace=NS)).api.reserved_concurrency == 50
-    assert parse(apply_overrides(shipped("prod"), ["api.accountConcurrencyLimit=10", "api.reservedConcurrency=null"], namespace=NS)).api.reserved_concurrency is None
+    assert (
+        parse(
+            apply_overrides(shipped("prod"), ["api.accountConcurrencyLimit=10", "api.reservedConcurrency=null"], namespace=NS)
+        ).api.reserved_concurrency
+        is None
+    )
 
 
 @pytest.mark.parametrize(
     "overrides, key, says",
     [
-        ((f"dashboard.certificateArn={CERTIFICATE}", "dashboard.domainName=null", "dashboard.hostedZoneId=null"), "certificateArn", "only valid with dashboard.domainName"),
+        (
+            (f"dashboard.certificateArn={CERTIFICATE}", "dashboard.domainName=null", "dashboard.hostedZoneId=null"),
+            "certificateArn",
+            "only valid with dashboard.domainName",
+        ),
         (("dashboard.domainName=null",), "hostedZoneId", "only valid with dashboard.domainName"),
         (("dashboard.hostedZoneId=null",), "domainName", "set dashboard.hostedZoneId (the program creates the DNS record"),
         (("dashboard.domainName=Dashboard.Example.com",), "domainName", "expected a lower-case DNS name"),
         (("dashboard.hostedZoneId=zone-1",), "hostedZoneId", "expected a Route 53 hosted zone id"),
-        ((f"dashboard.certificateArn={CERTIFICATE.replace('us-east-1', 'eu-west-1')}",), "certificateArn", "a certificate of eu-west-1; expected one of the stack's Region us-east-1"),
+        (
+            (f"dashboard.certificateArn={CERTIFICATE.replace('us-east-1', 'eu-west-1')}",),
+            "certificateArn",
+            "a certificate of eu-west-1; expected one of the stack's Region us-east-1",
+        ),
     ],
     ids=["certificate-without-domain", "zone-without-domain", "domain-without-certificate", "domain-case", "zone-id", "certificate-region"],
 )
@@ -212,12 +228,20 @@ def test_dashboard_domain_combinations(overrides, key, says):
 
 def test_a_domain_with_an_own_certificate_needs_no_zone():
     cfg = parse(apply_overrides(shipped("prod"), [f"dashboard.certificateArn={CERTIFICATE}", "dashboard.hostedZoneId=null"], namespace=NS))
-    assert (cfg.dashboard.domain_name, cfg.dashboard.certificate_arn, cfg.dashboard.hosted_zone_id) == ("dashboard.example.com", CERTIFICATE, None)
+    assert (cfg.dashboard.domain_name, cfg.dashboard.certificate_arn, cfg.dashboard.hosted_zone_id) == (
+        "dashboard.example.com",
+        CERTIFICATE,
+        None,
+    )
 
 
 def test_a_config_error_makes_the_preview_exit_2_naming_the_key():
     done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--stack", "prod", "--set", "endpoint.canary.percent=60"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "tools.preview", "--stack", "prod", "--set", "endpoint.canary.percent=60"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{NS}:endpoint.canary.percent = 60" in done.stdout and "Traceback" not in done.stdout + done.stderr
@@ -234,13 +258,18 @@ def test_more_nat_gateways_than_azs_is_inconsistent():
 
 
 def test_autoscaling_and_canary_require_provisioned_mode():
-    problems = problems_for("dev", "endpoint.autoscaling={min: 1, max: 2, targetInvocationsPerInstance: 100}", "endpoint.canary={percent: 10, waitMinutes: 5}")
+    problems = problems_for(
+        "dev", "endpoint.autoscaling={min: 1, max: 2, targetInvocationsPerInstance: 100}", "endpoint.canary={percent: 10, waitMinutes: 5}"
+    )
     assert f"{NS}:endpoint.autoscaling: only valid when mode is provisioned (mode is serverless)" in problems
     assert f"{NS}:endpoint.canary: only valid when mode is provisioned (mode is serverless)" in problems
 
 
 def test_serverless_mode_needs_its_settings():
-    assert only_problem("dev", "endpoint.serverless=null") == f"{NS}:endpoint.serverless: required when mode is serverless (memoryMb, maxConcurrency)"
+    assert (
+        only_problem("dev", "endpoint.serverless=null")
+        == f"{NS}:endpoint.serverless: required when mode is serverless (memoryMb, maxConcurrency)"
+    )
 
 
 def test_serverless_settings_are_rejected_in_provisioned_mode():
@@ -270,7 +299,9 @@ def test_tuning_config_is_parsed_and_checked():
     tuning = "{maxJobs: 4, maxParallel: 2, ranges: {max_depth: {type: integer, min: 3, max: 8}, learning_rate: {type: continuous, min: 0.01, max: 0.3, scaling: Logarithmic}}}"
     cfg = parse(apply_overrides(shipped("dev"), [f"training.tuning={tuning}"], namespace=NS), "dev")
     assert cfg.training.tuning_enabled and cfg.training.tuning.ranges["max_depth"].max == 8
-    problems = problems_for("dev", "training.tuning={maxJobs: 2, maxParallel: 3, ranges: {x: {type: categorical}, y: {type: continuous, min: 2, max: 1}}}")
+    problems = problems_for(
+        "dev", "training.tuning={maxJobs: 2, maxParallel: 3, ranges: {x: {type: categorical}, y: {type: continuous, min: 2, max: 1}}}"
+    )
     assert f"{NS}:training.tuning.maxParallel = 3: more parallel jobs than jobs; expected at most maxJobs (2)" in problems
     assert f"{NS}:training.tuning.ranges.x.values: required for a categorical range" in problems
     assert f"{NS}:training.tuning.ranges.y.min = 2.0: must be below max (1.0)" in problems
@@ -285,7 +316,11 @@ def test_every_problem_is_reported_at_once():
 
 def test_safety_rules_are_not_config_checks():
     # One instance and all-at-once in prod is unsafe, but it is the policy pack's call, not the parser's.
-    cfg = parse(apply_overrides(shipped("prod"), ["endpoint.autoscaling=null", "endpoint.instanceCount=1", "api.deploymentConfig=LambdaAllAtOnce"], namespace=NS))
+    cfg = parse(
+        apply_overrides(
+            shipped("prod"), ["endpoint.autoscaling=null", "endpoint.instanceCount=1", "api.deploymentConfig=LambdaAllAtOnce"], namespace=NS
+        )
+    )
     assert cfg.endpoint.instance_count == 1
 
 

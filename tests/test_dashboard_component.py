@@ -131,7 +131,9 @@ def test_cognito_authenticates_before_anything_is_forwarded(records):
     # The client's id is not part of its state: the login branding names the same client.
     branding = only(records, "aws:cognito/managedLoginBranding:ManagedLoginBranding", "dashboard-login-branding")["inputs"]
     assert auth["userPoolClientId"] == branding["clientId"] and len(auth["userPoolClientId"]) == 26
-    assert auth["userPoolDomain"] == only(records, "aws:cognito/userPoolDomain:UserPoolDomain", "dashboard-login-domain")["inputs"]["domain"]
+    assert (
+        auth["userPoolDomain"] == only(records, "aws:cognito/userPoolDomain:UserPoolDomain", "dashboard-login-domain")["inputs"]["domain"]
+    )
     assert auth["onUnauthenticatedRequest"] == "authenticate"
     assert auth["scope"] == "openid email"
     assert actions[1]["targetGroupArn"] == only(records, "aws:lb/targetGroup:TargetGroup", "dashboard-targets")["state"]["arn"]
@@ -179,7 +181,10 @@ def test_dev_imports_a_self_signed_certificate_for_the_alb_name():
     assert "server_auth" in cert["allowedUses"] and cert["earlyRenewalHours"] < cert["validityPeriodHours"]
     key = only(dev, "tls:index/privateKey:PrivateKey", "dashboard-tls-key")
     imported = only(dev, "aws:acm/certificate:Certificate", "dashboard-certificate")
-    assert imported["inputs"]["certificateBody"] == only(dev, "tls:index/selfSignedCert:SelfSignedCert", "dashboard-tls-cert")["state"]["certPem"]
+    assert (
+        imported["inputs"]["certificateBody"]
+        == only(dev, "tls:index/selfSignedCert:SelfSignedCert", "dashboard-tls-cert")["state"]["certPem"]
+    )
     assert imported["inputs"]["privateKey"]["value"] == key["state"]["privateKeyPem"]  # a secret, as the engine sees it
     assert only(dev, LISTENER, "dashboard-https")["inputs"]["certificateArn"] == imported["state"]["arn"]
 
@@ -223,7 +228,10 @@ def test_dashboard_arguments_refuse_a_certificate_or_zone_without_a_name():
         return SimpleNamespace(**{"domain_name": None, "certificate_arn": None, "hosted_zone_id": None, **domain})
 
     assert domain_problems(args()) == [] and domain_problems(args(domain_name="d.example.com", hosted_zone_id="Z1")) == []
-    assert domain_problems(args(certificate_arn=PROD_CERTIFICATE, hosted_zone_id="Z1")) == ["certificate_arn needs domain_name", "hosted_zone_id needs domain_name"]
+    assert domain_problems(args(certificate_arn=PROD_CERTIFICATE, hosted_zone_id="Z1")) == [
+        "certificate_arn needs domain_name",
+        "hosted_zone_id needs domain_name",
+    ]
     assert domain_problems(args(domain_name="d.example.com")) == ["domain_name 'd.example.com' needs certificate_arn or hosted_zone_id"]
 
 
@@ -388,9 +396,10 @@ def test_execution_role_pulls_this_repository_and_writes_this_log_group_only(rec
     assert policy["EcrLogin"] == {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"], "Sid": "EcrLogin"}
     group = only(records, "aws:cloudwatch/logGroup:LogGroup", "dashboard-logs")["state"]["arn"]
     assert policy["WriteDashboardLogs"]["Resource"] == [f"{group}:log-stream:*"]
-    assert only(records, "aws:ecs/taskDefinition:TaskDefinition", "dashboard-task")["inputs"]["executionRoleArn"] == only(
-        records, "aws:iam/role:Role", "dashboard-execution-role"
-    )["state"]["arn"]
+    assert (
+        only(records, "aws:ecs/taskDefinition:TaskDefinition", "dashboard-task")["inputs"]["executionRoleArn"]
+        == only(records, "aws:iam/role:Role", "dashboard-execution-role")["state"]["arn"]
+    )
 
 
 def test_task_role_reaches_only_this_stacks_registry_reports_endpoint_and_api(records):
@@ -399,7 +408,9 @@ def test_task_role_reaches_only_this_stacks_registry_reports_endpoint_and_api(re
     assert policy["ReadModelVersions"]["Resource"] == [f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{group}/*"]
     # The registry's reports: dev's own, or (prod serves dev's registry) dev's bucket and key.
     registry = stack_records("dev").outputs
-    assert policy["ReadEvaluationReports"]["Resource"] == [f"{registry['artifactBucketArn']}/pipelines/{registry['pipelineName']}/*/evaluation/evaluation.json"]
+    assert policy["ReadEvaluationReports"]["Resource"] == [
+        f"{registry['artifactBucketArn']}/pipelines/{registry['pipelineName']}/*/evaluation/evaluation.json"
+    ]
     assert policy["DecryptEvaluationReports"]["Resource"] == [registry["kmsKeyArn"]]
     assert policy["DecryptEvaluationReports"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
     assert policy["DescribeEndpoint"]["Resource"] == [records.outputs["endpointArn"]]
@@ -476,14 +487,18 @@ def test_widget_dimensions_are_the_real_resource_names(records):
     for row in rows:
         by_namespace.setdefault(row[0], []).append(dims(row))
     stage = records.one("aws:apigatewayv2/stage:Stage")["inputs"]
-    assert by_namespace["AWS/ApiGateway"] and all(d == {"ApiId": stage["apiId"], "Stage": stage["name"]} for d in by_namespace["AWS/ApiGateway"])
+    assert by_namespace["AWS/ApiGateway"] and all(
+        d == {"ApiId": stage["apiId"], "Stage": stage["name"]} for d in by_namespace["AWS/ApiGateway"]
+    )
     functions = {r["inputs"]["name"] for r in records.of_type("aws:lambda/function:Function")}
     graphed = {d["FunctionName"] for d in by_namespace["AWS/Lambda"]}
     assert graphed == functions and len(graphed) == 3  # the prediction function and both hooks
     endpoint = records.one("aws:sagemaker/endpoint:Endpoint")["inputs"]["name"]
     [variant] = records.one("aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"]["productionVariants"]
     for namespace in ("AWS/SageMaker", *(["/aws/sagemaker/Endpoints"] if env_of(records) == "prod" else [])):
-        assert by_namespace[namespace] and all(d == {"EndpointName": endpoint, "VariantName": variant["variantName"]} for d in by_namespace[namespace])
+        assert by_namespace[namespace] and all(
+            d == {"EndpointName": endpoint, "VariantName": variant["variantName"]} for d in by_namespace[namespace]
+        )
     pipeline = stack_records("dev").outputs["pipelineName"]  # the one pipeline, dev's
     assert by_namespace["AWS/Sagemaker/ModelBuildingPipeline"] == [{"PipelineName": pipeline}] * 3
     searches = [r[0]["expression"] for r in metric_rows(records) if isinstance(r[0], dict) and "SEARCH" in r[0]["expression"]]
@@ -552,7 +567,9 @@ def test_outputs_are_exported(records):
     assert outputs["dashboardUrl"] == f"https://{host(records)}"
     assert outputs["cloudwatchDashboardName"] == f"mlops-{env_of(records)}-mlops"
     assert outputs["cloudwatchDashboardUrl"].endswith(f"#dashboards/dashboard/{outputs['cloudwatchDashboardName']}")
-    assert outputs["userPoolId"] == only(records, "aws:cognito/userPoolClient:UserPoolClient", "dashboard-alb-client")["inputs"]["userPoolId"]
+    assert (
+        outputs["userPoolId"] == only(records, "aws:cognito/userPoolClient:UserPoolClient", "dashboard-alb-client")["inputs"]["userPoolId"]
+    )
 
 
 def test_every_child_is_parented_to_the_component(records):
@@ -576,15 +593,31 @@ def test_metric_and_expression_rows_follow_the_documented_format():
     assert Metric("AWS/Lambda", "Duration", [("FunctionName", "f")], stat="p99", label="p99", id="d1").entries() == [
         ["AWS/Lambda", "Duration", "FunctionName", "f", {"stat": "p99", "label": "p99", "id": "d1"}]
     ]
-    assert Expression("m1 + m2", label="total", id="total", visible=True).entries() == [[{"expression": "m1 + m2", "label": "total", "id": "total", "visible": True}]]
+    assert Expression("m1 + m2", label="total", id="total", visible=True).entries() == [
+        [{"expression": "m1 + m2", "label": "total", "id": "total", "visible": True}]
+    ]
 
 
 def test_alarm_queries_become_hidden_metrics_and_a_visible_expression():
-    metric = SimpleNamespace(namespace="aws/sagemaker/Endpoints/data-metrics", metric_name="feature_baseline_drift_age", dimensions={"MonitoringSchedule": "s", "Endpoint": "e"}, stat="Maximum", period=3600)
+    metric = SimpleNamespace(
+        namespace="aws/sagemaker/Endpoints/data-metrics",
+        metric_name="feature_baseline_drift_age",
+        dimensions={"MonitoringSchedule": "s", "Endpoint": "e"},
+        stat="Maximum",
+        period=3600,
+    )
     feature = SimpleNamespace(id="f0", expression=None, label=None, metric=metric, return_data=False)
     total = SimpleNamespace(id="total_drift", expression="FILL(f0, 0)", label="Total", metric=None, return_data=True)
     assert _alarm_query_entries(feature) == [
-        ["aws/sagemaker/Endpoints/data-metrics", "feature_baseline_drift_age", "Endpoint", "e", "MonitoringSchedule", "s", {"stat": "Maximum", "id": "f0", "period": 3600, "visible": False}]
+        [
+            "aws/sagemaker/Endpoints/data-metrics",
+            "feature_baseline_drift_age",
+            "Endpoint",
+            "e",
+            "MonitoringSchedule",
+            "s",
+            {"stat": "Maximum", "id": "f0", "period": 3600, "visible": False},
+        ]
     ]
     assert _alarm_query_entries(total) == [[{"expression": "FILL(f0, 0)", "label": "Total", "id": "total_drift", "visible": True}]]
 

@@ -62,7 +62,9 @@ def test_the_handler_validates_and_the_route_requires_a_signature(api):
     def post(body: bytes, signed: bool):
         headers = {"Content-Type": "application/json"}
         if signed:
-            headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"
+            headers["Authorization"] = (
+                "AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0"
+            )
         request = urllib.request.Request(f"{api.url}/predict", data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:

@@ -37,9 +37,13 @@ def test_the_committed_docs_are_what_the_generator_prints(pages):
 
 def test_check_mode_names_a_stale_page_and_fails(tmp_path, monkeypatch, capsys, guardrail_rows):
     page = tmp_path / "configuration.md"
-    page.write_text("intro\n" + docs_parts.begin_marker("config-reference") + "\nold table\n" + docs_parts.end_marker("config-reference") + "\noutro\n")
+    page.write_text(
+        "intro\n" + docs_parts.begin_marker("config-reference") + "\nold table\n" + docs_parts.end_marker("config-reference") + "\noutro\n"
+    )
     reference = docs_config.config_reference()
-    monkeypatch.setattr(docs, "generated_pages", lambda **_: {page: docs_parts.replace_part(page.read_text(), "config-reference", reference, "x")})
+    monkeypatch.setattr(
+        docs, "generated_pages", lambda **_: {page: docs_parts.replace_part(page.read_text(), "config-reference", reference, "x")}
+    )
     monkeypatch.setattr(docs, "ROOT", tmp_path)
     assert docs.main(["--check"]) == 1
     assert "configuration.md" in capsys.readouterr().err
@@ -132,7 +136,13 @@ def test_every_resource_type_in_the_table_exists_in_pulumi_aws(guardrail_rows):
 def test_the_resource_index_names_the_file_of_every_component(preview_documents):
     rows = [line for line in docs_preview.resource_index(preview_documents).splitlines() if line.startswith("| `")]
     assert any("| TrainingPipeline | `components/training_pipeline.py` |" in r for r in rows)
-    assert any(r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/secure_bucket.py` |" in r for r in rows)
+    assert any(
+        r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/secure_bucket.py` |" in r for r in rows
+    )
     unplaced = [r for r in rows if r.endswith("|  |")]
-    assert not unplaced, f"resources whose component class was not found in components/ (its type token must be the first argument of super().__init__): {unplaced}"
-    assert set(docs_preview.component_files().values()) <= {str(p.relative_to(docs_parts.ROOT)) for p in (docs_parts.ROOT / "components").glob("*.py")} | {"__main__.py"}
+    assert not unplaced, (
+        f"resources whose component class was not found in components/ (its type token must be the first argument of super().__init__): {unplaced}"
+    )
+    assert set(docs_preview.component_files().values()) <= {
+        str(p.relative_to(docs_parts.ROOT)) for p in (docs_parts.ROOT / "components").glob("*.py")
+    } | {"__main__.py"}

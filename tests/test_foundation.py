@@ -86,7 +86,7 @@ def assert_network(records, azs: int, nats: int) -> None:
         assert all(s["inputs"]["mapPublicIpOnLaunch"] is False for s in tier)
     networks = [ipaddress.ip_network(s["inputs"]["cidrBlock"]) for s in subnets]
     assert all(n.subnet_of(ipaddress.ip_network(vpc["inputs"]["cidrBlock"])) for n in networks)
-    assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
 
     nat_gateways = records.of_type("aws:ec2/natGateway:NatGateway")
     assert len(nat_gateways) == nats and len(records.of_type("aws:ec2/eip:Eip")) == nats
@@ -119,7 +119,13 @@ def test_common_tags_come_from_the_provider_default_tags(records):
     provider = records.one("pulumi:providers:aws")
     tags = parse_json_input(provider["inputs"]["defaultTags"])["tags"]
     env = records.data["config"]["sagemaker-mlops:environment"]
-    assert tags == {"Project": "sagemaker-mlops", "Environment": env, "Owner": "ml-platform", "CostCenter": "cc-ml-001", "ManagedBy": "pulumi"}
+    assert tags == {
+        "Project": "sagemaker-mlops",
+        "Environment": env,
+        "Owner": "ml-platform",
+        "CostCenter": "cc-ml-001",
+        "ManagedBy": "pulumi",
+    }
     # Every AWS resource uses that provider, so every taggable one gets the tags.
     aws_resources = [r for r in records.resources if r["type"].startswith("aws:")]
     assert aws_resources and all(r["provider"].startswith(provider["urn"] + "::") for r in aws_resources)

@@ -96,7 +96,9 @@ def test_prod_endpoint_is_a_blue_green_canary_rolling_back_on_the_real_alarms():
 
 
 def test_canary_settings_follow_config():
-    routing = stack_records("prod", "endpoint.canary={percent: 25, waitMinutes: 12}").one(ENDPOINT)["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    routing = stack_records("prod", "endpoint.canary={percent: 25, waitMinutes: 12}").one(ENDPOINT)["inputs"]["deploymentConfig"][
+        "blueGreenUpdatePolicy"
+    ]["trafficRoutingConfiguration"]
     assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == 720
 
 
@@ -141,9 +143,9 @@ def test_prod_autoscaling_tracks_invocations_per_instance():
 
 
 def test_autoscaling_bounds_follow_config():
-    target = stack_records("prod", "endpoint.autoscaling={min: 3, max: 9, targetInvocationsPerInstance: 100}", "endpoint.instanceCount=3").one(
-        "aws:appautoscaling/target:Target"
-    )["inputs"]
+    target = stack_records(
+        "prod", "endpoint.autoscaling={min: 3, max: 9, targetInvocationsPerInstance: 100}", "endpoint.instanceCount=3"
+    ).one("aws:appautoscaling/target:Target")["inputs"]
     assert (target["minCapacity"], target["maxCapacity"]) == (3, 9)
 
 
@@ -202,9 +204,15 @@ def test_drift_threshold_follows_config():
 
 def test_hosting_role_is_scoped_to_this_project():
     records = stack_records("prod")
-    policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
+    policy = {
+        s["Sid"]: s
+        for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]
+    }
     own = own_bucket(records, "arn")
-    assert policy["WriteCaptureAndReports"]["Resource"] == [f"{own}/data-capture/mlops-prod-churn/*", f"{own}/monitoring/mlops-prod-churn/*"]
+    assert policy["WriteCaptureAndReports"]["Resource"] == [
+        f"{own}/data-capture/mlops-prod-churn/*",
+        f"{own}/monitoring/mlops-prod-churn/*",
+    ]
     assert policy["PullModelImage"]["Resource"] == [dev_registry()["modelRepositoryArn"]]
     assert policy["UseProjectKey"]["Resource"] == [key_arn(records)]
     for statement in policy.values():
@@ -249,7 +257,10 @@ def test_model_monitor_job_publishes_cloudwatch_metrics():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_execution_role_can_read_exactly_the_rollback_alarms(stack):
     records = stack_records(stack)
-    policy = {s["Sid"]: s for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]}
+    policy = {
+        s["Sid"]: s
+        for s in parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "endpoint-role-policy")["inputs"]["policy"])["Statement"]
+    }
     rollback = [alarm(records, "5xx")["state"]["arn"], alarm(records, "latency")["state"]["arn"]]
     assert policy["ReadRollbackAlarms"]["Action"] == ["cloudwatch:DescribeAlarms"]
     assert policy["ReadRollbackAlarms"]["Resource"] == rollback
@@ -335,7 +346,9 @@ def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardra
     tables = {
         node.targets[0].id: ast.literal_eval(node.value)
         for node in source.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
     }
     assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
     assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])

@@ -18,7 +18,11 @@ def definition(*conditions, parameters=()):
         "Name": "Evaluate",
         "Type": "Processing",
         "PropertyFiles": [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}],
-        "Arguments": {"ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation", "S3Output": {"LocalPath": "/opt/ml/processing/evaluation"}}]}},
+        "Arguments": {
+            "ProcessingOutputConfig": {
+                "Outputs": [{"OutputName": "evaluation", "S3Output": {"LocalPath": "/opt/ml/processing/evaluation"}}]
+            }
+        },
     }
     gate = {
         "Name": "CheckAuc",
@@ -48,7 +52,16 @@ def processing(tmp_path):
         ({"Type": "LessThanOrEqualTo", "LeftValue": AUC, "RightValue": 0.8}, False),
         ({"Type": "Equals", "LeftValue": AUC, "RightValue": "0.82"}, True),
         ({"Type": "Not", "Expression": {"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9}}, True),
-        ({"Type": "Or", "Conditions": [{"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9}, {"Type": "LessThan", "LeftValue": AUC, "RightValue": 0.5}]}, False),
+        (
+            {
+                "Type": "Or",
+                "Conditions": [
+                    {"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9},
+                    {"Type": "LessThan", "LeftValue": AUC, "RightValue": 0.5},
+                ],
+            },
+            False,
+        ),
         ({"Type": "In", "QueryValue": AUC, "Values": [0.5, 0.82]}, True),
         ({"Type": "GreaterThanOrEqualTo", "LeftValue": AUC, "RightValue": {"Get": "Parameters.MinAuc"}}, False),
     ],
@@ -62,19 +75,38 @@ def test_conditions_select_the_branch_sagemaker_would(processing, condition, reg
 
 def test_all_conditions_of_a_step_must_hold(processing):
     verdict = DefinitionEvaluator(
-        definition({"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.5}, {"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9}), processing
+        definition(
+            {"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.5}, {"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9}
+        ),
+        processing,
     ).gate()
     assert not verdict.registers
-    assert verdict.condition == "JsonGet(EvaluationReport, metrics.auc.value)=0.82 > 0.5 and JsonGet(EvaluationReport, metrics.auc.value)=0.82 > 0.9"
+    assert (
+        verdict.condition
+        == "JsonGet(EvaluationReport, metrics.auc.value)=0.82 > 0.5 and JsonGet(EvaluationReport, metrics.auc.value)=0.82 > 0.9"
+    )
 
 
 @pytest.mark.parametrize(
     "condition, error",
     [
         ({"Type": "Between", "LeftValue": AUC, "RightValue": 1}, "condition type 'Between'"),
-        ({"Type": "GreaterThan", "LeftValue": {"Std:JsonGet": {"PropertyFile": REPORT, "Path": "metrics.f1"}}, "RightValue": 1}, "has no metrics.f1"),
-        ({"Type": "GreaterThan", "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Train.PropertyFiles.X"}, "Path": "a"}}, "RightValue": 1}, "no step 'Train'"),
-        ({"Type": "GreaterThan", "LeftValue": {"Get": "Steps.Train.FinalMetricDataList"}, "RightValue": 1}, "only pipeline parameters and property files"),
+        (
+            {"Type": "GreaterThan", "LeftValue": {"Std:JsonGet": {"PropertyFile": REPORT, "Path": "metrics.f1"}}, "RightValue": 1},
+            "has no metrics.f1",
+        ),
+        (
+            {
+                "Type": "GreaterThan",
+                "LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Train.PropertyFiles.X"}, "Path": "a"}},
+                "RightValue": 1,
+            },
+            "no step 'Train'",
+        ),
+        (
+            {"Type": "GreaterThan", "LeftValue": {"Get": "Steps.Train.FinalMetricDataList"}, "RightValue": 1},
+            "only pipeline parameters and property files",
+        ),
     ],
 )
 def test_what_cannot_be_evaluated_is_an_error_not_a_pass(processing, condition, error):
@@ -85,6 +117,9 @@ def test_what_cannot_be_evaluated_is_an_error_not_a_pass(processing, condition, 
 def test_the_preview_must_hold_exactly_one_pipeline(processing):
     with pytest.raises(GateError, match="declares 0 aws:sagemaker/pipeline:Pipeline resources"):
         evaluate_gate({"stack": "dev", "resources": []}, processing)
-    preview = {"stack": "dev", "resources": [{"type": "aws:sagemaker/pipeline:Pipeline", "name": "p", "inputs": {"pipelineDefinition": json.dumps(definition())}}]}
+    preview = {
+        "stack": "dev",
+        "resources": [{"type": "aws:sagemaker/pipeline:Pipeline", "name": "p", "inputs": {"pipelineDefinition": json.dumps(definition())}}],
+    }
     with pytest.raises(GateError, match="CheckAuc has no conditions"):
         evaluate_gate(preview, processing)

@@ -11,7 +11,7 @@ import pytest
 
 from tools.offline.records import ROOT
 
-PROGRAM = '''
+PROGRAM = """
 import pulumi
 import pulumi_aws as aws
 
@@ -23,7 +23,7 @@ if "stack" in registry:
 else:
     region = pulumi.Config("aws").get("region")
     pulumi.export("modelPackageArn", f"arn:aws:sagemaker:{region}:123456789012:model-package/{pulumi.get_stack()}-group/3")
-'''
+"""
 
 
 def write_program(root: Path, stacks: dict[str, str]) -> Path:
@@ -43,7 +43,9 @@ def preview(program: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory) -> Path:
-    return write_program(tmp_path_factory.mktemp("tiny"), {"owner": "", "consumer": "acme/tiny/owner", "ping": "acme/tiny/pong", "pong": "acme/tiny/ping"})
+    return write_program(
+        tmp_path_factory.mktemp("tiny"), {"owner": "", "consumer": "acme/tiny/owner", "ping": "acme/tiny/pong", "pong": "acme/tiny/ping"}
+    )
 
 
 def test_both_stacks_in_one_run_the_consumer_reads_the_owners_outputs(program, tmp_path):
@@ -51,7 +53,11 @@ def test_both_stacks_in_one_run_the_consumer_reads_the_owners_outputs(program, t
     assert done.returncode == 0, done.stdout + done.stderr
     owner = json.loads((tmp_path / "owner.json").read_text())
     consumer = json.loads((tmp_path / "consumer.json").read_text())
-    assert consumer["outputs"]["served"] == owner["outputs"]["modelPackageArn"] == "arn:aws:sagemaker:us-east-1:123456789012:model-package/owner-group/3"
+    assert (
+        consumer["outputs"]["served"]
+        == owner["outputs"]["modelPackageArn"]
+        == "arn:aws:sagemaker:us-east-1:123456789012:model-package/owner-group/3"
+    )
     [reference] = [r for r in consumer["resources"] if r["type"] == "pulumi:pulumi:StackReference"]
     assert reference["name"] == "acme/tiny/owner" and reference["inputs"] == {"name": "acme/tiny/owner"}
     assert "pulumi:pulumi:StackReference" in done.stdout
@@ -69,7 +75,10 @@ def test_consumer_alone_reads_the_owners_outputs_from_a_file(program, tmp_path):
     outputs.write_text(json.dumps({"modelPackageArn": "arn:aws:sagemaker:us-east-1:111122223333:model-package/shared/9"}))
     done = preview(program, "--stack", "consumer", "--stack-outputs", f"owner={outputs}", "--json", str(tmp_path / "c.json"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads((tmp_path / "c.json").read_text())["outputs"]["served"] == "arn:aws:sagemaker:us-east-1:111122223333:model-package/shared/9"
+    assert (
+        json.loads((tmp_path / "c.json").read_text())["outputs"]["served"]
+        == "arn:aws:sagemaker:us-east-1:111122223333:model-package/shared/9"
+    )
 
 
 def test_a_reference_to_an_unknown_stack_exits_2_saying_how_to_give_its_outputs(program):
@@ -94,6 +103,8 @@ def test_overrides_apply_to_the_previewed_stack_not_to_the_one_run_for_its_outpu
     # The owner ran as shipped: its ARN names its own region, not the consumer's override.
     consumer = json.loads((tmp_path / "c.json").read_text())
     assert consumer["outputs"]["served"] == "arn:aws:sagemaker:us-east-1:123456789012:model-package/owner-group/3"
-    both = preview(program, "--stack", "owner", "--stack", "consumer", "--set", "aws:region=eu-west-1", "--json", str(tmp_path / "{stack}.json"))
+    both = preview(
+        program, "--stack", "owner", "--stack", "consumer", "--set", "aws:region=eu-west-1", "--json", str(tmp_path / "{stack}.json")
+    )
     assert both.returncode == 0, both.stdout + both.stderr
     assert json.loads((tmp_path / "consumer.json").read_text())["outputs"]["served"].startswith("arn:aws:sagemaker:eu-west-1:")

@@ -21,13 +21,26 @@ def write(path: Path, data: dict) -> Path:
 def test_a_table_row_per_stack_and_every_finding_listed(tmp_path):
     dev = write(
         tmp_path / "preview.dev.json",
-        {"stack": "dev", "summary": {"ok": True, "resources": 71, "policies": 3, "mandatoryViolations": 0, "advisoryViolations": 1},
-         "violations": [{"policy": "cost-budget", "level": "advisory", "urn": "", "message": "estimated $412/month | budget $500"}]},
+        {
+            "stack": "dev",
+            "summary": {"ok": True, "resources": 71, "policies": 3, "mandatoryViolations": 0, "advisoryViolations": 1},
+            "violations": [{"policy": "cost-budget", "level": "advisory", "urn": "", "message": "estimated $412/month | budget $500"}],
+        },
     )
     prod = write(
         tmp_path / "preview.prod.json",
-        {"stack": "prod", "summary": {"ok": False, "resources": 90, "policies": 3, "mandatoryViolations": 1, "advisoryViolations": 0},
-         "violations": [{"policy": "required-tags", "level": "mandatory", "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::b", "message": "missing Owner"}]},
+        {
+            "stack": "prod",
+            "summary": {"ok": False, "resources": 90, "policies": 3, "mandatoryViolations": 1, "advisoryViolations": 0},
+            "violations": [
+                {
+                    "policy": "required-tags",
+                    "level": "mandatory",
+                    "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::b",
+                    "message": "missing Owner",
+                }
+            ],
+        },
     )
     text = render([dev, prod])
     assert "| dev | ✅ ok | 71 | 0 | 1 |" in text
@@ -64,7 +77,9 @@ ESTIMATE = {
 
 
 def test_the_cost_estimate_is_part_of_the_summary(tmp_path):
-    prod = write(tmp_path / "preview.prod.json", {"stack": "prod", "summary": {"resources": 90}, "violations": [], "costEstimate": ESTIMATE})
+    prod = write(
+        tmp_path / "preview.prod.json", {"stack": "prod", "summary": {"resources": 90}, "violations": [], "costEstimate": ESTIMATE}
+    )
     text = render([prod])
     assert "#### prod: estimated monthly cost $1,234.50 (over the $1,000.00 budget)" in text
     assert "- $900.00 2 x ml.m5.large endpoint \\| prod" in text and "- $334.50 2 NAT gateways" in text
@@ -72,9 +87,14 @@ def test_the_cost_estimate_is_part_of_the_summary(tmp_path):
 
 
 def test_the_comment_of_a_failed_preview_has_its_verdict_violations_and_cost(tmp_path, capsys):
-    prod = write(tmp_path / "preview.prod.json", {"stack": "prod", "summary": {"resources": 90, "mandatoryViolations": 0}, "violations": [], "costEstimate": ESTIMATE})
+    prod = write(
+        tmp_path / "preview.prod.json",
+        {"stack": "prod", "summary": {"resources": 90, "mandatoryViolations": 0}, "violations": [], "costEstimate": ESTIMATE},
+    )
     cli = tmp_path / "preview.txt"
-    cli.write_text("Previewing update (prod)\n ~ aws:sagemaker/endpoint:Endpoint update\nPolicies:\n    ❌ mandatory: [sagemaker-endpoint-ha]\n    ⚠ advisory: [cost-budget]\n")
+    cli.write_text(
+        "Previewing update (prod)\n ~ aws:sagemaker/endpoint:Endpoint update\nPolicies:\n    ❌ mandatory: [sagemaker-endpoint-ha]\n    ⚠ advisory: [cost-budget]\n"
+    )
     assert main(["--comment", "prod", "--exit-code", "255", "--pulumi-output", str(cli), str(prod)]) == 0
     comment = capsys.readouterr().out
     assert comment.splitlines()[0] == "<!-- sagemaker-mlops pulumi preview: prod -->"
@@ -87,11 +107,16 @@ def test_the_comment_of_a_failed_preview_has_its_verdict_violations_and_cost(tmp
 def test_long_output_is_trimmed_from_the_front_so_the_policy_report_stays(tmp_path):
     cli = tmp_path / "preview.txt"
     lines = [f"    ~ aws:s3/bucket:Bucket resource-{i} update" for i in range(5000)]
-    cli.write_text("\n".join([*lines, "Policies:", "    mandatory: [required-tags] missing Owner", "Resources:", "    5000 to update"]) + "\n")
+    cli.write_text(
+        "\n".join([*lines, "Policies:", "    mandatory: [required-tags] missing Owner", "Resources:", "    5000 to update"]) + "\n"
+    )
     comment = render_comment("dev", "255", cli, [])
     assert len(comment) < 65536  # GitHub's limit for a comment body
     assert "resource-0 update" not in comment and "characters of the beginning trimmed" in comment
-    assert comment.rstrip().endswith("```\n\n</details>") and "mandatory: [required-tags] missing Owner\nResources:\n    5000 to update" in comment
+    assert (
+        comment.rstrip().endswith("```\n\n</details>")
+        and "mandatory: [required-tags] missing Owner\nResources:\n    5000 to update" in comment
+    )
     cli.write_text("a message quoting ```code``` from a policy\n")
     details = render_comment("dev", "255", cli, []).split("<details")[1]
     assert details.count("```") == 2, "the output cannot close its code block early"

@@ -91,7 +91,10 @@ def test_prod_refuses_any_version_dev_does_not_serve(stacks, capsys, version):
     before = (stacks / "Pulumi.prod.yaml").read_text()
     assert run(stacks, "--to", "prod", "--version", version) == EXIT_REFUSED
     err = capsys.readouterr().err
-    assert err == f"refused: version {version} is not the version dev serves (2, from the pin in Pulumi.dev.yaml): prod serves only what dev served; pin {version} in dev first (python -m tools.promote --to dev --version {version}), then promote it\n"
+    assert (
+        err
+        == f"refused: version {version} is not the version dev serves (2, from the pin in Pulumi.dev.yaml): prod serves only what dev served; pin {version} in dev first (python -m tools.promote --to dev --version {version}), then promote it\n"
+    )
     assert (stacks / "Pulumi.prod.yaml").read_text() == before
 
 
@@ -101,7 +104,10 @@ def test_an_already_pinned_version_leaves_the_file_untouched(stacks, capsys):
     before = path.read_bytes()
     assert run(stacks, "--to", "prod", "--from", "dev") == EXIT_OK
     assert path.read_bytes() == before
-    assert "prod: already pins model package version 1 (the version dev serves, from the pin in Pulumi.dev.yaml); nothing to change" in capsys.readouterr().out
+    assert (
+        "prod: already pins model package version 1 (the version dev serves, from the pin in Pulumi.dev.yaml); nothing to change"
+        in capsys.readouterr().out
+    )
 
 
 def test_a_quoted_value_with_a_trailing_comment_keeps_the_comment(stacks):
@@ -127,7 +133,10 @@ def test_promoting_from_a_stack_without_a_version_is_refused(stacks, capsys):
     set_version_line(stacks / "Pulumi.dev.yaml", "")
     before = (stacks / "Pulumi.prod.yaml").read_text()
     assert run(stacks, "--to", "prod", "--from", "dev") == EXIT_REFUSED
-    assert capsys.readouterr().err == "refused: dev serves no model package: Pulumi.dev.yaml pins none (sagemaker-mlops:endpoint.modelPackageVersion is absent)\n"
+    assert (
+        capsys.readouterr().err
+        == "refused: dev serves no model package: Pulumi.dev.yaml pins none (sagemaker-mlops:endpoint.modelPackageVersion is absent)\n"
+    )
     assert (stacks / "Pulumi.prod.yaml").read_text() == before
 
 
@@ -213,7 +222,11 @@ def registry(monkeypatch):
             answer = sagemaker.create_model_package(
                 ModelPackageGroupName="mlops-dev-churn",
                 ModelApprovalStatus=status,
-                InferenceSpecification={"Containers": [CONTAINER], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["application/json"]},
+                InferenceSpecification={
+                    "Containers": [CONTAINER],
+                    "SupportedContentTypes": ["text/csv"],
+                    "SupportedResponseMIMETypes": ["application/json"],
+                },
             )
             return int(answer["ModelPackageArn"].rsplit("/", 1)[1])
 
@@ -283,7 +296,14 @@ def test_the_version_dev_serves_comes_from_its_stack_output_over_its_pin(stacks,
     arguments = fake_pulumi(tmp_path, monkeypatch, outputs_file(tmp_path, 3).read_text())
     assert run(stacks, "--to", "prod") == EXIT_OK
     assert pinned(stacks / "Pulumi.prod.yaml") == 3
-    assert arguments.read_text().split() == ["stack", "output", "--json", "--stack", "organization/sagemaker-mlops/dev", "--non-interactive"]
+    assert arguments.read_text().split() == [
+        "stack",
+        "output",
+        "--json",
+        "--stack",
+        "organization/sagemaker-mlops/dev",
+        "--non-interactive",
+    ]
     assert "(the version dev serves, from organization/sagemaker-mlops/dev's stack output)" in capsys.readouterr().out
     assert run(stacks, "--to", "prod", "--version", "1") == EXIT_REFUSED
 
@@ -313,7 +333,10 @@ def test_prod_without_a_registry_stack_is_a_config_error(stacks, capsys):
 def test_verify_passes_when_prod_pins_the_approved_package_dev_serves(stacks, registry, capsys):
     registry("Approved")
     assert run(stacks, "--verify", "prod") == EXIT_OK
-    assert f"verified: prod pins {SHARED}/1, the package dev serves (the pin in Pulumi.dev.yaml), and it is Approved" in capsys.readouterr().out
+    assert (
+        f"verified: prod pins {SHARED}/1, the package dev serves (the pin in Pulumi.dev.yaml), and it is Approved"
+        in capsys.readouterr().out
+    )
 
 
 def test_verify_refuses_a_pin_dev_does_not_serve(stacks, registry, tmp_path, capsys):
@@ -321,7 +344,10 @@ def test_verify_refuses_a_pin_dev_does_not_serve(stacks, registry, tmp_path, cap
     registry("Approved")
     assert run(stacks, "--verify", "prod", "--dev-outputs", str(outputs_file(tmp_path, 2))) == EXIT_REFUSED
     err = capsys.readouterr().err
-    assert err == "refused: prod pins model package version 1 but dev serves version 2 (from the outputs in dev-outputs.json): promote the version dev serves (python -m tools.promote --to prod)\n"
+    assert (
+        err
+        == "refused: prod pins model package version 1 but dev serves version 2 (from the outputs in dev-outputs.json): promote the version dev serves (python -m tools.promote --to prod)\n"
+    )
 
 
 def test_verify_refuses_a_package_rejected_after_the_pr_was_opened(stacks, registry, capsys):
@@ -337,10 +363,21 @@ def test_verify_checks_the_arn_dev_serves_in_the_owner_s_account(stacks, tmp_pat
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     client = session.client("sagemaker", region_name="us-east-1")
     stubber = Stubber(client)
-    stubber.add_response("describe_model_package", {"ModelPackageName": "mlops-dev-churn", "ModelPackageArn": arn, "ModelApprovalStatus": "Approved",
-                                                    "CreationTime": "2026-11-29T00:00:00Z", "ModelPackageStatus": "Completed",
-                                                    "ModelPackageStatusDetails": {"ValidationStatuses": []}}, {"ModelPackageName": arn})
-    stubber.add_client_error("describe_model_package", "AccessDeniedException", "not authorized to perform sagemaker:DescribeModelPackage", 400)
+    stubber.add_response(
+        "describe_model_package",
+        {
+            "ModelPackageName": "mlops-dev-churn",
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": "Approved",
+            "CreationTime": "2026-11-29T00:00:00Z",
+            "ModelPackageStatus": "Completed",
+            "ModelPackageStatusDetails": {"ValidationStatuses": []},
+        },
+        {"ModelPackageName": arn},
+    )
+    stubber.add_client_error(
+        "describe_model_package", "AccessDeniedException", "not authorized to perform sagemaker:DescribeModelPackage", 400
+    )
 
     class Session:
         def client(self, service, region_name=None):

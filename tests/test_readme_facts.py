@@ -35,7 +35,9 @@ def test_the_readme_shows_the_report_the_rehearsal_prints(quick_report):
     assert shape(sample) == shape(quick_report), f"README's `make demo` sample no longer matches the rehearsal's report: {REGENERATE}"
     # The offline preview is deterministic: its lines must match number for number.
     preview_lines = [line for line in quick_report.splitlines() if line.lstrip().startswith(("✅", "❌", "Cost estimate"))]
-    assert preview_lines and all(line in sample.splitlines() for line in preview_lines), f"the preview's counts or cost estimate changed: {REGENERATE}"
+    assert preview_lines and all(line in sample.splitlines() for line in preview_lines), (
+        f"the preview's counts or cost estimate changed: {REGENERATE}"
+    )
 
 
 def test_shape_ignores_numbers_but_not_words():
@@ -78,7 +80,9 @@ def test_every_measured_figure_names_a_command_that_exists():
             for target in re.findall(r"\bmake ([\w-]+)", command):
                 assert target in targets, f"docs/measurements.md: '{what}' names `{command}`, but the Makefile has no target {target}"
             if command.startswith("bash "):
-                assert (ROOT / command.split()[1]).exists(), f"docs/measurements.md: '{what}' names `{command}`, a script that does not exist"
+                assert (ROOT / command.split()[1]).exists(), (
+                    f"docs/measurements.md: '{what}' names `{command}`, a script that does not exist"
+                )
 
 
 def test_the_sample_is_regenerated_from_a_real_run(monkeypatch, tmp_path):
@@ -92,7 +96,9 @@ def test_the_sample_is_regenerated_from_a_real_run(monkeypatch, tmp_path):
 
 def test_the_demo_command_is_what_make_demo_runs():
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^demo:.*\n\t\$\(PY\) -m tools\.rehearsal\s*$", makefile, re.M), "make demo no longer runs tools.rehearsal: update tools/docs.py DEMO_COMMAND"
+    assert re.search(r"^demo:.*\n\t\$\(PY\) -m tools\.rehearsal\s*$", makefile, re.M), (
+        "make demo no longer runs tools.rehearsal: update tools/docs.py DEMO_COMMAND"
+    )
     assert subprocess.run([sys.executable, "-m", "tools.rehearsal", "--help"], cwd=ROOT, capture_output=True).returncode == 0
 
 

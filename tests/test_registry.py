@@ -47,14 +47,24 @@ def test_only_the_owner_declares_a_pipeline_and_a_group(both):
     assert len(of_type(both["dev"], "aws:sagemaker/modelPackageGroup:ModelPackageGroup")) == 1
     for type_ in ("aws:sagemaker/pipeline:Pipeline", "aws:sagemaker/modelPackageGroup:ModelPackageGroup"):
         assert of_type(both["prod"], type_) == [], type_
-    assert [r["inputs"]["name"] for r in of_type(both["prod"], "aws:ecr/repository:Repository")] == ["mlops-prod-dashboard"]  # no model image
+    assert [r["inputs"]["name"] for r in of_type(both["prod"], "aws:ecr/repository:Repository")] == [
+        "mlops-prod-dashboard"
+    ]  # no model image
 
 
 def test_the_owner_exports_the_registry_coordinates(both):
     outputs = both["dev"]["outputs"]
     assert outputs["region"] == "us-east-1" and outputs["accountId"] == "123456789012"
     assert outputs["modelPackageGroupName"] == "mlops-dev-churn" and outputs["pipelineName"] == "mlops-dev-training"
-    for key in ("modelPackageGroupArn", "pipelineArn", "artifactBucket", "artifactBucketArn", "modelImageUri", "modelRepositoryArn", "kmsKeyArn"):
+    for key in (
+        "modelPackageGroupArn",
+        "pipelineArn",
+        "artifactBucket",
+        "artifactBucketArn",
+        "modelImageUri",
+        "modelRepositoryArn",
+        "kmsKeyArn",
+    ):
         assert outputs[key], key
     assert outputs["modelPackageVersion"] == 1
 
@@ -67,7 +77,9 @@ def test_prods_endpoint_reads_the_registry_and_writes_capture_to_its_own_bucket(
     [job] = of_type(prod, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
     baseline = job["inputs"]["dataQualityBaselineConfig"]["statisticsResource"]["s3Uri"]
     assert baseline.startswith(f"s3://{dev['artifactBucket']}/baselines/mlops-dev-churn/1/")
-    policy = parse_json_input(next(r for r in of_type(prod, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "endpoint-role-policy")["inputs"]["policy"])
+    policy = parse_json_input(
+        next(r for r in of_type(prod, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "endpoint-role-policy")["inputs"]["policy"]
+    )
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["DecryptRegistryArtifacts"]["Resource"] == [dev["kmsKeyArn"]]
     assert by_sid["ReadPinnedModelPackage"]["Resource"] == ["arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/*"]
@@ -81,7 +93,12 @@ def test_prods_drift_alarm_starts_the_owners_pipeline_same_account(both):
     assert json.loads(rule["inputs"]["eventPattern"])["detail"]["alarmName"] == ["mlops-prod-endpoint-drift"]
     [policy] = [p for p in of_type(prod, "aws:iam/rolePolicy:RolePolicy") if p["name"] == "retraining-role-policy"]
     assert parse_json_input(policy["inputs"]["policy"])["Statement"] == [
-        {"Effect": "Allow", "Action": ["sagemaker:StartPipelineExecution"], "Resource": [dev["pipelineArn"]], "Sid": "StartOwnersPipelineOnly"}
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker:StartPipelineExecution"],
+            "Resource": [dev["pipelineArn"]],
+            "Sid": "StartOwnersPipelineOnly",
+        }
     ]
 
 
@@ -100,7 +117,10 @@ def cross_account_prod(both, tmp_path_factory) -> dict:
 def test_cross_account_prod_serves_the_owners_arn_and_sends_drift_to_the_owners_bus(cross_account_prod):
     prod = cross_account_prod
     [model] = of_type(prod, "aws:sagemaker/model:Model")
-    assert model["inputs"]["primaryContainer"]["modelPackageName"] == f"arn:aws:sagemaker:us-east-1:{OWNER_ELSEWHERE}:model-package/mlops-dev-churn/1"
+    assert (
+        model["inputs"]["primaryContainer"]["modelPackageName"]
+        == f"arn:aws:sagemaker:us-east-1:{OWNER_ELSEWHERE}:model-package/mlops-dev-churn/1"
+    )
     bus = f"arn:aws:events:us-east-1:{OWNER_ELSEWHERE}:event-bus/default"
     [target] = [t for t in of_type(prod, "aws:cloudwatch/eventTarget:EventTarget") if t["name"] == "retraining-target"]
     assert target["inputs"]["arn"] == bus and target["inputs"]["roleArn"]
@@ -116,14 +136,23 @@ def sharing_owner() -> Records:
 
 def test_the_owner_grants_consumer_accounts_only_what_serving_needs(sharing_owner):
     root = {"AWS": [f"arn:aws:iam::{CONSUMER}:root"]}
-    group_policy = parse_json_input(sharing_owner.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")["inputs"]["resourcePolicy"])
+    group_policy = parse_json_input(
+        sharing_owner.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")["inputs"]["resourcePolicy"]
+    )
     actions = sorted(a for s in group_policy["Statement"] for a in s["Action"])
-    assert actions == ["sagemaker:CreateModel", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"]
+    assert actions == [
+        "sagemaker:CreateModel",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    ]
     assert all(s["Principal"] == root for s in group_policy["Statement"])
     repo_policy = parse_json_input(sharing_owner.one("aws:ecr/repositoryPolicy:RepositoryPolicy")["inputs"]["policy"])
     assert repo_policy["Statement"][0]["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
     bucket_policy = next(
-        parse_json_input(p["inputs"]["policy"]) for p in sharing_owner.of_type("aws:s3/bucketPolicy:BucketPolicy") if p["name"] == "training-artifacts-policy"
+        parse_json_input(p["inputs"]["policy"])
+        for p in sharing_owner.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if p["name"] == "training-artifacts-policy"
     )
     [grant] = [s for s in bucket_policy["Statement"] if s.get("Sid") == "ConsumerAccountsReadModelsAndBaselines"]
     assert grant["Action"] == ["s3:GetObject"] and grant["Principal"] == root
@@ -147,7 +176,11 @@ def test_the_owner_retrains_on_a_consumer_accounts_drift_events(sharing_owner):
 
 def test_no_consumer_accounts_no_grants():
     dev = stack_records("dev")
-    for type_ in ("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:cloudwatch/eventBusPolicy:EventBusPolicy"):
+    for type_ in (
+        "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+    ):
         assert dev.of_type(type_) == [], type_
 
 
@@ -155,12 +188,20 @@ def test_no_consumer_accounts_no_grants():
     "overrides, expected",
     [
         (["registry.stack=dev"], 'sagemaker-mlops:registry.stack = "dev": String should match pattern'),
-        (["registry.stack=acme/other-project/dev"], 'sagemaker-mlops:registry.stack = "acme/other-project/dev": names project \'other-project\''),
+        (
+            ["registry.stack=acme/other-project/dev"],
+            "sagemaker-mlops:registry.stack = \"acme/other-project/dev\": names project 'other-project'",
+        ),
         (["registry.stack=organization/sagemaker-mlops/prod"], "names this stack"),
-        ([f'registry.consumerAccounts=["{CONSUMER}"]'], "sagemaker-mlops:registry.consumerAccounts: only valid on the stack that owns the registry"),
+        (
+            [f'registry.consumerAccounts=["{CONSUMER}"]'],
+            "sagemaker-mlops:registry.consumerAccounts: only valid on the stack that owns the registry",
+        ),
         (["registry.colour=blue"], "sagemaker-mlops:registry.colour: unknown key; allowed keys: stack, consumerAccounts"),
-        (["training.instanceType=ml.m5.large", "training.useSpot=false", "training.schedule=rate(1 day)", "training.minAuc=0.8"],
-         "sagemaker-mlops:training: only valid on the stack that owns the registry"),
+        (
+            ["training.instanceType=ml.m5.large", "training.useSpot=false", "training.schedule=rate(1 day)", "training.minAuc=0.8"],
+            "sagemaker-mlops:training: only valid on the stack that owns the registry",
+        ),
     ],
 )
 def test_invalid_registry_config_exits_2_naming_the_key(overrides, expected):
@@ -177,4 +218,4 @@ def test_consumer_account_ids_must_be_quoted_12_digit_strings():
     assert done.returncode == 2
     assert "sagemaker-mlops:registry.consumerAccounts[0] = 210987654321" in done.stdout
     assert "Input should be a valid string; expected a list of 12-digit AWS account ids, quoted" in done.stdout
-    assert "sagemaker-mlops:registry.consumerAccounts[1] = \"abc\": String should match pattern" in done.stdout
+    assert 'sagemaker-mlops:registry.consumerAccounts[1] = "abc": String should match pattern' in done.stdout

@@ -23,7 +23,19 @@ for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools"
 
 
 def rehearse(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tools.rehearsal", "--quick", "--stack", "dev", "--workdir", str(workdir), "--json", str(workdir / "report.json"), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "tools.rehearsal",
+        "--quick",
+        "--stack",
+        "dev",
+        "--workdir",
+        str(workdir),
+        "--json",
+        str(workdir / "report.json"),
+        *args,
+    ]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
 
 
@@ -121,13 +133,32 @@ def failing_runs(tmp_path_factory):
     runs = {
         "strict-gate": ["--rows", "1000", "--set", "training.minAuc=0.99"],
         "inverted-gate": ["--rows", "1000", "--program-dir", str(changed_copy(base / "inverted-program", INVERTED_GATE))],
-        "blocked-broken-api": ["--rows", "1000", "--requests", "3", "--program-dir", str(changed_copy(base / "blocked-program", BLOCKED_AND_BROKEN_API))],
+        "blocked-broken-api": [
+            "--rows",
+            "1000",
+            "--requests",
+            "3",
+            "--program-dir",
+            str(changed_copy(base / "blocked-program", BLOCKED_AND_BROKEN_API)),
+        ],
     }
     started = {}
     for name, args in runs.items():
         workdir = base / name
         workdir.mkdir()
-        command = [sys.executable, "-m", "tools.rehearsal", "--quick", "--stack", "dev", "--workdir", str(workdir), "--json", str(workdir / "report.json"), *args]
+        command = [
+            sys.executable,
+            "-m",
+            "tools.rehearsal",
+            "--quick",
+            "--stack",
+            "dev",
+            "--workdir",
+            str(workdir),
+            "--json",
+            str(workdir / "report.json"),
+            *args,
+        ]
         started[name] = (workdir, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = {}
     for name, (workdir, process) in started.items():
@@ -145,7 +176,10 @@ def one_failure_line(done: subprocess.CompletedProcess) -> str:
 def test_a_failed_gate_is_a_failed_rehearsal_and_nothing_is_served(failing_runs):
     workdir, done = failing_runs["strict-gate"]
     assert done.returncode == 1, done.stdout + done.stderr
-    assert re.search(r"gate dev \(training.minAuc 0.99\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ >= 0.99 -> false -> AucBelowThreshold \(Fail\): registers nothing", done.stdout)
+    assert re.search(
+        r"gate dev \(training.minAuc 0.99\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ >= 0.99 -> false -> AucBelowThreshold \(Fail\): registers nothing",
+        done.stdout,
+    )
     assert "dev: the pipeline's gate does not register the model" in one_failure_line(done)
     assert "no stack's pipeline registers the model, so nothing is served" in done.stdout
     assert not (workdir / "logs" / "serve.log").exists()
@@ -158,7 +192,10 @@ def test_the_demo_evaluates_the_deployed_definition_so_an_inverted_gate_fails_it
     assert done.returncode == 1, done.stdout + done.stderr
     report = json.loads((workdir / "report.json").read_text())
     assert report["auc"] >= 0.75 and report["stacks"][0]["gate_passed"] is False
-    assert re.search(r"gate dev \(training.minAuc 0.75\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ < 0.75 -> false -> AucBelowThreshold \(Fail\)", done.stdout)
+    assert re.search(
+        r"gate dev \(training.minAuc 0.75\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ < 0.75 -> false -> AucBelowThreshold \(Fail\)",
+        done.stdout,
+    )
     assert "dev: the pipeline's gate does not register the model" in one_failure_line(done)
 
 

@@ -129,7 +129,9 @@ def test_execution_role_is_least_privilege(records):
     role = records.one("aws:iam/role:Role", "training-execution-role")
     trust = parse_json_input(role["inputs"]["assumeRolePolicy"])["Statement"]
     assert trust == [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    attachments = [a for a in records.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a["inputs"]["role"] == role["state"]["name"]]
+    attachments = [
+        a for a in records.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a["inputs"]["role"] == role["state"]["name"]
+    ]
     assert attachments == [] and "managedPolicyArns" not in role["inputs"]  # no managed policies at all
     policy = statements(records.one("aws:iam/rolePolicy:RolePolicy", "training-execution-policy"))
     data = bucket_parts(records, "training-data")["aws:s3/bucket:Bucket"]["state"]["arn"]
@@ -138,7 +140,9 @@ def test_execution_role_is_least_privilege(records):
     assert policy["ReadWriteProjectObjects"]["Resource"] == [data + "/*", artifacts + "/*"]
     assert policy["UseProjectKey"]["Resource"] == [key_arn(records)]
     assert policy["GrantKeyToSageMakerVolumes"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
-    assert policy["PullModelImage"]["Resource"] == [records.one("aws:ecr/repository:Repository", "training-model-image-repo")["state"]["arn"]]
+    assert policy["PullModelImage"]["Resource"] == [
+        records.one("aws:ecr/repository:Repository", "training-model-image-repo")["state"]["arn"]
+    ]
     group = records.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup")["inputs"]["modelPackageGroupName"]
     assert policy["RegisterModelVersions"]["Resource"] == [
         f"arn:aws:sagemaker:us-east-1:123456789012:model-package-group/{group}",
@@ -261,5 +265,13 @@ def test_dead_letter_queue_accepts_only_these_rules(records):
 
 
 def test_outputs(records):
-    for key in ("pipelineName", "pipelineArn", "modelPackageGroupName", "modelPackageGroupArn", "dataBucket", "artifactBucket", "modelImageUri"):
+    for key in (
+        "pipelineName",
+        "pipelineArn",
+        "modelPackageGroupName",
+        "modelPackageGroupArn",
+        "dataBucket",
+        "artifactBucket",
+        "modelImageUri",
+    ):
         assert records.outputs[key], key

@@ -253,7 +253,10 @@ def test_the_check_runs_tests_and_the_offline_preview_with_the_base_branchs_pack
     assert "-m tools.preview --stack dev --stack prod --policy-pack base/policies --json preview/preview.json" in scripts
     assert "GITHUB_STEP_SUMMARY" in scripts
     assert uses(job, "actions/upload-artifact")[0]["with"] == {
-        "name": "offline-preview", "path": "preview/", "if-no-files-found": "warn", "retention-days": 14
+        "name": "offline-preview",
+        "path": "preview/",
+        "if-no-files-found": "warn",
+        "retention-days": 14,
     }
 
 
@@ -275,7 +278,10 @@ def test_pull_requests_check_always_and_preview_each_stack_with_its_own_identity
         assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
         assert uses(job, "aws-actions/configure-aws-credentials")[0]["with"]["role-to-assume"] == f"${{{{ vars.{role} }}}}"
         assert base_checkout(job) == {
-            "ref": "${{ github.event.pull_request.base.sha }}", "path": "base", "sparse-checkout": "policies", "persist-credentials": False
+            "ref": "${{ github.event.pull_request.base.sha }}",
+            "path": "base",
+            "sparse-checkout": "policies",
+            "persist-credentials": False,
         }
         download = uses(job, "actions/download-artifact")[0]
         assert download["with"] == {"name": "offline-preview", "path": "offline"} and download["continue-on-error"] is True
@@ -297,19 +303,21 @@ def test_the_preview_comment_is_posted_also_when_the_preview_fails():
         script = steps(job)[preview]["run"]
         assert '--policy-pack "$pack" --policy-pack-config "$pack/config/$STACK.json"' in script
         assert 'pack="$GITHUB_WORKSPACE/base/policies"' in script
-        assert '|| code=$?' in script and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in script
+        assert "|| code=$?" in script and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in script
         for index in (render, comment):
             assert steps(job)[index]["if"] == "${{ !cancelled() }}"
         assert steps(job)[comment]["with"] == {"header": f"pulumi-preview-{stack}", "path": "${{ runner.temp }}/comment.md"}
         assert steps(job)[fail]["if"] == "${{ !cancelled() && steps.preview.outputs.exit-code != '0' }}"
         assert "exit 1" in steps(job)[fail]["run"]
-        assert 'offline/preview.$STACK.json' in steps(job)[render]["run"] and "GITHUB_STEP_SUMMARY" in steps(job)[render]["run"]
+        assert "offline/preview.$STACK.json" in steps(job)[render]["run"] and "GITHUB_STEP_SUMMARY" in steps(job)[render]["run"]
 
 
 def run_step(script: str, env: dict[str, str], cwd: Path, path: str) -> subprocess.CompletedProcess[str]:
     """A `run:` script as GitHub runs it with `shell: bash` (bash -eo pipefail)."""
     full = {"PATH": f"{path}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=full, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=full, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_a_failing_preview_still_produces_the_comment_with_every_violation(tmp_path):
@@ -331,15 +339,29 @@ def test_a_failing_preview_still_produces_the_comment_with_every_violation(tmp_p
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
     (tmp_path / "offline").mkdir()
-    (tmp_path / "offline" / "preview.prod.json").write_text(json.dumps({
-        "stack": "prod",
-        "summary": {"ok": True, "resources": 90, "mandatoryViolations": 0, "advisoryViolations": 0},
-        "violations": [],
-        "costEstimate": {"monthlyUsd": 812.4, "budgetUsd": 900.0, "items": [{"monthlyUsd": 300.0, "item": "2 x ml.m5.large endpoint"}]},
-    }))
+    (tmp_path / "offline" / "preview.prod.json").write_text(
+        json.dumps(
+            {
+                "stack": "prod",
+                "summary": {"ok": True, "resources": 90, "mandatoryViolations": 0, "advisoryViolations": 0},
+                "violations": [],
+                "costEstimate": {
+                    "monthlyUsd": 812.4,
+                    "budgetUsd": 900.0,
+                    "items": [{"monthlyUsd": 300.0, "item": "2 x ml.m5.large endpoint"}],
+                },
+            }
+        )
+    )
     output = tmp_path / "github_output"
-    env = {"STACK": "prod", "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "GITHUB_WORKSPACE": str(tmp_path),
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "PULUMI_BACKEND_URL": "s3://state"}
+    env = {
+        "STACK": "prod",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "PULUMI_BACKEND_URL": "s3://state",
+    }
     preview = next(s for s in steps(job) if s.get("id") == "preview")["run"]
     done = run_step(preview, env, tmp_path, str(fake))
     assert done.returncode == 0, done.stderr
@@ -398,9 +420,7 @@ def fake_gh(tmp_path: Path, open_issues: str) -> Path:
     fake = tmp_path / "bin"
     fake.mkdir(exist_ok=True)
     (fake / "gh").write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> {tmp_path}/gh-calls\n'
-        f'if [ "$1 $2" = "issue list" ]; then printf "%s" "{open_issues}"; fi\n'
+        f'#!/bin/sh\necho "$*" >> {tmp_path}/gh-calls\nif [ "$1 $2" = "issue list" ]; then printf "%s" "{open_issues}"; fi\n'
     )
     (fake / "gh").chmod(0o755)
     return fake
@@ -475,15 +495,21 @@ def test_promotion_runs_with_credentials_and_opens_its_pull_request_with_an_app_
 def fake_promote(tmp_path: Path, exit_code: int) -> str:
     """Stands in for `venv/bin/python -m tools.promote`: records its arguments, answers like it."""
     script = tmp_path / "promote.sh"
-    script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/promote-args\necho "refused: version 7 is not the version dev serves (1)" >&2\n'
-                      f'[ {exit_code} = 0 ] && echo "prod: sagemaker-mlops:endpoint.modelPackageVersion 1 -> 3"\nexit {exit_code}\n')
+    script.write_text(
+        f'#!/bin/sh\necho "$@" > {tmp_path}/promote-args\necho "refused: version 7 is not the version dev serves (1)" >&2\n'
+        f'[ {exit_code} = 0 ] && echo "prod: sagemaker-mlops:endpoint.modelPackageVersion 1 -> 3"\nexit {exit_code}\n'
+    )
     script.chmod(0o755)
     return str(script)
 
 
 @pytest.mark.parametrize(
     "to, version, expected",
-    [("prod", "", "--to prod --check --from dev"), ("prod", "7", "--to prod --check --version 7"), ("dev", "3", "--to dev --check --version 3")],
+    [
+        ("prod", "", "--to prod --check --from dev"),
+        ("prod", "7", "--to prod --check --version 7"),
+        ("dev", "3", "--to dev --check --version 3"),
+    ],
 )
 def test_the_promote_script_always_checks_and_builds_the_arguments(tmp_path, to, version, expected):
     script = next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["run"]
@@ -492,7 +518,9 @@ def test_the_promote_script_always_checks_and_builds_the_arguments(tmp_path, to,
     done = run_step(script, env, ROOT, "")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "promote-args").read_text().strip() == expected
-    assert set(env) - {"RUNNER_TEMP", "GITHUB_STEP_SUMMARY"} <= set(next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["env"])
+    assert set(env) - {"RUNNER_TEMP", "GITHUB_STEP_SUMMARY"} <= set(
+        next(s for s in steps(workflow("promote.yml")["jobs"]["promote"]) if "tools.promote" in s.get("run", ""))["env"]
+    )
     assert f"python -m tools.promote {expected}" in (tmp_path / "promote" / "body.md").read_text()
 
 
@@ -512,7 +540,11 @@ def test_the_current_promote_command_accepts_the_arguments_the_workflows_build(t
     a usage error."""
     for stack in ("dev", "prod"):
         shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
 
     def promote(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "tools.promote", *args, "--stack-dir", str(tmp_path)]
@@ -530,7 +562,9 @@ def test_the_current_promote_command_accepts_the_arguments_the_workflows_build(t
 
 
 def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -565,10 +599,25 @@ def test_a_pull_request_relaxing_prod_to_advisory_is_still_blocked_by_the_base_p
     assert pack == "base/policies"
     # prod reads dev's outputs (StackReference): dev's shipped outputs, so the careless overrides
     # (valid for prod only) apply to prod alone.
-    dev = subprocess.run([sys.executable, "-m", "tools.preview", "--stack", "dev", "--json", str(tmp_path / "dev.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    dev = subprocess.run(
+        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--json", str(tmp_path / "dev.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dev.returncode == 0, dev.stdout[-2000:]
     (tmp_path / "dev-outputs.json").write_text(json.dumps(json.loads((tmp_path / "dev.json").read_text())["outputs"]))
-    careless = ["--stack", "prod", "--stack-outputs", f"dev={tmp_path / 'dev-outputs.json'}", "--set", "endpoint.instanceCount=1", "--set", "endpoint.autoscaling.min=1"]
+    careless = [
+        "--stack",
+        "prod",
+        "--stack-outputs",
+        f"dev={tmp_path / 'dev-outputs.json'}",
+        "--set",
+        "endpoint.instanceCount=1",
+        "--set",
+        "endpoint.autoscaling.min=1",
+    ]
 
     def preview(policy_pack: Path) -> subprocess.CompletedProcess[str]:
         args = [sys.executable, "-m", "tools.preview", *careless, "--policy-pack", str(policy_pack), "--json", str(tmp_path / "out.json")]
@@ -606,7 +655,15 @@ def owners_of(path: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "path", ["policies/config/prod.json", "policies/guardrails/cost.py", ".github/workflows/deploy.yml", ".github/CODEOWNERS", "bootstrap/access.py", "Pulumi.prod.yaml"]
+    "path",
+    [
+        "policies/config/prod.json",
+        "policies/guardrails/cost.py",
+        ".github/workflows/deploy.yml",
+        ".github/CODEOWNERS",
+        "bootstrap/access.py",
+        "Pulumi.prod.yaml",
+    ],
 )
 def test_codeowners_guard_what_judges_and_deploys_prod(path):
     assert (ROOT / path).exists()

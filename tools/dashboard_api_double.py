@@ -74,9 +74,7 @@ class StubPredictionApi:
             instances = json.loads(body)["instances"]
             rows = [[float(v) for v in row] for row in instances]
         except (ValueError, KeyError, TypeError):
-            return 400, {
-                "error": {"code": "InvalidInput", "message": 'expected {"instances": [[numbers]]}'}
-            }
+            return 400, {"error": {"code": "InvalidInput", "message": 'expected {"instances": [[numbers]]}'}}
         width = len(self.feature_names)
         if not rows or any(len(row) != width for row in rows):
             return 400, {
@@ -85,9 +83,7 @@ class StubPredictionApi:
                     "message": f"each instance needs {width} features",
                 }
             }
-        predictions = [
-            stub_probability(dict(zip(self.feature_names, row, strict=True))) for row in rows
-        ]
+        predictions = [stub_probability(dict(zip(self.feature_names, row, strict=True))) for row in rows]
         return 200, {"predictions": predictions, "model_version": STUB_VERSION}
 
     def start(self) -> StubPredictionApi:
@@ -114,9 +110,7 @@ class StubPredictionApi:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         # A short poll interval: stop() waits up to one interval for the loop to notice.
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

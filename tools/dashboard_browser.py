@@ -67,11 +67,7 @@ def screenshot(
             for selector in wait_for:
                 wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, selector)))
             # The status widget ("Running…") shows while the script runs: gone means drawn.
-            wait.until(
-                ec.invisibility_of_element_located(
-                    (By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
-                )
-            )
+            wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')))
             height = driver.execute_script(
                 "const main = document.querySelector('[data-testid=\"stMain\"]');"
                 "return Math.max(document.body.scrollHeight, main ? main.scrollHeight : 0);"

@@ -89,14 +89,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def dashboard_env(
-    moto_url: str, api_url: str, feature_names: Sequence[str], names: DemoNames = DEFAULT_NAMES
-) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
-    }
+def dashboard_env(moto_url: str, api_url: str, feature_names: Sequence[str], names: DemoNames = DEFAULT_NAMES) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
     env.update(
         # Made-up credentials: whatever the caller has configured must never be sent anywhere.
         AWS_ACCESS_KEY_ID="demo",
@@ -133,9 +127,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"{url}/_stcore/health did not answer 'ok' within {timeout:.0f} s")
 
 
-def start_streamlit(
-    port: int, env: Mapping[str, str], log_file: Any = None
-) -> subprocess.Popen[bytes]:
+def start_streamlit(port: int, env: Mapping[str, str], log_file: Any = None) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1",
@@ -194,9 +186,7 @@ def running_demo(
             api = ModelPredictionApi(names, model_dir).start()
             api_url = api.url
         port = port or free_port()
-        process = start_streamlit(
-            port, dashboard_env(moto_url, api_url, feature_names, names), log_file
-        )
+        process = start_streamlit(port, dashboard_env(moto_url, api_url, feature_names, names), log_file)
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, process)
         yield Demo(url=url, moto_url=moto_url, api=api, names=names, process=process)
@@ -212,9 +202,7 @@ def running_demo(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.dashboard_demo", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.dashboard_demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8501, help="Streamlit's port (default 8501)")
     parser.add_argument(
         "--api-url",

@@ -79,7 +79,9 @@ class ModelPredictionApi:
             # The handler signs its calls: made-up credentials, never the developer's own.
             for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
                 os.environ.pop(variable, None)
-            os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+            os.environ.update(
+                AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true"
+            )
             handler = load_handler(self.tree, shim.url, self.names.endpoint, FEATURE_NAMES, DEPLOYED_VERSION, log)
             self._server = self._serve(handler, log)
             stack.callback(self._shutdown)

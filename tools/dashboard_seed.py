@@ -50,13 +50,8 @@ def enable_moto_percentiles() -> None:
 
 
 def _clients(endpoint_url: str | None, region: str) -> dict[str, Any]:
-    session = boto3.session.Session(
-        aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region
-    )
-    return {
-        name: session.client(name, endpoint_url=endpoint_url)
-        for name in ("s3", "sagemaker", "cloudwatch")
-    }
+    session = boto3.session.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region)
+    return {name: session.client(name, endpoint_url=endpoint_url) for name in ("s3", "sagemaker", "cloudwatch")}
 
 
 def _backdate_versions(names: DemoNames, region: str, ages: Sequence[int]) -> None:
@@ -66,28 +61,20 @@ def _backdate_versions(names: DemoNames, region: str, ages: Sequence[int]) -> No
     packages = sagemaker_backends[MOTO_ACCOUNT][region].model_packages
     for version, age in enumerate(ages, start=1):
         for package in packages.values():
-            if (
-                package.model_package_group_name == names.group
-                and package.model_package_version == version
-            ):
+            if package.model_package_group_name == names.group and package.model_package_version == version:
                 package.creation_time = package.creation_time - timedelta(days=age, hours=version)
 
 
-def seed_registry(
-    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
-) -> None:
+def seed_registry(endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION) -> None:
     """A model package group with DEMO_VERSIONS, each with its evaluation report in S3."""
     aws = _clients(endpoint_url, region)
     aws["s3"].create_bucket(Bucket=names.bucket)
-    aws["sagemaker"].create_model_package_group(
-        ModelPackageGroupName=names.group, ModelPackageGroupDescription="Demo churn models"
-    )
+    aws["sagemaker"].create_model_package_group(ModelPackageGroupName=names.group, ModelPackageGroupDescription="Demo churn models")
     for number, version in enumerate(DEMO_VERSIONS, start=1):
         key = f"evaluation/v{number}/evaluation.json"
         report = {
             "binary_classification_metrics": {
-                name: {"value": value, "standard_deviation": "NaN"}
-                for name, value in version.metrics.items()
+                name: {"value": value, "standard_deviation": "NaN"} for name, value in version.metrics.items()
             }
         }
         aws["s3"].put_object(Bucket=names.bucket, Key=key, Body=json.dumps(report).encode())
@@ -117,9 +104,7 @@ def seed_registry(
     _backdate_versions(names, region, [v.age_days for v in DEMO_VERSIONS])
 
 
-def seed_endpoint(
-    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
-) -> None:
+def seed_endpoint(endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION) -> None:
     sagemaker = _clients(endpoint_url, region)["sagemaker"]
     sagemaker.create_model(
         ModelName=f"{names.endpoint}-v1",
@@ -140,9 +125,7 @@ def seed_endpoint(
             }
         ],
     )
-    sagemaker.create_endpoint(
-        EndpointName=names.endpoint, EndpointConfigName=f"{names.endpoint}-config-v1"
-    )
+    sagemaker.create_endpoint(EndpointName=names.endpoint, EndpointConfigName=f"{names.endpoint}-config-v1")
 
 
 def seed_metrics(
@@ -196,9 +179,7 @@ def seed_metrics(
         cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 500])
 
 
-def seed_alarm(
-    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
-) -> None:
+def seed_alarm(endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION) -> None:
     cloudwatch = _clients(endpoint_url, region)["cloudwatch"]
     cloudwatch.put_metric_alarm(
         AlarmName=names.alarm,
@@ -220,16 +201,11 @@ def seed_alarm(
     cloudwatch.set_alarm_state(
         AlarmName=names.alarm,
         StateValue="ALARM",
-        StateReason=(
-            "Threshold Crossed (demo): feature_baseline_drift_monthly_charges was 0.31, above "
-            "the threshold 0.2."
-        ),
+        StateReason=("Threshold Crossed (demo): feature_baseline_drift_monthly_charges was 0.31, above the threshold 0.2."),
     )
 
 
-def seed_all(
-    endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION
-) -> None:
+def seed_all(endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, region: str = REGION) -> None:
     enable_moto_percentiles()
     seed_registry(endpoint_url, names, region)
     seed_endpoint(endpoint_url, names, region)

@@ -47,7 +47,7 @@ DEMO_COMMAND = ("python", "-m", "tools.rehearsal", "--stack", "dev")
 def demo_report(*extra: str) -> str:
     """The report a rehearsal prints (from its 'Rehearsal report' title on)."""
     done = subprocess.run([sys.executable, *DEMO_COMMAND[1:], *extra], cwd=ROOT, capture_output=True, text=True)
-    report = done.stdout[done.stdout.find("Rehearsal report"):] if "Rehearsal report" in done.stdout else ""
+    report = done.stdout[done.stdout.find("Rehearsal report") :] if "Rehearsal report" in done.stdout else ""
     if done.returncode != 0 or not report:
         raise DocsError(f"`{' '.join(DEMO_COMMAND)}` failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return report.rstrip() + "\n"
@@ -65,7 +65,7 @@ def readme_demo_sample(text: str) -> str:
     end = text.find(end_marker("demo-sample"))
     if not begin or end < 0:
         raise DocsError(f"README.md: no {begin_marker('demo-sample')} ... {end_marker('demo-sample')} pair")
-    part = text[begin.end():end]
+    part = text[begin.end() : end]
     fenced = re.search(r"```\n(.*?)```", part, re.S)
     return fenced.group(1) if fenced else ""
 

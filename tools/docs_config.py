@@ -98,7 +98,15 @@ def type_name(annotation: Any) -> str:
     return name
 
 
-_CONSTRAINTS = {"ge": "≥ {}", "gt": "> {}", "le": "≤ {}", "lt": "< {}", "min_length": "at least {} item(s)", "max_length": "at most {} item(s)", "pattern": "matches `{}`"}
+_CONSTRAINTS = {
+    "ge": "≥ {}",
+    "gt": "> {}",
+    "le": "≤ {}",
+    "lt": "< {}",
+    "min_length": "at least {} item(s)",
+    "max_length": "at most {} item(s)",
+    "pattern": "matches `{}`",
+}
 
 
 def derived_constraints(info: FieldInfo) -> str:
@@ -179,7 +187,9 @@ def config_rows(stack_configs: Mapping[str, Mapping[str, Any]]) -> list[ConfigRo
             key = [*path, alias]
             inner, _ = _optional_inner(_unwrap(info.annotation)[0])
             inner = _unwrap(inner)[0]
-            present = {s: ("set" if _lookup(c, [f"{cfg.PROJECT}:{key[0]}", *key[1:]]) is not None else "") for s, c in stack_configs.items()}
+            present = {
+                s: ("set" if _lookup(c, [f"{cfg.PROJECT}:{key[0]}", *key[1:]]) is not None else "") for s, c in stack_configs.items()
+            }
             row = ConfigRow(
                 key=".".join(key),
                 type=type_name(info.annotation) + (", optional" if info.default is None else ""),

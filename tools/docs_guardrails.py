@@ -60,7 +60,7 @@ def _collect_types(obj: Any, seen: set[int], found: set[str], depth: int = 0) ->
 
 def python_type_name(token: str) -> str:
     """`aws:s3/bucket:Bucket` -> `aws.s3.Bucket`, as the program declares it."""
-    module, _, cls = token[len("aws:"):].partition("/")
+    module, _, cls = token[len("aws:") :].partition("/")
     if keyword.iskeyword(module):
         module += "_"  # pulumi_aws.lambda_
     return f"aws.{module}.{cls.rpartition(':')[2]}"

@@ -35,10 +35,10 @@ def replace_part(text: str, part: str, content: str, where: str) -> str:
     starts, ends = list(begin.finditer(text)), text.count(end)
     if len(starts) != 1 or ends != 1:
         raise DocsError(f"{where}: expected one '{begin_marker(part)}' ... '{end}' pair, found {len(starts)} begin and {ends} end markers")
-    head, tail = text[: starts[0].start()], text[starts[0].end():]
+    head, tail = text[: starts[0].start()], text[starts[0].end() :]
     if end not in tail:
         raise DocsError(f"{where}: '{end}' comes before its begin marker")
-    tail = tail[tail.index(end) + len(end):]
+    tail = tail[tail.index(end) + len(end) :]
     return f"{head}{begin_marker(part)}\n{content.rstrip()}\n{end}{tail}"
 
 

@@ -23,7 +23,14 @@ PREVIEW_COMMAND = "python -m tools.preview --stack dev --stack prod"
 def preview_summaries() -> dict[str, dict[str, Any]]:
     """Each shipped stack's --json document from the offline preview (`summary`, `resources`, ...)."""
     with tempfile.TemporaryDirectory(prefix="docs-preview-") as tmp:
-        command = [sys.executable, "-m", "tools.preview", *(a for s in STACKS for a in ("--stack", s)), "--json", f"{tmp}/preview.{{stack}}.json"]
+        command = [
+            sys.executable,
+            "-m",
+            "tools.preview",
+            *(a for s in STACKS for a in ("--stack", s)),
+            "--json",
+            f"{tmp}/preview.{{stack}}.json",
+        ]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         summaries = {}
         for stack in STACKS:
@@ -53,7 +60,9 @@ def shipped_stacks_table(summaries: Mapping[str, Mapping[str, Any]]) -> str:
         cost = s.get("costEstimate") or {}
         estimate = f"{_usd(cost['monthlyUsd'])}/month" if cost else "none"
         budget = _usd(cost["budgetUsd"]) if cost else ""
-        lines.append(f"| {stack} | {s['resources']} | {s['policies']} | {s['mandatoryViolations']} | {s['advisoryViolations']} | {estimate} | {budget} |")
+        lines.append(
+            f"| {stack} | {s['resources']} | {s['policies']} | {s['mandatoryViolations']} | {s['advisoryViolations']} | {estimate} | {budget} |"
+        )
     return "\n".join(lines)
 
 
@@ -111,6 +120,7 @@ def resource_index(documents: Mapping[str, Mapping[str, Any]]) -> str:
         "| resource type | " + " | ".join(stacks) + " | declared by | file |",
         "|---|" + "---|" * len(stacks) + "---|---|",
     ]
+
     def declared_by(chain: str) -> str:
         return " › ".join(t.rsplit(":", 1)[-1] for t in chain.split(" › ")) if chain else "`__main__.py`"
 

@@ -128,8 +128,10 @@ class DefinitionEvaluator:
         output = next((o for o in outputs if o.get("OutputName") == entry.get("OutputName")), None)
         local = ((output or {}).get("S3Output") or {}).get("LocalPath")
         if not isinstance(local, str) or not local.startswith(PROCESSING_ROOT):
-            raise GateError(f"{reference}: output {entry.get('OutputName')!r} of step {step_name} has no local path under {PROCESSING_ROOT}")
-        return self.processing_dir / local[len(PROCESSING_ROOT):].strip("/") / str(entry.get("FilePath"))
+            raise GateError(
+                f"{reference}: output {entry.get('OutputName')!r} of step {step_name} has no local path under {PROCESSING_ROOT}"
+            )
+        return self.processing_dir / local[len(PROCESSING_ROOT) :].strip("/") / str(entry.get("FilePath"))
 
     def _json_get(self, spec: Mapping[str, Any]) -> tuple[Any, str]:
         reference = str((spec.get("PropertyFile") or {}).get("Get"))

@@ -59,14 +59,28 @@ def _json_path(template: Path, stack: str, several: bool) -> Path:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.preview", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stack", action="append", help="stack to preview (repeatable; default: every Pulumi.<stack>.yaml)")
     parser.add_argument("--policy-pack", type=Path, default=ROOT / "policies", help="policy pack folder (default: policies)")
     parser.add_argument("--policy-config", type=Path, help="policy config file (default: <pack>/config/<stack>.json when it exists)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key (dotted path; value read as YAML; null removes it)")
-    parser.add_argument("--json", type=Path, help="write the result as JSON ('{stack}' in the name is replaced; with several stacks, .<stack> is added)")
     parser.add_argument(
-        "--stack-outputs", action="append", default=[], metavar="STACK=FILE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (dotted path; value read as YAML; null removes it)",
+    )
+    parser.add_argument(
+        "--json", type=Path, help="write the result as JSON ('{stack}' in the name is replaced; with several stacks, .<stack> is added)"
+    )
+    parser.add_argument(
+        "--stack-outputs",
+        action="append",
+        default=[],
+        metavar="STACK=FILE",
         help="outputs of a stack that a StackReference reads (the JSON `pulumi stack output --json` prints); default: run that stack's program first",
     )
     parser.add_argument(

@@ -41,7 +41,7 @@ def parse_cost_estimate(message: str) -> Optional[dict[str, Any]]:
         text = line.strip()
         for prefix, key in _COST_TAGGED.items():
             if text.startswith(prefix):
-                value = text[len(prefix):]
+                value = text[len(prefix) :]
                 if key == "excluded":
                     estimate[key].extend(v.strip() for v in value.split(", "))
                 else:

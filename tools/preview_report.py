@@ -58,7 +58,9 @@ def render(preview: StackPreview) -> str:
         found = by_policy.get(policy.name, [])
         if policy.name == COST_POLICY and not found and estimate is not None:
             # Within budget: the estimate (its not-applicable reason) is printed in its own section.
-            out.append(f"    ✅ {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month within ${estimate['budgetUsd']:,.2f} (see the cost estimate below)")
+            out.append(
+                f"    ✅ {policy.name} [{policy.level}]: ${estimate['monthlyUsd']:,.2f}/month within ${estimate['budgetUsd']:,.2f} (see the cost estimate below)"
+            )
             continue
         if policy.name == COST_ESTIMATE_POLICY and estimate is not None and all(v.level == "advisory" for v in found):
             # Its finding is the estimate itself, printed in its own section.
@@ -140,18 +142,18 @@ def to_json(preview: StackPreview) -> dict[str, Any]:
     return {
         "stack": preview.stack,
         "project": records.get("project"),
-        "resources": [
-            {k: r[k] for k in ("urn", "type", "name", "parent", "inputs", "options")} for r in records.get("resources", [])
-        ],
+        "resources": [{k: r[k] for k in ("urn", "type", "name", "parent", "inputs", "options")} for r in records.get("resources", [])],
         "outputs": records.get("outputs", {}),
         "violations": [
-            {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in (preview.analysis.violations if preview.analysis else [])
+            {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
+            for v in (preview.analysis.violations if preview.analysis else [])
         ],
         "notApplicable": [
             {"policy": n.policy, "urn": n.urn, "reason": n.reason} for n in (preview.analysis.not_applicable if preview.analysis else [])
         ],
         "policies": [
-            {"name": p.name, "level": p.level, "kind": p.kind, "description": p.description} for p in (preview.analysis.policies if preview.analysis else [])
+            {"name": p.name, "level": p.level, "kind": p.kind, "description": p.description}
+            for p in (preview.analysis.policies if preview.analysis else [])
         ],
         "summary": summary(preview),
     }

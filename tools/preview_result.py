@@ -43,7 +43,11 @@ class StackPreview:
         if not self.analysis:
             return []
         levels = {p.name: p.level for p in self.analysis.policies}
-        return [v for v in self.analysis.violations if v.level == "advisory" and levels.get(v.policy) == "mandatory" and _CANT_RUN.match(v.message)]
+        return [
+            v
+            for v in self.analysis.violations
+            if v.level == "advisory" and levels.get(v.policy) == "mandatory" and _CANT_RUN.match(v.message)
+        ]
 
     @property
     def exit_code(self) -> int:

@@ -98,7 +98,17 @@ class ProgramRuns:
         args = self.args
         with tempfile.TemporaryDirectory(prefix=f"preview-{stack}-") as tmp:
             out = Path(tmp) / "records.json"
-            command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(args.program_dir), "--out", str(out)]
+            command = [
+                sys.executable,
+                "-m",
+                "tools.offline.program",
+                "--stack",
+                stack,
+                "--program-dir",
+                str(args.program_dir),
+                "--out",
+                str(out),
+            ]
             for override in self.overrides(stack):
                 command += ["--set", override]
             if first_preview:

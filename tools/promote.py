@@ -49,8 +49,15 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 # ---- the commands ----------------------------------------------------------------------------------
 
+
 def promote(
-    stack_dir: Path, to: str, version: Optional[int], source: Optional[str], check: bool, session: Any = None, dev_outputs: Optional[Path] = None
+    stack_dir: Path,
+    to: str,
+    version: Optional[int],
+    source: Optional[str],
+    check: bool,
+    session: Any = None,
+    dev_outputs: Optional[Path] = None,
 ) -> str:
     """Pin the version in the target stack; return what was done, one line per fact."""
     target = read_stack(stack_dir, to)
@@ -76,7 +83,9 @@ def promote(
     validate_change(target, new_text, version)
     if check or has_credentials(session):
         if arn is None:
-            arn = package_arn(owner_config(stack_dir, "dev" if to == "dev" else registry_stack(target).rsplit("/", 1)[-1]), version, session)
+            arn = package_arn(
+                owner_config(stack_dir, "dev" if to == "dev" else registry_stack(target).rsplit("/", 1)[-1]), version, session
+            )
         lines.append(f"checked: {check_approved(arn, session)} is Approved")
     else:
         lines.append("not checked: no AWS credentials (the promote workflow and deploy.yml check that the package is Approved)")
@@ -125,8 +134,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--version", type=_version_arg, help="the model package version to pin (prod: must be the version dev serves)")
     which.add_argument("--from", dest="source", choices=STACKS, help="prod: the version dev serves (the default)")
-    parser.add_argument("--check", action="store_true", help="require AWS credentials and an Approved package (done anyway when credentials exist)")
-    parser.add_argument("--dev-outputs", type=Path, help="dev's outputs as `pulumi stack output --json` prints them (default: ask the backend)")
+    parser.add_argument(
+        "--check", action="store_true", help="require AWS credentials and an Approved package (done anyway when credentials exist)"
+    )
+    parser.add_argument(
+        "--dev-outputs", type=Path, help="dev's outputs as `pulumi stack output --json` prints them (default: ask the backend)"
+    )
     parser.add_argument("--stack-dir", type=Path, default=ROOT, help="folder holding Pulumi.<stack>.yaml (default: the repository)")
     args = parser.parse_args(argv)
     if args.verify and (args.version or args.source or args.check):

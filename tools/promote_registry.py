@@ -29,6 +29,7 @@ from tools.promote_stack_file import (
 
 # ---- what dev serves -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Served:
     """The package the registry's stack serves, and where that fact came from."""
@@ -57,7 +58,10 @@ def _outputs_from_backend(stack_dir: Path, stack_name: str) -> tuple[Optional[di
     try:
         done = subprocess.run(
             [pulumi, "stack", "output", "--json", "--stack", stack_name, "--non-interactive"],
-            cwd=stack_dir, capture_output=True, text=True, timeout=120,
+            cwd=stack_dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"pulumi stack output failed: {exc}"
@@ -74,7 +78,9 @@ def _outputs_from_backend(stack_dir: Path, stack_name: str) -> tuple[Optional[di
 def served_from_outputs(outputs: dict[str, Any], source: str) -> Served:
     arn = outputs.get(SERVED_PACKAGE_OUTPUT)
     if not isinstance(arn, str) or not arn:
-        raise CheckFailed(f"dev serves no model package: {source} has no {SERVED_PACKAGE_OUTPUT} (dev pins no version, or has not been deployed)")
+        raise CheckFailed(
+            f"dev serves no model package: {source} has no {SERVED_PACKAGE_OUTPUT} (dev pins no version, or has not been deployed)"
+        )
     version = parse_version(arn.rsplit("/", 1)[-1], f"{source}: {SERVED_PACKAGE_OUTPUT} {arn}")
     return Served(version, arn, source)
 
@@ -104,6 +110,7 @@ def dev_served(stack_dir: Path, prod: StackFile, dev_outputs: Optional[Path] = N
 
 # ---- the registry ----------------------------------------------------------------------------------
 
+
 def has_credentials(session: Any = None) -> bool:
     import boto3
 
@@ -120,7 +127,9 @@ def package_arn(owner: StackConfig, version: int, session: Any = None) -> str:
     try:
         account = session.client("sts", region_name=owner.region).get_caller_identity()["Account"]
     except NoCredentialsError:
-        raise PromoteError("checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found") from None
+        raise PromoteError(
+            "checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found"
+        ) from None
     except (BotoCoreError, ClientError) as exc:
         raise PromoteError(f"cannot read the caller's account (sts:GetCallerIdentity): {exc}") from None
     # SageMaker lower-cases group names in ARNs (the program builds the endpoint's ARN the same way).
@@ -138,12 +147,16 @@ def check_approved(arn: str, session: Any = None) -> str:
     try:
         described = session.client("sagemaker", region_name=region).describe_model_package(ModelPackageName=arn)
     except NoCredentialsError:
-        raise PromoteError("checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found") from None
+        raise PromoteError(
+            "checking the registry needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found"
+        ) from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") in ("ValidationException", "ResourceNotFound"):
             raise CheckFailed(f"model package version {version} does not exist in {group} ({region}): {error.get('Message', '')}") from None
-        raise PromoteError(f"cannot check model package version {version} in {group}: {error.get('Code')}: {error.get('Message', '')}") from None
+        raise PromoteError(
+            f"cannot check model package version {version} in {group}: {error.get('Code')}: {error.get('Message', '')}"
+        ) from None
     except BotoCoreError as exc:
         raise PromoteError(f"cannot reach SageMaker to check version {version} in {group}: {exc}") from None
     status = described.get("ModelApprovalStatus", "unknown")

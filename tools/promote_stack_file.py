@@ -93,7 +93,7 @@ def with_version(stack_file: StackFile, version: int) -> str:
         token = _SCALAR.match(text, start)
         if token is None:
             raise PromoteError(f"{stack_file.path.name}: cannot find the value of {VERSION_KEY} on line {line + 1}")
-        return text[:start] + str(version) + text[token.end():]
+        return text[:start] + str(version) + text[token.end() :]
     if endpoint.fa.flow_style() or not endpoint:
         raise PromoteError(
             f"{stack_file.path.name}: '{ENDPOINT_KEY}' is written in flow style ({{...}}) or empty; "

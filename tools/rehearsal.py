@@ -71,9 +71,13 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.rehearsal", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stack", action="append", choices=("dev", "prod"), help="stacks to preview and gate (default: dev and prod)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview takes it")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview takes it"
+    )
     parser.add_argument("--rows", type=int, help="rows of generated training data (default 5000; --quick 2000)")
     parser.add_argument("--requests", type=int, help="prediction requests per dataset (default 200; --quick 40)")
     parser.add_argument("--rows-per-request", type=int, default=10, help="customers per prediction request (default 10)")

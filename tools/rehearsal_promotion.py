@@ -28,7 +28,12 @@ from unittest import mock
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 MODEL_TYPE = "aws:sagemaker/model:Model"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "rehearsal", "AWS_SECRET_ACCESS_KEY": "rehearsal", "AWS_SESSION_TOKEN": "rehearsal", "AWS_DEFAULT_REGION": "us-east-1"}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "rehearsal",
+    "AWS_SECRET_ACCESS_KEY": "rehearsal",
+    "AWS_SESSION_TOKEN": "rehearsal",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 STEP_TIMEOUT = 600
 
 
@@ -63,7 +68,9 @@ def _promote(stack_dir: Path, *args: str) -> tuple[int, str, str]:
 
 def _program(root: Path, stack: str, stack_dir: Path, out: Path, *extra: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(stack_dir), "--out", str(out), *extra]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=STEP_TIMEOUT, env={**os.environ, "PYTHONPATH": str(root)})
+    done = subprocess.run(
+        command, cwd=root, capture_output=True, text=True, timeout=STEP_TIMEOUT, env={**os.environ, "PYTHONPATH": str(root)}
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the offline program of {stack} failed: {done.stderr.strip()[-800:]}")
     return json.loads(out.read_text())
@@ -74,7 +81,11 @@ def program_view(root: Path, work: Path) -> Path:
     view = work / "promotion" / "program"
     view.mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
-        if entry.name.startswith(".") or entry.name in ("venv", "__pycache__") or (entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml"):
+        if (
+            entry.name.startswith(".")
+            or entry.name in ("venv", "__pycache__")
+            or (entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml")
+        ):
             continue
         link = view / entry.name
         if not link.exists():
@@ -97,9 +108,14 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
         sagemaker.create_model_package_group(ModelPackageGroupName=group, ModelPackageGroupDescription="the shared registry (rehearsal)")
 
         def register(status: str) -> str:
-            container = {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-model@sha256:" + "0" * 64, "ModelDataUrl": "s3://mlops-dev-artifacts/model.tar.gz"}
+            container = {
+                "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-model@sha256:" + "0" * 64,
+                "ModelDataUrl": "s3://mlops-dev-artifacts/model.tar.gz",
+            }
             spec = {"Containers": [container], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["application/json"]}
-            return sagemaker.create_model_package(ModelPackageGroupName=group, ModelApprovalStatus=status, InferenceSpecification=spec)["ModelPackageArn"]
+            return sagemaker.create_model_package(ModelPackageGroupName=group, ModelApprovalStatus=status, InferenceSpecification=spec)[
+                "ModelPackageArn"
+            ]
 
         register("Approved")  # version 1: in service
         registered = register("PendingManualApproval")  # version 2: this pipeline run
@@ -138,11 +154,29 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
 
     preview_json = records / "prod-preview.json"
     done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--program-dir", str(view), "--stack", "prod", "--stack-outputs", f"dev={outputs}", "--json", str(preview_json)],
-        cwd=root, capture_output=True, text=True, timeout=STEP_TIMEOUT, env={**os.environ, "PYTHONPATH": str(root)},
+        [
+            sys.executable,
+            "-m",
+            "tools.preview",
+            "--program-dir",
+            str(view),
+            "--stack",
+            "prod",
+            "--stack-outputs",
+            f"dev={outputs}",
+            "--json",
+            str(preview_json),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
     if done.returncode != 0 or not preview_json.exists():
-        result.problems.append(f"promotion: prod's offline preview failed (exit {done.returncode}): {(done.stdout + done.stderr).strip()[-600:]}")
+        result.problems.append(
+            f"promotion: prod's offline preview failed (exit {done.returncode}): {(done.stdout + done.stderr).strip()[-600:]}"
+        )
         return result
     prod = json.loads(preview_json.read_text())
     models = [r["inputs"].get("primaryContainer", {}).get("modelPackageName") for r in prod["resources"] if r["type"] == MODEL_TYPE]
@@ -150,7 +184,9 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
         result.problems.append(f"promotion: prod's preview serves {models or 'no model'}, not dev's {served}")
         return result
     result.served_arn = served
-    result.lines.append(f"prod's offline preview serves {served}: the package dev serves (policy verdict: {'OK' if prod['summary'].get('ok') else 'BLOCKED'})")
+    result.lines.append(
+        f"prod's offline preview serves {served}: the package dev serves (policy verdict: {'OK' if prod['summary'].get('ok') else 'BLOCKED'})"
+    )
     if not prod["summary"].get("ok"):
         result.problems.append("promotion: prod's preview of the promoted pin is BLOCKED by a mandatory policy")
     return result

@@ -125,7 +125,9 @@ def render(report: Report) -> str:
         out.append(f"  latency per request: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, max {latency['max']:.1f} ms")
         for name in ("clean", "drifted"):
             if name in report.mean_churn:
-                out.append(f"  mean predicted churn, {name:<7}: {report.mean_churn[name]:.3f} (actual rate {report.actual_churn[name]:.3f})")
+                out.append(
+                    f"  mean predicted churn, {name:<7}: {report.mean_churn[name]:.3f} (actual rate {report.actual_churn[name]:.3f})"
+                )
     else:
         out.append("  not run")
     where = report.workdir if report.kept else "removed at exit (keep it with --workdir DIR)"

@@ -29,7 +29,9 @@ SERVER_START_TIMEOUT = 90
 @contextlib.contextmanager
 def model_server(tree: ProgramTree, env: dict[str, str], work: Path, workers: int) -> Iterator[str]:
     log = work / "logs" / "serve.log"
-    process = processes.start([sys.executable, str(tree.model_bin / "serve"), "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)], env, log, ROOT)
+    process = processes.start(
+        [sys.executable, str(tree.model_bin / "serve"), "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)], env, log, ROOT
+    )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         url = None
@@ -84,7 +86,9 @@ def api_event(body: str) -> dict[str, Any]:
     }
 
 
-def load_handler(tree: ProgramTree, shim_url: str, endpoint: str, feature_names: Sequence[str], model_version: Optional[int], log: Any) -> Any:
+def load_handler(
+    tree: ProgramTree, shim_url: str, endpoint: str, feature_names: Sequence[str], model_version: Optional[int], log: Any
+) -> Any:
     """Import containers/api/predict.py as Lambda does at init, its client aimed at the shim."""
     os.environ.update(
         ENDPOINT_NAME=endpoint,
@@ -110,7 +114,9 @@ def customers(tree: ProgramTree, rows: int, seed: int, drifted: bool) -> tuple[l
     return encode(frame).astype(float).values.tolist(), float(frame[LABEL].mean())
 
 
-def serve_and_predict(tree: ProgramTree, env: dict[str, str], work: Path, report: Report, requests: int, rows_per_request: int, workers: int) -> None:
+def serve_and_predict(
+    tree: ProgramTree, env: dict[str, str], work: Path, report: Report, requests: int, rows_per_request: int, workers: int
+) -> None:
     from tools.runtime_shim import RuntimeShim, ShimConfig
 
     on_path(tree.model_dir)
@@ -119,9 +125,14 @@ def serve_and_predict(tree: ProgramTree, env: dict[str, str], work: Path, report
     # The handler signs its calls with botocore: fake credentials, never the developer's own.
     for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(variable, None)
-    os.environ.update(AWS_ACCESS_KEY_ID="rehearsal", AWS_SECRET_ACCESS_KEY="rehearsal", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="rehearsal", AWS_SECRET_ACCESS_KEY="rehearsal", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true"
+    )
     report.requests, report.rows_per_request, report.workers = requests, rows_per_request, workers
-    datasets = {name: customers(tree, requests * rows_per_request, seed=1000 + i, drifted=name == "drifted") for i, name in enumerate(("clean", "drifted"))}
+    datasets = {
+        name: customers(tree, requests * rows_per_request, seed=1000 + i, drifted=name == "drifted")
+        for i, name in enumerate(("clean", "drifted"))
+    }
     version = next((s.model_version for s in report.stacks if s.model_version), None)
     with contextlib.ExitStack() as running:
         url = running.enter_context(model_server(tree, env, work, workers))

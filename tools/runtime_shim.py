@@ -82,7 +82,7 @@ def invoke(config: ShimConfig, endpoint: str, body: bytes, content_type: str, ac
         original = exc.read().decode("utf-8", "replace")
         return _error(
             "ModelError",
-            f"Received client error ({exc.code}) from primary with message \"{original}\". See {log_stream}.",
+            f'Received client error ({exc.code}) from primary with message "{original}". See {log_stream}.',
             424,
             OriginalStatusCode=exc.code,
             OriginalMessage=original,
@@ -154,9 +154,7 @@ class RuntimeShim:
         return f"http://{host}:{port}"
 
     def start(self) -> RuntimeShim:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="runtime-shim", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="runtime-shim", daemon=True)
         self._thread.start()
         return self
 

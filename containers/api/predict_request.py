@@ -127,9 +127,7 @@ def _check_row_count(count: int, settings: Settings) -> None:
     if count == 0:
         raise ApiError(INVALID_REQUEST, "no rows to predict")
     if count > settings.max_rows:
-        raise ApiError(
-            PAYLOAD_TOO_LARGE, f"{count} rows exceed the limit of {settings.max_rows} per request"
-        )
+        raise ApiError(PAYLOAD_TOO_LARGE, f"{count} rows exceed the limit of {settings.max_rows} per request")
 
 
 def _array_row(row: list[Any], index: int, settings: Settings) -> tuple[float, ...]:
@@ -146,8 +144,7 @@ def _object_row(row: dict[str, Any], index: int, settings: Settings) -> tuple[fl
     if names is None:
         raise ApiError(
             INVALID_REQUEST,
-            f"instances[{index}]: rows must be arrays of {settings.feature_count} numbers "
-            "(named features are not configured for this API)",
+            f"instances[{index}]: rows must be arrays of {settings.feature_count} numbers (named features are not configured for this API)",
         )
     missing = [n for n in names if n not in row]
     if missing:
@@ -201,8 +198,7 @@ def _parse_json(text: str, settings: Settings) -> tuple[tuple[float, ...], ...]:
         if not isinstance(row, shape):
             raise ApiError(
                 INVALID_REQUEST,
-                f"instances[{i}]: expected an {'array' if shape is list else 'object'} like "
-                f"instances[0], got {_json_type(row)}",
+                f"instances[{i}]: expected an {'array' if shape is list else 'object'} like instances[0], got {_json_type(row)}",
             )
         rows.append(parse_row(row, i, settings))
     return tuple(rows)

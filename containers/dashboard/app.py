@@ -71,7 +71,4 @@ try:
 except Exception:
     # Streamlit's own control flow (st.stop, reruns) is not an Exception subclass and passes.
     log.exception("unexpected error while rendering page %s", page.title)
-    st.error(
-        "Something unexpected went wrong on this page. The details are in the dashboard's "
-        "logs; refreshing the page may help."
-    )
+    st.error("Something unexpected went wrong on this page. The details are in the dashboard's logs; refreshing the page may help.")

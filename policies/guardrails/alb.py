@@ -21,7 +21,12 @@ AUTHENTICATE = ("authenticate-cognito", "authenticate-oidc")
 def ordered_actions(actions: Any) -> list[Mapping[str, Any]]:
     """Actions in the order the load balancer performs them (by `order`, else as listed)."""
     listed = [a for a in as_list(actions) if isinstance(a, Mapping)]
-    return [a for _, a in sorted(enumerate(listed), key=lambda p: (p[1].get("order") if isinstance(p[1].get("order"), (int, float)) else 50000 + p[0]))]
+    return [
+        a
+        for _, a in sorted(
+            enumerate(listed), key=lambda p: p[1].get("order") if isinstance(p[1].get("order"), (int, float)) else 50000 + p[0]
+        )
+    ]
 
 
 def _redirects_to_https(action: Mapping[str, Any]) -> bool:

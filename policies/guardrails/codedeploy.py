@@ -35,7 +35,9 @@ def lambda_groups(view: StackView) -> list[Any]:
 
 
 def _custom_config(view: StackView, group: Any) -> Optional[Any]:
-    return next((c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "id")), None)
+    return next(
+        (c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "id")), None
+    )
 
 
 def _gradual(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -48,7 +50,11 @@ def _gradual(args: StackValidationArgs, report: ReportViolation) -> None:
             continue
         if custom is None and isinstance(name, str) and name.startswith(PREDEFINED_LAMBDA_PREFIX) and name != ALL_AT_ONCE:
             continue
-        what = f"custom configuration with traffic routing {routing or 'AllAtOnce'}" if custom is not None else (name or "no deployment configuration")
+        what = (
+            f"custom configuration with traffic routing {routing or 'AllAtOnce'}"
+            if custom is not None
+            else (name or "no deployment configuration")
+        )
         report(
             f"{label_of(group)} shifts all traffic to a new Lambda version at once ({what}): a bad release reaches every "
             "caller before an alarm can stop it. Use a canary or linear configuration such as "

@@ -83,7 +83,13 @@ cognito_password_policy = resource_policy(
     _passwords,
     config_schema=PolicyConfigSchema(
         properties={
-            "minimumLength": {"type": "integer", "minimum": 8, "maximum": 99, "default": DEFAULT_MIN_LENGTH, "description": "Lowest allowed minimum password length."},
+            "minimumLength": {
+                "type": "integer",
+                "minimum": 8,
+                "maximum": 99,
+                "default": DEFAULT_MIN_LENGTH,
+                "description": "Lowest allowed minimum password length.",
+            },
             "maxTemporaryPasswordDays": {
                 "type": "integer",
                 "minimum": 1,

@@ -69,7 +69,15 @@ def get_path(props: Any, *path: str) -> Optional[Any]:
 
 
 _UNKNOWN_VALUES = frozenset(
-    (UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE)
+    (
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    )
 )
 
 
@@ -166,7 +174,9 @@ def bullet_list(items: Iterable[str]) -> str:
 
 def string_list_config(key: str, default: list[str], description: str) -> PolicyConfigSchema:
     """A policy's one configurable value: a list of strings, with its default."""
-    return PolicyConfigSchema(properties={key: {"type": "array", "items": {"type": "string"}, "default": default, "description": description}})
+    return PolicyConfigSchema(
+        properties={key: {"type": "array", "items": {"type": "string"}, "default": default, "description": description}}
+    )
 
 
 def resource_policy(

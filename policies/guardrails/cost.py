@@ -35,7 +35,10 @@ def _budget(args: StackValidationArgs, report: ReportViolation) -> None:
         "policy config through a reviewed pull request."
     )
     if estimate.total > budget:
-        report(f"The stack's estimated monthly cost ${estimate.total:,.2f} exceeds its budget of ${budget:,.2f} by ${estimate.total - budget:,.2f}. {fix}\n{breakdown}", None)
+        report(
+            f"The stack's estimated monthly cost ${estimate.total:,.2f} exceeds its budget of ${budget:,.2f} by ${estimate.total - budget:,.2f}. {fix}\n{breakdown}",
+            None,
+        )
     elif estimate.unpriced:
         report(
             f"The stack's monthly cost cannot be checked against its budget of ${budget:,.2f}: some resources have no price in "
@@ -61,7 +64,6 @@ cost_budget = StackValidationPolicy(
         }
     ),
 )
-
 
 
 def _report_estimate(args: StackValidationArgs, report: ReportViolation) -> None:

@@ -63,7 +63,11 @@ def _variant_scaling(view: StackView, endpoint: Any, variant_name: str) -> Optio
             continue
         resource_id = target.props.get("resourceId")
         deps = target.property_dependencies.get("resourceId") if target.property_dependencies else None
-        names_endpoint = any(d.urn == endpoint.urn for d in deps) if deps else (isinstance(name, str) and resource_id == f"endpoint/{name}/variant/{variant_name}")
+        names_endpoint = (
+            any(d.urn == endpoint.urn for d in deps)
+            if deps
+            else (isinstance(name, str) and resource_id == f"endpoint/{name}/variant/{variant_name}")
+        )
         if names_endpoint and (not isinstance(resource_id, str) or resource_id.endswith(f"/variant/{variant_name}")):
             return _float(target.props.get("minCapacity"), 0), _float(target.props.get("maxCapacity"), 0)
     return None
@@ -146,7 +150,9 @@ def _pipelines(view: StackView, estimate: Estimate) -> None:
             f"${per_run:.2f}/run ({len(jobs)} jobs, each at most its max run time){spot}",
             runs * per_run,
         )
-        estimate.notes.append(f"pipeline '{pipeline.name}': runs started by new data or drift alarms come on top (${per_run:.2f} each at most)")
+        estimate.notes.append(
+            f"pipeline '{pipeline.name}': runs started by new data or drift alarms come on top (${per_run:.2f} each at most)"
+        )
 
 
 def _monitoring(view: StackView, estimate: Estimate) -> None:
@@ -194,9 +200,9 @@ def _fargate(view: StackView, estimate: Estimate) -> None:
         if isinstance(schedule, str):
             estimate.unpriced.append(f"ECS service '{service.name}': {schedule}")
             continue
-        hourly = vcpu * prices.FARGATE_VCPU_HOUR.get(architecture, prices.FARGATE_VCPU_HOUR["X86_64"]) + memory_gb * prices.FARGATE_GB_HOUR.get(
-            architecture, prices.FARGATE_GB_HOUR["X86_64"]
-        )
+        hourly = vcpu * prices.FARGATE_VCPU_HOUR.get(
+            architecture, prices.FARGATE_VCPU_HOUR["X86_64"]
+        ) + memory_gb * prices.FARGATE_GB_HOUR.get(architecture, prices.FARGATE_GB_HOUR["X86_64"])
         spot = " (Fargate Spot allowed; priced on demand)" if "FARGATE_SPOT" in strategies else ""
         if schedule is None:
             estimate.add(
@@ -221,7 +227,11 @@ def _scheduled_tasks(view: StackView, service: Any, count: float) -> Union[None,
     Each action sets the count into [minCapacity, maxCapacity]; between two actions it holds. Time
     zones shift when, not how long, so a week in the actions' own zone gives the share.
     """
-    targets = [t for t in view.of_type(SCALING_TARGET) if t.props.get("serviceNamespace") == "ecs" and view.refers_to(t, "resourceId", service, "name")]
+    targets = [
+        t
+        for t in view.of_type(SCALING_TARGET)
+        if t.props.get("serviceNamespace") == "ecs" and view.refers_to(t, "resourceId", service, "name")
+    ]
     actions = [a for t in targets for a in view.of_type(SCHEDULED_ACTION) if view.refers_to(a, "resourceId", t, "resourceId")]
     if not actions:
         return None
@@ -270,11 +280,16 @@ def _network(view: StackView, estimate: Estimate) -> None:
         estimate.add(f"NAT gateways: {len(nats)} × {hours} h × ${prices.NAT_GATEWAY_HOUR}", len(nats) * hours * prices.NAT_GATEWAY_HOUR)
     eips = view.of_type(EIP)
     if eips:
-        estimate.add(f"Elastic IPs (public IPv4): {len(eips)} × {hours} h × ${prices.PUBLIC_IPV4_HOUR}", len(eips) * hours * prices.PUBLIC_IPV4_HOUR)
+        estimate.add(
+            f"Elastic IPs (public IPv4): {len(eips)} × {hours} h × ${prices.PUBLIC_IPV4_HOUR}", len(eips) * hours * prices.PUBLIC_IPV4_HOUR
+        )
     for endpoint in view.of_type(VPC_ENDPOINT):
         if endpoint.props.get("vpcEndpointType") == "Interface":
             azs = max(1, len(as_list(endpoint.props.get("subnetIds"))))
-            estimate.add(f"VPC interface endpoint '{endpoint.name}': {azs} AZ × {hours} h × ${prices.INTERFACE_ENDPOINT_AZ_HOUR}", azs * hours * prices.INTERFACE_ENDPOINT_AZ_HOUR)
+            estimate.add(
+                f"VPC interface endpoint '{endpoint.name}': {azs} AZ × {hours} h × ${prices.INTERFACE_ENDPOINT_AZ_HOUR}",
+                azs * hours * prices.INTERFACE_ENDPOINT_AZ_HOUR,
+            )
 
 
 def _count(props: Any, key: str) -> int:
@@ -298,7 +313,10 @@ def _fixed_fees(view: StackView, estimate: Estimate) -> None:
         estimate.add(f"KMS keys: {len(keys)} × ${prices.KMS_KEY_MONTH:.2f}", len(keys) * prices.KMS_KEY_MONTH)
     dashboards = view.of_type(DASHBOARD)
     if dashboards:
-        estimate.add(f"CloudWatch dashboards: {len(dashboards)} × ${prices.CLOUDWATCH_DASHBOARD_MONTH:.2f}", len(dashboards) * prices.CLOUDWATCH_DASHBOARD_MONTH)
+        estimate.add(
+            f"CloudWatch dashboards: {len(dashboards)} × ${prices.CLOUDWATCH_DASHBOARD_MONTH:.2f}",
+            len(dashboards) * prices.CLOUDWATCH_DASHBOARD_MONTH,
+        )
     standard = high = 0
     alarms = view.of_type(METRIC_ALARM)
     for alarm in alarms:
@@ -309,7 +327,11 @@ def _fixed_fees(view: StackView, estimate: Estimate) -> None:
             standard += metrics
     composite = len(view.of_type(COMPOSITE_ALARM))
     if alarms or composite:
-        cost = standard * prices.CLOUDWATCH_ALARM_METRIC_MONTH + high * prices.CLOUDWATCH_HIGH_RES_ALARM_METRIC_MONTH + composite * prices.CLOUDWATCH_COMPOSITE_ALARM_MONTH
+        cost = (
+            standard * prices.CLOUDWATCH_ALARM_METRIC_MONTH
+            + high * prices.CLOUDWATCH_HIGH_RES_ALARM_METRIC_MONTH
+            + composite * prices.CLOUDWATCH_COMPOSITE_ALARM_MONTH
+        )
         parts = [f"{standard} metric(s) × ${prices.CLOUDWATCH_ALARM_METRIC_MONTH:.2f}"]
         if high:
             parts.append(f"{high} high-resolution × ${prices.CLOUDWATCH_HIGH_RES_ALARM_METRIC_MONTH:.2f}")
@@ -331,7 +353,9 @@ def _region_note(args: StackValidationArgs, estimate: Estimate) -> None:
                 regions.add(region)
     others = sorted(regions - {prices.PRICE_REGION})
     if others:
-        estimate.notes.append(f"resources in {', '.join(others)} are priced at {prices.PRICE_REGION} rates (other regions are typically 5-30% dearer)")
+        estimate.notes.append(
+            f"resources in {', '.join(others)} are priced at {prices.PRICE_REGION} rates (other regions are typically 5-30% dearer)"
+        )
 
 
 def estimate_stack(args: StackValidationArgs) -> Estimate:

@@ -52,7 +52,9 @@ def _dynamodb(args: ResourceValidationArgs, report: Callable[[str], None]) -> No
     props = args.props
     problems = []
     # Without server_side_encryption the table uses an AWS-owned key the account cannot audit.
-    if not truthy(get_path(props, "serverSideEncryption", "enabled")) or not is_customer_managed_key(get_path(props, "serverSideEncryption", "kmsKeyArn")):
+    if not truthy(get_path(props, "serverSideEncryption", "enabled")) or not is_customer_managed_key(
+        get_path(props, "serverSideEncryption", "kmsKeyArn")
+    ):
         problems.append("it is not encrypted with the project key (server_side_encryption enabled with kms_key_arn)")
     if not truthy(get_path(props, "pointInTimeRecovery", "enabled")):
         problems.append("point-in-time recovery is off: a bad write or delete cannot be undone")

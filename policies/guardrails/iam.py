@@ -68,7 +68,9 @@ def _admin_grants(statement: Mapping[str, Any]) -> list[str]:
     any_resource = "*" in resources or statement.get("NotResource") is not None
     problems = []
     if statement.get("NotAction") is not None and any_resource:
-        problems.append(f"{_describe(statement)} allows every action except {', '.join(map(str, as_list(statement['NotAction'])))} on every resource (Allow + NotAction)")
+        problems.append(
+            f"{_describe(statement)} allows every action except {', '.join(map(str, as_list(statement['NotAction'])))} on every resource (Allow + NotAction)"
+        )
     wild = [a for a in actions if _is_everything(a)]
     if wild and any_resource:
         where = "every resource" if "*" in resources else "every resource but " + ", ".join(map(str, as_list(statement.get("NotResource"))))
@@ -82,7 +84,7 @@ def _no_wildcard_admin(args: ResourceValidationArgs, report: Callable[[str], Non
         if problems:
             report(
                 f"{args.resource_type} '{args.name}'{where} grants administrator-like access:{bullet_list(problems)}\n"
-                "List the actions the role needs (e.g. s3:GetObject) on the ARNs it needs them on; keep \"*\" resources "
+                'List the actions the role needs (e.g. s3:GetObject) on the ARNs it needs them on; keep "*" resources '
                 "only for actions that support no resource-level permissions, with specific actions."
             )
 
@@ -125,9 +127,16 @@ def _pass_role(args: ResourceValidationArgs, report: Callable[[str], None]) -> N
                 problems.append(f"{_describe(statement)} lets it pass any role ({', '.join(broad) or 'NotResource'})")
             elif require_condition:
                 condition = statement.get("Condition")
-                keys = {k.lower() for op in (condition.values() if isinstance(condition, Mapping) else []) if isinstance(op, Mapping) for k in op}
+                keys = {
+                    k.lower()
+                    for op in (condition.values() if isinstance(condition, Mapping) else [])
+                    if isinstance(op, Mapping)
+                    for k in op
+                }
                 if "iam:passedtoservice" not in keys:
-                    problems.append(f"{_describe(statement)} passes {', '.join(resources)} to any service (no iam:PassedToService condition)")
+                    problems.append(
+                        f"{_describe(statement)} passes {', '.join(resources)} to any service (no iam:PassedToService condition)"
+                    )
         if problems:
             report(
                 f"{args.resource_type} '{args.name}'{where} grants iam:PassRole too broadly:{bullet_list(problems)}\n"

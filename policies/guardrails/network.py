@@ -54,7 +54,9 @@ def _ingress(args: ResourceValidationArgs, report: Callable[[str], None]) -> Non
         for i, rule in enumerate(as_list(props.get("ingress"))):
             if isinstance(rule, Mapping):
                 cidrs = as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks"))
-                problems.append(_open_problem(f"ingress rule {i}", rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"), cidrs) or "")
+                problems.append(
+                    _open_problem(f"ingress rule {i}", rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"), cidrs) or ""
+                )
     elif args.resource_type == SECURITY_GROUP_RULE:
         if props.get("type") == "ingress":
             cidrs = as_list(props.get("cidrBlocks")) + as_list(props.get("ipv6CidrBlocks"))

@@ -64,7 +64,9 @@ def _encryption(args: ResourceValidationArgs, report: Callable[[str], None]) -> 
             problems.append("no kms_key_arn: the instances' ML storage volumes are encrypted with an AWS-managed key")
         capture = props.get("dataCaptureConfig")
         if capture and not is_customer_managed_key(peek_path(capture, "kmsKeyId")):
-            problems.append("data capture without kms_key_id: captured requests and responses (customer data) are not encrypted with the project key")
+            problems.append(
+                "data capture without kms_key_id: captured requests and responses (customer data) are not encrypted with the project key"
+            )
         async_config = props.get("asyncInferenceConfig")
         if async_config and not is_customer_managed_key(peek_path(async_config, "outputConfig", "kmsKeyId")):
             problems.append("asynchronous inference output without kms_key_id")
@@ -95,13 +97,18 @@ def _instance_types(args: ResourceValidationArgs, report: Callable[[str], None])
         used = [(f"variant {v.get('variantName')}", v.get("instanceType")) for v in provisioned_variants(args.props)]
     elif args.resource_type == PIPELINE:
         definition = load_definition(args.props.get("pipelineDefinition"))
-        used = [(j.where, j.instance_type if j.instance_type else j.instance_type_expr) for j in (pipeline_jobs(args.name, definition) if definition else [])]
+        used = [
+            (j.where, j.instance_type if j.instance_type else j.instance_type_expr)
+            for j in (pipeline_jobs(args.name, definition) if definition else [])
+        ]
     elif args.resource_type == NOTEBOOK:
         used = [("notebook", args.props.get("instanceType"))]
     else:
         job = monitoring_job(args.resource_type, args.name, args.props)
         used = [(job.where, job.instance_type)]
-    bad = [f"{where}: {value}" for where, value in used if not (isinstance(value, str) and any(fnmatch.fnmatchcase(value, p) for p in allowed))]
+    bad = [
+        f"{where}: {value}" for where, value in used if not (isinstance(value, str) and any(fnmatch.fnmatchcase(value, p) for p in allowed))
+    ]
     if bad:
         report(
             f"{label_of(args)} uses instance types this stack does not allow:{bullet_list(bad)}\n"

@@ -91,7 +91,11 @@ def _high_availability(args: ResourceValidationArgs, report: Callable[[str], Non
         return
     if serverless_only(args.props):
         args.not_applicable(SERVERLESS_NOTE.format(what="instance count (capacity is managed per request)"))
-    low = [v for v in provisioned_variants(args.props) if not isinstance(v.get("initialInstanceCount"), (int, float)) or v["initialInstanceCount"] < minimum]
+    low = [
+        v
+        for v in provisioned_variants(args.props)
+        if not isinstance(v.get("initialInstanceCount"), (int, float)) or v["initialInstanceCount"] < minimum
+    ]
     if low:
         names = ", ".join(f"{v.get('variantName')} ({num(v.get('initialInstanceCount'))})" for v in low)
         report(
@@ -121,7 +125,11 @@ def _canary(args: StackValidationArgs, report: ReportViolation) -> None:
         judged += 1
         deployment = endpoint.props.get("deploymentConfig")
         routing = get_path(deployment, "blueGreenUpdatePolicy", "trafficRoutingConfiguration", "type") if deployment else None
-        names = [str(get_path(a, "alarmName")) for a in as_list(get_path(deployment, "autoRollbackConfiguration", "alarms"))] if deployment else []
+        names = (
+            [str(get_path(a, "alarmName")) for a in as_list(get_path(deployment, "autoRollbackConfiguration", "alarms"))]
+            if deployment
+            else []
+        )
         problems = []
         if routing not in SAFE_TRAFFIC_ROUTING:
             problems.append(
@@ -142,7 +150,6 @@ def _canary(args: StackValidationArgs, report: ReportViolation) -> None:
             )
     if skipped and not judged:
         args.not_applicable(f"{', '.join(skipped)}: " + SERVERLESS_NOTE.format(what="blue/green canary or linear traffic shifting"))
-
 
 
 sagemaker_data_capture = resource_policy(

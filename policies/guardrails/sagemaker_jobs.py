@@ -57,7 +57,7 @@ def parameter_defaults(definition: Mapping[str, Any]) -> dict[str, Any]:
 def resolve(value: Any, parameters: Mapping[str, Any]) -> Any:
     """A literal, or a `{"Get": "Parameters.X"}` resolved to the parameter's default value."""
     if isinstance(value, Mapping) and isinstance(value.get("Get"), str) and value["Get"].startswith("Parameters."):
-        return parameters.get(value["Get"][len("Parameters."):])
+        return parameters.get(value["Get"][len("Parameters.") :])
     return value
 
 
@@ -79,7 +79,9 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _compute(resources: Any, parameters: Mapping[str, Any], keys: tuple[str, str, str] = ("InstanceType", "InstanceCount", "VolumeKmsKeyId")) -> dict[str, Any]:
+def _compute(
+    resources: Any, parameters: Mapping[str, Any], keys: tuple[str, str, str] = ("InstanceType", "InstanceCount", "VolumeKmsKeyId")
+) -> dict[str, Any]:
     """A job's instances and volume key, from its resource block (ResourceConfig, ClusterConfig, ...)."""
     resources = resources if isinstance(resources, Mapping) else {}
     type_key, count_key, kms_key = keys

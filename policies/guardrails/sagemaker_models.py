@@ -19,6 +19,7 @@ MODEL = "aws:sagemaker/model:Model"
 _DIGEST_PINNED = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
 
+
 def is_aws_owned_image(image: str) -> bool:
     match = _ECR_IMAGE.match(image)
     return bool(match) and match["account"] in SAGEMAKER_IMAGE_REGISTRIES.get(match["region"], frozenset())
@@ -34,6 +35,7 @@ def image_problem(image: Any) -> Optional[str]:
         return None
     return f"{image} is not pinned by digest (<repository>@sha256:<digest>): a tag can be moved to another image"
 
+
 def containers(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     found = [c for c in as_list(props.get("primaryContainer")) if isinstance(c, Mapping)]
     found += [c for c in as_list(props.get("containers")) if isinstance(c, Mapping)]
@@ -43,10 +45,14 @@ def containers(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _from_registry(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
     problems = []
     for i, container in enumerate(containers(args.props)):
-        where = container.get("containerHostname") or ("primary container" if i == 0 and args.props.get("primaryContainer") else f"container {i}")
+        where = container.get("containerHostname") or (
+            "primary container" if i == 0 and args.props.get("primaryContainer") else f"container {i}"
+        )
         if not container.get("modelPackageName"):
             raw = container.get("modelDataUrl") or get_path(container, "modelDataSource", "s3DataSource", "s3Uri")
-            problems.append(f"{where} serves {('the raw artifact ' + str(raw)) if raw else 'an image and artifact'} instead of a registered model package")
+            problems.append(
+                f"{where} serves {('the raw artifact ' + str(raw)) if raw else 'an image and artifact'} instead of a registered model package"
+            )
     if not containers(args.props):
         problems.append("no container")
     if problems:

@@ -50,7 +50,11 @@ def _notebook(args: ResourceValidationArgs, report: Callable[[str], None]) -> No
 
 def _sharing_problem(where: str, settings: Any) -> str:
     sharing = get_path(settings, "sharingSettings")
-    if isinstance(sharing, Mapping) and sharing.get("notebookOutputOption") == "Allowed" and not is_customer_managed_key(sharing.get("s3KmsKeyId")):
+    if (
+        isinstance(sharing, Mapping)
+        and sharing.get("notebookOutputOption") == "Allowed"
+        and not is_customer_managed_key(sharing.get("s3KmsKeyId"))
+    ):
         return f"{where} shares notebook output to S3 without the project key (sharing_settings.s3_kms_key_id)"
     return ""
 
@@ -61,7 +65,9 @@ def _studio(args: ResourceValidationArgs, report: Callable[[str], None]) -> None
     if args.resource_type == DOMAIN:
         # AWS's default is PublicInternetOnly: Studio apps reach the internet around the VPC.
         if props.get("appNetworkAccessType") != "VpcOnly":
-            problems.append(f"app_network_access_type is {props.get('appNetworkAccessType') or 'PublicInternetOnly (the default)'}, not VpcOnly")
+            problems.append(
+                f"app_network_access_type is {props.get('appNetworkAccessType') or 'PublicInternetOnly (the default)'}, not VpcOnly"
+            )
         if not is_customer_managed_key(props.get("kmsKeyId")):
             problems.append("the domain's EFS home directories are not encrypted with the project key (no kms_key_id)")
         problems.append(_sharing_problem("default_user_settings", props.get("defaultUserSettings")))

@@ -40,9 +40,7 @@ SERVER_START_SECONDS = 60.0
 
 
 def _run(entry: str, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", f"churn.{entry}", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", f"churn.{entry}", *args], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"churn.{entry} failed:\n{done.stderr[-3000:]}"
 
 
@@ -151,4 +149,3 @@ def test_a_large_request_round_trips(runtime):
     assert status == 200
     assert len(body["predictions"]) == 50
     assert all(0.0 <= p["churn_probability"] <= 1.0 for p in body["predictions"])
-

@@ -31,10 +31,7 @@ from botocore.stub import Stubber
 # plan basic/standard/premium = 0/1/2, contract month-to-month/one-year/two-year = 0/1/2, no/yes = 0/1).
 ROW_A = [2, 2, 0, 650, 30, 115, 230, 6, 1, 0]  # new month-to-month premium, intl plan, no autopay
 ROW_B = [60, 0, 2, 240, 3, 26.3, 1570, 0, 0, 1]  # five-year two-year-contract basic, autopay
-CANONICAL_CSV = (
-    b"2.0,2.0,0.0,650.0,30.0,115.0,230.0,6.0,1.0,0.0\n"
-    b"60.0,0.0,2.0,240.0,3.0,26.3,1570.0,0.0,0.0,1.0"
-)
+CANONICAL_CSV = b"2.0,2.0,0.0,650.0,30.0,115.0,230.0,6.0,1.0,0.0\n60.0,0.0,2.0,240.0,3.0,26.3,1570.0,0.0,0.0,1.0"
 
 
 def csv_line(row: list[Any]) -> str:

@@ -111,7 +111,9 @@ def test_any_client_input_gets_json_and_no_5xx(event):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.lists(numbers.filter(lambda v: v == v and abs(v) != float("inf")), min_size=N, max_size=N), min_size=1, max_size=50))
+@given(
+    rows=st.lists(st.lists(numbers.filter(lambda v: v == v and abs(v) != float("inf")), min_size=N, max_size=N), min_size=1, max_size=50)
+)
 def test_valid_rows_reach_the_model_unchanged(rows):
     """JSON and CSV of the same numbers give the same canonical CSV, which reads back exactly."""
     runtime = FakeRuntime()

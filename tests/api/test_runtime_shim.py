@@ -87,9 +87,7 @@ def test_forwards_body_and_headers_and_names_the_variant(shim):
     assert answer["InvokedProductionVariant"] == "Blue"
     assert answer["ContentType"] == "application/json"
     assert json.loads(answer["Body"].read()) == {"predictions": [{"churn_probability": 0.75}] * 2}
-    assert FakeModel.seen == [
-        {"path": "/invocations", "body": b"1,2\n3,4", "content_type": "text/csv", "accept": "application/json"}
-    ]
+    assert FakeModel.seen == [{"path": "/invocations", "body": b"1,2\n3,4", "content_type": "text/csv", "accept": "application/json"}]
 
 
 def test_model_refusal_is_a_model_error_with_the_original_answer(shim):

@@ -319,9 +319,7 @@ def test_pre_traffic_fails_when_the_new_version_errors(pre, context):
 
 
 def test_pre_traffic_reports_failed_when_a_call_raises(pre, context):
-    pre.codedeploy.add_client_error(
-        "get_deployment", service_error_code="DeploymentDoesNotExistException", http_status_code=400
-    )
+    pre.codedeploy.add_client_error("get_deployment", service_error_code="DeploymentDoesNotExistException", http_status_code=400)
     pre.verdict("Failed")
     result = pre_traffic.handler(EVENT, context)
     assert result["status"] == "Failed"

@@ -71,9 +71,7 @@ def test_registry_page_lists_every_version_with_status_and_metrics(names: DemoNa
     assert list(table["Version"]) == [3, 2, 1]
     assert list(table["Approval"]) == [v.approval for v in reversed(DEMO_VERSIONS)]
     assert list(table["AUC"]) == pytest.approx([v.metrics["auc"] for v in reversed(DEMO_VERSIONS)])
-    assert list(table["Recall"]) == pytest.approx(
-        [v.metrics["recall"] for v in reversed(DEMO_VERSIONS)]
-    )
+    assert list(table["Recall"]) == pytest.approx([v.metrics["recall"] for v in reversed(DEMO_VERSIONS)])
     # Creation times come from the registry (the demo backdates them), newest first.
     assert table["Created (UTC)"].is_monotonic_decreasing
     assert metric(app, "Latest approved") == "v1"
@@ -115,8 +113,7 @@ def test_access_denied_becomes_a_readable_message() -> None:
             "list_model_packages",
             service_error_code="AccessDeniedException",
             service_message=(
-                "User: arn:aws:sts::123456789012:assumed-role/dashboard-task/abc is not "
-                "authorized to perform: sagemaker:ListModelPackages"
+                "User: arn:aws:sts::123456789012:assumed-role/dashboard-task/abc is not authorized to perform: sagemaker:ListModelPackages"
             ),
             http_status_code=400,
         )
@@ -167,9 +164,7 @@ def put_traffic(names: DemoNames, variant: str = "AllTraffic") -> None:
             ("Invocation4XXErrors", 2),
             ("Invocation5XXErrors", errors5xx),
         ):
-            data.append(
-                {"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, "Value": value}
-            )
+            data.append({"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, "Value": value})
         # 1..100 ms in microseconds: p99 of the period is 99.01 ms.
         data.append(
             {
@@ -220,9 +215,7 @@ def test_health_window_changes_the_period_and_keeps_the_data(names: DemoNames) -
 def test_an_idle_endpoint_and_an_ok_alarm_are_reported_as_such(names: DemoNames) -> None:
     seed_endpoint(None, names)
     seed_alarm(None, names)
-    boto3.client("cloudwatch").set_alarm_state(
-        AlarmName=names.alarm, StateValue="OK", StateReason="no drift in the last check"
-    )
+    boto3.client("cloudwatch").set_alarm_state(AlarmName=names.alarm, StateValue="OK", StateReason="no drift in the last check")
 
     app = run_app("views/health.py")
 
@@ -297,9 +290,7 @@ def test_prediction_form_rejects_bad_answers_without_calling_the_api(
     assert not app.metric
 
 
-def test_generic_form_requires_every_feature(
-    app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi
-) -> None:
+def test_generic_form_requires_every_feature(app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi) -> None:
     # Names the model schema doesn't know: the form falls back to one input per feature.
     app_env.setenv("FEATURE_NAMES", "tenure_months,monthly_charges")
     stub_api.feature_names = ("tenure_months", "monthly_charges")
@@ -322,9 +313,7 @@ def test_generic_form_requires_every_feature(
     assert metric(app, "Churn probability") == f"{expected:.1%}"
 
 
-def test_an_unsigned_request_is_refused_like_the_iam_route_refuses_it(
-    app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi
-) -> None:
+def test_an_unsigned_request_is_refused_like_the_iam_route_refuses_it(app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi) -> None:
     app_env.setenv("API_AUTH", "none")  # what a task without the component's setting would send
 
     app = run_app(PREDICT)
@@ -346,10 +335,7 @@ def test_an_api_error_body_becomes_a_readable_message(stub_api: StubPredictionAp
     app.button[0].click().run()
 
     (error,) = texts(app.error)
-    assert (
-        error
-        == "The prediction API answered 502 (EndpointError): the model endpoint failed to answer"
-    )
+    assert error == "The prediction API answered 502 (EndpointError): the model endpoint failed to answer"
     assert not app.metric
 
 
@@ -363,9 +349,7 @@ def test_an_unreachable_api_becomes_a_readable_message(app_env: pytest.MonkeyPat
     assert error.startswith("Could not reach the prediction API at http://127.0.0.1:9/predict")
 
 
-def test_iam_auth_signs_the_request_with_sigv4_for_execute_api(
-    app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi
-) -> None:
+def test_iam_auth_signs_the_request_with_sigv4_for_execute_api(app_env: pytest.MonkeyPatch, stub_api: StubPredictionApi) -> None:
     app_env.setenv("API_AUTH", "iam")
 
     app = run_app(PREDICT)
@@ -374,15 +358,10 @@ def test_iam_auth_signs_the_request_with_sigv4_for_execute_api(
     assert not app.error, texts(app.error)
     (received,) = stub_api.requests
     headers = {k.lower(): v for k, v in received.headers.items()}
-    scope, signed, signature = (
-        headers["authorization"].removeprefix("AWS4-HMAC-SHA256 ").split(", ")
-    )
+    scope, signed, signature = headers["authorization"].removeprefix("AWS4-HMAC-SHA256 ").split(", ")
     # The environment's credentials (moto's fakes here; the task role in ECS) sign for API Gateway.
     access_key = os.environ["AWS_ACCESS_KEY_ID"]
-    assert (
-        scope
-        == f"Credential={access_key}/{headers['x-amz-date'][:8]}/us-east-1/execute-api/aws4_request"
-    )
+    assert scope == f"Credential={access_key}/{headers['x-amz-date'][:8]}/us-east-1/execute-api/aws4_request"
     signed_headers = signed.removeprefix("SignedHeaders=").split(";")
     assert {"host", "x-amz-date", "x-amz-security-token", "content-type"} <= set(signed_headers)
     # Recompute the signature from what the server received: it must match, so API Gateway's
@@ -394,17 +373,13 @@ def test_iam_auth_signs_the_request_with_sigv4_for_execute_api(
         headers={h: headers[h] for h in signed_headers},
     )
     check.context["timestamp"] = headers["x-amz-date"]
-    credentials = Credentials(
-        access_key, os.environ["AWS_SECRET_ACCESS_KEY"], os.environ["AWS_SESSION_TOKEN"]
-    )
+    credentials = Credentials(access_key, os.environ["AWS_SECRET_ACCESS_KEY"], os.environ["AWS_SESSION_TOKEN"])
     auth = SigV4Auth(credentials, "execute-api", "us-east-1")
     expected = auth.signature(auth.string_to_sign(check, auth.canonical_request(check)), check)
     assert signature == f"Signature={expected}"
 
 
-def test_endpoint_backend_sends_csv_to_the_endpoint(
-    app_env: pytest.MonkeyPatch, names: DemoNames, feature_names: tuple[str, ...]
-) -> None:
+def test_endpoint_backend_sends_csv_to_the_endpoint(app_env: pytest.MonkeyPatch, names: DemoNames, feature_names: tuple[str, ...]) -> None:
     from mlops_dashboard import aws
 
     app_env.setenv("PREDICTION_BACKEND", "endpoint")

@@ -23,9 +23,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_registry_page_renders_in_chromium(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
-        pytest.skip(
-            f"Chromium is not installed ({CHROMIUM}): apt-get install chromium chromium-driver"
-        )
+        pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install chromium chromium-driver")
     shot = tmp_path / "dashboard.png"
     with (tmp_path / "streamlit.log").open("wb") as log, running_demo(log_file=log) as demo:
         page = screenshot(

@@ -47,11 +47,7 @@ def in_context(path: str, patterns: list[str]) -> bool:
 
 
 def test_everything_copied_exists_and_is_sent_in_the_build_context() -> None:
-    patterns = [
-        line.strip()
-        for line in IGNORE.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    patterns = [line.strip() for line in IGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")]
     copies = [shlex.split(args) for keyword, args in instructions() if keyword == "COPY"]
     assert copies, "the Dockerfile copies nothing"
     for source, _destination in copies:
@@ -93,9 +89,7 @@ def test_requirements_pin_every_package_and_the_tests_ran_with_the_direct_ones()
         assert importlib.metadata.version(package) == pins[package], package
 
 
-@pytest.mark.skipif(
-    not SCHEMA.exists(), reason="containers/model/churn/schema.py is not in this checkout"
-)
+@pytest.mark.skipif(not SCHEMA.exists(), reason="containers/model/churn/schema.py is not in this checkout")
 def test_the_schema_file_the_image_copies_works_on_its_own(tmp_path: Path) -> None:
     # Laid out as in the image (/app/churn/schema.py, nothing else of the model): a schema that
     # starts importing sibling modules would silently turn the form generic in production.

@@ -98,10 +98,7 @@ def test_transport_and_credential_errors_are_explained() -> None:
         EndpointConnectionError(endpoint_url="https://api.sagemaker.eu-west-1.amazonaws.com/"),
     )
     assert offline.code == "ConnectionError"
-    assert (
-        "could not be reached" in offline.message
-        and "NAT gateway or VPC endpoints" in offline.message
-    )
+    assert "could not be reached" in offline.message and "NAT gateway or VPC endpoints" in offline.message
 
 
 # --- registry and health parsing ----------------------------------------------------------------------------
@@ -151,9 +148,7 @@ def test_csv_row_round_trips_floats_exactly() -> None:
 # --- the form ----------------------------------------------------------------------------------------------
 
 schema = features.load_schema()
-needs_schema = pytest.mark.skipif(
-    schema is None, reason="containers/model/churn/schema.py is not in this checkout"
-)
+needs_schema = pytest.mark.skipif(schema is None, reason="containers/model/churn/schema.py is not in this checkout")
 
 
 @needs_schema
@@ -184,11 +179,7 @@ def test_demo_stub_reads_the_encoded_row_the_form_sends() -> None:
         row = spec.encode({**defaults, **changes})
         return stub_probability(dict(zip(spec.feature_names, row, strict=True)))
 
-    assert (
-        probability(contract="month-to-month")
-        > probability(contract="one-year")
-        > probability(contract="two-year")
-    )
+    assert probability(contract="month-to-month") > probability(contract="one-year") > probability(contract="two-year")
     assert probability(autopay="no") > probability(autopay="yes")
     assert probability(international_plan="yes") > probability(international_plan="no")
     assert probability(service_calls=6) > probability(service_calls=1)

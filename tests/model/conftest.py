@@ -55,8 +55,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         SM_CHANNEL_VALIDATION=str(processing / "validation"),
         SM_PROCESSING_MODEL_DIR=str(base / "model"),
     )
-    _check(run_entry("generate-data", env, "--rows", "5000", "--seed", "42",
-                     "--output", str(processing / "input" / "raw.csv")), "generate-data")
+    _check(
+        run_entry("generate-data", env, "--rows", "5000", "--seed", "42", "--output", str(processing / "input" / "raw.csv")),
+        "generate-data",
+    )
     _check(run_entry("preprocess", env), "preprocess")
     config = base / "input" / "config"
     config.mkdir(parents=True)
@@ -99,9 +101,7 @@ def late_model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     """A one-worker server started before its model exists, with a 2 s request timeout."""
     model_dir = tmp_path_factory.mktemp("late_model")
     log = model_dir.parent / "late-serve.log"
-    running = Server(
-        clean_env(SM_MODEL_DIR=str(model_dir), SAGEMAKER_MODEL_SERVER_TIMEOUT="2"), log, workers=1
-    )
+    running = Server(clean_env(SM_MODEL_DIR=str(model_dir), SAGEMAKER_MODEL_SERVER_TIMEOUT="2"), log, workers=1)
     try:
         running.wait_for_workers(1)
         yield running, model_dir

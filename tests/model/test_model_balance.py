@@ -19,8 +19,7 @@ ROW = "12,0,0,350.5,3.2,40.1,480.2,2,0,1"
 
 def _open_and_use(port: int, count: int, pause: float = 0.0) -> list[socket.socket]:
     """`count` keep-alive connections, each answered once (so a worker has accepted it)."""
-    request = (f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-               f"Content-Length: {len(ROW)}\r\n\r\n{ROW}").encode()
+    request = (f"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: {len(ROW)}\r\n\r\n{ROW}").encode()
     sockets = []
     for _ in range(count):
         sockets.append(socket.create_connection(("127.0.0.1", port), timeout=30))

@@ -40,7 +40,7 @@ def test_csv_and_json_round_trip_exactly(rows):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(st.binary(max_size=300), st.text(alphabet="0123456789.,-+eE naif_\r\n\"[]{}:", max_size=300).map(str.encode)))
+@given(st.one_of(st.binary(max_size=300), st.text(alphabet='0123456789.,-+eE naif_\r\n"[]{}:', max_size=300).map(str.encode)))
 def test_arbitrary_bodies_are_decoded_or_refused_cleanly(body):
     from churn import codec
 
@@ -55,9 +55,14 @@ def test_arbitrary_bodies_are_decoded_or_refused_cleanly(body):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["text/csv", "application/json", "text/*", "*/*", "application/xml",
-                                 "text/html", "application/*"]), min_size=1, max_size=4),
-       st.lists(st.sampled_from(["", ";q=0", ";q=0.5", ";q=1", ";q=x"]), min_size=4, max_size=4))
+@given(
+    st.lists(
+        st.sampled_from(["text/csv", "application/json", "text/*", "*/*", "application/xml", "text/html", "application/*"]),
+        min_size=1,
+        max_size=4,
+    ),
+    st.lists(st.sampled_from(["", ";q=0", ";q=0.5", ";q=1", ";q=x"]), min_size=4, max_size=4),
+)
 def test_accept_negotiation_answers_a_supported_type_or_406(types, qualities):
     from churn import codec
 
@@ -71,10 +76,12 @@ def test_accept_negotiation_answers_a_supported_type_or_406(types, qualities):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(
-    st.lists(finite, min_size=N, max_size=N).map(lambda row: (",".join(map(repr, row)) + "\n").encode()),
-    st.text(alphabet="0123456789.,-+eE naif_\r\n", max_size=120).map(str.encode),
-))
+@given(
+    st.one_of(
+        st.lists(finite, min_size=N, max_size=N).map(lambda row: (",".join(map(repr, row)) + "\n").encode()),
+        st.text(alphabet="0123456789.,-+eE naif_\r\n", max_size=120).map(str.encode),
+    )
+)
 def test_the_one_row_fast_path_agrees_with_the_general_parser(body):
     from churn import codec
 
@@ -126,9 +133,14 @@ def test_what_csv_clients_send_is_accepted(body, charset):
         ("12,0,0,350.5\u2003,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '350.5\\u2003' is not a number"),
         ("12,0,0,1_000,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
         ("12,0,0,inf,3.2,40.1,480.2,2,0,1", "row 1, column 4 (monthly_minutes): 'inf' is not a number"),
-        ('12,0,0,"350,5",3.2,40.1,480.2,2,0,1', ("row 1 has 11 values, expected 10: tenure_months,plan,contract,"
-         "monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay "
-         "(a quoted field holds one number, without commas")),
+        (
+            '12,0,0,"350,5",3.2,40.1,480.2,2,0,1',
+            (
+                "row 1 has 11 values, expected 10: tenure_months,plan,contract,"
+                "monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay "
+                "(a quoted field holds one number, without commas"
+            ),
+        ),
         ('12,0,0,"350.5"5,3.2,40.1,480.2,2,0,1', "row 1, column 4 (monthly_minutes): '\"350.5\"5' has a quote"),
         ("\ufeff\ufeff" + ROW, "row 1, column 1 (tenure_months): '\\ufeff12' is not a number"),  # one BOM only
         (f"{ROW}\r\n12,0,0,x,3.2,40.1,480.2,2,0,1\r\n", "row 2, column 4 (monthly_minutes): 'x' is not a number"),
@@ -136,8 +148,21 @@ def test_what_csv_clients_send_is_accepted(body, charset):
         (ROW.replace("350.5", "3" * 700), "row 1 is 7"),
         (f"{ROW}\n{ROW},1\n", "row 2 has 11 values, expected 10"),
     ],
-    ids=["fullwidth-digit", "arabic-indic-digit", "no-break-space", "em-space", "underscore", "inf", "decimal-comma",
-         "text-after-quote", "two-boms", "crlf-row-number", "cr-row-number", "row-too-long", "too-many-values"],
+    ids=[
+        "fullwidth-digit",
+        "arabic-indic-digit",
+        "no-break-space",
+        "em-space",
+        "underscore",
+        "inf",
+        "decimal-comma",
+        "text-after-quote",
+        "two-boms",
+        "crlf-row-number",
+        "cr-row-number",
+        "row-too-long",
+        "too-many-values",
+    ],
 )
 def test_what_no_csv_client_sends_is_refused_naming_row_and_column(body, message):
     from churn import codec
@@ -257,8 +282,10 @@ def test_a_large_body_comes_in_chunks_of_bounded_size():
 
 @pytest.mark.parametrize(
     ("bad", "message"),
-    [("1e999", "instance 3000, column 4 (monthly_minutes): number out of range"),
-     ('"x"', "instance 3000, column 4 (monthly_minutes): 'x' is not a number")],
+    [
+        ("1e999", "instance 3000, column 4 (monthly_minutes): number out of range"),
+        ('"x"', "instance 3000, column 4 (monthly_minutes): 'x' is not a number"),
+    ],
     ids=["out-of-range", "string"],
 )
 def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, message):

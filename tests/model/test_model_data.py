@@ -91,8 +91,10 @@ def test_encoding_is_the_category_position_as_documented():
     from churn.schema import FEATURE_NAMES, RAW_COLUMNS, encode, validate
 
     raw = pd.DataFrame(
-        [["3", "premium", "two-year", "10", "1.5", "99.5", "298.5", "0", "yes", "no", "1"],
-         ["0", "basic", "month-to-month", "0", "0", "5", "0", "4", "no", "yes", "0"]],
+        [
+            ["3", "premium", "two-year", "10", "1.5", "99.5", "298.5", "0", "yes", "no", "1"],
+            ["0", "basic", "month-to-month", "0", "0", "5", "0", "4", "no", "yes", "0"],
+        ],
         columns=list(RAW_COLUMNS),
     )
     first, second = (dict(zip(FEATURE_NAMES, row)) for row in encode(validate(raw)).to_numpy())
@@ -135,8 +137,7 @@ def _set(column: str, row: int, value: str):
         (_set("plan", 2, "gold"), "line 4, column plan: 'gold' is not one of basic, standard, premium"),
         (_set("churn", 1, "yes"), "line 3, column churn: 'yes' is not 0 or 1"),
     ],
-    ids=["missing-column", "extra-column", "non-numeric", "empty", "fractional-int", "negative",
-         "unknown-category", "bad-label"],
+    ids=["missing-column", "extra-column", "non-numeric", "empty", "fractional-int", "negative", "unknown-category", "bad-label"],
 )
 def test_preprocess_rejects_schema_violations_with_a_precise_message(tmp_path: Path, mutate, expected):
     from churn.errors import JobError

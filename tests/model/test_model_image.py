@@ -65,8 +65,9 @@ def test_the_commands_sagemaker_runs_are_on_path_and_executable():
 
 def test_every_entry_point_starts():
     processes = {
-        script.name: subprocess.Popen([sys.executable, str(script), "--help"], env=clean_env(),
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        script.name: subprocess.Popen(
+            [sys.executable, str(script), "--help"], env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for script in sorted(BIN.iterdir())
     }
     for name, process in processes.items():
@@ -78,8 +79,14 @@ def test_every_entry_point_starts():
 def test_package_runs_as_python_m():
     modules = ["churn.train", "churn.serve", "churn.preprocess", "churn.evaluate", "churn.data"]
     processes = {
-        module: subprocess.Popen([sys.executable, "-m", module, "--help"], cwd=MODEL_ROOT, env=clean_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        module: subprocess.Popen(
+            [sys.executable, "-m", module, "--help"],
+            cwd=MODEL_ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for module in modules
     }
     for module, process in processes.items():

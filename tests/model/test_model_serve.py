@@ -165,8 +165,7 @@ def test_connections_are_kept_alive(server, pipeline):
 # One valid encoded row: tenure_months, plan, contract, monthly_minutes, data_gb, monthly_charges,
 # total_charges, service_calls, international_plan, autopay.
 ROW = "12,0,0,350.5,3.2,40.1,480.2,2,0,1"
-HEADER = ("tenure_months,plan,contract,monthly_minutes,data_gb,monthly_charges,total_charges,"
-          "service_calls,international_plan,autopay")
+HEADER = "tenure_months,plan,contract,monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay"
 
 
 def test_the_documented_row_layout_is_the_models(pipeline):
@@ -183,28 +182,54 @@ def test_the_documented_row_layout_is_the_models(pipeline):
         (f"{ROW},7\n{ROW},7\n", "text/csv", "row 1 has 11 values, expected 10"),
         (f"{ROW}\n\n{ROW}\n", "text/csv", "row 2 is empty"),
         (f"{ROW.replace('350.5', 'nan')}\n", "text/csv", "row 1, column 4 (monthly_minutes): 'nan' is not a number"),
-        (f"{ROW}\n{ROW.replace('350.5', '1e999')}\n", "text/csv",
-         "row 2, column 4 (monthly_minutes): '1e999' is not a finite number"),
+        (f"{ROW}\n{ROW.replace('350.5', '1e999')}\n", "text/csv", "row 2, column 4 (monthly_minutes): '1e999' is not a finite number"),
         (f"{ROW.replace('350.5', '')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '' is not a number"),
         (f"{ROW.replace('350.5', '1_000')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
         ("", "text/csv", "empty body"),
         (f"{HEADER}\n{ROW}\n", "text/csv", "row 1 is a header"),
-        ("{\"instances\": [[1, 2,", "application/json", "malformed JSON"),
-        ('{"instances": [[12, 0, 0, 350.5, 3.2, "40.1", 480.2, 2, 0, 1]]}', "application/json",
-         "instance 1, column 6 (monthly_charges): '40.1' is not a number"),
-        ('{"instances": [[12, 0, 0, 350.5, 3.2, 40.1, 480.2, 2, 0, true]]}', "application/json",
-         "instance 1, column 10 (autopay): True is not a number"),
+        ('{"instances": [[1, 2,', "application/json", "malformed JSON"),
+        (
+            '{"instances": [[12, 0, 0, 350.5, 3.2, "40.1", 480.2, 2, 0, 1]]}',
+            "application/json",
+            "instance 1, column 6 (monthly_charges): '40.1' is not a number",
+        ),
+        (
+            '{"instances": [[12, 0, 0, 350.5, 3.2, 40.1, 480.2, 2, 0, true]]}',
+            "application/json",
+            "instance 1, column 10 (autopay): True is not a number",
+        ),
         ('{"instances": [[1, 2, 3]]}', "application/json", "instance 1 has 3 values, expected 10"),
         ('{"instances": [{"tenure_months": 3}]}', "application/json", "instance 1 is missing feature(s) plan"),
         ('{"instances": []}', "application/json", '"instances" is empty'),
         ('{"rows": [[1]]}', "application/json", 'expected {"instances"'),
-        ('[[1, 2]]', "application/json", 'expected {"instances"'),
-        ('{"instances": [[1e999, 0, 0, 350.5, 3.2, 40.1, 480.2, 2, 0, 1]]}', "application/json",
-         "instance 1, column 1 (tenure_months): number out of range"),
+        ("[[1, 2]]", "application/json", 'expected {"instances"'),
+        (
+            '{"instances": [[1e999, 0, 0, 350.5, 3.2, 40.1, 480.2, 2, 0, 1]]}',
+            "application/json",
+            "instance 1, column 1 (tenure_months): number out of range",
+        ),
     ],
-    ids=["csv-non-numeric", "csv-too-few", "csv-too-many", "csv-blank-row", "csv-nan", "csv-overflow", "csv-empty-cell",
-         "csv-underscore", "csv-empty-body", "csv-header", "json-malformed", "json-string", "json-bool", "json-count",
-         "json-missing-name", "json-empty", "json-wrong-key", "json-bare-list", "json-out-of-range"],
+    ids=[
+        "csv-non-numeric",
+        "csv-too-few",
+        "csv-too-many",
+        "csv-blank-row",
+        "csv-nan",
+        "csv-overflow",
+        "csv-empty-cell",
+        "csv-underscore",
+        "csv-empty-body",
+        "csv-header",
+        "json-malformed",
+        "json-string",
+        "json-bool",
+        "json-count",
+        "json-missing-name",
+        "json-empty",
+        "json-wrong-key",
+        "json-bare-list",
+        "json-out-of-range",
+    ],
 )
 def test_bad_input_is_400_with_a_message_naming_row_and_column(client, body, content_type, message):
     response = client.invoke(body, content_type)
@@ -257,8 +282,9 @@ def test_body_over_6_mb_is_413(server):
 
 def test_expect_100_continue_over_6_mb_is_refused_before_the_body_is_sent(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-                     b"Expect: 100-continue\r\nContent-Length: 7000000\r\n\r\n")
+        sock.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\nContent-Length: 7000000\r\n\r\n"
+        )
         received = b""
         while chunk := sock.recv(65536):  # the server answers and closes without any body sent
             received += chunk
@@ -272,8 +298,7 @@ def test_chunked_body_over_6_mb_is_413(server):
     chunks = 6 * 1024 * 1024 // len(chunk) + 2
     client = server.client()
     try:
-        client.conn.request("POST", "/invocations", body=iter([chunk] * chunks),
-                            headers={"Content-Type": "text/csv"}, encode_chunked=True)
+        client.conn.request("POST", "/invocations", body=iter([chunk] * chunks), headers={"Content-Type": "text/csv"}, encode_chunked=True)
         response = client.conn.getresponse()
         assert response.status == 413
         assert "6 MB" in json.loads(response.read())["error"]
@@ -297,8 +322,7 @@ def test_unknown_route_and_wrong_method(client):
 def test_a_stalled_request_body_times_out_with_408(late_model_server):
     server, _ = late_model_server  # SAGEMAKER_MODEL_SERVER_TIMEOUT=2
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
-        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-                     b"Content-Length: 1000\r\n\r\n12,1,0")
+        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\n12,1,0")
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
@@ -324,7 +348,7 @@ def test_concurrent_keep_alive_clients_get_only_correct_answers(server, pipeline
                     failures.append(f"{response.status} {response.body[:200]!r}")
                     continue
                 got = [p["churn_probability"] for p in response.json()["predictions"]]
-                if not np.allclose(got, expected[start:start + count], rtol=0, atol=1e-12):
+                if not np.allclose(got, expected[start : start + count], rtol=0, atol=1e-12):
                     failures.append(f"wrong answer for rows {start}..{start + count}")
         except Exception as error:  # a reset or timeout is a failure too
             failures.append(repr(error))
@@ -361,11 +385,16 @@ def test_server_settings_follow_sagemaker_variables(monkeypatch):
     assert os.environ["SAGEMAKER_MODEL_SERVER_TIMEOUT"] == "7"  # what each worker's app reads
 
 
-@pytest.mark.parametrize(("name", "value"), [("SAGEMAKER_MODEL_SERVER_WORKERS", "many"),
-                                             ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
-                                             ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5"),
-                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "soon"),
-                                             ("SERVE_ACCEPT_TAKEOVER_SECONDS", "-1")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SAGEMAKER_MODEL_SERVER_WORKERS", "many"),
+        ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
+        ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "-5"),
+        ("SERVE_ACCEPT_TAKEOVER_SECONDS", "soon"),
+        ("SERVE_ACCEPT_TAKEOVER_SECONDS", "-1"),
+    ],
+)
 def test_bad_server_settings_stop_with_the_variable_named(monkeypatch, name, value):
     from churn.serve import options_from_env
 
@@ -382,7 +411,7 @@ def test_the_single_row_fast_path_is_in_use(pipeline, expected):
     predictor = Predictor.load(pipeline.model_dir)
     assert predictor._fast is not None
     rows = pipeline.test_features[:50]
-    singles = [predictor.predict(rows[i:i + 1])[0] for i in range(50)]
+    singles = [predictor.predict(rows[i : i + 1])[0] for i in range(50)]
     from_values = [predictor.predict_row(row.tolist()) for row in rows]
     np.testing.assert_allclose(singles, expected[:50], rtol=0, atol=1e-12)
     np.testing.assert_allclose(from_values, expected[:50], rtol=0, atol=1e-12)

@@ -145,8 +145,12 @@ def _train(pipeline, model_dir: Path, checkpoint_dir: Path | None, **hp):
 
     settings = {"early_stopping_rounds": 0, "checkpoint_frequency": 5, **hp}
     return train(
-        pipeline.processing / "train", pipeline.processing / "validation", model_dir,
-        Hyperparameters(**settings), checkpoint_dir, num_threads=1,
+        pipeline.processing / "train",
+        pipeline.processing / "validation",
+        model_dir,
+        Hyperparameters(**settings),
+        checkpoint_dir,
+        num_threads=1,
     )
 
 
@@ -182,7 +186,8 @@ def test_training_resumes_from_a_checkpoint(pipeline, tmp_path: Path):
     np.testing.assert_allclose(
         lgb.Booster(model_file=str(tmp_path / "resumed" / "model.txt")).predict(x),
         lgb.Booster(model_file=str(tmp_path / "straight" / "model.txt")).predict(x),
-        rtol=0, atol=1e-9,
+        rtol=0,
+        atol=1e-9,
     )
     assert json.loads((checkpoints / "checkpoint.json").read_text())["iteration"] == 40
 

@@ -155,9 +155,22 @@ class Built:
 def args_as_json(args: PipelineDefinitionArgs) -> str:
     spec = {
         name: getattr(args, name)
-        for name in ("pipeline_name", "region", "role_arn", "image_uri", "data_bucket", "artifact_bucket", "kms_key_arn",
-                     "model_package_group_name", "min_auc", "training_instance_type", "processing_instance_type",
-                     "use_spot", "max_run_seconds", "max_wait_seconds")
+        for name in (
+            "pipeline_name",
+            "region",
+            "role_arn",
+            "image_uri",
+            "data_bucket",
+            "artifact_bucket",
+            "kms_key_arn",
+            "model_package_group_name",
+            "min_auc",
+            "training_instance_type",
+            "processing_instance_type",
+            "use_spot",
+            "max_run_seconds",
+            "max_wait_seconds",
+        )
     }
     spec["hyperparameters"] = dict(args.hyperparameters)
     spec["tuning"] = None
@@ -171,5 +184,3 @@ def args_as_json(args: PipelineDefinitionArgs) -> str:
             },
         }
     return json.dumps(spec)
-
-

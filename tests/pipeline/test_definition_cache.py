@@ -12,7 +12,14 @@ from components import definition_cache, pipeline_definition
 
 def test_every_module_the_definition_is_built_from_is_a_generator_source():
     names = {p.name for p in pipeline_definition.GENERATOR_SOURCES}
-    assert {"pipeline_definition.py", "pipeline_steps.py", "pipeline_training.py", "pipeline_sdk.py", "pipeline_args.py", "pipeline_layout.py"} <= names
+    assert {
+        "pipeline_definition.py",
+        "pipeline_steps.py",
+        "pipeline_training.py",
+        "pipeline_sdk.py",
+        "pipeline_args.py",
+        "pipeline_layout.py",
+    } <= names
     # Any components module the generator imports must be listed, or its edits would hit a stale cache.
     imported = {
         line.split()[1].split(".")[-1] + ".py"

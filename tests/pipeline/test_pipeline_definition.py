@@ -111,7 +111,9 @@ def tuned(built: dict[str, Built]) -> dict[str, dict[str, Any]]:
 # ---- structure ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("variant", "training"), [("on_demand", ("Train", "Training")), ("spot", ("Train", "Training")), ("tuned", ("Tune", "Tuning"))])
+@pytest.mark.parametrize(
+    ("variant", "training"), [("on_demand", ("Train", "Training")), ("spot", ("Train", "Training")), ("tuned", ("Tune", "Tuning"))]
+)
 def test_steps_and_types_in_order(built: dict[str, Built], variant: str, training: tuple[str, str]) -> None:
     definition = built[variant].definition
     assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
@@ -271,7 +273,13 @@ def test_the_best_tuned_model_is_evaluated_and_registered(tuned: dict[str, dict[
     best_model = {
         "Std:Join": {
             "On": "/",
-            "Values": ["s3:/", ARTIFACTS, f"pipelines/{PIPELINE}/training", {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"}, "output/model.tar.gz"],
+            "Values": [
+                "s3:/",
+                ARTIFACTS,
+                f"pipelines/{PIPELINE}/training",
+                {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"},
+                "output/model.tar.gz",
+            ],
         }
     }
     assert inputs(tuned["Evaluate"])["model"]["S3Uri"] == best_model
@@ -293,7 +301,12 @@ def test_evaluate_reads_model_and_test_split_and_declares_the_report(on_demand: 
     assert step["PropertyFiles"] == [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}]
 
 
-AUC = {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}, "Path": "binary_classification_metrics.auc.value"}}
+AUC = {
+    "Std:JsonGet": {
+        "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"},
+        "Path": "binary_classification_metrics.auc.value",
+    }
+}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -313,7 +326,9 @@ def test_register_step(on_demand: dict[str, dict[str, Any]]) -> None:
     assert arguments["ModelPackageGroupName"] == GROUP
     assert arguments["ModelApprovalStatus"] == "PendingManualApproval"
     spec = arguments["InferenceSpecification"]
-    assert spec["Containers"] == [{"Image": IMAGE, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}, "Environment": {}}]
+    assert spec["Containers"] == [
+        {"Image": IMAGE, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}, "Environment": {}}
+    ]
     assert spec["SupportedContentTypes"] == ["text/csv", "application/json"]
     assert spec["SupportedResponseMIMETypes"] == ["text/csv", "application/json"]
     assert {"ml.t2.medium", "ml.m5.large"} <= set(spec["SupportedRealtimeInferenceInstanceTypes"])
@@ -325,8 +340,14 @@ def test_register_step(on_demand: dict[str, dict[str, Any]]) -> None:
     assert metrics["ModelDataQuality"]["Constraints"]["S3Uri"] == {"Get": "Steps.DataQualityBaseline.CalculatedBaselineConstraints"}
     drift = arguments["DriftCheckBaselines"]["ModelDataQuality"]
     assert drift == {
-        "Statistics": {"ContentType": "application/json", "S3Uri": {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckStatistics"}},
-        "Constraints": {"ContentType": "application/json", "S3Uri": {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckConstraints"}},
+        "Statistics": {
+            "ContentType": "application/json",
+            "S3Uri": {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckStatistics"},
+        },
+        "Constraints": {
+            "ContentType": "application/json",
+            "S3Uri": {"Get": "Steps.DataQualityBaseline.BaselineUsedForDriftCheckConstraints"},
+        },
     }
 
 
@@ -360,7 +381,10 @@ def test_definition_arguments_publish_where_the_endpoint_looks(on_demand: dict[s
         "Steps.DataQualityBaseline.CalculatedBaselineStatistics": f"s3://{ARTIFACTS}/pipelines/{PIPELINE}/exec-1/data-quality-baseline/statistics.json",
         "Steps.DataQualityBaseline.CalculatedBaselineConstraints": f"s3://{ARTIFACTS}/pipelines/{PIPELINE}/exec-1/data-quality-baseline/constraints.json",
     }
-    argv = [concrete[a["Get"]] if isinstance(a, dict) else a for a in on_demand["PublishBaseline"]["Arguments"]["AppSpecification"]["ContainerArguments"]]
+    argv = [
+        concrete[a["Get"]] if isinstance(a, dict) else a
+        for a in on_demand["PublishBaseline"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    ]
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=ARTIFACTS, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -369,7 +393,7 @@ def test_definition_arguments_publish_where_the_endpoint_looks(on_demand: dict[s
             s3.put_object(Bucket=ARTIFACTS, Key=key, Body=json.dumps({"file": name}).encode())
         assert main(argv) == 0
         for uri, name in zip(baseline_uris(ARTIFACTS, GROUP, 7), ("statistics", "constraints")):
-            bucket, key = uri[len("s3://"):].split("/", 1)
+            bucket, key = uri[len("s3://") :].split("/", 1)
             assert json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) == {"file": name}
 
 
@@ -458,7 +482,14 @@ def test_baseline_layout() -> None:
         (dict(use_spot=True, max_wait_seconds=600), "spot training needs max wait >= max run"),
         (dict(hyperparameters={"max_depth": 6}), "hyperparameters are strings"),
         (dict(training_instance_type="m5.large"), "training_instance_type .* ml.\\* instance type"),
-        (dict(region="ap-southeast-9", image_uri=IMAGE.replace(REGION, "ap-southeast-9"), kms_key_arn=KMS.replace(REGION, "ap-southeast-9")), "no Model Monitor analyzer image"),
+        (
+            dict(
+                region="ap-southeast-9",
+                image_uri=IMAGE.replace(REGION, "ap-southeast-9"),
+                kms_key_arn=KMS.replace(REGION, "ap-southeast-9"),
+            ),
+            "no Model Monitor analyzer image",
+        ),
     ],
 )
 def test_invalid_arguments_are_rejected_with_the_reason(overrides: dict[str, Any], message: str) -> None:
@@ -477,12 +508,16 @@ def test_arguments_are_frozen() -> None:
 class _ConfigRange:
     """Shaped like components.config.TuningRange: attributes, floats for bounds."""
 
-    def __init__(self, type: str, min: float | None = None, max: float | None = None, values: tuple[str, ...] | None = None, scaling: str = "Auto"):
+    def __init__(
+        self, type: str, min: float | None = None, max: float | None = None, values: tuple[str, ...] | None = None, scaling: str = "Auto"
+    ):
         self.type, self.min, self.max, self.values, self.scaling = type, min, max, values, scaling
 
 
 def test_tuning_spec_accepts_config_objects_and_checks_ranges() -> None:
-    spec = TuningSpec(max_jobs=4, max_parallel=2, ranges={"b": _ConfigRange("integer", 3.0, 8.0), "a": _ConfigRange("categorical", values=("x",))})
+    spec = TuningSpec(
+        max_jobs=4, max_parallel=2, ranges={"b": _ConfigRange("integer", 3.0, 8.0), "a": _ConfigRange("categorical", values=("x",))}
+    )
     assert list(spec.ranges) == ["a", "b"]
     assert spec.ranges["b"] == ParameterRangeSpec(type="integer", min=3.0, max=8.0)
     assert not TuningSpec(max_jobs=0, max_parallel=1, ranges={}).enabled

@@ -64,7 +64,7 @@ def publish(s3: Any, kms_key: str, **overrides: str) -> list[Any]:
 
 
 def read(s3: Any, uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    bucket, key = uri[len("s3://"):].split("/", 1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
     response = s3.get_object(Bucket=bucket, Key=key)
     return json.loads(response["Body"].read()), response
 
@@ -131,15 +131,23 @@ def test_arn_of_another_group_is_refused(s3: Any, kms_key: str) -> None:
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="baselines/")
 
 
-def test_main_reports_a_failure_reason_for_sagemaker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_reports_a_failure_reason_for_sagemaker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SM_BASE_DIR", str(tmp_path))
     argv = [
-        "--model-package-arn", "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/x",
-        "--model-package-group", "x",
-        "--statistics-uri", f"{RUN}/statistics.json",
-        "--constraints-uri", f"{RUN}/constraints.json",
-        "--destination-prefix", f"s3://{BUCKET}/baselines/x",
-        "--kms-key-id", "alias/project",
+        "--model-package-arn",
+        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/x",
+        "--model-package-group",
+        "x",
+        "--statistics-uri",
+        f"{RUN}/statistics.json",
+        "--constraints-uri",
+        f"{RUN}/constraints.json",
+        "--destination-prefix",
+        f"s3://{BUCKET}/baselines/x",
+        "--kms-key-id",
+        "alias/project",
     ]
     assert main(argv) == 1
     reason = (tmp_path / "output" / "message").read_text()
@@ -152,10 +160,26 @@ def test_the_image_entry_point_runs_the_module(tmp_path: Path) -> None:
     assert os.access(script, os.X_OK)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"SM_BASE_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(script), "--model-package-arn", "not-an-arn", "--model-package-group", "g",
-         "--statistics-uri", "s3://b/s.json", "--constraints-uri", "s3://b/c.json",
-         "--destination-prefix", "s3://b/baselines/g", "--kms-key-id", "k"],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            str(script),
+            "--model-package-arn",
+            "not-an-arn",
+            "--model-package-group",
+            "g",
+            "--statistics-uri",
+            "s3://b/s.json",
+            "--constraints-uri",
+            "s3://b/c.json",
+            "--destination-prefix",
+            "s3://b/baselines/g",
+            "--kms-key-id",
+            "k",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1, result.stderr
     assert "not a versioned model package ARN" in (tmp_path / "output" / "message").read_text()

@@ -49,6 +49,10 @@ def shipped_previews(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("shipped") / "out-{stack}.json"
     done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}

@@ -128,4 +128,3 @@ def policy_document(*statements: Mapping[str, Any]) -> str:
 
 def statement(actions: Any, resources: Any, effect: str = "Allow", **extra: Any) -> dict[str, Any]:
     return {"Effect": effect, "Action": actions, "Resource": resources, **extra}
-

@@ -123,7 +123,9 @@ def apply(program: Path, mutations: Iterable[Mutation]) -> list[str]:
             path = _file_with(program, mutation)
             text, found = _pattern(mutation.old).subn(lambda _, new=mutation.new: new, path.read_text())
             if found != mutation.count:
-                raise MutationError(f"{path.relative_to(program)}: expected {mutation.count} occurrence(s) of {mutation.old!r}, found {found}")
+                raise MutationError(
+                    f"{path.relative_to(program)}: expected {mutation.count} occurrence(s) of {mutation.old!r}, found {found}"
+                )
             path.write_text(text)
         else:
             with (program / "__main__.py").open("a") as main:

@@ -24,20 +24,27 @@ ADDED = ""  # top-level resources: no parent type in the URN
 SSE_S3 = Edit('sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn', 'sse_algorithm="AES256"')
 PUBLIC_BLOCK_OFF = Edit("restrict_public_buckets=True,", "restrict_public_buckets=False,")
 NO_TLS_STATEMENT = Edit("policy=policy_document(tls_only, *extra),", "policy=policy_document(*extra),")
-VERSIONING_SUSPENDED = Edit('BucketVersioningVersioningConfigurationArgs(status="Enabled")', 'BucketVersioningVersioningConfigurationArgs(status="Suspended")')
+VERSIONING_SUSPENDED = Edit(
+    'BucketVersioningVersioningConfigurationArgs(status="Enabled")', 'BucketVersioningVersioningConfigurationArgs(status="Suspended")'
+)
 NO_ROTATION = Edit("enable_key_rotation=True,", "enable_key_rotation=False,")
 PLAIN_TOPIC = Edit("kms_master_key_id=self.key.arn,", "")
 BARE_LOG_GROUP = Edit("retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,", "", path="components/canary_api.py")
-SCAN_OFF = Edit("RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)")
+SCAN_OFF = Edit(
+    "RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)"
+)
 MUTABLE_TAGS = Edit('image_tag_mutability="IMMUTABLE",', 'image_tag_mutability="MUTABLE",')
-AES_REPOSITORY = Edit('encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)],',
+AES_REPOSITORY = Edit(
+    'encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)],',
     'encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],',
 )
-TASK_ROLE_ADMIN = Edit('aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)',
+TASK_ROLE_ADMIN = Edit(
+    'aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements), opts=child)',
     'aws.iam.RolePolicy(f"{name}-task-policy", role=role.id, policy=policy_document(*statements, statement(["*"], ["*"])), opts=child)',
 )
 PASS_ANY_ROLE = Edit('["iam:PassRole"],\n                [role.arn],', '["iam:PassRole"],\n                ["*"],')
-FULL_ACCESS_POLICY = Edit('CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"',
+FULL_ACCESS_POLICY = Edit(
+    'CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"',
     'CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployFullAccess"',
 )
 ANYONE_INVOKES = Edit('principal="apigateway.amazonaws.com",', 'principal="*",')
@@ -45,28 +52,39 @@ OLD_RUNTIME = Edit('RUNTIME = "python3.12"', 'RUNTIME = "python3.9"')
 NO_TRACING = Edit('FunctionTracingConfigArgs(mode="Active")', 'FunctionTracingConfigArgs(mode="PassThrough")', count=2)
 NO_VOLUME_KEY = Edit("kms_key_arn=args.kms_key_arn if provisioned else None,", "kms_key_arn=None,")
 CAPTURE_OFF = Edit("enable_capture=args.data_capture_percent > 0,", "enable_capture=False,")
-RAW_ARTIFACT = Edit("primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
+RAW_ARTIFACT = Edit(
+    "primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
     'primary_container=aws.sagemaker.ModelPrimaryContainerArgs(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/model:latest", '
     'model_data_url="s3://mlops-prod-artifacts/model.tar.gz"),',
 )
 MODEL_NETWORK = Edit("enable_network_isolation=provisioned,", "enable_network_isolation=False,")
-ROLLBACK_OFF = Edit("DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS)",
+ROLLBACK_OFF = Edit(
+    "DeploymentGroupAutoRollbackConfigurationArgs(enabled=True, events=ROLLBACK_EVENTS)",
     "DeploymentGroupAutoRollbackConfigurationArgs(enabled=False)",
 )
-UNTHROTTLED = Edit("                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", "")
-NO_ACCESS_LOGS = Edit("access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", "")
-OPEN_ROUTE = Edit('authorization_type=ROUTE_AUTHORIZATION,', 'authorization_type="NONE",')
+UNTHROTTLED = Edit(
+    "                throttling_rate_limit=float(args.throttle_rate),\n                throttling_burst_limit=args.throttle_burst,\n", ""
+)
+NO_ACCESS_LOGS = Edit(
+    "access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=access_logs.arn, format=access_log_format()),", ""
+)
+OPEN_ROUTE = Edit("authorization_type=ROUTE_AUTHORIZATION,", 'authorization_type="NONE",')
 OLD_TLS = Edit("ssl_policy=TLS_POLICY,", 'ssl_policy="ELBSecurityPolicy-2016-08",')
 SKIP_LOGIN = Edit('type="authenticate-cognito",\n                    order=1,', 'type="forward",\n                    order=1,')
 PUBLIC_TASKS = Edit("assign_public_ip=False", "assign_public_ip=True")
 MFA_OPTIONAL = Edit('mfa_configuration="ON" if args.mfa_required else "OPTIONAL",', 'mfa_configuration="OPTIONAL",')
 SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
 # The foundation declared without the program's provider (and so without its default tags).
-FOUNDATION_UNTAGGED = Edit('opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)')
+FOUNDATION_UNTAGGED = Edit(
+    'opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)'
+)
 FORCE_DESTROY = Edit("force_destroy=not config.is_prod", "force_destroy=True", count=3)
 # prod serves dev's registry and trains nothing (registry.stack): what only the registry's owner
 # declares is shown in a prod-environment stack that owns its registry, as a single-stack setup would.
-PROD_OWNS_REGISTRY = (Set("registry=null"), Set("training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"))
+PROD_OWNS_REGISTRY = (
+    Set("registry=null"),
+    Set("training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"),
+)
 OTHER_GROUP = Edit(
     "model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)",
     'model_package_arn(args.region, self.registry_account, "mlops-prod-churn", args.model_package_version)',
@@ -154,13 +172,27 @@ VIOLATIONS: list[Violation] = [
     careless("ecr-repository-encrypted", REPOSITORY + "dashboard-image-repo", AES_REPOSITORY),
     careless("iam-no-wildcard-admin", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
     careless("iam-passrole-scoped", DASHBOARD + "aws:iam/rolePolicy:RolePolicy::dashboard-task-policy", TASK_ROLE_ADMIN),
-    careless("iam-passrole-scoped", TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy", PASS_ANY_ROLE, *PROD_OWNS_REGISTRY, run="owner"),
-    careless("iam-no-admin-managed-policies", API + "aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-codedeploy-managed", FULL_ACCESS_POLICY),
+    careless(
+        "iam-passrole-scoped",
+        TRAINING + "aws:iam/rolePolicy:RolePolicy::training-execution-policy",
+        PASS_ANY_ROLE,
+        *PROD_OWNS_REGISTRY,
+        run="owner",
+    ),
+    careless(
+        "iam-no-admin-managed-policies",
+        API + "aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-codedeploy-managed",
+        FULL_ACCESS_POLICY,
+    ),
     careless("lambda-permission-restricted", API + "aws:lambda/permission:Permission::api-invoke-permission", ANYONE_INVOKES),
     careless("lambda-supported-runtime", API + "aws:lambda/function:Function::api-function", OLD_RUNTIME),
     careless("lambda-tracing", API + "aws:lambda/function:Function::api-function", NO_TRACING),
-    careless("sagemaker-kms-encryption", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", NO_VOLUME_KEY),
-    careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", CAPTURE_OFF),
+    careless(
+        "sagemaker-kms-encryption", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", NO_VOLUME_KEY
+    ),
+    careless(
+        "sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", CAPTURE_OFF
+    ),
     careless("sagemaker-model-from-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
     careless("sagemaker-model-shared-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", RAW_ARTIFACT),
     careless("sagemaker-model-shared-registry", ENDPOINT + "aws:sagemaker/model:Model::endpoint-model", OTHER_GROUP, run="other-group"),
@@ -181,20 +213,58 @@ VIOLATIONS: list[Violation] = [
     careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", FORCE_DESTROY),
     careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
     # Config changes a pull request could make (one prod run of --set overrides).
-    careless("sagemaker-endpoint-ha", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", Set("endpoint.instanceCount=1"), run="config"),
-    careless("sagemaker-endpoint-ha", ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target", Set("endpoint.autoscaling.min=1"), run="config"),
-    careless("sagemaker-endpoint-canary", ENDPOINT + "aws:sagemaker/endpoint:Endpoint::endpoint-endpoint", Set("endpoint.canary=null"), run="config"),
-    careless("codedeploy-lambda-gradual", API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group", Set("api.deploymentConfig=LambdaAllAtOnce"), run="config"),
-    careless("sagemaker-instance-types", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config", Set("endpoint.instanceType=ml.p3.2xlarge"), run="config"),
-    careless("sagemaker-instance-types", TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
-             Set("registry=null"), Set("training={instanceType: ml.p3.2xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"), run="owner-config"),
+    careless(
+        "sagemaker-endpoint-ha",
+        ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
+        Set("endpoint.instanceCount=1"),
+        run="config",
+    ),
+    careless(
+        "sagemaker-endpoint-ha",
+        ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target",
+        Set("endpoint.autoscaling.min=1"),
+        run="config",
+    ),
+    careless(
+        "sagemaker-endpoint-canary",
+        ENDPOINT + "aws:sagemaker/endpoint:Endpoint::endpoint-endpoint",
+        Set("endpoint.canary=null"),
+        run="config",
+    ),
+    careless(
+        "codedeploy-lambda-gradual",
+        API + "aws:codedeploy/deploymentGroup:DeploymentGroup::api-deployment-group",
+        Set("api.deploymentConfig=LambdaAllAtOnce"),
+        run="config",
+    ),
+    careless(
+        "sagemaker-instance-types",
+        ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
+        Set("endpoint.instanceType=ml.p3.2xlarge"),
+        run="config",
+    ),
+    careless(
+        "sagemaker-instance-types",
+        TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
+        Set("registry=null"),
+        Set("training={instanceType: ml.p3.2xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}"),
+        run="owner-config",
+    ),
     # An allowed instance type (ml.c5.*) that is four times the price: only the budget catches it.
     careless("cost-budget", "", Set("endpoint.instanceType=ml.c5.4xlarge"), run="cost"),
     # The informational estimate states the (changed) cost in every preview, at advisory level.
     careless("cost-estimate", "", Set("endpoint.instanceType=ml.c5.4xlarge"), level="advisory", run="cost"),
     # dev: the same careless changes are judged at dev's levels.
-    careless("sagemaker-data-capture", ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
-             Set("endpoint.mode=provisioned"), Set("endpoint.serverless=null"), Set("endpoint.dataCapturePercent=5"), stack="dev", level="advisory", run="config"),
+    careless(
+        "sagemaker-data-capture",
+        ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
+        Set("endpoint.mode=provisioned"),
+        Set("endpoint.serverless=null"),
+        Set("endpoint.dataCapturePercent=5"),
+        stack="dev",
+        level="advisory",
+        run="config",
+    ),
     careless("s3-bucket-encryption", BUCKET + "training-data", SSE_S3, stack="dev", run="config"),
     # The ALB log bucket's SSE-S3/no-versioning exemption holds only for the region's ELB account
     # granted s3:PutObject on <prefix>/AWSLogs/<account>/*.

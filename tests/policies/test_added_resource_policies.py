@@ -19,7 +19,9 @@ def test_prod_storage_cannot_be_force_deleted_and_dev_may(pack):
     assert_fails(result, "s3-bucket-no-force-destroy", doomed, "'doomed' has force_destroy=True", "Set force_destroy=False")
     assert_fails(result, "s3-bucket-no-force-destroy", doomed_v2, "'doomed-v2' has force_destroy=True")
     assert_fails(result, "ecr-repository-no-force-delete", doomed_repo, "'repo-doomed' has force_delete=True", "Set force_delete=False")
-    assert not [v for v in result.violations if v.urn in (kept, stack.urn("aws:ecr/repository:Repository", "repo-kept")) and "force" in v.policy]
+    assert not [
+        v for v in result.violations if v.urn in (kept, stack.urn("aws:ecr/repository:Repository", "repo-kept")) and "force" in v.policy
+    ]
 
     dev = Stack("dev")
     dev.add("aws:s3/bucket:Bucket", "doomed", {"forceDestroy": True})
@@ -35,19 +37,55 @@ def test_prod_storage_cannot_be_force_deleted_and_dev_may(pack):
 
 def test_only_80_and_443_may_face_the_internet(pack):
     stack = Stack()
-    stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https", {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"})
-    stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vpc-ssh", {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "10.0.0.0/16"})
-    stack.add("aws:ec2/securityGroup:SecurityGroup", "web", {"ingress": [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}]})
-    stack.add("aws:ec2/securityGroupRule:SecurityGroupRule", "egress-all", {"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]})
+    stack.add(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "https",
+        {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+    )
+    stack.add(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "vpc-ssh",
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "10.0.0.0/16"},
+    )
+    stack.add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "web",
+        {"ingress": [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}]},
+    )
+    stack.add(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        "egress-all",
+        {"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]},
+    )
     assert_passes(analyze(pack, stack), "ec2-no-open-ingress")
 
     stack = Stack()
-    ssh = stack.add("aws:ec2/securityGroup:SecurityGroup", "ssh", {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]})
-    everything = stack.add("aws:ec2/securityGroupRule:SecurityGroupRule", "all", {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]})
-    span = stack.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "span", {"ipProtocol": "tcp", "fromPort": 80, "toPort": 443, "cidrIpv4": "0.0.0.0/0"})
+    ssh = stack.add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "ssh",
+        {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]},
+    )
+    everything = stack.add(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        "all",
+        {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]},
+    )
+    span = stack.add(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "span",
+        {"ipProtocol": "tcp", "fromPort": 80, "toPort": 443, "cidrIpv4": "0.0.0.0/0"},
+    )
     # "all" is the provider's other spelling of -1; IPv6 in an inline rule.
-    web_all = stack.add("aws:ec2/securityGroup:SecurityGroup", "web-all", {"ingress": [{"protocol": "all", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]})
-    ssh_v6 = stack.add("aws:ec2/securityGroup:SecurityGroup", "ssh-v6", {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]})
+    web_all = stack.add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "web-all",
+        {"ingress": [{"protocol": "all", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]},
+    )
+    ssh_v6 = stack.add(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "ssh-v6",
+        {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]}]},
+    )
     result = analyze(pack, stack)
     assert_fails(result, "ec2-no-open-ingress", web_all, "opens every port and protocol to 0.0.0.0/0")
     assert_fails(result, "ec2-no-open-ingress", ssh_v6, "opens port 22/tcp to ::/0")
@@ -68,7 +106,15 @@ def test_ec2_instances_need_imdsv2_encrypted_volumes_and_no_public_ip(pack):
     stack = Stack()
     box = stack.add("aws:ec2/instance:Instance", "box", {"associatePublicIpAddress": True, "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]})
     result = analyze(pack, stack)
-    assert_fails(result, "ec2-instance-hardened", box, "IMDSv1 is allowed", "root volume is not encrypted", "EBS volume /dev/sdf", "public IP address")
+    assert_fails(
+        result,
+        "ec2-instance-hardened",
+        box,
+        "IMDSv1 is allowed",
+        "root volume is not encrypted",
+        "EBS volume /dev/sdf",
+        "public IP address",
+    )
 
 
 def test_function_urls_need_iam_auth(pack):
@@ -103,20 +149,28 @@ def test_notebook_instances_are_private_rootless_and_encrypted(pack):
     stack = Stack()
     notebook = stack.add("aws:sagemaker/notebookInstance:NotebookInstance", "open", {"instanceType": "ml.m5.large"})
     result = analyze(pack, stack)
-    assert_fails(result, "sagemaker-notebook-hardened", notebook, "direct internet access is on", "no subnet_id", "root", "project key", "IMDSv1")
+    assert_fails(
+        result, "sagemaker-notebook-hardened", notebook, "direct internet access is on", "no subnet_id", "root", "project key", "IMDSv1"
+    )
 
 
 def test_studio_is_vpc_only_and_encrypted(pack):
     sharing = {"sharingSettings": {"notebookOutputOption": "Allowed", "s3OutputPath": "s3://b/shared", "s3KmsKeyId": KEY_ARN}}
     stack = Stack()
-    stack.add("aws:sagemaker/domain:Domain", "studio", {"appNetworkAccessType": "VpcOnly", "kmsKeyId": KEY_ARN, "defaultUserSettings": sharing})
+    stack.add(
+        "aws:sagemaker/domain:Domain", "studio", {"appNetworkAccessType": "VpcOnly", "kmsKeyId": KEY_ARN, "defaultUserSettings": sharing}
+    )
     stack.add("aws:sagemaker/userProfile:UserProfile", "user", {"userSettings": sharing})
-    stack.add("aws:sagemaker/userProfile:UserProfile", "no-sharing", {"userSettings": {"sharingSettings": {"notebookOutputOption": "Disabled"}}})
+    stack.add(
+        "aws:sagemaker/userProfile:UserProfile", "no-sharing", {"userSettings": {"sharingSettings": {"notebookOutputOption": "Disabled"}}}
+    )
     assert_passes(analyze(pack, stack), "sagemaker-studio-private")
 
     stack = Stack()
     domain = stack.add("aws:sagemaker/domain:Domain", "studio", {"authMode": "IAM"})
-    user = stack.add("aws:sagemaker/userProfile:UserProfile", "user", {"userSettings": {"sharingSettings": {"notebookOutputOption": "Allowed"}}})
+    user = stack.add(
+        "aws:sagemaker/userProfile:UserProfile", "user", {"userSettings": {"sharingSettings": {"notebookOutputOption": "Allowed"}}}
+    )
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-studio-private", domain, "PublicInternetOnly (the default), not VpcOnly", "EFS home directories")
     assert_fails(result, "sagemaker-studio-private", user, "user_settings shares notebook output to S3 without the project key")
@@ -125,7 +179,17 @@ def test_studio_is_vpc_only_and_encrypted(pack):
 def test_bucket_acls_cannot_make_a_bucket_public(pack):
     stack = Stack()
     stack.add("aws:s3/bucketAcl:BucketAcl", "private", {"bucket": "b", "acl": "private"})
-    stack.add("aws:s3/bucketAcl:BucketAcl", "owner", {"bucket": "b", "accessControlPolicy": {"grants": [{"grantee": {"type": "CanonicalUser", "id": "abc"}, "permission": "FULL_CONTROL"}], "owner": {"id": "abc"}}})
+    stack.add(
+        "aws:s3/bucketAcl:BucketAcl",
+        "owner",
+        {
+            "bucket": "b",
+            "accessControlPolicy": {
+                "grants": [{"grantee": {"type": "CanonicalUser", "id": "abc"}, "permission": "FULL_CONTROL"}],
+                "owner": {"id": "abc"},
+            },
+        },
+    )
     assert_passes(analyze(pack, stack), "s3-no-public-acl")
 
     stack = Stack()
@@ -133,7 +197,15 @@ def test_bucket_acls_cannot_make_a_bucket_public(pack):
     granted = stack.add(
         "aws:s3/bucketAcl:BucketAcl",
         "granted",
-        {"bucket": "b", "accessControlPolicy": {"grants": [{"grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}, "permission": "READ"}], "owner": {"id": "abc"}}},
+        {
+            "bucket": "b",
+            "accessControlPolicy": {
+                "grants": [
+                    {"grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}, "permission": "READ"}
+                ],
+                "owner": {"id": "abc"},
+            },
+        },
     )
     result = analyze(pack, stack)
     assert_fails(result, "s3-no-public-acl", canned, "canned ACL public-read")
@@ -145,13 +217,28 @@ def test_databases_are_encrypted_private_and_protected(pack):
     stack.add(
         "aws:rds/instance:Instance",
         "db",
-        {"engine": "postgres", "storageEncrypted": True, "kmsKeyId": KEY_ARN, "publiclyAccessible": False, "deletionProtection": True, "finalSnapshotIdentifier": "db-final"},
+        {
+            "engine": "postgres",
+            "storageEncrypted": True,
+            "kmsKeyId": KEY_ARN,
+            "publiclyAccessible": False,
+            "deletionProtection": True,
+            "finalSnapshotIdentifier": "db-final",
+        },
     )
-    stack.add("aws:rds/cluster:Cluster", "aurora", {"engine": "aurora-postgresql", "storageEncrypted": True, "kmsKeyId": KEY_ARN, "deletionProtection": True})
+    stack.add(
+        "aws:rds/cluster:Cluster",
+        "aurora",
+        {"engine": "aurora-postgresql", "storageEncrypted": True, "kmsKeyId": KEY_ARN, "deletionProtection": True},
+    )
     stack.add(
         "aws:dynamodb/table:Table",
         "features",
-        {"serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN}, "pointInTimeRecovery": {"enabled": True}, "deletionProtectionEnabled": True},
+        {
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
+            "pointInTimeRecovery": {"enabled": True},
+            "deletionProtectionEnabled": True,
+        },
     )
     result = analyze(pack, stack)
     assert_passes(result, "rds-protected")
@@ -159,9 +246,20 @@ def test_databases_are_encrypted_private_and_protected(pack):
 
     stack = Stack()
     db = stack.add("aws:rds/instance:Instance", "db", {"engine": "postgres", "publiclyAccessible": True, "skipFinalSnapshot": True})
-    aws_key = stack.add("aws:rds/cluster:Cluster", "aurora", {"engine": "aurora-postgresql", "storageEncrypted": True, "deletionProtection": True})
+    aws_key = stack.add(
+        "aws:rds/cluster:Cluster", "aurora", {"engine": "aurora-postgresql", "storageEncrypted": True, "deletionProtection": True}
+    )
     table = stack.add("aws:dynamodb/table:Table", "features", {"hashKey": "id"})
     result = analyze(pack, stack)
-    assert_fails(result, "rds-protected", db, "storage is not encrypted", "publicly accessible", "deletion protection is off", "no final snapshot")
+    assert_fails(
+        result, "rds-protected", db, "storage is not encrypted", "publicly accessible", "deletion protection is off", "no final snapshot"
+    )
     assert_fails(result, "rds-protected", aws_key, "AWS-managed aws/rds key")
-    assert_fails(result, "dynamodb-table-protected", table, "not encrypted with the project key", "point-in-time recovery is off", "deletion protection is off")
+    assert_fails(
+        result,
+        "dynamodb-table-protected",
+        table,
+        "not encrypted with the project key",
+        "point-in-time recovery is off",
+        "deletion protection is off",
+    )

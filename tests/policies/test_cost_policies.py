@@ -18,44 +18,106 @@ from guardrails.cost_schedules import runs_per_month
 def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stack:
     """One of everything the estimate prices, sized like the shipped prod stack."""
     s = Stack(name)
-    model = s.add("aws:sagemaker/model:Model", "model", {"primaryContainer": {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/1"}})
+    model = s.add(
+        "aws:sagemaker/model:Model",
+        "model",
+        {"primaryContainer": {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/1"}},
+    )
     variant = {"variantName": "AllTraffic", "modelName": "model", "instanceType": instance_type, "initialInstanceCount": 2}
-    config = s.add("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "config", {"productionVariants": [variant]}, outputs={"name": "config-1"}, deps={"productionVariants": [model]})
-    endpoint = s.add("aws:sagemaker/endpoint:Endpoint", "endpoint", {"name": "churn", "endpointConfigName": "config-1"}, deps={"endpointConfigName": [config]})
+    config = s.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config",
+        {"productionVariants": [variant]},
+        outputs={"name": "config-1"},
+        deps={"productionVariants": [model]},
+    )
+    endpoint = s.add(
+        "aws:sagemaker/endpoint:Endpoint",
+        "endpoint",
+        {"name": "churn", "endpointConfigName": "config-1"},
+        deps={"endpointConfigName": [config]},
+    )
     s.add(
         "aws:appautoscaling/target:Target",
         "scaling",
-        {"serviceNamespace": "sagemaker", "scalableDimension": "sagemaker:variant:DesiredInstanceCount", "resourceId": "endpoint/churn/variant/AllTraffic", "minCapacity": 2, "maxCapacity": 4},
+        {
+            "serviceNamespace": "sagemaker",
+            "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+            "resourceId": "endpoint/churn/variant/AllTraffic",
+            "minCapacity": 2,
+            "maxCapacity": 4,
+        },
         deps={"resourceId": [endpoint]},
     )
     job = s.add(
         "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
         "data-quality",
-        {"jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeKmsKeyId": KEY_ARN}}, "stoppingCondition": {"maxRuntimeInSeconds": 1800}},
+        {
+            "jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeKmsKeyId": KEY_ARN}},
+            "stoppingCondition": {"maxRuntimeInSeconds": 1800},
+        },
         outputs={"name": "dq-1"},
     )
     s.add(
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
         "monitor",
-        {"monitoringScheduleConfig": {"monitoringJobDefinitionName": "dq-1", "monitoringType": "DataQuality", "scheduleConfig": {"scheduleExpression": "cron(0 * ? * * *)"}}},
+        {
+            "monitoringScheduleConfig": {
+                "monitoringJobDefinitionName": "dq-1",
+                "monitoringType": "DataQuality",
+                "scheduleConfig": {"scheduleExpression": "cron(0 * ? * * *)"},
+            }
+        },
         deps={"monitoringScheduleConfig": [job]},
     )
     definition = {
         "Parameters": [{"Name": "TrainingInstanceType", "DefaultValue": "ml.m5.xlarge"}],
         "Steps": [
-            {"Name": "Prep", "Type": "Processing", "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}, "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}},
+            {
+                "Name": "Prep",
+                "Type": "Processing",
+                "Arguments": {
+                    "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                },
+            },
             {
                 "Name": "Train",
                 "Type": "Training",
-                "Arguments": {"ResourceConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.TrainingInstanceType"}}, "StoppingCondition": {"MaxRuntimeInSeconds": 7200}},
+                "Arguments": {
+                    "ResourceConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.TrainingInstanceType"}},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+                },
             },
         ],
     }
-    pipeline = s.add("aws:sagemaker/pipeline:Pipeline", "pipeline", {"pipelineDefinition": json.dumps(definition)}, outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"})
-    rule = s.add("aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"})
-    s.add("aws:cloudwatch/eventTarget:EventTarget", "target", {"rule": "schedule-1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"}, deps={"rule": [rule], "arn": [pipeline]})
-    task = s.add("aws:ecs/taskDefinition:TaskDefinition", "task", {"family": "dashboard", "cpu": "1024", "memory": "2048"}, outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"})
-    s.add("aws:ecs/service:Service", "service", {"launchType": "FARGATE", "desiredCount": 2, "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"}, deps={"taskDefinition": [task]})
+    pipeline = s.add(
+        "aws:sagemaker/pipeline:Pipeline",
+        "pipeline",
+        {"pipelineDefinition": json.dumps(definition)},
+        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+    )
+    rule = s.add(
+        "aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"}
+    )
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "target",
+        {"rule": "schedule-1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+        deps={"rule": [rule], "arn": [pipeline]},
+    )
+    task = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "task",
+        {"family": "dashboard", "cpu": "1024", "memory": "2048"},
+        outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"},
+    )
+    s.add(
+        "aws:ecs/service:Service",
+        "service",
+        {"launchType": "FARGATE", "desiredCount": 2, "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"},
+        deps={"taskDefinition": [task]},
+    )
     s.add("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["subnet-a", "subnet-b"]})
     for i in range(2):
         s.add("aws:ec2/natGateway:NatGateway", f"nat-{i}", {"subnetId": "subnet-a"})
@@ -65,7 +127,11 @@ def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stac
     s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "errors", {"name": "errors", "period": 60})
     s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "fast", {"name": "fast", "period": 10})
     queries = [{"id": f"m{i}", "metric": {"metricName": f"f{i}", "namespace": "n", "period": 3600, "stat": "Maximum"}} for i in range(3)]
-    s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "drift", {"name": "drift", "metricQueries": [*queries, {"id": "total", "expression": "m0+m1+m2", "returnData": True}]})
+    s.add(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "drift",
+        {"name": "drift", "metricQueries": [*queries, {"id": "total", "expression": "m0+m1+m2", "returnData": True}]},
+    )
     return s
 
 
@@ -90,7 +156,9 @@ def test_the_estimate_prices_every_kind_of_resource_and_is_stated_within_budget(
     expected = {
         "SageMaker endpoint 'endpoint' variant AllTraffic: 2 × ml.m5.large × 730 h × $0.134/h": 2 * hours * 0.134,
         "Model Monitor 'monitor': 730 runs/month (cron(0 * ? * * *)) × 1 × ml.m5.large × at most 0.5 h": 730 * 0.5 * 0.115,
-        "SageMaker pipeline 'pipeline': 1 scheduled run(s)/month (cron(0 3 1 * ? *)) × $0.58/run (2 jobs, each at most its max run time)": 1 * 0.115 + 2 * 0.23,
+        "SageMaker pipeline 'pipeline': 1 scheduled run(s)/month (cron(0 3 1 * ? *)) × $0.58/run (2 jobs, each at most its max run time)": 1
+        * 0.115
+        + 2 * 0.23,
         "Fargate service 'service': 2 task(s) × (1 vCPU + 2 GB, X86_64) × 730 h": 2 * hours * (0.04048 + 2 * 0.004445),
         "ALB 'alb': 730 h × $0.0225 + 1 LCU × 730 h × $0.008 + 2 public IPv4 × 730 h × $0.005": hours * (0.0225 + 0.008 + 2 * 0.005),
         "NAT gateways: 2 × 730 h × $0.045": 2 * hours * 0.045,
@@ -110,7 +178,15 @@ def test_the_estimate_prices_every_kind_of_resource_and_is_stated_within_budget(
 
 def test_over_budget_fails_in_prod_and_advises_in_dev(pack):
     result = analyze(pack, costly_stack(instance_type="ml.m5.4xlarge"))
-    assert_fails(result, "cost-budget", "", "estimated monthly cost $", "exceeds its budget of $650.00", "ml.m5.4xlarge × 730 h", "raise monthlyBudgetUsd")
+    assert_fails(
+        result,
+        "cost-budget",
+        "",
+        "estimated monthly cost $",
+        "exceeds its budget of $650.00",
+        "ml.m5.4xlarge × 730 h",
+        "raise monthlyBudgetUsd",
+    )
     assert estimate_of(result)["monthlyUsd"] > 650
     dev = analyze(pack, costly_stack("dev"))  # dev budget: $150
     assert_fails(dev, "cost-budget", "", "exceeds its budget of $150.00", level="advisory")
@@ -121,7 +197,13 @@ def test_over_budget_fails_in_prod_and_advises_in_dev(pack):
 
 def test_what_cannot_be_priced_fails_the_budget_instead_of_passing_silently(pack):
     result = analyze(pack, costly_stack(instance_type="ml.p4d.24xlarge"))
-    assert_fails(result, "cost-budget", "", "cannot be checked against its budget", "not priced: SageMaker endpoint 'endpoint': no hosting price for ml.p4d.24xlarge")
+    assert_fails(
+        result,
+        "cost-budget",
+        "",
+        "cannot be checked against its budget",
+        "not priced: SageMaker endpoint 'endpoint': no hosting price for ml.p4d.24xlarge",
+    )
 
 
 def test_a_serverless_endpoint_costs_nothing_idle(pack):
@@ -129,7 +211,11 @@ def test_a_serverless_endpoint_costs_nothing_idle(pack):
     config = s.add(
         "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
         "config",
-        {"productionVariants": [{"variantName": "AllTraffic", "modelName": "m", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}]},
+        {
+            "productionVariants": [
+                {"variantName": "AllTraffic", "modelName": "m", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}
+            ]
+        },
         outputs={"name": "config-1"},
     )
     s.add("aws:sagemaker/endpoint:Endpoint", "endpoint", {"endpointConfigName": "config-1"}, deps={"endpointConfigName": [config]})
@@ -167,7 +253,15 @@ def test_the_estimate_is_reported_as_an_advisory_finding_for_the_cli_in_every_st
     # estimate there, at advisory level even under prod's `all: mandatory`.
     for stack in ("prod", "dev"):
         result = analyze(pack, costly_stack(stack))
-        message = assert_fails(result, "cost-estimate", "", "Informational, never blocking", "Estimated monthly cost: $", "NAT gateways: 2 × 730 h", level="advisory")
+        message = assert_fails(
+            result,
+            "cost-estimate",
+            "",
+            "Informational, never blocking",
+            "Estimated monthly cost: $",
+            "NAT gateways: 2 × 730 h",
+            level="advisory",
+        )
         reported = parse_cost_estimate(message)
         assert reported is not None and reported["budgetUsd"] is None
         assert reported["monthlyUsd"] == estimate_of(result)["monthlyUsd"]
@@ -183,19 +277,47 @@ def test_cost_estimate_is_advisory_in_every_policy_config():
 
 def scheduled_service_stack(schedules: tuple[str, str] = ("cron(0 7 ? * MON-FRI *)", "cron(0 20 ? * MON-FRI *)")) -> Stack:
     s = Stack("dev")
-    task = s.add("aws:ecs/taskDefinition:TaskDefinition", "task", {"family": "dashboard", "cpu": "512", "memory": "1024"}, outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"})
-    service = s.add("aws:ecs/service:Service", "service", {"name": "dashboard", "launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"}, deps={"taskDefinition": [task]})
+    task = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "task",
+        {"family": "dashboard", "cpu": "512", "memory": "1024"},
+        outputs={"arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1"},
+    )
+    service = s.add(
+        "aws:ecs/service:Service",
+        "service",
+        {
+            "name": "dashboard",
+            "launchType": "FARGATE",
+            "desiredCount": 1,
+            "taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/dashboard:1",
+        },
+        deps={"taskDefinition": [task]},
+    )
     target = s.add(
         "aws:appautoscaling/target:Target",
         "scaling",
-        {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount", "resourceId": "service/c/dashboard", "minCapacity": 0, "maxCapacity": 1},
+        {
+            "serviceNamespace": "ecs",
+            "scalableDimension": "ecs:service:DesiredCount",
+            "resourceId": "service/c/dashboard",
+            "minCapacity": 0,
+            "maxCapacity": 1,
+        },
         deps={"resourceId": [service]},
     )
     for name, schedule, count in (("start", schedules[0], 1), ("stop", schedules[1], 0)):
         s.add(
             "aws:appautoscaling/scheduledAction:ScheduledAction",
             name,
-            {"serviceNamespace": "ecs", "scalableDimension": "ecs:service:DesiredCount", "resourceId": "service/c/dashboard", "schedule": schedule, "timezone": "Europe/Paris", "scalableTargetAction": {"minCapacity": count, "maxCapacity": count}},
+            {
+                "serviceNamespace": "ecs",
+                "scalableDimension": "ecs:service:DesiredCount",
+                "resourceId": "service/c/dashboard",
+                "schedule": schedule,
+                "timezone": "Europe/Paris",
+                "scalableTargetAction": {"minCapacity": count, "maxCapacity": count},
+            },
             deps={"resourceId": [target]},
         )
     return s
@@ -216,4 +338,11 @@ def test_a_service_scaled_to_zero_outside_working_hours_is_priced_for_its_hours(
 
 def test_a_schedule_the_estimate_cannot_read_fails_the_budget(pack):
     result = analyze(pack, scheduled_service_stack(("rate(1 day)", "cron(0 20 ? * MON-FRI *)")))
-    assert_fails(result, "cost-budget", "", "cannot be checked against its budget", "cannot read the scheduled action 'start' schedule 'rate(1 day)'", level="advisory")
+    assert_fails(
+        result,
+        "cost-budget",
+        "",
+        "cannot be checked against its budget",
+        "cannot read the scheduled action 'start' schedule 'rate(1 day)'",
+        level="advisory",
+    )

@@ -10,14 +10,22 @@ TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/
 AUTHENTICATE = {
     "type": "authenticate-cognito",
     "order": 1,
-    "authenticateCognito": {"userPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc", "userPoolClientId": "c", "userPoolDomain": "d"},
+    "authenticateCognito": {
+        "userPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc",
+        "userPoolClientId": "c",
+        "userPoolDomain": "d",
+    },
 }
 FORWARD = {"type": "forward", "order": 2, "targetGroupArn": TARGET_GROUP}
 REDIRECT = {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
 
 
 def listener(stack: Stack, name: str, protocol: str = "HTTPS", actions: list | None = None, **extra: Any) -> str:
-    inputs = {"loadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/dashboard/1", "protocol": protocol, "port": 443 if protocol == "HTTPS" else 80}
+    inputs = {
+        "loadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/dashboard/1",
+        "protocol": protocol,
+        "port": 443 if protocol == "HTTPS" else 80,
+    }
     if protocol == "HTTPS":
         inputs.update(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x", sslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06")
     inputs.update(extra)
@@ -30,7 +38,14 @@ def user_pool(stack: Stack, name: str = "users", **overrides: Any) -> str:
         "name": "mlops-prod-dashboard",
         "mfaConfiguration": "ON",
         "softwareTokenMfaConfiguration": {"enabled": True},
-        "passwordPolicy": {"minimumLength": 14, "requireLowercase": True, "requireUppercase": True, "requireNumbers": True, "requireSymbols": True, "temporaryPasswordValidityDays": 3},
+        "passwordPolicy": {
+            "minimumLength": 14,
+            "requireLowercase": True,
+            "requireUppercase": True,
+            "requireNumbers": True,
+            "requireSymbols": True,
+            "temporaryPasswordValidityDays": 3,
+        },
         "adminCreateUserConfig": {"allowAdminCreateUserOnly": True},
         **overrides,
     }
@@ -43,13 +58,19 @@ def test_https_listeners_that_authenticate_and_http_redirects_pass(pack):
     listener(stack, "http", protocol="HTTP", actions=[REDIRECT])
     # Actions in order: authentication comes first even when listed second.
     listener(stack, "reordered", actions=[FORWARD, AUTHENTICATE])
-    stack.add("aws:lb/listenerRule:ListenerRule", "rule", {"listenerArn": "l", "priority": 10, "actions": [AUTHENTICATE, FORWARD], "conditions": []})
+    stack.add(
+        "aws:lb/listenerRule:ListenerRule",
+        "rule",
+        {"listenerArn": "l", "priority": 10, "actions": [AUTHENTICATE, FORWARD], "conditions": []},
+    )
     listener(stack, "tcp", protocol="TCP", actions=[{"type": "forward", "targetGroupArn": TARGET_GROUP}])
     result = analyze(pack, stack)
     assert_passes(result, "alb-listener-https")
     assert_passes(result, "alb-listener-authenticates")
     assert not_applicable(result, "alb-listener-https") == ["TCP listeners carry no HTTP; TLS policies apply to HTTPS and TLS listeners"]
-    assert not_applicable(result, "alb-listener-authenticates") == ["TCP listeners (Network Load Balancer) cannot authenticate users; only HTTP(S) listeners can"]
+    assert not_applicable(result, "alb-listener-authenticates") == [
+        "TCP listeners (Network Load Balancer) cannot authenticate users; only HTTP(S) listeners can"
+    ]
 
 
 def test_plain_http_and_old_tls_policies_fail(pack):
@@ -69,17 +90,29 @@ def test_forwarding_without_authentication_fails(pack):
     stack = Stack()
     direct = listener(stack, "https", actions=[FORWARD])
     late = listener(stack, "late", actions=[{**FORWARD, "order": 1}, {**AUTHENTICATE, "order": 2}])
-    rule = stack.add("aws:lb/listenerRule:ListenerRule", "bypass", {"listenerArn": "l", "priority": 5, "actions": [FORWARD], "conditions": []})
+    rule = stack.add(
+        "aws:lb/listenerRule:ListenerRule", "bypass", {"listenerArn": "l", "priority": 5, "actions": [FORWARD], "conditions": []}
+    )
     result = analyze(pack, stack)
     for urn in (direct, late, rule):
-        assert_fails(result, "alb-listener-authenticates", urn, "forwards requests to its targets without authenticating the user first", "authenticate-cognito")
+        assert_fails(
+            result,
+            "alb-listener-authenticates",
+            urn,
+            "forwards requests to its targets without authenticating the user first",
+            "authenticate-cognito",
+        )
 
 
 def service(stack: Stack, name: str, assign_public_ip: bool) -> str:
     return stack.add(
         "aws:ecs/service:Service",
         name,
-        {"launchType": "FARGATE", "desiredCount": 2, "networkConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": assign_public_ip}},
+        {
+            "launchType": "FARGATE",
+            "desiredCount": 2,
+            "networkConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": assign_public_ip},
+        },
     )
 
 
@@ -117,8 +150,22 @@ def test_weak_password_policies_fail(pack):
     weak = user_pool(
         stack,
         "weak",
-        passwordPolicy={"minimumLength": 8, "requireLowercase": True, "requireUppercase": True, "requireNumbers": True, "requireSymbols": False, "temporaryPasswordValidityDays": 30},
+        passwordPolicy={
+            "minimumLength": 8,
+            "requireLowercase": True,
+            "requireUppercase": True,
+            "requireNumbers": True,
+            "requireSymbols": False,
+            "temporaryPasswordValidityDays": 30,
+        },
     )
     result = analyze(pack, stack)
     assert_fails(result, "cognito-password-policy", default, "minimum length unset (8) < 12", "requireSymbols is not true")
-    assert_fails(result, "cognito-password-policy", weak, "minimum length 8 < 12", "requireSymbols is not true", "temporary passwords stay valid 30 days (> 7)")
+    assert_fails(
+        result,
+        "cognito-password-policy",
+        weak,
+        "minimum length 8 < 12",
+        "requireSymbols is not true",
+        "temporary passwords stay valid 30 days (> 7)",
+    )

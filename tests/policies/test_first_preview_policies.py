@@ -32,10 +32,18 @@ def test_unknown_key_references_are_the_projects_keys_and_aws_managed_aliases_ar
 
 def test_an_unknown_source_arn_restricts_a_service_principal(pack):
     s = Stack()
-    s.add("aws:lambda/permission:Permission", "invoke", {"action": "lambda:InvokeFunction", "function": UNKNOWN, "principal": "apigateway.amazonaws.com", "sourceArn": UNKNOWN})
+    s.add(
+        "aws:lambda/permission:Permission",
+        "invoke",
+        {"action": "lambda:InvokeFunction", "function": UNKNOWN, "principal": "apigateway.amazonaws.com", "sourceArn": UNKNOWN},
+    )
     assert_passes(analyze(pack, s), "lambda-permission-restricted")
     bad = Stack()
-    urn = bad.add("aws:lambda/permission:Permission", "invoke", {"action": "lambda:InvokeFunction", "function": UNKNOWN, "principal": "apigateway.amazonaws.com"})
+    urn = bad.add(
+        "aws:lambda/permission:Permission",
+        "invoke",
+        {"action": "lambda:InvokeFunction", "function": UNKNOWN, "principal": "apigateway.amazonaws.com"},
+    )
     assert_fails(analyze(pack, bad), "lambda-permission-restricted", urn, "no source_arn")
 
 

@@ -7,7 +7,12 @@ import json
 from policy_testkit import Stack, analyze, assert_fails, assert_passes, policy_document, statement
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/mlops-prod-sagemaker-execution"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 LEAST_PRIVILEGE = policy_document(
     statement(["s3:GetObject", "s3:PutObject"], ["arn:aws:s3:::data/*"]),
     # No resource-level permissions exist for these: "*" with specific actions is fine.
@@ -20,7 +25,9 @@ LEAST_PRIVILEGE = policy_document(
 
 def test_least_privilege_documents_pass(pack):
     stack = Stack()
-    role = stack.add("aws:iam/role:Role", "role", {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "inline", "policy": LEAST_PRIVILEGE}]})
+    role = stack.add(
+        "aws:iam/role:Role", "role", {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "inline", "policy": LEAST_PRIVILEGE}]}
+    )
     stack.add("aws:iam/rolePolicy:RolePolicy", "role-policy", {"role": "role", "policy": LEAST_PRIVILEGE}, deps={"role": [role]})
     stack.add("aws:iam/policy:Policy", "managed", {"policy": LEAST_PRIVILEGE})
     stack.add(
@@ -32,7 +39,10 @@ def test_least_privilege_documents_pass(pack):
     stack.add(
         "aws:kms/key:Key",
         "key",
-        {"enableKeyRotation": True, "policy": policy_document(statement("kms:*", "*", Principal={"AWS": "arn:aws:iam::123456789012:root"}))},
+        {
+            "enableKeyRotation": True,
+            "policy": policy_document(statement("kms:*", "*", Principal={"AWS": "arn:aws:iam::123456789012:root"})),
+        },
     )
     result = analyze(pack, stack)
     for policy in ("iam-no-wildcard-admin", "iam-no-admin-managed-policies", "iam-passrole-scoped"):
@@ -42,14 +52,32 @@ def test_least_privilege_documents_pass(pack):
 def test_wildcard_grants_fail_wherever_the_document_lives(pack):
     stack = Stack()
     admin = stack.add("aws:iam/policy:Policy", "admin", {"policy": policy_document(statement("*", "*", Sid="Everything"))})
-    service_star = stack.add("aws:iam/rolePolicy:RolePolicy", "s3-star", {"role": "r", "policy": policy_document(statement(["s3:GetObject", "s3:*"], ["*"]))})
-    not_action = stack.add("aws:iam/userPolicy:UserPolicy", "not-action", {"user": "u", "policy": policy_document({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})})
-    not_resource = stack.add(
-        "aws:iam/groupPolicy:GroupPolicy", "not-resource", {"group": "g", "policy": policy_document({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::x"})}
+    service_star = stack.add(
+        "aws:iam/rolePolicy:RolePolicy", "s3-star", {"role": "r", "policy": policy_document(statement(["s3:GetObject", "s3:*"], ["*"]))}
     )
-    inline = stack.add("aws:iam/role:Role", "inline", {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "too-much", "policy": policy_document(statement("sagemaker:*", "*"))}]})
+    not_action = stack.add(
+        "aws:iam/userPolicy:UserPolicy",
+        "not-action",
+        {"user": "u", "policy": policy_document({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})},
+    )
+    not_resource = stack.add(
+        "aws:iam/groupPolicy:GroupPolicy",
+        "not-resource",
+        {"group": "g", "policy": policy_document({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::x"})},
+    )
+    inline = stack.add(
+        "aws:iam/role:Role",
+        "inline",
+        {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "too-much", "policy": policy_document(statement("sagemaker:*", "*"))}]},
+    )
     result = analyze(pack, stack)
-    assert_fails(result, "iam-no-wildcard-admin", admin, "aws:iam/policy:Policy 'admin' grants administrator-like access", "statement 'Everything' allows * on every resource")
+    assert_fails(
+        result,
+        "iam-no-wildcard-admin",
+        admin,
+        "aws:iam/policy:Policy 'admin' grants administrator-like access",
+        "statement 'Everything' allows * on every resource",
+    )
     assert_fails(result, "iam-no-wildcard-admin", service_star, "allows s3:* on every resource")
     assert_fails(result, "iam-no-wildcard-admin", not_action, "allows every action except iam:*")
     assert_fails(result, "iam-no-wildcard-admin", not_resource, "allows * on every resource but arn:aws:s3:::x")
@@ -58,11 +86,18 @@ def test_wildcard_grants_fail_wherever_the_document_lives(pack):
 
 def test_admin_and_full_access_managed_policies_fail(pack):
     stack = Stack()
-    attachment = stack.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    attachment = stack.add(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "admin",
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    )
     role = stack.add(
         "aws:iam/role:Role",
         "full",
-        {"assumeRolePolicy": TRUST, "managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess", "arn:aws:iam::123456789012:policy/OurFullAccessNot"]},
+        {
+            "assumeRolePolicy": TRUST,
+            "managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess", "arn:aws:iam::123456789012:policy/OurFullAccessNot"],
+        },
     )
     result = analyze(pack, stack)
     assert_fails(result, "iam-no-admin-managed-policies", attachment, "arn:aws:iam::aws:policy/AdministratorAccess", "least-privilege")
@@ -72,9 +107,19 @@ def test_admin_and_full_access_managed_policies_fail(pack):
 
 def test_pass_role_must_name_roles_and_the_service(pack):
     stack = Stack()
-    any_role = stack.add("aws:iam/rolePolicy:RolePolicy", "any-role", {"role": "r", "policy": policy_document(statement("iam:PassRole", "*", Sid="PassAnything"))})
-    all_roles = stack.add("aws:iam/rolePolicy:RolePolicy", "all-roles", {"role": "r", "policy": policy_document(statement("iam:Pass*", "arn:aws:iam::123456789012:role/*"))})
-    any_service = stack.add("aws:iam/rolePolicy:RolePolicy", "any-service", {"role": "r", "policy": policy_document(statement("iam:PassRole", ROLE_ARN))})
+    any_role = stack.add(
+        "aws:iam/rolePolicy:RolePolicy",
+        "any-role",
+        {"role": "r", "policy": policy_document(statement("iam:PassRole", "*", Sid="PassAnything"))},
+    )
+    all_roles = stack.add(
+        "aws:iam/rolePolicy:RolePolicy",
+        "all-roles",
+        {"role": "r", "policy": policy_document(statement("iam:Pass*", "arn:aws:iam::123456789012:role/*"))},
+    )
+    any_service = stack.add(
+        "aws:iam/rolePolicy:RolePolicy", "any-service", {"role": "r", "policy": policy_document(statement("iam:PassRole", ROLE_ARN))}
+    )
     result = analyze(pack, stack)
     assert_fails(result, "iam-passrole-scoped", any_role, "statement 'PassAnything' lets it pass any role (*)", "iam:PassedToService")
     assert_fails(result, "iam-passrole-scoped", all_roles, "lets it pass any role (arn:aws:iam::123456789012:role/*)")

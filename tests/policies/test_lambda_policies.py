@@ -8,29 +8,64 @@ API_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/*/*"
 
 
 def function(stack: Stack, name: str, **inputs) -> str:
-    base = {"runtime": "python3.12", "handler": "predict.handler", "role": "arn:aws:iam::123456789012:role/fn", "tracingConfig": {"mode": "Active"}}
+    base = {
+        "runtime": "python3.12",
+        "handler": "predict.handler",
+        "role": "arn:aws:iam::123456789012:role/fn",
+        "tracingConfig": {"mode": "Active"},
+    }
     return stack.add("aws:lambda/function:Function", name, {**base, **inputs})
 
 
 def test_scoped_permissions_supported_runtimes_and_tracing_pass(pack):
     stack = Stack()
     function(stack, "predict")
-    function(stack, "image", runtime=None, packageType="Image", imageUri="123456789012.dkr.ecr.us-east-1.amazonaws.com/fn@sha256:" + "0" * 64)
-    stack.add("aws:lambda/permission:Permission", "api", {"action": "lambda:InvokeFunction", "function": "predict", "principal": "apigateway.amazonaws.com", "sourceArn": API_ARN})
-    stack.add("aws:lambda/permission:Permission", "account", {"action": "lambda:InvokeFunction", "function": "predict", "principal": "210987654321"})
+    function(
+        stack, "image", runtime=None, packageType="Image", imageUri="123456789012.dkr.ecr.us-east-1.amazonaws.com/fn@sha256:" + "0" * 64
+    )
+    stack.add(
+        "aws:lambda/permission:Permission",
+        "api",
+        {"action": "lambda:InvokeFunction", "function": "predict", "principal": "apigateway.amazonaws.com", "sourceArn": API_ARN},
+    )
+    stack.add(
+        "aws:lambda/permission:Permission",
+        "account",
+        {"action": "lambda:InvokeFunction", "function": "predict", "principal": "210987654321"},
+    )
     result = analyze(pack, stack)
     for policy in ("lambda-permission-restricted", "lambda-supported-runtime", "lambda-tracing"):
         assert_passes(result, policy)
-    assert not_applicable(result, "lambda-supported-runtime") == ["a container-image function: its runtime is the image's, not a Lambda-managed one"]
+    assert not_applicable(result, "lambda-supported-runtime") == [
+        "a container-image function: its runtime is the image's, not a Lambda-managed one"
+    ]
 
 
 def test_permissions_for_anyone_or_for_a_service_without_source_arn_fail(pack):
     stack = Stack()
-    anyone = stack.add("aws:lambda/permission:Permission", "public", {"action": "lambda:InvokeFunction", "function": "predict", "principal": "*"})
-    service = stack.add("aws:lambda/permission:Permission", "s3", {"action": "lambda:InvokeFunction", "function": "predict", "principal": "s3.amazonaws.com"})
+    anyone = stack.add(
+        "aws:lambda/permission:Permission", "public", {"action": "lambda:InvokeFunction", "function": "predict", "principal": "*"}
+    )
+    service = stack.add(
+        "aws:lambda/permission:Permission",
+        "s3",
+        {"action": "lambda:InvokeFunction", "function": "predict", "principal": "s3.amazonaws.com"},
+    )
     result = analyze(pack, stack)
-    assert_fails(result, "lambda-permission-restricted", anyone, "aws:lambda/permission:Permission 'public' lets anyone (principal '*')", "source_arn")
-    assert_fails(result, "lambda-permission-restricted", service, "s3.amazonaws.com invoke the function on behalf of any AWS account", "Set source_arn")
+    assert_fails(
+        result,
+        "lambda-permission-restricted",
+        anyone,
+        "aws:lambda/permission:Permission 'public' lets anyone (principal '*')",
+        "source_arn",
+    )
+    assert_fails(
+        result,
+        "lambda-permission-restricted",
+        service,
+        "s3.amazonaws.com invoke the function on behalf of any AWS account",
+        "Set source_arn",
+    )
 
 
 def test_deprecated_runtimes_fail(pack):

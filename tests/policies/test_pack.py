@@ -97,7 +97,9 @@ def test_configurable_values_have_schemas_with_defaults():
             assert spec.get("description"), f"{policy.name}.{key}"
             if "default" not in spec:
                 for stack in ("dev", "prod"):
-                    assert key in (policy_config(stack).get(policy.name) or {}), f"{policy.name}.{key} has no default and {stack}.json does not set it"
+                    assert key in (policy_config(stack).get(policy.name) or {}), (
+                        f"{policy.name}.{key} has no default and {stack}.json does not set it"
+                    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -27,8 +27,14 @@ def test_a_pinned_version_of_the_shared_group_passes_in_both_stacks(pack, stack_
     "container, fragment",
     [
         ({"image": MODEL_IMAGE, "modelDataUrl": "s3://artifacts/model.tar.gz"}, "serves no model package"),
-        ({"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"}, "is a package of group 'mlops-prod-churn', not of the shared group 'mlops-dev-churn'"),
-        ({"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/mlops-dev-churn"}, "is not a model package version ARN"),
+        (
+            {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"},
+            "is a package of group 'mlops-prod-churn', not of the shared group 'mlops-dev-churn'",
+        ),
+        (
+            {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/mlops-dev-churn"},
+            "is not a model package version ARN",
+        ),
         ({"modelPackageName": "mlops-dev-churn"}, "is not a model package version ARN"),
         ({"modelPackageName": f"{SHARED}/latest"}, "does not pin an integer version (got 'latest')"),
         ({"modelPackageName": f"{SHARED}/0"}, "does not pin an integer version (got '0')"),

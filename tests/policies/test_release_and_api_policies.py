@@ -24,7 +24,12 @@ def deployment_group(stack: Stack, name: str = "api", *, platform: str = "Lambda
         "alarmConfiguration": {"enabled": True, "alarms": list(ALARMS)},
         **overrides,
     }
-    return stack.add("aws:codedeploy/deploymentGroup:DeploymentGroup", f"{name}-group", {k: v for k, v in inputs.items() if v is not None}, deps={"appName": [app]})
+    return stack.add(
+        "aws:codedeploy/deploymentGroup:DeploymentGroup",
+        f"{name}-group",
+        {k: v for k, v in inputs.items() if v is not None},
+        deps={"appName": [app]},
+    )
 
 
 def test_canary_lambda_deployments_with_rollback_pass(pack):
@@ -32,7 +37,9 @@ def test_canary_lambda_deployments_with_rollback_pass(pack):
     deployment_group(stack)
     deployment_group(stack, "linear", deploymentConfigName="CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
     # An EC2/server application is not a Lambda release: these guardrails do not judge it.
-    deployment_group(stack, "servers", platform="Server", deploymentConfigName="CodeDeployDefault.AllAtOnce", autoRollbackConfiguration=None)
+    deployment_group(
+        stack, "servers", platform="Server", deploymentConfigName="CodeDeployDefault.AllAtOnce", autoRollbackConfiguration=None
+    )
     result = analyze(pack, stack)
     assert_passes(result, "codedeploy-lambda-gradual")
     assert_passes(result, "codedeploy-auto-rollback")
@@ -43,7 +50,13 @@ def test_all_at_once_lambda_deployments_fail_in_prod_and_advise_in_dev(pack):
     at_once = deployment_group(stack, deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce")
     unset = deployment_group(stack, "unset", deploymentConfigName=None)
     result = analyze(pack, stack)
-    assert_fails(result, "codedeploy-lambda-gradual", at_once, "shifts all traffic to a new Lambda version at once (CodeDeployDefault.LambdaAllAtOnce)", "LambdaCanary10Percent5Minutes")
+    assert_fails(
+        result,
+        "codedeploy-lambda-gradual",
+        at_once,
+        "shifts all traffic to a new Lambda version at once (CodeDeployDefault.LambdaAllAtOnce)",
+        "LambdaCanary10Percent5Minutes",
+    )
     assert_fails(result, "codedeploy-lambda-gradual", unset, "(no deployment configuration)")
     dev = Stack("dev")
     urn = deployment_group(dev, deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce")
@@ -61,7 +74,11 @@ def test_a_custom_all_at_once_config_is_caught_too(pack):
     stack.add(
         "aws:codedeploy/deploymentConfig:DeploymentConfig",
         "canary",
-        {"deploymentConfigName": "custom-canary", "computePlatform": "Lambda", "trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedCanary": {"interval": 5, "percentage": 10}}},
+        {
+            "deploymentConfigName": "custom-canary",
+            "computePlatform": "Lambda",
+            "trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedCanary": {"interval": 5, "percentage": 10}},
+        },
     )
     ok = deployment_group(stack, "ok", declare_alarms=False, deploymentConfigName="custom-canary")
     result = analyze(pack, stack)
@@ -86,7 +103,10 @@ def stage(stack: Stack, name: str = "api-stage", **overrides: Any) -> str:
         "name": "$default",
         "autoDeploy": True,
         "defaultRouteSettings": {"throttlingRateLimit": 200, "throttlingBurstLimit": 400},
-        "accessLogSettings": {"destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api", "format": '{"requestId":"$context.requestId"}'},
+        "accessLogSettings": {
+            "destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/api",
+            "format": '{"requestId":"$context.requestId"}',
+        },
         **overrides,
     }
     return stack.add("aws:apigatewayv2/stage:Stage", name, {k: v for k, v in inputs.items() if v is not None})
@@ -96,8 +116,14 @@ def test_throttled_logged_stages_and_authorized_routes_pass(pack):
     stack = Stack()
     stage(stack)
     stack.add("aws:apigatewayv2/route:Route", "predict", {"apiId": "a1b2c3", "routeKey": "POST /predict", "authorizationType": "AWS_IAM"})
-    stack.add("aws:apigatewayv2/route:Route", "jwt", {"apiId": "a1b2c3", "routeKey": "GET /models", "authorizationType": "JWT", "authorizerId": "x"})
-    stack.add("aws:apigateway/method:Method", "options", {"restApi": "r", "resourceId": "x", "httpMethod": "OPTIONS", "authorization": "NONE"})
+    stack.add(
+        "aws:apigatewayv2/route:Route",
+        "jwt",
+        {"apiId": "a1b2c3", "routeKey": "GET /models", "authorizationType": "JWT", "authorizerId": "x"},
+    )
+    stack.add(
+        "aws:apigateway/method:Method", "options", {"restApi": "r", "resourceId": "x", "httpMethod": "OPTIONS", "authorization": "NONE"}
+    )
     result = analyze(pack, stack)
     for policy in ("apigateway-stage-throttling", "apigateway-access-logs", "apigateway-route-authorization"):
         assert_passes(result, policy)
@@ -118,8 +144,12 @@ def test_unthrottled_unlogged_stages_fail(pack):
 
 def test_unauthorized_routes_fail_in_prod_and_in_dev(pack):
     stack = Stack()
-    route = stack.add("aws:apigatewayv2/route:Route", "predict", {"apiId": "a1b2c3", "routeKey": "POST /predict", "authorizationType": "NONE"})
-    method = stack.add("aws:apigateway/method:Method", "post", {"restApi": "r", "resourceId": "x", "httpMethod": "POST", "authorization": "NONE"})
+    route = stack.add(
+        "aws:apigatewayv2/route:Route", "predict", {"apiId": "a1b2c3", "routeKey": "POST /predict", "authorizationType": "NONE"}
+    )
+    method = stack.add(
+        "aws:apigateway/method:Method", "post", {"restApi": "r", "resourceId": "x", "httpMethod": "POST", "authorization": "NONE"}
+    )
     result = analyze(pack, stack)
     assert_fails(result, "apigateway-route-authorization", route, "(route 'POST /predict') accepts unauthenticated requests", "AWS_IAM")
     assert_fails(result, "apigateway-route-authorization", method, "(method POST)")

@@ -50,12 +50,19 @@ def bucket(
     flags = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
     public_access = flags if public_access is None else public_access
     if public_access:
-        stack.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {"bucket": name, **public_access}, deps=deps)
+        stack.add(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {"bucket": name, **public_access}, deps=deps
+        )
     statements = [tls_deny(name)] if statements is None else statements
     if statements:
         stack.add("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": name, "policy": policy_document(*statements)}, deps=deps)
     if versioning:
-        stack.add("aws:s3/bucketVersioning:BucketVersioning", f"{name}-versioning", {"bucket": name, "versioningConfiguration": {"status": versioning}}, deps=deps)
+        stack.add(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            f"{name}-versioning",
+            {"bucket": name, "versioningConfiguration": {"status": versioning}},
+            deps=deps,
+        )
     return urn
 
 
@@ -74,15 +81,28 @@ def test_buckets_without_the_project_key_fail_encryption(pack):
     sse_s3 = bucket(stack, "sse-s3", sse={"sseAlgorithm": "AES256"})
     aws_key = bucket(stack, "aws-key", sse={"sseAlgorithm": "aws:kms"})
     result = analyze(pack, stack)
-    assert_fails(result, "s3-bucket-encryption", missing, "aws:s3/bucket:Bucket 'no-sse' has no server-side encryption configuration", "kms_master_key_id")
+    assert_fails(
+        result,
+        "s3-bucket-encryption",
+        missing,
+        "aws:s3/bucket:Bucket 'no-sse' has no server-side encryption configuration",
+        "kms_master_key_id",
+    )
     assert_fails(result, "s3-bucket-encryption", sse_s3, "is encrypted with AES256, not with the project's KMS key", "ELB log delivery")
     assert_fails(result, "s3-bucket-encryption", aws_key, "AWS-managed key")
 
 
 def test_an_elb_access_log_bucket_may_use_sse_s3_but_nothing_else_may_hide_behind_it(pack):
-    logs_only = [tls_deny("alb-logs"), statement(["s3:PutObject"], ["arn:aws:s3:::alb-logs/alb/AWSLogs/123456789012/*"], Principal={"AWS": ELB_US_EAST_1})]
+    logs_only = [
+        tls_deny("alb-logs"),
+        statement(["s3:PutObject"], ["arn:aws:s3:::alb-logs/alb/AWSLogs/123456789012/*"], Principal={"AWS": ELB_US_EAST_1}),
+    ]
     service_principal = [
-        statement("s3:PutObject", "arn:aws:s3:::alb-logs2/AWSLogs/123456789012/*", Principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})
+        statement(
+            "s3:PutObject",
+            "arn:aws:s3:::alb-logs2/AWSLogs/123456789012/*",
+            Principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+        )
     ]
     stack = Stack()
     bucket(stack, "alb-logs", sse={"sseAlgorithm": "AES256"}, statements=logs_only, versioning=None)
@@ -109,13 +129,20 @@ def test_the_elb_log_exemption_is_only_for_the_regions_elb_account_writing_log_k
         "whole-bucket": statement("s3:PutObject", "arn:aws:s3:::whole-bucket/*", Principal={"AWS": ELB_US_EAST_1}),
         "other-bucket": statement("s3:PutObject", log_keys.format("data"), Principal={"AWS": ELB_US_EAST_1}),
         "more-actions": statement(["s3:PutObject", "s3:GetObject"], log_keys.format("more-actions"), Principal={"AWS": ELB_US_EAST_1}),
-        "not-resource": statement("s3:PutObject", log_keys.format("not-resource"), Principal={"AWS": ELB_US_EAST_1}, NotResource="arn:aws:s3:::x"),
+        "not-resource": statement(
+            "s3:PutObject", log_keys.format("not-resource"), Principal={"AWS": ELB_US_EAST_1}, NotResource="arn:aws:s3:::x"
+        ),
         "not-action": statement("s3:PutObject", log_keys.format("not-action"), Principal={"AWS": ELB_US_EAST_1}, NotAction="s3:GetObject"),
-        "not-principal": statement("s3:PutObject", log_keys.format("not-principal"), Principal={"AWS": ELB_US_EAST_1}, NotPrincipal={"AWS": "x"}),
+        "not-principal": statement(
+            "s3:PutObject", log_keys.format("not-principal"), Principal={"AWS": ELB_US_EAST_1}, NotPrincipal={"AWS": "x"}
+        ),
         "no-resource": {"Effect": "Allow", "Action": "s3:PutObject", "Principal": {"AWS": ELB_US_EAST_1}},
     }
     stack = Stack()
-    urns = {name: bucket(stack, name, sse={"sseAlgorithm": "AES256"}, statements=[tls_deny(name), grant], versioning=None) for name, grant in widened.items()}
+    urns = {
+        name: bucket(stack, name, sse={"sseAlgorithm": "AES256"}, statements=[tls_deny(name), grant], versioning=None)
+        for name, grant in widened.items()
+    }
     result = analyze(pack, stack)
     for name, urn in urns.items():
         assert_fails(result, "s3-bucket-encryption", urn, f"'{name}' is encrypted with AES256")
@@ -125,7 +152,11 @@ def test_the_elb_log_exemption_is_only_for_the_regions_elb_account_writing_log_k
 def test_public_access_must_be_blocked_with_all_four_flags(pack):
     stack = Stack()
     none = bucket(stack, "open", public_access={})
-    partial = bucket(stack, "half-open", public_access={"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True, "restrictPublicBuckets": True})
+    partial = bucket(
+        stack,
+        "half-open",
+        public_access={"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True, "restrictPublicBuckets": True},
+    )
     result = analyze(pack, stack)
     assert_fails(result, "s3-public-access-block", none, "'open' has no public access block", "restrict_public_buckets all True")
     assert_fails(result, "s3-public-access-block", partial, "without blockPublicPolicy")
@@ -145,7 +176,11 @@ def test_an_account_wide_public_access_block_covers_every_bucket(pack):
 def test_buckets_must_deny_plain_http(pack):
     stack = Stack()
     no_policy = bucket(stack, "no-policy", statements=[])
-    allow_only = bucket(stack, "allow-only", statements=[statement(["s3:GetObject"], ["arn:aws:s3:::allow-only/*"], Principal={"AWS": "arn:aws:iam::123456789012:root"})])
+    allow_only = bucket(
+        stack,
+        "allow-only",
+        statements=[statement(["s3:GetObject"], ["arn:aws:s3:::allow-only/*"], Principal={"AWS": "arn:aws:iam::123456789012:root"})],
+    )
     result = analyze(pack, stack)
     for urn in (no_policy, allow_only):
         assert_fails(result, "s3-tls-only", urn, "accepts requests over plain HTTP", "aws:SecureTransport is false")

@@ -26,13 +26,21 @@ def processing_step(name: str, *, outputs: bool = True, kind: str = "Processing"
     arguments: dict[str, Any] = {
         "AppSpecification": {"ImageUri": image},
         "ProcessingResources": {
-            "ClusterConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.ProcessingInstanceType"}, "VolumeKmsKeyId": KEY_ARN, "VolumeSizeInGB": 30}
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": {"Get": "Parameters.ProcessingInstanceType"},
+                "VolumeKmsKeyId": KEY_ARN,
+                "VolumeSizeInGB": 30,
+            }
         },
         "RoleArn": ROLE,
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     }
     if outputs:
-        arguments["ProcessingOutputConfig"] = {"KmsKeyId": KEY_ARN, "Outputs": [{"OutputName": "out", "S3Output": {"S3Uri": "s3://artifacts/x", "LocalPath": "/opt/ml/processing/out"}}]}
+        arguments["ProcessingOutputConfig"] = {
+            "KmsKeyId": KEY_ARN,
+            "Outputs": [{"OutputName": "out", "S3Output": {"S3Uri": "s3://artifacts/x", "LocalPath": "/opt/ml/processing/out"}}],
+        }
     return {"Name": name, "Type": kind, "Arguments": arguments}
 
 
@@ -41,7 +49,12 @@ def training_spec() -> dict[str, Any]:
         "AlgorithmSpecification": {"TrainingImage": MODEL_IMAGE, "TrainingInputMode": "File"},
         "EnableNetworkIsolation": True,
         "OutputDataConfig": {"KmsKeyId": KEY_ARN, "S3OutputPath": "s3://artifacts/training"},
-        "ResourceConfig": {"InstanceCount": 1, "InstanceType": {"Get": "Parameters.TrainingInstanceType"}, "VolumeKmsKeyId": KEY_ARN, "VolumeSizeInGB": 30},
+        "ResourceConfig": {
+            "InstanceCount": 1,
+            "InstanceType": {"Get": "Parameters.TrainingInstanceType"},
+            "VolumeKmsKeyId": KEY_ARN,
+            "VolumeSizeInGB": 30,
+        },
         "RoleArn": ROLE,
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     }
@@ -49,7 +62,11 @@ def training_spec() -> dict[str, Any]:
 
 def definition() -> dict[str, Any]:
     """Shaped like the sagemaker SDK's output for this project's pipeline."""
-    register = {"Name": "RegisterModel", "Type": "RegisterModel", "Arguments": {"InferenceSpecification": {"Containers": [{"Image": MODEL_IMAGE}]}}}
+    register = {
+        "Name": "RegisterModel",
+        "Type": "RegisterModel",
+        "Arguments": {"InferenceSpecification": {"Containers": [{"Image": MODEL_IMAGE}]}},
+    }
     return {
         "Version": "2020-12-01",
         "Parameters": [
@@ -63,7 +80,11 @@ def definition() -> dict[str, Any]:
             {
                 "Name": "CheckAuc",
                 "Type": "Condition",
-                "Arguments": {"Conditions": [], "IfSteps": [register, processing_step("PublishBaseline", outputs=False)], "ElseSteps": [{"Name": "Fail", "Type": "Fail", "Arguments": {}}]},
+                "Arguments": {
+                    "Conditions": [],
+                    "IfSteps": [register, processing_step("PublishBaseline", outputs=False)],
+                    "ElseSteps": [{"Name": "Fail", "Type": "Fail", "Arguments": {}}],
+                },
             },
         ],
     }
@@ -86,41 +107,76 @@ class Endpoint:
 
     def __init__(self, stack: Stack, *, serverless: bool = False, name: str = "endpoint"):
         self.stack, self.serverless, self.name = stack, serverless, name
-        self.model = {"executionRoleArn": ROLE, "primaryContainer": {"modelPackageName": PACKAGE_ARN}, "enableNetworkIsolation": not serverless}
+        self.model = {
+            "executionRoleArn": ROLE,
+            "primaryContainer": {"modelPackageName": PACKAGE_ARN},
+            "enableNetworkIsolation": not serverless,
+        }
         if serverless:
-            variant = {"variantName": "AllTraffic", "modelName": f"{name}-model", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}
+            variant = {
+                "variantName": "AllTraffic",
+                "modelName": f"{name}-model",
+                "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5},
+            }
             self.config = {"productionVariants": [variant]}
         else:
             variant = {"variantName": "AllTraffic", "modelName": f"{name}-model", "instanceType": "ml.m5.large", "initialInstanceCount": 2}
             self.config = {"productionVariants": [variant], "kmsKeyArn": KEY_ARN, "dataCaptureConfig": data_capture()}
         self.alarms = [f"{name}-5xx", f"{name}-latency"]
-        self.deployment = None if serverless else {
-            "blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {"type": "CANARY", "waitIntervalInSeconds": 300, "canarySize": {"type": "CAPACITY_PERCENT", "value": 10}}},
-            "autoRollbackConfiguration": {"alarms": [{"alarmName": a} for a in self.alarms]},
-        }
+        self.deployment = (
+            None
+            if serverless
+            else {
+                "blueGreenUpdatePolicy": {
+                    "trafficRoutingConfiguration": {
+                        "type": "CANARY",
+                        "waitIntervalInSeconds": 300,
+                        "canarySize": {"type": "CAPACITY_PERCENT", "value": 10},
+                    }
+                },
+                "autoRollbackConfiguration": {"alarms": [{"alarmName": a} for a in self.alarms]},
+            }
+        )
         self.scaling = None if serverless else {"min": 2, "max": 4}
-        self.monitor = None if serverless else {
-            "roleArn": ROLE,
-            "dataQualityAppSpecification": {"imageUri": MONITOR_IMAGE},
-            "dataQualityJobOutputConfig": {"kmsKeyId": KEY_ARN, "monitoringOutputs": {"s3Output": {"s3Uri": "s3://artifacts/monitoring"}}},
-            "jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeSizeInGb": 20, "volumeKmsKeyId": KEY_ARN}},
-            "networkConfig": {"enableNetworkIsolation": True},
-            "stoppingCondition": {"maxRuntimeInSeconds": 1800},
-        }
+        self.monitor = (
+            None
+            if serverless
+            else {
+                "roleArn": ROLE,
+                "dataQualityAppSpecification": {"imageUri": MONITOR_IMAGE},
+                "dataQualityJobOutputConfig": {
+                    "kmsKeyId": KEY_ARN,
+                    "monitoringOutputs": {"s3Output": {"s3Uri": "s3://artifacts/monitoring"}},
+                },
+                "jobResources": {
+                    "clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.large", "volumeSizeInGb": 20, "volumeKmsKeyId": KEY_ARN}
+                },
+                "networkConfig": {"enableNetworkIsolation": True},
+                "stoppingCondition": {"maxRuntimeInSeconds": 1800},
+            }
+        )
         self.urns: dict[str, str] = {}
 
     def declare(self) -> "Endpoint":
         s, n = self.stack, self.name
         model = s.add("aws:sagemaker/model:Model", f"{n}-model", self.model, outputs={"name": f"{n}-model"})
         config = s.add(
-            "aws:sagemaker/endpointConfiguration:EndpointConfiguration", f"{n}-config", self.config, outputs={"name": f"{n}-config-1a2b3c4"}, deps={"productionVariants": [model]}
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+            f"{n}-config",
+            self.config,
+            outputs={"name": f"{n}-config-1a2b3c4"},
+            deps={"productionVariants": [model]},
         )
         inputs = {"name": f"mlops-{n}", "endpointConfigName": f"{n}-config-1a2b3c4"}
         if self.deployment is not None:
             inputs["deploymentConfig"] = self.deployment
         endpoint = s.add("aws:sagemaker/endpoint:Endpoint", f"{n}-endpoint", inputs, deps={"endpointConfigName": [config]})
         for alarm in self.alarms:
-            s.add("aws:cloudwatch/metricAlarm:MetricAlarm", alarm, {"name": alarm, "metricName": "Invocation5XXErrors", "namespace": "AWS/SageMaker", "period": 60})
+            s.add(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                alarm,
+                {"name": alarm, "metricName": "Invocation5XXErrors", "namespace": "AWS/SageMaker", "period": 60},
+            )
         if self.scaling is not None:
             self.urns["scaling"] = s.add(
                 "aws:appautoscaling/target:Target",
@@ -135,13 +191,19 @@ class Endpoint:
                 deps={"resourceId": [endpoint]},
             )
         if self.monitor is not None:
-            self.urns["monitor"] = s.add("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", f"{n}-data-quality", self.monitor)
+            self.urns["monitor"] = s.add(
+                "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", f"{n}-data-quality", self.monitor
+            )
         self.urns.update(model=model, config=config, endpoint=endpoint)
         return self
 
 
 def pipeline(stack: Stack, body: dict[str, Any], name: str = "training-pipeline") -> str:
-    return stack.add("aws:sagemaker/pipeline:Pipeline", name, {"pipelineName": "mlops-prod-training", "roleArn": ROLE, "pipelineDefinition": json.dumps(body)})
+    return stack.add(
+        "aws:sagemaker/pipeline:Pipeline",
+        name,
+        {"pipelineName": "mlops-prod-training", "roleArn": ROLE, "pipelineDefinition": json.dumps(body)},
+    )
 
 
 def test_a_provisioned_endpoint_and_pipeline_built_like_the_project_pass(pack):
@@ -159,7 +221,9 @@ def test_a_serverless_endpoint_is_not_held_to_provisioned_only_rules_and_says_wh
     result = analyze(pack, stack)
     for policy in SAGEMAKER_POLICIES:
         assert_passes(result, policy)
-    assert not_applicable(result, "sagemaker-data-capture") == ["SageMaker serverless inference supports no data capture (and so no Model Monitor); the rule applies to provisioned endpoints only"]
+    assert not_applicable(result, "sagemaker-data-capture") == [
+        "SageMaker serverless inference supports no data capture (and so no Model Monitor); the rule applies to provisioned endpoints only"
+    ]
     for policy in ("sagemaker-kms-encryption", "sagemaker-endpoint-ha", "sagemaker-instance-types"):
         assert any("SageMaker serverless inference supports no" in r for r in not_applicable(result, policy)), policy
     [canary] = not_applicable(result, "sagemaker-endpoint-canary")
@@ -177,7 +241,9 @@ def test_endpoint_and_job_storage_without_the_project_key_fails(pack):
     body = definition()
     del body["Steps"][2]["Arguments"]["ResourceConfig"]["VolumeKmsKeyId"]
     del body["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["KmsKeyId"]
-    body["Steps"][3]["Arguments"]["IfSteps"][1]["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] = "alias/aws/sagemaker"
+    body["Steps"][3]["Arguments"]["IfSteps"][1]["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] = (
+        "alias/aws/sagemaker"
+    )
     urn = pipeline(stack, body)
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-kms-encryption", endpoint.urns["config"], "no kms_key_arn", "data capture without kms_key_id")
@@ -217,8 +283,12 @@ def test_single_instance_endpoints_and_autoscaling_below_the_minimum_fail(pack):
     endpoint.scaling = {"min": 1, "max": 4}
     endpoint.declare()
     result = analyze(pack, stack)
-    assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["config"], "fewer than 2 instances: AllTraffic (1)", "initial_instance_count >= 2")
-    assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["scaling"], "shrink the endpoint variant to 1 instance(s)", "min_capacity >= 2")
+    assert_fails(
+        result, "sagemaker-endpoint-ha", endpoint.urns["config"], "fewer than 2 instances: AllTraffic (1)", "initial_instance_count >= 2"
+    )
+    assert_fails(
+        result, "sagemaker-endpoint-ha", endpoint.urns["scaling"], "shrink the endpoint variant to 1 instance(s)", "min_capacity >= 2"
+    )
     # dev's policy config sets the minimum to one instance.
     dev = Stack("dev")
     single = Endpoint(dev)
@@ -241,12 +311,20 @@ def test_endpoint_updates_must_be_canary_or_linear_with_rollback_alarms_that_exi
     unset.deployment = None
     unset.declare()
     linear = Endpoint(stack, name="d")
-    linear.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {"type": "LINEAR", "waitIntervalInSeconds": 60, "linearStepSize": {"type": "CAPACITY_PERCENT", "value": 25}}
+    linear.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {
+        "type": "LINEAR",
+        "waitIntervalInSeconds": 60,
+        "linearStepSize": {"type": "CAPACITY_PERCENT", "value": 25},
+    }
     linear.declare()
     result = analyze(pack, stack)
-    assert_fails(result, "sagemaker-endpoint-canary", all_at_once.urns["endpoint"], "traffic routing is ALL_AT_ONCE", "no auto-rollback alarms")
+    assert_fails(
+        result, "sagemaker-endpoint-canary", all_at_once.urns["endpoint"], "traffic routing is ALL_AT_ONCE", "no auto-rollback alarms"
+    )
     assert_fails(result, "sagemaker-endpoint-canary", ghost.urns["endpoint"], "not declared in this stack", "no-such-alarm")
-    assert_fails(result, "sagemaker-endpoint-canary", unset.urns["endpoint"], "not configured (every update replaces the whole fleet at once)")
+    assert_fails(
+        result, "sagemaker-endpoint-canary", unset.urns["endpoint"], "not configured (every update replaces the whole fleet at once)"
+    )
     assert not [v for v in result.violations if v.urn == linear.urns["endpoint"]]
 
 
@@ -256,15 +334,26 @@ def test_models_must_come_from_the_registry(pack):
     endpoint.model["primaryContainer"] = {"image": MODEL_IMAGE, "modelDataUrl": "s3://artifacts/model.tar.gz"}
     endpoint.declare()
     result = analyze(pack, stack)
-    assert_fails(result, "sagemaker-model-from-registry", endpoint.urns["model"], "serves the raw artifact s3://artifacts/model.tar.gz", "model_package_name")
+    assert_fails(
+        result,
+        "sagemaker-model-from-registry",
+        endpoint.urns["model"],
+        "serves the raw artifact s3://artifacts/model.tar.gz",
+        "model_package_name",
+    )
 
 
 def test_images_must_be_pinned_unless_aws_owns_them(pack):
     stack = Stack()
     endpoint = Endpoint(stack)
-    endpoint.model["primaryContainer"] = {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest", "modelPackageName": PACKAGE_ARN}
+    endpoint.model["primaryContainer"] = {
+        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest",
+        "modelPackageName": PACKAGE_ARN,
+    }
     # Not a SageMaker registry: an unpinned image from a stranger's account is not "AWS-owned".
-    endpoint.monitor["dataQualityAppSpecification"]["imageUri"] = "999999999999.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    endpoint.monitor["dataQualityAppSpecification"]["imageUri"] = (
+        "999999999999.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    )
     endpoint.declare()
     body = definition()
     body["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:v1"
@@ -274,7 +363,14 @@ def test_images_must_be_pinned_unless_aws_owns_them(pack):
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-images-pinned", endpoint.urns["model"], "mlops-prod-model:latest is not pinned by digest")
     assert_fails(result, "sagemaker-images-pinned", endpoint.urns["monitor"], "999999999999.dkr.ecr")
-    message = assert_fails(result, "sagemaker-images-pinned", urn, "step 'Preprocess': ", "step 'Train': {'Get': 'Parameters.TrainingImage'} is a run-time expression", "step 'RegisterModel': python:3.12")
+    message = assert_fails(
+        result,
+        "sagemaker-images-pinned",
+        urn,
+        "step 'Preprocess': ",
+        "step 'Train': {'Get': 'Parameters.TrainingImage'} is a run-time expression",
+        "step 'RegisterModel': python:3.12",
+    )
     assert "DataQualityBaseline" not in message  # the Model Monitor analyzer, from a SageMaker registry
 
 
@@ -288,11 +384,20 @@ def test_models_training_and_monitoring_must_be_network_isolated(pack):
     body["Steps"][2] = {
         "Name": "Tune",
         "Type": "Tuning",
-        "Arguments": {"HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": 4}}, "TrainingJobDefinition": {**training_spec(), "EnableNetworkIsolation": False}},
+        "Arguments": {
+            "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": 4}},
+            "TrainingJobDefinition": {**training_spec(), "EnableNetworkIsolation": False},
+        },
     }
     urn = pipeline(stack, body)
     result = analyze(pack, stack)
-    assert_fails(result, "sagemaker-network-isolation", endpoint.urns["model"], "serves the model with network access", "enable_network_isolation=True")
+    assert_fails(
+        result,
+        "sagemaker-network-isolation",
+        endpoint.urns["model"],
+        "serves the model with network access",
+        "enable_network_isolation=True",
+    )
     assert_fails(result, "sagemaker-network-isolation", endpoint.urns["monitor"], "runs training or monitoring jobs with network access")
     message = assert_fails(result, "sagemaker-network-isolation", urn, "step 'Tune' (Tuning)")
     assert "Preprocess" not in message and "PublishBaseline" not in message  # processing steps may need the network
@@ -329,4 +434,3 @@ def test_stack_policies_skip_nothing_they_cannot_judge(pack):
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-endpoint-canary", bad.urns["endpoint"], "not CANARY or LINEAR")
     assert not_applicable(result, "sagemaker-endpoint-canary") == []
-

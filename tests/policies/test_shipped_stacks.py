@@ -115,7 +115,10 @@ def test_dev_is_serverless_and_says_which_rules_it_is_exempt_from(shipped):
         "sagemaker-instance-types",
     }
     assert all("SageMaker serverless inference supports no" in r for p, r in reasons.items() if p != "cost-budget")
-    assert "- n/a: aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config': SageMaker serverless inference supports no data capture" in done.stdout
+    assert (
+        "- n/a: aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config': SageMaker serverless inference supports no data capture"
+        in done.stdout
+    )
     # cost-estimate states the estimate for the CLI (tested above); the rest are dev's own choices.
     findings = [(v["policy"], v["level"], v["urn"]) for v in results["dev"]["violations"] if v["policy"] != "cost-estimate"]
     expected = [(policy, "advisory", f"urn:pulumi:dev::sagemaker-mlops::{urn}") for policy, urn in DEV_ADVISORY_FINDINGS]
@@ -135,4 +138,6 @@ def test_unsafe_resources_added_to_the_program_are_blocked_naming_each_guardrail
         assert f"❌ {policy} [mandatory]" in done.stdout, policy
         assert any(v["policy"] == policy and v["level"] == "mandatory" and fragment in v["message"] for v in violations), (policy, fragment)
     # Every mandatory finding is about an added resource: the shipped ones stay clean.
-    assert all("unsafe-" in v["urn"] for v in violations if v["level"] == "mandatory"), [v["urn"] for v in violations if v["level"] == "mandatory"]
+    assert all("unsafe-" in v["urn"] for v in violations if v["level"] == "mandatory"), [
+        v["urn"] for v in violations if v["level"] == "mandatory"
+    ]

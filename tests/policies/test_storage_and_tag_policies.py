@@ -21,12 +21,23 @@ def repository(stack: Stack, name: str = "model", **overrides: Any) -> str:
 def test_encrypted_rotating_retained_resources_pass(pack):
     stack = Stack()
     stack.add("aws:kms/key:Key", "key", {"enableKeyRotation": True})
-    stack.add("aws:kms/key:Key", "signing", {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"})  # KMS rotates symmetric keys only
+    stack.add(
+        "aws:kms/key:Key", "signing", {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"}
+    )  # KMS rotates symmetric keys only
     stack.add("aws:sns/topic:Topic", "alarms", {"kmsMasterKeyId": KEY_ARN})
     stack.add("aws:cloudwatch/logGroup:LogGroup", "logs", {"retentionInDays": 30, "kmsKeyId": KEY_ARN})
     repository(stack)
     result = analyze(pack, stack)
-    for policy in ("kms-key-rotation", "sns-topic-encrypted", "log-group-retention", "log-group-encrypted", "ecr-scan-on-push", "ecr-immutable-tags", "ecr-repository-encrypted", "required-tags"):
+    for policy in (
+        "kms-key-rotation",
+        "sns-topic-encrypted",
+        "log-group-retention",
+        "log-group-encrypted",
+        "ecr-scan-on-push",
+        "ecr-immutable-tags",
+        "ecr-repository-encrypted",
+        "required-tags",
+    ):
         assert_passes(result, policy)
 
 
@@ -67,7 +78,9 @@ def test_repositories_without_scanning_immutability_or_the_project_key_fail(pack
 def test_untagged_resources_fail_and_provider_default_tags_count(pack):
     stack = Stack()
     stack.add("aws:sns/topic:Topic", "via-provider", {"kmsMasterKeyId": KEY_ARN})
-    own_tags = stack.add("aws:sns/topic:Topic", "own-tags", {"kmsMasterKeyId": KEY_ARN, "tags": {"Project": "p", "Environment": "prod"}}, tagged=False)
+    own_tags = stack.add(
+        "aws:sns/topic:Topic", "own-tags", {"kmsMasterKeyId": KEY_ARN, "tags": {"Project": "p", "Environment": "prod"}}, tagged=False
+    )
     result = analyze(pack, stack)
     assert_fails(result, "required-tags", own_tags, "missing required tags: Owner, CostCenter, ManagedBy")
     assert len([v for v in result.violations if v.policy == "required-tags"]) == 1

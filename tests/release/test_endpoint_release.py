@@ -33,7 +33,11 @@ OLD_MODEL, NEW_MODEL = "endpoint-model-old", "endpoint-model-new"
 ALARMS = ["mlops-prod-endpoint-5xx", "mlops-prod-endpoint-latency-p99"]
 DEPLOYMENT = {
     "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}},
+        "TrafficRoutingConfiguration": {
+            "Type": "CANARY",
+            "WaitIntervalInSeconds": 300,
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+        },
         "TerminationWaitInSeconds": 300,
         "MaximumExecutionTimeoutInSeconds": 2400,
     },
@@ -91,7 +95,13 @@ class Aws:
         return self.clients[service]
 
     def endpoint(
-        self, status: str, config: str, count: int = 3, pending: Optional[str] = None, reason: Optional[str] = None, last: Optional[dict[str, Any]] = None
+        self,
+        status: str,
+        config: str,
+        count: int = 3,
+        pending: Optional[str] = None,
+        reason: Optional[str] = None,
+        last: Optional[dict[str, Any]] = None,
     ) -> None:
         response: dict[str, Any] = {
             "EndpointName": ENDPOINT,
@@ -116,7 +126,9 @@ class Aws:
             {
                 "EndpointConfigName": name,
                 "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
-                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type, "InitialInstanceCount": 2}],
+                "ProductionVariants": [
+                    {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type, "InitialInstanceCount": 2}
+                ],
                 "CreationTime": WHEN,
             },
             {"EndpointConfigName": name},
@@ -126,7 +138,9 @@ class Aws:
         request: dict[str, Any] = {"EndpointName": ENDPOINT, "EndpointConfigName": NEW, "RetainAllVariantProperties": retain}
         if deployment:
             request["DeploymentConfig"] = deployment
-        self.sagemaker.add_response("update_endpoint", {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"}, request)
+        self.sagemaker.add_response(
+            "update_endpoint", {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"}, request
+        )
 
     def expect_superseded_deleted(self) -> None:
         self.config(OLD, OLD_MODEL)
@@ -187,7 +201,12 @@ class Aws:
         self.scaling.add_response(
             "put_scaling_policy",
             {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:new"},
-            {"PolicyName": "endpoint-scaling-policy", **where, "PolicyType": "TargetTrackingScaling", "TargetTrackingScalingPolicyConfiguration": TRACKING},
+            {
+                "PolicyName": "endpoint-scaling-policy",
+                **where,
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingScalingPolicyConfiguration": TRACKING,
+            },
         )
 
 
@@ -217,7 +236,11 @@ def test_brand_new_endpoint_is_already_on_its_configuration(provider, aws):
     aws.endpoint("InService", NEW, count=2)  # the Endpoint resource created it on this configuration
     result = provider.create(dict(PROPS))
     assert result.id == ENDPOINT
-    assert (result.outs["release_method"], result.outs["previous_config_name"], result.outs["released_config_name"]) == ("unchanged", NEW, NEW)
+    assert (result.outs["release_method"], result.outs["previous_config_name"], result.outs["released_config_name"]) == (
+        "unchanged",
+        NEW,
+        NEW,
+    )
     assert result.outs["instance_counts"] == {"AllTraffic": 2} and result.outs["deleted"] == []
     assert "__provider" not in result.outs
 
@@ -272,7 +295,9 @@ def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, 
     aws.expect_update()
     aws.endpoint("InService", OLD, reason="The primary container for production variant AllTraffic did not pass the ping health check.")
     aws.alarm_states()
-    with pytest.raises(ReleaseError, match=r"rolled back; The primary container for production variant AllTraffic did not pass the ping health check"):
+    with pytest.raises(
+        ReleaseError, match=r"rolled back; The primary container for production variant AllTraffic did not pass the ping health check"
+    ):
         provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
 
 
@@ -283,7 +308,9 @@ def test_serverless_update_without_alarms_is_checked_too(provider, aws):
     aws.config(NEW, NEW_MODEL)
     aws.expect_update(retain=False, deployment=None)
     aws.endpoint("Failed", OLD, reason="Unable to locate the model")
-    with pytest.raises(ReleaseError, match=f"did not take {NEW}: the update ended Failed; Unable to locate the model. It is Failed on {OLD}"):
+    with pytest.raises(
+        ReleaseError, match=f"did not take {NEW}: the update ended Failed; Unable to locate the model. It is Failed on {OLD}"
+    ):
         provider.create(props)
 
 
@@ -332,7 +359,9 @@ def test_autoscaling_that_cannot_be_restored_fails_the_release_with_what_to_do(p
     aws.scaling_registered()
     aws.expect_update()
     aws.endpoint("InService", NEW)
-    aws.scaling.add_client_error("register_scalable_target", service_error_code="ValidationException", service_message="endpoint is updating")
+    aws.scaling.add_client_error(
+        "register_scalable_target", service_error_code="ValidationException", service_message="endpoint is updating"
+    )
     with pytest.raises(ReleaseError, match=f"autoscaling of {RESOURCE_ID} was removed .* could not be restored \\(ValidationException"):
         provider.create(dict(PROPS))
 

@@ -83,7 +83,11 @@ class Aws:
         )
 
     def alias(self, version: str, weights: dict[str, float] | None = None) -> None:
-        response: dict[str, Any] = {"Name": "live", "FunctionVersion": version, "AliasArn": "arn:aws:lambda:us-east-1:123456789012:function:predict-api:live"}
+        response: dict[str, Any] = {
+            "Name": "live",
+            "FunctionVersion": version,
+            "AliasArn": "arn:aws:lambda:us-east-1:123456789012:function:predict-api:live",
+        }
         if weights:
             response["RoutingConfig"] = {"AdditionalVersionWeights": weights}
         self.lambda_.add_response("get_alias", response, {"FunctionName": "predict-api", "Name": "live"})
@@ -201,9 +205,17 @@ def test_canary_release_runs_a_deployment_and_waits_for_success(provider, aws, f
             "Stopped",
             {
                 "errorInformation": {"code": "ALARM_ACTIVE", "message": "One or more alarms have been activated: predict-api-errors"},
-                "rollbackInfo": {"rollbackDeploymentId": "d-ROLLBACK", "rollbackMessage": "Deployment rolled back because alarms were activated"},
+                "rollbackInfo": {
+                    "rollbackDeploymentId": "d-ROLLBACK",
+                    "rollbackMessage": "Deployment rolled back because alarms were activated",
+                },
             },
-            ["stopped", "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors", "rollback: Deployment rolled back", "d-ROLLBACK"],
+            [
+                "stopped",
+                "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors",
+                "rollback: Deployment rolled back",
+                "d-ROLLBACK",
+            ],
         ),
         (
             "Failed",

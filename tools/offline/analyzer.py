@@ -244,7 +244,9 @@ def _provider(resource: StackResource, by_urn: Mapping[str, StackResource]) -> O
     provider = by_urn.get(resource.provider.rsplit("::", 1)[0])
     if provider is None:
         return None
-    return analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name)
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
+    )
 
 
 def analyze_stack(
@@ -275,7 +277,9 @@ def run_analysis(
     try:
         try:
             stub.Handshake(
-                analyzer_pb2.AnalyzerHandshakeRequest(engine_address="127.0.0.1:0", root_directory=str(pack_dir), program_directory=str(pack_dir)),
+                analyzer_pb2.AnalyzerHandshakeRequest(
+                    engine_address="127.0.0.1:0", root_directory=str(pack_dir), program_directory=str(pack_dir)
+                ),
                 timeout=CALL_TIMEOUT_SECONDS,
             )
         except grpc.RpcError as exc:

@@ -26,7 +26,12 @@ def answer_invoke(args: MockCallArgs, default_region: str, account_id: str) -> d
             "reverseDnsPrefix": "com.amazonaws",
             "id": "aws",
         },
-        "aws:index/getRegion:getRegion": lambda: {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"},
+        "aws:index/getRegion:getRegion": lambda: {
+            "name": region,
+            "region": region,
+            "id": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+        },
         "aws:index/getAvailabilityZones:getAvailabilityZones": lambda: {
             "names": [f"{region}{s}" for s in "abcdef"],
             "zoneIds": [f"use1-az{i}" for i in range(1, 7)],

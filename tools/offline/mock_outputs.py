@@ -161,7 +161,11 @@ def _events_rule(m, a, inputs, h, region, physical):
 
 def _sqs_queue(m, a, inputs, h, region, physical):
     arn = f"arn:aws:sqs:{region}:{m.account_id}:{physical}"
-    return {"arn": arn, "url": f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}"}, f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}", arn
+    return (
+        {"arn": arn, "url": f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}"},
+        f"https://sqs.{region}.amazonaws.com/{m.account_id}/{physical}",
+        arn,
+    )
 
 
 def _http_api(m, a, inputs, h, region, physical):
@@ -199,7 +203,12 @@ def _http_api_child(m, a, inputs, h, region, physical):
 def _load_balancer(m, a, inputs, h, region, physical):
     arn = f"arn:aws:elasticloadbalancing:{region}:{m.account_id}:loadbalancer/app/{physical}/{h[:16]}"
     return (
-        {"arn": arn, "arnSuffix": f"app/{physical}/{h[:16]}", "dnsName": f"{physical}-{h[:9]}.{region}.elb.amazonaws.com", "zoneId": "Z35SXDOTRQ7X7K"},
+        {
+            "arn": arn,
+            "arnSuffix": f"app/{physical}/{h[:16]}",
+            "dnsName": f"{physical}-{h[:9]}.{region}.elb.amazonaws.com",
+            "zoneId": "Z35SXDOTRQ7X7K",
+        },
         arn,
         arn,
     )

@@ -99,7 +99,6 @@ class AwsMocks(Mocks):
             state.setdefault("tagsAll", inputs["tags"])
         return resource_id, state
 
-
     def _stack_reference(self, name: str):
         """A StackReference is a read of another stack: its id is the stack's name, `outputs` its exports."""
         stack = referenced_stack(name)

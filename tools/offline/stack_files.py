@@ -20,7 +20,7 @@ def project_name(program_dir: Path) -> str:
 
 
 def stack_names(program_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
 
 
 def stack_config(program_dir: Path, stack: str) -> dict[str, Any]:

@@ -59,8 +59,7 @@ def post_traffic_checks(
     errors = new_version_error_count(cloudwatch, target, now())
     if errors > 0:
         problems.append(
-            f"version {target.target_version} of {target.function_name} logged {errors:g} Lambda "
-            "error(s) since the deployment began"
+            f"version {target.target_version} of {target.function_name} logged {errors:g} Lambda error(s) since the deployment began"
         )
     return problems
 

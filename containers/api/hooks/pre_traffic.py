@@ -50,9 +50,7 @@ def pre_traffic_checks(
         return ["ENDPOINT_NAME is not set on the hook function"]
     cases = load_golden()
     problems = endpoint_problems(sagemaker, endpoint)
-    problems += golden_problems(
-        lambda_client, target.function_name, target.target_version, cases, remaining_seconds
-    )
+    problems += golden_problems(lambda_client, target.function_name, target.target_version, cases, remaining_seconds)
     return problems
 
 

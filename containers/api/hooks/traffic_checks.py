@@ -87,10 +87,7 @@ def load_golden(path: Path = GOLDEN_PATH) -> tuple[GoldenCase, ...]:
             content_type = str(raw["content_type"])
         except (KeyError, TypeError, ValueError) as exc:
             raise HookCheckError(f"golden case #{i} is malformed: {exc!r}") from exc
-        specs_ok = all(
-            _range_ok(p) or (isinstance(p, dict) and p and all(_range_ok(r) for r in p.values()))
-            for p in predictions
-        )
+        specs_ok = all(_range_ok(p) or (isinstance(p, dict) and p and all(_range_ok(r) for r in p.values())) for p in predictions)
         if status == 200 and (not predictions or not specs_ok):
             raise HookCheckError(f"golden case {name!r}: a 200 case needs [low, high] ranges per row")
         if status != 200 and not error_code:
@@ -135,12 +132,7 @@ def api_event(case: GoldenCase) -> dict[str, Any]:
 
 
 def _in_range(value: Any, spec: list[float]) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and spec[0] <= value <= spec[1]
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and spec[0] <= value <= spec[1]
 
 
 def check_answer(case: GoldenCase, answer: Any) -> list[str]:
@@ -234,17 +226,12 @@ def read_deployment_target(codedeploy: Any, deployment_id: str) -> DeploymentTar
     revision = info.get("revision") or {}
     content = (revision.get("appSpecContent") or revision.get("string") or {}).get("content")
     if not content:
-        raise HookCheckError(
-            f"deployment {deployment_id} has no inline AppSpec (revision type {revision.get('revisionType')})"
-        )
+        raise HookCheckError(f"deployment {deployment_id} has no inline AppSpec (revision type {revision.get('revisionType')})")
     try:
         spec = json.loads(content)
         resources = spec["Resources"]
         function = next(
-            body
-            for entry in resources
-            for body in entry.values()
-            if isinstance(body, dict) and body.get("Type") == LAMBDA_FUNCTION_TYPE
+            body for entry in resources for body in entry.values() if isinstance(body, dict) and body.get("Type") == LAMBDA_FUNCTION_TYPE
         )
         properties = function["Properties"]
         return DeploymentTarget(
@@ -256,9 +243,7 @@ def read_deployment_target(codedeploy: Any, deployment_id: str) -> DeploymentTar
             created_at=info.get("createTime"),
         )
     except (ValueError, KeyError, TypeError, AttributeError, StopIteration) as exc:
-        raise HookCheckError(
-            f"deployment {deployment_id}: AppSpec is not a JSON Lambda AppSpec ({exc!r})"
-        ) from exc
+        raise HookCheckError(f"deployment {deployment_id}: AppSpec is not a JSON Lambda AppSpec ({exc!r})") from exc
 
 
 def endpoint_problems(sagemaker: Any, endpoint_name: str) -> list[str]:

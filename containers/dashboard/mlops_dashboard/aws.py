@@ -97,19 +97,12 @@ def describe_error(action: str, exc: Exception) -> AwsError:
         detail = str(error.get("Message") or "").strip()
         aws_said = f"AWS answered {code}" + (f": {detail}" if detail else "")
         if code in _ACCESS_DENIED:
-            hint = (
-                "access denied — the dashboard's IAM role is not allowed to do this; ask an "
-                "administrator to grant the permission"
-            )
+            hint = "access denied — the dashboard's IAM role is not allowed to do this; ask an administrator to grant the permission"
         elif code in _BAD_CREDENTIALS:
             hint = "the AWS credentials were rejected (expired or invalid)"
         elif code in _THROTTLED:
             hint = "AWS is throttling requests; wait a moment and refresh"
-        elif (
-            code in _NOT_FOUND
-            or "not found" in detail.lower()
-            or "could not find" in detail.lower()
-        ):
+        elif code in _NOT_FOUND or "not found" in detail.lower() or "could not find" in detail.lower():
             hint = "it does not exist (yet) — check the name and the region"
         else:
             hint = "the request failed"
@@ -132,8 +125,7 @@ def describe_error(action: str, exc: Exception) -> AwsError:
         return AwsError(f"Could not {action}: AWS did not answer in time; try again.", "Timeout")
     if isinstance(exc, ParamValidationError):
         return AwsError(
-            f"Could not {action}: the request was invalid ({exc}); check the dashboard's "
-            "environment variables.",
+            f"Could not {action}: the request was invalid ({exc}); check the dashboard's environment variables.",
             "ParamValidation",
         )
     return AwsError(f"Could not {action}: {exc}", type(exc).__name__)

@@ -132,10 +132,7 @@ def load_schema() -> ModuleType | None:
 
 def generic_spec(feature_names: Sequence[str], reason: str) -> FormSpec:
     names = tuple(feature_names)
-    fields = tuple(
-        NumberField(n, humanize(n), minimum=None, maximum=None, integer=False, default=None)
-        for n in names
-    )
+    fields = tuple(NumberField(n, humanize(n), minimum=None, maximum=None, integer=False, default=None) for n in names)
 
     def encode(answers: Mapping[str, float | str]) -> list[float]:
         return [float(answers[n]) for n in names]
@@ -185,14 +182,7 @@ def schema_spec(schema: ModuleType, feature_names: Sequence[str]) -> FormSpec:
             )
 
     def encode(answers: Mapping[str, float | str]) -> list[float]:
-        raw = pd.DataFrame(
-            {
-                f.name: [
-                    str(answers[f.name]) if isinstance(f, ChoiceField) else float(answers[f.name])
-                ]
-                for f in fields
-            }
-        )
+        raw = pd.DataFrame({f.name: [str(answers[f.name]) if isinstance(f, ChoiceField) else float(answers[f.name])] for f in fields})
         encoded = schema.encode(raw)
         return [float(encoded[n].iloc[0]) for n in names]
 
@@ -203,18 +193,13 @@ def build_form_spec(feature_names: Sequence[str], schema: ModuleType | None) -> 
     """The friendly form when the schema fits FEATURE_NAMES, else the generic one (with why)."""
     if schema is None:
         if not feature_names:
-            raise ValueError(
-                "FEATURE_NAMES is not set and the model schema is not available: the form "
-                "cannot know the model's inputs"
-            )
+            raise ValueError("FEATURE_NAMES is not set and the model schema is not available: the form cannot know the model's inputs")
         return generic_spec(feature_names, "the model schema module is not available")
     try:
         return schema_spec(schema, feature_names)
     except (AttributeError, TypeError, ValueError) as exc:
         if not feature_names:
-            raise ValueError(
-                f"the model schema cannot be used ({exc}) and FEATURE_NAMES is not set"
-            ) from exc
+            raise ValueError(f"the model schema cannot be used ({exc}) and FEATURE_NAMES is not set") from exc
         return generic_spec(feature_names, f"the model schema cannot be used: {exc}")
 
 
@@ -253,8 +238,6 @@ def form_spec_for(feature_names: Sequence[str]) -> FormSpec:
     # The schema is another team's code: whatever breaks in it must not take the page down.
     except Exception as exc:
         if not feature_names:
-            raise ValueError(
-                f"the model schema could not be loaded ({exc}) and FEATURE_NAMES is not set"
-            ) from exc
+            raise ValueError(f"the model schema could not be loaded ({exc}) and FEATURE_NAMES is not set") from exc
         return generic_spec(feature_names, f"the model schema could not be loaded: {exc}")
     return build_form_spec(feature_names, schema)

@@ -131,9 +131,7 @@ def metric_queries(endpoint_name: str, variant: str, period: int) -> list[dict]:
 
 
 @st.cache_data(ttl=HEALTH_TTL_SECONDS, show_spinner="Reading CloudWatch metrics…")
-def endpoint_metrics(
-    region: str, endpoint_name: str, variant: str, hours: int, now: datetime | None = None
-) -> pd.DataFrame:
+def endpoint_metrics(region: str, endpoint_name: str, variant: str, hours: int, now: datetime | None = None) -> pd.DataFrame:
     """One row per period (UTC timestamps, oldest first), one column per QUERIES entry.
 
     Periods without data are absent rather than zero: CloudWatch sends no datapoint when the
@@ -147,14 +145,10 @@ def endpoint_metrics(
     with translate_errors(f"read the CloudWatch metrics of endpoint '{endpoint_name}'"):
         paginator = client("cloudwatch", region).get_paginator("get_metric_data")
         collected: dict[str, dict[datetime, float]] = {q.id: {} for q in QUERIES}
-        for page in paginator.paginate(
-            MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
-        ):
+        for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"):
             for result in page.get("MetricDataResults", []):
                 points = collected.setdefault(result["Id"], {})
-                points.update(
-                    zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
-                )
+                points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=True))
     for q in QUERIES:
         points = collected.get(q.id, {})
         series[q.column] = pd.Series(
@@ -189,9 +183,7 @@ def summarize(frame: pd.DataFrame) -> dict[str, float | None]:
 def alarm_state(region: str, alarm_name: str) -> AlarmState | None:
     """The alarm's current state, or None when no alarm has that name."""
     with translate_errors(f"read the state of alarm '{alarm_name}'"):
-        answer = client("cloudwatch", region).describe_alarms(
-            AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
-        )
+        answer = client("cloudwatch", region).describe_alarms(AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
     alarms = answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])
     if not alarms:
         return None

@@ -101,9 +101,7 @@ def predict_via_api(api_url: str, row: Sequence[float], auth: ApiAuth, region: s
         try:
             credentials = frozen_credentials()
         except BotoCoreError as exc:
-            raise PredictionError(
-                describe_error("sign the request to the API", exc).message
-            ) from exc
+            raise PredictionError(describe_error("sign the request to the API", exc).message) from exc
         request = AWSRequest(method="POST", url=url, data=body, headers=headers)
         SigV4Auth(credentials, "execute-api", region).add_auth(request)
         headers = dict(request.headers.items())
@@ -120,9 +118,7 @@ def predict_via_api(api_url: str, row: Sequence[float], auth: ApiAuth, region: s
         payload = response.json()
         predictions = payload["predictions"]
     except (ValueError, KeyError, TypeError):
-        raise PredictionError(
-            f"The prediction API answered without a 'predictions' list: {response.text[:300]!r}"
-        ) from None
+        raise PredictionError(f"The prediction API answered without a 'predictions' list: {response.text[:300]!r}") from None
     if not isinstance(predictions, list) or len(predictions) != 1:
         raise PredictionError(f"Expected one prediction for one row, got {predictions!r}.")
     version = payload.get("model_version")

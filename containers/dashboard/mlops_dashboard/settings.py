@@ -55,15 +55,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     backend = (_optional(env, "PREDICTION_BACKEND") or "api").lower()
     if backend not in BACKENDS:
-        problems.append(
-            f"PREDICTION_BACKEND={backend!r} is not allowed: use one of {', '.join(BACKENDS)}"
-        )
+        problems.append(f"PREDICTION_BACKEND={backend!r} is not allowed: use one of {', '.join(BACKENDS)}")
 
     api_auth = (_optional(env, "API_AUTH") or "none").lower()
     if api_auth not in API_AUTH_MODES:
-        problems.append(
-            f"API_AUTH={api_auth!r} is not allowed: use one of {', '.join(API_AUTH_MODES)}"
-        )
+        problems.append(f"API_AUTH={api_auth!r} is not allowed: use one of {', '.join(API_AUTH_MODES)}")
 
     api_url = _optional(env, "API_URL")
     if api_url is not None:

@@ -34,8 +34,7 @@ endpoint = settings.endpoint_name
 status: health.EndpointStatus | None = None
 if not endpoint:
     st.info(
-        "ENDPOINT_NAME is not set: this stack has no endpoint yet (no model package version is "
-        "pinned in endpoint.modelPackageVersion)."
+        "ENDPOINT_NAME is not set: this stack has no endpoint yet (no model package version is pinned in endpoint.modelPackageVersion)."
     )
 else:
     try:
@@ -49,9 +48,7 @@ if status is not None:
     cards[1].metric("Variants", len(status.variants), border=True)
     instances = [v.current_instances for v in status.variants if v.current_instances is not None]
     serverless = any(v.serverless for v in status.variants)
-    cards[2].metric(
-        "Instances", "serverless" if serverless and not instances else sum(instances), border=True
-    )
+    cards[2].metric("Instances", "serverless" if serverless and not instances else sum(instances), border=True)
     if status.failure_reason:
         st.error(f"Endpoint {status.name} reports a failure: {status.failure_reason}")
     elif status.status not in ("InService",):
@@ -83,10 +80,7 @@ if endpoint:
         st.error(exc.message, icon=":material/error:")
     else:
         if frame.dropna(how="all").empty:
-            st.info(
-                f"CloudWatch has no datapoints for variant {variant} in the last {hours} h: "
-                "the endpoint had no traffic."
-            )
+            st.info(f"CloudWatch has no datapoints for variant {variant} in the last {hours} h: the endpoint had no traffic.")
         else:
             summary = health.summarize(frame)
             cards = st.columns(4)
@@ -130,8 +124,7 @@ else:
             reason = f"\n\n{alarm.reason}" if alarm.reason else ""
             if alarm.state == "ALARM":
                 st.error(
-                    f"**Drift detected** — alarm {alarm.name} is in ALARM{since}. Retraining "
-                    f"starts automatically.{reason}",
+                    f"**Drift detected** — alarm {alarm.name} is in ALARM{since}. Retraining starts automatically.{reason}",
                     icon=":material/warning:",
                 )
             elif alarm.state == "OK":

@@ -24,15 +24,11 @@ if settings.prediction_backend == "api":
         st.stop()
     st.caption(
         f"Predictions come from the canary API `{settings.api_url}/predict` — the same path "
-        "client applications use"
-        + (", signed with the task role (IAM)." if settings.api_auth == "iam" else ".")
+        "client applications use" + (", signed with the task role (IAM)." if settings.api_auth == "iam" else ".")
     )
 else:
     if not settings.endpoint_name:
-        st.error(
-            "PREDICTION_BACKEND is endpoint but ENDPOINT_NAME is not set: there is no endpoint "
-            "to call."
-        )
+        st.error("PREDICTION_BACKEND is endpoint but ENDPOINT_NAME is not set: there is no endpoint to call.")
         st.stop()
     st.caption(f"Predictions come straight from SageMaker endpoint `{settings.endpoint_name}`.")
 
@@ -52,9 +48,7 @@ with st.form("prediction-form"):
         with columns[position % 2]:
             key = f"field-{field.name}"
             if isinstance(field, ChoiceField):
-                answers[field.name] = st.selectbox(
-                    field.label, field.options, index=field.options.index(field.default), key=key
-                )
+                answers[field.name] = st.selectbox(field.label, field.options, index=field.options.index(field.default), key=key)
             elif field.integer:
                 answers[field.name] = st.number_input(
                     field.label,
@@ -64,9 +58,7 @@ with st.form("prediction-form"):
                     key=key,
                 )
             else:
-                answers[field.name] = st.number_input(
-                    field.label, value=field.default, step=1.0, help=field.help, key=key
-                )
+                answers[field.name] = st.number_input(field.label, value=field.default, step=1.0, help=field.help, key=key)
     submitted = st.form_submit_button("Predict churn", type="primary", icon=":material/send:")
 
 if submitted:
@@ -80,9 +72,7 @@ if submitted:
             with st.spinner("Asking the model…"):
                 if settings.prediction_backend == "api":
                     assert settings.api_url is not None  # checked above
-                    prediction = predict_via_api(
-                        settings.api_url, row, settings.api_auth, settings.region
-                    )
+                    prediction = predict_via_api(settings.api_url, row, settings.api_auth, settings.region)
                 else:
                     assert settings.endpoint_name is not None  # checked above
                     prediction = predict_via_endpoint(settings.endpoint_name, row, settings.region)
@@ -95,11 +85,7 @@ if submitted:
             cards[0].metric("Churn probability", f"{probability:.1%}", border=True)
             with cards[1]:
                 st.progress(probability, text=f"This customer is **{verdict}**.")
-                version = (
-                    f", model version {prediction.model_version}"
-                    if prediction.model_version
-                    else ""
-                )
+                version = f", model version {prediction.model_version}" if prediction.model_version else ""
                 st.caption(f"Answered by the {prediction.source}{version}.")
             with st.expander("Features sent to the model"):
                 st.dataframe(

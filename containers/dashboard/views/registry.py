@@ -54,14 +54,10 @@ cards[2].metric(
 )
 cards[3].metric("Waiting for approval", pending, border=True)
 
-metric_columns = [
-    c for c in table.columns if c not in ("Version", "Approval", "Status", "Created (UTC)")
-]
+metric_columns = [c for c in table.columns if c not in ("Version", "Approval", "Status", "Created (UTC)")]
 column_config = {
     "Version": st.column_config.NumberColumn("Version", format="v%d", width="small"),
-    "Approval": st.column_config.TextColumn(
-        "Approval", help="Approved versions can be promoted to the endpoint."
-    ),
+    "Approval": st.column_config.TextColumn("Approval", help="Approved versions can be promoted to the endpoint."),
     "Created (UTC)": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
     **{c: st.column_config.NumberColumn(c, format="%.3f") for c in metric_columns},
 }
@@ -88,8 +84,6 @@ if metric_columns:
 
 problems = [v for v in versions if v.metrics_problem]
 if problems:
-    with st.expander(
-        f"Metrics unavailable for {len(problems)} version(s)", icon=":material/warning:"
-    ):
+    with st.expander(f"Metrics unavailable for {len(problems)} version(s)", icon=":material/warning:"):
         for v in problems:
             st.markdown(f"- **v{v.version}**: {v.metrics_problem}")

@@ -170,10 +170,11 @@ class InferenceApp:
             await _error(send, 500, "the request could not be answered; the server log has the details")
             return
         try:
-            probabilities = np.concatenate(await _in_turns(
-                predictor.predict(features[start:start + codec.CHUNK_ROWS])
-                for start in range(0, len(features), codec.CHUNK_ROWS)
-            ))
+            probabilities = np.concatenate(
+                await _in_turns(
+                    predictor.predict(features[start : start + codec.CHUNK_ROWS]) for start in range(0, len(features), codec.CHUNK_ROWS)
+                )
+            )
         except Exception:
             log.exception("prediction failed for %d row(s)", len(features))
             await _error(send, 500, "prediction failed; the server log has the details")

@@ -59,7 +59,7 @@ class ConnectionTable:
             for slot in range(self.slots):
                 owner = int(cells[slot * _FIELDS])
                 if owner == 0 or owner == pid or not _alive(owner):
-                    cells[slot * _FIELDS: (slot + 1) * _FIELDS] = [pid, 0, time.monotonic()]
+                    cells[slot * _FIELDS : (slot + 1) * _FIELDS] = [pid, 0, time.monotonic()]
                     self.slot = slot
                     return slot
             return None
@@ -76,8 +76,9 @@ class ConnectionTable:
     def counts(self) -> list[int]:
         """Open connections of every live worker, this one included (for benchmarks and tests)."""
         now, cells = time.monotonic(), self._cells
-        return [int(cells[s * _FIELDS + 1]) for s in range(self.slots)
-                if cells[s * _FIELDS] and now - cells[s * _FIELDS + 2] < STALE_SECONDS]
+        return [
+            int(cells[s * _FIELDS + 1]) for s in range(self.slots) if cells[s * _FIELDS] and now - cells[s * _FIELDS + 2] < STALE_SECONDS
+        ]
 
     def may_accept(self, connections: int) -> bool:
         """True unless another live worker holds fewer connections than this one."""
@@ -86,8 +87,7 @@ class ConnectionTable:
         now, cells = time.monotonic(), self._cells
         for slot in range(self.slots):
             base = slot * _FIELDS
-            if (slot != self.slot and cells[base] and cells[base + 1] < connections
-                    and now - cells[base + 2] < STALE_SECONDS):
+            if slot != self.slot and cells[base] and cells[base + 1] < connections and now - cells[base + 2] < STALE_SECONDS:
                 return False
         return True
 

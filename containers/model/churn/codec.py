@@ -141,9 +141,7 @@ def parse_csv(body: bytes, charset: str | None, feature_names: list[str]) -> np.
     return np.concatenate(list(iter_csv(body, charset, feature_names)))
 
 
-def iter_csv(
-    body: bytes, charset: str | None, feature_names: list[str], chunk_bytes: int = CHUNK_BYTES
-) -> Iterator[np.ndarray]:
+def iter_csv(body: bytes, charset: str | None, feature_names: list[str], chunk_bytes: int = CHUNK_BYTES) -> Iterator[np.ndarray]:
     """The body's rows as float64 arrays, chunk by chunk (about `chunk_bytes` of text each, cut at
     line ends), in order. Each chunk is checked before it is parsed, so a RequestError comes at the
     chunk holding the first problem and nothing after it is read; a caller may do other work
@@ -168,9 +166,7 @@ def parse_csv_row(body: bytes, charset: str | None, n_features: int) -> list[flo
         return None
     line = body.rstrip(b" \t\r\n")
     # Only number bytes and commas (no quote, BOM or line break), no more than a row can hold.
-    if len(line) > n_features * (MAX_FIELD_BYTES + 1) or line.translate(None, _NUMBER_BYTES + b",") or (
-        line.count(b",") != n_features - 1
-    ):
+    if len(line) > n_features * (MAX_FIELD_BYTES + 1) or line.translate(None, _NUMBER_BYTES + b",") or (line.count(b",") != n_features - 1):
         return None
     try:
         values = _floats(line.split(b","))
@@ -208,20 +204,30 @@ def _checked_lines(text: bytes, row: int, feature_names: list[str]) -> list[byte
     _check_shape(lines, row, feature_names)
     if text.translate(None, _CSV_BYTES):
         if row == 0:
-            first_line = text[:len(feature_names) * (MAX_FIELD_BYTES + 1)].splitlines()[0]
+            first_line = text[: len(feature_names) * (MAX_FIELD_BYTES + 1)].splitlines()[0]
             if [cell.strip(b' \t"').decode("utf-8", "replace") for cell in first_line.split(b",")] == feature_names:
-                raise _bad("row 1 is a header: send rows of numbers only, in the feature order "
-                           + ",".join(feature_names))
+                raise _bad("row 1 is a header: send rows of numbers only, in the feature order " + ",".join(feature_names))
         match = _FIRST_FOREIGN_BYTE.search(text)
         assert match is not None  # translate() left a byte outside the alphabet
-        _refuse_field(text, match.start(), row, feature_names, "is not a number: send ASCII digits, sign, "
-                      "decimal point and exponent only (no Unicode digits or spaces, no '_', no nan or infinity)")
+        _refuse_field(
+            text,
+            match.start(),
+            row,
+            feature_names,
+            "is not a number: send ASCII digits, sign, "
+            "decimal point and exponent only (no Unicode digits or spaces, no '_', no nan or infinity)",
+        )
     if b'"' in text:
         text = _QUOTED_FIELD.sub(rb"\1", text)
         if b'"' in text:
-            _refuse_field(text, text.index(b'"'), row, feature_names,
-                          "has a quote that does not enclose a whole field: a quoted field holds one number, "
-                          "without commas (a decimal comma is not accepted)")
+            _refuse_field(
+                text,
+                text.index(b'"'),
+                row,
+                feature_names,
+                "has a quote that does not enclose a whole field: a quoted field holds one number, "
+                "without commas (a decimal comma is not accepted)",
+            )
         lines = text.splitlines()
     return lines
 
@@ -240,8 +246,9 @@ def _check_shape(lines: list[bytes], row: int, feature_names: list[str]) -> None
             raise _bad(f"row {number} is {len(line)} bytes long; a row of {n} numbers takes at most {longest}")
         if (separators := line.count(b",")) != n - 1:
             hint = " (a quoted field holds one number, without commas: a decimal comma is not accepted)"
-            raise _bad(f"row {number} has {separators + 1} values, expected {n}: {','.join(feature_names)}"
-                       + (hint if b'"' in line else ""))
+            raise _bad(
+                f"row {number} has {separators + 1} values, expected {n}: {','.join(feature_names)}" + (hint if b'"' in line else "")
+            )
 
 
 def _refuse_field(text: bytes, at: int, row: int, feature_names: list[str], problem: str) -> NoReturn:
@@ -252,7 +259,7 @@ def _refuse_field(text: bytes, at: int, row: int, feature_names: list[str], prob
     field_start = text.rfind(b",", line_start, at) + 1 or line_start
     window = min(len(text), at + 2 * MAX_FIELD_BYTES)  # enough to show the field
     ends = [i for i in (text.find(b",", at, window), text.find(b"\n", at, window), text.find(b"\r", at, window)) if i >= 0]
-    field = text[field_start:min(ends, default=window)][:2 * MAX_FIELD_BYTES].decode("utf-8", "replace")
+    field = text[field_start : min(ends, default=window)][: 2 * MAX_FIELD_BYTES].decode("utf-8", "replace")
     index = text.count(b",", line_start, at)
     where = _column(feature_names, index) if index < len(feature_names) else f"column {index + 1}"
     shown = _short(field.strip(" \t") or field)  # Unicode spaces stay: they may be the problem
@@ -318,9 +325,7 @@ def parse_json(body: bytes, charset: str | None, feature_names: list[str]) -> np
     return np.concatenate(list(iter_json(body, charset, feature_names)))
 
 
-def iter_json(
-    body: bytes, charset: str | None, feature_names: list[str], chunk_rows: int = CHUNK_ROWS
-) -> Iterator[np.ndarray]:
+def iter_json(body: bytes, charset: str | None, feature_names: list[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:
     """The instances as float64 arrays of at most `chunk_rows` rows, in order. One C-speed pass
     checks the syntax and finds the instances; each chunk is then decoded and typed on its own,
     so a caller may do other work between chunks (decoding 140,000 instances takes ~0.2 s)."""
@@ -342,7 +347,7 @@ def iter_json(
     if not instances:
         raise _bad('"instances" is empty: send at least one row')
     for start in range(0, len(instances), chunk_rows):
-        yield _json_rows(instances[start:start + chunk_rows], start, feature_names)
+        yield _json_rows(instances[start : start + chunk_rows], start, feature_names)
 
 
 def _json_rows(raw: list[msgspec.Raw], offset: int, feature_names: list[str]) -> np.ndarray:
@@ -351,6 +356,7 @@ def _json_rows(raw: list[msgspec.Raw], offset: int, feature_names: list[str]) ->
     try:
         instances = _decode_rows(text)
     except msgspec.ValidationError as error:
+
         def shift(match: re.Match[str]) -> str:
             return f"`$.instances[{int(match[1]) + offset}]"
 
@@ -445,11 +451,11 @@ def iter_encoded_predictions(probabilities: np.ndarray, accept: str, chunk_rows:
     the server spends in turns with its other connections (see app.py)."""
     if accept == CSV:
         for start in range(0, len(probabilities), chunk_rows):
-            yield ("\n".join(map(repr, probabilities[start:start + chunk_rows].tolist())) + "\n").encode()
+            yield ("\n".join(map(repr, probabilities[start : start + chunk_rows].tolist())) + "\n").encode()
         return
     yield b'{"predictions":['
     for start in range(0, len(probabilities), chunk_rows):
-        rows = _encode([{"churn_probability": v} for v in probabilities[start:start + chunk_rows].tolist()])
+        rows = _encode([{"churn_probability": v} for v in probabilities[start : start + chunk_rows].tolist()])
         yield rows[1:-1] if start == 0 else b"," + rows[1:-1]
     yield b"]}"
 

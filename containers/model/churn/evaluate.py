@@ -98,9 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="evaluate", description=__doc__.splitlines()[0]).parse_args(argv)
     return run_job(
         "evaluation",
-        lambda: evaluate(
-            paths.processing_dir("model"), paths.processing_dir("test"), paths.processing_dir("evaluation")
-        ),
+        lambda: evaluate(paths.processing_dir("model"), paths.processing_dir("test"), paths.processing_dir("evaluation")),
         paths.processing_message_file(),
     )
 

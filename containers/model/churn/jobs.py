@@ -16,9 +16,7 @@ _REASON_LIMIT = 1024
 
 def configure_logging() -> None:
     # Logs go to stderr so stdout carries only results and the metric lines SageMaker parses.
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def run_job(name: str, job: Callable[[], object], reason_file: Path) -> int:

@@ -34,9 +34,7 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def save_model(
-    model_dir: Path, model_text: str, feature_names: list[str], metadata: dict[str, Any]
-) -> None:
+def save_model(model_dir: Path, model_text: str, feature_names: list[str], metadata: dict[str, Any]) -> None:
     """Write the three model files; model.txt last, so its presence means the set is complete."""
     model_dir.mkdir(parents=True, exist_ok=True)
     features = {"feature_names": list(feature_names), "label": "churn", "output": OUTPUT_NAME}
@@ -77,10 +75,7 @@ class Predictor:
 
     def __init__(self, booster: lgb.Booster, names: list[str], num_threads: int = 1) -> None:
         if booster.num_feature() != len(names):
-            raise JobError(
-                f"the model expects {booster.num_feature()} features but its feature list "
-                f"names {len(names)}"
-            )
+            raise JobError(f"the model expects {booster.num_feature()} features but its feature list names {len(names)}")
         self.booster = booster
         self.feature_names = list(names)
         self.n_features = len(names)

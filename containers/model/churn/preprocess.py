@@ -87,12 +87,8 @@ def preprocess(
     from sklearn.model_selection import train_test_split
 
     holdout = validation_fraction + test_fraction
-    x_train, x_rest, y_train, y_rest = train_test_split(
-        features, label, test_size=holdout, stratify=label, random_state=seed
-    )
-    x_val, x_test, y_val, y_test = train_test_split(
-        x_rest, y_rest, test_size=test_fraction / holdout, stratify=y_rest, random_state=seed
-    )
+    x_train, x_rest, y_train, y_rest = train_test_split(features, label, test_size=holdout, stratify=label, random_state=seed)
+    x_val, x_test, y_val, y_test = train_test_split(x_rest, y_rest, test_size=test_fraction / holdout, stratify=y_rest, random_state=seed)
 
     write_split(train_dir / "train.csv", x_train, y_train)
     write_split(validation_dir / "validation.csv", x_val, y_val)
@@ -109,8 +105,12 @@ def preprocess(
     )
     log.info(
         "%d rows (churn rate %.3f) -> train %d, validation %d, test %d; baseline %s",
-        result.rows, result.churn_rate, result.train_rows, result.validation_rows,
-        result.test_rows, baseline_dir / "baseline.csv",
+        result.rows,
+        result.churn_rate,
+        result.train_rows,
+        result.validation_rows,
+        result.test_rows,
+        baseline_dir / "baseline.csv",
     )
     return result
 

@@ -64,8 +64,7 @@ def parse_model_package_arn(arn: str) -> ModelPackageVersion:
     match = _MODEL_PACKAGE_ARN.match(arn.strip())
     if not match:
         raise JobError(
-            f"not a versioned model package ARN: {arn!r} "
-            "(expected arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
+            f"not a versioned model package ARN: {arn!r} (expected arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
         )
     return ModelPackageVersion(match["region"], match["group"], int(match["version"]))
 

@@ -74,9 +74,7 @@ def validate(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
             parts.append(f"missing column(s) {', '.join(missing)}")
         if extra:
             parts.append(f"unexpected column(s) {', '.join(extra)}")
-        raise SchemaError(
-            f"{source}: {'; '.join(parts)}; expected exactly: {', '.join(RAW_COLUMNS)}"
-        )
+        raise SchemaError(f"{source}: {'; '.join(parts)}; expected exactly: {', '.join(RAW_COLUMNS)}")
 
     typed: dict[str, pd.Series] = {}
     for column in RAW_FEATURES:
@@ -109,18 +107,12 @@ def _numeric(raw: pd.Series, column: NumericColumn, source: str) -> pd.Series:
     low = values < column.minimum
     if low.any():
         i = _first_bad(low)
-        raise SchemaError(
-            f"{source}: line {_line(i)}, column {column.name}: {values[i]:g} is below the "
-            f"minimum {column.minimum:g}"
-        )
+        raise SchemaError(f"{source}: line {_line(i)}, column {column.name}: {values[i]:g} is below the minimum {column.minimum:g}")
     if column.integer:
         fractional = values != np.round(values)
         if fractional.any():
             i = _first_bad(fractional)
-            raise SchemaError(
-                f"{source}: line {_line(i)}, column {column.name}: {raw.iloc[i]!r} is not a "
-                "whole number"
-            )
+            raise SchemaError(f"{source}: line {_line(i)}, column {column.name}: {raw.iloc[i]!r} is not a whole number")
     return pd.Series(values, index=raw.index, name=column.name)
 
 
@@ -128,10 +120,7 @@ def _categorical(raw: pd.Series, column: CategoricalColumn, source: str) -> pd.S
     bad = ~raw.isin(column.categories).fillna(False).to_numpy(dtype=bool)
     if bad.any():
         i = _first_bad(bad)
-        raise SchemaError(
-            f"{source}: line {_line(i)}, column {column.name}: {raw.iloc[i]!r} is not one of "
-            f"{', '.join(column.categories)}"
-        )
+        raise SchemaError(f"{source}: line {_line(i)}, column {column.name}: {raw.iloc[i]!r} is not one of {', '.join(column.categories)}")
     return raw.astype(str)
 
 

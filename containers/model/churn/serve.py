@@ -48,9 +48,7 @@ class _BalancedServer(uvicorn.Server):
     worker takes a new connection only when no other worker holds fewer) instead of an
     event-loop server that accepts whatever it can."""
 
-    def __init__(
-        self, config: uvicorn.Config, listeners: list[socket.socket], table: ConnectionTable, takeover_seconds: float
-    ) -> None:
+    def __init__(self, config: uvicorn.Config, listeners: list[socket.socket], table: ConnectionTable, takeover_seconds: float) -> None:
         super().__init__(config)
         self._listeners = listeners
         self._table = table
@@ -68,9 +66,7 @@ class _BalancedServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # lifespan (the model loads) and state; no listeners
         self._acceptors = [
-            asyncio.create_task(
-                accept_forever(listener, self._table, self._open_connections, self._protocol, self._takeover_seconds)
-            )
+            asyncio.create_task(accept_forever(listener, self._table, self._open_connections, self._protocol, self._takeover_seconds))
             for listener in self._listeners
         ]
 
@@ -167,9 +163,7 @@ def options_from_env(host: str, port: int | None, workers: int | None) -> dict[s
     if port is None:
         port = _positive_int("SAGEMAKER_BIND_TO_PORT", env.get("SAGEMAKER_BIND_TO_PORT"), DEFAULT_PORT)
     if workers is None:
-        workers = _positive_int(
-            "SAGEMAKER_MODEL_SERVER_WORKERS", env.get("SAGEMAKER_MODEL_SERVER_WORKERS"), len(os.sched_getaffinity(0))
-        )
+        workers = _positive_int("SAGEMAKER_MODEL_SERVER_WORKERS", env.get("SAGEMAKER_MODEL_SERVER_WORKERS"), len(os.sched_getaffinity(0)))
     # The app reads the timeout itself; make sure it sees the value gunicorn got.
     os.environ["SAGEMAKER_MODEL_SERVER_TIMEOUT"] = str(timeout)
     options: dict[str, Any] = {

@@ -19,9 +19,7 @@ def data_files(directory: Path, pattern: str = "*") -> list[Path]:
     if not directory.is_dir():
         raise JobError(f"input directory {directory} does not exist")
     files = sorted(
-        p
-        for p in directory.rglob(pattern)
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+        p for p in directory.rglob(pattern) if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
     )
     if not files:
         raise JobError(f"no data files found in {directory}")
@@ -44,8 +42,7 @@ def read_split(directory: Path, n_features: int) -> tuple[np.ndarray, np.ndarray
             raise JobError(f"{path} is empty") from None
         if table.shape[1] != n_features + 1:
             raise JobError(
-                f"{path}: {table.shape[1]} columns, expected {n_features + 1} "
-                f"(the label, then {n_features} features, no header)"
+                f"{path}: {table.shape[1]} columns, expected {n_features + 1} (the label, then {n_features} features, no header)"
             )
         parts.append(_to_numbers(table, path))
     data = np.vstack(parts)
@@ -61,7 +58,5 @@ def _to_numbers(table: pd.DataFrame, path: Path) -> np.ndarray:
     bad = ~np.isfinite(numbers)
     if bad.any():
         row, column = (int(i[0]) for i in np.nonzero(bad))
-        raise JobError(
-            f"{path}: line {row + 1}, column {column + 1}: {table.iat[row, column]!r} is not a number"
-        )
+        raise JobError(f"{path}: line {row + 1}, column {column + 1}: {table.iat[row, column]!r} is not a number")
     return numbers

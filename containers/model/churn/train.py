@@ -176,7 +176,9 @@ def train(
     if state:
         log.info(
             "resuming from checkpoint at iteration %d (best %d, validation logloss %.4f)%s",
-            state.iteration, state.best_iteration, state.best_score,
+            state.iteration,
+            state.best_iteration,
+            state.best_score,
             ": training had finished" if state.finished else "",
         )
     if remaining > 0:
