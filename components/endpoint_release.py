@@ -39,14 +39,14 @@ reference to this module into the state and holds no client; boto3's credential 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
 from components.endpoint_release_scaling import SuspendedScaling, register_again, suspend_scaling
+from components.release_provider import PollingReleaseProvider, error_code, input_failures, is_unknown
 
 ENDPOINT_IGNORE_CHANGES = ["endpoint_config_name", "deployment_config"]
 BUSY_STATUSES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
@@ -67,8 +67,6 @@ REQUIRED_FIELDS = INPUT_FIELDS[:3]
 # A different endpoint or region is a different release, not an update of this one.
 REPLACE_FIELDS = ("endpoint_name", "region")
 OUTPUT_FIELDS = ("previous_config_name", "released_config_name", "release_method", "instance_counts", "deleted")
-
-ClientFactory = Callable[[str, str], Any]
 
 
 class ReleaseError(Exception):
@@ -116,46 +114,13 @@ class ReleaseOutcome:
     deleted: list[str] = field(default_factory=list)
 
 
-def _default_client_factory(service: str, region: str) -> Any:
-    import boto3  # imported here: the provider is pickled into the state and must hold no client
-
-    return boto3.session.Session(region_name=region).client(service)
-
-
-def _is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN
-
-
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
-class EndpointReleaseProvider(ResourceProvider):
-    def __init__(
-        self,
-        client_factory: Optional[ClientFactory] = None,
-        sleep: Optional[Callable[[float], None]] = None,
-        clock: Optional[Callable[[], float]] = None,
-    ) -> None:
-        super().__init__()
-        self._client_factory = client_factory
-        self._sleep = sleep
-        self._clock = clock
-
+class EndpointReleaseProvider(PollingReleaseProvider):
     # -- Pulumi's calls -----------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        for name in REQUIRED_FIELDS:
-            value = news.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                failures.append(CheckFailure(name, f"{name} is required"))
-        for name, low in (("timeout_seconds", 60), ("poll_interval_seconds", 1)):
-            value = news.get(name)
-            if value is not None and not _is_unknown(value) and (not isinstance(value, (int, float)) or value < low):
-                failures.append(CheckFailure(name, f"{name} must be a number >= {low}, got {value!r}"))
+        failures = input_failures(news, REQUIRED_FIELDS)
         deployment = news.get("deployment_config")
-        if deployment and not _is_unknown(deployment) and "BlueGreenUpdatePolicy" in deployment:
+        if deployment and not is_unknown(deployment) and "BlueGreenUpdatePolicy" in deployment:
             timeout = news.get("timeout_seconds")
             limit = deployment["BlueGreenUpdatePolicy"].get("MaximumExecutionTimeoutInSeconds")
             if isinstance(timeout, (int, float)) and isinstance(limit, (int, float)) and timeout <= limit:
@@ -225,18 +190,12 @@ class EndpointReleaseProvider(ResourceProvider):
             self._restore_scaling(spec, scaling)
         return self._confirm(sagemaker, spec, current, final, "updated")
 
-    def _client(self, service: str, region: str) -> Any:
-        return (self._client_factory or _default_client_factory)(service, region)
-
-    def _now(self) -> float:
-        return (self._clock or time.monotonic)()
-
     @staticmethod
     def _describe(sagemaker: Any, spec: ReleaseSpec) -> dict[str, Any]:
         try:
             return sagemaker.describe_endpoint(EndpointName=spec.endpoint_name)
         except Exception as exc:
-            if _error_code(exc) == "ValidationException":
+            if error_code(exc) == "ValidationException":
                 raise ReleaseError(
                     f"endpoint {spec.endpoint_name} does not exist: declare the aws.sagemaker.Endpoint (with "
                     f"ignore_changes={ENDPOINT_IGNORE_CHANGES}) and make this release depend on it"
@@ -312,7 +271,7 @@ class EndpointReleaseProvider(ResourceProvider):
         try:
             old = self._variants(sagemaker, previous)
         except Exception as exc:
-            if _error_code(exc) == "ValidationException":
+            if error_code(exc) == "ValidationException":
                 return []  # already gone
             raise
         kept = {str(v.get("ModelName")) for v in self._variants(sagemaker, spec.endpoint_config_name).values()}
@@ -324,7 +283,7 @@ class EndpointReleaseProvider(ResourceProvider):
                 sagemaker.delete_model(ModelName=model)
                 deleted.append(f"model/{model}")
             except Exception as exc:
-                if _error_code(exc) != "ValidationException":
+                if error_code(exc) != "ValidationException":
                     raise
         return deleted
 
@@ -347,7 +306,7 @@ class EndpointReleaseProvider(ResourceProvider):
             except Exception as exc:
                 raise ReleaseError(
                     f"autoscaling of {item.target['ResourceId']} was removed for the instance type change and could not be "
-                    f"restored ({_error_code(exc) or type(exc).__name__}: {exc}); the endpoint keeps its current instance count. "
+                    f"restored ({error_code(exc) or type(exc).__name__}: {exc}); the endpoint keeps its current instance count. "
                     "Run pulumi refresh, then pulumi up: it registers the aws.appautoscaling Target and Policy again"
                 ) from exc
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -47,7 +46,6 @@ from pulumi.dynamic import (
     CheckResult,
     CreateResult,
     DiffResult,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -61,6 +59,7 @@ from components.lambda_release_spec import (
     appspec_properties,
     failure_message,
 )
+from components.release_provider import PollingReleaseProvider, input_failures, is_unknown
 
 ALIAS_IGNORE_CHANGES = ["function_version", "routing_config"]
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -82,42 +81,14 @@ INPUT_FIELDS = (
 REQUIRED_FIELDS = INPUT_FIELDS[:6]
 OUTPUT_FIELDS = ("deployment_id", "previous_version", "released_version", "release_method")
 
-ClientFactory = Callable[[str, str], Any]
 
-
-def _default_client_factory(service: str, region: str) -> Any:
-    import boto3  # imported here: the provider is pickled into the state and must hold no client
-
-    return boto3.session.Session(region_name=region).client(service)
-
-
-def _is_unknown(value: Any) -> bool:
-    # During preview, values computed by other resources arrive as this sentinel.
-    return isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN
-
-
-class LambdaCanaryReleaseProvider(ResourceProvider):
-    def __init__(
-        self,
-        client_factory: Optional[ClientFactory] = None,
-        sleep: Optional[Callable[[float], None]] = None,
-        clock: Optional[Callable[[], float]] = None,
-    ) -> None:
-        super().__init__()
-        self._client_factory = client_factory
-        self._sleep = sleep
-        self._clock = clock
-
+class LambdaCanaryReleaseProvider(PollingReleaseProvider):
     # -- Pulumi's calls -----------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        for field in REQUIRED_FIELDS:
-            value = news.get(field)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                failures.append(CheckFailure(field, f"{field} is required"))
+        failures = input_failures(news, REQUIRED_FIELDS)
         target = news.get("target_version")
-        if isinstance(target, str) and target and not _is_unknown(target) and not target.isdigit():
+        if isinstance(target, str) and target and not is_unknown(target) and not target.isdigit():
             failures.append(
                 CheckFailure(
                     "target_version",
@@ -125,10 +96,6 @@ class LambdaCanaryReleaseProvider(ResourceProvider):
                     "(CodeDeploy cannot shift to $LATEST or to another alias)",
                 )
             )
-        for field, low in (("timeout_seconds", 60), ("poll_interval_seconds", 1)):
-            value = news.get(field)
-            if value is not None and not _is_unknown(value) and (not isinstance(value, (int, float)) or value < low):
-                failures.append(CheckFailure(field, f"{field} must be a number >= {low}, got {value!r}"))
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -193,13 +160,6 @@ class LambdaCanaryReleaseProvider(ResourceProvider):
         )["deploymentId"]
         self._wait(codedeploy, deployment_id, spec, current)
         return ReleaseOutcome(deployment_id, current, spec.target_version, "codedeploy")
-
-    def _client(self, service: str, region: str) -> Any:
-        factory = self._client_factory or _default_client_factory
-        return factory(service, region)
-
-    def _now(self) -> float:
-        return (self._clock or time.monotonic)()
 
     def _alias_state(self, lambda_client: Any, spec: ReleaseSpec) -> tuple[str, dict[str, float]]:
         from botocore.exceptions import ClientError
