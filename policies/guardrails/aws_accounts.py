@@ -5,7 +5,7 @@ own images (Model Monitor analyzer, Clarify, built-in algorithms, framework cont
 the sagemaker SDK's `image_uri_config/*.json` tables (sagemaker 3.27.0). An image from one of
 these registries, in that region, is AWS-owned: AWS rebuilds and re-tags it, so it cannot be pinned
 by digest the way the project's own images are. The pack does not import the SDK (it is ~250 MB);
-tests/policies/test_aws_accounts.py checks this copy against the installed SDK's tables.
+tests/policies/test_pack.py checks this copy against the installed SDK's tables.
 
 ELB_LOG_DELIVERY_ACCOUNTS: region -> the Elastic Load Balancing account that writes ALB access logs
 in regions opened before August 2022 (later regions use the service principal
