@@ -99,6 +99,9 @@ def load_handler(
     )
     on_path(tree.api_dir)
     # Powertools binds its log handler to stdout at import: the API's logs go to the log file.
+    # Lambda's init runs once per fresh environment: predict.py reads its settings and builds its
+    # client at import, so a module imported earlier with other settings must not be reused.
+    sys.modules.pop("predict", None)
     with contextlib.redirect_stdout(log):
         import predict
     return predict
