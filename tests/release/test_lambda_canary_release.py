@@ -7,6 +7,7 @@ the polling and the timeout deterministic and instant.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -371,7 +372,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
-def test_resource_registers_typed_args_as_inputs():
+@pytest.fixture
+def event_loop_of_its_own() -> Iterator[None]:
+    # Pulumi's mocks run on the thread's current event loop; a test that ran asyncio.run() before
+    # this one leaves the main thread without one.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def test_resource_registers_typed_args_as_inputs(event_loop_of_its_own):
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="sagemaker-mlops", stack="test", preview=False)
     release = LambdaCanaryRelease(
