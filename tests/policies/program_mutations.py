@@ -99,7 +99,24 @@ def _unique(mutations: Iterable[Mutation]) -> list[Mutation]:
 
 
 def _pattern(old: str) -> re.Pattern[str]:
-    return re.compile(r"\s+".join(re.escape(part) for part in old.split()))
+    """`old` however a formatter lays it out: a run of whitespace matches any other, a line may
+    break after an opening bracket or a comma and before a closing bracket, and a trailing comma
+    may stand before a closing bracket."""
+    parts: list[str] = []
+    for token in re.findall(r"\s+|\S", old.strip()):
+        if token.isspace():
+            if parts and parts[-1].endswith(r"\s*"):
+                continue  # already optional after a bracket or comma
+            parts.append(r"\s+")
+        elif token in ")]}":
+            if parts and parts[-1] == r"\s+":
+                parts.pop()
+            parts.append(r",?\s*" + re.escape(token))
+        elif token in "([{,":
+            parts.append(re.escape(token) + r"\s*")
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts))
 
 
 def _file_with(program: Path, edit: Edit) -> Path:
