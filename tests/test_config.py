@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -282,7 +283,7 @@ def test_provisioned_mode_needs_an_instance_type():
 
 
 def test_autoscaling_min_above_max_is_inconsistent():
-    assert "above autoscaling.max (1)" in only_problem("prod", "endpoint.autoscaling.max=1")
+    assert only_problem("prod", "endpoint.autoscaling.max=1") == f"{NS}:endpoint.autoscaling.min = 2: above autoscaling.max (1)"
 
 
 def test_initial_instance_count_must_sit_within_autoscaling_bounds():
@@ -342,3 +343,95 @@ def test_the_registry_owner_must_train_and_a_consumer_must_not():
     assert cfg.owns_registry and cfg.registry.consumer_accounts == ("210987654321",)
     problem = only_problem("dev", 'registry.consumerAccounts=["210987654321", "210987654321"]')
     assert problem == f"{NS}:registry.consumerAccounts: 210987654321 listed more than once; expected each account once"
+
+
+# Boundaries and whole enumerations, written from AWS's documentation rather than from the config
+# module, so a typo or an off-by-one in the module fails here (they survived a mutation run).
+AWS_LAMBDA_DEPLOYMENT_CONFIGS = (
+    "LambdaAllAtOnce",
+    "LambdaCanary10Percent5Minutes",
+    "LambdaCanary10Percent10Minutes",
+    "LambdaCanary10Percent15Minutes",
+    "LambdaCanary10Percent30Minutes",
+    "LambdaLinear10PercentEvery1Minute",
+    "LambdaLinear10PercentEvery2Minutes",
+    "LambdaLinear10PercentEvery3Minutes",
+    "LambdaLinear10PercentEvery10Minutes",
+)
+AWS_SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+
+
+def parsed(stack: str, *overrides: str) -> StackConfig:
+    return parse(apply_overrides(shipped(stack), overrides, namespace=NS), stack)
+
+
+@pytest.mark.parametrize("name", AWS_LAMBDA_DEPLOYMENT_CONFIGS)
+def test_every_predefined_codedeploy_lambda_config_is_accepted(name):
+    assert parsed("prod", f"api.deploymentConfig={name}").api.codedeploy_config_name == f"CodeDeployDefault.{name}"
+
+
+@pytest.mark.parametrize("memory", AWS_SERVERLESS_MEMORY_MB)
+def test_every_serverless_memory_size_is_accepted(memory):
+    assert parsed("dev", f"endpoint.serverless.memoryMb={memory}").endpoint.serverless.memory_mb == memory
+
+
+def test_a_serverless_memory_size_between_the_steps_is_rejected():
+    assert only_problem("dev", "endpoint.serverless.memoryMb=1025").startswith(f"{NS}:endpoint.serverless.memoryMb = 1025")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("endpoint.autoscaling={min: 3, max: 3, targetInvocationsPerInstance: 100}", "endpoint.instanceCount=3"),
+        ("endpoint.instanceCount=4",),  # at autoscaling.max
+        ("endpoint.instanceCount=2",),  # at autoscaling.min
+        ("api.reservedConcurrency=1",),
+    ],
+)
+def test_values_at_the_edge_of_their_range_are_accepted(overrides):
+    parsed("prod", *overrides)
+
+
+def test_every_section_of_the_config_is_frozen():
+    cfg = parsed("prod", "dashboard.schedule={days: MON-FRI, start: 7, stop: 20, timezone: UTC}")
+    sections = [cfg]
+    while sections:
+        section = sections.pop()
+        for field in dataclasses.fields(section):
+            value = getattr(section, field.name)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(section, field.name, value)
+            if dataclasses.is_dataclass(value):
+                sections.append(value)
+
+
+def test_defaults_apply_when_a_key_is_absent():
+    cfg = parsed("prod", "monitoring={schedule: hourly}")
+    assert cfg.monitoring.drift_threshold == 0.2
+    scaling = cfg.endpoint.autoscaling
+    assert (scaling.scale_in_cooldown_seconds, scaling.scale_out_cooldown_seconds) == (300, 60)
+    assert (
+        parsed(
+            "dev", "endpoint={mode: serverless, serverless: {memoryMb: 2048, maxConcurrency: 5}, dataCapturePercent: 0}"
+        ).endpoint.instance_count
+        == 1
+    )
+
+
+@pytest.mark.parametrize("seconds", [0, 3600])
+def test_autoscaling_cooldowns_are_read_from_their_keys_within_0_to_3600(seconds):
+    cfg = parsed(
+        "prod",
+        f"endpoint.autoscaling={{min: 2, max: 4, targetInvocationsPerInstance: 700, scaleInCooldownSeconds: {seconds}, scaleOutCooldownSeconds: {seconds}}}",
+    )
+    assert (cfg.endpoint.autoscaling.scale_in_cooldown_seconds, cfg.endpoint.autoscaling.scale_out_cooldown_seconds) == (seconds, seconds)
+
+
+def test_an_autoscaling_cooldown_over_an_hour_is_rejected():
+    problem = only_problem("prod", "endpoint.autoscaling.scaleOutCooldownSeconds=3601")
+    assert problem.startswith(f"{NS}:endpoint.autoscaling.scaleOutCooldownSeconds = 3601") and "0 to 3600" in problem
+
+
+def test_the_endpoint_exists_only_with_a_pinned_version():
+    assert parsed("prod").endpoint.enabled
+    assert not parsed("prod", "endpoint.modelPackageVersion=null").endpoint.enabled
