@@ -392,8 +392,9 @@ def test_values_at_the_edge_of_their_range_are_accepted(overrides):
     parsed("prod", *overrides)
 
 
-def test_every_section_of_the_config_is_frozen():
-    cfg = parsed("prod", "dashboard.schedule={days: MON-FRI, start: 7, stop: 20, timezone: UTC}")
+@pytest.mark.parametrize("stack", ["dev", "prod"])  # dev has the serverless section, prod the autoscaling one
+def test_every_section_of_the_config_is_frozen(stack):
+    cfg = parsed(stack, "dashboard.schedule={days: MON-FRI, start: 7, stop: 20, timezone: UTC}")
     sections = [cfg]
     while sections:
         section = sections.pop()
