@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+from typing import Any, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import policy_document, statement
+
+
+def alarm_enters_alarm(alarm_name: Any, **match: Any) -> str:
+    """The event pattern of a CloudWatch alarm entering ALARM (`alarm_name`: a name or an
+    EventBridge content filter such as {"suffix": …}); `match` adds top-level keys, e.g. account."""
+    return json.dumps(
+        {
+            **match,
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {"alarmName": [alarm_name], "state": {"value": ["ALARM"]}},
+        }
+    )
 
 
 def dead_letter_queue(

@@ -10,14 +10,13 @@ are declared; which target they name follows from the two account ids.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.event_delivery import dead_letter_queue, retrying_target
+from components.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
 from components.iam import assume_role_policy, policy_document
 
 
@@ -69,13 +68,7 @@ class RetrainOnDrift(pulumi.ComponentResource):
             f"{name}-rule",
             name=f"{args.name_prefix}-retrain-on-drift",
             description=f"Retrain in the registry's pipeline when {args.drift_alarm_name} enters ALARM",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": {"alarmName": [args.drift_alarm_name], "state": {"value": ["ALARM"]}},
-                }
-            ),
+            event_pattern=alarm_enters_alarm(args.drift_alarm_name),
             opts=child,
         )
         dead_letters = dead_letter_queue(f"{name}-dlq", f"{args.name_prefix}-retrain-on-drift-dlq", args.kms_key_arn, [self.rule], child)

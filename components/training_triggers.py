@@ -4,13 +4,12 @@ drift alarms; and notices of failed runs and newly approved model versions to th
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.event_delivery import dead_letter_queue, retrying_target
+from components.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
 from components.iam import assume_role_policy, policy_document, statement
 
 if TYPE_CHECKING:
@@ -66,13 +65,7 @@ def trigger_rules(
             f"{name}-drift",
             name=f"{args.name_prefix}-training-on-drift",
             description=f"Retrain when {args.drift_alarm_name} enters ALARM",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": {"alarmName": [args.drift_alarm_name], "state": {"value": ["ALARM"]}},
-                }
-            ),
+            event_pattern=alarm_enters_alarm(args.drift_alarm_name),
             opts=child,
         )
     if args.consumer_accounts:
@@ -80,14 +73,7 @@ def trigger_rules(
             f"{name}-consumer-drift",
             name=f"{args.name_prefix}-training-on-consumer-drift",
             description="Retrain when a consumer account's endpoint drift alarm enters ALARM",
-            event_pattern=json.dumps(
-                {
-                    "account": list(args.consumer_accounts),
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": {"alarmName": [{"suffix": DRIFT_ALARM_SUFFIX}], "state": {"value": ["ALARM"]}},
-                }
-            ),
+            event_pattern=alarm_enters_alarm({"suffix": DRIFT_ALARM_SUFFIX}, account=list(args.consumer_accounts)),
             opts=child,
         )
     dead_letters = dead_letter_queue(
