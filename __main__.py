@@ -3,21 +3,34 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.api_http import ROUTE_AUTHORIZATION, STAGE_NAME
-from components.canary_api import HOOKS, CanaryApi, CanaryApiArgs, hook_function_name
-from components.cloudwatch_dashboard import CloudWatchDashboard, CloudWatchDashboardArgs
+from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
 from components.config import ConfigError, StackConfig, load_stack_config
-from components.dashboard import Dashboard, DashboardApi, DashboardArgs, DashboardEndpoint
-from components.dashboard_schedule import WorkingHours
+from components.dashboard import (
+    CloudWatchDashboard,
+    CloudWatchDashboardArgs,
+    Dashboard,
+    DashboardApi,
+    DashboardArgs,
+    DashboardEndpoint,
+    WorkingHours,
+)
+from components.endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
 from components.foundation import Foundation, FoundationArgs
-from components.model_endpoint import ModelEndpoint, ModelEndpointArgs, drift_alarm_name
-from components.model_schema import FEATURE_NAMES
-from components.permissions_boundary import boundary_arn, with_permissions_boundary
-from components.pipeline_definition import ParameterRangeSpec, TuningSpec
-from components.registry import SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT, RegistryCoordinates, from_stack_reference, same_region
-from components.retrain_on_drift import RetrainOnDrift, RetrainOnDriftArgs
-from components.secure_bucket import SecureBucket, SecureBucketArgs
-from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
+from components.shared import SecureBucket, SecureBucketArgs, boundary_arn, with_permissions_boundary
+from components.training import (
+    FEATURE_NAMES,
+    SERVED_PACKAGE_OUTPUT,
+    SERVED_VERSION_OUTPUT,
+    ParameterRangeSpec,
+    RegistryCoordinates,
+    RetrainOnDrift,
+    RetrainOnDriftArgs,
+    TrainingPipeline,
+    TrainingPipelineArgs,
+    TuningSpec,
+    from_stack_reference,
+    same_region,
+)
 
 try:
     config = load_stack_config()

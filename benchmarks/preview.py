@@ -40,7 +40,7 @@ from tools.offline import analyzer
 from tools.offline.analyzer import AnalysisResult, PolicyPackProcess, StackResource, resolve_policy_config
 from tools.offline.program_server import ProgramServer
 from tools.offline.stack_files import engine_config
-from tools.preview import ROOT, StackPreview, to_json
+from tools.preview.cli import ROOT, StackPreview, to_json
 
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -23,13 +23,13 @@ from typing import Any, Mapping, Sequence
 if str(Path(__file__).resolve().parent.parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: components/
 
-from components.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME
+from components.shared.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME
 
 PROJECT = "sagemaker-mlops"
 STACKS = ("dev", "prod")
 # The stack that owns the training pipeline and the model registry; prod reads it by StackReference.
 REGISTRY_STACK = "dev"
-# The program's roles name the same policy (components/permissions_boundary.py).
+# The program's roles name the same policy (components/shared/permissions_boundary.py).
 BOUNDARY_POLICY_NAME = PROGRAM_BOUNDARY_POLICY_NAME
 READ_ONLY_POLICY = "ReadOnlyAccess"
 
@@ -94,7 +94,7 @@ def identities(environments: Mapping[str, str]) -> tuple[Identity, ...]:
             "deploy-prod",
             "AWS_DEPLOY_PROD_ROLE_ARN",
             f"environment:{environments['production']}",
-            f"deploy.yml `tools.promote --verify prod` + `pulumi up --stack prod` (environment `{environments['production']}`, "
+            f"deploy.yml `tools.promote.cli --verify prod` + `pulumi up --stack prod` (environment `{environments['production']}`, "
             "required reviewers); recover.yml for prod",
             (
                 (PROGRAM_DEPLOY, "prod"),

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from access import STACKS, secrets_alias, secrets_provider
 
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.shared.secure_bucket import SecureBucket, SecureBucketArgs
 
 
 @dataclass(frozen=True)

@@ -5,32 +5,32 @@ alias is created once and afterwards moved only by CodeDeploy, through the Lambd
 resource (deployment group config, pre/post-traffic hooks, rollback on alarms). API Gateway and
 its Lambda permission target the alias, never the function or a version.
 
-This module declares the functions, the alias, the alarms and the release; components/api_http.py
-the HTTP API, components/api_release.py the CodeDeploy deployment group, components/api_package.py
+This module declares the functions, the alias, the alarms and the release; components/api/http_api.py
+the HTTP API, components/api/codedeploy_group.py the CodeDeploy deployment group, components/api/function_package.py
 the code archive and its layer. All of them are children of the CanaryApi component.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.api_http import INTEGRATION_TIMEOUT_MS, http_api
-from components.api_package import (
-    API_SOURCE_DIR,
+from components.api.args import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
+from components.api.args import CanaryApiArgs
+from components.api.codedeploy_group import codedeploy_group, release_timeout_seconds
+from components.api.function_package import (
     ARCHITECTURE,
     RUNTIME,
     pinned_powertools_version,
     powertools_layer_parameter,
     source_archive,
 )
-from components.api_release import codedeploy_group, release_timeout_seconds, traffic_shift_minutes
-from components.iam import assume_role_policy, policy_document, statement
-from components.lambda_canary_release import ALIAS_IGNORE_CHANGES, LambdaCanaryRelease, LambdaCanaryReleaseArgs
+from components.api.http_api import http_api
+from components.api.lambda_release import ALIAS_IGNORE_CHANGES, LambdaCanaryRelease, LambdaCanaryReleaseArgs
+from components.shared.iam import assume_role_policy, policy_document, statement
 
 ALIAS_NAME = "live"
 METRICS_NAMESPACE = "SageMakerMLOps/PredictApi"  # containers/api/predict.py's EMF namespace
@@ -38,7 +38,6 @@ SERVICE_NAME = "predict-api"
 HOOK_SERVICE_NAME = "predict-api-hooks"
 HOOK_NAME_PREFIX = "CodeDeployHook_"
 HOOKS = {"pre-traffic": "hooks.pre_traffic.handler", "post-traffic": "hooks.post_traffic.handler"}
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
 def api_function_name(name_prefix: str) -> str:
@@ -58,54 +57,6 @@ class _Hook(NamedTuple):
     function: aws.lambda_.Function
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
-
-
-@dataclass(frozen=True)
-class CanaryApiArgs:
-    name_prefix: str
-    region: str
-    kms_key_arn: pulumi.Input[str]
-    alarm_topic_arn: pulumi.Input[str]
-    endpoint_name: pulumi.Input[str]
-    endpoint_arn: pulumi.Input[str]
-    feature_names: Sequence[str]
-    model_version: Optional[int]
-    deployment_config_name: str
-    """Full CodeDeploy name, e.g. CodeDeployDefault.LambdaCanary10Percent5Minutes."""
-    throttle_rate: int
-    throttle_burst: int
-    log_retention_days: int
-    reserved_concurrency: Optional[int] = None
-    memory_mb: int = 512
-    # Longer than the handler's worst case (2 attempts x (2 s connect + 10 s read) = 24 s) and
-    # shorter than API Gateway's 30 s: a hung invocation ends as a Lambda error, which the
-    # rollback alarm sees, rather than only as a gateway timeout.
-    timeout_seconds: int = 29
-    hook_timeout_seconds: int = 300
-    duration_p99_threshold_ms: int = 3000
-    source_dir: str = API_SOURCE_DIR
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            found.append(
-                f"log_retention_days={self.log_retention_days} is not a CloudWatch Logs retention (one of {', '.join(map(str, LOG_RETENTION_DAYS))})"
-            )
-        if min(self.throttle_rate, self.throttle_burst) < 1:
-            found.append(f"throttle rate {self.throttle_rate} and burst {self.throttle_burst} must both be >= 1")
-        if not 25 <= self.timeout_seconds < INTEGRATION_TIMEOUT_MS // 1000:
-            found.append(
-                f"timeout_seconds={self.timeout_seconds} must exceed the handler's 24 s worst case and stay under API Gateway's 30 s"
-            )
-        if not 60 <= self.hook_timeout_seconds <= 900:
-            found.append(f"hook_timeout_seconds={self.hook_timeout_seconds} must be 60..900 (the hooks keep 45 s in reserve to report)")
-        if not self.feature_names:
-            found.append("feature_names is empty")
-        try:
-            traffic_shift_minutes(self.deployment_config_name)
-        except ValueError as exc:
-            found.append(str(exc))
-        return found
 
 
 class CanaryApi(pulumi.ComponentResource):
@@ -258,7 +209,7 @@ class CanaryApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         # Created once on the first version; afterwards only CodeDeploy moves it (see
-        # components/lambda_canary_release.py): Pulumi must not undo a shift or a rollback.
+        # components/api/lambda_release.py): Pulumi must not undo a shift or a rollback.
         alias = aws.lambda_.Alias(
             f"{name}-alias",
             name=ALIAS_NAME,

@@ -1,19 +1,19 @@
 """How a new version of the prediction function reaches the `live` alias: CodeDeploy's predefined
 Lambda configuration, its timing, and the application and deployment group with rollback on
-failure and on alarms (used by CanaryApi; components/lambda_canary_release.py starts the deployment)."""
+failure and on alarms (used by CanaryApi; components/api/lambda_release.py starts the deployment)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy, policy_document, statement
+from components.api.deployment_config import traffic_shift_minutes
+from components.shared.iam import assume_role_policy, policy_document, statement
 
 if TYPE_CHECKING:
-    from components.canary_api import CanaryApiArgs
+    from components.api.args import CanaryApiArgs
 
 # AWSCodeDeployRoleForLambda lets CodeDeploy invoke only functions named CodeDeployHook_*.
 CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"
@@ -21,25 +21,6 @@ ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
 TRIGGER_EVENTS = ["DeploymentSuccess", "DeploymentFailure", "DeploymentRollback"]
 # Margin on top of traffic shifting and both hooks before the release gives up and rolls back.
 RELEASE_MARGIN_MINUTES = 15
-
-_DEPLOYMENT_CONFIG = re.compile(
-    r"^CodeDeployDefault\.Lambda(?:(?P<all>AllAtOnce)|Canary10Percent(?P<canary>\d+)Minutes|Linear10PercentEvery(?P<linear>\d+)Minutes?)$"
-)
-
-
-def traffic_shift_minutes(deployment_config_name: str) -> int:
-    """How long CodeDeploy's predefined Lambda configuration takes to shift all traffic."""
-    match = _DEPLOYMENT_CONFIG.match(deployment_config_name)
-    if match is None:
-        raise ValueError(
-            f"deployment config {deployment_config_name!r} is not a predefined CodeDeploy Lambda configuration "
-            "(expected CodeDeployDefault.LambdaAllAtOnce, ...LambdaCanary10Percent<N>Minutes or ...LambdaLinear10PercentEvery<N>Minute(s))"
-        )
-    if match["all"]:
-        return 0
-    if match["canary"]:
-        return int(match["canary"])
-    return 10 * int(match["linear"])  # ten steps of 10%: generous by one interval
 
 
 def release_timeout_seconds(deployment_config_name: str, hook_timeout_seconds: int) -> int:

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, NamedTuple
 import pulumi
 import pulumi_aws as aws
 
+from components.api.args import INTEGRATION_TIMEOUT_MS
+
 if TYPE_CHECKING:
-    from components.canary_api import CanaryApiArgs
+    from components.api.args import CanaryApiArgs
 
 ROUTE_KEY = "POST /predict"
 # Every stack: an open route lets anyone on the internet spend the endpoint's money. Callers sign
 # with SigV4 and need execute-api:Invoke on the route (the dashboard's task role has it).
 ROUTE_AUTHORIZATION = "AWS_IAM"
 STAGE_NAME = "$default"
-# API Gateway waits 30 s at most for an integration.
-INTEGRATION_TIMEOUT_MS = 30_000
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",

@@ -15,7 +15,7 @@ boto3. Create and update converge the alias on `target_version`:
 A deployment already running for the same target (an earlier `pulumi up` that was interrupted) is
 waited for instead of started twice; one running for another target fails the update with its id.
 The release's inputs, the AppSpec and CodeDeploy's failure account are in
-components/lambda_release_spec.py.
+components/api/release_spec.py.
 
 The alias itself is an ordinary `aws.lambda_.Alias`, created once with
 `ignore_changes=ALIAS_IGNORE_CHANGES`: if Pulumi moved it, CodeDeploy would find nothing to shift.
@@ -49,7 +49,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.lambda_release_spec import (
+from components.api.release_spec import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     ReleaseError,
@@ -59,7 +59,7 @@ from components.lambda_release_spec import (
     appspec_properties,
     failure_message,
 )
-from components.release_provider import PollingReleaseProvider, input_failures, is_unknown
+from components.shared.release_provider import PollingReleaseProvider, input_failures, is_unknown
 
 ALIAS_IGNORE_CHANGES = ["function_version", "routing_config"]
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")

@@ -1,7 +1,7 @@
 """What one Lambda canary release is: its inputs (`ReleaseSpec`), its outcome, the AppSpec it gives
 CodeDeploy (and reads back from a running deployment) and CodeDeploy's account of a failure.
 
-Plain data and JSON, no AWS client: the provider in components/lambda_canary_release.py drives the
+Plain data and JSON, no AWS client: the provider in components/api/lambda_release.py drives the
 release with them.
 """
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config_base import STRICT_SHAPE, KeyOf
+from components.config.base import STRICT_SHAPE, KeyOf
 
 # CodeDeploy's predefined Lambda deployment configurations, without the `CodeDeployDefault.` prefix.
 LAMBDA_DEPLOYMENT_CONFIGS = (

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from components.config_base import STRICT_SHAPE, KeyOf
+from components.config.base import STRICT_SHAPE, KeyOf
 
 # Fargate's valid task sizes: cpu units -> allowed memory (MiB).
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {

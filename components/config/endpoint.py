@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config_base import STRICT_SHAPE, InstanceType, KeyOf
+from components.config.base import STRICT_SHAPE, InstanceType, KeyOf
 
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
 CANARY_MAX_PERCENT = 50

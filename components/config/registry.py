@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config_base import PROJECT, STRICT_SHAPE, KeyOf
+from components.config.base import PROJECT, STRICT_SHAPE, KeyOf
 
 StackName = Annotated[
     str,

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
-from components.config_api import (
+from components.config.api import (
     DEFAULT_ACCOUNT_CONCURRENCY_LIMIT,
     LAMBDA_DEPLOYMENT_CONFIGS,
     LAMBDA_UNRESERVED_MINIMUM,
@@ -29,8 +29,8 @@ from components.config_api import (
     ThrottleConfig,
     api_problems,
 )
-from components.config_base import PROJECT, ConfigError, InstanceType, KeyOf, decode, key_of, validation_problems
-from components.config_dashboard import (
+from components.config.base import PROJECT, ConfigError, InstanceType, KeyOf, decode, key_of, validation_problems
+from components.config.dashboard import (
     CERTIFICATE_ARN,
     FARGATE_MEMORY_BY_CPU,
     Cidr,
@@ -38,7 +38,7 @@ from components.config_dashboard import (
     DashboardScheduleConfig,
     dashboard_problems,
 )
-from components.config_endpoint import (
+from components.config.endpoint import (
     CANARY_MAX_PERCENT,
     SERVERLESS_MEMORY_SIZES,
     AutoscalingConfig,
@@ -48,8 +48,8 @@ from components.config_endpoint import (
     ServerlessConfig,
     endpoint_problems,
 )
-from components.config_registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
-from components.config_training import (
+from components.config.registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
+from components.config.training import (
     NetworkConfig,
     ScheduleExpression,
     TrainingConfig,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config_base import STRICT_SHAPE, InstanceType, KeyOf
+from components.config.base import STRICT_SHAPE, InstanceType, KeyOf
 
 ScheduleExpression = Annotated[
     str,

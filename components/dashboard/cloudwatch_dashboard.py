@@ -1,19 +1,20 @@
 """CloudWatchDashboard: the one CloudWatch dashboard engineers watch: the prediction API and its
 Lambda versions, the endpoint, drift, training pipeline runs and every alarm of the stack.
 
-The business users' Streamlit app is the Dashboard component (components/dashboard.py); this one
+The business users' Streamlit app is the Dashboard component (components/dashboard/streamlit_service.py); this one
 links to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.cloudwatch_widgets import (
+from components.dashboard.args import CloudWatchDashboardArgs as CloudWatchDashboardArgs
+from components.dashboard.args import DashboardApi, DashboardEndpoint
+from components.dashboard.widgets import (
     AlarmQueries,
     AlarmStatusWidget,
     Expression,
@@ -25,7 +26,6 @@ from components.cloudwatch_widgets import (
     dashboard_body,
     search,
 )
-from components.dashboard import DashboardApi, DashboardEndpoint
 
 PERCENTILES = ("p50", "p90", "p99")
 ALARMS_PER_WIDGET = 100
@@ -38,20 +38,6 @@ PIPELINES = "AWS/Sagemaker/ModelBuildingPipeline"
 # The dashboard was first declared as a child of the Dashboard component: the alias keeps it (and
 # its fixed name) in place instead of creating a new one and then deleting the old, same-named one.
 FORMER_PARENT_TYPE = "sagemaker-mlops:dashboard:Dashboard"
-
-
-@dataclass(frozen=True)
-class CloudWatchDashboardArgs:
-    name_prefix: str
-    region: str
-    model_package_group_name: pulumi.Input[str]
-    pipeline_name: pulumi.Input[str]
-    business_dashboard_url: pulumi.Input[str]
-    """The Streamlit app's URL, linked from the dashboard's header."""
-    endpoint: Optional[DashboardEndpoint] = None
-    api: Optional[DashboardApi] = None
-    alarm_arns: Sequence[pulumi.Input[str]] = ()
-    """Every alarm the stack creates, for the alarm status widget."""
 
 
 class CloudWatchDashboard(pulumi.ComponentResource):

@@ -5,7 +5,7 @@ Certificate, by configuration: `certificate_arn` (yours, for `domain_name`); els
 `hosted_zone_id`, a public ACM certificate for `domain_name` that the program validates through
 DNS; else (no domain) a self-signed certificate for the ALB's DNS name, which browsers warn about.
 
-Helpers of components/dashboard.py: every resource they declare is a child of the Dashboard.
+Helpers of components/dashboard/streamlit_service.py: every resource they declare is a child of the Dashboard.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 if TYPE_CHECKING:
-    from components.dashboard import DashboardArgs
+    from components.dashboard.args import DashboardArgs
 
 OAUTH_SCOPES = ["openid", "email"]
 
@@ -30,7 +30,7 @@ class CognitoLogin(NamedTuple):
 
 
 def domain_problems(args: DashboardArgs) -> list[str]:
-    """What components/config.py also rejects, for callers that build DashboardArgs themselves."""
+    """What components/config/stack.py also rejects, for callers that build DashboardArgs themselves."""
     if args.domain_name is None:
         return [f"{key} needs domain_name" for key in ("certificate_arn", "hosted_zone_id") if getattr(args, key) is not None]
     if args.certificate_arn is None and args.hosted_zone_id is None:

@@ -1,5 +1,5 @@
 """Dashboard: the Streamlit app business users reach through an HTTPS load balancer after signing in
-with Cognito. (Engineers' CloudWatch dashboard is components/cloudwatch_dashboard.py.)
+with Cognito. (Engineers' CloudWatch dashboard is components/dashboard/cloudwatch_dashboard.py.)
 
 Request path: browser -> ALB (public subnets, HTTPS only, HTTP redirects) -> `authenticate-cognito`
 (managed login of this component's user pool) -> forward -> Fargate tasks in private subnets
@@ -8,19 +8,21 @@ Request path: browser -> ALB (public subnets, HTTPS only, HTTP redirects) -> `au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.container_image import ContainerImage, ContainerImageArgs
-from components.dashboard_schedule import WorkingHours, schedule_service
-from components.dashboard_sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
-from components.dashboard_task import app_environment, execution_role, health_check_from_dockerfile, task_role
-from components.iam import statement
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.dashboard.args import DashboardApi as DashboardApi
+from components.dashboard.args import DashboardArgs as DashboardArgs
+from components.dashboard.args import DashboardEndpoint as DashboardEndpoint
+from components.dashboard.schedule import schedule_service
+from components.dashboard.sign_in import OAUTH_SCOPES, alias_record, certificate_arn, cognito_login, domain_problems
+from components.dashboard.task import app_environment, execution_role, health_check_from_dockerfile, task_role
+from components.shared.container_image import ContainerImage, ContainerImageArgs
+from components.shared.iam import statement
+from components.shared.secure_bucket import SecureBucket, SecureBucketArgs
 
 IMAGE_CONTEXT = "containers"  # the image carries the model's schema module from containers/model
 DOCKERFILE = "containers/dashboard/Dockerfile"
@@ -31,71 +33,6 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ALB_LOG_PREFIX = "alb"
 ALB_LOG_BUCKET_TAGS = {"Purpose": "alb-access-logs"}
 """Marks the one bucket that is SSE-S3 rather than SSE-KMS: ELB can deliver logs to no other kind."""
-
-
-@dataclass(frozen=True)
-class DashboardEndpoint:
-    """The served model, when there is one."""
-
-    name: pulumi.Input[str]
-    arn: pulumi.Input[str]
-    variant_name: str
-    provisioned: bool
-    drift_alarm: Optional[aws.cloudwatch.MetricAlarm] = None
-
-
-@dataclass(frozen=True)
-class DashboardApi:
-    """The canary prediction API, when there is one."""
-
-    url: pulumi.Input[str]
-    """Base URL; the app POSTs `{url}/predict`."""
-    api_id: pulumi.Input[str]
-    stage_name: pulumi.Input[str]
-    invoke_arn: pulumi.Input[str]
-    """execute-api ARN of the `POST /predict` route: what the task role may invoke."""
-    function_name: pulumi.Input[str]
-    hook_function_names: Sequence[pulumi.Input[str]] = ()
-    """Pre- and post-traffic hooks, in that order."""
-
-
-@dataclass(frozen=True)
-class DashboardArgs:
-    name_prefix: str
-    region: str
-    kms_key_arn: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
-    public_subnet_ids: Sequence[pulumi.Input[str]]
-    private_subnet_ids: Sequence[pulumi.Input[str]]
-    model_package_group_name: pulumi.Input[str]
-    pipeline_name: pulumi.Input[str]
-    artifact_bucket_arn: pulumi.Input[str]
-    desired_count: int
-    cpu: int
-    memory: int
-    allowed_cidrs: Sequence[str]
-    domain_name: Optional[str] = None
-    """The name users open; None means the ALB's DNS name (with a self-signed certificate)."""
-    certificate_arn: Optional[str] = None
-    """Your ACM certificate for `domain_name` (same Region); None: see `hosted_zone_id`."""
-    hosted_zone_id: Optional[str] = None
-    """Route 53 zone of `domain_name`: the program adds the alias record and, without
-    `certificate_arn`, issues and DNS-validates an ACM certificate for the name."""
-    endpoint: Optional[DashboardEndpoint] = None
-    api: Optional[DashboardApi] = None
-    feature_names: Sequence[str] = ()
-    mfa_required: bool = False
-    threat_protection: bool = False
-    """Cognito threat protection (ENFORCED) needs the Plus feature plan; without it, Essentials."""
-    deletion_protection: bool = False
-    force_destroy: bool = False
-    log_retention_days: int = 90
-    session_timeout_seconds: int = 8 * 3600
-    # A registry owned by another stack (registry.stack): its account and the key of its artifacts.
-    registry_account_id: Optional[pulumi.Input[str]] = None
-    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
-    working_hours: Optional[WorkingHours] = None
-    """When the dashboard runs (scaled to zero tasks outside); None: always."""
 
 
 class Dashboard(pulumi.ComponentResource):

@@ -1,7 +1,7 @@
 """What the Dashboard's Fargate task runs with: its health check (read from the Dockerfile), the
 environment the Streamlit app reads, and its two roles (the ECS agent's and the app's).
 
-Helpers of components/dashboard.py: every resource they declare is a child of the Dashboard.
+Helpers of components/dashboard/streamlit_service.py: every resource they declare is a child of the Dashboard.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
+from components.shared.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 
 if TYPE_CHECKING:
-    from components.dashboard import DashboardArgs
+    from components.dashboard.args import DashboardArgs
 
 
 def health_check_from_dockerfile(dockerfile: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 if TYPE_CHECKING:
-    from components.model_endpoint import ModelEndpointArgs
+    from components.endpoint.args import ModelEndpointArgs
 
 
 def health_alarms(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.config import AutoscalingConfig
+from components.config.stack import AutoscalingConfig
 
 
 def autoscaling(

@@ -2,36 +2,35 @@
 releases that roll back on alarms, autoscaling, Model Monitor and a drift alarm.
 
 The endpoint is created once by `aws.sagemaker.Endpoint`; every later change of its configuration
-is released by `EndpointRelease` (components/endpoint_release.py), which keeps the autoscaled
+is released by `EndpointRelease` (components/endpoint/release.py), which keeps the autoscaled
 instance count, and fails the update when SageMaker rolls it back. Models and endpoint
 configurations are never deleted by Pulumi (`retain_on_delete`): the release deletes a superseded
 pair once the endpoint has confirmably left it.
 
 This module declares the role, model, configuration, endpoint and release; its other children are
-declared by components/endpoint_alarms.py (health alarms), components/endpoint_autoscaling.py and
-components/endpoint_monitoring.py (Model Monitor and the drift alarm).
+declared by components/endpoint/alarms.py (health alarms), components/endpoint/autoscaling.py and
+components/endpoint/monitoring.py (Model Monitor and the drift alarm).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import AutoscalingConfig, CanaryConfig
-from components.endpoint_alarms import health_alarms
-from components.endpoint_autoscaling import autoscaling
+from components.endpoint.alarms import health_alarms
+from components.endpoint.args import ModelEndpointArgs as ModelEndpointArgs
+from components.endpoint.autoscaling import autoscaling
 
 # Re-exported: __main__.py and the docs' tests read them here, with the component.
-from components.endpoint_monitoring import DRIFT_NAMESPACE as DRIFT_NAMESPACE
-from components.endpoint_monitoring import MONITOR_ENVIRONMENT as MONITOR_ENVIRONMENT
-from components.endpoint_monitoring import drift_alarm_name as drift_alarm_name
-from components.endpoint_monitoring import monitoring
-from components.endpoint_release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
-from components.registry import model_package_arn
+from components.endpoint.monitoring import DRIFT_NAMESPACE as DRIFT_NAMESPACE
+from components.endpoint.monitoring import MONITOR_ENVIRONMENT as MONITOR_ENVIRONMENT
+from components.endpoint.monitoring import drift_alarm_name as drift_alarm_name
+from components.endpoint.monitoring import monitoring
+from components.endpoint.release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
+from components.shared.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
+from components.training.registry import model_package_arn
 
 VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name in both configs
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
@@ -44,39 +43,6 @@ SERVERLESS_RELEASE_TIMEOUT_SECONDS = 3600
 
 def endpoint_name(name_prefix: str) -> str:
     return f"{name_prefix}-churn"
-
-
-@dataclass(frozen=True)
-class ModelEndpointArgs:
-    name_prefix: str
-    region: str
-    kms_key_arn: pulumi.Input[str]
-    alarm_topic_arn: pulumi.Input[str]
-    model_package_group_name: pulumi.Input[str]
-    model_package_version: int
-    artifact_bucket_name: pulumi.Input[str]
-    artifact_bucket_arn: pulumi.Input[str]
-    model_repository_arn: pulumi.Input[str]
-    feature_names: Sequence[str]
-    mode: str
-    data_capture_percent: int
-    monitoring_schedule: str
-    drift_threshold: float
-    instance_type: Optional[str] = None
-    instance_count: int = 1
-    serverless_memory_mb: Optional[int] = None
-    serverless_max_concurrency: Optional[int] = None
-    autoscaling: Optional[AutoscalingConfig] = None
-    canary: Optional[CanaryConfig] = None
-    latency_p99_threshold_ms: int = 300
-    cpu_threshold_percent: int = 80
-    monitoring_instance_type: str = "ml.m5.large"
-    # A registry owned by another stack (registry.stack): its account, and the key that encrypts its
-    # artifacts and baselines. Capture and reports then go to this stack's own bucket.
-    registry_account_id: Optional[pulumi.Input[str]] = None
-    registry_kms_key_arn: Optional[pulumi.Input[str]] = None
-    capture_bucket_name: Optional[pulumi.Input[str]] = None
-    capture_bucket_arn: Optional[pulumi.Input[str]] = None
 
 
 class ModelEndpoint(pulumi.ComponentResource):

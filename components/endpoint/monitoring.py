@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import pulumi
 import pulumi_aws as aws
 
-from components.pipeline_definition import baseline_uris, model_monitor_image_uri
+from components.training.definition.definition import baseline_uris, model_monitor_image_uri
 
 if TYPE_CHECKING:
-    from components.model_endpoint import ModelEndpointArgs
+    from components.endpoint.args import ModelEndpointArgs
 
 MONITOR_CRON = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
 # Where the prebuilt Model Monitor container publishes per-feature metrics for a real-time endpoint,

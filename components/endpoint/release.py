@@ -22,7 +22,7 @@ SageMaker rolled back also reaches, on the *old* configuration (terraform-provid
   UpdateEndpoint while the variant is a scalable target (AWS: "Update endpoints that use auto
   scaling"), so its scaling policies and target are read, removed, and registered again exactly as
   they were once the update is over, whether it succeeded or not
-  (components/endpoint_release_scaling.py);
+  (components/endpoint/release_scaling.py);
 * only after a confirmed update are the superseded endpoint configuration and the models that only
   it used deleted (`delete_superseded`). The `aws.sagemaker.Model` and `EndpointConfiguration`
   resources are `retain_on_delete`, so Pulumi itself never deletes something a rolled-back endpoint
@@ -45,8 +45,8 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
-from components.endpoint_release_scaling import SuspendedScaling, register_again, suspend_scaling
-from components.release_provider import PollingReleaseProvider, error_code, input_failures, is_unknown
+from components.endpoint.release_scaling import SuspendedScaling, register_again, suspend_scaling
+from components.shared.release_provider import PollingReleaseProvider, error_code, input_failures, is_unknown
 
 ENDPOINT_IGNORE_CHANGES = ["endpoint_config_name", "deployment_config"]
 BUSY_STATUSES = ("Creating", "Updating", "SystemUpdating", "RollingBack")

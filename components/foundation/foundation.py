@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document, statement
+from components.foundation.args import FoundationArgs as FoundationArgs
+from components.shared.iam import policy_document, statement
 
 # /20 subnets: public ones take the first slots, private ones start at this offset, so adding an
 # AZ later never renumbers an existing subnet.
 PRIVATE_SUBNET_OFFSET = 8
-
-
-@dataclass(frozen=True)
-class FoundationArgs:
-    name_prefix: str
-    region: str
-    az_count: int
-    nat_gateways: int
-    notification_email: Optional[str] = None
-    vpc_cidr: str = "10.20.0.0/16"
-    key_deletion_window_days: int = 30
-    consumer_accounts: tuple[str, ...] = ()
-    """Accounts serving this stack's model registry: they may decrypt, through S3 and ECR only,
-    the model artifacts, baselines and image that this key encrypts."""
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document, statement
+from components.shared.iam import policy_document, statement
 
 
 def alarm_enters_alarm(alarm_name: Any, **match: Any) -> str:

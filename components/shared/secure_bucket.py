@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document, statement
+from components.shared.iam import policy_document, statement
 
 
 @dataclass(frozen=True)

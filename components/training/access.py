@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import pulumi
 import pulumi_aws as aws
 
-from components import pipeline_definition
-from components.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
+from components.shared.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
+from components.training.definition import definition as pipeline_definition
 
 if TYPE_CHECKING:
-    from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
+    from components.training.args import TrainingPipelineArgs, TrainingResources
 
 # Read-only access a consumer account needs to deploy a model package of the shared group.
 CONSUMER_REGISTRY_ACTIONS = (
@@ -27,7 +27,7 @@ CONSUMER_REGISTRY_ACTIONS = (
 def execution_role(
     name: str,
     args: TrainingPipelineArgs,
-    training: TrainingPipeline,
+    training: TrainingResources,
     arn: Callable[[str, str], pulumi.Output[str]],
     child: pulumi.ResourceOptions,
 ) -> aws.iam.Role:
@@ -114,7 +114,7 @@ def consumer_roots(args: TrainingPipelineArgs) -> list[str]:
 
 
 def consumer_bucket_statements(
-    args: TrainingPipelineArgs, training: TrainingPipeline, bucket_arn: pulumi.Output[str]
+    args: TrainingPipelineArgs, training: TrainingResources, bucket_arn: pulumi.Output[str]
 ) -> list[dict[str, Any]]:
     """Consumer accounts read model artifacts (written under pipelines/<pipeline>/) and the
     data-quality baselines (baselines/<group>/) that their endpoints and monitors load."""
@@ -136,7 +136,7 @@ def consumer_bucket_statements(
 def share_with_consumers(
     name: str,
     args: TrainingPipelineArgs,
-    training: TrainingPipeline,
+    training: TrainingResources,
     arn: Callable[[str, str], pulumi.Output[str]],
     child: pulumi.ResourceOptions,
 ) -> None:

@@ -3,7 +3,7 @@
 The container's package lives outside this program's import path and imports numpy and pandas,
 which cost a program run ~0.35 CPU-seconds for ten names: the names are read from the schema's
 source instead (`RAW_FEATURES`, a literal tuple of column constructors whose first argument is the
-name; `FEATURE_NAMES` is one feature per raw column, in order). tests/test_model_schema.py checks
+name; `FEATURE_NAMES` is one feature per raw column, in order). tests/components/training/test_model_schema.py checks
 that this reading equals the imported module's FEATURE_NAMES.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-_SCHEMA = Path(__file__).resolve().parent.parent / "containers" / "model" / "churn" / "schema.py"
+_SCHEMA = Path(__file__).resolve().parents[2] / "containers" / "model" / "churn" / "schema.py"
 
 
 def _load_feature_names(path: Path = _SCHEMA) -> tuple[str, ...]:

@@ -1,64 +1,33 @@
 """TrainingPipeline: data and artifact buckets, the model image, the registry, the SageMaker
 Pipeline (definition generated offline by the sagemaker SDK) and what starts it.
 
-What starts it and whom it tells: components/training_triggers.py; its execution role and what
-consumer accounts may read: components/training_access.py (both declare their resources as
+What starts it and whom it tells: components/training/triggers.py; its execution role and what
+consumer accounts may read: components/training/access.py (both declare their resources as
 children of this component)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components import pipeline_definition
-from components.container_image import ContainerImage, ContainerImageArgs
-from components.definition_cache import cached
-from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec, build_pipeline_definition
-from components.secure_bucket import SecureBucket, SecureBucketArgs
-from components.training_access import consumer_bucket_statements, execution_role, share_with_consumers
-from components.training_triggers import notice_rules, trigger_rules
+from components.shared.container_image import ContainerImage, ContainerImageArgs
+from components.shared.secure_bucket import SecureBucket, SecureBucketArgs
+from components.training.access import consumer_bucket_statements, execution_role, share_with_consumers
+from components.training.args import TrainingPipelineArgs as TrainingPipelineArgs
+from components.training.definition import definition as pipeline_definition
+from components.training.definition.cache import cached
+from components.training.definition.definition import PipelineDefinitionArgs, build_pipeline_definition
+from components.training.triggers import notice_rules, trigger_rules
 
 MODEL_IMAGE_CONTEXT = "containers/model"
 # Hyper-parameters of containers/model's trainer (strings: SageMaker's contract).
-DEFAULT_HYPERPARAMETERS = {
-    "max_depth": "6",
-    "learning_rate": "0.1",
-    "num_round": "300",
-    "early_stopping_rounds": "20",
-    "seed": "42",
-}
 
 
 def model_package_group_name(name_prefix: str) -> str:
     """The registry group a stack's pipeline registers into and its endpoint deploys from."""
     return f"{name_prefix}-churn"
-
-
-@dataclass(frozen=True)
-class TrainingPipelineArgs:
-    name_prefix: str
-    region: str
-    kms_key_arn: pulumi.Input[str]
-    alarm_topic_arn: pulumi.Input[str]
-    training_instance_type: str
-    processing_instance_type: str
-    use_spot: bool
-    schedule: str
-    min_auc: float
-    tuning: Optional[TuningSpec] = None
-    hyperparameters: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HYPERPARAMETERS))
-    drift_alarm_name: Optional[str] = None
-    """Name of the endpoint's drift alarm: when set, the alarm entering ALARM starts a run."""
-    force_destroy: bool = False
-    consumer_accounts: Sequence[str] = ()
-    """AWS accounts whose stacks serve this registry's packages: granted read access to the packages,
-    their artifacts and baselines, the model image, and PutEvents to this account's default bus for
-    their drift alarms. The KMS key's grant is the Foundation's (FoundationArgs.consumer_accounts)."""
-    max_run_seconds: int = 3600
-    max_wait_seconds: int = 7200
 
 
 class TrainingPipeline(pulumi.ComponentResource):

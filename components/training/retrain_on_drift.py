@@ -10,24 +10,14 @@ are declared; which target they name follows from the two account ids.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
-from components.iam import assume_role_policy, policy_document
-
-
-@dataclass(frozen=True)
-class RetrainOnDriftArgs:
-    name_prefix: str
-    region: str
-    drift_alarm_name: str
-    pipeline_arn: pulumi.Input[str]
-    registry_account_id: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
+from components.shared.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
+from components.shared.iam import assume_role_policy, policy_document
+from components.training.args import RetrainOnDriftArgs as RetrainOnDriftArgs
 
 
 def retraining_target(account_id: str, registry_account_id: str, region: str, pipeline_arn: str) -> tuple[str, str]:

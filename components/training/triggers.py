@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from components.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
-from components.iam import assume_role_policy, policy_document, statement
+from components.shared.event_delivery import alarm_enters_alarm, dead_letter_queue, retrying_target
+from components.shared.iam import assume_role_policy, policy_document, statement
 
 if TYPE_CHECKING:
-    from components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
+    from components.training.args import TrainingPipelineArgs, TrainingResources
 
 INCOMING_PREFIX = "incoming/"
-# Every stack's drift alarm is named <prefix>-endpoint-drift (components.model_endpoint.drift_alarm_name):
+# Every stack's drift alarm is named <prefix>-endpoint-drift (components.endpoint.model_endpoint.drift_alarm_name):
 # the owner retrains on a consumer account's drift alarm whatever that stack's prefix is.
 DRIFT_ALARM_SUFFIX = "-endpoint-drift"
 
 
 def trigger_rules(
-    name: str, args: TrainingPipelineArgs, training: TrainingPipeline, child: pulumi.ResourceOptions
+    name: str, args: TrainingPipelineArgs, training: TrainingResources, child: pulumi.ResourceOptions
 ) -> dict[str, aws.cloudwatch.EventRule]:
     """The EventBridge rules that start a run, each delivered with retries and a dead-letter queue."""
     events_role = aws.iam.Role(
@@ -84,7 +84,7 @@ def trigger_rules(
     return rules
 
 
-def notice_rules(name: str, args: TrainingPipelineArgs, training: TrainingPipeline, child: pulumi.ResourceOptions) -> None:
+def notice_rules(name: str, args: TrainingPipelineArgs, training: TrainingResources, child: pulumi.ResourceOptions) -> None:
     """Failed runs and newly approved versions reach the alarm topic."""
     notices: dict[str, tuple[Any, str]] = {
         "failed": (

@@ -60,7 +60,7 @@ def build_runtime_client(settings: Settings, region: str | None = None, endpoint
 
     Standard mode retries throttling, 5xx and connection errors (read timeouts included) with
     jittered backoff; ModelError (424) is not retried. `total_max_attempts` counts the first try.
-    `endpoint_url` is for local runs against tools/runtime_shim.py.
+    `endpoint_url` is for local runs against tools/rehearsal/runtime_shim.py.
     """
     import botocore.session
     from botocore.config import Config

@@ -23,7 +23,7 @@ def _bucket(args: ResourceValidationArgs, report: Callable[[str], None]) -> None
         report(
             f"{args.resource_type} '{args.name}' has force_destroy=True: deleting or replacing it deletes every object and "
             "version in it (data sets, model artifacts, logs) without a prompt. Set force_destroy=False for this stack "
-            "(components.secure_bucket.SecureBucketArgs.force_destroy); empty a bucket by hand when you really mean to."
+            "(components.shared.secure_bucket.SecureBucketArgs.force_destroy); empty a bucket by hand when you really mean to."
         )
 
 
@@ -32,7 +32,7 @@ def _repository(args: ResourceValidationArgs, report: Callable[[str], None]) -> 
         report(
             f"{args.resource_type} '{args.name}' has force_delete=True: deleting or replacing it deletes every image in it, "
             "including the digests the running endpoint, pipeline and services pull. Set force_delete=False for this stack "
-            "(components.container_image.ContainerImageArgs.force_delete)."
+            "(components.shared.container_image.ContainerImageArgs.force_delete)."
         )
 
 

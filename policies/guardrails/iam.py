@@ -103,7 +103,7 @@ def _forbidden_managed(args: ResourceValidationArgs, report: Callable[[str], Non
     if bad:
         report(
             f"{args.resource_type} '{args.name}' attaches AWS-managed policies that grant far more than any role here needs: "
-            f"{', '.join(bad)}. Replace them with an inline least-privilege policy (components.iam.policy_document) "
+            f"{', '.join(bad)}. Replace them with an inline least-privilege policy (components.shared.iam.policy_document) "
             "listing the actions and resources the role uses."
         )
 

@@ -156,7 +156,7 @@ def _encryption(args: StackValidationArgs, report: ReportViolation) -> None:
         found, blocks = _default_rules(view, bucket)
         fix = (
             "Declare an aws.s3.BucketServerSideEncryptionConfiguration for it with sse_algorithm='aws:kms' and "
-            "kms_master_key_id=<the project KMS key ARN> (components.secure_bucket.SecureBucket does this)."
+            "kms_master_key_id=<the project KMS key ARN> (components.shared.secure_bucket.SecureBucket does this)."
         )
         if not found or not blocks:
             report(f"{label} has no server-side encryption configuration. {fix}", bucket.urn)

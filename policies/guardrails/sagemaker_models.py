@@ -76,7 +76,7 @@ def _images(args: ResourceValidationArgs, report: Callable[[str], None]) -> None
     if problems:
         report(
             f"{label_of(args)} runs images that are not pinned:{bullet_list(problems)}\n"
-            "Reference the project's images by digest (components.container_image.ContainerImage.image_uri is "
+            "Reference the project's images by digest (components.shared.container_image.ContainerImage.image_uri is "
             "<repository>@sha256:<digest>). Only AWS-owned SageMaker images (registries the sagemaker SDK lists for the "
             "region) may be referenced without a digest."
         )

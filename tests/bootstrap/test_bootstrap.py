@@ -16,7 +16,7 @@ import pytest
 
 from tools.offline.records import parse_json_input, stack_records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = ROOT / "bootstrap"
 sys.path.insert(0, str(BOOTSTRAP))
 import access  # noqa: E402  (bootstrap/access.py: the table)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from test_preview import copy_program as copy_tree
+from program_testkit import copy_program as copy_tree
 
 from tools.offline.records import ROOT
 

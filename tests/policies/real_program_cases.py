@@ -29,7 +29,7 @@ VERSIONING_SUSPENDED = Edit(
 )
 NO_ROTATION = Edit("enable_key_rotation=True,", "enable_key_rotation=False,")
 PLAIN_TOPIC = Edit("kms_master_key_id=self.key.arn,", "")
-BARE_LOG_GROUP = Edit("retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,", "", path="components/canary_api.py")
+BARE_LOG_GROUP = Edit("retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,", "", path="components/api/canary_api.py")
 SCAN_OFF = Edit(
     "RepositoryImageScanningConfigurationArgs(scan_on_push=True)", "RepositoryImageScanningConfigurationArgs(scan_on_push=False)"
 )

@@ -8,7 +8,7 @@ import sys
 import pytest
 from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
 
-from tools.preview import parse_cost_estimate
+from tools.preview.cli import parse_cost_estimate
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import prices  # the pack's own modules, as the pack imports them

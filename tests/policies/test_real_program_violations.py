@@ -69,7 +69,7 @@ def test_a_mutation_that_no_longer_applies_fails_loudly(tmp_path):
     with pytest.raises(MutationError, match="expected 1 occurrence.*found it in no file"):
         apply(program, [Edit("text that is not in the program", "x")])
     with pytest.raises(MutationError, match="expected 1 occurrence"):
-        apply(program, [Edit("enable_key_rotation=True,", "x", path="components/secure_bucket.py")])
+        apply(program, [Edit("enable_key_rotation=True,", "x", path="components/shared/secure_bucket.py")])
 
 
 def test_the_how_to_in_the_docs_matches_the_harness():

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 from policy_testkit import policy_config
-from test_preview import copy_program, preview
+from program_testkit import copy_program, preview
 
-from tools.preview import parse_cost_estimate
+from tools.preview.cli import parse_cost_estimate
 
 UNSAFE_RESOURCES = textwrap.dedent(
     """

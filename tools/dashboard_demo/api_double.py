@@ -1,7 +1,7 @@
-"""A test double of the canary prediction API for the Streamlit app's unit tests (tests/dashboard):
+"""A test double of the canary prediction API for the Streamlit app's unit tests (tests/containers/dashboard):
 it records every request and can be told what to answer, so a test can check the exact row the
 form sends and how the app shows an error. `make dashboard` does not use it: its predictions come
-from the trained model behind the real handler (tools/dashboard_prediction_api.py).
+from the trained model behind the real handler (tools/dashboard_demo/prediction_api.py).
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 What runs, all on 127.0.0.1 and all stopped by Ctrl-C:
 - a moto server standing in for AWS, seeded with a model package group of three versions (their
   evaluation reports in S3, three different approval statuses), an endpoint, twelve hours of endpoint
-  metrics and a drift alarm in ALARM (tools/dashboard_seed.py);
+  metrics and a drift alarm in ALARM (tools/dashboard_demo/seed.py);
 - the prediction API: a model trained by the pipeline's own entry points (or --model-dir), served by
   `bin/serve` behind the real prediction Lambda handler, as `make demo` serves it
-  (tools/dashboard_prediction_api.py); or, with --api-url, a real API you run yourself;
+  (tools/dashboard_demo/prediction_api.py); or, with --api-url, a real API you run yourself;
 - `streamlit run` with the dashboard's environment pointing at both.
 The app shows a banner saying the data is a demo. The browser test and `--screenshot` (which wrote
-docs/dashboard.png) use the same pieces (tools/dashboard_browser.py).
+docs/dashboard.png) use the same pieces (tools/dashboard_demo/browser.py).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.dashboard_api_double import RecordedRequest, StubPredictionApi, stub_probability
-from tools.dashboard_browser import CHROMEDRIVER, CHROMIUM, PageCapture, screenshot
-from tools.dashboard_demo_data import (
+from tools.dashboard_demo.api_double import RecordedRequest, StubPredictionApi, stub_probability
+from tools.dashboard_demo.browser import CHROMEDRIVER, CHROMIUM, PageCapture, screenshot
+from tools.dashboard_demo.demo_data import (
     BANNER,
     DASHBOARD_DIR,
     DEFAULT_NAMES,
@@ -43,10 +43,10 @@ from tools.dashboard_demo_data import (
     DemoVersion,
     demo_feature_names,
 )
-from tools.dashboard_prediction_api import ModelPredictionApi
-from tools.dashboard_seed import enable_moto_percentiles, seed_alarm, seed_all, seed_endpoint, seed_metrics, seed_registry
+from tools.dashboard_demo.prediction_api import ModelPredictionApi
+from tools.dashboard_demo.seed import enable_moto_percentiles, seed_alarm, seed_all, seed_endpoint, seed_metrics, seed_registry
 from tools.processes import StepFailed
-from tools.rehearsal_pipeline import RehearsalError
+from tools.rehearsal.pipeline import RehearsalError
 
 # What the dashboard tests import from here (the pieces live in the modules above).
 __all__ = [
@@ -256,7 +256,3 @@ def _run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("stopping…")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_DIR = ROOT / "containers" / "dashboard"
 REGION = "us-east-1"
 MOTO_ACCOUNT = "123456789012"  # moto's default account
 
 BANNER = (
-    "Demo data: a local moto server seeded by tools/dashboard_demo.py stands in for AWS; predictions "
+    "Demo data: a local moto server seeded by tools/dashboard_demo/cli.py stands in for AWS; predictions "
     "come from a model trained on generated data by the pipeline's own entry points, served by "
     "bin/serve behind the real prediction Lambda handler."
 )

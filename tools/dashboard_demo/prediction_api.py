@@ -1,8 +1,8 @@
 """`POST /predict` for the dashboard demo, answered by the trained model behind the real handler.
 
-The same chain as `make demo` (tools/rehearsal_serving.py): an API Gateway HTTP API (payload 2.0)
+The same chain as `make demo` (tools/rehearsal/serving.py): an API Gateway HTTP API (payload 2.0)
 event -> the prediction Lambda's real handler (containers/api/predict.py) -> its botocore
-sagemaker-runtime client -> tools/runtime_shim.py (SageMaker Runtime) -> `bin/serve` with a model
+sagemaker-runtime client -> tools/rehearsal/runtime_shim.py (SageMaker Runtime) -> `bin/serve` with a model
 the pipeline's own entry points trained (generate-data -> preprocess -> train), or one you pass
 with --model-dir (e.g. a rehearsal's <workdir>/ml/model).
 
@@ -22,14 +22,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.dashboard_demo_data import DemoNames
-from tools.rehearsal_pipeline import run_steps
-from tools.rehearsal_report import ProgramTree, on_path
-from tools.rehearsal_serving import LambdaContext, api_event, load_handler, model_server
+from tools.dashboard_demo.demo_data import DemoNames
+from tools.rehearsal.pipeline import run_steps
+from tools.rehearsal.report import ProgramTree, on_path
+from tools.rehearsal.serving import LambdaContext, api_event, load_handler, model_server
 
 TRAINING_STEPS = ("generate-data", "preprocess", "train")
 TRAINING_ROWS = 2000
-# The registry's deployed version in the demo's story (tools/dashboard_demo_data.py: v1 Approved).
+# The registry's deployed version in the demo's story (tools/dashboard_demo/demo_data.py: v1 Approved).
 DEPLOYED_VERSION = 1
 
 
@@ -55,7 +55,7 @@ class ModelPredictionApi:
         return f"http://{host}:{port}"
 
     def start(self) -> ModelPredictionApi:
-        from tools.runtime_shim import RuntimeShim, ShimConfig
+        from tools.rehearsal.runtime_shim import RuntimeShim, ShimConfig
 
         stack = contextlib.ExitStack()
         # The handler reads its settings and credentials from the environment at import: give them

@@ -1,5 +1,5 @@
 """The dashboard demo's stand-in for AWS: a moto backend seeded with a model registry, an endpoint,
-its metrics and a drift alarm (names and the story in tools/dashboard_demo_data.py).
+its metrics and a drift alarm (names and the story in tools/dashboard_demo/demo_data.py).
 
 moto 5.2.5 does not compute CloudWatch percentiles (p50/p99 make get_metric_data fail), so
 `enable_moto_percentiles` teaches its in-process backend to: the dashboard asks for ModelLatency
@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from tools.dashboard_demo_data import DEFAULT_NAMES, DEMO_VERSIONS, MOTO_ACCOUNT, REGION, DemoNames
+from tools.dashboard_demo.demo_data import DEFAULT_NAMES, DEMO_VERSIONS, MOTO_ACCOUNT, REGION, DemoNames
 
 # --- moto ------------------------------------------------------------------------------------------
 

@@ -1,23 +1,25 @@
 """Regenerates the reference parts of the docs from the code: `python -m tools.docs [--check]`.
 
-- docs/configuration.md (tools/docs_config.py): every stack config key with its type, what is
+- docs/configuration.md (tools/docs/config.py): every stack config key with its type, what is
   allowed, its default and the values of the shipped stacks, read from the pydantic config models
   in components/config*.py (the allowed values are the Field descriptions the config errors print;
   the meaning is the field's docstring) and from the Pulumi.<stack>.yaml files;
-- docs/policies.md (tools/docs_guardrails.py): the guardrail table (name, resource types, level and
+- docs/policies.md (tools/docs/guardrails.py): the guardrail table (name, resource types, level and
   values per stack, what it checks), read from the policy pack as the engine sees it
   (GetAnalyzerInfo of a running pack, the levels resolved from policies/config/<stack>.json like
   the engine does) and from the guardrail modules (the resource types each policy's code names);
-- docs/measurements.md, docs/policies.md and docs/components.md (tools/docs_preview.py): what the
+- docs/measurements.md, docs/policies.md and docs/components.md (tools/docs/preview.py): what the
   offline preview says about the shipped stacks (resources, policies, violations, the cost
   estimate and its main items, where each resource is declared), read from
   `python -m tools.preview --stack dev --stack prod --json ...`;
+- docs/components.md (tools/docs/packages.py): the package map, every package of components/ and
+  tools/ and its modules with their docstrings' first sentence;
 - README.md (here): the policy count; with `--demo` also the sample report of `make demo`, from a
-  real `python -m tools.rehearsal --stack dev` run (minutes; tests/test_readme_facts.py checks its
+  real `python -m tools.rehearsal --stack dev` run (minutes; tests/tools/docs/test_readme_facts.py checks its
   shape against a quick run, so it is regenerated only when the report changes).
 
 Only the text between `<!-- BEGIN GENERATED: <part> ... -->` and `<!-- END GENERATED: <part> -->`
-is replaced (tools/docs_parts.py); hand-written text around it stays. `--check` writes nothing and
+is replaced (tools/docs/parts.py); hand-written text around it stays. `--check` writes nothing and
 exits 1, naming the stale files, when the committed docs differ from what this prints.
 """
 
@@ -34,10 +36,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.docs_config import config_reference
-from tools.docs_guardrails import GuardrailRow, guardrail_rows, guardrail_table
-from tools.docs_parts import GENERATOR, ROOT, DocsError, begin_marker, end_marker, replace_part
-from tools.docs_preview import cost_table, preview_summaries, resource_index, shipped_stacks_table
+from tools.docs.config import config_reference
+from tools.docs.guardrails import GuardrailRow, guardrail_rows, guardrail_table
+from tools.docs.packages import package_map
+from tools.docs.parts import GENERATOR, ROOT, DocsError, begin_marker, end_marker, replace_part
+from tools.docs.preview import cost_table, preview_summaries, resource_index, shipped_stacks_table
 
 # ---- the README's sample of `make demo` ----------------------------------------------------------
 
@@ -85,7 +88,7 @@ def generated_pages(
         readme["demo-sample"] = demo_sample(demo)
     parts = {
         ROOT / "docs" / "configuration.md": {"config-reference": config_reference()},
-        ROOT / "docs" / "components.md": {"resource-index": resource_index(summaries)},
+        ROOT / "docs" / "components.md": {"package-map": package_map(), "resource-index": resource_index(summaries)},
         ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows), "cost-estimates": cost_table(summaries)},
         ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
         ROOT / "README.md": readme,
@@ -127,7 +130,3 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not stale:
         print("docs are up to date")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

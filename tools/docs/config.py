@@ -15,8 +15,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components import config as cfg
-from tools.docs_parts import ROOT, STACKS, cell, code
+from components.config import stack as cfg
+from tools.docs.parts import ROOT, STACKS, cell, code
 from tools.offline import stack_files
 
 

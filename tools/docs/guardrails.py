@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from google.protobuf import empty_pb2, json_format
 
-from tools.docs_parts import ROOT, STACKS, cell, code
+from tools.docs.parts import ROOT, STACKS, cell, code
 from tools.offline import stack_files
 from tools.offline.analyzer import CALL_TIMEOUT_SECONDS, LEVEL_NAMES, PolicyPackProcess, resolve_policy_config
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components import config as cfg
-from tools.docs_guardrails import TYPE_TOKEN, python_type_name
-from tools.docs_parts import ROOT, STACKS, DocsError, cell, code
+from components.config import stack as cfg
+from tools.docs.guardrails import TYPE_TOKEN, python_type_name
+from tools.docs.parts import ROOT, STACKS, DocsError, cell, code
 
 PREVIEW_COMMAND = "python -m tools.preview --stack dev --stack prod"
 
@@ -89,7 +89,7 @@ def cost_table(summaries: Mapping[str, Mapping[str, Any]], top: int = 5) -> str:
 def component_files() -> dict[str, str]:
     """Component type token -> the file whose class registers it (searched in the source)."""
     found: dict[str, str] = {}
-    for path in sorted([*(ROOT / "components").glob("*.py"), ROOT / "__main__.py"]):
+    for path in sorted([*(ROOT / "components").rglob("*.py"), ROOT / "__main__.py"]):
         for token in re.findall(r'super\(\).__init__\(\s*"(sagemaker-mlops:[\w-]+:\w+)"', path.read_text()):
             found.setdefault(token, str(path.relative_to(ROOT)))
     return found

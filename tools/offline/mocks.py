@@ -2,8 +2,8 @@
 
 Outputs are plausible (ARNs with the stack's account and region, ids with the right prefixes, DNS
 names, URLs) and deterministic: derived from a hash of the resource's type and name, so two runs
-of the same program give the same preview. The per-type outputs are in tools.offline.mock_outputs,
-the invokes' answers in tools.offline.mock_invokes, the recording monitor in tools.offline.recording.
+of the same program give the same preview. The per-type outputs are in tools.offline.outputs,
+the invokes' answers in tools.offline.invokes, the recording monitor in tools.offline.recording.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.rpc import UNKNOWN
 
-from tools.offline.mock_invokes import answer_invoke
-from tools.offline.mock_outputs import EC2_ID_PREFIX, OUTPUTS_BY_TYPE, digest
+from tools.offline.invokes import answer_invoke
+from tools.offline.outputs import EC2_ID_PREFIX, OUTPUTS_BY_TYPE, digest
 from tools.offline.recording import RecordingMonitor, ResourceRecord
 
 __all__ = ["ACCOUNT_ID", "STACK_REFERENCE", "AwsMocks", "MissingStackOutputs", "RecordingMonitor", "ResourceRecord", "referenced_stack"]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-if TYPE_CHECKING:
-    from tools.offline.mocks import AwsMocks
+
+class MockAccount(Protocol):
+    """What the builders read of the mocks (AwsMocks satisfies it): the account the resources live in."""
+
+    account_id: str
 
 
 def digest(*parts: str) -> str:
@@ -36,7 +39,7 @@ EC2_ID_PREFIX = {
 }
 
 
-def _kms_key(m: AwsMocks, a: MockResourceArgs, inputs, h, region, physical):
+def _kms_key(m: MockAccount, a: MockResourceArgs, inputs, h, region, physical):
     key_id = str(uuid.UUID(h[:32]))
     arn = f"arn:aws:kms:{region}:{m.account_id}:key/{key_id}"
     return {"keyId": key_id, "arn": arn}, key_id, arn

@@ -24,15 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
-from tools.offline.analyzer import PolicyPackError
 from tools.offline.stack_files import StackFileError, stack_names
-from tools.preview_cost import COST_ESTIMATE_POLICY, COST_POLICY, parse_cost_estimate
-from tools.preview_report import render, summary, summary_line, to_json
-from tools.preview_result import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, StackPreview
-from tools.preview_runs import ROOT, ProgramRuns, run_stack
+from tools.preview.cost import COST_ESTIMATE_POLICY, COST_POLICY, parse_cost_estimate
+from tools.preview.report import render, summary, summary_line, to_json
+from tools.preview.result import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, StackPreview
+from tools.preview.runs import ROOT, ProgramRuns, run_stack
 
-# The CLI; the stacks' runs are in tools.preview_runs, the report in tools.preview_report, the cost
-# estimate's parsing in tools.preview_cost. Importers use these names from tools.preview.
+# The CLI; the stacks' runs are in tools.preview.runs, the report in tools.preview.report, the cost
+# estimate's parsing in tools.preview.cost. Importers use these names from tools.preview.cli.
 __all__ = [
     "COST_ESTIMATE_POLICY",
     "COST_POLICY",
@@ -120,11 +119,3 @@ def main(argv: Optional[list[str]] = None) -> int:
             path = _json_path(args.json, preview.stack, len(previews) > 1)
             path.write_text(json.dumps(to_json(preview), indent=2) + "\n")
     return max(p.exit_code for p in previews)
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (StackFileError, PolicyPackError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_ERROR)

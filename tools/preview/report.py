@@ -7,8 +7,8 @@ import os
 from collections import Counter
 from typing import Any
 
-from tools.preview_cost import COST_ESTIMATE_POLICY, COST_POLICY
-from tools.preview_result import StackPreview
+from tools.preview.cost import COST_ESTIMATE_POLICY, COST_POLICY
+from tools.preview.result import StackPreview
 
 
 def _tree_lines(resources: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.offline.analyzer import AnalysisResult
-from tools.preview_cost import COST_ESTIMATE_POLICY, COST_POLICY, parse_cost_estimate
+from tools.preview.cost import COST_ESTIMATE_POLICY, COST_POLICY, parse_cost_estimate
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 _CANT_RUN = re.compile(r"^can't run policy '[^']+' from policy pack '[^']+' during preview: ")

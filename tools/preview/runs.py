@@ -18,9 +18,9 @@ from typing import Any, Optional
 from tools.offline.analyzer import PolicyPackError, StackResource, analyze_stack
 from tools.offline.program_server import ProgramServer
 from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, referenced_stacks, stack_config
-from tools.preview_result import StackPreview
+from tools.preview.result import StackPreview
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProgramRuns:

@@ -1,8 +1,8 @@
 """The offline preview's JSON (`python -m tools.preview --json`) as a Markdown job summary, and the
 pull request's preview comment.
 
-    python -m tools.preview_summary preview/preview.dev.json preview/preview.prod.json >> "$GITHUB_STEP_SUMMARY"
-    python -m tools.preview_summary --comment prod --pulumi-output preview.txt --exit-code 255 offline/preview.prod.json
+    python -m tools.preview.summary preview/preview.dev.json preview/preview.prod.json >> "$GITHUB_STEP_SUMMARY"
+    python -m tools.preview.summary --comment prod --pulumi-output preview.txt --exit-code 255 offline/preview.prod.json
 
 `--comment STACK` renders the one comment the pull request workflow keeps per stack (updated on each
 push): the verdict of `pulumi preview` (its exit code), the offline preview's summary with the cost
@@ -138,7 +138,7 @@ def render_comment(stack: str, exit_code: str, cli_output: Optional[Path], offli
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.preview_summary", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m tools.preview.summary", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("previews", nargs="+", type=Path, help="JSON files written by python -m tools.preview --json")
     parser.add_argument("--comment", metavar="STACK", help="render the pull request comment for this stack's pulumi preview")

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.promote_registry import check_approved, dev_served, has_credentials, owner_config, package_arn, registry_stack
-from tools.promote_stack_file import (
+from tools.promote.registry import check_approved, dev_served, has_credentials, owner_config, package_arn, registry_stack
+from tools.promote.stack_file import (
     ENDPOINT_KEY,
     VERSION_KEY,
     CheckFailed,
@@ -43,7 +43,7 @@ from tools.promote_stack_file import (
     with_version,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "prod")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -160,7 +160,3 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

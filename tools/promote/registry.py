@@ -1,4 +1,4 @@
-"""What tools.promote asks outside the repository: the version the registry's stack (dev) serves,
+"""What tools.promote.cli asks outside the repository: the version the registry's stack (dev) serves,
 from its outputs (a file, else the Pulumi backend) or else its pin, and whether the registry holds
 that package Approved (boto3, with the caller's credentials)."""
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from components.config import PROJECT, ConfigError, StackConfig, parse_stack_config
-from components.registry import SERVED_PACKAGE_OUTPUT
-from components.training_pipeline import model_package_group_name
+from components.config.stack import PROJECT, ConfigError, StackConfig, parse_stack_config
+from components.training.pipeline import model_package_group_name
+from components.training.registry import SERVED_PACKAGE_OUTPUT
 from tools.offline.stack_files import engine_config
-from tools.promote_stack_file import (
+from tools.promote.stack_file import (
     ENDPOINT_KEY,
     REGISTRY_KEY,
     VERSION_KEY,

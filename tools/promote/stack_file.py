@@ -1,4 +1,4 @@
-"""Pulumi.<stack>.yaml as tools.promote reads and rewrites it: the pinned model package version,
+"""Pulumi.<stack>.yaml as tools.promote.cli reads and rewrites it: the pinned model package version,
 changed byte for byte (comments, key order, quoting and indentation stay), and the new config
 validated as the program validates it. Also the errors every part of the promotion raises.
 """
@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from components.config import PROJECT, ConfigError, StackConfig, parse_stack_config
+from components.config.stack import PROJECT, ConfigError, StackConfig, parse_stack_config
 from tools.offline.stack_files import engine_config
 
 ENDPOINT_KEY = f"{PROJECT}:endpoint"

@@ -9,8 +9,8 @@
    runs them with its /opt/ml layout moved into a work directory: generate-data -> preprocess ->
    train (the pipeline's hyper-parameters) -> evaluate, then the pipeline's own condition step
    (`CheckAuc` of the definition each stack deploys, as its preview recorded it) evaluated on the
-   evaluation report: the branch it selects must register the model (tools/pipeline_gate.py).
-3. Serving: `bin/serve` (gunicorn + uvicorn workers) with the trained model; tools/runtime_shim.py
+   evaluation report: the branch it selects must register the model (tools/rehearsal/gate.py).
+3. Serving: `bin/serve` (gunicorn + uvicorn workers) with the trained model; tools/rehearsal/runtime_shim.py
    plays SageMaker Runtime; the prediction Lambda's real handler (containers/api/predict.py) answers
    API Gateway v2 events through its real botocore client, for clean and for drifted customers.
 4. A short report: AUC and gate verdicts, prediction latency (p50/p99 through handler, shim and
@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools import processes
-from tools.rehearsal_pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
-from tools.rehearsal_promotion import rehearse_promotion
-from tools.rehearsal_report import ROOT, ProgramTree, Report, render
-from tools.rehearsal_serving import serve_and_predict
+from tools.rehearsal.pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
+from tools.rehearsal.promotion import rehearse_promotion
+from tools.rehearsal.report import ROOT, ProgramTree, Report, render
+from tools.rehearsal.serving import serve_and_predict
 
 
 def rehearse(args: argparse.Namespace, work: Path) -> Report:
@@ -55,7 +55,7 @@ def rehearse(args: argparse.Namespace, work: Path) -> Report:
         raise
     previews = finish_preview(preview, report, work)
     judge_gates(report, previews, work)
-    if "prod" in args.stack:  # promotion to prod by identity (tools/rehearsal_promotion.py)
+    if "prod" in args.stack:  # promotion to prod by identity (tools/rehearsal/promotion.py)
         promotion = rehearse_promotion(tree.root, work)
         report.promotion, report.problems = promotion.lines, [*report.problems, *promotion.problems]
     if any(s.gate_passed for s in report.stacks):
@@ -76,7 +76,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--stack", action="append", choices=("dev", "prod"), help="stacks to preview and gate (default: dev and prod)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview takes it"
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview.cli takes it"
     )
     parser.add_argument("--rows", type=int, help="rows of generated training data (default 5000; --quick 2000)")
     parser.add_argument("--requests", type=int, help="prediction requests per dataset (default 200; --quick 40)")
@@ -118,7 +118,3 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(report.failure_line(), file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from components.pipeline_definition import STEP_CONDITION
+from components.training.definition.definition import STEP_CONDITION
 
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 # Where a processing job's outputs are on its container; the rehearsal moves it to <work>/processing.
@@ -60,7 +60,7 @@ class GateVerdict:
 
 
 def definition_from_preview(preview: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline definition of the one aws.sagemaker.Pipeline in a `tools.preview --json` result."""
+    """The pipeline definition of the one aws.sagemaker.Pipeline in a `tools.preview.cli --json` result."""
     pipelines = [r for r in preview.get("resources") or [] if r.get("type") == PIPELINE_TYPE]
     if len(pipelines) != 1:
         raise GateError(f"the preview of {preview.get('stack')} declares {len(pipelines)} {PIPELINE_TYPE} resources, expected 1")

@@ -1,5 +1,5 @@
 """Rehearsal steps 1 and 2: the offline preview of each stack, the training pipeline's entry points,
-and the pipeline's own quality gate (tools/pipeline_gate.py) judged on what they produced."""
+and the pipeline's own quality gate (tools/rehearsal/gate.py) judged on what they produced."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from tools import processes
-from tools.pipeline_gate import GateError, evaluate_gate
-from tools.rehearsal_promotion import gating_preview
-from tools.rehearsal_report import FALLBACK_ENDPOINT, ROOT, ProgramTree, Report, StackResult
+from tools.rehearsal.gate import GateError, evaluate_gate
+from tools.rehearsal.promotion import gating_preview
+from tools.rehearsal.report import FALLBACK_ENDPOINT, ROOT, ProgramTree, Report, StackResult
 
 STEP_TIMEOUT = 300
 
@@ -86,7 +86,7 @@ def finish_preview(process: subprocess.Popen, report: Report, work: Path) -> dic
 
 def stack_settings(tree: ProgramTree, stacks: Sequence[str], overrides: Sequence[str]) -> list[StackResult]:
     """Each stack's quality gate and pinned version, from its config as the program validates it."""
-    from components.config import PROJECT, ConfigError, parse_stack_config
+    from components.config.stack import PROJECT, ConfigError, parse_stack_config
     from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, stack_config
 
     def parsed(stack: str, overrides: Sequence[str]):
@@ -127,7 +127,7 @@ def run_steps(
     tree: ProgramTree, work: Path, rows: int, hyperparameters: dict[str, str], steps: Sequence[str] = PIPELINE_STEPS
 ) -> tuple[dict[str, str], dict[str, float]]:
     """Runs the model image's entry points in order; (their environment, seconds per step)."""
-    from components.training_pipeline import DEFAULT_HYPERPARAMETERS
+    from components.training.args import DEFAULT_HYPERPARAMETERS
 
     env = sagemaker_env(work)
     (work / "processing" / "input").mkdir(parents=True, exist_ok=True)

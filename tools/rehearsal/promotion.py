@@ -2,7 +2,7 @@
 
 1. The shared registry (moto): version 1 is the one in service; the pipeline run registers version 2,
    a person approves it; a later run registers version 3, not approved.
-2. dev pins version 2 (`tools.promote --to dev --version 2 --check`).
+2. dev pins version 2 (`tools.promote.cli --to dev --version 2 --check`).
 3. dev's offline preview (the real program under mocks) gives dev's outputs: the package it serves.
 4. Promoting a version dev does not serve (3) to prod is refused; promoting dev's is accepted.
 5. prod's offline preview, reading dev's outputs through its StackReference, serves the identical
@@ -58,7 +58,7 @@ def gating_preview(previews: dict[str, dict[str, Any]], stack: str) -> Optional[
 
 
 def _promote(stack_dir: Path, *args: str) -> tuple[int, str, str]:
-    from tools import promote
+    from tools.promote import cli as promote
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -193,8 +193,8 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """`python -m tools.rehearsal_promotion`: the promotion rehearsal alone."""
-    from tools.rehearsal_report import ROOT
+    """`python -m tools.rehearsal.promotion`: the promotion rehearsal alone."""
+    from tools.rehearsal.report import ROOT
 
     with tempfile.TemporaryDirectory(prefix="promotion-") as tmp:
         result = rehearse_promotion(ROOT, Path(tmp))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_HINT = "make dashboard, then open http://127.0.0.1:8501 (registry, live health and a prediction form)"
 FALLBACK_ENDPOINT = "churn-endpoint"
 
@@ -111,7 +111,7 @@ def render(report: Report) -> str:
     else:
         out.append("  not run")
     if report.promotion:
-        out += ["", "Promotion by identity (shared registry in moto, tools.promote, prod's offline preview):"]
+        out += ["", "Promotion by identity (shared registry in moto, tools.promote.cli, prod's offline preview):"]
         out += [f"  {line}" for line in report.promotion]
     out.append("")
     out.append("Serving (API Gateway v2 event -> predict.handler -> botocore -> runtime shim -> bin/serve):")

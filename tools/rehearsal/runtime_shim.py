@@ -12,7 +12,7 @@ A real boto3/botocore `sagemaker-runtime` client created with `endpoint_url=shim
 So the prediction Lambda can be exercised end to end on one machine, through real HTTP, real
 request serialization and real error parsing in botocore.
 
-    python -m tools.runtime_shim --endpoint churn-endpoint=http://127.0.0.1:8080 [--port 8081]
+    python -m tools.rehearsal.runtime_shim --endpoint churn-endpoint=http://127.0.0.1:8080 [--port 8081]
 """
 
 from __future__ import annotations

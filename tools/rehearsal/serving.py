@@ -1,6 +1,6 @@
 """Rehearsal step 3: the trained model behind the real API handler.
 
-`bin/serve` (gunicorn + uvicorn workers) serves the model the pipeline trained; tools/runtime_shim.py
+`bin/serve` (gunicorn + uvicorn workers) serves the model the pipeline trained; tools/rehearsal/runtime_shim.py
 plays SageMaker Runtime; the prediction Lambda's real handler (containers/api/predict.py) answers
 API Gateway v2 events through its real botocore client. The dashboard demo uses the same pieces.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from tools import processes
-from tools.rehearsal_report import ROOT, ProgramTree, Report, on_path
+from tools.rehearsal.report import ROOT, ProgramTree, Report, on_path
 
 SERVER_START_TIMEOUT = 90
 
@@ -120,7 +120,7 @@ def customers(tree: ProgramTree, rows: int, seed: int, drifted: bool) -> tuple[l
 def serve_and_predict(
     tree: ProgramTree, env: dict[str, str], work: Path, report: Report, requests: int, rows_per_request: int, workers: int
 ) -> None:
-    from tools.runtime_shim import RuntimeShim, ShimConfig
+    from tools.rehearsal.runtime_shim import RuntimeShim, ShimConfig
 
     on_path(tree.model_dir)
     from churn.schema import FEATURE_NAMES

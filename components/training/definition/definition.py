@@ -22,7 +22,7 @@ This module assembles the pipeline; the parts live beside it:
 - `pipeline_args`: `PipelineDefinitionArgs`, `TuningSpec`, `ParameterRangeSpec` (validated values);
 - `pipeline_sdk`: the SDK made offline, deterministic and quiet;
 - `pipeline_steps`, `pipeline_training`: one builder per step.
-The names are re-exported here, so `components.pipeline_definition` stays the one import.
+The names are re-exported here, so `components.training.definition.definition` stays the one import.
 """
 
 from __future__ import annotations
@@ -31,9 +31,13 @@ import inspect
 import json
 from pathlib import Path
 
-from components import pipeline_args, pipeline_layout, pipeline_sdk, pipeline_steps, pipeline_training
-from components.pipeline_args import ParameterRangeSpec, PipelineDefinitionArgs, TuningSpec
-from components.pipeline_layout import (
+from components.training.definition import args as pipeline_args
+from components.training.definition import layout as pipeline_layout
+from components.training.definition import sdk as pipeline_sdk
+from components.training.definition import steps as pipeline_steps
+from components.training.definition import training_step as pipeline_training
+from components.training.definition.args import ParameterRangeSpec, PipelineDefinitionArgs, TuningSpec
+from components.training.definition.layout import (
     AUC_JSON_PATH,
     BASELINE_FILE,
     BASELINES_PREFIX,
@@ -63,10 +67,10 @@ from components.pipeline_layout import (
     baseline_uris,
     model_monitor_image_uri,
 )
-from components.pipeline_layout import analyzer_registries as _analyzer_registries
-from components.pipeline_sdk import OfflineViolationError, import_sdk, quiet_sdk, sdk_environment
-from components.pipeline_sdk import offline_boto_session as _offline_boto_session
-from components.pipeline_steps import (
+from components.training.definition.layout import analyzer_registries as _analyzer_registries
+from components.training.definition.sdk import OfflineViolationError, import_sdk, quiet_sdk, sdk_environment
+from components.training.definition.sdk import offline_boto_session as _offline_boto_session
+from components.training.definition.steps import (
     StepContext,
     baseline_step,
     evaluate_step,
@@ -76,7 +80,7 @@ from components.pipeline_steps import (
     publish_baseline_step,
     register_step,
 )
-from components.pipeline_training import training_step
+from components.training.definition.training_step import training_step
 
 # Every source file the definition depends on: the definition cache keys on their bytes.
 GENERATOR_SOURCES: tuple[Path, ...] = tuple(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.pipeline_args import PipelineDefinitionArgs
-from components.pipeline_layout import (
+from components.training.definition.args import PipelineDefinitionArgs
+from components.training.definition.layout import (
     AUC_JSON_PATH,
     BASELINE_FILE,
     CONTENT_TYPES,
@@ -31,7 +31,7 @@ from components.pipeline_layout import (
     STEP_REGISTER,
     baseline_prefix,
 )
-from components.pipeline_sdk import offline_session
+from components.training.definition.sdk import offline_session
 
 
 @dataclass(frozen=True)

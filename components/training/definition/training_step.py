@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from components.pipeline_args import ParameterRangeSpec
-from components.pipeline_layout import METRIC_DEFINITIONS, OBJECTIVE_METRIC, STEP_TRAIN, STEP_TUNE
-from components.pipeline_steps import StepContext, preprocess_output
+from components.training.definition.args import ParameterRangeSpec
+from components.training.definition.layout import METRIC_DEFINITIONS, OBJECTIVE_METRIC, STEP_TRAIN, STEP_TUNE
+from components.training.definition.steps import StepContext, preprocess_output
 
 
 def training_step(ctx: StepContext, preprocess: Any) -> tuple[Any, Any]:

@@ -8,7 +8,7 @@ the model package version it serves, so this copies both files to
     <destination-prefix>/<version>/constraints.json
 
 (`s3://<artifact bucket>/baselines/<model package group>/<version>/`, the layout
-components.pipeline_definition.baseline_uris describes), encrypted with the given KMS key.
+components.training.definition.definition.baseline_uris describes), encrypted with the given KMS key.
 
 Idempotent: each copy records its source (URI and ETag) in the object's metadata; a retry finds
 the same source and does nothing. A version's baseline is never replaced by a different one.

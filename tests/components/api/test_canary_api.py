@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from components.api_http import ACCESS_LOG_FIELDS
-from components.api_package import archive_files, pinned_powertools_version, powertools_layer_parameter
-from components.api_release import release_timeout_seconds, traffic_shift_minutes
-from components.canary_api import CanaryApiArgs
-from components.config import LAMBDA_DEPLOYMENT_CONFIGS
-from components.lambda_canary_release import ALIAS_IGNORE_CHANGES
-from components.model_schema import FEATURE_NAMES
+from components.api.canary_api import CanaryApiArgs
+from components.api.codedeploy_group import release_timeout_seconds, traffic_shift_minutes
+from components.api.function_package import archive_files, pinned_powertools_version, powertools_layer_parameter
+from components.api.http_api import ACCESS_LOG_FIELDS
+from components.api.lambda_release import ALIAS_IGNORE_CHANGES
+from components.config.stack import LAMBDA_DEPLOYMENT_CONFIGS
+from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
 COMPONENT = "sagemaker-mlops:api:CanaryApi"

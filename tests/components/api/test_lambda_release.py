@@ -23,13 +23,13 @@ import pytest
 from botocore.stub import Stubber
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.lambda_canary_release import (
+from components.api.lambda_release import (
     ALIAS_IGNORE_CHANGES,
     LambdaCanaryRelease,
     LambdaCanaryReleaseArgs,
     LambdaCanaryReleaseProvider,
 )
-from components.lambda_release_spec import ReleaseError, ReleaseSpec, appspec_content
+from components.api.release_spec import ReleaseError, ReleaseSpec, appspec_content
 
 PROPS: dict[str, Any] = {
     "application_name": "mlops-api",
@@ -355,7 +355,7 @@ def test_delete_touches_nothing():
 
 def test_provider_serializes_by_reference_without_clients():
     blob = base64.b64decode(serialize_provider(LambdaCanaryReleaseProvider()))
-    assert b"components.lambda_canary_release" in blob and b"botocore" not in blob
+    assert b"components.api.lambda_release" in blob and b"botocore" not in blob
     assert len(blob) < 1024
     assert isinstance(dill.loads(blob), LambdaCanaryReleaseProvider)
 

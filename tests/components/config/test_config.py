@@ -9,35 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from config_testkit import NS, only_problem, parse, problems_for, shipped
 
-from components.config import ConfigError, StackConfig, parse_stack_config
+from components.config.stack import ConfigError, StackConfig, parse_stack_config
 from tools.offline.records import ROOT
-from tools.offline.stack_files import apply_overrides, engine_config, stack_config
-
-NS = "sagemaker-mlops"
-
-
-def shipped(stack: str) -> dict:
-    return stack_config(ROOT, stack)
-
-
-def parse(config: dict, stack: str = "prod") -> StackConfig:
-    return parse_stack_config(engine_config(config), project=NS, stack=stack)
-
-
-def problems_for(stack: str, *overrides: str, drop: tuple[str, ...] = ()) -> list[str]:
-    config = apply_overrides(shipped(stack), overrides, namespace=NS)
-    for key in drop:
-        config.pop(key)
-    with pytest.raises(ConfigError) as raised:
-        parse(config, stack)
-    return raised.value.problems
-
-
-def only_problem(stack: str, *overrides: str, **kwargs) -> str:
-    problems = problems_for(stack, *overrides, **kwargs)
-    assert len(problems) == 1, problems
-    return problems[0]
+from tools.offline.stack_files import apply_overrides, engine_config
 
 
 def test_shipped_dev_config_parses_with_spec_values():
@@ -60,7 +36,7 @@ def test_shipped_dev_config_parses_with_spec_values():
 def test_shipped_prod_config_parses_with_spec_values():
     cfg = parse(shipped("prod"), "prod")
     assert cfg.is_prod and (cfg.network.az_count, cfg.network.nat_gateways) == (2, 2)
-    # prod trains nothing: it serves dev's registry by reference (tests/test_registry.py).
+    # prod trains nothing: it serves dev's registry by reference (tests/components/training/test_registry.py).
     assert cfg.training is None and not cfg.owns_registry and cfg.registry.stack == "organization/sagemaker-mlops/dev"
     assert (cfg.endpoint.mode, cfg.endpoint.instance_type, cfg.endpoint.instance_count) == ("provisioned", "ml.m5.large", 2)
     a = cfg.endpoint.autoscaling

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_config import only_problem, parse, shipped
+from config_testkit import only_problem, parse, shipped
 
 from tools.offline.records import stack_records
 

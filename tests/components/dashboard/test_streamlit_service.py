@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from components.cloudwatch_widgets import (
+from components.dashboard.streamlit_service import DOCKERFILE, TLS_POLICY
+from components.dashboard.task import health_check_from_dockerfile
+from components.dashboard.widgets import (
     AlarmStatusWidget,
     Expression,
     Metric,
@@ -18,10 +20,8 @@ from components.cloudwatch_widgets import (
     TextWidget,
     _alarm_query_entries,
 )
-from components.container_image import context_hash, dockerignore_filter
-from components.dashboard import DOCKERFILE, TLS_POLICY
-from components.dashboard_task import health_check_from_dockerfile
-from components.model_schema import FEATURE_NAMES
+from components.shared.container_image import context_hash, dockerignore_filter
+from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
 COMPONENT = "sagemaker-mlops:dashboard:Dashboard"
@@ -222,7 +222,7 @@ def test_an_own_certificate_is_used_as_is_and_the_program_still_adds_the_record(
 
 
 def test_dashboard_arguments_refuse_a_certificate_or_zone_without_a_name():
-    from components.dashboard_sign_in import domain_problems
+    from components.dashboard.sign_in import domain_problems
 
     def args(**domain):
         return SimpleNamespace(**{"domain_name": None, "certificate_arn": None, "hosted_zone_id": None, **domain})

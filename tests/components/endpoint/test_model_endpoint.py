@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.model_schema import FEATURE_NAMES
+from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import parse_json_input, stack_records
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -309,9 +309,10 @@ def test_provisioned_without_autoscaling_takes_the_configured_instance_count():
 def test_endpoint_doc_matches_the_code():
     from pathlib import Path
 
-    from components import endpoint_release, model_endpoint
+    from components.endpoint import model_endpoint
+    from components.endpoint import release as endpoint_release
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "endpoint.md").read_text()
     assert f"`ignore_changes={endpoint_release.ENDPOINT_IGNORE_CHANGES}`".replace("'", '"') in doc
     for status in endpoint_release.BUSY_STATUSES:
         assert f"`{status}`" in doc, status
@@ -329,10 +330,10 @@ def test_endpoint_doc_lists_every_module_of_the_endpoint():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     doc = (root / "docs" / "endpoint.md").read_text()
-    listed = set(re.findall(r"^\| `(components/\w+\.py)` \|", doc, re.M))
-    modules = {f"components/{p.name}" for p in [root / "components" / "model_endpoint.py", *(root / "components").glob("endpoint_*.py")]}
+    listed = set(re.findall(r"^\| `(components/endpoint/\w+\.py)` \|", doc, re.M))
+    modules = {f"components/endpoint/{p.name}" for p in (root / "components" / "endpoint").glob("*.py") if p.name != "__init__.py"}
     assert listed == modules
 
 
@@ -342,7 +343,7 @@ def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardra
     import ast
     from pathlib import Path
 
-    source = ast.parse((Path(__file__).resolve().parents[1] / "bootstrap" / "access.py").read_text())
+    source = ast.parse((Path(__file__).resolve().parents[3] / "bootstrap" / "access.py").read_text())
     tables = {
         node.targets[0].id: ast.literal_eval(node.value)
         for node in source.body
@@ -352,5 +353,5 @@ def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardra
     }
     assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
     assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "endpoint.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "endpoint.md").read_text()
     assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/access.py`" in doc and "`DEPLOY_SERVICES`" in doc

@@ -21,7 +21,7 @@ import pytest
 from botocore.stub import Stubber
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.endpoint_release import (
+from components.endpoint.release import (
     ENDPOINT_IGNORE_CHANGES,
     EndpointReleaseProvider,
     ReleaseError,
@@ -443,7 +443,7 @@ def test_delete_touches_nothing():
 
 def test_provider_serializes_by_reference_without_clients():
     blob = base64.b64decode(serialize_provider(EndpointReleaseProvider()))
-    assert b"components.endpoint_release" in blob and b"botocore" not in blob
+    assert b"components.endpoint.release" in blob and b"botocore" not in blob
     assert len(blob) < 1024
     assert isinstance(dill.loads(blob), EndpointReleaseProvider)
 

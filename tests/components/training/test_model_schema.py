@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components import model_schema
+from components.training import model_schema
 
 
 def test_the_names_read_from_source_equal_the_containers_feature_names():

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from components.container_image import context_hash
+from components.shared.container_image import context_hash
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
 KEY = "aws:kms/key:Key"
 TUNING = "training.tuning={maxJobs: 6, maxParallel: 2, ranges: {max_depth: {type: integer, min: 3, max: 8}, learning_rate: {type: continuous, min: 0.01, max: 0.3, scaling: Logarithmic}}}"
 
 
-# The shipped prod stack trains nothing (it serves dev's registry, tests/test_registry.py): the
+# The shipped prod stack trains nothing (it serves dev's registry, tests/components/training/test_registry.py): the
 # component's prod settings are judged in a prod-environment stack that owns its registry.
 PROD_OWNER = ("registry=null", "training={instanceType: ml.m5.xlarge, useSpot: false, schedule: 'cron(0 3 1 * ? *)', minAuc: 0.80}")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 API_DIR = ROOT / "containers" / "api"
 if str(API_DIR) not in sys.path:
     sys.path.insert(0, str(API_DIR))

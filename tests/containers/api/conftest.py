@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-for folder in (HERE.parents[1] / "containers" / "api", HERE):
+for folder in (HERE.parents[2] / "containers" / "api", HERE):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 

@@ -3,7 +3,7 @@
 The model container's own entry points run as the container runs them (`python -m churn.<entry>`
 with the SageMaker paths moved into a temporary directory): generate data, preprocess, train a
 small LightGBM model, then `serve` on a free loopback port. The handler's real sagemaker-runtime
-client reaches it through tools/runtime_shim.py, which plays SageMaker Runtime. This checks the
+client reaches it through tools/rehearsal/runtime_shim.py, which plays SageMaker Runtime. This checks the
 API/model contract end to end: canonical CSV in, `{"predictions": [{"churn_probability"}]}` out,
 the model's 4xx passed through as a 424, and the golden payloads' expected ranges against a model
 that was actually trained on the churn rule.
@@ -30,7 +30,7 @@ from hooks.traffic_checks import api_event as golden_event
 from hooks.traffic_checks import check_answer, load_golden
 from predict_runtime import build_runtime_client
 
-from tools.runtime_shim import RuntimeShim, ShimConfig
+from tools.rehearsal.runtime_shim import RuntimeShim, ShimConfig
 
 for module in ("lightgbm", "gunicorn", "uvicorn_worker", "msgspec"):
     pytest.importorskip(module, reason=f"the model server needs {module}")

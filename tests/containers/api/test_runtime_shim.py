@@ -1,4 +1,4 @@
-"""tools/runtime_shim.py answers a real sagemaker-runtime client the way SageMaker does.
+"""tools/rehearsal/runtime_shim.py answers a real sagemaker-runtime client the way SageMaker does.
 
 A small stand-in model server plays the container; the client is the handler's own (built by
 `build_runtime_client`, pointed at the shim), so these tests also run the prediction handler end to
@@ -21,7 +21,7 @@ from api_testkit import FakeContext, api_event, predict
 from botocore.exceptions import ClientError
 from predict_runtime import build_runtime_client
 
-from tools.runtime_shim import RuntimeShim, ShimConfig
+from tools.rehearsal.runtime_shim import RuntimeShim, ShimConfig
 
 ROW = "2,2,0,650,30,115,230,6,1,0"  # golden customer A, FEATURE_NAMES order
 

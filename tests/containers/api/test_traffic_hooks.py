@@ -22,7 +22,7 @@ from botocore.stub import ANY, Stubber
 from hooks import post_traffic, pre_traffic, traffic_checks
 from hooks.traffic_checks import GoldenCase, HookCheckError, check_answer, load_golden
 
-from components.lambda_release_spec import ReleaseSpec, appspec_content
+from components.api.release_spec import ReleaseSpec, appspec_content
 
 DEPLOYMENT_ID = "d-ABC123"
 EXECUTION_ID = "exec-42"

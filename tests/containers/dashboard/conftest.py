@@ -15,14 +15,14 @@ import pytest
 import streamlit as st
 from moto import mock_aws
 
-from tools.dashboard_demo import (
+from tools.dashboard_demo.cli import (
     DemoNames,
     StubPredictionApi,
     demo_feature_names,
     enable_moto_percentiles,
 )
 
-DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "containers" / "dashboard"
+DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "containers" / "dashboard"
 if str(DASHBOARD_DIR) not in sys.path:
     sys.path.insert(0, str(DASHBOARD_DIR))
 

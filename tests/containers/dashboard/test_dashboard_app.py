@@ -20,7 +20,7 @@ from botocore.credentials import Credentials
 from botocore.stub import Stubber
 from streamlit.testing.v1 import AppTest
 
-from tools.dashboard_demo import (
+from tools.dashboard_demo.cli import (
     DEMO_VERSIONS,
     DemoNames,
     StubPredictionApi,
@@ -33,7 +33,7 @@ from tools.dashboard_demo import (
 pytestmark = pytest.mark.usefixtures("aws", "app_env")
 
 TITLE = "Churn model · MLOps dashboard"
-APP = Path(__file__).resolve().parents[2] / "containers" / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[3] / "containers" / "dashboard" / "app.py"
 
 
 def run_app(page: str | None = None) -> AppTest:

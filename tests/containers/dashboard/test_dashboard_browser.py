@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.dashboard_demo import CHROMIUM, DEMO_VERSIONS, running_demo, screenshot
+from tools.dashboard_demo.cli import CHROMIUM, DEMO_VERSIONS, running_demo, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.dashboard_demo import demo_feature_names
+from tools.dashboard_demo.cli import demo_feature_names
 
-CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
+CONTAINERS = Path(__file__).resolve().parents[3] / "containers"
 DOCKERFILE = CONTAINERS / "dashboard" / "Dockerfile"
 IGNORE = CONTAINERS / "dashboard" / "Dockerfile.dockerignore"
 REQUIREMENTS = CONTAINERS / "dashboard" / "requirements.txt"

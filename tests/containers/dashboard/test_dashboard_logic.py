@@ -12,7 +12,7 @@ from mlops_dashboard.prediction import PredictionError, parse_probability, to_cs
 from mlops_dashboard.registry import parse_evaluation
 from mlops_dashboard.settings import SettingsError, load_settings
 
-from tools.dashboard_demo import stub_probability
+from tools.dashboard_demo.cli import stub_probability
 
 # --- settings ------------------------------------------------------------------------------------
 

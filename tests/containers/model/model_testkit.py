@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-MODEL_ROOT = Path(__file__).resolve().parents[2] / "containers" / "model"
+MODEL_ROOT = Path(__file__).resolve().parents[3] / "containers" / "model"
 BIN = MODEL_ROOT / "bin"
 ENTRY_POINTS = ("train", "serve", "preprocess", "evaluate", "generate-data")
 

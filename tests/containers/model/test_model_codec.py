@@ -176,7 +176,7 @@ def test_what_no_csv_client_sends_is_refused_naming_row_and_column(body, message
 
 def _documented_edges() -> list[tuple[str, str, str]]:
     """(input, example, answer) rows of the "CSV input edges" table in docs/model-container.md."""
-    page = (Path(__file__).resolve().parents[2] / "docs" / "model-container.md").read_text()
+    page = (Path(__file__).resolve().parents[3] / "docs" / "model-container.md").read_text()
     section = page.split("### CSV input edges", 1)[1].split("\n#", 1)[0]
     rows = []
     for line in section.splitlines():

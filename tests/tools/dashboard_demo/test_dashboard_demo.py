@@ -19,11 +19,11 @@ import pytest
 for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools", "moto", "streamlit"):
     pytest.importorskip(module, reason=f"the dashboard demo trains and serves the model and runs the handler, which need {module}")
 
-from tools.dashboard_demo import running_demo  # noqa: E402
-from tools.dashboard_prediction_api import ModelPredictionApi  # noqa: E402
-from tools.rehearsal_report import ProgramTree, on_path  # noqa: E402
+from tools.dashboard_demo.cli import running_demo  # noqa: E402
+from tools.dashboard_demo.prediction_api import ModelPredictionApi  # noqa: E402
+from tools.rehearsal.report import ProgramTree, on_path  # noqa: E402
 
-DASHBOARD_DIR = Path(__file__).resolve().parents[1] / "containers" / "dashboard"
+DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "containers" / "dashboard"
 
 
 @pytest.fixture(scope="module")

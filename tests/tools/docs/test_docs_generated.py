@@ -8,8 +8,12 @@ import sys
 
 import pytest
 
-from components import config as cfg
-from tools import docs, docs_config, docs_guardrails, docs_parts, docs_preview
+from components.config import stack as cfg
+from tools.docs import cli as docs
+from tools.docs import config as docs_config
+from tools.docs import guardrails as docs_guardrails
+from tools.docs import parts as docs_parts
+from tools.docs import preview as docs_preview
 
 # Policies that judge every resource type (their code names no type to filter on).
 JUDGES_EVERY_RESOURCE = {"required-tags"}
@@ -82,7 +86,7 @@ def test_every_config_key_is_in_the_reference_with_a_meaning():
     undocumented = sorted(k for k, r in rows.items() if not r.meaning)
     assert not undocumented, (
         f"config keys without a meaning: {', '.join(undocumented)}; write a docstring under the field in "
-        "its section's model in components/config_<section>.py (or StackConfig in components/config.py for top-level keys), then run `python -m tools.docs`"
+        "its section's model in components/config_<section>.py (or StackConfig in components/config/stack.py for top-level keys), then run `python -m tools.docs`"
     )
 
 
@@ -135,14 +139,15 @@ def test_every_resource_type_in_the_table_exists_in_pulumi_aws(guardrail_rows):
 
 def test_the_resource_index_names_the_file_of_every_component(preview_documents):
     rows = [line for line in docs_preview.resource_index(preview_documents).splitlines() if line.startswith("| `")]
-    assert any("| TrainingPipeline | `components/training_pipeline.py` |" in r for r in rows)
+    assert any("| TrainingPipeline | `components/training/pipeline.py` |" in r for r in rows)
     assert any(
-        r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/secure_bucket.py` |" in r for r in rows
+        r.startswith("| `aws.s3.Bucket` |") and "TrainingPipeline › SecureBucket | `components/shared/secure_bucket.py` |" in r
+        for r in rows
     )
     unplaced = [r for r in rows if r.endswith("|  |")]
     assert not unplaced, (
         f"resources whose component class was not found in components/ (its type token must be the first argument of super().__init__): {unplaced}"
     )
     assert set(docs_preview.component_files().values()) <= {
-        str(p.relative_to(docs_parts.ROOT)) for p in (docs_parts.ROOT / "components").glob("*.py")
+        str(p.relative_to(docs_parts.ROOT)) for p in (docs_parts.ROOT / "components").rglob("*.py")
     } | {"__main__.py"}

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import sys
 
-from components.registry import OUTPUTS, SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT
-from components.training_access import CONSUMER_REGISTRY_ACTIONS
-from components.training_triggers import DRIFT_ALARM_SUFFIX
-from tools import promote
+from components.training.access import CONSUMER_REGISTRY_ACTIONS
+from components.training.registry import OUTPUTS, SERVED_PACKAGE_OUTPUT, SERVED_VERSION_OUTPUT
+from components.training.triggers import DRIFT_ALARM_SUFFIX
 from tools.offline.records import ROOT
+from tools.promote import cli as promote
 
 PAGE = (ROOT / "docs" / "promotion.md").read_text()
 

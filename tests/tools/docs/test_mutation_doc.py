@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 PAGE = (ROOT / "docs" / "policies.md").read_text()
 DOC = PAGE[PAGE.index("## Mutation check") :]
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from program_testkit import copy_program, preview
 
 from tools.offline.records import ROOT
-
-PROGRAM_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components", "containers"]
-
-
-def preview(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tools.preview", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +17,6 @@ def shipped_previews(tmp_path_factory):
     out = tmp_path_factory.mktemp("preview") / "out-{stack}.json"
     done = preview("--stack", "dev", "--stack", "prod", "--json", str(out))
     return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}
-
-
-def copy_program(tmp_path: Path) -> Path:
-    """A copy of the program that a test may change without touching the real one."""
-    for name in PROGRAM_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy(source, tmp_path / name)
-    return tmp_path
 
 
 def test_shipped_stacks_pass_with_exit_0(shipped_previews):
@@ -172,7 +154,7 @@ def test_an_open_prediction_route_is_blocked_in_every_stack(tmp_path, stack):
     """A careless edit that opens POST /predict (dev used to ship it open) blocks dev too; prod's
     case is the OPEN_ROUTE row of tests/policies/real_program_cases.py."""
     program = copy_program(tmp_path)
-    http = program / "components" / "api_http.py"
+    http = program / "components" / "api" / "http_api.py"
     source = http.read_text()
     assert "authorization_type=ROUTE_AUTHORIZATION," in source
     http.write_text(source.replace("authorization_type=ROUTE_AUTHORIZATION,", 'authorization_type="NONE",'))

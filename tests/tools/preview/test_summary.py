@@ -7,10 +7,10 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from tools.preview import _json_path
-from tools.preview_summary import main, render, render_comment
+from tools.preview.cli import _json_path
+from tools.preview.summary import main, render, render_comment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write(path: Path, data: dict) -> Path:

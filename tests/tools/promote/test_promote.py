@@ -16,9 +16,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from ruamel.yaml import YAML
 
-from tools.promote import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, PromoteError, main, verify
+from tools.promote.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, PromoteError, main, verify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")

@@ -1,4 +1,4 @@
-"""tools/pipeline_gate.py on small definitions: every condition type SageMaker defines, parameters,
+"""tools/rehearsal/gate.py on small definitions: every condition type SageMaker defines, parameters,
 and a clear error (never a pass) for what it cannot evaluate."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tools.pipeline_gate import DefinitionEvaluator, GateError, evaluate_gate
+from tools.rehearsal.gate import DefinitionEvaluator, GateError, evaluate_gate
 
 REPORT = {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}
 AUC = {"Std:JsonGet": {"PropertyFile": REPORT, "Path": "metrics.auc.value"}}

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_preview import copy_program
+from program_testkit import copy_program
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 420  # a busy 2-core machine; a normal quick run takes under a minute
 
 for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools"):

@@ -1,4 +1,4 @@
-"""The promotion rehearsal of `make demo` (tools/rehearsal_promotion.py): it passes on the real
+"""The promotion rehearsal of `make demo` (tools/rehearsal/promotion.py): it passes on the real
 program, and it fails, saying so, when a refusal it relies on does not happen."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import rehearsal_promotion
 from tools.offline.records import ROOT
-from tools.rehearsal_promotion import gating_preview, rehearse_promotion
+from tools.rehearsal import promotion as rehearsal_promotion
+from tools.rehearsal.promotion import gating_preview, rehearse_promotion
 
 SERVED = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/2"
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from pipeline_testkit import REPO_ROOT, SUBPROCESS_RUNNER, VARIANTS, Built, args_as_json, make_args
 
-from components.pipeline_definition import build_pipeline_definition
+from components.training.definition.definition import build_pipeline_definition
 
 
 @pytest.fixture(scope="session")

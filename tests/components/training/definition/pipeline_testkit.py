@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.pipeline_definition import PipelineDefinitionArgs, TuningSpec
+from components.training.definition.definition import PipelineDefinitionArgs, TuningSpec
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 MODEL_ROOT = REPO_ROOT / "containers" / "model"
 # The publish-baseline tests import the churn package the way the image's bin/ scripts do.
 if str(MODEL_ROOT) not in sys.path:
@@ -107,7 +107,7 @@ def getaddrinfo(host, *args, **kwargs):
 
 socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
 
-import components.pipeline_definition as pd
+import components.training.definition.definition as pd
 assert "sagemaker" not in sys.modules, "importing the module imported the SDK"
 
 spec = json.loads(sys.argv[1])

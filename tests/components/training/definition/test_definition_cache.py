@@ -3,30 +3,36 @@ pipeline_definition.py) is a new key, so a preview never reuses a definition the
 
 from __future__ import annotations
 
+import ast
 import shutil
 
 from pipeline_testkit import make_args
 
-from components import definition_cache, pipeline_definition
+from components.training.definition import cache as definition_cache
+from components.training.definition import definition as pipeline_definition
+from tools.offline.records import ROOT
 
 
 def test_every_module_the_definition_is_built_from_is_a_generator_source():
     names = {p.name for p in pipeline_definition.GENERATOR_SOURCES}
     assert {
-        "pipeline_definition.py",
-        "pipeline_steps.py",
-        "pipeline_training.py",
-        "pipeline_sdk.py",
-        "pipeline_args.py",
-        "pipeline_layout.py",
+        "definition.py",
+        "steps.py",
+        "training_step.py",
+        "sdk.py",
+        "args.py",
+        "layout.py",
     } <= names
     # Any components module the generator imports must be listed, or its edits would hit a stale cache.
-    imported = {
-        line.split()[1].split(".")[-1] + ".py"
-        for source in pipeline_definition.GENERATOR_SOURCES
-        for line in source.read_text().splitlines()
-        if line.startswith("from components.pipeline_")
-    }
+    imported = set()
+    for source in pipeline_definition.GENERATOR_SOURCES:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("components."):
+                package = ROOT.joinpath(*node.module.split("."))
+                imported |= {f"{a.name}.py" for a in node.names if (package / f"{a.name}.py").exists()}
+                if package.with_suffix(".py").exists():
+                    imported.add(package.with_suffix(".py").name)
+    assert "args.py" in imported
     assert imported <= names
 
 

@@ -29,7 +29,7 @@ from pipeline_testkit import (
     make_args,
 )
 
-from components.pipeline_definition import (
+from components.training.definition.definition import (
     DATASET_FORMAT,
     OfflineViolationError,
     ParameterRangeSpec,
@@ -435,7 +435,7 @@ def test_partial_credentials_in_the_environment_do_not_matter(built: dict[str, B
 
 
 def test_importing_the_module_does_not_import_the_sdk() -> None:
-    code = "import sys, components.pipeline_definition; print(sorted(m for m in ('sagemaker', 'boto3', 'botocore') if m in sys.modules))"
+    code = "import sys, components.training.definition.definition; print(sorted(m for m in ('sagemaker', 'boto3', 'botocore') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -506,7 +506,7 @@ def test_arguments_are_frozen() -> None:
 
 
 class _ConfigRange:
-    """Shaped like components.config.TuningRange: attributes, floats for bounds."""
+    """Shaped like components.config.stack.TuningRange: attributes, floats for bounds."""
 
     def __init__(
         self, type: str, min: float | None = None, max: float | None = None, values: tuple[str, ...] | None = None, scaling: str = "Auto"

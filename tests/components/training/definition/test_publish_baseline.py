@@ -24,7 +24,7 @@ from churn.publish_baseline import (
     parse_model_package_arn,
     publish_baseline,
 )
-from components.pipeline_definition import baseline_prefix, baseline_uris
+from components.training.definition.definition import baseline_prefix, baseline_uris
 
 REGION = "eu-west-1"
 BUCKET = "mlops-dev-artifacts"

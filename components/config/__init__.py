@@ -1,0 +1,5 @@
+"""The stack configuration: Pulumi.<stack>.yaml parsed and checked before anything is declared."""
+
+from components.config.stack import ConfigError, StackConfig, load_stack_config
+
+__all__ = ["ConfigError", "StackConfig", "load_stack_config"]

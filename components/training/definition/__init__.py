@@ -1,0 +1,1 @@
+"""The SageMaker Pipeline definition, generated with the sagemaker SDK without any network call."""
