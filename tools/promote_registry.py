@@ -5,6 +5,7 @@ that package Approved (boto3, with the caller's credentials)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -52,9 +53,11 @@ def registry_stack(prod: StackFile) -> str:
 
 def _outputs_from_backend(stack_dir: Path, stack_name: str) -> tuple[Optional[dict[str, Any]], str]:
     """dev's outputs through the Pulumi CLI, or (None, why not)."""
-    pulumi = shutil.which("pulumi")
+    # The workflows name the verified CLI by absolute path ($PULUMI): a `pulumi` earlier on PATH is
+    # never asked. Without it (a laptop) the one on PATH.
+    pulumi = os.environ.get("PULUMI") or shutil.which("pulumi")
     if pulumi is None:
-        return None, "no Pulumi CLI"
+        return None, "no Pulumi CLI (set PULUMI to its path, or put it on PATH)"
     try:
         done = subprocess.run(
             [pulumi, "stack", "output", "--json", "--stack", stack_name, "--non-interactive"],
