@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
 
+from tools.promote_stack_file import read_stack, with_version
+
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 MODEL_TYPE = "aws:sagemaker/model:Model"
@@ -90,8 +92,10 @@ def program_view(root: Path, work: Path) -> Path:
         link = view / entry.name
         if not link.exists():
             link.symlink_to(entry)
+    # Both copies start on version 1, the one the rehearsal's registry has in service, whatever the
+    # repository's files pin after its own promotions (a promotion pull request runs this too).
     for stack in ("dev", "prod"):
-        (view / f"Pulumi.{stack}.yaml").write_text((root / f"Pulumi.{stack}.yaml").read_text())
+        (view / f"Pulumi.{stack}.yaml").write_text(with_version(read_stack(root, stack), 1))
     return view
 
 
