@@ -68,6 +68,11 @@ def copy_of_the_repository(tmp_path: Path) -> Path:
     return repo
 
 
+def pytest_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
 def promote(repo: Path, stack: str, version: int) -> None:
     """What `tools.promote --to <stack>` writes (its registry checks aside)."""
     target = read_stack(repo, stack)
@@ -109,23 +114,11 @@ def test_the_generated_docs_are_still_current(promoted):
 
 def test_the_tests_that_read_promoted_and_team_values_pass(promoted):
     repo, _, _ = promoted
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *VALUE_READERS],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = pytest_in(repo, "-x", *VALUE_READERS)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
 
 def test_the_value_readers_exist_here():
     """The list above names real tests (a rename would otherwise silently skip them)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", *VALUE_READERS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = pytest_in(ROOT, "--collect-only", *VALUE_READERS)
     assert done.returncode == 0, done.stdout[-3000:]
