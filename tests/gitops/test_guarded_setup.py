@@ -191,3 +191,11 @@ def test_the_pack_lock_holds_what_the_pack_imports():
     locked = pins((ROOT / "policies" / "requirements.lock").read_text())
     assert {"pulumi", "pulumi-policy", "pulumi-aws", "grpcio", "protobuf"} <= set(locked)
     assert set(pins((ROOT / "policies" / "installer.lock").read_text())) == {"uv"}
+
+
+@pytest.mark.parametrize("image, lock", [("model", "requirements.lock"), ("dashboard", "dashboard/requirements.lock")])
+def test_each_image_installs_its_lock_with_hashes(image, lock):
+    dockerfile = (ROOT / "containers" / image / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs and all("--require-hashes" in line and "requirements.lock" in line for line in installs), installs
+    assert f"COPY {lock} " in dockerfile
