@@ -94,7 +94,7 @@ def identities(environments: Mapping[str, str]) -> tuple[Identity, ...]:
             "deploy-prod",
             "AWS_DEPLOY_PROD_ROLE_ARN",
             f"environment:{environments['production']}",
-            f"deploy.yml `tools.promote.cli --verify prod` + `pulumi up --stack prod` (environment `{environments['production']}`, "
+            f"deploy.yml `tools.promote --verify prod` + `pulumi up --stack prod` (environment `{environments['production']}`, "
             "required reviewers); recover.yml for prod",
             (
                 (PROGRAM_DEPLOY, "prod"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
+from ruamel.yaml import YAML
 
 from tools.offline.records import parse_json_input, stack_records
 
@@ -24,7 +25,10 @@ import access  # noqa: E402  (bootstrap/access.py: the table)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
-REPO = "example-org/sagemaker-mlops"  # bootstrap/Pulumi.github.yaml
+# The repository a team puts in bootstrap/Pulumi.github.yaml (its own, not this example).
+REPO = YAML(typ="safe").load((ROOT / "bootstrap" / "Pulumi.github.yaml").read_text())["config"][
+    "sagemaker-mlops-bootstrap:githubRepository"
+]
 READ_ONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/sagemaker-mlops-program-boundary"
 # What AWS's ReadOnlyAccess amounts to for these probes (it holds s3:GetObject on every bucket,

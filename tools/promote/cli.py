@@ -15,7 +15,10 @@ of the same commit. With AWS credentials (or --check, which requires them) the p
 `Approved` (sagemaker DescribeModelPackage), else refused.
 
 `--verify prod` (deploy.yml, right before `pulumi up --stack prod`): the version Pulumi.prod.yaml
-pins is the one dev serves and, with the caller's credentials (required), is still Approved.
+pins is the one dev serves - read from dev's stack outputs only (--dev-outputs or the backend; it
+fails closed, never falling back to Pulumi.dev.yaml) - and, with the caller's credentials (required),
+is still Approved and its ModelDataUrl still holds the bytes whose SHA-256 the package records
+(CustomerMetadataProperties ModelDataSha256: tools/promote/artifact.py, docs/promotion.md).
 
 Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
 indentation stay byte for byte, and the new config is validated as the program validates it.
@@ -31,7 +34,16 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.promote.registry import check_approved, dev_served, has_credentials, owner_config, package_arn, registry_stack
+from tools.promote.artifact import check_artifact
+from tools.promote.registry import (
+    check_approved,
+    describe_approved,
+    dev_served,
+    has_credentials,
+    owner_config,
+    package_arn,
+    registry_stack,
+)
 from tools.promote.stack_file import (
     ENDPOINT_KEY,
     VERSION_KEY,
@@ -43,7 +55,7 @@ from tools.promote.stack_file import (
     with_version,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -106,15 +118,25 @@ def verify(stack_dir: Path, stack: str, session: Any = None, dev_outputs: Option
         return f"{stack} pins no model package version: it serves no endpoint, nothing to verify"
     if not has_credentials(session):
         raise PromoteError(f"--verify {stack} needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found")
-    served = dev_served(stack_dir, target, dev_outputs)
+    served = dev_served(stack_dir, target, dev_outputs, fail_closed=True)
     if pinned != served.version:
         raise CheckFailed(
             f"{stack} pins model package version {pinned} but dev serves version {served.version} (from {served.source}): "
             f"promote the version dev serves (python -m tools.promote --to {stack})"
         )
     arn = served.arn or package_arn(owner_config(stack_dir, registry_stack(target).rsplit("/", 1)[-1]), pinned, session)
-    check_approved(arn, session)
-    return f"verified: {stack} pins {arn}, the package dev serves ({served.source}), and it is Approved"
+    described = describe_approved(arn, session)
+    bytes_fact = check_artifact(described, session or _session(arn.split(":")[3]))
+    return (
+        f"verified: {stack} pins {arn}, the package dev serves ({served.source}), it is Approved, "
+        f"and its model data is the registered bytes ({bytes_fact})"
+    )
+
+
+def _session(region: str) -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=region)
 
 
 def _version_arg(value: str) -> int:
@@ -160,3 +182,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -76,7 +76,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--stack", action="append", choices=("dev", "prod"), help="stacks to preview and gate (default: dev and prod)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview.cli takes it"
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview takes it"
     )
     parser.add_argument("--rows", type=int, help="rows of generated training data (default 5000; --quick 2000)")
     parser.add_argument("--requests", type=int, help="prediction requests per dataset (default 200; --quick 40)")

@@ -2,7 +2,7 @@
 
 1. The shared registry (moto): version 1 is the one in service; the pipeline run registers version 2,
    a person approves it; a later run registers version 3, not approved.
-2. dev pins version 2 (`tools.promote.cli --to dev --version 2 --check`).
+2. dev pins version 2 (`tools.promote --to dev --version 2 --check`).
 3. dev's offline preview (the real program under mocks) gives dev's outputs: the package it serves.
 4. Promoting a version dev does not serve (3) to prod is refused; promoting dev's is accepted.
 5. prod's offline preview, reading dev's outputs through its StackReference, serves the identical
@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
+
+from tools.promote.stack_file import read_stack, with_version
 
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -90,8 +92,10 @@ def program_view(root: Path, work: Path) -> Path:
         link = view / entry.name
         if not link.exists():
             link.symlink_to(entry)
+    # Both copies start on version 1, the one the rehearsal's registry has in service, whatever the
+    # repository's files pin after its own promotions (a promotion pull request runs this too).
     for stack in ("dev", "prod"):
-        (view / f"Pulumi.{stack}.yaml").write_text((root / f"Pulumi.{stack}.yaml").read_text())
+        (view / f"Pulumi.{stack}.yaml").write_text(with_version(read_stack(root, stack), 1))
     return view
 
 

@@ -36,7 +36,10 @@ def test_model_serves_the_pinned_registry_version():
         records = stack_records(stack)
         model = records.one(MODEL)["inputs"]
         # one registry: both stacks serve a package of dev's group
-        assert model["primaryContainer"] == {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"}
+        version = records.data["config"]["sagemaker-mlops:endpoint"]["modelPackageVersion"]  # the last promotion's pin
+        assert model["primaryContainer"] == {
+            "modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/{version}"
+        }
         assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
         assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
         # network isolation is not available to serverless endpoints
@@ -172,8 +175,9 @@ def test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation():
     job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
     artifacts = dev_registry()["artifactBucket"]  # the baseline the shared pipeline produced for that version
     baseline = job["dataQualityBaselineConfig"]
-    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/statistics.json"
-    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/constraints.json"
+    version = records.data["config"]["sagemaker-mlops:endpoint"]["modelPackageVersion"]  # the last promotion's pin
+    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/{version}/statistics.json"
+    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/{version}/constraints.json"
     assert job["dataQualityAppSpecification"]["imageUri"] == "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "mlops-prod-churn"
     assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == key_arn(records)

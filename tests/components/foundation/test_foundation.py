@@ -122,8 +122,9 @@ def test_common_tags_come_from_the_provider_default_tags(records):
     assert tags == {
         "Project": "sagemaker-mlops",
         "Environment": env,
-        "Owner": "ml-platform",
-        "CostCenter": "cc-ml-001",
+        # The team's own values, read from the stack file (a team that puts in its own passes).
+        "Owner": records.data["config"]["sagemaker-mlops:owner"],
+        "CostCenter": records.data["config"]["sagemaker-mlops:costCenter"],
         "ManagedBy": "pulumi",
     }
     # Every AWS resource uses that provider, so every taggable one gets the tags.
