@@ -52,9 +52,8 @@ def _parameters_in(source: str, class_name: str) -> Optional[frozenset[str]]:
     return frozenset(camel(n) for n in names if n not in _SKIPPED_PARAMETERS)
 
 
-@lru_cache(maxsize=None)
-def input_properties(resource_type: str) -> Optional[frozenset[str]]:
-    """The camelCase input properties a pulumi-aws resource type takes; None when it is not one."""
+def _split(resource_type: str) -> Optional[tuple[str, str, str]]:
+    """(python module, member file stem, class name) of a pulumi-aws type token, or None."""
     try:
         package, middle, class_name = resource_type.split(":")
     except ValueError:
@@ -62,22 +61,40 @@ def input_properties(resource_type: str) -> Optional[frozenset[str]]:
     if package != "aws":
         return None
     module, _, member = middle.partition("/")
-    module_name = _module_name(module)
-    folder = _sdk_folder()
-    if folder is not None:
-        path = Path(folder, *module_name.split(".")[1:]) / (re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", member).lower() + ".py")
-        try:
-            found = _parameters_in(path.read_text(), class_name)
-        except OSError:
-            found = None
-        if found is not None:
-            return found
+    return _module_name(module), re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", member).lower(), class_name
+
+
+def source_input_properties(resource_type: str) -> Optional[frozenset[str]]:
+    """The inputs read from the generated module `<module>/<member in snake_case>.py`; None when not there."""
+    parts, folder = _split(resource_type), _sdk_folder()
+    if parts is None or folder is None:
+        return None
+    module_name, stem, class_name = parts
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
+        source = Path(folder, *module_name.split(".")[1:], stem + ".py").read_text()
+    except OSError:
+        return None
+    return _parameters_in(source, class_name)
+
+
+def imported_input_properties(resource_type: str) -> Optional[frozenset[str]]:
+    """The inputs read by importing the class (slow; the fallback and the tests' reference)."""
+    parts = _split(resource_type)
+    if parts is None:
+        return None
+    try:
+        cls = getattr(importlib.import_module(parts[0]), parts[2])
         parameters = inspect.signature(cls._internal_init).parameters
     except (ImportError, AttributeError, TypeError, ValueError):
         return None
     return frozenset(camel(n) for n in parameters if n not in _SKIPPED_PARAMETERS | {"__self__", "__props__"})
+
+
+@lru_cache(maxsize=None)
+def input_properties(resource_type: str) -> Optional[frozenset[str]]:
+    """The camelCase input properties a pulumi-aws resource type takes; None when it is not one."""
+    found = source_input_properties(resource_type)
+    return found if found is not None else imported_input_properties(resource_type)
 
 
 @lru_cache(maxsize=1)
