@@ -4,7 +4,7 @@ People reach the accounts through SSO and pipelines through GitHub OIDC roles (b
 an IAM user, its access key, console password, SSH key or service credential is a secret that
 never expires and leaks with a laptop (AWS Config iam-user-no-policies-check, access-keys-rotated;
 Security Hub IAM.6/IAM.8; Checkov CKV_AWS_273). The class is every `aws:iam/...` type that creates
-a user or hangs something on one (its schema takes `user` or `users`).
+a user or hangs something on one (its schema takes `user`, `users` or `user_name`).
 
 An identity policy that allows the IAM write actions that edit policies, trust or credentials on
 every resource lets whoever holds it grant themselves anything (Checkov CKV_AWS_286 "privilege
@@ -19,11 +19,13 @@ from typing import Any, Callable
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
-from guardrails.common import as_list, bullet_list, is_allow, resource_policy, statements
+from guardrails.common import as_list, bullet_list, is_allow, peek, resource_policy, statements
 from guardrails.iam import DOCUMENT_PROPERTIES, ROLE, documents
 from guardrails.provider_schema import input_properties
 
 USER = "aws:iam/user:User"
+# Inputs that hang a resource on a user (access keys, login profiles, SSH keys, service credentials, ...).
+USER_INPUTS = frozenset({"user", "users", "username", "userName"})
 # Actions that edit who may do what: holding one on every resource is holding them all.
 ESCALATION_ACTIONS = (
     "iam:CreatePolicyVersion",
@@ -48,7 +50,7 @@ ESCALATION_ACTIONS = (
 def is_user_type(resource_type: str) -> bool:
     if not resource_type.startswith("aws:iam/"):
         return False
-    return resource_type == USER or bool((input_properties(resource_type) or frozenset()) & {"user", "users"})
+    return resource_type == USER or bool((input_properties(resource_type) or frozenset()) & USER_INPUTS)
 
 
 def types_covered(all_types: Any) -> list[str]:
@@ -58,6 +60,8 @@ def types_covered(all_types: Any) -> list[str]:
 def _no_users(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
     if not is_user_type(args.resource_type):
         return
+    if args.resource_type != USER and not any(as_list(peek(args.props, p)) for p in USER_INPUTS):
+        return  # e.g. a PolicyAttachment that names roles and groups only
     report(
         f"{args.resource_type} '{args.name}' creates or equips an IAM user: a long-lived identity whose password or access keys "
         "never expire. People sign in through IAM Identity Center (SSO); pipelines assume a role through GitHub OIDC "
