@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.docs_config import config_reference
-from tools.docs_guardrails import GuardrailRow, guardrail_rows, guardrail_table
+from tools.docs_guardrails import GuardrailRow, class_table, guardrail_rows, guardrail_table
 from tools.docs_parts import GENERATOR, ROOT, DocsError, begin_marker, end_marker, replace_part
 from tools.docs_preview import cost_table, preview_summaries, resource_index, shipped_stacks_table
 
@@ -86,7 +86,11 @@ def generated_pages(
     parts = {
         ROOT / "docs" / "configuration.md": {"config-reference": config_reference()},
         ROOT / "docs" / "components.md": {"resource-index": resource_index(summaries)},
-        ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows), "cost-estimates": cost_table(summaries)},
+        ROOT / "docs" / "policies.md": {
+            "guardrails": guardrail_table(rows),
+            "guardrail-classes": class_table(),
+            "cost-estimates": cost_table(summaries),
+        },
         ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
         ROOT / "README.md": readme,
     }
