@@ -70,6 +70,27 @@ def readme_demo_sample(text: str) -> str:
     return fenced.group(1) if fenced else ""
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def report_shape(report: str) -> list[str]:
+    """A report's lines with every number replaced: what must stay the same between two runs of
+    the rehearsal (whose numbers move), so that the README's sample can be compared with a new run."""
+    return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
+
+
+MUTATION_TOOLS = ("mutmut", "whatthepatch")
+
+
+def mutation_tools() -> str:
+    """The mutation tool versions requirements-dev.txt pins, as docs/policies.md states them."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M))
+    missing = [t for t in MUTATION_TOOLS if t not in pins]
+    if missing:
+        raise DocsError(f"requirements-dev.txt pins no {', '.join(missing)}: the mutation check needs them")
+    return f"`mutmut=={pins['mutmut']}` (pinned in `requirements-dev.txt`, with `whatthepatch=={pins['whatthepatch']}` for `--use-patch-file`)."
+
+
 # ---- the pages -----------------------------------------------------------------------------------
 
 
@@ -89,6 +110,7 @@ def generated_pages(
         ROOT / "docs" / "policies.md": {
             "guardrails": guardrail_table(rows),
             "guardrail-classes": class_table(),
+            "mutation-tools": mutation_tools(),
             "cost-estimates": cost_table(summaries),
         },
         ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
