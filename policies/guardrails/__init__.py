@@ -26,6 +26,7 @@ from guardrails import (
     sagemaker_studio,
     sns,
     tags,
+    transport,
 )
 
 ALL_POLICIES = [
@@ -48,6 +49,7 @@ ALL_POLICIES = [
     *public_exposure.POLICIES,
     *data_stores.POLICIES,
     *data_at_rest.POLICIES,
+    *transport.POLICIES,
     *deletion.POLICIES,
     *deletion_protection.POLICIES,
     *cognito.POLICIES,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Callable
 
-from guardrails import data_at_rest, deletion_protection, identities, public_exposure, resource_policies
+from guardrails import data_at_rest, deletion_protection, identities, public_exposure, resource_policies, transport
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,14 @@ CLASSES = [
         "an input naming a KMS key or an encryption block",
         data_at_rest.types_covered,
         data_at_rest.NOT_JUDGED_HERE,
+    ),
+    GuardrailClass(
+        "Data in transit",
+        ("encryption-in-transit",),
+        "A cache, search domain or custom API domain left to its default accepts plain-text or TLS 1.0 connections.",
+        "a transport switch (" + ", ".join(transport.RULES) + ")",
+        transport.TRANSPORT.types_covered,
+        transport.TRANSPORT.not_judged_here,
     ),
     GuardrailClass(
         "Public exposure",

@@ -177,6 +177,10 @@ ADDED_RESOURCES = Append(
     )
     aws.sqs.Queue("added-queue", opts=with_provider)
     aws.efs.FileSystem("added-file-system", encrypted=False, opts=with_provider)
+    aws.elasticache.ReplicationGroup(
+        "added-cache", description="feature cache", node_type="cache.t4g.micro", at_rest_encryption_enabled=True,
+        kms_key_id=foundation.key_arn, opts=with_provider,
+    )
     aws.ebs.Volume("added-volume", availability_zone="us-east-1a", size=100, opts=with_provider)
     aws.secretsmanager.Secret("added-secret", opts=with_provider)
     aws.ec2.Subnet(
@@ -345,6 +349,7 @@ VIOLATIONS: list[Violation] = [
     added("data-at-rest-project-key", "aws:ebs/volume:Volume::added-volume"),
     added("data-at-rest-project-key", "aws:secretsmanager/secret:Secret::added-secret"),
     added("no-public-exposure", "aws:ec2/subnet:Subnet::added-public-subnet"),
+    added("encryption-in-transit", "aws:elasticache/replicationGroup:ReplicationGroup::added-cache"),
     added("iam-no-users", "aws:iam/user:User::added-deployer"),
     added("iam-no-users", "aws:iam/accessKey:AccessKey::added-deployer-key"),
     added("iam-no-privilege-escalation", "aws:iam/rolePolicy:RolePolicy::added-self-granting-policy"),

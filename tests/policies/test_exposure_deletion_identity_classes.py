@@ -12,7 +12,7 @@ import pytest
 from policy_testkit import PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings, policy_document, statement
 
 sys.path.insert(0, str(PACK_DIR))
-from guardrails import deletion_protection, identities, public_exposure
+from guardrails import deletion_protection, identities, public_exposure, transport
 from guardrails.provider_schema import all_resource_types
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -28,6 +28,7 @@ class Case:
 
 
 EXPOSURE, DELETION, USERS, ESCALATION = "no-public-exposure", "deletion-protection", "iam-no-users", "iam-no-privilege-escalation"
+TRANSIT = "encryption-in-transit"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 CASES = [
     Case(EXPOSURE, "redshift-public", "aws:redshift/cluster:Cluster", {"publiclyAccessible": True}, "publiclyAccessible is True"),
@@ -154,7 +155,7 @@ def test_stacks_that_follow_each_class_pass(pack):
         if case.denied is None:
             stack.add(case.type, case.id, case.inputs)
     result = analyze(pack, stack)
-    for policy in (EXPOSURE, DELETION, USERS, ESCALATION):
+    for policy in (EXPOSURE, DELETION, USERS, ESCALATION, TRANSIT):
         assert_passes(result, policy)
 
 
@@ -171,6 +172,8 @@ def test_each_class_is_read_from_the_schema():
     assert "aws:rds/instance:Instance" not in exposure  # rds-protected owns it
     protection = set(deletion_protection.PROTECTION.types_covered(everything))
     assert {"aws:lb/loadBalancer:LoadBalancer", "aws:cognito/userPool:UserPool", "aws:emr/cluster:Cluster"} <= protection
+    transit = set(transport.TRANSPORT.types_covered(everything))
+    assert {"aws:elasticache/replicationGroup:ReplicationGroup", "aws:opensearch/domain:Domain", "aws:memorydb/cluster:Cluster"} <= transit
     users = set(identities.types_covered(everything))
     assert {"aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile"} <= users
     assert "aws:iam/role:Role" not in users
