@@ -6,11 +6,11 @@ an unknown key reference of a first preview; and the class read from the provide
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import pytest
-from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings
+from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, analyze_cases, assert_case, assert_passes
+from policy_testkit import Case as TableCase
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import data_at_rest
@@ -20,12 +20,8 @@ POLICY = "data-at-rest-project-key"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    type: str
-    inputs: dict[str, Any]
-    denied: Optional[str]
+def Case(id_: str, type_: str, inputs: dict[str, Any], denied: Optional[str]) -> TableCase:
+    return TableCase(POLICY, id_, type_, inputs, denied)
 
 
 def store(id_: str, type_: str, with_key: dict[str, Any], aws_managed: dict[str, Any], base: Optional[dict[str, Any]] = None) -> list[Case]:
@@ -129,19 +125,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def table_result(pack):
-    stack = Stack()
-    urns = {case.id: stack.add(case.type, case.id, case.inputs) for case in CASES}
-    return analyze(pack, stack), urns
+    return analyze_cases(pack, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_each_store_is_encrypted_with_a_customer_managed_key(table_result, case):
-    result, urns = table_result
-    mine = [v for v in findings(result, POLICY) if v.urn == urns[case.id]]
-    if case.denied is None:
-        assert not mine, "\n".join(v.message for v in mine)
-    else:
-        assert_fails(result, POLICY, urns[case.id], case.denied, "foundation.key_arn")
+    assert_case(*table_result, case, *(["foundation.key_arn"] if case.denied else []))
 
 
 def test_the_class_is_every_type_whose_schema_takes_a_key():

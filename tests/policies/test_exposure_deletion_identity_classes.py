@@ -5,26 +5,15 @@ provider's schema (types the program never declares are members)."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Optional
 
 import pytest
-from policy_testkit import PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings, policy_document, statement
+from policy_testkit import PACK_DIR, Case, Stack, analyze, analyze_cases, assert_case, assert_passes, findings, policy_document, statement
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import deletion_protection, identities, public_exposure, transport
 from guardrails.provider_schema import all_resource_types
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-@dataclass(frozen=True)
-class Case:
-    policy: str
-    id: str
-    type: str
-    inputs: dict[str, Any]
-    denied: Optional[str]
 
 
 EXPOSURE, DELETION, USERS, ESCALATION = "no-public-exposure", "deletion-protection", "iam-no-users", "iam-no-privilege-escalation"
@@ -192,19 +181,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def table_result(pack):
-    stack = Stack()
-    urns = {case.id: stack.add(case.type, case.id, case.inputs) for case in CASES}
-    return analyze(pack, stack), urns
+    return analyze_cases(pack, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_each_resource_is_judged_by_its_class(table_result, case):
-    result, urns = table_result
-    mine = [v for v in findings(result, case.policy) if v.urn == urns[case.id]]
-    if case.denied is None:
-        assert not mine, "\n".join(v.message for v in mine)
-    else:
-        assert_fails(result, case.policy, urns[case.id], case.denied)
+    assert_case(*table_result, case)
 
 
 def test_stacks_that_follow_each_class_pass(pack):
