@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Optional
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
 from guardrails.aws_accounts import ELB_LOG_DELIVERY_ACCOUNTS
-from guardrails.common import as_list, bullet_list, is_list, parse_json, string_list_config
+from guardrails.common import as_list, bullet_list, parse_json, string_list_config
 from guardrails.provider_schema import input_properties
 
 # Input properties that hold a policy document whose statements may name principals.
@@ -266,12 +266,8 @@ def _document_statements(value: Any) -> tuple[Optional[list[Mapping[str, Any]]],
         return [], None
     if not isinstance(document, Mapping):
         return None, "the document is not a JSON object"
-    found = document.get("Statement")
-    if isinstance(found, Mapping):
-        return [found], None
-    if is_list(found):
-        return [s for s in found if isinstance(s, Mapping)], None
-    return [], None
+    # A single statement may stand without a list around it.
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)], None
 
 
 def _check(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
