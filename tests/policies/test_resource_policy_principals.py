@@ -110,6 +110,25 @@ CASES = [
     Case("wildcard-value", QUEUE_POLICY, {"policy": doc(allow("*", {"StringLike": {"aws:PrincipalOrgID": "*"}}))}, "any principal"),
     Case("unrelated-key", QUEUE_POLICY, {"policy": doc(allow("*", {"Bool": {"aws:SecureTransport": "true"}}))}, "any principal"),
     Case("null-operator", QUEUE_POLICY, {"policy": doc(allow("*", {"Null": {"aws:PrincipalOrgID": "false"}}))}, "any principal"),
+    # A narrowing test next to others: every operator and key of the Condition is read.
+    Case(
+        "tls-then-org",
+        QUEUE_POLICY,
+        {"policy": doc(allow("*", {"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {"aws:PrincipalOrgID": "o-1"}}))},
+        None,
+    ),
+    Case(
+        "other-key-then-org",
+        QUEUE_POLICY,
+        {"policy": doc(allow("*", {"StringEquals": {"aws:UserAgent": "x", "aws:PrincipalOrgID": "o-1"}}))},
+        None,
+    ),
+    Case(
+        "foreign-then-org",
+        QUEUE_POLICY,
+        {"policy": doc(allow("*", {"StringEquals": {"aws:SourceAccount": OTHER, "aws:PrincipalOrgID": "o-1"}}))},
+        None,
+    ),
     # Document shapes
     Case("statement-dict", QUEUE_POLICY, {"policy": doc(allow("*"), single=True)}, "any principal"),
     Case("document-object", QUEUE_POLICY, {"policy": doc(allow("*"), as_text=False)}, "any principal"),
