@@ -110,6 +110,12 @@ CASES = [
     Case("wildcard-value", QUEUE_POLICY, {"policy": doc(allow("*", {"StringLike": {"aws:PrincipalOrgID": "*"}}))}, "any principal"),
     Case("unrelated-key", QUEUE_POLICY, {"policy": doc(allow("*", {"Bool": {"aws:SecureTransport": "true"}}))}, "any principal"),
     Case("null-operator", QUEUE_POLICY, {"policy": doc(allow("*", {"Null": {"aws:PrincipalOrgID": "false"}}))}, "any principal"),
+    Case(
+        "unrelated-key-positive-operator",
+        QUEUE_POLICY,
+        {"policy": doc(allow("*", {"StringEquals": {"aws:UserAgent": "curl"}}))},
+        "any principal",
+    ),
     # A narrowing test next to others: every operator and key of the Condition is read.
     Case(
         "tls-then-org",
