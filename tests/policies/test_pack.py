@@ -46,7 +46,7 @@ DEV_ADVISORY = {
 # Informational in every stack: it reports the cost estimate on every preview (guardrails/cost.py).
 ALWAYS_ADVISORY = {"cost-estimate"}
 # dev: throw-away stacks may be destroyed with their contents.
-DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete"}
+DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete", "deletion-protection"}
 
 
 # Modules that record nothing in ASSERTED (they judge the real program, or the pack as a whole).
