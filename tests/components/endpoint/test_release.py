@@ -1,5 +1,7 @@
-"""EndpointRelease's provider, called as Pulumi calls it, with SageMaker, CloudWatch and Application
-Auto Scaling on botocore's Stubber.
+"""EndpointRelease's provider, called as Pulumi calls it (through the SDK's dynamic-provider server,
+so every number reaches it as a float: tests/support/provider_wire.py), with SageMaker, CloudWatch
+and Application Auto Scaling on botocore's Stubber, which validates every request against the
+service model.
 
 moto has no `update_endpoint`, so every answer is scripted and every request is checked exactly (an
 unexpected call fails the test: a release that deletes or rescales something it should not is red).
@@ -13,12 +15,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-import botocore.session
 import dill
 import pulumi
 import pulumi_aws as aws_sdk
 import pytest
-from botocore.stub import Stubber
+from provider_wire import FakeTime, ValidatingAws, Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.endpoint.release import (
@@ -63,36 +64,16 @@ TRACKING = {
     "ScaleInCooldown": 300,
     "ScaleOutCooldown": 60,
 }
-SESSION = botocore.session.get_session()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Aws:
+class Aws(ValidatingAws):
     """Stubbed clients handed to the provider through its client factory."""
 
     def __init__(self) -> None:
-        names = ("sagemaker", "cloudwatch", "application-autoscaling")
-        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in names}
-        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+        super().__init__("sagemaker", "cloudwatch", "application-autoscaling")
         self.sagemaker = self.stubs["sagemaker"]
         self.cloudwatch = self.stubs["cloudwatch"]
         self.scaling = self.stubs["application-autoscaling"]
-
-    def factory(self, service: str, region: str) -> Any:
-        assert region == "us-east-1"
-        return self.clients[service]
 
     def endpoint(
         self,
@@ -213,10 +194,9 @@ class Aws:
 @pytest.fixture
 def aws() -> Iterator[Aws]:
     stubs = Aws()
-    with stubs.sagemaker, stubs.cloudwatch, stubs.scaling:
+    with stubs.active():
         yield stubs
-        for stub in stubs.stubs.values():
-            stub.assert_no_pending_responses()
+    assert set(stubs.regions) <= {"us-east-1"}
 
 
 @pytest.fixture
@@ -225,8 +205,8 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def provider(aws: Aws, fake_time: FakeTime) -> EndpointReleaseProvider:
-    return EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+def provider(aws: Aws, fake_time: FakeTime) -> Wire:
+    return Wire(EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
 
 
 # --- create and update ----------------------------------------------------------------------------
@@ -242,7 +222,6 @@ def test_brand_new_endpoint_is_already_on_its_configuration(provider, aws):
         NEW,
     )
     assert result.outs["instance_counts"] == {"AllTraffic": 2} and result.outs["deleted"] == []
-    assert "__provider" not in result.outs
 
 
 def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_superseded_pair(provider, aws, fake_time):
@@ -418,7 +397,7 @@ def test_keeping_superseded_pairs_deletes_nothing(provider, aws):
 
 
 def test_diff_updates_on_a_new_configuration_and_replaces_for_another_endpoint():
-    provider = EndpointReleaseProvider()
+    provider = Wire(EndpointReleaseProvider())
     changed = provider.diff(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
     assert changed.changes is True and changed.replaces == []
     moved = provider.diff(ENDPOINT, dict(PROPS), {**PROPS, "endpoint_name": "another"})
@@ -428,7 +407,7 @@ def test_diff_updates_on_a_new_configuration_and_replaces_for_another_endpoint()
 
 
 def test_check_refuses_missing_fields_and_a_timeout_shorter_than_sagemakers():
-    provider = EndpointReleaseProvider()
+    provider = Wire(EndpointReleaseProvider())
     failures = provider.check({}, {**PROPS, "endpoint_name": "", "timeout_seconds": 2400}).failures
     assert {f.property for f in failures} == {"endpoint_name", "timeout_seconds"}
     assert any("must exceed the blue/green MaximumExecutionTimeoutInSeconds (2400)" in f.reason for f in failures)
@@ -437,7 +416,7 @@ def test_check_refuses_missing_fields_and_a_timeout_shorter_than_sagemakers():
 
 
 def test_delete_touches_nothing():
-    provider = EndpointReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    provider = Wire(EndpointReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS")))
     assert provider.delete(ENDPOINT, dict(PROPS)) is None
 
 
