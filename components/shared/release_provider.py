@@ -121,9 +121,24 @@ def _has_unknown(value: Any) -> bool:
     return False
 
 
+def number(value: Any) -> Any:
+    """An integral float as the int it was before the wire made it a float (for messages and hashes)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def plain_numbers(value: Any) -> Any:
+    """`value` with every integral float, however deep, back to an int: equal before and after the wire."""
+    if isinstance(value, dict):
+        return {key: plain_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(item) for item in value]
+    return number(value)
+
+
 def is_unknown(value: Any) -> bool:
-    # During preview, values computed by other resources arrive as this sentinel.
-    return isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN
+    # During preview, values computed by other resources are unknown: the engine's sentinel string,
+    # which check and diff receive deserialized (keep_unknowns) as an `Unknown` object.
+    return isinstance(value, pulumi.output.Unknown) or (isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN)
 
 
 def error_code(exc: Exception) -> str:

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from typing import Any, Optional
 
 import dill
 import pulumi
 import pulumi_aws as aws_sdk
 import pytest
-from provider_wire import FakeTime, ValidatingAws, Wire
+from endpoint_release_stubs import (
+    DEPLOYMENT,
+    ENDPOINT,
+    NEW,
+    NEW_MODEL,
+    OLD,
+    OLD_MODEL,
+    PROPS,
+    RESOURCE_ID,
+    Aws,
+)
+from provider_wire import FakeTime, Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.endpoint.release import (
@@ -27,168 +36,6 @@ from components.endpoint.release import (
     EndpointReleaseProvider,
     ReleaseError,
 )
-
-ENDPOINT = "mlops-prod-churn"
-OLD, NEW = "endpoint-config-old", "endpoint-config-new"
-OLD_MODEL, NEW_MODEL = "endpoint-model-old", "endpoint-model-new"
-ALARMS = ["mlops-prod-endpoint-5xx", "mlops-prod-endpoint-latency-p99"]
-DEPLOYMENT = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {
-            "Type": "CANARY",
-            "WaitIntervalInSeconds": 300,
-            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
-        },
-        "TerminationWaitInSeconds": 300,
-        "MaximumExecutionTimeoutInSeconds": 2400,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in ALARMS]},
-}
-PROPS: dict[str, Any] = {
-    "endpoint_name": ENDPOINT,
-    "endpoint_config_name": NEW,
-    "region": "us-east-1",
-    "deployment_config": DEPLOYMENT,
-    "retain_variant_properties": True,
-    "delete_superseded": True,
-    "timeout_seconds": 3300,
-    "poll_interval_seconds": 30,
-    "__provider": "serialized-provider",  # Pulumi passes it along; the provider must ignore it
-}
-WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
-RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-TRACKING = {
-    "TargetValue": 700.0,
-    "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-    "ScaleInCooldown": 300,
-    "ScaleOutCooldown": 60,
-}
-
-
-class Aws(ValidatingAws):
-    """Stubbed clients handed to the provider through its client factory."""
-
-    def __init__(self) -> None:
-        super().__init__("sagemaker", "cloudwatch", "application-autoscaling")
-        self.sagemaker = self.stubs["sagemaker"]
-        self.cloudwatch = self.stubs["cloudwatch"]
-        self.scaling = self.stubs["application-autoscaling"]
-
-    def endpoint(
-        self,
-        status: str,
-        config: str,
-        count: int = 3,
-        pending: Optional[str] = None,
-        reason: Optional[str] = None,
-        last: Optional[dict[str, Any]] = None,
-    ) -> None:
-        response: dict[str, Any] = {
-            "EndpointName": ENDPOINT,
-            "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}",
-            "EndpointConfigName": config,
-            "EndpointStatus": status,
-            "CreationTime": WHEN,
-            "LastModifiedTime": WHEN,
-            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": count, "DesiredInstanceCount": count}],
-        }
-        if pending:
-            response["PendingDeploymentSummary"] = {"EndpointConfigName": pending}
-        if reason:
-            response["FailureReason"] = reason
-        if last:
-            response["LastDeploymentConfig"] = last
-        self.sagemaker.add_response("describe_endpoint", response, {"EndpointName": ENDPOINT})
-
-    def config(self, name: str, model: str, instance_type: str = "ml.m5.large") -> None:
-        self.sagemaker.add_response(
-            "describe_endpoint_config",
-            {
-                "EndpointConfigName": name,
-                "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
-                "ProductionVariants": [
-                    {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type, "InitialInstanceCount": 2}
-                ],
-                "CreationTime": WHEN,
-            },
-            {"EndpointConfigName": name},
-        )
-
-    def expect_update(self, retain: bool = True, deployment: Optional[dict[str, Any]] = DEPLOYMENT) -> None:
-        request: dict[str, Any] = {"EndpointName": ENDPOINT, "EndpointConfigName": NEW, "RetainAllVariantProperties": retain}
-        if deployment:
-            request["DeploymentConfig"] = deployment
-        self.sagemaker.add_response(
-            "update_endpoint", {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"}, request
-        )
-
-    def expect_superseded_deleted(self) -> None:
-        self.config(OLD, OLD_MODEL)
-        self.config(NEW, NEW_MODEL)
-        self.sagemaker.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD})
-        self.sagemaker.add_response("delete_model", {}, {"ModelName": OLD_MODEL})
-
-    def alarm_states(self, names: list[str] = ALARMS, **states: str) -> None:
-        self.cloudwatch.add_response(
-            "describe_alarms",
-            {"MetricAlarms": [{"AlarmName": name, "StateValue": states.get(name.rsplit("-", 1)[-1], "OK")} for name in names]},
-            {"AlarmNames": names, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
-        )
-
-    def scaling_registered(self) -> None:
-        self.scaling.add_response(
-            "describe_scalable_targets",
-            {
-                "ScalableTargets": [
-                    {
-                        "ServiceNamespace": "sagemaker",
-                        "ResourceId": RESOURCE_ID,
-                        "ScalableDimension": DIMENSION,
-                        "MinCapacity": 2,
-                        "MaxCapacity": 4,
-                        "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-                        "CreationTime": WHEN,
-                    }
-                ]
-            },
-            {"ServiceNamespace": "sagemaker", "ResourceIds": [RESOURCE_ID], "ScalableDimension": DIMENSION},
-        )
-        self.scaling.add_response(
-            "describe_scaling_policies",
-            {
-                "ScalingPolicies": [
-                    {
-                        "PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:uuid:resource/sagemaker/x:policyName/endpoint-scaling-policy",
-                        "PolicyName": "endpoint-scaling-policy",
-                        "ServiceNamespace": "sagemaker",
-                        "ResourceId": RESOURCE_ID,
-                        "ScalableDimension": DIMENSION,
-                        "PolicyType": "TargetTrackingScaling",
-                        "TargetTrackingScalingPolicyConfiguration": TRACKING,
-                        "CreationTime": WHEN,
-                    }
-                ]
-            },
-            {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION},
-        )
-        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
-        self.scaling.add_response("delete_scaling_policy", {}, {"PolicyName": "endpoint-scaling-policy", **where})
-        self.scaling.add_response("deregister_scalable_target", {}, where)
-
-    def scaling_restored(self) -> None:
-        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
-        self.scaling.add_response("register_scalable_target", {}, {**where, "MinCapacity": 2, "MaxCapacity": 4})
-        self.scaling.add_response(
-            "put_scaling_policy",
-            {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:new"},
-            {
-                "PolicyName": "endpoint-scaling-policy",
-                **where,
-                "PolicyType": "TargetTrackingScaling",
-                "TargetTrackingScalingPolicyConfiguration": TRACKING,
-            },
-        )
 
 
 @pytest.fixture
@@ -226,8 +73,7 @@ def test_brand_new_endpoint_is_already_on_its_configuration(provider, aws):
 
 def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_superseded_pair(provider, aws, fake_time):
     aws.endpoint("InService", OLD, count=3)  # autoscaling grew the variant from 2 to 3
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)  # same instance type: autoscaling is left alone
+    aws.configs()
     aws.expect_update(retain=True, deployment=DEPLOYMENT)
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("Updating", OLD, pending=NEW)
@@ -243,13 +89,13 @@ def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_su
 
 def test_rollback_on_an_alarm_fails_the_update_names_the_alarm_and_deletes_nothing(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("RollingBack", OLD, pending=NEW)
     aws.endpoint("InService", OLD)  # InService again, on the old configuration
     aws.alarm_states(**{"5xx": "ALARM"})
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-5xx")
     with pytest.raises(ReleaseError) as raised:
         provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
     message = str(raised.value)
@@ -263,17 +109,19 @@ def test_rollback_names_the_alarms_of_the_deployment_sagemaker_ran(provider, aws
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("InService", OLD, last=ran)
     aws.alarm_states(["mlops-prod-endpoint-old"], old="ALARM")
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-old")
     with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-old"):
         provider.create(dict(PROPS))
 
 
 def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", OLD, reason="The primary container for production variant AllTraffic did not pass the ping health check.")
     aws.alarm_states()
+    aws.expect_rollback_recorded("rolled back  The primary container for production variant AllTraffic did not pass the ping health check.")
     with pytest.raises(
         ReleaseError, match=r"rolled back; The primary container for production variant AllTraffic did not pass the ping health check"
     ):
@@ -283,8 +131,7 @@ def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, 
 def test_serverless_update_without_alarms_is_checked_too(provider, aws):
     props = {**PROPS, "deployment_config": None, "retain_variant_properties": False, "timeout_seconds": 3600}
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update(retain=False, deployment=None)
     aws.endpoint("Failed", OLD, reason="Unable to locate the model")
     with pytest.raises(
@@ -295,8 +142,7 @@ def test_serverless_update_without_alarms_is_checked_too(provider, aws):
 
 def test_update_that_outlives_the_timeout_fails_and_leaves_the_state_as_it_was(provider, aws, fake_time):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     for _ in range(4):  # 90 s at 30 s per poll: 3 sleeps, 4 looks
         aws.endpoint("Updating", OLD, pending=NEW)
@@ -307,8 +153,7 @@ def test_update_that_outlives_the_timeout_fails_and_leaves_the_state_as_it_was(p
 
 def test_instance_type_change_suspends_autoscaling_around_the_update_and_restores_it(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()  # read, then policies deleted and target deregistered
     aws.expect_update()
     aws.endpoint("InService", NEW)
@@ -320,21 +165,20 @@ def test_instance_type_change_suspends_autoscaling_around_the_update_and_restore
 
 def test_instance_type_change_restores_autoscaling_even_when_the_update_rolls_back(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()
     aws.expect_update()
     aws.endpoint("InService", OLD)
     aws.scaling_restored()
     aws.alarm_states(p99="ALARM")
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-latency-p99")
     with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-latency-p99"):
         provider.create(dict(PROPS))
 
 
 def test_autoscaling_that_cannot_be_restored_fails_the_release_with_what_to_do(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()
     aws.expect_update()
     aws.endpoint("InService", NEW)
@@ -376,8 +220,7 @@ def test_missing_endpoint_says_what_to_declare(provider, aws):
 
 def test_superseded_configuration_already_gone_is_not_an_error(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", NEW)
     aws.sagemaker.add_client_error("describe_endpoint_config", service_error_code="ValidationException")
@@ -386,8 +229,7 @@ def test_superseded_configuration_already_gone_is_not_an_error(provider, aws):
 
 def test_keeping_superseded_pairs_deletes_nothing(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", NEW)
     assert provider.create({**PROPS, "delete_superseded": False}).outs["deleted"] == []
