@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -360,14 +359,15 @@ class EndpointReleaseProvider(PollingReleaseProvider):
             fleet = current.get(name) if spec.retain_variant_properties and current.get(name) else variant.get("InitialInstanceCount")
             if not fleet:
                 continue  # serverless: no instances to split
-            value = number(canary["Value"])
-            size = math.ceil(fleet * value / 100) if canary["Type"] == "CAPACITY_PERCENT" else value
-            if 2 * size > fleet:
+            value, fleet = number(canary["Value"]), number(fleet)
+            percent = canary["Type"] == "CAPACITY_PERCENT"
+            # A percentage of one instance is that whole instance: 100% of the new fleet.
+            if (percent and (value > 50 or fleet < 2)) or (not percent and 2 * value > fleet):
                 raise ReleaseError(
-                    f"endpoint {spec.endpoint_name}: a {routing['Type']} of {value}"
-                    f"{'%' if canary['Type'] == 'CAPACITY_PERCENT' else ' instance(s)'} on variant {name}'s {number(fleet)} "
-                    f"instance(s) is {size} instance(s), more than the 50% of the new fleet SageMaker allows for a canary. "
-                    "Run at least 2 instances (endpoint.instanceCount, endpoint.autoscaling.min) or release ALL_AT_ONCE"
+                    f"endpoint {spec.endpoint_name}: a {routing['Type']} of {value}{'%' if percent else ' instance(s)'} on "
+                    f"variant {name}'s {fleet} instance(s) is more than the 50% of the new fleet SageMaker allows for a "
+                    "canary. Run at least 2 instances (endpoint.instanceCount, endpoint.autoscaling.min) with a canary of at "
+                    "most 50%, or release ALL_AT_ONCE"
                 )
 
     @staticmethod

@@ -45,6 +45,9 @@ def config_arn(name: str) -> str:
 
 RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+TARGET_ARN = "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/056f1c4c0e5e4b6f9d2a7b8c9d0e1f2a3b4c"
+# The program's tags on the scalable target (aws.appautoscaling.Target tags): a re-registration keeps them.
+TARGET_TAGS = {"Project": "sagemaker-mlops", "Environment": "prod", "ManagedBy": "pulumi"}
 TRACKING = {
     "TargetValue": 700.0,
     "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
@@ -146,6 +149,7 @@ class Aws(ValidatingAws):
                         "ScalableDimension": DIMENSION,
                         "MinCapacity": 2,
                         "MaxCapacity": 4,
+                        "ScalableTargetARN": TARGET_ARN,
                         "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
                         "CreationTime": WHEN,
                     }
@@ -171,13 +175,16 @@ class Aws(ValidatingAws):
             },
             {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION},
         )
+        self.scaling.add_response("list_tags_for_resource", {"Tags": TARGET_TAGS}, {"ResourceARN": TARGET_ARN})
         where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
         self.scaling.add_response("delete_scaling_policy", {}, {"PolicyName": "endpoint-scaling-policy", **where})
         self.scaling.add_response("deregister_scalable_target", {}, where)
 
     def scaling_restored(self) -> None:
         where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
-        self.scaling.add_response("register_scalable_target", {}, {**where, "MinCapacity": 2, "MaxCapacity": 4})
+        self.scaling.add_response(
+            "register_scalable_target", {"ScalableTargetARN": TARGET_ARN}, {**where, "MinCapacity": 2, "MaxCapacity": 4, "Tags": TARGET_TAGS}
+        )
         self.scaling.add_response(
             "put_scaling_policy",
             {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:new"},
