@@ -59,7 +59,7 @@ from components.api.release_spec import (
     appspec_properties,
     failure_message,
 )
-from components.shared.release_provider import PollingReleaseProvider, input_failures, is_unknown
+from components.shared.release_provider import PollingReleaseProvider, input_failures, is_unknown, request_failures
 
 ALIAS_IGNORE_CHANGES = ["function_version", "routing_config"]
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -96,6 +96,18 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
                     "(CodeDeploy cannot shift to $LATEST or to another alias)",
                 )
             )
+        # The requests this release will make, validated by botocore now rather than mid-release.
+        alias = {"FunctionName": news.get("function_name"), "Name": news.get("alias_name"), "FunctionVersion": target}
+        failures += request_failures(
+            "lambda", "UpdateAlias", alias, {"FunctionName": "function_name", "Name": "alias_name", "FunctionVersion": "target_version"}
+        )
+        group = {"applicationName": news.get("application_name"), "deploymentGroupName": news.get("deployment_group_name")}
+        failures += request_failures(
+            "codedeploy",
+            "CreateDeployment",
+            group,
+            {"applicationName": "application_name", "deploymentGroupName": "deployment_group_name"},
+        )
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

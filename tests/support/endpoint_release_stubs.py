@@ -43,6 +43,7 @@ WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 def config_arn(name: str) -> str:
     return f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}"
 
+
 RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 TARGET_ARN = "arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/056f1c4c0e5e4b6f9d2a7b8c9d0e1f2a3b4c"
@@ -183,7 +184,9 @@ class Aws(ValidatingAws):
     def scaling_restored(self) -> None:
         where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
         self.scaling.add_response(
-            "register_scalable_target", {"ScalableTargetARN": TARGET_ARN}, {**where, "MinCapacity": 2, "MaxCapacity": 4, "Tags": TARGET_TAGS}
+            "register_scalable_target",
+            {"ScalableTargetARN": TARGET_ARN},
+            {**where, "MinCapacity": 2, "MaxCapacity": 4, "Tags": TARGET_TAGS},
         )
         self.scaling.add_response(
             "put_scaling_policy",

@@ -1,4 +1,6 @@
-"""LambdaCanaryRelease's provider, called as Pulumi calls it, with CodeDeploy and Lambda on Stubber.
+"""LambdaCanaryRelease's provider, called as Pulumi calls it (through the SDK's dynamic-provider
+server, so every number reaches it as a float: tests/support/provider_wire.py), with CodeDeploy and
+Lambda on Stubber, which validates every request against the service model.
 
 moto's CodeDeploy cannot stop deployments or move them past `Created`, so every CodeDeploy and
 Lambda answer here is scripted and every request is checked exactly. A fake clock and sleep make
@@ -15,12 +17,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import botocore.session
 import dill
 import pulumi
 import pulumi_aws as aws_sdk
 import pytest
-from botocore.stub import Stubber
+from provider_wire import FakeTime, ValidatingAws, Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.api.lambda_release import (
@@ -46,35 +47,15 @@ PROPS: dict[str, Any] = {
 }
 CREATED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
-# One botocore session for the module: its loader caches the service models between tests.
-SESSION = botocore.session.get_session()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Aws:
+class Aws(ValidatingAws):
     """Stubbed codedeploy and lambda clients, handed to the provider through its client factory."""
 
     def __init__(self) -> None:
-        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in ("codedeploy", "lambda")}
-        self.codedeploy = Stubber(self.clients["codedeploy"])
-        self.lambda_ = Stubber(self.clients["lambda"])
-        self.regions: list[str] = []
-
-    def factory(self, service: str, region: str) -> Any:
-        self.regions.append(region)
-        return self.clients[service]
+        super().__init__("codedeploy", "lambda")
+        self.codedeploy = self.stubs["codedeploy"]
+        self.lambda_ = self.stubs["lambda"]
 
     def no_running_deployment(self) -> None:
         self.codedeploy.add_response(
@@ -119,10 +100,8 @@ class Aws:
 @pytest.fixture
 def aws() -> Iterator[Aws]:
     stubs = Aws()
-    with stubs.codedeploy, stubs.lambda_:
+    with stubs.active():
         yield stubs
-        stubs.codedeploy.assert_no_pending_responses()
-        stubs.lambda_.assert_no_pending_responses()
 
 
 @pytest.fixture
@@ -131,8 +110,8 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def provider(aws: Aws, fake_time: FakeTime) -> LambdaCanaryReleaseProvider:
-    return LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+def provider(aws: Aws, fake_time: FakeTime) -> Wire:
+    return Wire(LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
 
 
 # --- the AppSpec ---------------------------------------------------------------------------------
@@ -174,7 +153,6 @@ def test_first_release_points_the_alias_directly(provider, aws):
     assert result.id == "predict-api:live"
     assert result.outs["release_method"] == "direct"
     assert (result.outs["previous_version"], result.outs["released_version"], result.outs["deployment_id"]) == ("$LATEST", "4", "")
-    assert "__provider" not in result.outs
     assert set(aws.regions) == {"us-east-1"}
 
 
@@ -257,7 +235,7 @@ def test_deployment_that_outlives_the_timeout_is_stopped_with_rollback(provider,
 
 
 def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
-    provider = LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+    provider = Wire(LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
     aws.no_running_deployment()
     aws.alias("3")
     aws.expect_create()
@@ -324,7 +302,7 @@ def test_missing_alias_fails_the_release_with_what_to_declare(provider, aws):
 
 
 def test_diff_updates_on_a_new_version_and_never_replaces():
-    provider = LambdaCanaryReleaseProvider()
+    provider = Wire(LambdaCanaryReleaseProvider())
     changed = provider.diff("id", dict(PROPS), {**PROPS, "target_version": "5"})
     assert changed.changes is True and changed.replaces == []
     unknown = provider.diff("id", dict(PROPS), {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN})
@@ -334,7 +312,7 @@ def test_diff_updates_on_a_new_version_and_never_replaces():
 
 
 def test_check_refuses_latest_and_missing_fields():
-    provider = LambdaCanaryReleaseProvider()
+    provider = Wire(LambdaCanaryReleaseProvider())
     failures = provider.check({}, {**PROPS, "target_version": "$LATEST", "alias_name": "", "timeout_seconds": 5}).failures
     assert {(f.property, f.reason.split(" ")[0]) for f in failures} == {
         ("target_version", "target_version"),
@@ -346,7 +324,7 @@ def test_check_refuses_latest_and_missing_fields():
 
 
 def test_delete_touches_nothing():
-    provider = LambdaCanaryReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    provider = Wire(LambdaCanaryReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS")))
     assert provider.delete("predict-api:live", dict(PROPS)) is None
 
 

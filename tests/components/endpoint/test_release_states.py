@@ -92,7 +92,10 @@ def test_a_model_the_new_configuration_still_uses_is_never_deleted(provider, aws
 
 
 def rolled_back_tags(props: dict) -> dict[str, str]:
-    return {ROLLED_BACK_TAG: ReleaseSpec.from_props(round_trip(props)).fingerprint, ROLLBACK_REASON_TAG: "rolled back: alarm mlops-prod-endpoint-5xx"}
+    return {
+        ROLLED_BACK_TAG: ReleaseSpec.from_props(round_trip(props)).fingerprint,
+        ROLLBACK_REASON_TAG: "rolled back: alarm mlops-prod-endpoint-5xx",
+    }
 
 
 def test_a_retry_of_a_rolled_back_release_is_refused_naming_the_pin_and_the_alarm(provider, aws):
@@ -129,7 +132,11 @@ def test_a_capacity_percent_canary_larger_than_half_the_new_fleet_is_refused(pro
         **DEPLOYMENT,
         "BlueGreenUpdatePolicy": {
             **DEPLOYMENT["BlueGreenUpdatePolicy"],
-            "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 300, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary}},
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 300,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary},
+            },
         },
     }
     props = {**PROPS, "deployment_config": deployment}
