@@ -28,13 +28,13 @@ from components.endpoint.monitoring import DRIFT_NAMESPACE as DRIFT_NAMESPACE
 from components.endpoint.monitoring import MONITOR_ENVIRONMENT as MONITOR_ENVIRONMENT
 from components.endpoint.monitoring import drift_alarm_name as drift_alarm_name
 from components.endpoint.monitoring import monitoring
-from components.endpoint.release import RELEASE_TIMEOUT_MARGIN_SECONDS as RELEASE_TIMEOUT_MARGIN_SECONDS
 from components.endpoint.release import (
     ENDPOINT_IGNORE_CHANGES,
     EndpointRelease,
     EndpointReleaseArgs,
     release_timeout_seconds,
 )
+from components.endpoint.release import RELEASE_TIMEOUT_MARGIN_SECONDS as RELEASE_TIMEOUT_MARGIN_SECONDS
 from components.shared.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.training.registry import model_package_arn
 

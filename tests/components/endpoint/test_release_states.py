@@ -14,7 +14,6 @@ from endpoint_release_stubs import (
     DEPLOYMENT,
     ENDPOINT,
     NEW,
-    NEW_MODEL,
     OLD,
     OLD_MODEL,
     PROPS,
