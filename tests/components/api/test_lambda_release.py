@@ -78,7 +78,19 @@ class Aws(ValidatingAws):
         info = {"deploymentId": deployment_id, "status": status, "createTime": CREATED, **extra}
         self.codedeploy.add_response("get_deployment", {"deploymentInfo": info}, {"deploymentId": deployment_id})
 
+    def failed_deployments(self, *infos: dict[str, Any]) -> None:
+        """ListDeployments of the failed and stopped ones, then their details."""
+        ids = [info["deploymentId"] for info in infos]
+        self.codedeploy.add_response(
+            "list_deployments",
+            {"deployments": ids},
+            {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ["Failed", "Stopped"]},
+        )
+        if ids:
+            self.codedeploy.add_response("batch_get_deployments", {"deploymentsInfo": list(infos)}, {"deploymentIds": ids})
+
     def expect_create(self, current: str = "3") -> str:
+        self.failed_deployments()
         spec = ReleaseSpec.from_props(PROPS)
         content = appspec_content(spec, current)
         self.codedeploy.add_response(
@@ -246,6 +258,26 @@ def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
         provider.create({**PROPS, "timeout_seconds": 15})
     assert "could not stop it (DeploymentAlreadyCompletedException" in str(raised.value)
     assert "aws deploy stop-deployment --deployment-id d-NEW" in str(raised.value)
+
+
+def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
+    rolled_back = {
+        "deploymentId": "d-EARLIER",
+        "status": "Stopped",
+        "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec_content(ReleaseSpec.from_props(PROPS), "3")}},
+        "errorInformation": {"code": "ALARM_ACTIVE", "message": "One or more alarms have been activated: predict-api-errors"},
+        "rollbackInfo": {"rollbackDeploymentId": "d-ROLLBACK"},
+    }
+    other = {**rolled_back, "deploymentId": "d-OLDER", "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}}}
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.failed_deployments(other, rolled_back)
+    with pytest.raises(ReleaseError) as raised:  # no create_deployment
+        provider.update("predict-api:live", {**PROPS, "target_version": "3"}, dict(PROPS))
+    message = str(raised.value)
+    assert message.startswith("version 4 of predict-api:live was not released again: CodeDeploy deployment d-EARLIER")
+    assert "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors" in message
+    assert "The alias stays on version 3. Fix the cause and publish a new version" in message
 
 
 # --- deployments already running -----------------------------------------------------------------

@@ -32,6 +32,7 @@ def test_a_release_with_the_recorded_inputs_sends_only_valid_requests(recorded):
     current = str(int(recorded["target_version"]) + 1)
     alias = {"FunctionName": recorded["function_name"], "Name": recorded["alias_name"]}
     lambda_.add_response("get_alias", {"Name": recorded["alias_name"], "FunctionVersion": current}, alias)
+    codedeploy.add_response("list_deployments", {"deployments": []}, {**group, "includeOnlyStatuses": ["Failed", "Stopped"]})
     codedeploy.add_response("create_deployment", {"deploymentId": "d-RECORDED"}, {**group, "revision": ANY, "description": ANY})
     codedeploy.add_response(
         "get_deployment", {"deploymentInfo": {"deploymentId": "d-RECORDED", "status": "Succeeded"}}, {"deploymentId": "d-RECORDED"}
