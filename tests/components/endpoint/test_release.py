@@ -11,7 +11,6 @@ A fake clock and sleep make the polling and the timeout deterministic and instan
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import dill
 import pulumi
@@ -26,9 +25,8 @@ from endpoint_release_stubs import (
     OLD_MODEL,
     PROPS,
     RESOURCE_ID,
-    Aws,
 )
-from provider_wire import FakeTime, Wire
+from provider_wire import Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.endpoint.release import (
@@ -36,25 +34,6 @@ from components.endpoint.release import (
     EndpointReleaseProvider,
     ReleaseError,
 )
-
-
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    stubs = Aws()
-    with stubs.active():
-        yield stubs
-    assert set(stubs.regions) <= {"us-east-1"}
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def provider(aws: Aws, fake_time: FakeTime) -> Wire:
-    return Wire(EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
-
 
 # --- create and update ----------------------------------------------------------------------------
 

@@ -6,8 +6,6 @@ in every request. Driven through the SDK's dynamic-provider server with validati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from botocore.exceptions import ParamValidationError
 from endpoint_release_stubs import (
@@ -19,7 +17,7 @@ from endpoint_release_stubs import (
     PROPS,
     Aws,
 )
-from provider_wire import FakeTime, Wire, round_trip
+from provider_wire import Wire, round_trip
 
 from components.endpoint.release import (
     ROLLBACK_REASON_TAG,
@@ -29,19 +27,6 @@ from components.endpoint.release import (
     ReleaseSpec,
 )
 from components.shared import release_provider
-
-
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    stubs = Aws()
-    with stubs.active():
-        yield stubs
-
-
-@pytest.fixture
-def provider(aws: Aws) -> Wire:
-    fake_time = FakeTime()
-    return Wire(EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
 
 
 def state_on(config: str) -> dict:
