@@ -297,7 +297,10 @@ class EndpointReleaseProvider(PollingReleaseProvider):
         if endpoint.get("FailureReason"):
             reasons.append(str(endpoint["FailureReason"]).strip())
         if endpoint["EndpointStatus"] == "InService" and serving != spec.endpoint_config_name:
-            self._record_rollback(sagemaker, spec, new_config or self._config(sagemaker, spec.endpoint_config_name), reasons)
+            try:
+                self._record_rollback(sagemaker, spec, new_config or self._config(sagemaker, spec.endpoint_config_name), list(reasons))
+            except Exception as exc:  # the rollback is the news; a missing record only allows a retry
+                reasons.append(f"(the rollback could not be recorded on the configuration: {error_code(exc) or type(exc).__name__})")
         raise ReleaseError(
             f"endpoint {spec.endpoint_name} did not take {spec.endpoint_config_name}: {'; '.join(reasons) or endpoint['EndpointStatus']}. "
             f"It is {endpoint['EndpointStatus']} on {serving}, which Pulumi keeps recording as live; "

@@ -156,3 +156,17 @@ def test_check_names_the_input_sagemaker_would_refuse():
     bad = {**DEPLOYMENT, "BlueGreenUpdatePolicy": {**DEPLOYMENT["BlueGreenUpdatePolicy"], "TerminationWaitInSeconds": 30.5}}
     failures = Wire(EndpointReleaseProvider()).check({}, {**PROPS, "deployment_config": bad}).failures
     assert [(f.property, "TerminationWaitInSeconds, value: 30.5" in f.reason) for f in failures] == [("deployment_config", True)]
+
+
+def test_a_rollback_that_cannot_be_recorded_is_still_reported_as_the_rollback(provider, aws):
+    aws.endpoint("InService", OLD)
+    aws.configs()
+    aws.expect_update()
+    aws.endpoint("InService", OLD)
+    aws.alarm_states(**{"5xx": "ALARM"})
+    aws.sagemaker.add_client_error("add_tags", service_error_code="AccessDeniedException", http_status_code=400)
+    with pytest.raises(
+        ReleaseError,
+        match=r"rolled back: alarm mlops-prod-endpoint-5xx; \(the rollback could not be recorded on the configuration: AccessDeniedException\)",
+    ):
+        provider.update(ENDPOINT, state_on(OLD), dict(PROPS))
