@@ -1,7 +1,9 @@
-"""The promotion rehearsal's provider step: EndpointRelease's provider releases the configuration
-the prod preview recorded, with exactly the inputs the preview recorded (the engine's Struct: every
-number a float) after the SDK's own serialize/deserialize round trip, against SageMaker and
-CloudWatch clients on botocore's Stubber, which validates every request against the service model.
+"""The promotion rehearsal's provider step: EndpointRelease releases prod's recorded inputs, through
+the wire, against SageMaker on a validating Stubber.
+
+The inputs are exactly those the prod preview recorded (the engine's Struct: every number a float),
+after the SDK's own serialize/deserialize round trip; botocore's Stubber validates every request
+against the service model.
 
 SageMaker's answers are scripted as a successful blue/green promotion on a real account: the
 endpoint is InService on the previous configuration, accepts UpdateEndpoint, is Updating, then
