@@ -7,6 +7,9 @@
 4. Promoting a version dev does not serve (3) to prod is refused; promoting dev's is accepted.
 5. prod's offline preview, reading dev's outputs through its StackReference, serves the identical
    package ARN, which is the ARN the registry holds.
+6. EndpointRelease's provider releases that configuration with the inputs prod's preview recorded,
+   after the SDK's wire round trip, against a Stubber that validates every request
+   (tools/rehearsal/release_step.py).
 
 Every failure is one line in `problems`; `lines` says what happened.
 """
@@ -26,10 +29,12 @@ from typing import Any, Optional
 from unittest import mock
 
 from tools.promote.stack_file import read_stack, with_version
+from tools.rehearsal.release_step import rehearse_release
 
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 MODEL_TYPE = "aws:sagemaker/model:Model"
+RELEASE_TYPE = "pulumi-python:dynamic:EndpointRelease"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "rehearsal",
     "AWS_SECRET_ACCESS_KEY": "rehearsal",
@@ -193,6 +198,14 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
     )
     if not prod["summary"].get("ok"):
         result.problems.append("promotion: prod's preview of the promoted pin is BLOCKED by a mandatory policy")
+        return result
+    releases = [r["inputs"] for r in prod["resources"] if r["type"] == RELEASE_TYPE]
+    if len(releases) != 1:
+        result.problems.append(f"promotion: prod's preview declares {len(releases)} endpoint releases, not one")
+        return result
+    release = rehearse_release(releases[0])
+    result.lines += release.lines
+    result.problems += [f"promotion: {problem}" for problem in release.problems]
     return result
 
 
