@@ -77,6 +77,7 @@ DEPLOY = "deploy"
 REGISTRY_READ = "registry-read"
 APPROVE = "approve"
 DNS = "dns"
+SERVICE_LINKED = "service-linked-roles"
 
 
 def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[Identity, ...]:
@@ -107,7 +108,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 Subject(f"environment:{env['dev']}", "recover.yml", "workflow_dispatch"),
             ),
             f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['dev']}`",
-            ((DEPLOY, "dev"), (REFRESH, "dev"), (STATE_READ, "dev"), (STATE_WRITE, "dev"), (SECRETS_DECRYPT, "dev"), (SECRETS_ENCRYPT, "dev")),
+            ((DEPLOY, "dev"), (SERVICE_LINKED, "dev"), (REFRESH, "dev"), (STATE_READ, "dev"), (STATE_WRITE, "dev"), (SECRETS_DECRYPT, "dev"), (SECRETS_ENCRYPT, "dev")),
             session_hours=2,
         ),
         Identity(
@@ -121,6 +122,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['production']}` (required reviewers)",
             (
                 (DEPLOY, "prod"),
+                (SERVICE_LINKED, "prod"),
                 (REFRESH, "prod"),
                 (DNS, "prod"),
                 (STATE_READ, "prod"),
@@ -221,11 +223,22 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
             ),
             Probe("iam:UpdateAssumeRolePolicy", _role(lay, s), {}),
             Probe("iam:PassRole", _role(lay, s), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
+        ],
+    ),
+    SERVICE_LINKED: (
+        "create the service-linked roles its services create on first use (Application Auto Scaling for ECS and SageMaker, ECS, Elastic Load Balancing)",
+        lambda lay, s: [
             Probe(
                 "iam:CreateServiceLinkedRole",
-                lay.iam(lay.account(s), "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"),
-                {"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"},
-            ),
+                lay.iam(lay.account(s), f"role/aws-service-role/{service}/AWSServiceRole"),
+                {"iam:AWSServiceName": service},
+            )
+            for service in (
+                "ecs.application-autoscaling.amazonaws.com",
+                "sagemaker.application-autoscaling.amazonaws.com",
+                "ecs.amazonaws.com",
+                "elasticloadbalancing.amazonaws.com",
+            )
         ],
     ),
     DNS: (
@@ -301,6 +314,12 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                     {"iam:PermissionsBoundary": lay.boundary_arn(own), "iam:PolicyARN": f"arn:{lay.partition}:iam::aws:policy/AdministratorAccess"},
                 ),
                 Probe("iam:PutRolePolicy", _role(lay, own), {}),
+                Probe("iam:AttachRolePolicy", _role(lay, own), {"iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")}),
+                Probe(
+                    "iam:AttachRolePolicy",
+                    _role(lay, own),
+                    {"iam:PermissionsBoundary": lay.boundary_arn(theirs), "iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")},
+                ),
                 Probe("iam:CreateUser", lay.iam(lay.account(own), "user/x"), {}),
             ],
         )
@@ -321,6 +340,8 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
             [
                 Probe("iam:PassRole", _role(lay, theirs), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
                 Probe("iam:PassRole", _role(lay, own), {"iam:PassedToService": "ec2.amazonaws.com"}),
+                Probe("iam:PassRole", lay.role_arn(lay.account(own), "OrganizationAccountAccessRole"), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
+                Probe("iam:PassRole", lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-{own}"), {"iam:PassedToService": "lambda.amazonaws.com"}),
                 Probe("iam:UpdateAssumeRolePolicy", _role(lay, theirs), {}),
                 Probe("iam:UpdateAssumeRolePolicy", lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-prod"), {}),
                 Probe("sts:AssumeRole", lay.role_arn(lay.account(REGISTRY_STACK), APPROVER_ROLE), {}),
