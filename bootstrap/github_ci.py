@@ -38,6 +38,9 @@ class GitHubCiRolesArgs:
     existing_oidc_provider_arn: Optional[str] = None
 
 
+_PURPOSE = {"guards": "what no CI role of the stack may do", "read": "what a refresh reads"}
+
+
 class GitHubCiRoles(pulumi.ComponentResource):
     provider_arn: Optional[pulumi.Output[str]]
     boundaries: dict[str, aws.iam.Policy]
@@ -60,7 +63,7 @@ class GitHubCiRoles(pulumi.ComponentResource):
                 self.provider_arn = oidc.arn
 
         self.boundaries = {}
-        managed: dict[str, list[aws.iam.Policy]] = {}
+        managed: dict[str, dict[str, aws.iam.Policy]] = {}
         for stack in stacks:
             # Outside every deploy role's `mlops-<stack>-*` reach, and every change to it denied.
             self.boundaries[stack] = aws.iam.Policy(
@@ -70,23 +73,23 @@ class GitHubCiRoles(pulumi.ComponentResource):
                 policy=pulumi.Output.json_dumps(boundary_document(layout, stack)),
                 opts=child,
             )
-            managed[stack] = [
-                aws.iam.Policy(
+            managed[stack] = {
+                part: aws.iam.Policy(
                     f"{name}-{stack}-{part}",
                     name=managed_policy_name(stack, part),
-                    description=f"sagemaker-mlops {stack}: {'what a refresh reads' if part == 'read' else 'changes to the declared resource types'}",
+                    description=f"sagemaker-mlops {stack}: {_PURPOSE.get(part, 'changes to the declared resource types')}",
                     policy=pulumi.Output.json_dumps(doc),
                     opts=child,
                 )
                 for part, doc in managed_documents(layout, stack).items()
-            ]
+            }
 
         self.roles = {}
         for identity in here:
             self.roles[identity.key] = self._role(name, identity, layout, managed[identity.stack], child)
         self.register_outputs({f"{key}_role_arn": role.arn for key, role in self.roles.items()})
 
-    def _role(self, name: str, identity: Identity, layout: Layout, managed: list[aws.iam.Policy], child: pulumi.ResourceOptions) -> aws.iam.Role:
+    def _role(self, name: str, identity: Identity, layout: Layout, managed: Mapping[str, aws.iam.Policy], child: pulumi.ResourceOptions) -> aws.iam.Role:
         if identity.ci:
             trust = pulumi.Output.json_dumps(github_trust(self.provider_arn, layout.repository, identity))
             statements = identity_statements(layout, identity)
@@ -103,12 +106,7 @@ class GitHubCiRoles(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(f"{name}-{identity.key}-policy", role=role.id, policy=pulumi.Output.json_dumps(document(statements)), opts=child)
         kinds = {c for c, _ in identity.grants}
-        # managed_documents: `read` first, then the `write-N` parts.
-        attach = []
-        if REFRESH in kinds:
-            attach.append(managed[0])
-        if DEPLOY in kinds:
-            attach += managed[1:]
-        for index, policy in enumerate(attach):
-            aws.iam.RolePolicyAttachment(f"{name}-{identity.key}-managed-{index}", role=role.name, policy_arn=policy.arn, opts=child)
+        parts = [p for p in managed if (p == "guards" and identity.ci) or (p == "read" and REFRESH in kinds) or (p.startswith("write-") and DEPLOY in kinds)]
+        for part in parts:
+            aws.iam.RolePolicyAttachment(f"{name}-{identity.key}-managed-{part}", role=role.name, policy_arn=managed[part].arn, opts=child)
         return role

