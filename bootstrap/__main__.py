@@ -29,7 +29,9 @@ provider = aws.Provider(
     region=layout.region,
     # Only the configured account: credentials of another account fail before any change.
     allowed_account_ids=[settings.account],
-    default_tags=aws.ProviderDefaultTagsArgs(tags={"Project": PROJECT, "Component": "bootstrap", "Repository": layout.repository, "ManagedBy": "pulumi"}),
+    default_tags=aws.ProviderDefaultTagsArgs(
+        tags={"Project": PROJECT, "Component": "bootstrap", "Repository": layout.repository, "ManagedBy": "pulumi"}
+    ),
 )
 everyone = identities(settings.environments)
 
@@ -44,7 +46,12 @@ if layout.state_backend and layout.accounts["state"] == settings.account:
 
 ci = GitHubCiRoles(
     "github",
-    GitHubCiRolesArgs(layout=layout, account=settings.account, environments=settings.environments, existing_oidc_provider_arn=settings.existing_oidc_provider_arn),
+    GitHubCiRolesArgs(
+        layout=layout,
+        account=settings.account,
+        environments=settings.environments,
+        existing_oidc_provider_arn=settings.existing_oidc_provider_arn,
+    ),
     opts=pulumi.ResourceOptions(providers=[provider]),
 )
 
@@ -56,7 +63,14 @@ for identity in everyone:
 if layout.state_backend:
     variables["PULUMI_BACKEND_URL"] = layout.backend_url
 pulumi.export("repositoryVariables", variables)
-pulumi.export("createdHere", {"stacks": layout.accounts_needing(settings.account), "roles": sorted(ci.roles), "stateBackend": layout.state_backend and layout.accounts["state"] == settings.account})
+pulumi.export(
+    "createdHere",
+    {
+        "stacks": layout.accounts_needing(settings.account),
+        "roles": sorted(ci.roles),
+        "stateBackend": layout.state_backend and layout.accounts["state"] == settings.account,
+    },
+)
 pulumi.export("permissionsBoundaryArns", {s: layout.boundary_arn(s) for s in STACKS})
 pulumi.export("approverRoleArn", layout.role_arn(layout.account("dev"), next(i for i in everyone if not i.ci).role_name()))
 if ci.provider_arn is not None:

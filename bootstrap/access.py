@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from layout import PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias  # noqa: E402
+from layout import PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
 
 GITHUB_ROLE_PREFIX = f"{PROJECT}-github-"
 APPROVER_ROLE = f"{PROJECT}-approver"
@@ -80,6 +80,14 @@ DNS = "dns"
 SERVICE_LINKED = "service-linked-roles"
 
 
+def _deploy_runs(environment: str) -> tuple[Subject, ...]:
+    """A deploy role's runs: main's deploy.yml on a push and recover.yml dispatched on main."""
+    return (
+        Subject(f"environment:{environment}", "deploy.yml", "push"),
+        Subject(f"environment:{environment}", "recover.yml", "workflow_dispatch"),
+    )
+
+
 def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[Identity, ...]:
     env = environments
     return (
@@ -103,22 +111,24 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             "deploy-dev",
             "AWS_DEPLOY_DEV_ROLE_ARN",
             "dev",
-            (
-                Subject(f"environment:{env['dev']}", "deploy.yml", "push"),
-                Subject(f"environment:{env['dev']}", "recover.yml", "workflow_dispatch"),
-            ),
+            _deploy_runs(env["dev"]),
             f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['dev']}`",
-            ((DEPLOY, "dev"), (SERVICE_LINKED, "dev"), (REFRESH, "dev"), (STATE_READ, "dev"), (STATE_WRITE, "dev"), (SECRETS_DECRYPT, "dev"), (SECRETS_ENCRYPT, "dev")),
+            (
+                (DEPLOY, "dev"),
+                (SERVICE_LINKED, "dev"),
+                (REFRESH, "dev"),
+                (STATE_READ, "dev"),
+                (STATE_WRITE, "dev"),
+                (SECRETS_DECRYPT, "dev"),
+                (SECRETS_ENCRYPT, "dev"),
+            ),
             session_hours=2,
         ),
         Identity(
             "deploy-prod",
             "AWS_DEPLOY_PROD_ROLE_ARN",
             "prod",
-            (
-                Subject(f"environment:{env['production']}", "deploy.yml", "push"),
-                Subject(f"environment:{env['production']}", "recover.yml", "workflow_dispatch"),
-            ),
+            _deploy_runs(env["production"]),
             f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['production']}` (required reviewers)",
             (
                 (DEPLOY, "prod"),
@@ -193,13 +203,23 @@ def _role(layout: Layout, stack: str, name: str = "x") -> str:
 
 
 CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
-    STATE_READ: ("read {stack}'s state and history", lambda lay, s: [Probe("s3:GetObject", _state(lay, s), {}), Probe("s3:GetObject", _state(lay, s, "history"), {})]),
+    STATE_READ: (
+        "read {stack}'s state and history",
+        lambda lay, s: [Probe("s3:GetObject", _state(lay, s), {}), Probe("s3:GetObject", _state(lay, s, "history"), {})],
+    ),
     STATE_WRITE: (
         "write {stack}'s state, history and lock",
-        lambda lay, s: [Probe("s3:PutObject", _state(lay, s), {}), Probe("s3:PutObject", _state(lay, s, "lock"), {}), Probe("s3:DeleteObject", _state(lay, s, "lock"), {})],
+        lambda lay, s: [
+            Probe("s3:PutObject", _state(lay, s), {}),
+            Probe("s3:PutObject", _state(lay, s, "lock"), {}),
+            Probe("s3:DeleteObject", _state(lay, s, "lock"), {}),
+        ],
     ),
     SECRETS_DECRYPT: ("decrypt {stack}'s secrets", lambda lay, s: [_secrets(lay, s, "kms:Decrypt")]),
-    SECRETS_ENCRYPT: ("encrypt {stack}'s secrets", lambda lay, s: [_secrets(lay, s, "kms:Encrypt"), _secrets(lay, s, "kms:GenerateDataKey")]),
+    SECRETS_ENCRYPT: (
+        "encrypt {stack}'s secrets",
+        lambda lay, s: [_secrets(lay, s, "kms:Encrypt"), _secrets(lay, s, "kms:GenerateDataKey")],
+    ),
     REFRESH: (
         "read the configuration of {stack}'s resources (what `preview --refresh` reads)",
         lambda lay, s: [
@@ -213,7 +233,11 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
         "create, change and delete {stack}'s resources in the stack's region; create `mlops-{stack}-*` roles only under `sagemaker-mlops-{stack}-boundary`, attach only `mlops-{stack}-*` policies, pass them only to the program's services",
         lambda lay, s: [
             Probe("sagemaker:UpdateEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
-            Probe("sagemaker:CreateEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), {"aws:RequestTag/Environment": s}),
+            Probe(
+                "sagemaker:CreateEndpoint",
+                _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"),
+                {"aws:RequestTag/Environment": s},
+            ),
             Probe("s3:PutBucketPolicy", f"arn:{lay.partition}:s3:::{program_prefix(s)}data-1", {}),
             Probe("iam:CreateRole", _role(lay, s), {"iam:PermissionsBoundary": lay.boundary_arn(s)}),
             Probe(
@@ -243,15 +267,24 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
     ),
     DNS: (
         "change records of {stack}'s configured hosted zone",
-        lambda lay, s: [Probe("route53:ChangeResourceRecordSets", f"arn:{lay.partition}:route53:::hostedzone/{lay.hosted_zones[s]}", {})] if s in lay.hosted_zones else [],
+        lambda lay, s: (
+            [Probe("route53:ChangeResourceRecordSets", f"arn:{lay.partition}:route53:::hostedzone/{lay.hosted_zones[s]}", {})]
+            if s in lay.hosted_zones
+            else []
+        ),
     ),
     REGISTRY_READ: (
         "read the model registry (packages, groups, approval status)",
-        lambda lay, s: [Probe("sagemaker:DescribeModelPackage", _package(lay), _tags(REGISTRY_STACK)), Probe("sagemaker:ListModelPackages", "*", {})],
+        lambda lay, s: [
+            Probe("sagemaker:DescribeModelPackage", _package(lay), _tags(REGISTRY_STACK)),
+            Probe("sagemaker:ListModelPackages", "*", {}),
+        ],
     ),
     APPROVE: (
         "set a model package `Approved` or `Rejected`",
-        lambda lay, s: [Probe("sagemaker:UpdateModelPackage", _package(lay), {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)})],
+        lambda lay, s: [
+            Probe("sagemaker:UpdateModelPackage", _package(lay), {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)})
+        ],
     ),
 }
 
@@ -272,19 +305,37 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
         rows.append(
             (
                 "approve a model package",
-                [Probe("sagemaker:UpdateModelPackage", _package(lay), {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)})],
+                [
+                    Probe(
+                        "sagemaker:UpdateModelPackage",
+                        _package(lay),
+                        {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)},
+                    )
+                ],
             )
         )
     rows.append(
         (
             "register a model package in any status but `PendingManualApproval`",
-            [Probe("sagemaker:CreateModelPackage", _package(lay), {"sagemaker:ModelApprovalStatus": "Approved", "aws:RequestTag/Environment": REGISTRY_STACK})],
+            [
+                Probe(
+                    "sagemaker:CreateModelPackage",
+                    _package(lay),
+                    {"sagemaker:ModelApprovalStatus": "Approved", "aws:RequestTag/Environment": REGISTRY_STACK},
+                )
+            ],
         )
     )
     rows.append(
         (
             f"act outside the stack's region ({lay.region})",
-            [Probe("sagemaker:CreateEndpoint", _own(lay, own, "sagemaker", f"endpoint/{program_prefix(own)}x"), {"aws:RequestedRegion": "eu-west-3"})],
+            [
+                Probe(
+                    "sagemaker:CreateEndpoint",
+                    _own(lay, own, "sagemaker", f"endpoint/{program_prefix(own)}x"),
+                    {"aws:RequestedRegion": "eu-west-3"},
+                )
+            ],
         )
     )
     rows.append(
@@ -311,14 +362,22 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe(
                     "iam:AttachRolePolicy",
                     _role(lay, own),
-                    {"iam:PermissionsBoundary": lay.boundary_arn(own), "iam:PolicyARN": f"arn:{lay.partition}:iam::aws:policy/AdministratorAccess"},
+                    {
+                        "iam:PermissionsBoundary": lay.boundary_arn(own),
+                        "iam:PolicyARN": f"arn:{lay.partition}:iam::aws:policy/AdministratorAccess",
+                    },
                 ),
                 Probe("iam:PutRolePolicy", _role(lay, own), {}),
-                Probe("iam:AttachRolePolicy", _role(lay, own), {"iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")}),
+                Probe(
+                    "iam:AttachRolePolicy", _role(lay, own), {"iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")}
+                ),
                 Probe(
                     "iam:AttachRolePolicy",
                     _role(lay, own),
-                    {"iam:PermissionsBoundary": lay.boundary_arn(theirs), "iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")},
+                    {
+                        "iam:PermissionsBoundary": lay.boundary_arn(theirs),
+                        "iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x"),
+                    },
                 ),
                 Probe("iam:CreateUser", lay.iam(lay.account(own), "user/x"), {}),
             ],
@@ -330,7 +389,11 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
             [
                 Probe("iam:DeleteRolePermissionsBoundary", _role(lay, own), {"iam:PermissionsBoundary": lay.boundary_arn(own)}),
                 Probe("iam:PutRolePermissionsBoundary", _role(lay, own), {"iam:PermissionsBoundary": lay.boundary_arn(theirs)}),
-                *[Probe(a, lay.boundary_arn(s), {}) for s in STACKS for a in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion")],
+                *[
+                    Probe(a, lay.boundary_arn(s), {})
+                    for s in STACKS
+                    for a in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion")
+                ],
             ],
         )
     )
@@ -340,8 +403,16 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
             [
                 Probe("iam:PassRole", _role(lay, theirs), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
                 Probe("iam:PassRole", _role(lay, own), {"iam:PassedToService": "ec2.amazonaws.com"}),
-                Probe("iam:PassRole", lay.role_arn(lay.account(own), "OrganizationAccountAccessRole"), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
-                Probe("iam:PassRole", lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-{own}"), {"iam:PassedToService": "lambda.amazonaws.com"}),
+                Probe(
+                    "iam:PassRole",
+                    lay.role_arn(lay.account(own), "OrganizationAccountAccessRole"),
+                    {"iam:PassedToService": "sagemaker.amazonaws.com"},
+                ),
+                Probe(
+                    "iam:PassRole",
+                    lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-{own}"),
+                    {"iam:PassedToService": "lambda.amazonaws.com"},
+                ),
                 Probe("iam:UpdateAssumeRolePolicy", _role(lay, theirs), {}),
                 Probe("iam:UpdateAssumeRolePolicy", lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-prod"), {}),
                 Probe("sts:AssumeRole", lay.role_arn(lay.account(REGISTRY_STACK), APPROVER_ROLE), {}),
@@ -390,7 +461,12 @@ def rows(layout: Layout, identity: Identity) -> list[tuple[bool, str, list[Probe
 
 def example_layout() -> Layout:
     """The table's layout: accounts do not change what a role may do, only where."""
-    return Layout(region="us-east-1", accounts={"dev": "111111111111", "prod": "222222222222", "state": "111111111111"}, repository="OWNER/REPO", hosted_zones={"prod": "ZONE"})
+    return Layout(
+        region="us-east-1",
+        accounts={"dev": "111111111111", "prod": "222222222222", "state": "111111111111"},
+        repository="OWNER/REPO",
+        hosted_zones={"prod": "ZONE"},
+    )
 
 
 def markdown_table(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> str:

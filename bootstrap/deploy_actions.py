@@ -17,7 +17,13 @@ from typing import Mapping
 TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "aws:acm/certificate:Certificate": (
         ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
-        ("acm:RequestCertificate", "acm:ImportCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"),
+        (
+            "acm:RequestCertificate",
+            "acm:ImportCertificate",
+            "acm:DeleteCertificate",
+            "acm:AddTagsToCertificate",
+            "acm:RemoveTagsFromCertificate",
+        ),
     ),
     "aws:acm/certificateValidation:CertificateValidation": (("acm:DescribeCertificate",), ()),
     # API Gateway v2's IAM actions are the HTTP verbs on its resource paths.
@@ -116,7 +122,14 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "aws:ec2/internetGateway:InternetGateway": (
         ("ec2:DescribeInternetGateways",),
-        ("ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway", "ec2:CreateTags", "ec2:DeleteTags"),
+        (
+            "ec2:CreateInternetGateway",
+            "ec2:AttachInternetGateway",
+            "ec2:DetachInternetGateway",
+            "ec2:DeleteInternetGateway",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
     ),
     "aws:ec2/natGateway:NatGateway": (
         ("ec2:DescribeNatGateways",),
@@ -124,7 +137,15 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "aws:ec2/routeTable:RouteTable": (
         ("ec2:DescribeRouteTables",),
-        ("ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:CreateTags", "ec2:DeleteTags"),
+        (
+            "ec2:CreateRouteTable",
+            "ec2:DeleteRouteTable",
+            "ec2:CreateRoute",
+            "ec2:ReplaceRoute",
+            "ec2:DeleteRoute",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
     ),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": (
         ("ec2:DescribeRouteTables",),
@@ -155,11 +176,23 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
         ("ec2:DescribeSecurityGroupRules",),
-        ("ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:ModifySecurityGroupRules", "ec2:CreateTags", "ec2:DeleteTags"),
+        (
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:ModifySecurityGroupRules",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
     ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
         ("ec2:DescribeSecurityGroupRules",),
-        ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:ModifySecurityGroupRules", "ec2:CreateTags", "ec2:DeleteTags"),
+        (
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:ModifySecurityGroupRules",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ),
     ),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": (("ecr:GetLifecyclePolicy",), ("ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy")),
     "aws:ecr/repository:Repository": (
@@ -182,7 +215,14 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "aws:ecs/cluster:Cluster": (
         ("ecs:DescribeClusters", "ecs:ListTagsForResource"),
-        ("ecs:CreateCluster", "ecs:UpdateCluster", "ecs:DeleteCluster", "ecs:PutClusterCapacityProviders", "ecs:TagResource", "ecs:UntagResource"),
+        (
+            "ecs:CreateCluster",
+            "ecs:UpdateCluster",
+            "ecs:DeleteCluster",
+            "ecs:PutClusterCapacityProviders",
+            "ecs:TagResource",
+            "ecs:UntagResource",
+        ),
     ),
     "aws:ecs/service:Service": (("ecs:DescribeServices",), ("ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService")),
     "aws:ecs/taskDefinition:TaskDefinition": (
@@ -207,7 +247,13 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # GetFunction returns a presigned code URL and the environment: unavoidable for a refresh, so
     # preview roles read only their own stack's functions.
     "aws:lambda/function:Function": (
-        ("lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:GetLayerVersion"),
+        (
+            "lambda:GetFunction",
+            "lambda:GetFunctionCodeSigningConfig",
+            "lambda:ListVersionsByFunction",
+            "lambda:ListTags",
+            "lambda:GetLayerVersion",
+        ),
         (
             "lambda:CreateFunction",
             "lambda:UpdateFunctionCode",
@@ -233,7 +279,11 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "aws:lb/loadBalancer:LoadBalancer": (
-        ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeTags"),
+        (
+            "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeTags",
+        ),
         (
             "elasticloadbalancing:CreateLoadBalancer",
             "elasticloadbalancing:ModifyLoadBalancerAttributes",
@@ -245,7 +295,11 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "aws:lb/targetGroup:TargetGroup": (
-        ("elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTags"),
+        (
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTags",
+        ),
         (
             "elasticloadbalancing:CreateTargetGroup",
             "elasticloadbalancing:ModifyTargetGroup",
@@ -256,7 +310,10 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     # Granted on the configured hosted zone only (ROUTE53_* below), never through the service list.
-    "aws:route53/record:Record": (("route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:GetChange"), ("route53:ChangeResourceRecordSets",)),
+    "aws:route53/record:Record": (
+        ("route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:GetChange"),
+        ("route53:ChangeResourceRecordSets",),
+    ),
     "aws:s3/bucket:Bucket": (
         (
             "s3:ListBucket",
@@ -274,7 +331,10 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         # forceDestroy (dev's buckets) empties a bucket before deleting it.
         ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"),
     ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (("s3:GetLifecycleConfiguration",), ("s3:PutLifecycleConfiguration",)),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        ("s3:GetLifecycleConfiguration",),
+        ("s3:PutLifecycleConfiguration",),
+    ),
     "aws:s3/bucketNotification:BucketNotification": (("s3:GetBucketNotification",), ("s3:PutBucketNotification",)),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (("s3:GetBucketOwnershipControls",), ("s3:PutBucketOwnershipControls",)),
     "aws:s3/bucketPolicy:BucketPolicy": (("s3:GetBucketPolicy",), ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")),
@@ -286,7 +346,12 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "aws:s3/bucketVersioning:BucketVersioning": (("s3:GetBucketVersioning",), ("s3:PutBucketVersioning",)),
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": (
         ("sagemaker:DescribeDataQualityJobDefinition", "sagemaker:ListTags"),
-        ("sagemaker:CreateDataQualityJobDefinition", "sagemaker:DeleteDataQualityJobDefinition", "sagemaker:AddTags", "sagemaker:DeleteTags"),
+        (
+            "sagemaker:CreateDataQualityJobDefinition",
+            "sagemaker:DeleteDataQualityJobDefinition",
+            "sagemaker:AddTags",
+            "sagemaker:DeleteTags",
+        ),
     ),
     "aws:sagemaker/endpoint:Endpoint": (
         ("sagemaker:DescribeEndpoint", "sagemaker:ListTags"),
@@ -313,7 +378,13 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule": (
         ("sagemaker:DescribeMonitoringSchedule", "sagemaker:ListTags"),
-        ("sagemaker:CreateMonitoringSchedule", "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule", "sagemaker:AddTags", "sagemaker:DeleteTags"),
+        (
+            "sagemaker:CreateMonitoringSchedule",
+            "sagemaker:UpdateMonitoringSchedule",
+            "sagemaker:DeleteMonitoringSchedule",
+            "sagemaker:AddTags",
+            "sagemaker:DeleteTags",
+        ),
     ),
     "aws:sagemaker/pipeline:Pipeline": (
         ("sagemaker:DescribePipeline", "sagemaker:ListTags"),
@@ -359,7 +430,12 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 # Types that create no AWS resource, or whose IAM grants are the deploy role's own IAM statements.
 NOT_AWS_RESOURCES = ("pulumi:", "sagemaker-mlops:", "tls:index/")
-IAM_TYPES = ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policy:Policy")
+IAM_TYPES = (
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policy:Policy",
+)
 
 # Calls the program makes outside any one resource: invokes and the provider's own checks.
 PROGRAM_INVOKES = (

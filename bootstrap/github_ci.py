@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from access import DEFAULT_ENVIRONMENTS, DEPLOY, REFRESH, Identity, identities
 from layout import Layout, boundary_name
+
 from policies import (
     GITHUB_OIDC_HOST,
     STS_AUDIENCE,
@@ -59,7 +60,9 @@ class GitHubCiRoles(pulumi.ComponentResource):
                 self.provider_arn = pulumi.Output.from_input(args.existing_oidc_provider_arn)
             else:
                 # No thumbprint: IAM trusts GitHub's issuer through its own root CAs.
-                oidc = aws.iam.OpenIdConnectProvider(f"{name}-oidc", url=f"https://{GITHUB_OIDC_HOST}", client_id_lists=[STS_AUDIENCE], opts=child)
+                oidc = aws.iam.OpenIdConnectProvider(
+                    f"{name}-oidc", url=f"https://{GITHUB_OIDC_HOST}", client_id_lists=[STS_AUDIENCE], opts=child
+                )
                 self.provider_arn = oidc.arn
 
         self.boundaries = {}
@@ -89,7 +92,9 @@ class GitHubCiRoles(pulumi.ComponentResource):
             self.roles[identity.key] = self._role(name, identity, layout, managed[identity.stack], child)
         self.register_outputs({f"{key}_role_arn": role.arn for key, role in self.roles.items()})
 
-    def _role(self, name: str, identity: Identity, layout: Layout, managed: Mapping[str, aws.iam.Policy], child: pulumi.ResourceOptions) -> aws.iam.Role:
+    def _role(
+        self, name: str, identity: Identity, layout: Layout, managed: Mapping[str, aws.iam.Policy], child: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
         if identity.ci:
             trust = pulumi.Output.json_dumps(github_trust(self.provider_arn, layout.repository, identity))
             statements = identity_statements(layout, identity)
@@ -106,7 +111,11 @@ class GitHubCiRoles(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(f"{name}-{identity.key}-policy", role=role.id, policy=pulumi.Output.json_dumps(document(statements)), opts=child)
         kinds = {c for c, _ in identity.grants}
-        parts = [p for p in managed if (p == "guards" and identity.ci) or (p == "read" and REFRESH in kinds) or (p.startswith("write-") and DEPLOY in kinds)]
+        parts = [
+            p
+            for p in managed
+            if (p == "guards" and identity.ci) or (p == "read" and REFRESH in kinds) or (p.startswith("write-") and DEPLOY in kinds)
+        ]
         for part in parts:
             aws.iam.RolePolicyAttachment(f"{name}-{identity.key}-managed-{part}", role=role.name, policy_arn=managed[part].arn, opts=child)
         return role

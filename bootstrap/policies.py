@@ -11,8 +11,28 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from access import APPROVER_ROLE, DEPLOY, DNS, GITHUB_ROLE_PREFIX, REFRESH, REGISTRY_READ, SECRETS_DECRYPT, SECRETS_ENCRYPT, STATE_READ, STATE_WRITE, Identity
-from deploy_actions import ATTACHABLE_AWS_MANAGED_POLICIES, PASSED_TO_SERVICES, PROGRAM_INVOKES, SERVICE_LINKED_ROLES, TYPE_ACTIONS, read_actions, write_actions
+from access import (
+    APPROVER_ROLE,
+    DEPLOY,
+    DNS,
+    GITHUB_ROLE_PREFIX,
+    REFRESH,
+    REGISTRY_READ,
+    SECRETS_DECRYPT,
+    SECRETS_ENCRYPT,
+    STATE_READ,
+    STATE_WRITE,
+    Identity,
+)
+from deploy_actions import (
+    ATTACHABLE_AWS_MANAGED_POLICIES,
+    PASSED_TO_SERVICES,
+    PROGRAM_INVOKES,
+    SERVICE_LINKED_ROLES,
+    TYPE_ACTIONS,
+    read_actions,
+    write_actions,
+)
 from layout import PROJECT, REGISTRY_STACK, STACKS, STATE_KEY_ALIAS, Layout, boundary_name, other, program_prefix, secrets_alias
 
 VERSION = "2012-10-17"
@@ -89,7 +109,15 @@ IAM_CHANGES = (
     "iam:TagRole",
     "iam:UntagRole",
 )
-KEY_ADMIN = ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey", "kms:CreateGrant", "kms:UpdateAlias", "kms:DeleteAlias", "kms:DisableKeyRotation")
+KEY_ADMIN = (
+    "kms:ScheduleKeyDeletion",
+    "kms:PutKeyPolicy",
+    "kms:DisableKey",
+    "kms:CreateGrant",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:DisableKeyRotation",
+)
 BUCKET_ADMIN = (
     "s3:DeleteBucket",
     "s3:PutBucketPolicy",
@@ -179,8 +207,21 @@ def stack_guards(layout: Layout, stack: str, *, prefix: str) -> list[dict[str, A
             effect="Deny",
             not_action=reads_only,
         ),
-        statement(["*"], ["*"], f"{prefix}NeverCreateForTheOtherStack", effect="Deny", conditions={"StringEquals": {"aws:RequestTag/Environment": theirs}}),
-        statement(GLOBAL_ACTIONS, ["*"], f"{prefix}OnlyTheStacksRegion", effect="Deny", not_action=True, conditions={"StringNotEquals": {"aws:RequestedRegion": layout.region}}),
+        statement(
+            ["*"],
+            ["*"],
+            f"{prefix}NeverCreateForTheOtherStack",
+            effect="Deny",
+            conditions={"StringEquals": {"aws:RequestTag/Environment": theirs}},
+        ),
+        statement(
+            GLOBAL_ACTIONS,
+            ["*"],
+            f"{prefix}OnlyTheStacksRegion",
+            effect="Deny",
+            not_action=True,
+            conditions={"StringNotEquals": {"aws:RequestedRegion": layout.region}},
+        ),
         # Approval belongs to a person (the approver role); sagemaker:ModelApprovalStatus is the
         # request's status (Service Authorization Reference, UpdateModelPackage/CreateModelPackage).
         statement(
@@ -195,9 +236,14 @@ def stack_guards(layout: Layout, stack: str, *, prefix: str) -> list[dict[str, A
             ["*"],
             f"{prefix}RegisterOnlyPending",
             effect="Deny",
-            conditions={"Null": {"sagemaker:ModelApprovalStatus": "false"}, "StringNotEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+            conditions={
+                "Null": {"sagemaker:ModelApprovalStatus": "false"},
+                "StringNotEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+            },
         ),
-        statement(BUCKET_ADMIN, [layout.state_bucket_arn, f"{layout.state_bucket_arn}/*"], f"{prefix}NeverTheStateBucketsSettings", effect="Deny"),
+        statement(
+            BUCKET_ADMIN, [layout.state_bucket_arn, f"{layout.state_bucket_arn}/*"], f"{prefix}NeverTheStateBucketsSettings", effect="Deny"
+        ),
         statement(
             KEY_ADMIN,
             ["*"],
@@ -252,7 +298,12 @@ def managed_documents(layout: Layout, stack: str) -> dict[str, dict[str, Any]]:
             [
                 *stack_guards(layout, stack, prefix=""),
                 statement(DATA_READS, ["*"], "NoDataReads", effect="Deny"),
-                statement(IAM_CHANGES, [layout.iam("*", f"policy/{PROJECT}-*"), layout.iam("*", f"role/{PROJECT}-*")], "NeverBootstrapsRolesAndPolicies", effect="Deny"),
+                statement(
+                    IAM_CHANGES,
+                    [layout.iam("*", f"policy/{PROJECT}-*"), layout.iam("*", f"role/{PROJECT}-*")],
+                    "NeverBootstrapsRolesAndPolicies",
+                    effect="Deny",
+                ),
                 statement(["iam:DeleteRolePermissionsBoundary"], ["*"], "NeverRemoveABoundary", effect="Deny"),
                 statement(["sts:AssumeRole"], [layout.iam("*", f"role/{APPROVER_ROLE}")], "NeverThePersonsRole", effect="Deny"),
             ]
@@ -268,7 +319,13 @@ def managed_documents(layout: Layout, stack: str) -> dict[str, dict[str, Any]]:
         out[f"write-{number}"] = document([statement(chunk, ["*"], "ChangeTheDeclaredTypes", conditions=_region(layout))])
     out[f"write-{len(chunks) + 1}"] = document(
         [
-            statement(buckets, [layout.state_bucket_arn, f"{layout.state_bucket_arn}/*"], "BucketsButNotTheStateBackend", conditions=_region(layout), not_resource=True),
+            statement(
+                buckets,
+                [layout.state_bucket_arn, f"{layout.state_bucket_arn}/*"],
+                "BucketsButNotTheStateBackend",
+                conditions=_region(layout),
+                not_resource=True,
+            ),
             statement(keys, ["*"], "ProgramKeys", conditions=_region(layout)),
         ]
     )
@@ -293,25 +350,48 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
         objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
         out.append(statement(["s3:GetObject"], objects, "ReadState"))
     if layout.state_backend and writable:
-        out.append(statement(["s3:PutObject", "s3:DeleteObject"], [o for s in writable for o in state_objects(layout, s)], "WriteStateHistoryAndLock"))
+        out.append(
+            statement(
+                ["s3:PutObject", "s3:DeleteObject"], [o for s in writable for o in state_objects(layout, s)], "WriteStateHistoryAndLock"
+            )
+        )
     if layout.state_backend and (readable or writable):
         actions = ["kms:Decrypt", "kms:DescribeKey"] + (["kms:Encrypt", "kms:GenerateDataKey"] if writable else [])
         out.append(statement(actions, [layout.state_keys], "StateObjectEncryption", conditions=_aliases(STATE_KEY_ALIAS)))
     if layout.state_backend and decrypt:
-        out.append(statement(["kms:Decrypt", "kms:DescribeKey"], [layout.state_keys], "DecryptStackSecrets", conditions=_aliases(*map(secrets_alias, decrypt))))
+        out.append(
+            statement(
+                ["kms:Decrypt", "kms:DescribeKey"],
+                [layout.state_keys],
+                "DecryptStackSecrets",
+                conditions=_aliases(*map(secrets_alias, decrypt)),
+            )
+        )
     if layout.state_backend and encrypt:
-        out.append(statement(["kms:Encrypt", "kms:GenerateDataKey"], [layout.state_keys], "EncryptStackSecrets", conditions=_aliases(*map(secrets_alias, encrypt))))
+        out.append(
+            statement(
+                ["kms:Encrypt", "kms:GenerateDataKey"],
+                [layout.state_keys],
+                "EncryptStackSecrets",
+                conditions=_aliases(*map(secrets_alias, encrypt)),
+            )
+        )
     # No object body outside its state: ReadAccess-style grants never reach training data,
     # artifacts or another stack's state.
     own_objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
-    out.append(statement(["s3:GetObject", "s3:GetObjectVersion"], own_objects, "NoObjectReadsOutsideItsState", effect="Deny", not_resource=True))
+    out.append(
+        statement(["s3:GetObject", "s3:GetObjectVersion"], own_objects, "NoObjectReadsOutsideItsState", effect="Deny", not_resource=True)
+    )
     if any(c == REGISTRY_READ for c, _ in grants):
         registry = layout.account(REGISTRY_STACK)
         group = f"{program_prefix(REGISTRY_STACK)}*"
         out.append(
             statement(
                 ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"],
-                [layout.arn("sagemaker", registry, f"model-package/{group}/*"), layout.arn("sagemaker", registry, f"model-package-group/{group}")],
+                [
+                    layout.arn("sagemaker", registry, f"model-package/{group}/*"),
+                    layout.arn("sagemaker", registry, f"model-package-group/{group}"),
+                ],
                 "ReadTheModelRegistry",
             )
         )
@@ -321,13 +401,29 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
         own = program_prefix(identity.stack)
         out.append(
             statement(
-                ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"],
-                [layout.role_arn(account, f"{own}*"), layout.iam(account, f"policy/{own}*"), layout.boundary_arn(identity.stack), f"arn:{layout.partition}:iam::aws:policy/*"],
+                [
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:ListRolePolicies",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                ],
+                [
+                    layout.role_arn(account, f"{own}*"),
+                    layout.iam(account, f"policy/{own}*"),
+                    layout.boundary_arn(identity.stack),
+                    f"arn:{layout.partition}:iam::aws:policy/*",
+                ],
                 "ReadItsStacksRolesAndPolicies",
             )
         )
         out.append(statement(list(PROGRAM_INVOKES), ["*"], "ProgramLookups"))
-        out.append(statement(["ssm:GetParameter", "ssm:GetParameters"], [layout.arn("ssm", "", "parameter/aws/service/*")], "ReadAwsPublicParameters"))
+        out.append(
+            statement(
+                ["ssm:GetParameter", "ssm:GetParameters"], [layout.arn("ssm", "", "parameter/aws/service/*")], "ReadAwsPublicParameters"
+            )
+        )
     for capability, stack in grants:
         if capability == DNS and stack in layout.hosted_zones:
             out.append(
@@ -348,7 +444,9 @@ def deploy_iam_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:
     own = program_prefix(stack)
     roles = [layout.role_arn(account, f"{own}*")]
     own_boundary = {"StringEquals": {"iam:PermissionsBoundary": layout.boundary_arn(stack)}}
-    attachable = [layout.iam(account, f"policy/{own}*")] + [f"arn:{layout.partition}:iam::aws:policy/{p}" for p in ATTACHABLE_AWS_MANAGED_POLICIES]
+    attachable = [layout.iam(account, f"policy/{own}*")] + [
+        f"arn:{layout.partition}:iam::aws:policy/{p}" for p in ATTACHABLE_AWS_MANAGED_POLICIES
+    ]
     return [
         statement(
             ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"],
@@ -383,7 +481,15 @@ def deploy_iam_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:
             conditions={"StringEquals": {"iam:PassedToService": list(PASSED_TO_SERVICES)}},
         ),
         statement(
-            ["iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListPolicyVersions", "iam:TagPolicy", "iam:UntagPolicy"],
+            [
+                "iam:CreatePolicy",
+                "iam:DeletePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicyVersion",
+                "iam:ListPolicyVersions",
+                "iam:TagPolicy",
+                "iam:UntagPolicy",
+            ],
             [layout.iam(account, f"policy/{own}*")],
             "ItsStacksPolicies",
         ),
@@ -410,17 +516,11 @@ def github_trust(provider_arn: Any, repository: str, identity: Identity) -> dict
     operator = "StringLike" if any("*" in s for s in subs) else "StringEquals"
     conditions: dict[str, Any] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE}}
     conditions.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = subs
-    return document(
-        [
-            {
-                "Sid": "TheseGitHubRunsOfThisRepository",
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": conditions,
-            }
-        ]
-    )
+    return _trust("TheseGitHubRunsOfThisRepository", {"Federated": provider_arn}, "sts:AssumeRoleWithWebIdentity", conditions)
+
+
+def _trust(sid: str, principal: Mapping[str, Any], action: str, conditions: Mapping[str, Any]) -> dict[str, Any]:
+    return document([{"Sid": sid, "Effect": "Allow", "Principal": dict(principal), "Action": action, "Condition": dict(conditions)}])
 
 
 # ---- the person who approves --------------------------------------------------------------------------
@@ -431,12 +531,17 @@ def approver_trust(layout: Layout) -> dict[str, Any]:
     principals = list(layout.approver_principals) or [layout.iam(registry, "root")]
     conditions: dict[str, Any] = {
         # Never a workflow or a program role, whatever a principal policy says.
-        "ArnNotLike": {"aws:PrincipalArn": [layout.iam("*", f"role/{GITHUB_ROLE_PREFIX}*"), *(layout.iam("*", f"role/{program_prefix(s)}*") for s in STACKS)]},
+        "ArnNotLike": {
+            "aws:PrincipalArn": [
+                layout.iam("*", f"role/{GITHUB_ROLE_PREFIX}*"),
+                *(layout.iam("*", f"role/{program_prefix(s)}*") for s in STACKS),
+            ]
+        },
     }
     if not layout.approver_principals:
         # IAM Identity Center's roles of the registry account (a person signed in through SSO).
         conditions["ArnLike"] = {"aws:PrincipalArn": [layout.iam(registry, "role/aws-reserved/sso.amazonaws.com/*")]}
-    return document([{"Sid": "APersonOfTheRegistryAccount", "Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole", "Condition": conditions}])
+    return _trust("APersonOfTheRegistryAccount", {"AWS": principals}, "sts:AssumeRole", conditions)
 
 
 def approver_statements(layout: Layout) -> list[dict[str, Any]]:
@@ -444,9 +549,21 @@ def approver_statements(layout: Layout) -> list[dict[str, Any]]:
     group = f"{program_prefix(REGISTRY_STACK)}*"
     packages = [layout.arn("sagemaker", registry, f"model-package/{group}/*")]
     return [
-        statement(["sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage"], packages, "ApproveOrRejectTheRegistrysPackages", conditions=_region(layout)),
-        statement(["sagemaker:DescribeModelPackageGroup"], [layout.arn("sagemaker", registry, f"model-package-group/{group}")], "ReadTheGroups", conditions=_region(layout)),
-        statement(["sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups"], ["*"], "ListTheRegistry", conditions=_region(layout)),
+        statement(
+            ["sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage"],
+            packages,
+            "ApproveOrRejectTheRegistrysPackages",
+            conditions=_region(layout),
+        ),
+        statement(
+            ["sagemaker:DescribeModelPackageGroup"],
+            [layout.arn("sagemaker", registry, f"model-package-group/{group}")],
+            "ReadTheGroups",
+            conditions=_region(layout),
+        ),
+        statement(
+            ["sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups"], ["*"], "ListTheRegistry", conditions=_region(layout)
+        ),
     ]
 
 

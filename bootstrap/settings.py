@@ -46,7 +46,7 @@ def load() -> Settings:
     def mapping(name: str) -> dict[str, Any]:
         try:
             value = config.get_object(name)
-        except Exception:  # noqa: BLE001 - any unreadable value is the same problem for the user
+        except Exception:
             value = config.get(name)
         if value is None:
             return {}
@@ -65,7 +65,9 @@ def load() -> Settings:
     seen: dict[str, str] = {}
     for name, value in environments.items():
         if value in seen:
-            problems.append(f"{key}{name}Environment = {value!r}: must differ from {seen[value]}Environment (each identity has its own environment)")
+            problems.append(
+                f"{key}{name}Environment = {value!r}: must differ from {seen[value]}Environment (each identity has its own environment)"
+            )
         seen.setdefault(value, name)
 
     accounts_raw = mapping("accounts")
@@ -86,7 +88,9 @@ def load() -> Settings:
     account = config.get("account")
     distinct = sorted(set(accounts.values()))
     if account is None and len(distinct) > 1:
-        problems.append(f"{key}account: required when the stacks use several accounts; expected the one this stack runs in, one of {', '.join(distinct)}")
+        problems.append(
+            f"{key}account: required when the stacks use several accounts; expected the one this stack runs in, one of {', '.join(distinct)}"
+        )
     elif account is not None and distinct and account not in distinct:
         problems.append(f"{key}account = {account!r}: expected one of the accounts of {key}accounts ({', '.join(distinct)})")
     account = account or (distinct[0] if distinct else "")
@@ -100,15 +104,19 @@ def load() -> Settings:
 
     try:
         principals = config.get_object("approverPrincipals") or []
-    except Exception:  # noqa: BLE001
+    except Exception:
         principals = config.get("approverPrincipals")
     if not isinstance(principals, list) or not all(isinstance(p, str) and _PRINCIPAL.match(p) for p in principals):
-        problems.append(f"{key}approverPrincipals = {principals!r}: expected a list of IAM principal ARNs (arn:aws:iam::<account>:role/…, user/… or root)")
+        problems.append(
+            f"{key}approverPrincipals = {principals!r}: expected a list of IAM principal ARNs (arn:aws:iam::<account>:role/…, user/… or root)"
+        )
         principals = []
 
     existing = config.get("existingOidcProviderArn")
     if existing is not None and not _OIDC_ARN.match(existing):
-        problems.append(f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
+        problems.append(
+            f"{key}existingOidcProviderArn = {existing!r}: expected arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com"
+        )
     try:
         state_backend = config.get_bool("stateBackend")
     except pulumi.ConfigTypeError:
@@ -120,7 +128,9 @@ def load() -> Settings:
 
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise pulumi.RunError(f"invalid configuration for stack '{pulumi.get_stack()}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}")
+        raise pulumi.RunError(
+            f"invalid configuration for stack '{pulumi.get_stack()}' ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}"
+        )
     layout = Layout(
         region=str(region),
         accounts=accounts,

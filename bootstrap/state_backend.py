@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 from access import SECRETS_DECRYPT, SECRETS_ENCRYPT, STATE_READ, STATE_WRITE, Identity
 from layout import PROJECT, STACKS, STATE_KEY_ALIAS, Layout, secrets_alias
-from policies import state_objects
 
 from components.secure_bucket import SecureBucket, SecureBucketArgs
+from policies import state_objects
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,44 @@ def _principal(layout: Layout, roles: Sequence[str]) -> dict[str, Any]:
     # The account root as principal and the roles by aws:PrincipalArn: the grant holds whichever
     # account is bootstrapped first (a role principal must exist when a policy names it).
     accounts = sorted({arn.split(":")[4] for arn in roles})
-    return {"Principal": {"AWS": [layout.iam(a, "root") for a in accounts]}, "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(roles)}}}
+    return {
+        "Principal": {"AWS": [layout.iam(a, "root") for a in accounts]},
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(roles)}},
+    }
 
 
 def cross_account_bucket_statements(args: StateBackendArgs) -> list[dict[str, Any]]:
     layout = args.layout
     out = []
     for stack, roles in sorted(_foreign(args, STATE_READ).items()):
-        out.append({"Sid": f"OtherAccountReads{stack.title()}State", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{layout.state_bucket_arn}/.pulumi/meta.yaml", *state_objects(layout, stack)], **_principal(layout, roles)})
-        out.append({"Sid": f"OtherAccountLists{stack.title()}", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": [layout.state_bucket_arn], **_principal(layout, roles)})
+        out.append(
+            {
+                "Sid": f"OtherAccountReads{stack.title()}State",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{layout.state_bucket_arn}/.pulumi/meta.yaml", *state_objects(layout, stack)],
+                **_principal(layout, roles),
+            }
+        )
+        out.append(
+            {
+                "Sid": f"OtherAccountLists{stack.title()}",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [layout.state_bucket_arn],
+                **_principal(layout, roles),
+            }
+        )
     for stack, roles in sorted(_foreign(args, STATE_WRITE).items()):
-        out.append({"Sid": f"OtherAccountWrites{stack.title()}State", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": state_objects(layout, stack), **_principal(layout, roles)})
+        out.append(
+            {
+                "Sid": f"OtherAccountWrites{stack.title()}State",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": state_objects(layout, stack),
+                **_principal(layout, roles),
+            }
+        )
     return out
 
 
@@ -58,18 +85,32 @@ def key_policy(args: StateBackendArgs, alias: str) -> dict[str, Any]:
     layout = args.layout
     state = layout.accounts["state"]
     statements: list[dict[str, Any]] = [
-        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": layout.iam(state, "root")}, "Action": "kms:*", "Resource": "*"}
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": layout.iam(state, "root")},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
     ]
     if alias == STATE_KEY_ALIAS:
-        readers = sorted({r for roles in _foreign(args, STATE_READ).values() for r in roles} | {r for roles in _foreign(args, STATE_WRITE).values() for r in roles})
+        readers = sorted(
+            {r for roles in _foreign(args, STATE_READ).values() for r in roles}
+            | {r for roles in _foreign(args, STATE_WRITE).values() for r in roles}
+        )
         writers = sorted({r for roles in _foreign(args, STATE_WRITE).values() for r in roles})
         grants = [(readers, ["kms:Decrypt", "kms:DescribeKey"]), (writers, ["kms:Encrypt", "kms:GenerateDataKey"])]
     else:
         stack = next(s for s in STACKS if secrets_alias(s) == alias)
-        grants = [(_foreign(args, SECRETS_DECRYPT).get(stack, []), ["kms:Decrypt", "kms:DescribeKey"]), (_foreign(args, SECRETS_ENCRYPT).get(stack, []), ["kms:Encrypt", "kms:GenerateDataKey"])]
+        grants = [
+            (_foreign(args, SECRETS_DECRYPT).get(stack, []), ["kms:Decrypt", "kms:DescribeKey"]),
+            (_foreign(args, SECRETS_ENCRYPT).get(stack, []), ["kms:Encrypt", "kms:GenerateDataKey"]),
+        ]
     for index, (roles, actions) in enumerate(grants):
         if roles:
-            statements.append({"Sid": f"OtherAccountRoles{index}", "Effect": "Allow", "Action": actions, "Resource": "*", **_principal(layout, roles)})
+            statements.append(
+                {"Sid": f"OtherAccountRoles{index}", "Effect": "Allow", "Action": actions, "Resource": "*", **_principal(layout, roles)}
+            )
     return {"Version": "2012-10-17", "Statement": statements}
 
 

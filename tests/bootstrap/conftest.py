@@ -68,7 +68,11 @@ class Deployed:
 
     def policies(self, key: str) -> list[dict[str, Any]]:
         """The role's inline policy and every managed policy attached to it."""
-        inline = [parse_json_input(r["inputs"]["policy"]) for r in self.of_type("aws:iam/rolePolicy:RolePolicy") if r["name"] == f"github-{key}-policy"]
+        inline = [
+            parse_json_input(r["inputs"]["policy"])
+            for r in self.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r["name"] == f"github-{key}-policy"
+        ]
         managed = self.managed()
         attached = [
             managed[a["inputs"]["policyArn"]]

@@ -124,3 +124,23 @@ def trusts(trust: Mapping[str, Any], principal: Mapping[str, str], action: str, 
         if principal_matches(s) and action in as_list(s["Action"]) and conditions_hold(s.get("Condition", {}), context)
     }
     return "Deny" not in hits and "Allow" in hits
+
+
+def _principal_in(statement: Mapping[str, Any], principal_arn: str) -> bool:
+    wanted = statement.get("Principal", {})
+    if wanted == "*":
+        return True
+    for arn in as_list(wanted.get("AWS", [])) if isinstance(wanted, dict) else []:
+        if arn in ("*", principal_arn) or (arn.endswith(":root") and principal_arn.split(":")[4] == arn.split(":")[4]):
+            return True
+    return False
+
+
+def resource_policy_allows(
+    document: Mapping[str, Any], principal_arn: str, action: str, resource: str, context: Optional[Mapping[str, Any]] = None
+) -> bool:
+    """Whether a resource policy (bucket, key) grants an IAM principal the request; the principal's
+    own account's policies must allow it too."""
+    full = {"aws:PrincipalArn": principal_arn, **(context or {})}
+    effects = {s["Effect"] for s in document["Statement"] if _principal_in(s, principal_arn) and applies(s, action, resource, full)}
+    return "Deny" not in effects and "Allow" in effects

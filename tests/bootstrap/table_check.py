@@ -21,7 +21,9 @@ def failures(layout: Layout, policies: Policies, identities: Sequence[access.Ide
             for probe in probes:
                 got = allowed(docs, probe.action, probe.resource, probe.context, region=layout.region)
                 if got != can:
-                    out.append(f"{identity.key}: {'can' if can else 'cannot'} {text!r}: {probe.action} {probe.resource} {dict(probe.context)} -> {'allowed' if got else 'denied'}")
+                    out.append(
+                        f"{identity.key}: {'can' if can else 'cannot'} {text!r}: {probe.action} {probe.resource} {dict(probe.context)} -> {'allowed' if got else 'denied'}"
+                    )
     return out
 
 
@@ -39,5 +41,7 @@ def bounded_failures(layout: Layout, boundary: Callable[[str], Mapping[str, Any]
                 continue
             for probe in probes:
                 if allowed(admin, probe.action, probe.resource, probe.context, boundary=boundary(stack), region=layout.region):
-                    out.append(f"a {stack} program role with AdministratorAccess: cannot {text!r} but {probe.action} {probe.resource} {dict(probe.context)} is allowed")
+                    out.append(
+                        f"a {stack} program role with AdministratorAccess: cannot {text!r} but {probe.action} {probe.resource} {dict(probe.context)} is allowed"
+                    )
     return out

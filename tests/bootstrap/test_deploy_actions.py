@@ -11,11 +11,18 @@ import re
 
 import pytest
 from conftest import MOCK_ACCOUNT, ZONE
-from deploy_actions import ATTACHABLE_AWS_MANAGED_POLICIES, IAM_TYPES, NOT_AWS_RESOURCES, PASSED_TO_SERVICES, SERVICE_LINKED_ROLES, TYPE_ACTIONS
+from deploy_actions import (
+    ATTACHABLE_AWS_MANAGED_POLICIES,
+    IAM_TYPES,
+    NOT_AWS_RESOURCES,
+    PASSED_TO_SERVICES,
+    SERVICE_LINKED_ROLES,
+    TYPE_ACTIONS,
+)
 from iam_eval import allowed, as_list
-from policies import service_actions
 from policy_sentry.querying.actions import get_action_data
 
+from policies import service_actions
 from tools.offline.records import parse_json_input, stack_records
 
 PROGRAM_OVERRIDES = {"dev": (), "prod": (f"dashboard.hostedZoneId={ZONE}",)}
@@ -60,7 +67,11 @@ def test_the_stacks_deploy_role_allows_what_its_types_need(one, stack):
     for type_ in sorted(declared_types(stack)):
         reads, writes = TYPE_ACTIONS[type_]
         for action in (*reads, *writes):
-            resources = [f"arn:aws:route53:::hostedzone/{ZONE}"] if action.startswith("route53:") and action != "route53:GetChange" else arns_for(action, stack, MOCK_ACCOUNT)
+            resources = (
+                [f"arn:aws:route53:::hostedzone/{ZONE}"]
+                if action.startswith("route53:") and action != "route53:GetChange"
+                else arns_for(action, stack, MOCK_ACCOUNT)
+            )
             for arn in resources:
                 if not allowed(deploy, action, arn, tags):
                     missing.append(f"deploy-{stack} {type_}: {action} {arn}")
@@ -82,7 +93,12 @@ def test_service_linked_roles_of_the_declared_services(one, stack):
     for service in sorted(needed):
         role = f"arn:aws:iam::{MOCK_ACCOUNT}:role/aws-service-role/{service}/AWSServiceRoleFor"
         assert allowed(deploy, "iam:CreateServiceLinkedRole", role, {"iam:AWSServiceName": service}), service
-    assert not allowed(deploy, "iam:CreateServiceLinkedRole", f"arn:aws:iam::{MOCK_ACCOUNT}:role/aws-service-role/x", {"iam:AWSServiceName": "rds.amazonaws.com"})
+    assert not allowed(
+        deploy,
+        "iam:CreateServiceLinkedRole",
+        f"arn:aws:iam::{MOCK_ACCOUNT}:role/aws-service-role/x",
+        {"iam:AWSServiceName": "rds.amazonaws.com"},
+    )
 
 
 def test_route53_only_in_the_configured_hosted_zone(one):
@@ -158,7 +174,11 @@ def test_every_document_fits_iams_quotas(one):
     for identity in {r["name"].removeprefix("github-").removesuffix("-policy") for r in one.of_type("aws:iam/rolePolicy:RolePolicy")}:
         inline = one.policies(identity)[0]
         assert _size(inline) <= 10240, identity  # all inline policies of a role
-        attached = [a for a in one.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a["name"].startswith(f"github-{identity}-managed-")]
+        attached = [
+            a
+            for a in one.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if a["name"].startswith(f"github-{identity}-managed-")
+        ]
         assert len(attached) <= 10, identity  # managed policies per role (default quota)
     for r in one.of_type("aws:iam/role:Role"):
         assert _size(parse_json_input(r["inputs"]["assumeRolePolicy"])) <= 2048, r["name"]  # trust policy (default quota)

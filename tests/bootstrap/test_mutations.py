@@ -66,7 +66,12 @@ def test_each_weakening_of_the_dev_deploy_role_turns_the_table_red(one, mutation
 
 @pytest.mark.parametrize(
     "sid",
-    ["BoundaryNeverChangeApproval", "BoundaryOnlyTheStacksRegion", "BoundaryNotTheOtherStacksTaggedResources", "BoundaryRegisterOnlyPending"],
+    [
+        "BoundaryNeverChangeApproval",
+        "BoundaryOnlyTheStacksRegion",
+        "BoundaryNotTheOtherStacksTaggedResources",
+        "BoundaryRegisterOnlyPending",
+    ],
 )
 def test_each_boundary_wall_is_needed(one, sid):
     def boundary(stack: str):

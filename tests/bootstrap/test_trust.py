@@ -5,11 +5,12 @@ assumes a role from another workflow, environment or event fails here before it 
 
 from __future__ import annotations
 
+import json
 import re
 
 import access
 import pytest
-from conftest import IDENTITIES, NAMESPACE, ROOT, stack_file
+from conftest import IDENTITIES, NAMESPACE, ROOT, records, stack_file
 from iam_eval import as_list, trusts
 from layout import OIDC_CLAIM_KEYS, oidc_subject_command
 from ruamel.yaml import YAML
@@ -25,7 +26,12 @@ def _sub(layouts, key: str) -> tuple[str, list[str]]:
 
 def assumes(layouts, key: str, sub: str) -> bool:
     provider = layouts.trust(key)["Statement"][0]["Principal"]["Federated"]
-    return trusts(layouts.trust(key), {"Federated": provider}, "sts:AssumeRoleWithWebIdentity", {f"{HOST}:aud": "sts.amazonaws.com", f"{HOST}:sub": sub})
+    return trusts(
+        layouts.trust(key),
+        {"Federated": provider},
+        "sts:AssumeRoleWithWebIdentity",
+        {f"{HOST}:aud": "sts.amazonaws.com", f"{HOST}:sub": sub},
+    )
 
 
 CI = [i for i in IDENTITIES if i.ci]
@@ -42,7 +48,7 @@ def test_each_ci_role_trusts_exactly_its_runs(layouts, identity):
     if any(s.ref == access.PULL_REQUEST_REF for s in identity.subjects):
         # The pull request number is the one wildcard, nowhere else.
         assert operator == "StringLike"
-        assert all(sub.count("*") == 1 and sub.replace(access.PULL_REQUEST_REF, "") .count("*") == 0 for sub in subs)
+        assert all(sub.count("*") == 1 and sub.replace(access.PULL_REQUEST_REF, "").count("*") == 0 for sub in subs)
     else:
         assert operator == "StringEquals" and not any("*" in sub or "?" in sub for sub in subs)
 
@@ -50,7 +56,7 @@ def test_each_ci_role_trusts_exactly_its_runs(layouts, identity):
 def test_the_subject_is_the_claims_of_the_template_in_order():
     sub = access.Subject("environment:production", "deploy.yml", "push").sub("o/r")
     assert sub == "repo:o/r:environment:production:job_workflow_ref:o/r/.github/workflows/deploy.yml@refs/heads/main:event_name:push"
-    assert [k for k in OIDC_CLAIM_KEYS if k != "context"] == [k for k in re.findall(r"(repo|job_workflow_ref|event_name):", sub)]
+    assert [k for k in OIDC_CLAIM_KEYS if k != "context"] == list(re.findall(r"(repo|job_workflow_ref|event_name):", sub))
 
 
 def _forged(repository: str) -> dict[str, str | None]:
@@ -77,7 +83,7 @@ def _forged(repository: str) -> dict[str, str | None]:
         # GitHub's default subject (template not set) and another repository's runs: nothing.
         f"repo:{repository}:environment:production": None,
         f"repo:{repository}:pull_request": None,
-        f"repo:someone/fork:pull_request:job_workflow_ref:someone/fork/.github/workflows/pull-request.yml@refs/pull/42/merge:event_name:pull_request": None,
+        "repo:someone/fork:pull_request:job_workflow_ref:someone/fork/.github/workflows/pull-request.yml@refs/pull/42/merge:event_name:pull_request": None,
         f"repo:{repository}-fork:environment:production:{wf}/deploy.yml@refs/heads/main:event_name:push": None,
     }
 
@@ -101,7 +107,9 @@ def test_only_a_person_assumes_the_approver_role(one):
     assert not can(f"arn:aws:iam::{account}:role/mlops-dev-sagemaker-execution")
     assert not can(f"arn:aws:iam::{account}:role/admin")
     assert not can("arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1")
-    assert not trusts(trust, {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "sts:AssumeRoleWithWebIdentity", {})
+    assert not trusts(
+        trust, {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "sts:AssumeRoleWithWebIdentity", {}
+    )
 
 
 def _workflow_jobs():
@@ -125,9 +133,7 @@ def _workflow_jobs():
 
 def test_every_workflow_job_that_assumes_a_role_is_a_run_its_role_trusts():
     config = stack_file()
-    environments = {
-        key: config.get(f"{NAMESPACE}:{key}Environment", default) for key, default in access.DEFAULT_ENVIRONMENTS.items()
-    }
+    environments = {key: config.get(f"{NAMESPACE}:{key}Environment", default) for key, default in access.DEFAULT_ENVIRONMENTS.items()}
     by_variable = {i.variable: i for i in access.identities(environments) if i.ci}
     jobs = list(_workflow_jobs())
     assert {variable for *_, variable in jobs} == set(by_variable)
@@ -143,3 +149,30 @@ def test_the_oidc_template_is_output_and_documented(one):
         assert outputs["oidcSubjectTemplate"] == {"use_default": False, "include_claim_keys": list(OIDC_CLAIM_KEYS)}
         assert outputs["oidcSubjectCommand"] == oidc_subject_command(one.layout.repository)
     assert oidc_subject_command("OWNER/REPO") in (ROOT / "docs" / "bootstrap.md").read_text()
+
+
+def test_the_oidc_provider_is_githubs_issuer_for_sts():
+    provider = records().one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider["inputs"]["url"] == "https://token.actions.githubusercontent.com"
+    assert provider["inputs"]["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+def test_an_existing_provider_is_reused_instead_of_created():
+    existing = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
+    recs = records(f"existingOidcProviderArn={existing}")
+    assert recs.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    roles = [r for r in recs.of_type("aws:iam/role:Role") if r["inputs"]["name"].startswith("sagemaker-mlops-github-")]
+    assert roles and all(json.loads(r["inputs"]["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Federated": existing} for r in roles)
+    assert recs.outputs["oidcProviderArn"] == existing
+
+
+def test_subjects_follow_the_configured_repository_and_environments():
+    recs = records("githubRepository=Acme/Churn.Models", "productionEnvironment=prod-approval")
+    trust = next(
+        json.loads(r["inputs"]["assumeRolePolicy"]) for r in recs.of_type("aws:iam/role:Role") if r["name"] == "github-deploy-prod-role"
+    )
+    subs = trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"]
+    assert (
+        "repo:Acme/Churn.Models:environment:prod-approval:job_workflow_ref:Acme/Churn.Models/.github/workflows/deploy.yml@refs/heads/main:event_name:push"
+        in subs
+    )
