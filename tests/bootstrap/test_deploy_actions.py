@@ -182,3 +182,27 @@ def test_every_document_fits_iams_quotas(one):
         assert len(attached) <= 10, identity  # managed policies per role (default quota)
     for r in one.of_type("aws:iam/role:Role"):
         assert _size(parse_json_input(r["inputs"]["assumeRolePolicy"])) <= 2048, r["name"]  # trust policy (default quota)
+
+
+def test_the_pipeline_registers_pending_versions_only_inside_its_boundary(one):
+    boundary = one.boundary("dev")
+    package = f"arn:aws:sagemaker:us-east-1:{MOCK_ACCOUNT}:model-package/mlops-dev-churn/4"
+    tags = {"aws:ResourceTag/Environment": "dev", "aws:RequestTag/Environment": "dev"}
+    assert allowed([boundary], "sagemaker:CreateModelPackage", package, {**tags, "sagemaker:ModelApprovalStatus": "PendingManualApproval"})
+    assert allowed([boundary], "sagemaker:CreateModelPackage", package, tags)  # SageMaker's default is pending
+    for status in ("Approved", "Rejected"):
+        assert not allowed([boundary], "sagemaker:CreateModelPackage", package, {**tags, "sagemaker:ModelApprovalStatus": status})
+        assert not allowed([boundary], "sagemaker:UpdateModelPackage", package, {**tags, "sagemaker:ModelApprovalStatus": status})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="components/secure_bucket.py lets Pulumi auto-name buckets (`training-data-<hex>`): the name-based "
+    "deny on the other stack's buckets (`mlops-<other>-*`) bites only once the program names them "
+    "`mlops-<stack>-…` (bucket_prefix); S3 evaluates no tag condition without ABAC. Remove this marker with that change.",
+)
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_bucket_the_program_declares_is_named_under_its_stacks_prefix(stack):
+    buckets = program(stack).of_type("aws:s3/bucket:Bucket")
+    names = [b["inputs"].get("bucket") or b["inputs"].get("bucketPrefix") or "" for b in buckets]
+    assert buckets and all(name.startswith(f"mlops-{stack}-") for name in names), names
