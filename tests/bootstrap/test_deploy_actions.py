@@ -206,3 +206,54 @@ def test_every_bucket_the_program_declares_is_named_under_its_stacks_prefix(stac
     buckets = program(stack).of_type("aws:s3/bucket:Bucket")
     names = [b["inputs"].get("bucket") or b["inputs"].get("bucketPrefix") or "" for b in buckets]
     assert buckets and all(name.startswith(f"mlops-{stack}-") for name in names), names
+
+
+CREATE_VERBS = ("Create", "Put", "Register", "Request", "Import", "Allocate", "Authorize", "Associate", "Subscribe", "Change", "POST")
+# Types made by setting an attribute of another resource, or by adding to its policy.
+MADE_BY = {
+    "aws:sns/topicPolicy:TopicPolicy": "SetTopicAttributes",
+    "aws:sqs/queuePolicy:QueuePolicy": "SetQueueAttributes",
+    "aws:lambda/permission:Permission": "AddPermission",
+}
+# The few types whose API names the thing otherwise (an Elastic IP is an Address).
+API_WORDS = {"Eip": "Address"}
+DELETE_VERBS = ("Delete", "Deregister", "Release", "Revoke", "Remove", "Disassociate", "Unsubscribe", "Schedule", "DELETE", "Change")
+# Types whose deletion changes nothing in AWS (a validation waits; a bucket setting outlives its
+# resource until the bucket goes; a policy or release is replaced, not deleted).
+NOTHING_TO_DELETE = {
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketNotification:BucketNotification",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "docker:index/image:Image",
+    "pulumi-python:dynamic:LambdaCanaryRelease",
+}
+
+
+def _named_after(action: str, type_: str) -> bool:
+    """The action acts on the type itself: its name carries the type's last word (Service,
+    LogGroup, ScalableTarget …) or the type is API Gateway's (HTTP verbs)."""
+    word = type_.rsplit(":", 1)[1]
+    stems = [API_WORDS.get(w, w)[:5] for w in re.findall(r"[A-Z][a-z]+", word)]
+    name = action.split(":", 1)[1]
+    return action.startswith("apigateway:") or any(stem.lower() in name.lower() for stem in stems)
+
+
+@pytest.mark.parametrize("type_", sorted(t for t in TYPE_ACTIONS if not t.startswith("pulumi-python:")))
+def test_each_type_row_can_create_read_and_delete_the_type(type_):
+    """Independent of the grants: a row without its create, read or delete action (dropped or
+    misspelt) fails here, whatever the deploy role then allows."""
+    reads, writes = TYPE_ACTIONS[type_]
+    assert reads, type_
+    verbs = [a.split(":", 1)[1] for a in writes if "Tag" not in a and (_named_after(a, type_) or type_ in NOTHING_TO_DELETE)]
+    if type_ in MADE_BY:
+        assert MADE_BY[type_] in verbs, (type_, writes)
+    elif type_ != "aws:acm/certificateValidation:CertificateValidation":
+        assert any(v.startswith(CREATE_VERBS) for v in verbs), (type_, writes)
+    if type_ not in NOTHING_TO_DELETE:
+        assert any(v.startswith(DELETE_VERBS) for v in verbs), (type_, writes)

@@ -10,7 +10,7 @@ import re
 
 import access
 import pytest
-from conftest import IDENTITIES, NAMESPACE, ROOT, records, stack_file
+from conftest import IDENTITIES, MOCK_ACCOUNT, NAMESPACE, ROOT, records, stack_file
 from iam_eval import as_list, trusts
 from layout import OIDC_CLAIM_KEYS, oidc_subject_command
 from ruamel.yaml import YAML
@@ -176,3 +176,17 @@ def test_subjects_follow_the_configured_repository_and_environments():
         "repo:Acme/Churn.Models:environment:prod-approval:job_workflow_ref:Acme/Churn.Models/.github/workflows/deploy.yml@refs/heads/main:event_name:push"
         in subs
     )
+
+
+def test_named_approver_principals_still_exclude_every_ci_and_program_role():
+    recs = records(f"approverPrincipals=['arn:aws:iam::{MOCK_ACCOUNT}:root']")
+    trust = json.loads(
+        next(r for r in recs.of_type("aws:iam/role:Role") if r["name"] == "github-approver-role")["inputs"]["assumeRolePolicy"]
+    )
+
+    def can(principal_arn: str) -> bool:
+        return trusts(trust, {"AWS": principal_arn}, "sts:AssumeRole", {"aws:PrincipalArn": principal_arn})
+
+    assert can(f"arn:aws:iam::{MOCK_ACCOUNT}:role/ml-approvers")
+    for role in ("sagemaker-mlops-github-promote", "mlops-dev-sagemaker-execution", "mlops-prod-retrain-on-drift"):
+        assert not can(f"arn:aws:iam::{MOCK_ACCOUNT}:role/{role}"), role
