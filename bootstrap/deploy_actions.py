@@ -409,6 +409,7 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "sagemaker:DescribeEndpoint",
             "sagemaker:DescribeEndpointConfig",
+            "cloudwatch:DescribeAlarms",
             "application-autoscaling:DescribeScalableTargets",
             "application-autoscaling:DescribeScalingPolicies",
         ),
@@ -420,11 +421,20 @@ TYPE_ACTIONS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "application-autoscaling:DeregisterScalableTarget",
             "application-autoscaling:PutScalingPolicy",
             "application-autoscaling:DeleteScalingPolicy",
+            # Registering a target with tags needs it (Application Auto Scaling's tagging docs).
+            "application-autoscaling:TagResource",
         ),
     ),
     "pulumi-python:dynamic:LambdaCanaryRelease": (
         ("lambda:GetAlias", "codedeploy:GetDeployment", "codedeploy:ListDeployments", "cloudwatch:DescribeAlarms"),
-        ("lambda:UpdateAlias", "codedeploy:CreateDeployment", "codedeploy:StopDeployment", "codedeploy:GetDeploymentConfig"),
+        (
+            "lambda:UpdateAlias",
+            "codedeploy:CreateDeployment",
+            "codedeploy:StopDeployment",
+            "codedeploy:GetDeploymentConfig",
+            "codedeploy:RegisterApplicationRevision",
+            "codedeploy:GetApplicationRevision",
+        ),
     ),
 }
 

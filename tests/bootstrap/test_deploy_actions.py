@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from conftest import MOCK_ACCOUNT, ZONE
+from conftest import MOCK_ACCOUNT, ROOT, ZONE
 from deploy_actions import (
     ATTACHABLE_AWS_MANAGED_POLICIES,
     IAM_TYPES,
@@ -278,3 +278,33 @@ def test_every_service_condition_key_is_one_its_actions_support(one):
                 supported = {k for row in get_action_data(service, short)[service] for k in row["condition_keys"]}
                 dead += [f"{name} {statement['Sid']}: {action} never carries {k}" for k in sorted(keys - supported)]
     assert dead == []
+
+
+# The dynamic providers' modules (wherever the components' packages put them) and their rows.
+RELEASE_MODULES = {
+    "endpoint_release*.py": "pulumi-python:dynamic:EndpointRelease",
+    "lambda_canary_release.py": "pulumi-python:dynamic:LambdaCanaryRelease",
+}
+RELEASE_SERVICES = ("sagemaker", "application-autoscaling", "lambda", "codedeploy", "cloudwatch")
+
+
+def test_every_boto3_call_of_the_release_providers_is_in_their_row():
+    import ast
+
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    operations = {svc: {xform_name(op): op for op in session.get_service_model(svc).operation_names} for svc in RELEASE_SERVICES}
+    missing = []
+    for pattern, type_ in RELEASE_MODULES.items():
+        modules = sorted((ROOT / "components").rglob(pattern))
+        assert modules, pattern
+        reads, writes = TYPE_ACTIONS[type_]
+        for module in modules:
+            for node in ast.walk(ast.parse(module.read_text())):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    actions = {f"{svc}:{ops[node.func.attr]}" for svc, ops in operations.items() if node.func.attr in ops}
+                    if actions and not actions & {*reads, *writes}:
+                        missing.append(f"{module.name}: {node.func.attr} -> {sorted(actions)}")
+    assert missing == []
