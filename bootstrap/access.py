@@ -105,7 +105,9 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             "prod",
             (Subject(f"environment:{env['productionPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),),
             f"pull-request.yml `pulumi preview --refresh` of prod, pull request runs approved in `{env['productionPreview']}`",
-            ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev")),
+            # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
+            # secret outputs, its secrets key (the DIY backend decrypts them client-side).
+            ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "deploy-dev",
@@ -141,6 +143,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 (SECRETS_ENCRYPT, "prod"),
                 (REGISTRY_READ, ""),
                 (STATE_READ, "dev"),
+                (SECRETS_DECRYPT, "dev"),
             ),
             session_hours=2,
         ),
@@ -150,7 +153,8 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             REGISTRY_STACK,
             (Subject(f"environment:{env['promotion']}", "promote.yml", "workflow_dispatch"),),
             f"promote.yml on main (dispatch), environment `{env['promotion']}`",
-            ((REGISTRY_READ, ""), (STATE_READ, "dev")),
+            # `tools.promote` reads dev's stack outputs (`pulumi stack output`).
+            ((REGISTRY_READ, ""), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "approver",

@@ -447,12 +447,18 @@ IAM_TYPES = (
     "aws:iam/policy:Policy",
 )
 
-# Calls the program makes outside any one resource: invokes and the provider's own checks.
-PROGRAM_INVOKES = (
-    "sts:GetCallerIdentity",
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeAccountAttributes",
-    "ecr:GetAuthorizationToken",
+# The program's invokes (data sources) and what each calls; none needs more than its reads.
+INVOKE_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (),  # sts:GetCallerIdentity needs no permission
+    "aws:index/getPartition:getPartition": (),
+    "aws:index/getRegion:getRegion": (),
+    "aws:elb/getServiceAccount:getServiceAccount": (),  # a table in the provider
+    "aws:index/getAvailabilityZones:getAvailabilityZones": ("ec2:DescribeAvailabilityZones",),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr:GetAuthorizationToken",),
+    "aws:ssm/getParameter:getParameter": ("ssm:GetParameter",),  # AWS's public parameters only
+}
+PROGRAM_INVOKES = tuple(
+    sorted({a for actions in INVOKE_ACTIONS.values() for a in actions if not a.startswith("ssm:")} | {"ec2:DescribeAccountAttributes"})
 )
 
 # Service-linked roles a service creates in the caller's name on first use (AWS's service-linked

@@ -308,3 +308,17 @@ def test_every_boto3_call_of_the_release_providers_is_in_their_row():
                     if actions and not actions & {*reads, *writes}:
                         missing.append(f"{module.name}: {node.func.attr} -> {sorted(actions)}")
     assert missing == []
+
+
+def test_every_invoke_the_program_makes_is_allowed_to_its_deploy_and_preview_roles(one):
+    from deploy_actions import INVOKE_ACTIONS
+
+    source = (ROOT / "tools" / "offline" / "mock_invokes.py").read_text()
+    tokens = set(re.findall(r'"(aws:[\w/]+:\w+)"', source))
+    assert tokens and tokens == set(INVOKE_ACTIONS)
+    public = "arn:aws:ssm:us-east-1::parameter/aws/service/powertools/python/x86_64/python3.12/latest"
+    for stack in ("dev", "prod"):
+        for key in (f"deploy-{stack}", f"preview-{stack}"):
+            for action in {a for actions in INVOKE_ACTIONS.values() for a in actions}:
+                assert allowed(one.policies(key), action, public if action.startswith("ssm:") else "*"), (key, action)
+            assert not allowed(one.policies(key), "ssm:GetParameter", f"arn:aws:ssm:us-east-1:{MOCK_ACCOUNT}:parameter/mlops-{stack}-x")
