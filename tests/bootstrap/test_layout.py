@@ -91,9 +91,9 @@ def test_the_state_backend_grants_the_other_accounts_roles_their_rows_only():
     secrets = dict(keys.items())
     prod_key, dev_key, state_key = secrets["state-prod-secrets-key"], secrets["state-dev-secrets-key"], secrets["state-key"]
     assert _principal_allowed(prod_key, deploy_prod, "kms:Encrypt", "*") and _principal_allowed(prod_key, preview_prod, "kms:Decrypt", "*")
-    assert not _principal_allowed(dev_key, deploy_prod, "kms:Decrypt", "*") and not _principal_allowed(
-        prod_key, intruder, "kms:Decrypt", "*"
-    )
+    # Prod's StackReference decrypts dev's secret outputs; nothing of prod's encrypts dev's secrets.
+    assert _principal_allowed(dev_key, deploy_prod, "kms:Decrypt", "*") and not _principal_allowed(dev_key, deploy_prod, "kms:Encrypt", "*")
+    assert not _principal_allowed(prod_key, intruder, "kms:Decrypt", "*") and not _principal_allowed(dev_key, intruder, "kms:Decrypt", "*")
     assert _principal_allowed(state_key, preview_prod, "kms:Decrypt", "*") and not _principal_allowed(
         state_key, preview_prod, "kms:Encrypt", "*"
     )
