@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from conftest import MOCK_ACCOUNT, ROOT, ZONE
+from bootstrap_records import MOCK_ACCOUNT, ROOT, ZONE
 from deploy_actions import (
     ATTACHABLE_AWS_MANAGED_POLICIES,
     IAM_TYPES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from conftest import BOOTSTRAP, ROOT
+from bootstrap_records import BOOTSTRAP, ROOT
 from layout import oidc_subject_command
 
 DOC = (ROOT / "docs" / "bootstrap.md").read_text()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import access
-from conftest import BOOTSTRAP, ROOT
+from bootstrap_records import BOOTSTRAP, ROOT
 from table_check import bounded_failures, failures
 
 

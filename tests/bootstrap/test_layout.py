@@ -9,7 +9,7 @@ import sys
 
 import access
 import pytest
-from conftest import BOOTSTRAP, MOCK_ACCOUNT, OTHER_ACCOUNT, ROOT, TWO_ACCOUNTS, records
+from bootstrap_records import BOOTSTRAP, MOCK_ACCOUNT, OTHER_ACCOUNT, ROOT, TWO_ACCOUNTS, records
 from iam_eval import resource_policy_allows
 from layout import STACKS
 

@@ -10,7 +10,7 @@ import re
 
 import access
 import pytest
-from conftest import IDENTITIES, MOCK_ACCOUNT, NAMESPACE, ROOT, records, stack_file
+from bootstrap_records import IDENTITIES, MOCK_ACCOUNT, NAMESPACE, ROOT, records, stack_file
 from iam_eval import as_list, trusts
 from layout import OIDC_CLAIM_KEYS, oidc_subject_command
 from ruamel.yaml import YAML
