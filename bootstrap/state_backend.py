@@ -138,7 +138,8 @@ class StateBackend(pulumi.ComponentResource):
             # A fixed name: the other account's grants and the backend URL name it.
             if transform.type_ != "aws:s3/bucket:Bucket":
                 return None
-            return pulumi.ResourceTransformationResult(props={**transform.props, "bucket": layout.state_bucket}, opts=transform.opts)
+            props = {k: v for k, v in transform.props.items() if k != "bucket_prefix"}
+            return pulumi.ResourceTransformationResult(props={**props, "bucket": layout.state_bucket}, opts=transform.opts)
 
         self.bucket = SecureBucket(
             f"{name}-bucket",
