@@ -493,3 +493,8 @@ def read_actions() -> list[str]:
 
 def write_actions() -> list[str]:
     return sorted({a for _, writes in TYPE_ACTIONS.values() for a in writes if not a.startswith("route53:")})
+
+
+def all_actions() -> list[str]:
+    """Every action the table names (checked against the IAM reference)."""
+    return sorted({a for reads, writes in TYPE_ACTIONS.values() for a in (*reads, *writes)})

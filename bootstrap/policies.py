@@ -29,11 +29,10 @@ from deploy_actions import (
     PASSED_TO_SERVICES,
     PROGRAM_INVOKES,
     SERVICE_LINKED_ROLES,
-    TYPE_ACTIONS,
     read_actions,
     write_actions,
 )
-from layout import PROJECT, REGISTRY_STACK, STACKS, STATE_KEY_ALIAS, Layout, boundary_name, other, program_prefix, secrets_alias
+from layout import PROJECT, REGISTRY_STACK, STACKS, STATE_KEY_ALIAS, Layout, other, program_prefix, secrets_alias
 
 VERSION = "2012-10-17"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -565,11 +564,3 @@ def approver_statements(layout: Layout) -> list[dict[str, Any]]:
             ["sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups"], ["*"], "ListTheRegistry", conditions=_region(layout)
         ),
     ]
-
-
-def service_actions() -> list[str]:
-    """Every action TYPE_ACTIONS names (for the reference check)."""
-    return sorted({a for reads, writes in TYPE_ACTIONS.values() for a in (*reads, *writes)})
-
-
-__all__ = ["boundary_name", "STACKS"]
