@@ -65,7 +65,14 @@ class Identity:
         return bool(self.subjects)
 
 
-DEFAULT_ENVIRONMENTS = {"dev": "dev", "production": "production", "productionPreview": "production-preview", "promotion": "promotion"}
+DEFAULT_ENVIRONMENTS = {
+    "dev": "dev",
+    "devPreview": "dev-preview",
+    "production": "production",
+    "productionPreview": "production-preview",
+    "productionPlan": "production-plan",
+    "promotion": "promotion",
+}
 
 # Capabilities ---------------------------------------------------------------------------------------
 STATE_READ = "state-read"
@@ -76,6 +83,7 @@ REFRESH = "refresh"
 DEPLOY = "deploy"
 REGISTRY_READ = "registry-read"
 APPROVE = "approve"
+MODEL_BYTES = "model-bytes"
 DNS = "dns"
 SERVICE_LINKED = "service-linked-roles"
 
@@ -95,16 +103,26 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             "preview-dev",
             "AWS_PREVIEW_DEV_ROLE_ARN",
             "dev",
-            (Subject("pull_request", "pull-request.yml", "pull_request", PULL_REQUEST_REF),),
-            "pull-request.yml `pulumi preview --refresh` of dev, pull requests from this repository's branches",
+            (
+                Subject(f"environment:{env['devPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
+                # pull-request.yml's dev preview before it moved into its environment; it reads
+                # dev only, so no more than a pull request of this repository already may.
+                Subject("pull_request", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
+            ),
+            f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches",
             ((REFRESH, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "preview-prod",
             "AWS_PREVIEW_PROD_ROLE_ARN",
             "prod",
-            (Subject(f"environment:{env['productionPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),),
-            f"pull-request.yml `pulumi preview --refresh` of prod, pull request runs approved in `{env['productionPreview']}`",
+            (
+                Subject(f"environment:{env['productionPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
+                # deploy.yml's prod plan on main, shown before the production approval.
+                Subject(f"environment:{env['productionPlan']}", "deploy.yml", "push"),
+            ),
+            f"pull-request.yml `pulumi preview --refresh` of prod (runs approved in `{env['productionPreview']}`); "
+            f"deploy.yml's prod plan on main (`{env['productionPlan']}`), before the production approval",
             # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
             # secret outputs, its secrets key (the DIY backend decrypts them client-side).
             ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
@@ -142,6 +160,8 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 (SECRETS_DECRYPT, "prod"),
                 (SECRETS_ENCRYPT, "prod"),
                 (REGISTRY_READ, ""),
+                # `tools.promote --verify prod` re-hashes the package's model.tar.gz before the update.
+                (MODEL_BYTES, ""),
                 (STATE_READ, "dev"),
                 (SECRETS_DECRYPT, "dev"),
             ),
@@ -196,6 +216,22 @@ def _own(layout: Layout, stack: str, service: str, resource: str) -> str:
 
 def _tags(stack: str) -> dict[str, object]:
     return {"aws:ResourceTag/Environment": stack}
+
+
+# Where the registry stack's pipeline writes a trained model (components/pipeline_training.py:
+# SageMaker appends <training job>/output/model.tar.gz): the one object path a CI role may read
+# outside its state. Any bucket: the program lets Pulumi name the artifact bucket.
+def model_bytes_pattern(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::*/pipelines/{program_prefix(REGISTRY_STACK)}*/training/*/output/model.tar.gz"
+
+
+# The key the registry stack encrypts its artifacts with (the program's Foundation key alias).
+def registry_key_alias() -> str:
+    return f"alias/{program_prefix(REGISTRY_STACK).rstrip('-')}"
+
+
+def _model_object(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/training/job-1/output/model.tar.gz"
 
 
 def _package(layout: Layout) -> str:
@@ -282,6 +318,18 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
         lambda lay, s: [
             Probe("sagemaker:DescribeModelPackage", _package(lay), _tags(REGISTRY_STACK)),
             Probe("sagemaker:ListModelPackages", "*", {}),
+        ],
+    ),
+    MODEL_BYTES: (
+        "read a registered model's bytes (`model.tar.gz` under the registry pipeline's prefix) to re-check their checksum",
+        lambda lay, s: [
+            Probe("s3:GetObject", _model_object(lay), {}),
+            Probe("s3:GetObjectVersion", _model_object(lay), {}),
+            Probe(
+                "kms:Decrypt",
+                lay.arn("kms", lay.account(REGISTRY_STACK), "key/0c0d"),
+                {"kms:ResourceAliases": [registry_key_alias()], "kms:ViaService": f"s3.{lay.region}.amazonaws.com"},
+            ),
         ],
     ),
     APPROVE: (
@@ -431,6 +479,8 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe("secretsmanager:GetSecretValue", _own(lay, own, "secretsmanager", f"secret:{program_prefix(own)}x"), {}),
                 Probe("logs:GetLogEvents", _own(lay, own, "logs", f"log-group:/aws/lambda/{program_prefix(own)}predict:log-stream:a"), {}),
                 Probe("sqs:ReceiveMessage", _own(lay, own, "sqs", f"{program_prefix(own)}dlq"), {}),
+                *([] if (MODEL_BYTES, "") in granted else [Probe("s3:GetObject", _model_object(lay), {})]),
+                Probe("s3:GetObject", _model_object(lay).replace("/output/model.tar.gz", "/output/other.bin"), {}),
             ],
         )
     )

@@ -16,6 +16,7 @@ from access import (
     DEPLOY,
     DNS,
     GITHUB_ROLE_PREFIX,
+    MODEL_BYTES,
     REFRESH,
     REGISTRY_READ,
     SECRETS_DECRYPT,
@@ -23,6 +24,8 @@ from access import (
     STATE_READ,
     STATE_WRITE,
     Identity,
+    model_bytes_pattern,
+    registry_key_alias,
 )
 from deploy_actions import (
     ATTACHABLE_AWS_MANAGED_POLICIES,
@@ -377,7 +380,19 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
         )
     # No object body outside its state: ReadAccess-style grants never reach training data,
     # artifacts or another stack's state.
+    model_bytes = any(c == MODEL_BYTES for c, _ in grants)
+    if model_bytes:
+        out.append(statement(["s3:GetObject", "s3:GetObjectVersion"], [model_bytes_pattern(layout)], "ReadRegisteredModelBytes"))
+        out.append(
+            statement(
+                ["kms:Decrypt"],
+                [layout.arn("kms", layout.account(REGISTRY_STACK), "key/*")],
+                "DecryptThemThroughS3",
+                conditions={**_aliases(registry_key_alias()), "StringEquals": {"kms:ViaService": f"s3.{layout.region}.amazonaws.com"}},
+            )
+        )
     own_objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
+    own_objects += [model_bytes_pattern(layout)] if model_bytes else []
     out.append(
         statement(["s3:GetObject", "s3:GetObjectVersion"], own_objects, "NoObjectReadsOutsideItsState", effect="Deny", not_resource=True)
     )
@@ -511,11 +526,15 @@ def deploy_iam_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:
 def github_trust(provider_arn: Any, repository: str, identity: Identity) -> dict[str, Any]:
     subs = sorted(s.sub(repository) for s in identity.subjects)
     # A pull request's subject carries its number (refs/pull/<n>/merge): the one wildcard, in that
-    # place only; every other subject is compared exactly.
-    operator = "StringLike" if any("*" in s for s in subs) else "StringEquals"
-    conditions: dict[str, Any] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE}}
-    conditions.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = subs
-    return _trust("TheseGitHubRunsOfThisRepository", {"Federated": provider_arn}, "sts:AssumeRoleWithWebIdentity", conditions)
+    # place only, in a statement of its own; every other subject is compared exactly.
+    statements = []
+    for operator, chosen in (("StringEquals", [s for s in subs if "*" not in s]), ("StringLike", [s for s in subs if "*" in s])):
+        if chosen:
+            conditions = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE}}
+            conditions.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = chosen
+            sid = "TheseRunsOfThisRepository" if operator == "StringEquals" else "PullRequestRunsOfThisRepository"
+            statements += _trust(sid, {"Federated": provider_arn}, "sts:AssumeRoleWithWebIdentity", conditions)["Statement"]
+    return document(statements)
 
 
 def _trust(sid: str, principal: Mapping[str, Any], action: str, conditions: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
+from access import DEFAULT_ENVIRONMENTS
 from layout import Layout
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -57,10 +58,7 @@ def load() -> Settings:
 
     repository = text("githubRepository", None, _REPOSITORY, "OWNER/REPO, the GitHub repository whose workflows deploy")
     environments = {
-        "dev": text("devEnvironment", "dev", _GIT_NAME, "a GitHub environment name"),
-        "production": text("productionEnvironment", "production", _GIT_NAME, "a GitHub environment name"),
-        "productionPreview": text("productionPreviewEnvironment", "production-preview", _GIT_NAME, "a GitHub environment name"),
-        "promotion": text("promotionEnvironment", "promotion", _GIT_NAME, "a GitHub environment name"),
+        key_: text(f"{key_}Environment", default, _GIT_NAME, "a GitHub environment name") for key_, default in DEFAULT_ENVIRONMENTS.items()
     }
     seen: dict[str, str] = {}
     for name, value in environments.items():

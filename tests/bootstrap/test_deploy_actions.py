@@ -322,3 +322,18 @@ def test_every_invoke_the_program_makes_is_allowed_to_its_deploy_and_preview_rol
             for action in {a for actions in INVOKE_ACTIONS.values() for a in actions}:
                 assert allowed(one.policies(key), action, public if action.startswith("ssm:") else "*"), (key, action)
             assert not allowed(one.policies(key), "ssm:GetParameter", f"arn:aws:ssm:us-east-1:{MOCK_ACCOUNT}:parameter/mlops-{stack}-x")
+
+
+def test_the_model_bytes_grant_follows_where_the_registry_pipeline_writes_models(one):
+    import fnmatch
+
+    from access import model_bytes_pattern, registry_key_alias
+
+    records = program("dev")
+    assert registry_key_alias() in {r["inputs"]["name"] for r in records.of_type("aws:kms/alias:Alias")}
+    definition = records.one("aws:sagemaker/pipeline:Pipeline")["inputs"]["pipelineDefinition"]
+    outputs = set(re.findall(r'"S3OutputPath": ?"s3://([^"]+)"', definition))
+    assert outputs
+    for output in outputs:
+        model = f"arn:aws:s3:::{output}/mlops-dev-training-job-1/output/model.tar.gz"
+        assert fnmatch.fnmatchcase(model, model_bytes_pattern(one.layout)), model

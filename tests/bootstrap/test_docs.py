@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
+from access import DEFAULT_ENVIRONMENTS
 from bootstrap_records import BOOTSTRAP, ROOT
 from layout import oidc_subject_command
 
@@ -15,6 +16,7 @@ DOC = (ROOT / "docs" / "bootstrap.md").read_text()
 def test_the_configuration_table_lists_the_keys_bootstrap_reads():
     source = (BOOTSTRAP / "settings.py").read_text()
     read = set(re.findall(r'(?:text|mapping|config\.get(?:_bool|_object)?)\("(\w+)"', source))
+    read |= {f"{key}Environment" for key in DEFAULT_ENVIRONMENTS}  # read in one loop
     table = DOC.split("## Configuration", 1)[1].split("\n\n", 2)[1]
     documented = set(re.findall(r"`(\w+)`", "\n".join(line.split("|")[1] for line in table.splitlines()[2:])))
     assert read == documented

@@ -18,10 +18,13 @@ from ruamel.yaml import YAML
 HOST = "token.actions.githubusercontent.com"
 
 
-def _sub(layouts, key: str) -> tuple[str, list[str]]:
-    condition = layouts.trust(key)["Statement"][0]["Condition"]
-    (operator,) = [op for op, keys in condition.items() if f"{HOST}:sub" in keys]
-    return operator, as_list(condition[operator][f"{HOST}:sub"])
+def _subs(layouts, key: str) -> dict[str, list[str]]:
+    """operator -> the subjects that statement compares with it."""
+    out: dict[str, list[str]] = {}
+    for statement in layouts.trust(key)["Statement"]:
+        (operator,) = [op for op, keys in statement["Condition"].items() if f"{HOST}:sub" in keys]
+        out.setdefault(operator, []).extend(as_list(statement["Condition"][operator][f"{HOST}:sub"]))
+    return out
 
 
 def assumes(layouts, key: str, sub: str) -> bool:
@@ -40,17 +43,16 @@ CI = [i for i in IDENTITIES if i.ci]
 @pytest.mark.parametrize("identity", CI, ids=lambda i: i.key)
 def test_each_ci_role_trusts_exactly_its_runs(layouts, identity):
     repository = layouts.layout.repository
-    operator, subs = _sub(layouts, identity.key)
-    assert subs == sorted(s.sub(repository) for s in identity.subjects)
-    statement = layouts.trust(identity.key)["Statement"][0]
-    assert statement["Condition"]["StringEquals"][f"{HOST}:aud"] == "sts.amazonaws.com"
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity" and len(layouts.trust(identity.key)["Statement"]) == 1
-    if any(s.ref == access.PULL_REQUEST_REF for s in identity.subjects):
-        # The pull request number is the one wildcard, nowhere else.
-        assert operator == "StringLike"
-        assert all(sub.count("*") == 1 and sub.replace(access.PULL_REQUEST_REF, "").count("*") == 0 for sub in subs)
-    else:
-        assert operator == "StringEquals" and not any("*" in sub or "?" in sub for sub in subs)
+    subs = _subs(layouts, identity.key)
+    assert sorted(sub for chosen in subs.values() for sub in chosen) == sorted(s.sub(repository) for s in identity.subjects)
+    for statement in layouts.trust(identity.key)["Statement"]:
+        assert statement["Condition"]["StringEquals"][f"{HOST}:aud"] == "sts.amazonaws.com"
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity" and statement["Effect"] == "Allow"
+    assert set(subs) <= {"StringEquals", "StringLike"}
+    assert not any("*" in sub or "?" in sub for sub in subs.get("StringEquals", []))
+    # The pull request number is the one wildcard, nowhere else.
+    assert all(sub.count("*") == 1 and access.PULL_REQUEST_REF in sub and "?" not in sub for sub in subs.get("StringLike", []))
+    assert bool(subs.get("StringLike")) == any(s.ref == access.PULL_REQUEST_REF for s in identity.subjects)
 
 
 def test_the_subject_is_the_claims_of_the_template_in_order():
@@ -68,6 +70,13 @@ def _forged(repository: str) -> dict[str, str | None]:
         f"repo:{repository}:environment:production:{wf}/deploy.yml@refs/heads/main:event_name:push": "deploy-prod",
         f"repo:{repository}:environment:production:{wf}/recover.yml@refs/heads/main:event_name:workflow_dispatch": "deploy-prod",
         f"repo:{repository}:environment:promotion:{wf}/promote.yml@refs/heads/main:event_name:workflow_dispatch": "promote",
+        f"repo:{repository}:environment:dev-preview:{wf}/pull-request.yml@refs/pull/42/merge:event_name:pull_request": "preview-dev",
+        f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/main:event_name:push": "preview-prod",
+        # prod's plan environment: only main's deploy.yml on a push.
+        f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/feature:event_name:push": None,
+        f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/main:event_name:workflow_dispatch": None,
+        f"repo:{repository}:environment:production-plan:{wf}/pull-request.yml@refs/pull/42/merge:event_name:pull_request": None,
+        f"repo:{repository}:environment:dev-preview:{wf}/pull-request.yml@refs/pull/42/merge:event_name:pull_request_target": None,
         # production-preview from a branch, a push, a dispatch or another workflow: nothing.
         f"repo:{repository}:environment:production-preview:{wf}/pull-request.yml@refs/heads/feature:event_name:pull_request": None,
         f"repo:{repository}:environment:production-preview:{wf}/pull-request.yml@refs/heads/main:event_name:push": None,
@@ -162,7 +171,8 @@ def test_an_existing_provider_is_reused_instead_of_created():
     recs = records(f"existingOidcProviderArn={existing}")
     assert recs.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     roles = [r for r in recs.of_type("aws:iam/role:Role") if r["inputs"]["name"].startswith("sagemaker-mlops-github-")]
-    assert roles and all(json.loads(r["inputs"]["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Federated": existing} for r in roles)
+    principals = [s["Principal"] for r in roles for s in json.loads(r["inputs"]["assumeRolePolicy"])["Statement"]]
+    assert roles and all(p == {"Federated": existing} for p in principals)
     assert recs.outputs["oidcProviderArn"] == existing
 
 
@@ -171,7 +181,8 @@ def test_subjects_follow_the_configured_repository_and_environments():
     trust = next(
         json.loads(r["inputs"]["assumeRolePolicy"]) for r in recs.of_type("aws:iam/role:Role") if r["name"] == "github-deploy-prod-role"
     )
-    subs = trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"]
+    (statement,) = trust["Statement"]  # deploy roles: exact subjects only
+    subs = statement["Condition"]["StringEquals"][f"{HOST}:sub"]
     assert (
         "repo:Acme/Churn.Models:environment:prod-approval:job_workflow_ref:Acme/Churn.Models/.github/workflows/deploy.yml@refs/heads/main:event_name:push"
         in subs
