@@ -343,19 +343,22 @@ def test_endpoint_doc_lists_every_module_of_the_endpoint():
 
 def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardrails_call():
     """The execution role's DescribeAlarms is useless if the permissions boundary cuts it, and the
-    release's boto3 calls run with the CI deploy role."""
+    release's boto3 calls run with the CI deploy role (tests/bootstrap/ checks every call)."""
     import ast
     from pathlib import Path
 
-    source = ast.parse((Path(__file__).resolve().parents[3] / "bootstrap" / "access.py").read_text())
-    tables = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in source.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
-    }
-    assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
-    assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "endpoint.md").read_text()
-    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/access.py`" in doc and "`DEPLOY_SERVICES`" in doc
+    root = Path(__file__).resolve().parents[3]
+
+    def table(path: str, name: str):
+        source = ast.parse((root / "bootstrap" / path).read_text())
+        return next(
+            ast.literal_eval(n.value)
+            for n in source.body
+            if isinstance(n, (ast.Assign, ast.AnnAssign)) and getattr(getattr(n, "target", None) or n.targets[0], "id", "") == name
+        )
+
+    assert "cloudwatch" in table("policies.py", "PROGRAM_ROLE_SERVICES")
+    reads, writes = table("deploy_actions.py", "TYPE_ACTIONS")["pulumi-python:dynamic:EndpointRelease"]
+    assert {"sagemaker:UpdateEndpoint", "cloudwatch:DescribeAlarms", "application-autoscaling:RegisterScalableTarget"} <= {*reads, *writes}
+    doc = (root / "docs" / "endpoint.md").read_text()
+    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/policies.py`" in doc and "`TYPE_ACTIONS` row" in doc
