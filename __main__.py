@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
-from components.config import ConfigError, StackConfig, load_stack_config
+from components.config import ConfigError, StackConfig, check_placeholders, is_deploying, load_stack_config
 from components.dashboard import (
     CloudWatchDashboard,
     CloudWatchDashboardArgs,
@@ -34,6 +34,7 @@ from components.training import (
 
 try:
     config = load_stack_config()
+    check_placeholders(config, deploying=is_deploying())
 except ConfigError as error:
     # RunError is printed without a stack trace, and nothing has been declared yet.
     raise pulumi.RunError(str(error)) from None
@@ -170,6 +171,7 @@ else:
             data_capture_percent=config.endpoint.data_capture_percent,
             monitoring_schedule=config.monitoring.schedule,
             drift_threshold=config.monitoring.drift_threshold,
+            monitoring_instance_type=config.monitoring.instance_type,
             instance_type=config.endpoint.instance_type,
             instance_count=config.endpoint.instance_count,
             serverless_memory_mb=config.endpoint.serverless.memory_mb if config.endpoint.serverless else None,

@@ -12,6 +12,7 @@ all of them in `config_base.py`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -29,7 +30,7 @@ from components.config.api import (
     ThrottleConfig,
     api_problems,
 )
-from components.config.base import PROJECT, ConfigError, InstanceType, KeyOf, decode, key_of, validation_problems
+from components.config.base import PROJECT, ConfigError, KeyOf, decode, key_of, validation_problems
 from components.config.dashboard import (
     CERTIFICATE_ARN,
     FARGATE_MEMORY_BY_CPU,
@@ -49,9 +50,9 @@ from components.config.endpoint import (
     endpoint_problems,
 )
 from components.config.registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
+from components.config.schedule import ScheduleExpression
 from components.config.training import (
     NetworkConfig,
-    ScheduleExpression,
     TrainingConfig,
     TuningConfig,
     TuningRange,
@@ -79,7 +80,6 @@ __all__ = [
     "Email",
     "EndpointConfig",
     "Environment",
-    "InstanceType",
     "LambdaDeploymentConfig",
     "MonitoringConfig",
     "NetworkConfig",
@@ -176,6 +176,9 @@ _SECTIONS: dict[str, tuple[Any, bool]] = {
 }
 _ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
 _REGION_KEY = "aws:region"
+# Namespaces a stack file may use besides the project's: the engine's own and the providers this
+# program runs (requirements.txt). Anything else is a typo whose setting would be silently ignored.
+OTHER_NAMESPACES = ("aws", "docker", "tls", "pulumi")
 _REGION = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 
 
@@ -196,6 +199,22 @@ def _consistency(section: str, value: Any) -> list[str]:
     return rules(value, key_of(section)) if rules is not None else []
 
 
+def _foreign_keys(raw: Mapping[str, Any]) -> list[str]:
+    """Keys outside the project's and the providers' namespaces (`sagemaker-mlop:owner`, `owner`)."""
+    problems = []
+    namespaces = (PROJECT, *OTHER_NAMESPACES)
+    for key in sorted(raw):
+        namespace, colon, name = key.partition(":")
+        if colon and namespace in namespaces:
+            continue
+        close = difflib.get_close_matches(namespace, namespaces, n=1) if colon else []
+        hint = f" (did you mean {close[0]}:{name}?)" if close else ""
+        problems.append(
+            f"{key}: unknown namespace '{namespace if colon else ''}'{hint}; expected {PROJECT}:<key>, or a key of {', '.join(f'{n}:' for n in OTHER_NAMESPACES)}"
+        )
+    return problems
+
+
 def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> StackConfig:
     """Parses the flat engine config (`namespace:key` -> value) into a StackConfig.
 
@@ -206,6 +225,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
     ours = {k[len(prefix) :]: decode(v) for k, v in raw.items() if k.startswith(prefix)}
     for unknown in sorted(set(ours) - set(_SECTIONS)):
         problems.append(f"{prefix}{unknown}: unknown key; allowed keys: {', '.join(_SECTIONS)}")
+    problems.extend(_foreign_keys(raw))
 
     parsed: dict[str, Any] = {}
     for key, (_, required) in _SECTIONS.items():
