@@ -252,7 +252,7 @@ def test_rollback_alarms_treat_missing_data_as_not_breaching(stack):
 
 def _mutations(value: Any) -> list[Any]:
     if isinstance(value, dict):
-        return [{**value, "Extra": "x"}, {k: v for k, v in list(value.items())[1:]}]
+        return [{**value, "Extra": "x"}, dict(list(value.items())[1:])]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return [value + 1]
     if isinstance(value, list):
