@@ -59,6 +59,9 @@ def monitors_drift(cfg: StackConfig) -> bool:
     return cfg.endpoint.enabled and cfg.endpoint.mode == "provisioned" and cfg.monitoring.schedule != "off"
 
 
+# prod, and a registry another stack or account serves from, keep their data through any mistake.
+durable = config.is_prod or config.registry_shared
+
 # One provider for the whole program so that every taggable resource carries the common tags.
 provider = aws.Provider(
     "aws",
@@ -77,8 +80,9 @@ foundation = Foundation(
         az_count=config.network.az_count,
         nat_gateways=config.network.nat_gateways,
         notification_email=config.notification_email,
-        key_deletion_window_days=30 if config.is_prod else 7,
+        key_deletion_window_days=30 if durable else 7,
         consumer_accounts=config.registry.consumer_accounts,
+        protect_key=config.registry_shared,
     ),
     opts=with_provider,
 )
@@ -106,7 +110,8 @@ if config.owns_registry:
             min_auc=config.training.min_auc,
             tuning=tuning_spec(config),
             drift_alarm_name=drift_alarm_name(config.name_prefix) if monitors_drift(config) else None,
-            force_destroy=not config.is_prod,
+            force_destroy=not durable,
+            protect_registry=config.registry_shared,
             consumer_accounts=config.registry.consumer_accounts,
         ),
         opts=with_provider,

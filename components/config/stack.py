@@ -16,6 +16,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -49,7 +50,7 @@ from components.config.endpoint import (
     ServerlessConfig,
     endpoint_problems,
 )
-from components.config.registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
+from components.config.registry import AccountId, RegistryConfig, StackName, referencing_stacks, registry_problems, stack_registry_problems
 from components.config.schedule import ScheduleExpression
 from components.config.training import (
     NetworkConfig,
@@ -133,11 +134,20 @@ class StackConfig:
     """The Streamlit dashboard on Fargate behind the ALB and Cognito."""
     registry: RegistryConfig = RegistryConfig()
     """Which stack owns the training pipeline and model registry; absent: this one."""
+    consumer_stacks: tuple[str, ...] = ()
+    """Stacks of this project whose registry.stack names this one (read from their stack files)."""
 
     @property
     def owns_registry(self) -> bool:
         """This stack declares the training pipeline and the model package group."""
         return self.registry.owned
+
+    @property
+    def registry_shared(self) -> bool:
+        """This stack owns a registry that another stack or account serves from: its group, artifact
+        bucket, image repository and key must outlive this stack's own mistakes (protect, no force
+        delete, the longest key deletion window)."""
+        return self.owns_registry and bool(self.registry.consumer_accounts or self.consumer_stacks)
 
     @property
     def is_prod(self) -> bool:
@@ -215,7 +225,7 @@ def _foreign_keys(raw: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> StackConfig:
+def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str, consumer_stacks: tuple[str, ...] = ()) -> StackConfig:
     """Parses the flat engine config (`namespace:key` -> value) into a StackConfig.
 
     Raises ConfigError listing every problem found.
@@ -276,6 +286,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         api=parsed["api"],
         dashboard=parsed["dashboard"],
         registry=parsed["registry"] or RegistryConfig(),
+        consumer_stacks=consumer_stacks,
     )
 
 
@@ -285,4 +296,6 @@ def load_stack_config() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw, project=pulumi.get_project(), stack=pulumi.get_stack())
+    stack = pulumi.get_stack()
+    # The engine runs the program from the project directory, beside the other stacks' files.
+    return parse_stack_config(raw, project=pulumi.get_project(), stack=stack, consumer_stacks=referencing_stacks(Path.cwd(), stack))
