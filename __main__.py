@@ -270,6 +270,7 @@ dashboard = Dashboard(
         public_subnet_ids=foundation.public_subnet_ids,
         private_subnet_ids=foundation.private_subnet_ids,
         model_package_group_name=registry.model_package_group_name,
+        model_package_group_arn=registry.model_package_group_arn,
         pipeline_name=registry.pipeline_name,
         artifact_bucket_arn=registry.artifact_bucket_arn,
         desired_count=config.dashboard.desired_count,
@@ -304,6 +305,7 @@ cloudwatch_dashboard = CloudWatchDashboard(
         endpoint=dashboard_endpoint,
         api=dashboard_api,
         alarm_arns=[alarm.arn for alarm in alarms],
+        registry_account_id=None if config.owns_registry else registry.account_id,
     ),
     opts=with_provider,
 )
