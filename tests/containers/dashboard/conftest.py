@@ -15,13 +15,13 @@ import pytest
 import streamlit as st
 from moto import mock_aws
 
-from tools.dashboard_demo.demo_data import MOTO_ACCOUNT
 from tools.dashboard_demo.cli import (
     DemoNames,
     StubPredictionApi,
     demo_feature_names,
     enable_moto_percentiles,
 )
+from tools.dashboard_demo.demo_data import MOTO_ACCOUNT
 
 DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "containers" / "dashboard"
 if str(DASHBOARD_DIR) not in sys.path:
