@@ -3,8 +3,16 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
-from components.config import ConfigError, StackConfig, check_placeholders, is_deploying, load_stack_config
+from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, api_function_name, hook_function_name
+from components.config import (
+    ConfigError,
+    QuotaError,
+    StackConfig,
+    check_placeholders,
+    is_deploying,
+    load_stack_config,
+    preflight_reserved_concurrency,
+)
 from components.dashboard import (
     CloudWatchDashboard,
     CloudWatchDashboardArgs,
@@ -35,7 +43,17 @@ from components.training import (
 try:
     config = load_stack_config()
     check_placeholders(config, deploying=is_deploying())
-except ConfigError as error:
+    # The account's real Lambda concurrency, before the function reserves any of it.
+    skipped = preflight_reserved_concurrency(
+        api_function_name(config.name_prefix),
+        config.api.reserved_concurrency if config.endpoint.enabled else None,
+        config.region,
+        pulumi.Config("aws").get("profile"),
+        deploying=is_deploying(),
+    )
+    if skipped:
+        pulumi.log.info(f"api.reservedConcurrency: {skipped}")
+except (ConfigError, QuotaError) as error:
     # RunError is printed without a stack trace, and nothing has been declared yet.
     raise pulumi.RunError(str(error)) from None
 

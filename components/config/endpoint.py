@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from components.config.base import STRICT_SHAPE, KeyOf
-from components.config.instance_types import instance_type
+from components.config.instance_types import instance_type, member_name
 
 EndpointInstanceType = instance_type("endpoint")
 MonitorInstanceType = instance_type("monitor")
@@ -75,7 +75,8 @@ class EndpointConfig:
     ] = None
     """The approved model package version this stack serves; absent: no endpoint and no API yet."""
     instance_type: Annotated[
-        Optional[EndpointInstanceType], Field(alias="instanceType", default=None)  # type: ignore[valid-type]
+        Optional[EndpointInstanceType],  # type: ignore[valid-type]
+        Field(alias="instanceType", default=None, description=f"a SageMaker endpoint instance type ({member_name('endpoint')}), or absent"),
     ] = None
     """Instance type of a provisioned endpoint (required there)."""
     instance_count: Annotated[int, Field(alias="instanceCount", default=1, ge=1, description="an integer >= 1")] = 1
