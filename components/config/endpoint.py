@@ -9,10 +9,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from components.config.base import STRICT_SHAPE, KeyOf
-from components.config.instance_types import instance_type, member_name
-
-EndpointInstanceType = instance_type("endpoint")
-MonitorInstanceType = instance_type("monitor")
+from components.config.instance_types import EndpointInstanceType, MonitorInstanceType, member_name
 
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
 CANARY_MAX_PERCENT = 50
@@ -75,7 +72,7 @@ class EndpointConfig:
     ] = None
     """The approved model package version this stack serves; absent: no endpoint and no API yet."""
     instance_type: Annotated[
-        Optional[EndpointInstanceType],  # type: ignore[valid-type]
+        Optional[EndpointInstanceType],
         Field(alias="instanceType", default=None, description=f"a SageMaker endpoint instance type ({member_name('endpoint')}), or absent"),
     ] = None
     """Instance type of a provisioned endpoint (required there)."""
@@ -99,7 +96,7 @@ class MonitoringConfig:
     """How often Model Monitor compares captured traffic with the baseline."""
     drift_threshold: Annotated[float, Field(alias="driftThreshold", default=0.2, gt=0, description="a number > 0")] = 0.2
     """The drift alarm fires when the summed feature drift exceeds this value."""
-    instance_type: Annotated[MonitorInstanceType, Field(alias="instanceType", default="ml.m5.large")] = "ml.m5.large"  # type: ignore[valid-type]
+    instance_type: Annotated[MonitorInstanceType, Field(alias="instanceType", default="ml.m5.large")] = "ml.m5.large"
     """Instance type of the Model Monitor data-quality jobs."""
 
 

@@ -52,6 +52,16 @@ def _check(use: Use):
     return check
 
 
-def instance_type(use: Use) -> object:
-    """An annotated str accepting exactly the instance types AWS accepts for `use`."""
-    return Annotated[str, AfterValidator(_check(use)), Field(description=f"a SageMaker {use} instance type ({member_name(use)})")]
+# Annotated strs accepting exactly the instance types AWS accepts for each use.
+TrainingInstanceType = Annotated[
+    str, AfterValidator(_check("training")), Field(description=f"a SageMaker training instance type ({member_name('training')})")
+]
+ProcessingInstanceType = Annotated[
+    str, AfterValidator(_check("processing")), Field(description=f"a SageMaker processing instance type ({member_name('processing')})")
+]
+EndpointInstanceType = Annotated[
+    str, AfterValidator(_check("endpoint")), Field(description=f"a SageMaker endpoint instance type ({member_name('endpoint')})")
+]
+MonitorInstanceType = Annotated[
+    str, AfterValidator(_check("monitor")), Field(description=f"a SageMaker monitor instance type ({member_name('monitor')})")
+]

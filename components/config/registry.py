@@ -68,7 +68,7 @@ def referencing_stacks(program_dir: Path, stack: str) -> tuple[str, ...]:
     """The project's other stack files (`Pulumi.<name>.yaml` beside Pulumi.yaml) whose registry.stack
     names `stack`: they serve this stack's registry, so it must outlive their deploys. PyYAML is the
     Pulumi SDK's own dependency; a file it cannot read is left to that stack's own run to report."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; the SDK depends on it
 
     found = []
     for path in sorted(program_dir.glob("Pulumi.*.yaml")):

@@ -9,11 +9,8 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from components.config.base import STRICT_SHAPE, KeyOf
-from components.config.instance_types import instance_type
+from components.config.instance_types import ProcessingInstanceType, TrainingInstanceType
 from components.config.schedule import ScheduleExpression
-
-TrainingInstanceType = instance_type("training")
-ProcessingInstanceType = instance_type("processing")
 
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
@@ -53,7 +50,7 @@ class TuningConfig:
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
 class TrainingConfig:
-    instance_type: Annotated[TrainingInstanceType, Field(alias="instanceType")]  # type: ignore[valid-type]
+    instance_type: Annotated[TrainingInstanceType, Field(alias="instanceType")]
     """Instance type of the training (and tuning) jobs."""
     use_spot: Annotated[bool, Field(alias="useSpot", description="true or false")]
     """Managed spot training, with checkpoints so an interrupted job resumes."""
@@ -62,7 +59,7 @@ class TrainingConfig:
     min_auc: Annotated[float, Field(alias="minAuc", ge=0, le=1, description="a number from 0 to 1")]
     """Quality gate: a model registers only when its test AUC reaches this value."""
     processing_instance_type: Annotated[ProcessingInstanceType, Field(alias="processingInstanceType", default="ml.m5.large")] = (
-        "ml.m5.large"  # type: ignore[valid-type]
+        "ml.m5.large"
     )
     """Instance type of the processing steps (preprocess, baseline, evaluate)."""
     tuning: Annotated[Optional[TuningConfig], Field(default=None, description="maxJobs, maxParallel and ranges")] = None
