@@ -75,8 +75,9 @@ def test_force_destroy_only_in_dev_when_no_other_stack_serves_its_registry(stack
     records = owner_records(stack)
     cfg = of_records(records)
     force_destroy = not (cfg.is_prod or cfg.registry_shared)  # tests/components/training/test_registry_protection.py
-    for bucket in records.of_type("aws:s3/bucket:Bucket"):
-        assert bucket["inputs"]["forceDestroy"] is force_destroy
+    # The pipeline's buckets; the dashboard's own follow the environment alone (test_streamlit_service.py).
+    for name in ("training-data", "training-artifacts"):
+        assert records.one("aws:s3/bucket:Bucket", name)["inputs"]["forceDestroy"] is force_destroy
     assert records.one("aws:ecr/repository:Repository", "training-model-image-repo")["inputs"]["forceDelete"] is force_destroy
 
 
