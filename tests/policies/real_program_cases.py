@@ -78,7 +78,12 @@ SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
 FOUNDATION_UNTAGGED = Edit(
     'opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)'
 )
-FORCE_DESTROY = Edit("force_destroy=not config.is_prod", "force_destroy=True", count=3)
+# dev's and the ALB logs' buckets, the dashboard image; and the registry's, which also stays durable
+# while another stack serves it (`durable`).
+FORCE_DESTROY = (
+    Edit("force_destroy=not config.is_prod", "force_destroy=True", count=2),
+    Edit("force_destroy=not durable", "force_destroy=True"),
+)
 # prod serves dev's registry and trains nothing (registry.stack): what only the registry's owner
 # declares is shown in a prod-environment stack that owns its registry, as a single-stack setup would.
 PROD_OWNS_REGISTRY = (
@@ -259,10 +264,10 @@ VIOLATIONS: list[Violation] = [
     careless("required-tags", FOUNDATION + "aws:kms/key:Key::foundation-key", FOUNDATION_UNTAGGED),
     careless("deletion-protection", DASHBOARD + "aws:lb/loadBalancer:LoadBalancer::dashboard-alb", UNPROTECTED_DASHBOARD),
     careless("deletion-protection", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", UNPROTECTED_DASHBOARD),
-    careless("s3-bucket-no-force-destroy", BUCKET + "endpoint-data", FORCE_DESTROY),
-    careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", FORCE_DESTROY),
-    careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", FORCE_DESTROY),
-    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
+    careless("s3-bucket-no-force-destroy", BUCKET + "endpoint-data", *FORCE_DESTROY),
+    careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", *FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", *FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", *FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
     # Config changes a pull request could make (one prod run of --set overrides).
     # One instance is only valid with an autoscaling minimum of one: both overrides are this row's edit.
     careless(

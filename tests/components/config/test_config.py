@@ -297,10 +297,13 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_safety_rules_are_not_config_checks():
-    # One instance and all-at-once in prod is unsafe, but it is the policy pack's call, not the parser's.
+    # One instance and all-at-once in prod is unsafe, but it is the policy pack's call, not the parser's
+    # (a canary on one instance is impossible, so that one the parser refuses: test_aws_rules.py).
     cfg = parse(
         apply_overrides(
-            shipped("prod"), ["endpoint.autoscaling=null", "endpoint.instanceCount=1", "api.deploymentConfig=LambdaAllAtOnce"], namespace=NS
+            shipped("prod"),
+            ["endpoint.autoscaling=null", "endpoint.instanceCount=1", "endpoint.canary=null", "api.deploymentConfig=LambdaAllAtOnce"],
+            namespace=NS,
         )
     )
     assert cfg.endpoint.instance_count == 1

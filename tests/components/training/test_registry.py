@@ -175,9 +175,12 @@ def test_the_owner_grants_consumer_accounts_only_what_serving_needs(sharing_owne
 
 
 def test_the_owner_retrains_on_a_consumer_accounts_drift_events(sharing_owner):
-    bus_policy = parse_json_input(sharing_owner.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy")["inputs"]["policy"])
-    assert bus_policy["Statement"][0]["Action"] == ["events:PutEvents"]
-    assert bus_policy["Statement"][0]["Principal"] == {"AWS": [f"arn:aws:iam::{CONSUMER}:root"]}
+    # A statement of its own on the default bus (PutPermission), never the whole bus policy (EventBusPolicy).
+    assert sharing_owner.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy") == []
+    [permission] = sharing_owner.of_type("aws:cloudwatch/eventPermission:EventPermission")
+    inputs = permission["inputs"]
+    assert (inputs["principal"], inputs["action"], inputs["eventBusName"]) == (CONSUMER, "events:PutEvents", "default")
+    assert inputs["statementId"] == f"mlops-dev-drift-alarms-from-{CONSUMER}"
     rule = sharing_owner.one("aws:cloudwatch/eventRule:EventRule", "training-consumer-drift")
     pattern = json.loads(rule["inputs"]["eventPattern"])
     assert pattern["account"] == [CONSUMER] and pattern["detail"]["alarmName"] == [{"suffix": "-endpoint-drift"}]
@@ -191,6 +194,7 @@ def test_no_consumer_accounts_no_grants():
         "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
         "aws:ecr/repositoryPolicy:RepositoryPolicy",
         "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+        "aws:cloudwatch/eventPermission:EventPermission",
     ):
         assert dev.of_type(type_) == [], type_
 

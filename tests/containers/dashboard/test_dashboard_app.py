@@ -121,7 +121,8 @@ def test_access_denied_becomes_a_readable_message() -> None:
 
     errors = texts(app.error)
     assert len(errors) == 1
-    assert errors[0].startswith("Could not list the versions of model package group 'churn-demo'")
+    assert errors[0].startswith(f"Could not list the versions of model package group '{os.environ['MODEL_PACKAGE_GROUP']}'")
+    assert os.environ["MODEL_PACKAGE_GROUP"].endswith(":model-package-group/churn-demo")
     assert "access denied" in errors[0]
     assert "sagemaker:ListModelPackages" in errors[0]
     assert "Traceback" not in errors[0]
