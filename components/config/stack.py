@@ -48,6 +48,7 @@ from components.config.endpoint import (
     ServerlessConfig,
     endpoint_problems,
 )
+from components.config.promotion import PromotionConfig, SloConfig, promotion_problems
 from components.config.registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
 from components.config.training import (
     NetworkConfig,
@@ -84,9 +85,11 @@ __all__ = [
     "MonitoringConfig",
     "NetworkConfig",
     "NonEmpty",
+    "PromotionConfig",
     "RegistryConfig",
     "ScheduleExpression",
     "ServerlessConfig",
+    "SloConfig",
     "StackConfig",
     "StackName",
     "ThrottleConfig",
@@ -133,6 +136,8 @@ class StackConfig:
     """The Streamlit dashboard on Fargate behind the ALB and Cognito."""
     registry: RegistryConfig = RegistryConfig()
     """Which stack owns the training pipeline and model registry; absent: this one."""
+    promotion: Optional[PromotionConfig] = None
+    """The soak a package must pass in the stack it is promoted from (tools.promote); absent: no soak gate."""
 
     @property
     def owns_registry(self) -> bool:
@@ -173,6 +178,7 @@ _SECTIONS: dict[str, tuple[Any, bool]] = {
     "api": (ApiConfig, True),
     "dashboard": (DashboardConfig, True),
     "registry": (RegistryConfig, False),
+    "promotion": (PromotionConfig, False),
 }
 _ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
 _REGION_KEY = "aws:region"
@@ -187,6 +193,7 @@ _CONSISTENCY: dict[str, Callable[[Any, KeyOf], list[str]]] = {
     "api": api_problems,
     "dashboard": dashboard_problems,
     "registry": registry_problems,
+    "promotion": promotion_problems,
 }
 
 
@@ -256,6 +263,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         api=parsed["api"],
         dashboard=parsed["dashboard"],
         registry=parsed["registry"] or RegistryConfig(),
+        promotion=parsed["promotion"],
     )
 
 
