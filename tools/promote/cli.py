@@ -179,7 +179,9 @@ def promote_soaked(
     return done + f"\nevidence: every SLO met over {evidence.soak_hours:g} h; written to {evidence_out}"
 
 
-def check_evidence(stack_dir: Path, session: Any = None, dev_outputs: Optional[Path] = None, evidence: Optional[Path] = None) -> str:
+def check_evidence(
+    stack_dir: Path, session: Any = None, dev_outputs: Optional[Path] = None, evidence: Optional[Path] = None, now: Any = None
+) -> str:
     """The deploy's gate (deploy.yml, before the production approval): prod's pin has fresh evidence."""
     prod = read_stack(stack_dir, "prod")
     pinned = prod.pinned_version()
@@ -190,7 +192,7 @@ def check_evidence(stack_dir: Path, session: Any = None, dev_outputs: Optional[P
         arn = f"{served.arn.rsplit('/', 1)[0]}/{pinned}"
     else:
         arn = package_arn(owner_config(stack_dir, registry_stack(prod).rsplit("/", 1)[-1]), pinned, _session(session, "--check-evidence"))
-    return soak.check_evidence(stack_dir, arn, rollback.pin_history(stack_dir, "prod"), evidence)
+    return soak.check_evidence(stack_dir, arn, rollback.pin_history(stack_dir, "prod"), evidence, now)
 
 
 def roll_back(
