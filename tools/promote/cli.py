@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.promote import approval, lineage, pull_request, rollback, soak
+from tools.promote.registry import _outputs_from_backend as backend_outputs
 from tools.promote.registry import check_approved, dev_served, has_credentials, owner_config, package_arn, registry_stack
 from tools.promote.stack_file import (
     ENDPOINT_KEY,
@@ -168,7 +169,8 @@ def promote_soaked(
     region = (served.arn or "::::").split(":")[3] or owner_config(stack_dir, "prod").region
     evidence_out = evidence_out or stack_dir / soak.EVIDENCE_FILE
     try:
-        evidence = soak.soak(stack_dir, served, soak.load_outputs(dev_outputs), soak.Clients.of(session, region), now)
+        outputs = soak.load_outputs(dev_outputs) if dev_outputs else backend_outputs(stack_dir, registry_stack(prod))[0]
+        evidence = soak.soak(stack_dir, served, outputs, soak.Clients.of(session, region), now)
     except soak.SoakFailed as failed:
         soak.write_outputs(failed.evidence, evidence_out, None, None)
         raise

@@ -98,11 +98,24 @@ def classify_step(step: dict[str, Any], release_in_progress: bool) -> list[Chang
     return changes
 
 
+def release_running(steps: list[dict[str, Any]]) -> bool:
+    """A CodeDeploy release is shifting traffic: a refreshed Lambda alias routes weight to a second version."""
+    for step in steps:
+        if resource_type(step) != "aws:lambda/alias:Alias":
+            continue
+        outputs = (step.get("newState") or {}).get("outputs") or {}
+        routing = outputs.get("routingConfig") or {}
+        if isinstance(routing, dict) and routing.get("additionalVersionWeights"):
+            return True
+    return False
+
+
 def classify(preview: dict[str, Any], release_in_progress: bool = False) -> list[Change]:
     steps = preview.get("steps")
     if not isinstance(steps, list):
         raise ValueError("no 'steps' list: expected the JSON of `pulumi preview --json`")
-    return [change for step in steps for change in classify_step(step, release_in_progress)]
+    running = release_in_progress or release_running(steps)
+    return [change for step in steps for change in classify_step(step, running)]
 
 
 def issue_body(stack: str, changes: list[Change], run_url: str = "") -> str:
@@ -130,7 +143,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("preview", type=Path, help="the JSON `pulumi preview --refresh --json` printed")
     parser.add_argument("--stack", required=True, help="the stack the preview is of")
     parser.add_argument("--body", type=Path, help="write the issue body here (default: stdout)")
-    parser.add_argument("--release-in-progress", action="store_true", help="a CodeDeploy release runs: alias weights are churn")
+    parser.add_argument(
+        "--release-in-progress", action="store_true", help="a CodeDeploy release runs (also found from the alias's refreshed weights)"
+    )
     parser.add_argument("--run-url", default="", help="the workflow run that found it")
     args = parser.parse_args(argv)
     try:

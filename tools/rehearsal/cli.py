@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools import processes
-from tools.rehearsal.pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
 from tools.rehearsal.loop import FAULTS, rehearse_loop
+from tools.rehearsal.pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
 from tools.rehearsal.promotion import rehearse_promotion
 from tools.rehearsal.report import ROOT, ProgramTree, Report, render
 from tools.rehearsal.serving import serve_and_predict

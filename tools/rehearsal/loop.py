@@ -164,7 +164,7 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
         InputDataConfig=[
             {
                 "ChannelName": "train",
-                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://mlops-dev-data/processed/rehearsal01/train"}},
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://mlops-dev-data/processed/rehearsal01/train"}},
             }
         ],
         OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/pipelines/mlops-dev-training"},
