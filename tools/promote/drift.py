@@ -12,7 +12,6 @@ Exit codes: 0 no real drift, 1 real drift, 2 unreadable input.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import re
 import sys
@@ -74,6 +73,11 @@ def _normal(path: str) -> str:
     return re.sub(r"\[\d+\]", "[*]", path)
 
 
+def _matches(path: str, pattern: str) -> bool:
+    """`*` is any text; everything else, brackets included, is literal (fnmatch reads [*] as a class)."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), path) is not None
+
+
 def classify_step(step: dict[str, Any], release_in_progress: bool) -> list[Change]:
     op = str(step.get("op", "same"))
     if op in SAME_OPS:
@@ -90,7 +94,7 @@ def classify_step(step: dict[str, Any], release_in_progress: bool) -> list[Chang
             (
                 c.why
                 for c in EXPECTED
-                if c.type == kind and fnmatch.fnmatchcase(normal, c.path) and (release_in_progress or not c.during_release_only)
+                if c.type == kind and _matches(normal, c.path) and (release_in_progress or not c.during_release_only)
             ),
             None,
         )
