@@ -194,7 +194,7 @@ def check_evidence(
         arn = f"{served.arn.rsplit('/', 1)[0]}/{pinned}"
     else:
         arn = package_arn(owner_config(stack_dir, registry_stack(prod).rsplit("/", 1)[-1]), pinned, _session(session, "--check-evidence"))
-    return soak.check_evidence(stack_dir, arn, rollback.pin_history(stack_dir, "prod"), evidence, now)
+    return soak.check_evidence(stack_dir, arn, lambda: rollback.pin_history(stack_dir, "prod"), evidence, now)
 
 
 def roll_back(

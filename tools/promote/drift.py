@@ -91,11 +91,7 @@ def classify_step(step: dict[str, Any], release_in_progress: bool) -> list[Chang
     for path in paths:
         normal = _normal(path)
         expected = next(
-            (
-                c.why
-                for c in EXPECTED
-                if c.type == kind and _matches(normal, c.path) and (release_in_progress or not c.during_release_only)
-            ),
+            (c.why for c in EXPECTED if c.type == kind and _matches(normal, c.path) and (release_in_progress or not c.during_release_only)),
             None,
         )
         changes.append(Change(urn, kind, op, path, expected, HINTS.get((kind, normal.split("[", 1)[0].split(".", 1)[0]), "")))

@@ -17,12 +17,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from components.config.promotion import PromotionConfig
 from components.endpoint.model_endpoint import VARIANT_NAME, endpoint_name
 from components.endpoint.monitoring import drift_alarm_name
-from tools.promote.evidence import Evidence, SoakTarget, measure_soak, refusal, verify_evidence
+from tools.promote.evidence import ROLLBACK, Evidence, SoakTarget, measure_soak, refusal, verify_evidence
 from tools.promote.registry import Served, owner_config, registry_stack
 from tools.promote.stack_file import CheckFailed, PromoteError, read_stack
 
@@ -88,14 +88,20 @@ def read_evidence(path: Path) -> Evidence:
 
 
 def check_evidence(
-    stack_dir: Path, arn: str, history: tuple[int, ...], evidence_path: Optional[Path] = None, now: Optional[datetime] = None
+    stack_dir: Path,
+    arn: str,
+    history: Callable[[], tuple[int, ...]],
+    evidence_path: Optional[Path] = None,
+    now: Optional[datetime] = None,
 ) -> str:
-    """The deploy's gate: evidence/prod.json passes verify_evidence for the ARN prod pins."""
+    """The deploy's gate: evidence/prod.json passes verify_evidence for the ARN prod pins.
+
+    `history` (the versions prod pinned, from Git) is read only for a rollback's evidence."""
     config = promotion_config(stack_dir)
     evidence = read_evidence(evidence_path or stack_dir / EVIDENCE_FILE)
     if evidence.kind == "soak" and evidence.soak_hours < config.soak_hours:
         raise CheckFailed(f"the evidence soaked {evidence.soak_hours:g} h; prod requires promotion.soakHours {config.soak_hours:g}")
-    return verify_evidence(evidence, arn, config.evidence_max_age_hours, now, history)
+    return verify_evidence(evidence, arn, config.evidence_max_age_hours, now, history() if evidence.kind == ROLLBACK else ())
 
 
 def write_outputs(evidence: Evidence, evidence_out: Optional[Path], body: Optional[str], body_out: Optional[Path]) -> None:

@@ -60,12 +60,20 @@ class FakeCloudWatch:
 
 
 def drift_alarm(state: str = "OK") -> dict[str, Any]:
-    stat = {"Metric": {"Namespace": "aws/sagemaker/Endpoints/data-metrics", "MetricName": "feature_baseline_drift_x"}, "Period": 3600, "Stat": "Maximum"}
+    stat = {
+        "Metric": {"Namespace": "aws/sagemaker/Endpoints/data-metrics", "MetricName": "feature_baseline_drift_x"},
+        "Period": 3600,
+        "Stat": "Maximum",
+    }
     return {
         "AlarmName": TARGET.drift_alarm_name,
         "Threshold": 0.2,
         "StateValue": state,
-        "Metrics": [{"Id": "f0", "MetricStat": stat}, {"Id": "f1", "MetricStat": stat}, {"Id": "total", "Expression": "FILL(f0,0)+FILL(f1,0)"}],
+        "Metrics": [
+            {"Id": "f0", "MetricStat": stat},
+            {"Id": "f1", "MetricStat": stat},
+            {"Id": "total", "Expression": "FILL(f0,0)+FILL(f1,0)"},
+        ],
     }
 
 
@@ -88,7 +96,10 @@ class FakeS3:
         self.reports = reports
 
     def get_paginator(self, name):
-        contents = [{"Key": f"{TARGET.reports_prefix}/x/{i}/constraint_violations.json", "LastModified": at} for i, (at, _) in enumerate(self.reports)]
+        contents = [
+            {"Key": f"{TARGET.reports_prefix}/x/{i}/constraint_violations.json", "LastModified": at}
+            for i, (at, _) in enumerate(self.reports)
+        ]
         return SimpleNamespace(paginate=lambda **_: [{"Contents": contents}])
 
     def get_object(self, Bucket, Key):
@@ -162,9 +173,12 @@ def test_two_packages_behind_the_endpoint_are_no_soak():
 def test_served_since_reads_the_package_through_a_real_moto_endpoint():
     with mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}), mock_aws():
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
-        sagemaker.create_model(ModelName="m", PrimaryContainer={"ModelPackageName": ARN}, ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
+        sagemaker.create_model(
+            ModelName="m", PrimaryContainer={"ModelPackageName": ARN}, ExecutionRoleArn="arn:aws:iam::123456789012:role/r"
+        )
         sagemaker.create_endpoint_config(
-            EndpointConfigName="c", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]
+            EndpointConfigName="c",
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
         )
         sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c")
         arn, since = served_since(sagemaker, "e")

@@ -31,7 +31,11 @@ class Steps:
 
     def list_pipeline_execution_steps(self, PipelineExecutionArn):
         job = "arn:aws:sagemaker:us-east-1:123456789012:training-job/train-abc123"
-        return {"PipelineExecutionSteps": [{"StepName": "Train", "Metadata": {"TrainingJob": {"Arn": job}}}] if PipelineExecutionArn == EXECUTION else []}
+        return {
+            "PipelineExecutionSteps": [{"StepName": "Train", "Metadata": {"TrainingJob": {"Arn": job}}}]
+            if PipelineExecutionArn == EXECUTION
+            else []
+        }
 
 
 @pytest.fixture
@@ -40,12 +44,16 @@ def registry():
         sagemaker, s3 = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="art")
         s3.put_object(Bucket="art", Key="m/model.tar.gz", Body=b"weights", ChecksumAlgorithm="SHA256")
-        s3.put_object(Bucket="art", Key="m/evaluation.json", Body=json.dumps({"binary_classification_metrics": {"auc": {"value": 0.91}}}).encode())
+        s3.put_object(
+            Bucket="art", Key="m/evaluation.json", Body=json.dumps({"binary_classification_metrics": {"auc": {"value": 0.91}}}).encode()
+        )
         sagemaker.create_training_job(
             TrainingJobName="train-abc123",
             AlgorithmSpecification={"TrainingImage": "i", "TrainingInputMode": "File"},
             RoleArn="arn:aws:iam::123456789012:role/r",
-            InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://data/train/abc123"}}}],
+            InputDataConfig=[
+                {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://data/train/abc123"}}}
+            ],
             OutputDataConfig={"S3OutputPath": "s3://art/out"},
             ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
             StoppingCondition={"MaxRuntimeInSeconds": 60},
@@ -54,7 +62,12 @@ def registry():
 
         def register(status: str) -> str:
             spec = {
-                "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m@sha256:" + "b" * 64, "ModelDataUrl": "s3://art/m/model.tar.gz"}],
+                "Containers": [
+                    {
+                        "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m@sha256:" + "b" * 64,
+                        "ModelDataUrl": "s3://art/m/model.tar.gz",
+                    }
+                ],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             }

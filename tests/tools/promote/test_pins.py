@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -47,7 +49,9 @@ def test_one_commit_moving_both_pins_is_refused_naming_it(repo: Path, capsys):
     pin(repo, "dev", 2)
     pin(repo, "prod", 2)
     sha = commit(repo, "both")
-    assert problems(repo, base) == [f"commit {sha[:12]} changes both the dev and the prod pin (sagemaker-mlops:endpoint.modelPackageVersion)"]
+    assert problems(repo, base) == [
+        f"commit {sha[:12]} changes both the dev and the prod pin (sagemaker-mlops:endpoint.modelPackageVersion)"
+    ]
     assert main(["--repo", str(repo), base]) == 1
     assert "pin dev first, let it soak" in capsys.readouterr().err
 
@@ -58,7 +62,9 @@ def test_moving_both_pins_in_separate_commits_of_one_change_is_refused_too(repo:
     commit(repo, "dev")
     pin(repo, "prod", 2)
     commit(repo, "prod")
-    assert problems(repo, base) == [f"the change {base}..HEAD moves both the dev and the prod pin (a squash merge would make it one commit)"]
+    assert problems(repo, base) == [
+        f"the change {base}..HEAD moves both the dev and the prod pin (a squash merge would make it one commit)"
+    ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

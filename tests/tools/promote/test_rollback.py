@@ -103,7 +103,8 @@ def moto_endpoint(name: str, arn: str) -> None:
     sagemaker = boto3.client("sagemaker", region_name="us-east-1")
     sagemaker.create_model(ModelName=name, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
     sagemaker.create_endpoint_config(
-        EndpointConfigName=name, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]
+        EndpointConfigName=name,
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
     )
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
@@ -114,7 +115,13 @@ def test_restore_pins_what_serves_after_an_alarm_rollback_and_names_the_alarm(re
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
         for name in ("mlops-prod-churn-5xx", "mlops-prod-churn-latency"):
             cloudwatch.put_metric_alarm(
-                AlarmName=name, Namespace="AWS/SageMaker", MetricName="m", Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=0,
+                AlarmName=name,
+                Namespace="AWS/SageMaker",
+                MetricName="m",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=0,
                 ComparisonOperator="GreaterThanThreshold",
             )
         cloudwatch.set_alarm_state(AlarmName="mlops-prod-churn-latency", StateValue="ALARM", StateReason="p99 1.2 s > 0.5 s")
