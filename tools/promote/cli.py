@@ -3,11 +3,11 @@
     python -m tools.promote --to dev --version N [--check]
     python -m tools.promote --to prod [--version N | --from dev] [--check] [--dev-outputs FILE]
     python -m tools.promote --verify prod [--dev-outputs FILE]
-    python -m tools.promote --to dev --approved [--pr-body FILE]                  (approval.py)
-    python -m tools.promote --to prod --soak [--evidence-out F] [--pr-body F]     (soak.py)
-    python -m tools.promote --check-evidence prod [--evidence F] [--dev-outputs F] (soak.py)
-    python -m tools.promote --rollback prod [--version N] [--reason T] [--pr-body F] (rollback.py)
-    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]    (rollback.py)
+    python -m tools.promote --to dev --approved [--pr-body FILE]
+    python -m tools.promote --to prod --soak [--evidence-out F] [--pr-body F]
+    python -m tools.promote --check-evidence prod [--evidence F] [--dev-outputs F]
+    python -m tools.promote --rollback prod [--version N] [--reason T] [--pr-body F]
+    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]
     (all take --stack-dir DIR: the folder holding Pulumi.<stack>.yaml, default the repository)
 
 Both stacks serve packages of one registry, owned by dev (prod names it in registry.stack), so a
