@@ -438,6 +438,8 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
         gate = _call(result, "deploy gate after rollback", lambda: cli.check_evidence(view, session, outputs, out / "rollback.json"))
         if gate is not None:
             result.lines.append(f"deploy gate (--check-evidence prod): {gate}")
+            names = ", ".join(f"{name}-pr.md" for name in result.bodies)
+            result.lines.append(f"pull request bodies: {names} in {out} (python -m tools.rehearsal.loop --bodies prints them)")
     return result
 
 
