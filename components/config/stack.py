@@ -50,6 +50,7 @@ from components.config.endpoint import (
     ServerlessConfig,
     endpoint_problems,
 )
+from components.config.promotion import PromotionConfig, SloConfig, promotion_problems
 from components.config.registry import AccountId, RegistryConfig, StackName, referencing_stacks, registry_problems, stack_registry_problems
 from components.config.schedule import ScheduleExpression
 from components.config.training import (
@@ -85,9 +86,11 @@ __all__ = [
     "MonitoringConfig",
     "NetworkConfig",
     "NonEmpty",
+    "PromotionConfig",
     "RegistryConfig",
     "ScheduleExpression",
     "ServerlessConfig",
+    "SloConfig",
     "StackConfig",
     "StackName",
     "ThrottleConfig",
@@ -136,6 +139,8 @@ class StackConfig:
     """Which stack owns the training pipeline and model registry; absent: this one."""
     consumer_stacks: tuple[str, ...] = ()
     """Stacks of this project whose registry.stack names this one (read from their stack files)."""
+    promotion: Optional[PromotionConfig] = None
+    """The soak a package must pass in the stack it is promoted from (tools.promote); absent: no soak gate."""
 
     @property
     def owns_registry(self) -> bool:
@@ -183,6 +188,7 @@ _SECTIONS: dict[str, tuple[Any, bool]] = {
     "api": (ApiConfig, True),
     "dashboard": (DashboardConfig, True),
     "registry": (RegistryConfig, False),
+    "promotion": (PromotionConfig, False),
 }
 _ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
 _REGION_KEY = "aws:region"
@@ -200,6 +206,7 @@ _CONSISTENCY: dict[str, Callable[[Any, KeyOf], list[str]]] = {
     "api": api_problems,
     "dashboard": dashboard_problems,
     "registry": registry_problems,
+    "promotion": promotion_problems,
 }
 
 
@@ -287,6 +294,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str, consume
         dashboard=parsed["dashboard"],
         registry=parsed["registry"] or RegistryConfig(),
         consumer_stacks=consumer_stacks,
+        promotion=parsed["promotion"],
     )
 
 

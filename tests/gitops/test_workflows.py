@@ -62,7 +62,18 @@ def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 
 def test_the_expected_workflows_exist():
-    assert [p.name for p in WORKFLOWS] == ["check.yml", "deploy.yml", "promote.yml", "pull-request.yml", "recover.yml"]
+    assert [p.name for p in WORKFLOWS] == [
+        "approval-to-dev.yml",
+        "check.yml",
+        "deploy.yml",
+        "drift.yml",
+        "pins.yml",
+        "promote.yml",
+        "pull-request.yml",
+        "recover.yml",
+        "rollback.yml",
+        "soak-to-prod.yml",
+    ]
 
 
 # ---- the three checkers ----------------------------------------------------------------------------

@@ -83,9 +83,9 @@ def _program(root: Path, stack: str, stack_dir: Path, out: Path, *extra: str) ->
     return json.loads(out.read_text())
 
 
-def program_view(root: Path, work: Path) -> Path:
+def program_view(root: Path, work: Path, name: str = "promotion") -> Path:
     """The program with copies of its stack files: everything else is a link to the real tree."""
-    view = work / "promotion" / "program"
+    view = work / name / "program"
     view.mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
         if (
