@@ -12,7 +12,7 @@ DOC = PAGE[PAGE.index("## Mutation check") :]
 
 
 def test_the_documented_tool_versions_are_the_pinned_ones():
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M))
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements" / "mutation.txt").read_text(), re.M))
     for name, version in re.findall(r"`([a-z]+)==([\d.]+)`", DOC):
         assert pins.get(name) == version, (name, version, pins.get(name))
     assert {"mutmut", "whatthepatch"} <= set(pins)
