@@ -35,24 +35,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess(PACK_DIR, PROJECT, "prod", {"aws:region": "us-east-1"}) as process:
         yield process
-
-
-@pytest.fixture(scope="session")
-def shipped_previews(tmp_path_factory):
-    """The shipped dev and prod stacks, previewed once per session: (completed process, {stack: JSON})."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tools.offline.records import ROOT
-
-    out = tmp_path_factory.mktemp("shipped") / "out-{stack}.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}

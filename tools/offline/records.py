@@ -1,20 +1,31 @@
 """Runs the real program under the offline preview's mocks and returns what it declared (for tests and tools).
 
 Each (stack, overrides) combination runs once per test session, in its own process, exactly as
-`python -m tools.preview` runs it.
+`python -m tools.preview` runs it. With parallel test workers (pytest-xdist: one process each) the
+in-process cache alone would run it once per worker: when OFFLINE_RECORDS_CACHE names a directory
+(tests/conftest.py makes one per session), a run's records are kept there, keyed on its inputs,
+and the first worker to need them runs the program while the others wait and read.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR_VARIABLE = "OFFLINE_RECORDS_CACHE"
+# What never changes what a program declares (and is large to walk, or written to while tests run);
+# folders whose name starts with a dot (.git, caches) are skipped too.
+_NOT_PROGRAM = {"venv", "node_modules", "__pycache__", "tests", "docs"}
 
 
 class Records:
@@ -38,6 +49,34 @@ class Records:
         return [r for r in self.resources if r["parent"] == urn]
 
 
+def program_digest(program_dir: Path) -> str:
+    """Every file of the program by path, size and modification time: an edit makes a new key."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(program_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_PROGRAM and not d.startswith("."))
+        for name in sorted(files):
+            stat = os.stat(os.path.join(folder, name))
+            digest.update(f"{os.path.relpath(os.path.join(folder, name), program_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def shared_across_workers(key: list[str], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()`, or what another worker of this session computed for the same key."""
+    folder = os.environ.get(CACHE_DIR_VARIABLE)
+    if not folder:
+        return compute()
+    name = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+    path = Path(folder) / f"{name}.json"
+    with open(Path(folder) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on an error
+        if path.exists():
+            return json.loads(path.read_text())
+        data = compute()
+        path.with_suffix(".tmp").write_text(json.dumps(data))
+        path.with_suffix(".tmp").replace(path)
+        return data
+
+
 @lru_cache(maxsize=None)
 def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Records:
     """`program_dir` selects another Pulumi project of this repository (e.g. bootstrap/).
@@ -45,6 +84,12 @@ def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Reco
     A stack that reads another through a StackReference (registry.stack) gets the outputs of that
     stack's shipped config, run first (and cached like any other run).
     """
+    program_dir = Path(program_dir).resolve()
+    key = [stack, *overrides, str(program_dir), program_digest(program_dir), program_digest(ROOT / "tools" / "offline")]
+    return Records(shared_across_workers(key, lambda: _run_program(stack, overrides, program_dir)))
+
+
+def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> dict[str, Any]:
     from tools.offline.stack_files import apply_overrides, project_name, referenced_stacks, stack_config
 
     project = project_name(program_dir)
@@ -64,7 +109,7 @@ def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Reco
             command += ["--stack-outputs", f"{ref}={outputs}"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, f"program failed for {stack} {overrides}:\n{done.stderr}"
-        return Records(json.loads(out.read_text()))
+        return json.loads(out.read_text())
 
 
 def parse_json_input(value: Any) -> Any:
