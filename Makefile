@@ -4,9 +4,12 @@
 PYTHON ?= python3
 VENV ?= venv
 PY := $(VENV)/bin/python
-# uv (a PyPI package, installed into the venv) resolves and installs ~10x faster than pip; pip is
-# the fallback when uv cannot be had. Pinned: the install must not change under us.
+# uv (a PyPI package) resolves and installs ~10x faster than pip; pip is the fallback when uv
+# cannot be had. Pinned: the install must not change under us. A uv of that version already on
+# PATH is used as it is (it also makes the venv in a second, where `python -m venv` spends seconds
+# installing pip); otherwise pip installs it into the venv.
 UV_VERSION := 0.13.9
+SYSTEM_UV := $(if $(filter $(UV_VERSION),$(word 2,$(shell uv --version 2>/dev/null))),$(shell command -v uv))
 # pytest-xdist workers: one per CPU (2 on the project's machines).
 TEST_WORKERS ?= auto
 
@@ -18,9 +21,19 @@ ALL_SET := requirements-dev.txt requirements/mutation.txt $(TEST_SET)
 .PHONY: install demo preview dashboard test bench docs lint clean
 
 $(PY):
+ifneq ($(SYSTEM_UV),)
+	$(SYSTEM_UV) venv --quiet --python $(PYTHON) $(VENV)
+else
 	$(PYTHON) -m venv $(VENV)
+endif
 
-# $(call install_set,requirements file): uv when it installs, else pip; both print their progress.
+# $(call install_set,requirements file): uv when it can be had, else pip; both print their progress.
+ifneq ($(SYSTEM_UV),)
+define install_set
+	@echo "Installing $(1) into $(VENV) with uv $(UV_VERSION)…"
+	$(SYSTEM_UV) pip install --python $(PY) -r $(1)
+endef
+else
 define install_set
 	@if [ -x $(VENV)/bin/uv ] || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); then \
 		echo "Installing $(1) into $(VENV) with uv $(UV_VERSION)…"; \
@@ -30,6 +43,7 @@ define install_set
 		$(PY) -m pip install --disable-pip-version-check --progress-bar on -r $(1); \
 	fi
 endef
+endif
 
 $(VENV)/.demo-installed: $(DEMO_SET) | $(PY)
 	$(call install_set,requirements/demo.txt)

@@ -9,6 +9,7 @@ and the first worker to need them runs the program while the others wait and rea
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -16,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +91,25 @@ def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Reco
     return Records(shared_across_workers(key, lambda: _run_program(stack, overrides, program_dir)))
 
 
+_servers: dict[Path, Any] = {}
+_servers_lock = threading.Lock()
+
+
+def _server_for(program_dir: Path) -> Any:
+    """A fork server (tools/offline/program_server.py) for a program of this repository, started on
+    first use and kept for the process: each run then costs the program, not ~1.5 CPU-s of imports.
+    None where os.fork is missing, and for programs elsewhere (a test's changed copy runs once)."""
+    if not hasattr(os, "fork") or not program_dir.is_relative_to(ROOT):
+        return None
+    from tools.offline.program_server import ProgramServer
+
+    with _servers_lock:
+        if program_dir not in _servers:
+            _servers[program_dir] = ProgramServer(program_dir, ROOT, os.environ)
+            atexit.register(_servers[program_dir].close)
+        return _servers[program_dir]
+
+
 def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> dict[str, Any]:
     from tools.offline.stack_files import apply_overrides, project_name, referenced_stacks, stack_config
 
@@ -100,15 +121,21 @@ def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> d
     ]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
-        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
+        argv = ["--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
         for override in overrides:
-            command += ["--set", override]
+            argv += ["--set", override]
         for ref in references:
             outputs = Path(tmp) / f"outputs-{ref}.json"
             outputs.write_text(json.dumps(stack_records(ref, program_dir=program_dir).outputs))
-            command += ["--stack-outputs", f"{ref}={outputs}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        assert done.returncode == 0, f"program failed for {stack} {overrides}:\n{done.stderr}"
+            argv += ["--stack-outputs", f"{ref}={outputs}"]
+        server = _server_for(program_dir)
+        if server is not None:
+            stderr = Path(tmp) / "stderr.txt"
+            code, errors = server.run(argv, stderr), stderr.read_text() if stderr.exists() else ""
+        else:
+            done = subprocess.run([sys.executable, "-m", "tools.offline.program", *argv], cwd=ROOT, capture_output=True, text=True)
+            code, errors = done.returncode, done.stderr
+        assert code == 0, f"program failed for {stack} {overrides}:\n{errors}"
         return json.loads(out.read_text())
 
 
