@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from policy_testkit import ASSERTED, ASSERTED_OUT, PACK_DIR, PROJECT
+from policy_testkit import ASSERTED, ASSERTED_OUT, PACK_DIR, PROJECT, RAN_HERE
 
 from tools.offline.analyzer import PolicyPackProcess
 
@@ -21,6 +21,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     after pytest-randomly has shuffled the order)."""
     last = [item for item in items if item.name == COVERAGE_TEST]
     items[:] = [item for item in items if item.name != COVERAGE_TEST] + last
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        RAN_HERE.add(report.nodeid.split("::")[0].rsplit("/", 1)[-1])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
