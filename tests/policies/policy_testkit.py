@@ -91,6 +91,9 @@ def analyze(pack: PolicyPackProcess, stack: Stack, config: ConfigArg = "stack") 
 
 # Which policies the session's tests have seen pass and fail (checked by test_pack.py, which runs last).
 ASSERTED: dict[str, set[str]] = {"passes": set(), "fails": set()}
+# The test modules whose tests ran in this process: with pytest-xdist another worker runs the rest,
+# and what they assert there is not in ASSERTED here.
+RAN_HERE: set[str] = set()
 # A child pytest session started with this variable writes ASSERTED to the file it names (conftest.py).
 ASSERTED_OUT = "POLICY_TESTKIT_ASSERTED_OUT"
 

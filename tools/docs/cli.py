@@ -82,16 +82,17 @@ def report_shape(report: str) -> list[str]:
     return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
 
 
+MUTATION_REQUIREMENTS = "requirements/mutation.txt"
 MUTATION_TOOLS = ("mutmut", "whatthepatch")
 
 
 def mutation_tools() -> str:
-    """The mutation tool versions requirements-dev.txt pins, as docs/policies.md states them."""
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M))
+    """The mutation tool versions requirements/mutation.txt pins, as docs/policies.md states them."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / MUTATION_REQUIREMENTS).read_text(), re.M))
     missing = [t for t in MUTATION_TOOLS if t not in pins]
     if missing:
-        raise DocsError(f"requirements-dev.txt pins no {', '.join(missing)}: the mutation check needs them")
-    return f"`mutmut=={pins['mutmut']}` (pinned in `requirements-dev.txt`, with `whatthepatch=={pins['whatthepatch']}` for `--use-patch-file`)."
+        raise DocsError(f"{MUTATION_REQUIREMENTS} pins no {', '.join(missing)}: the mutation check needs them")
+    return f"`mutmut=={pins['mutmut']}` (pinned in `{MUTATION_REQUIREMENTS}`, with `whatthepatch=={pins['whatthepatch']}` for `--use-patch-file`)."
 
 
 # ---- the pages -----------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def test_outputs_are_exported():
     assert outputs["monitoringScheduleName"] == "mlops-prod-data-quality"
 
 
-# ---- real-account behaviour (issue 13) ----------------------------------------------------------
+# ---- real-account behaviour (what AWS does that the mocks do not) ------------------------------
 
 RELEASE = "pulumi-python:dynamic:EndpointRelease"
 

@@ -50,9 +50,11 @@ def test_the_mutation_tool_versions_are_generated_from_the_pins(tmp_path, monkey
     text = docs.mutation_tools()
     assert text.startswith("`mutmut==") and "`whatthepatch==" in text
     monkeypatch.setattr(docs, "ROOT", tmp_path)
-    (tmp_path / "requirements-dev.txt").write_text("mutmut==9.9.9\nwhatthepatch==1.2.3\n")
+    pins = tmp_path / docs.MUTATION_REQUIREMENTS
+    pins.parent.mkdir(parents=True)
+    pins.write_text("-r test.txt\nmutmut==9.9.9\nwhatthepatch==1.2.3\n")
     assert "`mutmut==9.9.9`" in docs.mutation_tools() and "`whatthepatch==1.2.3`" in docs.mutation_tools()
-    (tmp_path / "requirements-dev.txt").write_text("pytest==8\n")
+    pins.write_text("pytest==8\n")
     with pytest.raises(docs.DocsError, match="pins no mutmut, whatthepatch"):
         docs.mutation_tools()
 

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from program_testkit import copy_program, preview
 
 from tools.offline.records import ROOT
-
-
-@pytest.fixture(scope="module")
-def shipped_previews(tmp_path_factory):
-    out = tmp_path_factory.mktemp("preview") / "out-{stack}.json"
-    done = preview("--stack", "dev", "--stack", "prod", "--json", str(out))
-    return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}
 
 
 def test_shipped_stacks_pass_with_exit_0(shipped_previews):
