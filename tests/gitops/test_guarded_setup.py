@@ -13,6 +13,12 @@ import pytest
 from gitops_workflows import ACTION, ACTION_USE, ROOT, action_step, all_jobs, index, load, run_bash, steps, using, workflow
 
 PULUMI_JOBS = {name: job for name, job in all_jobs().items() if any('"$PULUMI"' in s.get("run", "") for s in steps(job))}
+# Jobs that run the promotion tools with AWS credentials (they may call the CLI for a stack's outputs).
+TOOL_JOBS = {
+    name: job
+    for name, job in all_jobs().items()
+    if job.get("permissions", {}).get("id-token") == "write" and any("tools.promote" in s.get("run", "") for s in steps(job))
+}
 
 
 def test_the_jobs_that_run_the_cli_are_the_expected_ones():
@@ -20,13 +26,14 @@ def test_the_jobs_that_run_the_cli_are_the_expected_ones():
         "deploy.yml:dev",
         "deploy.yml:plan-prod",
         "deploy.yml:prod",
+        "drift.yml:drift",
         "pull-request.yml:preview-dev",
         "pull-request.yml:preview-prod",
         "recover.yml:recover",
     }
 
 
-@pytest.mark.parametrize("name", sorted(PULUMI_JOBS) + ["promote.yml:promote"])
+@pytest.mark.parametrize("name", sorted({*PULUMI_JOBS, *TOOL_JOBS}))
 def test_the_guardrails_are_set_up_from_the_base_checkout_before_the_changes_code(name):
     job = all_jobs()[name]
     guarded = index(job, lambda s: s.get("uses") == ACTION_USE)
@@ -43,7 +50,7 @@ def test_the_guardrails_are_set_up_from_the_base_checkout_before_the_changes_cod
     assert python["id"] == "python" and "cache" not in python["with"]  # no cache a change could have seeded
 
 
-@pytest.mark.parametrize("name", sorted(PULUMI_JOBS) + ["promote.yml:promote"])
+@pytest.mark.parametrize("name", sorted({*PULUMI_JOBS, *TOOL_JOBS}))
 def test_every_cli_call_ignores_ambient_plugins_and_python_path_tricks(name):
     job = all_jobs()[name]
     for s in steps(job):
@@ -58,8 +65,18 @@ def test_every_cli_call_ignores_ambient_plugins_and_python_path_tricks(name):
             assert (env["PYTHONPATH"], env["PYTHONSTARTUP"], env["PYTHONNOUSERSITE"]) == ("", "", "1"), s["name"]
 
 
+def test_the_tools_beside_the_program_are_installed_from_their_hash_lock():
+    """tools.promote imports what the program's lock does not hold (ruamel.yaml): each job that runs it
+    installs requirements/tools.lock, hash-checked, and none installs the unlocked dev set."""
+    assert {"deploy.yml:plan-prod", "deploy.yml:prod", "promote.yml:promote", "drift.yml:drift"} <= set(TOOL_JOBS)
+    for name, job in TOOL_JOBS.items():
+        runs = [s.get("run", "") for s in steps(job)]
+        assert any("--require-hashes -r requirements/tools.lock" in r for r in runs), name
+        assert not any("make install" in r or "requirements-dev.txt" in r for r in runs), name
+
+
 def test_the_program_is_installed_from_its_hash_lock():
-    for name, job in PULUMI_JOBS.items():
+    for name, job in {**PULUMI_JOBS, **TOOL_JOBS}.items():
         install = next(s for s in steps(job) if s.get("name") == "Install the program (hash-locked)")
         assert "--require-hashes -r requirements.lock" in install["run"], name
         assert "GITHUB_PATH" not in install["run"]  # the change's venv never goes on PATH
