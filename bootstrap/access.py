@@ -72,6 +72,8 @@ DEFAULT_ENVIRONMENTS = {
     "productionPreview": "production-preview",
     "productionPlan": "production-plan",
     "promotion": "promotion",
+    "driftDev": "drift-dev",
+    "driftProd": "drift-prod",
 }
 
 # Capabilities ---------------------------------------------------------------------------------------
@@ -86,6 +88,8 @@ APPROVE = "approve"
 MODEL_BYTES = "model-bytes"
 DNS = "dns"
 SERVICE_LINKED = "service-linked-roles"
+SOAK_READ = "soak-read"
+LINEAGE_READ = "lineage-read"
 
 
 def _deploy_runs(environment: str) -> tuple[Subject, ...]:
@@ -96,6 +100,23 @@ def _deploy_runs(environment: str) -> tuple[Subject, ...]:
     )
 
 
+def _drift_runs(environment: str) -> tuple[Subject, ...]:
+    """drift.yml's daily `pulumi preview --refresh --expect-no-changes` of one stack, and its dispatch."""
+    return tuple(Subject(f"environment:{environment}", "drift.yml", event) for event in ("schedule", "workflow_dispatch"))
+
+
+def _promote_runs(environment: str) -> tuple[Subject, ...]:
+    """The closed loop's runs on main, all in the promotion environment: promote.yml by hand, the
+    approval poll (schedule; repository_dispatch runs on the default branch), the soak and the rollback."""
+    runs = {
+        "promote.yml": ("workflow_dispatch",),
+        "approval-to-dev.yml": ("schedule", "workflow_dispatch", "repository_dispatch"),
+        "soak-to-prod.yml": ("schedule", "workflow_dispatch"),
+        "rollback.yml": ("workflow_dispatch",),
+    }
+    return tuple(Subject(f"environment:{environment}", workflow, event) for workflow, events in runs.items() for event in events)
+
+
 def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[Identity, ...]:
     env = environments
     return (
@@ -103,8 +124,12 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             "preview-dev",
             "AWS_PREVIEW_DEV_ROLE_ARN",
             "dev",
-            (Subject(f"environment:{env['devPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),),
-            f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches",
+            (
+                Subject(f"environment:{env['devPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
+                *_drift_runs(env["driftDev"]),
+            ),
+            f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches; "
+            f"drift.yml's daily preview of dev on main (`{env['driftDev']}`)",
             ((REFRESH, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
@@ -115,9 +140,11 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 Subject(f"environment:{env['productionPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
                 # deploy.yml's prod plan on main, shown before the production approval.
                 Subject(f"environment:{env['productionPlan']}", "deploy.yml", "push"),
+                *_drift_runs(env["driftProd"]),
             ),
             f"pull-request.yml `pulumi preview --refresh` of prod (runs approved in `{env['productionPreview']}`); "
-            f"deploy.yml's prod plan on main (`{env['productionPlan']}`), before the production approval",
+            f"deploy.yml's prod plan on main (`{env['productionPlan']}`), before the production approval; "
+            f"drift.yml's daily preview of prod on main (`{env['driftProd']}`)",
             # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
             # secret outputs, its secrets key (the DIY backend decrypts them client-side).
             ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
@@ -166,10 +193,19 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             "promote",
             "AWS_PROMOTE_ROLE_ARN",
             REGISTRY_STACK,
-            (Subject(f"environment:{env['promotion']}", "promote.yml", "workflow_dispatch"),),
-            f"promote.yml on main (dispatch), environment `{env['promotion']}`",
-            # `tools.promote` reads dev's stack outputs (`pulumi stack output`).
-            ((REGISTRY_READ, ""), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            _promote_runs(env["promotion"]),
+            f"promote.yml (dispatch), approval-to-dev.yml (schedule, dispatch), soak-to-prod.yml (schedule, dispatch) and "
+            f"rollback.yml (dispatch) on main, environment `{env['promotion']}`",
+            # `tools.promote` reads dev's stack outputs (`pulumi stack output`), measures dev's soak
+            # (tools/promote/evidence.py) and shows a package's lineage and checksum (lineage.py).
+            (
+                (REGISTRY_READ, ""),
+                (LINEAGE_READ, ""),
+                (MODEL_BYTES, ""),
+                (SOAK_READ, REGISTRY_STACK),
+                (STATE_READ, "dev"),
+                (SECRETS_DECRYPT, "dev"),
+            ),
         ),
         Identity(
             "approver",
@@ -223,6 +259,21 @@ def model_bytes_pattern(layout: Layout) -> str:
 # The key the registry stack encrypts its artifacts with (the program's Foundation key alias).
 def registry_key_alias() -> str:
     return f"alias/{program_prefix(REGISTRY_STACK).rstrip('-')}"
+
+
+# Model Monitor's reports of a stack's endpoint (components/endpoint: monitoring/<endpoint>/reports in
+# the endpoint's data bucket, named by Pulumi) and the evaluation report a package names as its model
+# quality statistics (components/training/definition: pipelines/<pipeline>/<execution>/evaluation/).
+def monitoring_reports_prefix(stack: str) -> str:
+    return f"monitoring/{program_prefix(stack)}"
+
+
+def monitoring_reports_pattern(layout: Layout, stack: str) -> str:
+    return f"arn:{layout.partition}:s3:::*/{monitoring_reports_prefix(stack)}*/reports/*"
+
+
+def evaluation_report_pattern(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::*/pipelines/{program_prefix(REGISTRY_STACK)}*/*/evaluation/evaluation.json"
 
 
 def _model_object(layout: Layout) -> str:
@@ -324,6 +375,42 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
                 "kms:Decrypt",
                 lay.arn("kms", lay.account(REGISTRY_STACK), "key/0c0d"),
                 {"kms:ResourceAliases": [registry_key_alias()], "kms:ViaService": f"s3.{lay.region}.amazonaws.com"},
+            ),
+        ],
+    ),
+    SOAK_READ: (
+        "measure {stack}'s soak: its endpoint, endpoint configuration and models (tagged `Environment={stack}`), CloudWatch metrics and alarms, and Model Monitor's reports under `monitoring/`",
+        lambda lay, s: [
+            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
+            Probe("sagemaker:DescribeEndpointConfig", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
+            Probe("sagemaker:DescribeModel", _own(lay, s, "sagemaker", "model/endpoint-model-1a2b"), _tags(s)),
+            Probe("cloudwatch:GetMetricData", "*", {}),
+            Probe("cloudwatch:DescribeAlarms", _own(lay, s, "cloudwatch", f"alarm:{program_prefix(s)}endpoint-drift"), {}),
+            Probe(
+                "s3:ListBucket",
+                "arn:{0}:s3:::endpoint-data-1a2b".format(lay.partition),
+                {"s3:prefix": f"{monitoring_reports_prefix(s)}churn/reports", "s3:ResourceAccount": lay.account(s)},
+            ),
+            Probe(
+                "s3:GetObject",
+                f"arn:{lay.partition}:s3:::endpoint-data-1a2b/{monitoring_reports_prefix(s)}churn/reports/2026/constraint_violations.json",
+                {"s3:ResourceAccount": lay.account(s)},
+            ),
+        ],
+    ),
+    LINEAGE_READ: (
+        "read a package's lineage: the registry pipeline's execution steps, training jobs and evaluation reports",
+        lambda lay, s: [
+            Probe(
+                "sagemaker:ListPipelineExecutionSteps",
+                _own(lay, REGISTRY_STACK, "sagemaker", f"pipeline/{program_prefix(REGISTRY_STACK)}training/execution/0a1b"),
+                {},
+            ),
+            Probe("sagemaker:DescribeTrainingJob", _own(lay, REGISTRY_STACK, "sagemaker", "training-job/pipelines-0a1b-train-1a2b"), {}),
+            Probe(
+                "s3:GetObject",
+                f"arn:{lay.partition}:s3:::training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/0a1b/evaluation/evaluation.json",
+                {"s3:ResourceAccount": lay.account(REGISTRY_STACK)},
             ),
         ],
     ),

@@ -16,15 +16,20 @@ from access import (
     DEPLOY,
     DNS,
     GITHUB_ROLE_PREFIX,
+    LINEAGE_READ,
     MODEL_BYTES,
     REFRESH,
     REGISTRY_READ,
     SECRETS_DECRYPT,
     SECRETS_ENCRYPT,
+    SOAK_READ,
     STATE_READ,
     STATE_WRITE,
     Identity,
+    evaluation_report_pattern,
     model_bytes_pattern,
+    monitoring_reports_pattern,
+    monitoring_reports_prefix,
     registry_key_alias,
 )
 from deploy_actions import (
@@ -391,8 +396,70 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
                 conditions={**_aliases(registry_key_alias()), "StringEquals": {"kms:ViaService": f"s3.{layout.region}.amazonaws.com"}},
             )
         )
+    soaked = [s for c, s in grants if c == SOAK_READ]
+    lineage = any(c == LINEAGE_READ for c, _ in grants)
+    for stack in soaked:
+        account = layout.account(stack)
+        # Only what tools/promote/evidence.py reads of the stack: tagged endpoint parts, its alarms,
+        # metrics (GetMetricData has no resource type) and Model Monitor's reports.
+        out.append(
+            statement(
+                ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
+                [layout.arn("sagemaker", account, kind) for kind in ("endpoint/*", "endpoint-config/*", "model/*")],
+                f"Describe{stack.title()}sServingEndpoint",
+                conditions={"StringEquals": {"aws:ResourceTag/Environment": stack}},
+            )
+        )
+        out.append(
+            statement(
+                ["cloudwatch:DescribeAlarms"],
+                [layout.arn("cloudwatch", account, f"alarm:{program_prefix(stack)}*")],
+                f"Read{stack.title()}sAlarms",
+            )
+        )
+        out.append(statement(["cloudwatch:GetMetricData"], ["*"], f"Read{stack.title()}sMetrics", conditions=_region(layout)))
+        in_account = {"StringEquals": {"s3:ResourceAccount": account}}
+        out.append(
+            statement(
+                ["s3:ListBucket"],
+                [f"arn:{layout.partition}:s3:::*"],
+                f"List{stack.title()}sMonitoringReports",
+                conditions={**in_account, "StringLike": {"s3:prefix": [f"{monitoring_reports_prefix(stack)}*"]}},
+            )
+        )
+        out.append(
+            statement(
+                ["s3:GetObject"],
+                [monitoring_reports_pattern(layout, stack)],
+                f"Read{stack.title()}sMonitoringReports",
+                conditions=in_account,
+            )
+        )
+    if lineage:
+        registry = layout.account(REGISTRY_STACK)
+        out.append(
+            statement(
+                ["sagemaker:ListPipelineExecutionSteps"],
+                [layout.arn("sagemaker", registry, f"pipeline/{program_prefix(REGISTRY_STACK)}*/execution/*")],
+                "ListTheRegistryPipelinesSteps",
+            )
+        )
+        # Pipelines name their training jobs pipelines-<execution>-…: no stack prefix to narrow to.
+        out.append(
+            statement(["sagemaker:DescribeTrainingJob"], [layout.arn("sagemaker", registry, "training-job/*")], "DescribeItsTrainingJobs")
+        )
+        out.append(
+            statement(
+                ["s3:GetObject"],
+                [evaluation_report_pattern(layout)],
+                "ReadEvaluationReports",
+                conditions={"StringEquals": {"s3:ResourceAccount": registry}},
+            )
+        )
     own_objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
     own_objects += [model_bytes_pattern(layout)] if model_bytes else []
+    own_objects += [monitoring_reports_pattern(layout, s) for s in soaked]
+    own_objects += [evaluation_report_pattern(layout)] if lineage else []
     out.append(
         statement(["s3:GetObject", "s3:GetObjectVersion"], own_objects, "NoObjectReadsOutsideItsState", effect="Deny", not_resource=True)
     )

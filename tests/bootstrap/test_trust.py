@@ -73,6 +73,19 @@ def _forged(repository: str) -> dict[str, str | None]:
         f"repo:{repository}:environment:promotion:{wf}/promote.yml@refs/heads/main:event_name:workflow_dispatch": "promote",
         f"repo:{repository}:environment:dev-preview:{wf}/pull-request.yml@refs/pull/42/merge:event_name:pull_request": "preview-dev",
         f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/main:event_name:push": "preview-prod",
+        # the closed loop: drift's daily preview per stack, the approval poll, the soak, the rollback.
+        f"repo:{repository}:environment:drift-dev:{wf}/drift.yml@refs/heads/main:event_name:schedule": "preview-dev",
+        f"repo:{repository}:environment:drift-prod:{wf}/drift.yml@refs/heads/main:event_name:workflow_dispatch": "preview-prod",
+        f"repo:{repository}:environment:drift-prod:{wf}/drift.yml@refs/heads/feature:event_name:workflow_dispatch": None,
+        f"repo:{repository}:environment:drift-prod:{wf}/drift.yml@refs/heads/main:event_name:push": None,
+        f"repo:{repository}:environment:drift-dev:{wf}/pull-request.yml@refs/pull/42/merge:event_name:pull_request": None,
+        f"repo:{repository}:environment:drift-prod:{wf}/deploy.yml@refs/heads/main:event_name:push": None,
+        f"repo:{repository}:environment:promotion:{wf}/approval-to-dev.yml@refs/heads/main:event_name:repository_dispatch": "promote",
+        f"repo:{repository}:environment:promotion:{wf}/soak-to-prod.yml@refs/heads/main:event_name:schedule": "promote",
+        f"repo:{repository}:environment:promotion:{wf}/rollback.yml@refs/heads/main:event_name:workflow_dispatch": "promote",
+        f"repo:{repository}:environment:promotion:{wf}/rollback.yml@refs/heads/feature:event_name:workflow_dispatch": None,
+        f"repo:{repository}:environment:promotion:{wf}/drift.yml@refs/heads/main:event_name:schedule": None,
+        f"repo:{repository}:environment:production:{wf}/rollback.yml@refs/heads/main:event_name:workflow_dispatch": None,
         # prod's plan environment: only main's deploy.yml on a push.
         f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/feature:event_name:push": None,
         f"repo:{repository}:environment:production-plan:{wf}/deploy.yml@refs/heads/main:event_name:workflow_dispatch": None,
@@ -122,6 +135,22 @@ def test_only_a_person_assumes_the_approver_role(one):
     )
 
 
+def _expanded(job):
+    """(role-to-assume, environment name) of each step that assumes a role, once per `matrix.include`
+    entry with `${{ matrix.x }}` and `vars[matrix.x]` resolved (drift.yml runs one job per stack)."""
+    environment = job.get("environment")
+    name = environment.get("name") if isinstance(environment, dict) else environment
+    roles = [s["with"]["role-to-assume"] for s in job.get("steps", []) if "role-to-assume" in (s.get("with") or {})]
+    for entry in ((job.get("strategy") or {}).get("matrix") or {}).get("include") or [{}]:
+
+        def resolve(text, entry=entry):
+            text = re.sub(r"vars\[matrix\.(\w+)\]", lambda m: f"vars.{entry[m.group(1)]}", text)
+            return re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: str(entry[m.group(1)]), text)
+
+        for role in roles:
+            yield resolve(role), resolve(name) if name else name
+
+
 def _workflow_jobs():
     """(workflow file, events, job environment, role variable) for every job that assumes a role."""
     yaml = YAML(typ="safe")
@@ -129,10 +158,7 @@ def _workflow_jobs():
         data = yaml.load(path.read_text())
         events = [e for e in (data.get("on") or data.get(True) or {}) if e != "workflow_call"]
         for job in data.get("jobs", {}).values():
-            roles = [s["with"]["role-to-assume"] for s in job.get("steps", []) if "role-to-assume" in (s.get("with") or {})]
-            environment = job.get("environment")
-            name = environment.get("name") if isinstance(environment, dict) else environment
-            for role in roles:
+            for role, name in _expanded(job):
                 variables = re.findall(r"vars\.(\w+)", role)
                 alternatives = re.search(r"&&\s*'([\w.-]+)'\s*\|\|\s*'([\w.-]+)'", name or "")
                 names = list(alternatives.groups()) if alternatives else [name]
@@ -147,6 +173,8 @@ def test_every_workflow_job_that_assumes_a_role_is_a_run_its_role_trusts():
     by_variable = {i.variable: i for i in access.identities(environments) if i.ci}
     jobs = list(_workflow_jobs())
     assert {variable for *_, variable in jobs} == set(by_variable)
+    # Every role-to-assume was read: none is an expression this reader left unresolved.
+    assert all(variable in by_variable and "matrix" not in (environment or "") for _, _, environment, variable in jobs), jobs
     for workflow, events, environment, variable in jobs:
         context = f"environment:{environment}" if environment else "pull_request"
         trusted = {(s.context, s.workflow, s.event) for s in by_variable[variable].subjects}

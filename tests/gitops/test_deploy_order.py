@@ -183,8 +183,9 @@ def test_prod_is_frozen_before_up_and_thawed_only_after_it_succeeded():
     job = jobs()["prod"]
     lock, freeze, up = index(job, with_id("lock")), index(job, with_id("freeze")), index(job, with_id("up"))
     verify = index(job, runs("tools.promote --verify prod"))
+    evidence = index(job, runs("tools.promote --check-evidence prod"))
     thaw = index(job, named("Lift the freeze"))
-    assert lock < verify < freeze < up < thaw
+    assert lock < verify < evidence < freeze < up < thaw
     for i in range(freeze, up + 1):
         assert "if" not in steps(job)[i] and "continue-on-error" not in steps(job)[i], steps(job)[i]["name"]
     assert "if" not in steps(job)[thaw]  # success() only: a failure, a timeout or a cancel leaves the freeze
@@ -192,6 +193,26 @@ def test_prod_is_frozen_before_up_and_thawed_only_after_it_succeeded():
     assert steps(job)[thaw]["env"]["ISSUE"] == "${{ steps.freeze.outputs.issue }}"
     why = step(job, named("Say why prod stays frozen"))
     assert why["if"] == "${{ failure() && steps.freeze.outputs.issue != '' }}"
+
+
+@pytest.mark.parametrize("name", ["plan-prod", "prod"])
+def test_prod_soak_evidence_is_checked_before_the_approval_and_again_before_up(name):
+    """`--check-evidence prod` (exit 1 stops the job) in the plan job, so a pin without passed, fresh
+    evidence never reaches the production approval, and in the apply job after the approval wait."""
+    job = jobs()[name]
+    check = index(job, runs("tools.promote --check-evidence prod"))
+    gate = steps(job)[check]
+    assert gate["run"].strip() == "venv/bin/python -m tools.promote --check-evidence prod"
+    assert "if" not in gate and "continue-on-error" not in gate
+    # The verified CLI reads dev's outputs; the checked-out history holds prod's earlier pins (rollbacks).
+    assert gate["env"]["PULUMI"] == "${{ steps.guarded.outputs.pulumi }}"
+    assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    checkout = steps(job)[index(job, named("Check out"))]
+    assert checkout["with"]["fetch-depth"] == 0
+    install = index(job, named("Install the program (hash-locked)"))
+    credentials = index(job, using("aws-actions/configure-aws-credentials"))
+    first_change = index(job, with_id("plan")) if name == "plan-prod" else index(job, with_id("freeze"))
+    assert install < credentials < index(job, named(ORDER_STEP)) < check < first_change
 
 
 def test_the_freeze_step_opens_the_blocking_issue_and_names_it(tmp_path):

@@ -423,10 +423,12 @@ def test_prod_reverifies_the_package_after_credentials_and_right_before_it_freez
     job = workflow("deploy.yml")["jobs"]["prod"]
     lock = step_index(job, lambda s: s.get("id") == "lock")
     credentials = step_index(job, lambda s: str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"))
-    verify = step_index(job, lambda s: "tools.promote" in s.get("run", ""))
+    verify = step_index(job, lambda s: "tools.promote --verify" in s.get("run", ""))
+    evidence = step_index(job, lambda s: "tools.promote --check-evidence" in s.get("run", ""))
     freeze = step_index(job, lambda s: s.get("id") == "freeze")
     up = step_index(job, lambda s: s.get("id") == "up")
-    assert lock < credentials < verify == freeze - 1 == up - 2
+    # Nothing between the checks and the update but the freeze.
+    assert lock < credentials < verify == evidence - 1 == freeze - 2 == up - 3
     assert steps(job)[verify]["run"] == "venv/bin/python -m tools.promote --verify prod"
     assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"  # reads dev's outputs
     assert steps(job)[verify]["env"]["PULUMI"] == "${{ steps.guarded.outputs.pulumi }}"
