@@ -5,9 +5,10 @@ SageMaker reads a package's ModelDataUrl again whenever it starts an instance (a
 blue/green release, a host replacement), so an object overwritten after approval would reach prod
 without any promotion. The digest of the approved bytes is recorded with the package, in its
 CustomerMetadataProperties (`ModelDataSha256`, and `ModelDataVersionId` where the bucket is
-versioned), when it is registered or by the approver when approving (docs/promotion.md, "Model
-bytes"); this module refuses a package that records none, whose object cannot be read, or whose
-object hashes to anything else.
+versioned): the pipeline's RegisterModel step records the digest its Evaluate step computed of the
+model.tar.gz it received (components/training/definition/steps.py); an approver may record it for a
+package registered otherwise (docs/promotion.md, "Model bytes"). This module refuses a package that
+records none, whose object cannot be read, or whose object hashes to anything else.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import hashlib
 import re
 from typing import Any, Mapping
 
+from components.training.definition.layout import MODEL_DATA_SHA256_KEY
 from tools.promote.stack_file import CheckFailed, PromoteError
 
-SHA256_KEY = "ModelDataSha256"
+# The key the training pipeline writes at registration: one name for both ends.
+SHA256_KEY = MODEL_DATA_SHA256_KEY
 VERSION_ID_KEY = "ModelDataVersionId"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 8 * 1024 * 1024

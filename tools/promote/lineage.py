@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tools.promote.artifact import SHA256_KEY
 from tools.promote.stack_file import CheckFailed, PromoteError
 
 TRAINING_STEP_TYPE = "Training"
@@ -65,15 +66,15 @@ def training_data(sagemaker: Any, execution_arn: str) -> list[str]:
     return uris
 
 
-def artifact_checksum(s3: Any, uri: str, etag: Optional[str]) -> str:
-    """The artifact's SHA-256 when S3 stored one, else its ETag (what the registry recorded first)."""
-    if etag:
-        return f"ETag {etag} (recorded by the registry)"
-    bucket, key = _s3_parts(uri)
-    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    if head.get("ChecksumSHA256"):
-        return f"SHA-256 {head['ChecksumSHA256']} (base64, S3)"
-    return f"ETag {head['ETag'].strip(chr(34))} (S3)"
+def artifact_checksum(package: dict[str, Any]) -> str:
+    """The SHA-256 recorded with the package, the one `--verify prod` re-computes (tools/promote/artifact.py).
+
+    Not S3's ETag or checksum: those describe whatever the object is now, and the reviewer should see
+    what prod will insist on."""
+    digest = str((package.get("CustomerMetadataProperties") or {}).get(SHA256_KEY, ""))
+    if digest:
+        return f"SHA-256 {digest} (recorded with the package, {SHA256_KEY})"
+    return f"no {SHA256_KEY} recorded with the package: `--verify prod` will refuse it"
 
 
 def evaluation_metrics(s3: Any, package: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -119,7 +120,7 @@ def package_facts(sagemaker: Any, s3: Any, arn: str, lineage_client: Any = None)
     try:
         facts.training_data = training_data(lineage_client or sagemaker, execution)
         if facts.artifact:
-            facts.artifact_checksum = artifact_checksum(s3, facts.artifact, container.get("ModelDataETag"))
+            facts.artifact_checksum = artifact_checksum(package)
         facts.metrics, facts.metrics_source = evaluation_metrics(s3, package)
     except (ClientError, BotoCoreError, ValueError) as exc:
         raise PromoteError(f"cannot read the lineage of {arn}: {exc}") from None

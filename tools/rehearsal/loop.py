@@ -1,14 +1,15 @@
 """The closed promotion loop rehearsed in moto (part of `make demo`; alone: `python -m tools.rehearsal.loop`).
 
-1. Approval -> dev PR: the pipeline's run registers version 2 (evaluation report, artifact, image
-   digest, pipeline execution), a person approves it; `--to dev --approved` pins it and writes the
-   pull request body (metrics, lineage, approver).
+1. Approval -> dev PR: the pipeline's run registers version 2 (evaluation report, artifact and the
+   SHA-256 Evaluate computed of it, image digest, pipeline execution), a person approves it;
+   `--to dev --approved` pins it and writes the pull request body (metrics, lineage, approver).
 2. dev serves version 2 (a moto endpoint) and its health goes to CloudWatch (put_metric_data: hourly
    invocations, 5XX errors, p99 latency, the drift alarm's feature metrics; Model Monitor's report in
    S3), on a simulated clock `promotion.soakHours` ahead of the endpoint's creation.
 3. `--to prod --soak` reads it back (get_metric_data, DescribeAlarms, S3): with a fault injected
    (errors, latency, drift, quality) the promotion is refused naming the SLO; clean, prod pins the
-   identical ARN with the evidence table, and the deploy's `--check-evidence prod` accepts it.
+   identical ARN with the evidence table, and the deploy's `--check-evidence prod` and `--verify
+   prod` (the model bytes are the registered ones) accept it.
 4. prod's release is rolled back by its 5XX alarm (prod's endpoint serves version 1 again):
    `--restore prod` writes the pull request that pins what serves, naming the alarm.
 5. Emergency rollback: `--rollback prod` puts prod back on version 1 without a soak; the deploy's
@@ -22,6 +23,7 @@ implemented: the training step of the execution is answered from the training jo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -38,6 +40,7 @@ FAULTS = ("errors", "latency", "drift", "quality")
 REGION, ACCOUNT = "us-east-1", "123456789012"
 GROUP, ENDPOINT, PROD_ENDPOINT, VARIANT = "mlops-dev-churn", "mlops-dev-churn", "mlops-prod-churn", "AllTraffic"
 BUCKET = "mlops-dev-artifacts"
+MODEL_BYTES = b"model bytes"
 DRIFT_ALARM = "mlops-dev-endpoint-drift"
 PROD_5XX_ALARM = "mlops-prod-churn-5xx"
 FEATURES = ("tenure", "monthly_charges", "support_calls")
@@ -152,10 +155,16 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
     sagemaker, s3 = session.client("sagemaker"), session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
-    s3.put_object(
-        Bucket=BUCKET, Key="pipelines/mlops-dev-training/rehearsal01/model.tar.gz", Body=b"model bytes", ChecksumAlgorithm="SHA256"
-    )
-    report = {"binary_classification_metrics": {"auc": {"value": 0.912}, "accuracy": {"value": 0.874}, "f1": {"value": 0.701}}}
+    from tools.promote.artifact import SHA256_KEY
+
+    s3.put_object(Bucket=BUCKET, Key="pipelines/mlops-dev-training/rehearsal01/model.tar.gz", Body=MODEL_BYTES, ChecksumAlgorithm="SHA256")
+    # As the Evaluate step writes it, with the digest of the model.tar.gz it received.
+    report = {
+        "binary_classification_metrics": {"auc": {"value": 0.912}, "accuracy": {"value": 0.874}, "f1": {"value": 0.701}},
+        "model_artifact": {"sha256": hashlib.sha256(MODEL_BYTES).hexdigest()},
+    }
+    # What RegisterModel records from that report (CustomerMetadataProperties, JsonGet model_artifact.sha256).
+    metadata = {SHA256_KEY: report["model_artifact"]["sha256"]}
     s3.put_object(Bucket=BUCKET, Key="pipelines/mlops-dev-training/rehearsal01/evaluation.json", Body=json.dumps(report).encode())
     sagemaker.create_training_job(
         TrainingJobName="pipelines-rehearsal01-train",
@@ -192,6 +201,7 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
                 "SupportedResponseMIMETypes": ["application/json"],
             },
             MetadataProperties={"GeneratedBy": execution},
+            CustomerMetadataProperties=metadata,
             ModelMetrics={
                 "ModelQuality": {
                     "Statistics": {
@@ -204,8 +214,12 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
 
     first = register("Approved", "arn:aws:sagemaker:us-east-1:123456789012:pipeline/mlops-dev-training/execution/earlier")
     second = register("PendingManualApproval", EXECUTION)
+    # The metadata again: moto 5.2.5's update_model_package clears what it is not given (AWS keeps it).
     sagemaker.update_model_package(
-        ModelPackageArn=second, ModelApprovalStatus="Approved", ApprovalDescription="AUC 0.912 over 0.75; reviewed the data report"
+        ModelPackageArn=second,
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="AUC 0.912 over 0.75; reviewed the data report",
+        CustomerMetadataProperties=metadata,
     )
     return first, second
 
@@ -390,6 +404,10 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
         if gate is None:
             return result
         result.lines.append(f"deploy gate (--check-evidence prod): {gate}")
+        verified = _call(result, "model bytes", lambda: cli.verify(view, "prod", session, outputs))
+        if verified is None:
+            return result
+        result.lines.append(f"deploy gate (--verify prod): {verified}")
 
         _endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
         cloudwatch = session.client("cloudwatch")

@@ -31,6 +31,10 @@ PROCESSING_ROOT = "/opt/ml/processing"
 BASELINE_FILE = "baseline.csv"  # written by containers/model preprocess into the `baseline` output
 EVALUATION_FILE = "evaluation.json"  # written by containers/model evaluate
 AUC_JSON_PATH = "binary_classification_metrics.auc.value"
+# evaluate's SHA-256 of the model.tar.gz it received, recorded at registration under the
+# CustomerMetadataProperties key `python -m tools.promote --verify prod` reads (tools/promote/artifact.py).
+MODEL_SHA256_JSON_PATH = "model_artifact.sha256"
+MODEL_DATA_SHA256_KEY = "ModelDataSha256"
 
 OBJECTIVE_METRIC = "validation:auc"
 # The trainer prints lines such as `[50] train:auc=0.9012 validation:auc=0.8731 validation:logloss=0.41`.

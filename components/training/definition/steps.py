@@ -17,6 +17,8 @@ from components.training.definition.layout import (
     CONTENT_TYPES,
     DATASET_FORMAT,
     EVALUATION_FILE,
+    MODEL_DATA_SHA256_KEY,
+    MODEL_SHA256_JSON_PATH,
     PARAM_INPUT_DATA_URI,
     PARAM_PROCESSING_INSTANCE_TYPE,
     PARAM_TRAINING_INSTANCE_TYPE,
@@ -171,6 +173,7 @@ def baseline_step(ctx: StepContext, preprocess: Any) -> Any:
 class Evaluation:
     step: Any
     auc: Any  # JsonGet of the AUC in evaluation.json
+    model_sha256: Any  # JsonGet of the SHA-256 of the model.tar.gz evaluate received
     report_uri: Any  # s3://.../evaluation/evaluation.json
 
 
@@ -193,12 +196,17 @@ def evaluate_step(ctx: StepContext, preprocess: Any, model_data: Any) -> Evaluat
         property_files=[evaluation_report],
     )
     auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
+    model_sha256 = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=MODEL_SHA256_JSON_PATH)
     report_uri = Join(on="/", values=[evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, EVALUATION_FILE])
-    return Evaluation(evaluate, auc, report_uri)
+    return Evaluation(evaluate, auc, model_sha256, report_uri)
 
 
 def register_step(ctx: StepContext, baseline: Any, model_data: Any, evaluation: Evaluation) -> Any:
-    """6a. Register a version (PendingManualApproval: promotion is a human decision and a PR)."""
+    """6a. Register a version (PendingManualApproval: promotion is a human decision and a PR).
+
+    The package records the SHA-256 evaluate computed of the very model.tar.gz it registers
+    (CustomerMetadataProperties `ModelDataSha256`): `--verify prod` refuses a package without it.
+    """
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.mlops.workflow import ModelStep
@@ -240,6 +248,7 @@ def register_step(ctx: StepContext, baseline: Any, model_data: Any, evaluation: 
                 ),
             ),
             approval_status="PendingManualApproval",
+            customer_metadata_properties={MODEL_DATA_SHA256_KEY: evaluation.model_sha256},
         )
     return ModelStep(name=STEP_REGISTER, step_args=register_args)
 

@@ -3,11 +3,20 @@
 The output follows SageMaker's model-quality metrics format (`binary_classification_metrics`),
 which the pipeline's condition step reads through a PropertyFile (e.g. JsonGet on
 `binary_classification_metrics.auc.value`) and the model registry shows as model metrics.
+
+Beside the metrics, `model_artifact.sha256` is the SHA-256 of the model.tar.gz the job received: the
+processing input downloads the training job's S3ModelArtifacts object as it is (File mode, not
+extracted), so these are the bytes of the ModelDataUrl the pipeline registers, and RegisterModel
+records the digest in the package's CustomerMetadataProperties (`ModelDataSha256`), which
+`python -m tools.promote --verify prod` checks again before prod serves the package. A run on an
+unpacked model directory (the rehearsal, tests) has no archive and so writes no `model_artifact`:
+a pipeline wired that way fails at RegisterModel's JsonGet instead of registering an unchecked digest.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -28,6 +37,8 @@ from churn.train import cpu_count
 log = logging.getLogger("churn.evaluate")
 
 THRESHOLD = 0.5
+ARCHIVE = "model.tar.gz"
+_CHUNK = 8 * 1024 * 1024
 
 
 def _find_model_dir(root: Path) -> Path:
@@ -45,6 +56,18 @@ def _extract(archive: Path, target: Path) -> Path:
     except (tarfile.TarError, OSError) as error:
         raise JobError(f"cannot extract {archive}: {error}") from None
     return _find_model_dir(target)
+
+
+def archive_sha256(archive: Path) -> str:
+    """The SHA-256 of the archive's bytes as received, read before anything is extracted."""
+    digest = hashlib.sha256()
+    try:
+        with archive.open("rb") as file:
+            for chunk in iter(lambda: file.read(_CHUNK), b""):
+                digest.update(chunk)
+    except OSError as error:
+        raise JobError(f"cannot read {archive}: {error}") from None
+    return digest.hexdigest()
 
 
 def binary_classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
@@ -78,18 +101,23 @@ def evaluate(model_dir: Path, test_dir: Path, evaluation_dir: Path) -> dict[str,
     """Write `evaluation_dir/evaluation.json` and return its content."""
     if not model_dir.is_dir():
         raise JobError(f"model directory {model_dir} does not exist")
+    archive = model_dir / ARCHIVE
+    digest = archive_sha256(archive) if archive.is_file() else None
     with tempfile.TemporaryDirectory(prefix="churn-model-") as scratch:
-        archive = model_dir / "model.tar.gz"
-        source = _extract(archive, Path(scratch)) if archive.is_file() else model_dir
+        source = _extract(archive, Path(scratch)) if digest else model_dir
         predictor = Predictor.load(source, num_threads=cpu_count())
     features, labels = read_split(test_dir, predictor.n_features)
     if len(np.unique(labels)) < 2:
         raise JobError(f"the test split ({test_dir}) holds only one class: AUC is undefined")
     report = binary_classification_metrics(labels, predictor.predict(features))
+    if digest:
+        report["model_artifact"] = {"sha256": digest}
     evaluation_dir.mkdir(parents=True, exist_ok=True)
     (evaluation_dir / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for name in ("auc", "accuracy", "precision", "recall", "f1"):
         print(f"test:{name}={report['binary_classification_metrics'][name]['value']:.4f}", flush=True)
+    if digest:
+        print(f"model:sha256={digest}", flush=True)
     log.info("%d test rows scored; report written to %s", len(labels), evaluation_dir / "evaluation.json")
     return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 from pathlib import Path
@@ -43,19 +44,64 @@ def test_accuracy_beats_always_predicting_no_churn(pipeline):
     assert metrics["accuracy"]["value"] > majority
 
 
-def test_evaluate_extracts_model_tar_gz_like_a_pipeline_step(pipeline, tmp_path: Path):
+@pytest.fixture(scope="module")
+def archived(pipeline, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """evaluate run on model.tar.gz as the pipeline's Evaluate step receives it: (archive, report)."""
     from churn.evaluate import evaluate
 
-    model_input = tmp_path / "model"
+    root = tmp_path_factory.mktemp("archived")
+    model_input = root / "model"
     model_input.mkdir()
     # SageMaker packs the model directory's files at the root of model.tar.gz.
     with tarfile.open(model_input / "model.tar.gz", "w:gz") as tar:
         for path in pipeline.model_dir.iterdir():
             tar.add(path, arcname=path.name)
-    report = evaluate(model_input, pipeline.processing / "test", tmp_path / "evaluation")
-    assert report == pipeline.evaluation
-    assert json.loads((tmp_path / "evaluation" / "evaluation.json").read_text()) == report
+    report = evaluate(model_input, pipeline.processing / "test", root / "evaluation")
+    assert json.loads((root / "evaluation" / "evaluation.json").read_text()) == report
     assert sorted(p.name for p in model_input.iterdir()) == ["model.tar.gz"]  # input left untouched
+    return model_input / "model.tar.gz", report
+
+
+def test_evaluate_extracts_model_tar_gz_like_a_pipeline_step(pipeline, archived):
+    _, report = archived
+    assert {k: v for k, v in report.items() if k != "model_artifact"} == pipeline.evaluation
+
+
+def test_evaluate_reports_the_sha256_of_the_archive_it_received(pipeline, archived):
+    archive, report = archived
+    assert report["model_artifact"] == {"sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}
+    # An unpacked model directory (the rehearsal) has no archive bytes to vouch for: no digest.
+    assert "model_artifact" not in pipeline.evaluation
+
+
+def test_the_digest_registered_from_the_report_is_the_one_verify_prod_accepts(archived, tmp_path: Path):
+    """Both ends: the pipeline's JSON path into evaluate's report, recorded under the pipeline's key,
+    is what `--verify prod` reads and re-computes from the object ModelDataUrl names."""
+    import boto3
+    from moto import mock_aws
+
+    from components.training.definition.layout import MODEL_DATA_SHA256_KEY, MODEL_SHA256_JSON_PATH
+    from tools.promote.artifact import check_artifact
+    from tools.promote.stack_file import CheckFailed
+
+    archive, report = archived
+    recorded = report
+    for part in MODEL_SHA256_JSON_PATH.split("."):
+        recorded = recorded[part]
+    package = {
+        "ModelPackageVersion": 3,
+        "CustomerMetadataProperties": {MODEL_DATA_SHA256_KEY: recorded},
+        "InferenceSpecification": {"Containers": [{"ModelDataUrl": "s3://artifacts/pipelines/run/Train/output/model.tar.gz"}]},
+    }
+    with mock_aws():
+        session = boto3.Session(region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_object(Bucket="artifacts", Key="pipelines/run/Train/output/model.tar.gz", Body=archive.read_bytes())
+        assert check_artifact(package, session).endswith(f"sha256 {recorded}")
+        s3.put_object(Bucket="artifacts", Key="pipelines/run/Train/output/model.tar.gz", Body=archive.read_bytes() + b"\0")
+        with pytest.raises(CheckFailed, match="model bytes changed after registration"):
+            check_artifact(package, session)
 
 
 def test_evaluate_rejects_an_archive_without_a_model(pipeline, tmp_path: Path):

@@ -45,3 +45,14 @@ def test_the_model_bytes_section_names_the_keys_the_check_reads():
     section = PAGE.split("## Model bytes", 1)[1].split("\n## ", 1)[0]
     assert f"`{SHA256_KEY}`" in section and f"`{VERSION_ID_KEY}`" in section
     assert "fails closed" in PAGE and "never uses `Pulumi.dev.yaml`" in PAGE
+
+
+def test_the_model_bytes_section_says_the_pipeline_records_the_digest_where_it_does():
+    from components.training.definition.layout import MODEL_DATA_SHA256_KEY, MODEL_SHA256_JSON_PATH, STEP_EVALUATE, STEP_REGISTER
+
+    section = PAGE.split("## Model bytes", 1)[1].split("\n## ", 1)[0]
+    assert "Who records the digest: the pipeline, at registration." in section
+    for name in (STEP_EVALUATE, STEP_REGISTER, MODEL_SHA256_JSON_PATH):
+        assert f"`{name}`" in section, name
+    assert f'`{{"{MODEL_DATA_SHA256_KEY}": JsonGet(' in section
+    assert f'"{MODEL_SHA256_JSON_PATH}")}}`' in section

@@ -3,6 +3,7 @@ metrics, lineage and approver are read for the pull request body; an unapproved 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from unittest import mock
@@ -12,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from tools.promote.approval import newest_approved
+from tools.promote.artifact import SHA256_KEY
 from tools.promote.lineage import approver_of, package_facts
 from tools.promote.pull_request import dev_pull_request
 from tools.promote.stack_file import CheckFailed
@@ -60,7 +62,7 @@ def registry():
         )
         sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
 
-        def register(status: str) -> str:
+        def register(status: str, metadata: dict[str, str] | None = None) -> str:
             spec = {
                 "Containers": [
                     {
@@ -77,6 +79,7 @@ def registry():
                 InferenceSpecification=spec,
                 MetadataProperties={"GeneratedBy": EXECUTION},
                 ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://art/m/evaluation.json"}}},
+                **({"CustomerMetadataProperties": metadata} if metadata else {}),
             )["ModelPackageArn"]
 
         yield sagemaker, s3, register
@@ -93,14 +96,30 @@ def test_the_newest_approved_version_above_dev_s_pin_is_chosen(registry):
 
 def test_the_dev_pull_request_shows_metrics_lineage_and_approver(registry):
     sagemaker, s3, register = registry
-    arn = register("PendingManualApproval")
-    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="looks good")
+    digest = hashlib.sha256(b"weights").hexdigest()
+    arn = register("PendingManualApproval", {SHA256_KEY: digest})
+    # Given again: moto 5.2.5's update_model_package clears metadata it is not given (AWS keeps it).
+    sagemaker.update_model_package(
+        ModelPackageArn=arn,
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="looks good",
+        CustomerMetadataProperties={SHA256_KEY: digest},
+    )
     facts = package_facts(Steps(sagemaker), s3, arn)
     assert facts.metrics == {"auc": 0.91} and facts.training_data == ["train: s3://data/train/abc123"]
-    assert facts.image_digest == "sha256:" + "b" * 64 and facts.artifact_checksum.startswith("SHA-256 ")
+    assert facts.image_digest == "sha256:" + "b" * 64
+    # The digest the pipeline recorded, under the key `--verify prod` checks: what prod will insist on.
+    assert facts.artifact_checksum == f"SHA-256 {digest} (recorded with the package, {SHA256_KEY})"
     body = dev_pull_request(facts, None).body
-    for text in (arn, EXECUTION, "s3://data/train/abc123", "| auc | 0.9100 |", "looks good", facts.approver, "absent -> 1"):
+    for text in (arn, EXECUTION, "s3://data/train/abc123", "| auc | 0.9100 |", "looks good", facts.approver, "absent -> 1", digest):
         assert text in body
+
+
+def test_the_dev_pull_request_says_when_no_digest_was_recorded(registry):
+    sagemaker, s3, register = registry
+    arn = register("Approved")
+    facts = package_facts(Steps(sagemaker), s3, arn)
+    assert facts.artifact_checksum == f"no {SHA256_KEY} recorded with the package: `--verify prod` will refuse it"
 
 
 def test_a_package_that_is_not_approved_opens_no_pull_request(registry):

@@ -4,11 +4,12 @@ evidence table, passes the deploy's evidence gate, and the restore and rollback 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from tools.rehearsal.loop import FAULTS, main, rehearse_loop
+from tools.rehearsal.loop import FAULTS, MODEL_BYTES, main, rehearse_loop
 
 ROOT = Path(__file__).resolve().parents[3]
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/2"
@@ -23,8 +24,13 @@ def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Pat
     assert f"dev served `{ARN}`" in prod and "| 5xx rate | 0.0000% (0/7200) | <= 1.00% |" in prod and "**FAILED**" not in prod
     assert "approved by:" in result.bodies["dev"] and "rehearsal01" in result.bodies["dev"]
     assert "mlops-prod-churn-5xx" in result.bodies["restore"] and "EMERGENCY ROLLBACK" in result.bodies["rollback"]
-    gates = [line for line in result.lines if line.startswith("deploy gate")]
+    gates = [line for line in result.lines if line.startswith("deploy gate (--check-evidence")]
     assert len(gates) == 2 and f"{ARN} soaked 24 h" in gates[0] and "emergency rollback" in gates[1]
+    # The digest the pipeline recorded at registration is shown to the dev reviewer and re-checked before prod.
+    digest = hashlib.sha256(MODEL_BYTES).hexdigest()
+    assert f"SHA-256 {digest} (recorded with the package, ModelDataSha256)" in result.bodies["dev"]
+    verified = [line for line in result.lines if line.startswith("deploy gate (--verify prod)")]
+    assert len(verified) == 1 and f"pins {ARN}" in verified[0] and f"sha256 {digest}" in verified[0]
     # The rehearsal's own copies: the real stack files are untouched.
     assert "modelPackageVersion: 1" in (ROOT / "Pulumi.prod.yaml").read_text()
 

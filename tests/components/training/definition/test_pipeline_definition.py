@@ -299,14 +299,16 @@ def test_evaluate_reads_model_and_test_split_and_declares_the_report(on_demand: 
     assert outputs(step)["evaluation"]["S3Uri"] == execution_join("evaluation")
     assert outputs(step)["evaluation"]["LocalPath"] == "/opt/ml/processing/evaluation"
     assert step["PropertyFiles"] == [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}]
+    # One object, downloaded as it is (File mode): evaluate hashes the exact bytes RegisterModel names.
+    assert (inputs(step)["model"]["S3DataType"], inputs(step)["model"]["S3InputMode"]) == ("S3Prefix", "File")
 
 
-AUC = {
-    "Std:JsonGet": {
-        "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"},
-        "Path": "binary_classification_metrics.auc.value",
-    }
-}
+def from_evaluation_report(path: str) -> dict[str, Any]:
+    """A JsonGet on Evaluate's evaluation.json, as the definition spells it."""
+    return {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}, "Path": path}}
+
+
+AUC = from_evaluation_report("binary_classification_metrics.auc.value")
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -319,6 +321,17 @@ def test_fail_step_names_threshold_and_actual_auc(spot: dict[str, dict[str, Any]
     message = spot["AucBelowThreshold"]["Arguments"]["ErrorMessage"]["Std:Join"]
     assert AUC in message["Values"]
     assert "0.8" in message["Values"]  # the spot variant's min_auc
+
+
+MODEL_SHA256 = from_evaluation_report("model_artifact.sha256")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_register_records_the_digest_evaluate_computed_under_the_key_verify_reads(built: dict[str, Built], variant: str) -> None:
+    from tools.promote.artifact import SHA256_KEY
+
+    arguments = all_steps(built[variant].definition)["RegisterModel"]["Arguments"]
+    assert arguments["CustomerMetadataProperties"] == {SHA256_KEY: MODEL_SHA256}
 
 
 def test_register_step(on_demand: dict[str, dict[str, Any]]) -> None:
