@@ -64,7 +64,7 @@ def test_drift_runs_per_stack_with_the_pack_and_files_issues_and_restores():
     drift = job("drift.yml")
     assert [entry["stack"] for entry in drift["strategy"]["matrix"]["include"]] == ["dev", "prod"]
     text = scripts("drift.yml")
-    assert 'pulumi preview --stack "$STACK" --refresh --expect-no-changes --json' in text and '--policy-pack "$pack"' in text
+    assert '"$PULUMI" preview --stack "$STACK" --refresh --expect-no-changes --json' in text and '--policy-pack "$POLICY_PACK"' in text
     assert "-m tools.promote.drift" in text and "gh issue edit" in text and "gh issue create" in text and "gh issue close" in text
     assert '-m tools.promote --restore "$STACK"' in text
     assert drift["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}

@@ -269,19 +269,24 @@ VIOLATIONS: list[Violation] = [
     careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", *FORCE_DESTROY),
     careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", *FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
     # Config changes a pull request could make (one prod run of --set overrides).
-    # One instance is only valid with an autoscaling minimum of one: both overrides are this row's edit.
+    # One instance is only valid with an autoscaling minimum of one, and the config refuses a canary on
+    # a fleet that may shrink to one instance (exit 2): a careless PR that the pack must still catch
+    # drops the canary too. Each in its own run, so that the canary finding the dropped canary also
+    # produces is not attributed to the canary row's edit.
     careless(
         "sagemaker-endpoint-ha",
         ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
         Set("endpoint.instanceCount=1"),
         Set("endpoint.autoscaling.min=1"),
+        Set("endpoint.canary=null"),
         run="config-count",
     ),
     careless(
         "sagemaker-endpoint-ha",
         ENDPOINT + "aws:appautoscaling/target:Target::endpoint-scaling-target",
         Set("endpoint.autoscaling.min=1"),
-        run="config",
+        Set("endpoint.canary=null"),
+        run="config-min",
     ),
     careless(
         "sagemaker-endpoint-canary",
