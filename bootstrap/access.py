@@ -19,9 +19,8 @@ from typing import Callable, Mapping, Sequence
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from layout import PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
+from layout import GITHUB_ROLE_PREFIX, PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
 
-GITHUB_ROLE_PREFIX = f"{PROJECT}-github-"
 APPROVER_ROLE = f"{PROJECT}-approver"
 
 
