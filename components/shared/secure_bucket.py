@@ -175,9 +175,11 @@ class SecureBucket(pulumi.ComponentResource):
         if args.eventbridge_notifications:
             aws.s3.BucketNotification(f"{name}-notifications", bucket=bucket_id, eventbridge=True, opts=child)
 
-        # The ARN from the bucket's name, which the provider knows before the bucket exists (its
-        # auto-name), rather than its `arn` output: the policy is then known in a first preview
-        # too, and the TLS-only and log-delivery guardrails judge it there, not only at `up`.
+        # The ARN from the bucket's name rather than its `arn` output: a name the provider knows
+        # before the bucket exists (an auto-name, a fixed `bucket`) makes the policy known in a
+        # first preview too, so the guardrails judge it there. A `bucket_prefix` name gets its
+        # suffix from the provider, which the offline mocks answer at once; whether a real first
+        # preview knows it only a real account shows (docs/gitops.md, bucket walls).
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         known_arn = pulumi.Output.format("arn:{0}:s3:::{1}", partition, self.bucket.bucket)
         tls_only = statement(
