@@ -131,6 +131,7 @@ if config.owns_registry:
             force_destroy=not durable,
             protect_registry=config.registry_shared,
             consumer_accounts=config.registry.consumer_accounts,
+            consumer_stacks=config.consumer_stacks,
         ),
         opts=with_provider,
     )
@@ -161,6 +162,7 @@ else:
         SecureBucketArgs(
             kms_key_arn=foundation.key_arn,
             force_destroy=not config.is_prod,
+            name_prefix=config.name_prefix,
         ),
         opts=with_provider,
     )

@@ -19,9 +19,8 @@ from typing import Callable, Mapping, Sequence
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from layout import PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
+from layout import GITHUB_ROLE_PREFIX, PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
 
-GITHUB_ROLE_PREFIX = f"{PROJECT}-github-"
 APPROVER_ROLE = f"{PROJECT}-approver"
 
 
@@ -251,9 +250,11 @@ def _tags(stack: str) -> dict[str, object]:
 
 # Where the registry stack's pipeline writes a trained model (components/training/definition/training_step.py:
 # SageMaker appends <training job>/output/model.tar.gz): the one object path a CI role may read
-# outside its state. Any bucket: the program lets Pulumi name the artifact bucket.
+# outside its state. Only in the registry stack's buckets: the program names them `mlops-<stack>-…`
+# (components/shared/secure_bucket.py).
 def model_bytes_pattern(layout: Layout) -> str:
-    return f"arn:{layout.partition}:s3:::*/pipelines/{program_prefix(REGISTRY_STACK)}*/training/*/output/model.tar.gz"
+    prefix = program_prefix(REGISTRY_STACK)
+    return f"arn:{layout.partition}:s3:::{prefix}*/pipelines/{prefix}*/training/*/output/model.tar.gz"
 
 
 # The key the registry stack encrypts its artifacts with (the program's Foundation key alias).
@@ -277,7 +278,7 @@ def evaluation_report_pattern(layout: Layout) -> str:
 
 
 def _model_object(layout: Layout) -> str:
-    return f"arn:{layout.partition}:s3:::training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/training/job-1/output/model.tar.gz"
+    return f"arn:{layout.partition}:s3:::{program_prefix(REGISTRY_STACK)}training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/training/job-1/output/model.tar.gz"
 
 
 def _package(layout: Layout) -> str:

@@ -6,11 +6,19 @@ cross-account grants) without reading it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Optional
 
-PROJECT = "sagemaker-mlops"
-STACKS = ("dev", "prod")
+# The stacks' naming is the program's (components/shared/stack_naming.py): bootstrap's roles and
+# policies and the program's bucket walls must name the same principals.
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+from components.shared.stack_naming import GITHUB_ROLE_PREFIX, PROJECT, STACKS, other, program_prefix
+
+__all__ = ["GITHUB_ROLE_PREFIX", "PROJECT", "STACKS", "other", "program_prefix"]
 # The stack that owns the training pipeline and the model registry; prod reads it.
 REGISTRY_STACK = "dev"
 # The custom OIDC subject: which claims GitHub puts into `sub`, in this order (set on the
@@ -18,18 +26,9 @@ REGISTRY_STACK = "dev"
 OIDC_CLAIM_KEYS = ("repo", "context", "job_workflow_ref", "event_name")
 
 
-def other(stack: str) -> str:
-    return next(s for s in STACKS if s != stack)
-
-
 def boundary_name(stack: str) -> str:
     """The permissions boundary of every role the stack's program creates (components/shared/permissions_boundary.py)."""
     return f"{PROJECT}-{stack}-boundary"
-
-
-def program_prefix(stack: str) -> str:
-    """Every named resource of the program's stack starts with it (roles, policies, functions …)."""
-    return f"mlops-{stack}-"
 
 
 def secrets_alias(stack: str) -> str:

@@ -177,6 +177,7 @@ class Dashboard(pulumi.ComponentResource):
                 extra_policy_statements=log_delivery,
                 expire_after_days=90,
                 tags=ALB_LOG_BUCKET_TAGS,
+                name_prefix=args.name_prefix,
             ),
             opts=child,
         )

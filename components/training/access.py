@@ -133,6 +133,29 @@ def consumer_bucket_statements(
     ]
 
 
+# Model bytes: SageMaker writes each job's model under pipelines/<pipeline>/training/<job>/output/,
+# new keys only. Overwrites cannot be denied without breaking those writes (SageMaker sends no
+# If-None-Match), so versioning keeps every overwritten version and `tools.promote --verify` refuses
+# a package whose object changed; what a bucket policy can refuse outright is the delete of an
+# object or of one of its versions (docs/promotion.md, "Model bytes").
+MODEL_BYTES_DENIED_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+
+
+def model_bytes_statements(args: TrainingPipelineArgs, training: TrainingResources, bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+    """No one deletes a trained model or its versions, except a force-destroyable stack's teardown."""
+    if args.force_destroy:
+        return []
+    return [
+        statement(
+            list(MODEL_BYTES_DENIED_ACTIONS),
+            [pulumi.Output.concat(bucket_arn, f"/pipelines/{training.pipeline_name}/training/*")],
+            sid="DenyDeletingModelBytes",
+            effect="Deny",
+            principals={"AWS": "*"},
+        )
+    ]
+
+
 def share_with_consumers(
     name: str,
     args: TrainingPipelineArgs,

@@ -43,6 +43,9 @@ class TrainingPipelineArgs:
     """AWS accounts whose stacks serve this registry's packages: granted read access to the packages,
     their artifacts and baselines, the model image, and PutEvents to this account's default bus for
     their drift alarms. The KMS key's grant is the Foundation's (FoundationArgs.consumer_accounts)."""
+    consumer_stacks: Sequence[str] = ()
+    """Stacks of this project that serve this registry (StackConfig.consumer_stacks): their roles keep
+    the reads of the artifact bucket through its wall (SecureBucketArgs.reader_stacks)."""
     max_run_seconds: int = 3600
     max_wait_seconds: int = 7200
 

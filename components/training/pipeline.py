@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from components.shared.container_image import ContainerImage, ContainerImageArgs
 from components.shared.secure_bucket import SecureBucket, SecureBucketArgs
-from components.training.access import consumer_bucket_statements, execution_role, share_with_consumers
+from components.training.access import consumer_bucket_statements, execution_role, model_bytes_statements, share_with_consumers
 from components.training.args import TrainingPipelineArgs as TrainingPipelineArgs
 from components.training.definition import definition as pipeline_definition
 from components.training.definition.cache import cached
@@ -72,7 +72,9 @@ class TrainingPipeline(pulumi.ComponentResource):
 
         self.data_bucket = SecureBucket(
             f"{name}-data",
-            SecureBucketArgs(kms_key_arn=args.kms_key_arn, force_destroy=args.force_destroy, eventbridge_notifications=True),
+            SecureBucketArgs(
+                kms_key_arn=args.kms_key_arn, force_destroy=args.force_destroy, eventbridge_notifications=True, name_prefix=args.name_prefix
+            ),
             opts=child,
         )
         self.artifact_bucket = SecureBucket(
@@ -80,7 +82,12 @@ class TrainingPipeline(pulumi.ComponentResource):
             SecureBucketArgs(
                 kms_key_arn=args.kms_key_arn,
                 force_destroy=args.force_destroy,
-                extra_policy_statements=lambda bucket_arn: consumer_bucket_statements(args, self, bucket_arn),
+                extra_policy_statements=lambda bucket_arn: [
+                    *consumer_bucket_statements(args, self, bucket_arn),
+                    *model_bytes_statements(args, self, bucket_arn),
+                ],
+                name_prefix=args.name_prefix,
+                reader_stacks=tuple(args.consumer_stacks),
             ),
             opts=registry,
         )

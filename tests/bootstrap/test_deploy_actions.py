@@ -195,12 +195,6 @@ def test_the_pipeline_registers_pending_versions_only_inside_its_boundary(one):
         assert not allowed([boundary], "sagemaker:UpdateModelPackage", package, {**tags, "sagemaker:ModelApprovalStatus": status})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components/shared/secure_bucket.py lets Pulumi auto-name buckets (`training-data-<hex>`): the name-based "
-    "deny on the other stack's buckets (`mlops-<other>-*`) bites only once the program names them "
-    "`mlops-<stack>-…` (bucket_prefix); S3 evaluates no tag condition without ABAC. Remove this marker with that change.",
-)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_bucket_the_program_declares_is_named_under_its_stacks_prefix(stack):
     buckets = program(stack).of_type("aws:s3/bucket:Bucket")

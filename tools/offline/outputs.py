@@ -61,7 +61,9 @@ def _sns_subscription(m, a, inputs, h, region, physical):
 
 
 def _s3_bucket(m, a, inputs, h, region, physical):
-    bucket = inputs.get("bucket") or f"{a.name}-{h[:8]}"
+    # As the provider names it: `bucket`, else `bucketPrefix` and a 26-character unique suffix,
+    # else Pulumi's auto-name.
+    bucket = inputs.get("bucket") or (f"{inputs['bucketPrefix']}{h[:26]}" if inputs.get("bucketPrefix") else f"{a.name}-{h[:8]}")
     return (
         {
             "bucket": bucket,
