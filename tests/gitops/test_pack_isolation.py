@@ -77,6 +77,9 @@ def blocked_prod(tmp_path_factory) -> dict[str, Any]:
         "endpoint.instanceCount=1",
         "--set",
         "endpoint.autoscaling.min=1",
+        # A one-instance fleet cannot canary: without this the parser refuses the config (exit 2).
+        "--set",
+        "endpoint.canary=null",
     )
 
 

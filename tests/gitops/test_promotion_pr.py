@@ -33,8 +33,8 @@ VALUE_READERS = [
     "tests/tools/promote/test_promote.py",
     "tests/tools/rehearsal/test_rehearsal_promotion.py",
     "tests/tools/docs/test_docs_generated.py",
-    "tests/bootstrap/test_bootstrap.py::test_each_role_trusts_exactly_its_one_subject",
-    "tests/bootstrap/test_bootstrap.py::test_each_github_subject_gets_at_most_the_one_role_the_table_names",
+    "tests/bootstrap/test_trust.py::test_each_ci_role_trusts_exactly_its_runs",
+    "tests/bootstrap/test_trust.py::test_each_run_gets_at_most_the_one_role_the_table_names",
     "tests/gitops/test_verify_artifact.py",
     "tests/gitops/test_codeowners.py",
 ]

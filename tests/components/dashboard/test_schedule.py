@@ -48,7 +48,7 @@ def test_the_program_scales_the_service_to_zero_outside_working_hours():
 
 
 def test_dev_idle_cost_is_at_most_80_dollars_with_the_schedule_priced(tmp_path):
-    from test_preview import preview
+    from program_testkit import preview
 
     done = preview("--stack", "dev", "--json", str(tmp_path / "dev.json"))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr

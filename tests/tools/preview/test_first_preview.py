@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_preview import copy_program, preview
+from program_testkit import copy_program, preview
 
 from tools.offline.records import ROOT
 
