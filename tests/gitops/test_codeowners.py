@@ -70,6 +70,8 @@ def test_every_tracked_path_has_an_owner_and_owners_are_teams():
         "requirements.txt",
         "requirements-dev.txt",
         "requirements.lock",
+        "requirements/tools.lock",
+        "requirements/test.txt",
         "Pulumi.yaml",
         "Pulumi.dev.yaml",
         "Pulumi.prod.yaml",
@@ -103,3 +105,9 @@ def test_what_builds_judges_or_deploys_prod_is_platforms(path):
 def test_the_carve_outs_belong_to_the_ml_team(path):
     assert (ROOT / path).exists(), path
     assert owners_of(path) == [ML]
+
+
+def test_the_soak_evidence_a_prod_pin_is_deployed_on_is_platforms():
+    """evidence/prod.json exists only in the pull requests that pin prod: a hand edit that forges a
+    passing soak must meet the platform team's review (deploy.yml re-checks only what is committed)."""
+    assert owners_of("evidence/prod.json") == [PLATFORM]
