@@ -37,7 +37,12 @@ from guardrails.sagemaker_endpoint import (
     serverless_only,
 )
 from guardrails.sagemaker_jobs import DATA_QUALITY_JOB, PIPELINE, Job, load_definition, monitoring_job, pipeline_jobs
-from guardrails.sagemaker_models import sagemaker_images_pinned, sagemaker_model_from_registry, sagemaker_network_isolation
+from guardrails.sagemaker_models import (
+    sagemaker_images_pinned,
+    sagemaker_model_from_registry,
+    sagemaker_network_isolation,
+    sagemaker_pipeline_registers_pending,
+)
 
 NOTEBOOK = "aws:sagemaker/notebookInstance:NotebookInstance"
 DEFAULT_INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large", "ml.c5.xlarge"]
@@ -141,6 +146,7 @@ POLICIES = [
     sagemaker_endpoint_ha,
     sagemaker_endpoint_canary,
     sagemaker_model_from_registry,
+    sagemaker_pipeline_registers_pending,
     sagemaker_images_pinned,
     sagemaker_network_isolation,
     sagemaker_instance_types,

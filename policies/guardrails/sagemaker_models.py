@@ -12,9 +12,18 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidati
 from guardrails.aws_accounts import SAGEMAKER_IMAGE_REGISTRIES
 from guardrails.common import StackView, as_list, bullet_list, get_path, label_of, resource_policy, truthy
 from guardrails.sagemaker_endpoint import ENDPOINT_CONFIG, serverless_only, variants
-from guardrails.sagemaker_jobs import DATA_QUALITY_JOB, PIPELINE, load_definition, monitoring_job, pipeline_images, pipeline_jobs
+from guardrails.sagemaker_jobs import (
+    DATA_QUALITY_JOB,
+    PIPELINE,
+    iter_steps,
+    load_definition,
+    monitoring_job,
+    pipeline_images,
+    pipeline_jobs,
+)
 
 MODEL = "aws:sagemaker/model:Model"
+PENDING = "PendingManualApproval"
 
 _DIGEST_PINNED = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
@@ -129,6 +138,39 @@ def _network_isolation(args: StackValidationArgs, report: ReportViolation) -> No
             )
 
 
+def _registers_pending(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    definition = load_definition(args.props.get("pipelineDefinition"))
+    if definition is None:
+        return
+    problems = []
+    for step in iter_steps(definition.get("Steps")):
+        if step.get("Type") != "RegisterModel":
+            continue
+        status = (step.get("Arguments") or {}).get("ModelApprovalStatus")
+        if status == PENDING:
+            continue
+        if status is None:
+            problems.append(f"step '{step.get('Name')}' sets no ModelApprovalStatus")
+        elif isinstance(status, Mapping):
+            problems.append(
+                f"step '{step.get('Name')}' takes ModelApprovalStatus from {status}: a run's parameters could register it Approved"
+            )
+        else:
+            problems.append(f"step '{step.get('Name')}' registers versions {status}")
+    if problems:
+        report(
+            f"{label_of(args)} registers model versions that are not pending a person's approval:{bullet_list(problems)}\n"
+            f"Register with ModelApprovalStatus='{PENDING}' (a literal, not a pipeline parameter): only a person approves a "
+            "version (docs/gitops.md, the approver role), and only an approved version can be pinned."
+        )
+
+
+sagemaker_pipeline_registers_pending = resource_policy(
+    "sagemaker-pipeline-registers-pending",
+    "Training pipelines register model versions as PendingManualApproval (a literal): only a person approves a version.",
+    [PIPELINE],
+    _registers_pending,
+)
 sagemaker_model_from_registry = resource_policy(
     "sagemaker-model-from-registry",
     "SageMaker models are created from a registered model package version, not from a raw model artifact.",

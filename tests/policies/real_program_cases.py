@@ -329,6 +329,14 @@ VIOLATIONS: list[Violation] = [
         run="config",
     ),
     careless("s3-bucket-encryption", BUCKET + "training-data", SSE_S3, stack="dev", run="config"),
+    # A pipeline that registers its versions already approved skips the person who approves them.
+    careless(
+        "sagemaker-pipeline-registers-pending",
+        TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
+        Edit('approval_status="PendingManualApproval",', 'approval_status="Approved",', path="components/training/definition/steps.py"),
+        *PROD_OWNS_REGISTRY,
+        run="owner-approval",
+    ),
     # The ALB log bucket's SSE-S3/no-versioning exemption holds only for the region's ELB account
     # granted s3:PutObject on <prefix>/AWSLogs/<account>/*.
     careless("s3-bucket-encryption", BUCKET + "dashboard-alb-logs", OTHER_PRINCIPAL, run="elb-principal"),

@@ -16,6 +16,7 @@ SAGEMAKER_POLICIES = (
     "sagemaker-endpoint-ha",
     "sagemaker-endpoint-canary",
     "sagemaker-model-from-registry",
+    "sagemaker-pipeline-registers-pending",
     "sagemaker-images-pinned",
     "sagemaker-network-isolation",
     "sagemaker-instance-types",
@@ -65,7 +66,7 @@ def definition() -> dict[str, Any]:
     register = {
         "Name": "RegisterModel",
         "Type": "RegisterModel",
-        "Arguments": {"InferenceSpecification": {"Containers": [{"Image": MODEL_IMAGE}]}},
+        "Arguments": {"InferenceSpecification": {"Containers": [{"Image": MODEL_IMAGE}]}, "ModelApprovalStatus": "PendingManualApproval"},
     }
     return {
         "Version": "2020-12-01",
@@ -438,3 +439,29 @@ def test_stack_policies_skip_nothing_they_cannot_judge(pack):
     assert_fails(result, "sagemaker-endpoint-canary", bad.urns["endpoint"], "not CANARY or LINEAR")
     assert_fails(result, "sagemaker-endpoint-canary", stack.urn("aws:sagemaker/endpoint:Endpoint", "unjoined"), "not CANARY or LINEAR")
     assert not_applicable(result, "sagemaker-endpoint-canary") == []
+
+
+def _register_step(body: dict[str, Any]) -> dict[str, Any]:
+    return body["Steps"][3]["Arguments"]["IfSteps"][0]["Arguments"]
+
+
+def test_a_pipeline_that_registers_pending_passes(pack):
+    stack = Stack()
+    pipeline(stack, definition())
+    assert_passes(analyze(pack, stack), "sagemaker-pipeline-registers-pending")
+
+
+def test_a_pipeline_that_registers_approved_or_leaves_it_to_a_parameter_or_to_the_default_fails(pack):
+    stack, urns = Stack(), {}
+    for case, status in {"approved": "Approved", "parameter": {"Get": "Parameters.ModelApprovalStatus"}, "unset": None}.items():
+        body = definition()
+        if status is None:
+            del _register_step(body)["ModelApprovalStatus"]
+        else:
+            _register_step(body)["ModelApprovalStatus"] = status
+        body["Parameters"].append({"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": "PendingManualApproval"})
+        urns[case] = pipeline(stack, body, name=f"pipeline-{case}")
+    result = analyze(pack, stack)
+    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["approved"], "step 'RegisterModel' registers versions Approved")
+    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["parameter"], "takes ModelApprovalStatus from")
+    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "sets no ModelApprovalStatus")
