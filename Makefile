@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt policies/requirements.txt $(wildcard containers/*/requirements*.txt)
 
-.PHONY: install demo preview dashboard test bench docs lint clean
+.PHONY: install demo preview dashboard test bench docs lint mutation clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: install
 	$(PY) -m benchmarks.serving_spread
 	$(PY) -m benchmarks.serving_mixed
 	$(PY) -m benchmarks.preview
+
+# Mutation check (docs/testing.md): not part of `make test`, slow (minutes per target). Each target is
+# mutated in a scratch copy of the checkout; pass e.g. MUTATION_ARGS="--target codec --max-mutants 50".
+MUTATION_ARGS ?=
+mutation: install
+	nice $(PY) -m tools.mutation $(MUTATION_ARGS)
 
 # Regenerate the reference parts of docs/ and the README from the code (add --demo for the README's
 # sample report: a full rehearsal).
