@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
         help="seconds a mutant's test run may take (default 3x the unmutated run, at least 60)",
     )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    p.add_argument(
+        "--survivors-of", type=Path, metavar="FILE", help="run only the survivors of an earlier run's JSON report (after new tests)"
+    )
     p.add_argument("--list", action="store_true", help="list the targets and exit")
     p.add_argument("--equivalents", action="store_true", help="print the table of documented equivalent mutants and exit")
     p.add_argument("--quiet", action="store_true", help="no line per mutant while running")
@@ -66,6 +69,14 @@ def _commit() -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
     return f"{head}{'+uncommitted' if dirty else ''}"
+
+
+def _survivors(report_file: Path) -> set[tuple[str, str, str]]:
+    found = set()
+    for target in json.loads(report_file.read_text())["targets"]:
+        for survivor in target["survivors"]:
+            found.add((survivor["where"].rpartition(":")[0], survivor["original"], survivor["mutated"]))
+    return found
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -89,11 +100,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "load": report.load(),
     }
     progress = (lambda _: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        only = _survivors(args.survivors_of) if args.survivors_of else None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"error: --survivors-of {args.survivors_of}: expected a JSON report of this tool ({error!r})", file=sys.stderr)
+        return 2
     scratch = scratch_copy(ROOT)
     runs: list[TargetRun] = []
     try:
         for target in targets:
-            runs.append(run_target(target, scratch, args.max_mutants, args.timeout, progress))
+            runs.append(run_target(target, scratch, args.max_mutants, args.timeout, progress, only))
     except BaselineFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -104,6 +104,7 @@ def run_target(
     limit: Optional[int] = None,
     timeout: Optional[float] = None,
     progress: Callable[[str], None] = lambda _: None,
+    only: Optional[set[tuple[str, str, str]]] = None,
 ) -> TargetRun:
     files = sorted({str(p.relative_to(scratch)) for pattern in target.files for p in scratch.glob(pattern)})
     if not files:
@@ -116,8 +117,10 @@ def run_target(
     if status != SURVIVED:
         raise BaselineFailed(f"target {target.name}: `{' '.join(target.command())}` does not pass on the unmutated copy ({status})")
     bound = timeout or max(60.0, 3 * baseline)
-    result = TargetRun(target, " ".join(target.command()), len(mutants), baseline)
+    if only is not None:  # a previous run's survivors: (path, line before, line after)
+        mutants = [m for m in mutants if (m.path, m.original, m.mutated) in only]
     chosen = pick(mutants, limit)
+    result = TargetRun(target, " ".join(target.command()), len(mutants), baseline)
     for number, mutant in enumerate(chosen, 1):
         path = scratch / mutant.path
         original = path.read_text()

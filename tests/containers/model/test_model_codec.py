@@ -299,3 +299,75 @@ def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, mess
     with pytest.raises(codec.RequestError) as refused:
         codec.parse_json(body, None, _names())
     assert message in refused.value.message
+
+
+# --- headers: Content-Type and Accept, as the server reads them --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "media", "charset"),
+    [
+        ("text/csv", "text/csv", None),
+        ("application/json", "application/json", None),
+        (" Text/CSV ; Charset=UTF-8", "text/csv", "utf-8"),
+        ('text/csv;charset="utf-8"', "text/csv", "utf-8"),
+        ("text/csv; format=dense; charset=latin-1", "text/csv", "iso8859-1"),  # Python's name for the codec
+        ("application/json; charset=", "application/json", None),
+        ("application/json; boundary=x", "application/json", None),
+    ],
+)
+def test_content_type_names_the_media_type_and_the_charset_by_its_codec_name(header, media, charset):
+    from churn import codec
+
+    assert codec.parse_content_type(header) == codec.MediaType(media, charset)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing Content-Type: use text/csv or application/json"),
+        ("", "missing Content-Type: use text/csv or application/json"),
+        ("text/plain; charset=utf-8", "unsupported Content-Type 'text/plain': use text/csv or application/json"),
+        ("text/csv; charset=klingon", "unsupported charset 'klingon'"),
+    ],
+)
+def test_an_unusable_content_type_is_415_saying_what_to_send(header, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_content_type(header)
+    assert (refused.value.status, refused.value.message) == (415, message)
+
+
+@pytest.mark.parametrize(
+    ("header", "answer"),
+    [
+        (None, "application/json"),
+        ("", "application/json"),
+        ("*/*", "application/json"),
+        ("application/*", "application/json"),
+        ("text/*", "text/csv"),
+        (" TEXT/CSV ", "text/csv"),
+        ("text/csv, application/json", "text/csv"),  # equal q: the first listed wins
+        ("application/json, text/csv", "application/json"),
+        ("text/csv;q=0.5, application/json;q=0.9", "application/json"),
+        ("application/json;q=0.5, text/csv", "text/csv"),  # no q is q=1
+        ("application/json; Q=0.2, text/csv; q=0.3", "text/csv"),
+        ("text/html, text/csv;q=0.1", "text/csv"),
+        ("text/csv;q=x, application/json;q=0.01", "application/json"),  # an unreadable q counts as 0
+    ],
+)
+def test_accept_picks_the_highest_q_of_what_the_endpoint_answers(header, answer):
+    from churn import codec
+
+    assert codec.negotiate_accept(header) == answer
+
+
+@pytest.mark.parametrize("header", ["text/html", "text/csv;q=0", "text/csv;q=x", "application/xml, text/csv;q=0"])
+def test_accept_without_an_answerable_type_is_406(header):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.negotiate_accept(header)
+    assert refused.value.status == 406
+    assert refused.value.message == f"cannot answer with {header!r}: this endpoint returns application/json or text/csv"
