@@ -70,6 +70,9 @@ def _changed(before: str, after: str) -> tuple[int, str, str]:
     old, new = before.splitlines(), after.splitlines()
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if tag != "equal":
+            # A removed decorator takes the comments and blank lines above it along: show the code.
+            while tag == "delete" and i2 - i1 > 1 and (not old[i1].strip() or old[i1].lstrip().startswith("#")):
+                i1 += 1
             return i1 + 1, "\n".join(old[i1:i2]), "\n".join(new[j1:j2])
     raise ValueError("mutmut reported a mutation that changes nothing")
 

@@ -4,6 +4,7 @@ client error (RequestError), never an exception that would reach the server as a
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import re
 from pathlib import Path
@@ -371,3 +372,50 @@ def test_accept_without_an_answerable_type_is_406(header):
         codec.negotiate_accept(header)
     assert refused.value.status == 406
     assert refused.value.message == f"cannot answer with {header!r}: this endpoint returns application/json or text/csv"
+
+
+# --- the one-row fast path: it answers for a valid row, and only for one ------------------------------
+
+
+@pytest.mark.parametrize("charset", [None, "utf-8", "ascii"])
+def test_the_fast_path_decodes_one_valid_row_in_an_ascii_compatible_charset(charset):
+    from churn import codec
+
+    assert codec.parse_csv_row(ROW.encode() + b"\r\n", charset, N) == ROW_VALUES
+    assert codec.parse_csv_row(ROW.encode(), "utf-16", N) is None  # another charset: the general parser re-encodes
+
+
+@pytest.mark.parametrize("values", [N - 1, N + 1, N + 2])
+def test_the_fast_path_leaves_a_row_of_the_wrong_width_to_the_general_parser(values):
+    from churn import codec
+
+    assert codec.parse_csv_row(",".join(["1"] * values).encode(), None, N) is None
+
+
+def test_a_body_declared_ascii_may_start_with_excels_byte_order_mark():
+    from churn import codec
+
+    assert codec.parse_csv(codecs.BOM_UTF8 + ROW.encode(), "ascii", _names()).tolist() == [ROW_VALUES]
+
+
+def test_a_body_that_is_not_text_in_its_declared_charset_is_refused_naming_the_byte():
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(b"1", "utf-16", _names())  # half a UTF-16 code unit
+    assert refused.value.message == "body is not valid utf-16 text: truncated data at byte 0"
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(b'{"instances": [[1]]}\xff', "utf-16", _names())
+    assert refused.value.message.startswith("body is not valid utf-16 text: ")
+
+
+@pytest.mark.parametrize("letter", ["X", "x", "Q"])
+def test_a_letter_is_refused_by_the_alphabet_check_with_its_explanation(letter):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(ROW.replace("350.5", f"350.5{letter}").encode(), None, _names())
+    assert refused.value.message == (
+        f"row 1, column 4 (monthly_minutes): '350.5{letter}' is not a number: send ASCII digits, sign, decimal point and exponent "
+        "only (no Unicode digits or spaces, no '_', no nan or infinity)"
+    )
