@@ -419,3 +419,90 @@ def test_a_letter_is_refused_by_the_alphabet_check_with_its_explanation(letter):
         f"row 1, column 4 (monthly_minutes): '350.5{letter}' is not a number: send ASCII digits, sign, decimal point and exponent "
         "only (no Unicode digits or spaces, no '_', no nan or infinity)"
     )
+
+
+# --- what a refused client reads: each message exact, naming the row (instance) and column -----------
+
+NAMES = "tenure_months,plan,contract,monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b" \r\n\n", "empty body: send one row of 10 comma-separated numbers per line"),
+        (NAMES.encode() + b"\n" + ROW.encode(), f"row 1 is a header: send rows of numbers only, in the feature order {NAMES}"),
+        (ROW.replace("350.5", "1e999").encode(), "row 1, column 4 (monthly_minutes): '1e999' is not a finite number"),
+        (ROW.replace("350.5", "  35x0 ").encode(), "row 1, column 4 (monthly_minutes): '35x0' is not a number: send ASCII"),
+        (ROW.replace("350.5", "1" * 39 + "x").encode(), f"row 1, column 4 (monthly_minutes): '{'1' * 39}x' is not a number: send"),
+        (ROW.replace("350.5", "1" * 40 + "x").encode(), f"row 1, column 4 (monthly_minutes): '{'1' * 40}...' is not a number: send"),
+    ],
+    ids=["empty", "header", "not-finite", "padded-value-shown-without-padding", "40-characters-shown-whole", "41-shortened"],
+)
+def test_a_refused_csv_body_gets_the_exact_message(body, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(body, None, _names())
+    assert refused.value.message.startswith(message), refused.value.message
+
+
+def test_a_row_of_the_longest_accepted_length_is_accepted():
+    from churn import codec
+
+    longest = N * (codec.MAX_FIELD_BYTES + 1)
+    row = ",".join(["0" * (codec.MAX_FIELD_BYTES - 1) + "1"] * N)
+    row = "0" * (longest - len(row)) + row  # the first field one byte longer: the row exactly at the bound
+    assert len(row) == longest
+    assert codec.parse_csv(row.encode(), None, _names()).tolist() == [[1.0] * N]
+    with pytest.raises(codec.RequestError, match=f"row 1 is {longest + 1} bytes long; a row of 10 numbers takes at most {longest}"):
+        codec.parse_csv(b"0" + row.encode(), None, _names())
+
+
+@pytest.mark.parametrize(
+    ("instances", "message"),
+    [
+        ([ROW_VALUES, ROW_VALUES[:9]], f"instance 2 has 9 values, expected 10: {NAMES}"),
+        ([ROW_VALUES, {n: 1 for n in NAMES.split(",") if n != "data_gb"}], "instance 2 is missing feature(s) data_gb"),
+    ],
+    ids=["short-list", "missing-feature"],
+)
+def test_a_refused_json_instance_is_named_by_its_number(instances, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(json.dumps({"instances": instances}).encode(), None, _names())
+    assert refused.value.message == message
+
+
+def test_json_in_a_declared_charset_is_decoded_and_malformed_json_is_named():
+    from churn import codec
+
+    body = json.dumps({"instances": [ROW_VALUES]})
+    assert codec.parse_json(body.encode("utf-16"), "utf-16", _names()).tolist() == [ROW_VALUES]
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(b'{"instances": [[1', None, _names())
+    assert refused.value.message == "malformed JSON: Input data was truncated"
+
+
+def _json_row(**changes) -> dict:
+    return {**dict.fromkeys(NAMES.split(","), 1), **changes}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"instances": [[1, 1, 1, 1e999, 1, 1, 1, 1, 1, 1]]}, "instance 1, column 4 (monthly_minutes): number out of range"),
+        ({"instances": [[1] * 10 + [1e999]]}, "instance 1, column 11: number out of range"),  # a column past the features
+        ({"instances": [ROW_VALUES, _json_row(monthly_minutes=1e999)]}, "instance 2, a feature value: number out of range"),
+        ({"instances": [_json_row(zz=2, aa=3)]}, f"instance 1 has unknown feature(s) aa, zz; known: {NAMES}"),
+        ([1, 2], 'expected {"instances": [[v, ...], ...]} or {"instances": [{"feature": v, ...}, ...]}'),
+    ],
+    ids=["out-of-range", "out-of-range-past-the-features", "out-of-range-by-name", "unknown-features", "not-an-object"],
+)
+def test_a_refused_json_body_gets_the_exact_message(body, message):
+    from churn import codec
+
+    text = json.dumps(body).replace("Infinity", "1e999").encode()  # json.dumps writes 1e999 as Infinity
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(text, None, _names())
+    assert refused.value.message == message
