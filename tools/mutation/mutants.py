@@ -24,6 +24,7 @@ class Mutant:
     original: str  # the changed line(s) before
     mutated: str  # and after
     source: str  # the whole mutated file
+    scope: str = ""  # the innermost function or class holding the line ("" at module level)
 
     @property
     def where(self) -> str:
@@ -50,13 +51,29 @@ def _lines_of(source: str, functions: Iterable[str]) -> set[int]:
                     walk(node.body, f"{qualified}.")
 
     walk(ast.parse(source).body, "")
-    missing = wanted - {name for name in wanted if _defines(source, name)}
+    missing = wanted - {name for name in wanted if defines(source, name)}
     if missing:
         raise ValueError(f"functions {sorted(missing)} are not defined in the file")
     return found
 
 
-def _defines(source: str, qualified: str) -> bool:
+def _scopes(source: str) -> dict[int, str]:
+    """1-based line -> qualified name of the innermost definition holding it."""
+    found: dict[int, str] = {}
+
+    def walk(nodes: list[ast.stmt], prefix: str) -> None:
+        for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qualified = f"{prefix}{node.name}"
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                found.update(dict.fromkeys(range(first, (node.end_lineno or node.lineno) + 1), qualified))
+                walk(node.body, f"{qualified}.")
+
+    walk(ast.parse(source).body, "")
+    return found
+
+
+def defines(source: str, qualified: str) -> bool:
     scope: list[ast.stmt] = ast.parse(source).body
     for part in qualified.split("."):
         match = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part]
@@ -81,11 +98,12 @@ def mutants_of(root: Path, relative: str, functions: Iterable[str] = ()) -> list
     """Every mutant mutmut makes of the file (within `functions` when named), in line order."""
     source = (root / relative).read_text()
     lines = _lines_of(source, functions) if functions else None
+    scopes = _scopes(source)
     found = []
     for mutation_id in list_mutations(Context(source=source, filename=relative)):
         if lines is not None and mutation_id.line_number + 1 not in lines:
             continue
         mutated, _ = mutate(Context(source=source, mutation_id=mutation_id, filename=relative))
         line, original, changed = _changed(source, mutated)
-        found.append(Mutant(relative, line, mutation_id.index, original, changed, mutated))
+        found.append(Mutant(relative, line, mutation_id.index, original, changed, mutated, scopes.get(line, "")))
     return found

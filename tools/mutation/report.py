@@ -47,6 +47,7 @@ def as_json(runs: list[TargetRun], header: dict[str, Any]) -> dict[str, Any]:
                 "survivors": [
                     {
                         "where": o.mutant.where,
+                        "scope": o.mutant.scope,
                         "original": o.mutant.original,
                         "mutated": o.mutant.mutated,
                         "command": run.command,

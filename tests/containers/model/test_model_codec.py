@@ -496,8 +496,10 @@ def _json_row(**changes) -> dict:
         ({"instances": [ROW_VALUES, _json_row(monthly_minutes=1e999)]}, "instance 2, a feature value: number out of range"),
         ({"instances": [_json_row(zz=2, aa=3)]}, f"instance 1 has unknown feature(s) aa, zz; known: {NAMES}"),
         ([1, 2], 'expected {"instances": [[v, ...], ...]} or {"instances": [{"feature": v, ...}, ...]}'),
+        ({"instances": [[1, 1, 1, "x", 1, 1, 1, 1, 1, 1]]}, "instance 1, column 4 (monthly_minutes): 'x' is not a number"),
+        ({"instances": [ROW_VALUES, [1] * 10 + ["x"]]}, "instance 2, column 11: 'x' is not a number"),
     ],
-    ids=["out-of-range", "out-of-range-past-the-features", "out-of-range-by-name", "unknown-features", "not-an-object"],
+    ids=["out-of-range", "out-of-range-past-the-features", "out-of-range-by-name", "unknown-features", "not-an-object", "string", "string-past-the-features"],
 )
 def test_a_refused_json_body_gets_the_exact_message(body, message):
     from churn import codec
@@ -506,3 +508,26 @@ def test_a_refused_json_body_gets_the_exact_message(body, message):
     with pytest.raises(codec.RequestError) as refused:
         codec.parse_json(text, None, _names())
     assert refused.value.message == message
+
+
+# --- answers: the same bytes in chunks as in one piece -----------------------------------------------
+
+
+def test_predictions_are_encoded_one_per_line_or_as_a_json_list_in_chunks():
+    from churn import codec
+
+    probabilities = np.array([0.1, 0.25, 0.5])
+    csv = list(codec.iter_encoded_predictions(probabilities, "text/csv", chunk_rows=2))
+    assert csv == [b"0.1\n0.25\n", b"0.5\n"]
+    answer = list(codec.iter_encoded_predictions(probabilities, "application/json", chunk_rows=2))
+    assert len(answer) == 4  # opening, two chunks of rows, closing
+    assert b"".join(answer) == b'{"predictions":[{"churn_probability":0.1},{"churn_probability":0.25},{"churn_probability":0.5}]}'
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/json"])
+def test_one_prediction_is_encoded_as_the_chunked_encoder_would(accept):
+    from churn import codec
+
+    assert codec.encode_prediction(0.25, accept) == b"".join(codec.iter_encoded_predictions(np.array([0.25]), accept))
+    assert codec.encode_prediction(0.25, "text/csv") == b"0.25\n"
+    assert codec.encode_error("row 1 is empty") == b'{"error":"row 1 is empty"}'
