@@ -432,3 +432,104 @@ def test_function_arn_in_appspec_gives_bare_name_dimensions():
     dims = calls[0]["MetricDataQueries"][0]["MetricStat"]["Metric"]["Dimensions"]
     assert {"Name": "FunctionName", "Value": FUNCTION} in dims
     assert {"Name": "Resource", "Value": f"{FUNCTION}:live"} in dims
+
+
+# --- the golden file's rules and the event the hooks send, exactly -------------------------------
+
+
+def write_golden(tmp_path, *cases: dict[str, Any]):
+    path = tmp_path / "golden.json"
+    path.write_text(json.dumps({"cases": list(cases)}))
+    return path
+
+
+def test_golden_cases_are_read_field_by_field(tmp_path):
+    path = write_golden(
+        tmp_path,
+        {"name": 7, "content_type": "text/csv", "body": "1,2", "expect": {"status": 200, "predictions": [[0.5, 1.0], {"p": [0, 1]}]}},
+        {
+            "name": "bad",
+            "content_type": "application/json",
+            "body": {"instances": []},
+            "expect": {"status": 400, "error_code": "bad_request"},
+        },
+    )
+    assert load_golden(path) == (
+        GoldenCase("7", "text/csv", "1,2", 200, ([0.5, 1.0], {"p": [0, 1]}), None),
+        GoldenCase("bad", "application/json", '{"instances": []}', 400, (), "bad_request"),
+    )
+
+
+@pytest.mark.parametrize("spec", [[1.0, 0.5], {"p": [0.9, 0.1]}, [0.5], [True, 1.0]])
+def test_a_golden_range_must_be_two_numbers_low_then_high(tmp_path, spec):
+    path = write_golden(tmp_path, {"name": "x", "content_type": "text/csv", "body": "1", "expect": {"status": 200, "predictions": [spec]}})
+    with pytest.raises(HookCheckError, match=r"golden case 'x': a 200 case needs \[low, high\] ranges per row"):
+        load_golden(path)
+
+
+def test_a_golden_file_that_cannot_be_read_is_named_with_what_is_wrong(tmp_path):
+    path = write_golden(tmp_path, {"content_type": "text/csv", "body": "1", "expect": {"status": 200}})
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden case #0 is malformed: KeyError('name')"
+    path.write_text("{")
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value).startswith("golden file golden.json is unreadable: Expecting property name")
+
+
+def test_a_prediction_on_either_edge_of_its_range_passes():
+    case = GoldenCase("edges", "text/csv", "1\n2", 200, ({"churn_probability": [0.5, 1.0]}, {"churn_probability": [0.0, 0.5]}))
+    answer = {"churn_probability": 0.5}, {"churn_probability": 0.5}
+    body = json.dumps({"predictions": list(answer), "model_version": "4"})
+    assert check_answer(case, {"statusCode": 200, "body": body}) == []
+
+
+def test_the_hooks_send_what_api_gateway_sends_for_post_predict():
+    """An HTTP API (payload format 2.0) request, as the prediction function receives it in service."""
+    before = datetime.now(timezone.utc)
+    event = traffic_checks.api_event(CASES[0])
+    after = datetime.now(timezone.utc)
+    context = event["requestContext"]
+    assert before.timestamp() * 1000 - 1 <= context.pop("timeEpoch") <= after.timestamp() * 1000
+    assert datetime.strptime(context.pop("time"), "%d/%b/%Y:%H:%M:%S %z") >= before.replace(microsecond=0)
+    assert event == {
+        "version": "2.0",
+        "routeKey": "POST /predict",
+        "rawPath": "/predict",
+        "rawQueryString": "",
+        "headers": {"content-type": CASES[0].content_type, "accept": "application/json", "user-agent": "codedeploy-traffic-hook"},
+        "requestContext": {
+            "accountId": "hook",
+            "apiId": "hook",
+            "domainName": "hook.invalid",
+            "http": {
+                "method": "POST",
+                "path": "/predict",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "codedeploy-traffic-hook",
+            },
+            "requestId": f"traffic-hook-{CASES[0].name}",
+            "routeKey": "POST /predict",
+            "stage": "$default",
+        },
+        "body": CASES[0].body,
+        "isBase64Encoded": False,
+    }
+
+
+def test_with_exactly_its_reserve_left_a_hook_still_checks(pre, post):
+    """Lambda reports milliseconds; the reserve is in seconds (45 000 ms is 45.0 s, not less)."""
+    left = FakeContext(remaining_ms=int(traffic_checks.RESERVE_SECONDS * 1000))
+    pre.deployment()
+    pre.endpoint("InService")
+    pre.golden(qualifier="4")
+    pre.verdict("Succeeded")
+    assert pre_traffic.handler(EVENT, left) == {"status": "Succeeded", "problems": []}
+    post.deployment()
+    post.endpoint("InService")
+    post.golden(qualifier="live")
+    post.error_metrics([0.0])
+    post.verdict("Succeeded")
+    assert post_traffic.handler(EVENT, left) == {"status": "Succeeded", "problems": []}
