@@ -533,3 +533,56 @@ def test_with_exactly_its_reserve_left_a_hook_still_checks(pre, post):
     post.error_metrics([0.0])
     post.verdict("Succeeded")
     assert post_traffic.handler(EVENT, left) == {"status": "Succeeded", "problems": []}
+
+
+ROWS = GoldenCase("c", "text/csv", "1\n2", 200, ([0.5, 1.0], {"p": [0.0, 0.5]}))
+ERROR = GoldenCase("e", "text/csv", "x", 400, (), "bad_request")
+
+
+def proxy(status: int, body: Any) -> dict[str, Any]:
+    return {"statusCode": status, "body": body if isinstance(body, str) else json.dumps(body)}
+
+
+@pytest.mark.parametrize(
+    ("case", "answer", "problems"),
+    [
+        (ROWS, "nope", ["golden case 'c': not an API Gateway proxy response: nope"]),
+        (ROWS, proxy(200, "<html>"), ["golden case 'c': body is not JSON: '<html>'"]),
+        (ROWS, proxy(502, {"error": {}}), ["golden case 'c': status 502, expected 200: {\"error\": {}}"]),
+        (ROWS, proxy(200, [1]), ["golden case 'c': body is not a JSON object"]),
+        (ROWS, proxy(200, {"predictions": [0.7, {"p": 0.1}]}), ["golden case 'c': response lacks model_version"]),
+        (ROWS, proxy(200, {"model_version": "4"}), ["golden case 'c': no predictions, expected 2"]),
+        (ROWS, proxy(200, {"predictions": [0.7], "model_version": "4"}), ["golden case 'c': 1 predictions, expected 2"]),
+        (
+            ROWS,
+            proxy(200, {"predictions": [0.2, 0.3], "model_version": "4"}),
+            ["golden case 'c': prediction 0 = 0.2 is outside [0.5, 1.0]", "golden case 'c': prediction 1 = 0.3 is not an object"],
+        ),
+        (
+            ROWS,
+            proxy(200, {"predictions": [1.0, {"p": 0.9}], "model_version": "4"}),
+            ["golden case 'c': prediction 1.p = 0.9 is outside [0.0, 0.5]"],
+        ),
+        (ROWS, proxy(200, {"predictions": [1.0, {"p": 0.0}], "model_version": "4"}), []),
+        (ERROR, proxy(400, {"error": "bad"}), ["golden case 'e': error body lacks error.code/error.message"]),
+        (ERROR, proxy(400, {"error": {"code": "other", "message": "m"}}), ["golden case 'e': error code 'other', expected 'bad_request'"]),
+        (ERROR, proxy(400, {"error": {"code": "bad_request", "message": "m"}}), []),
+    ],
+    ids=[
+        "not-a-proxy-response",
+        "not-json",
+        "wrong-status",
+        "not-an-object",
+        "no-model-version",
+        "no-predictions",
+        "too-few",
+        "outside-and-not-an-object",
+        "field-outside",
+        "right",
+        "error-without-message",
+        "wrong-error-code",
+        "right-error",
+    ],
+)
+def test_each_wrong_answer_is_named_exactly(case, answer, problems):
+    assert check_answer(case, answer) == problems
