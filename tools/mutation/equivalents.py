@@ -84,6 +84,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "unreachable: msgspec names a struct field as `.name`; instances decode as lists or dicts, whose positions it writes `[3]` and `[...]`",
     ),
     Equivalent(CODEC, "where += f\", feature {match['name']}\"", None, 'unreachable: see `elif match["name"] is not None:`'),
+    Equivalent(
+        "containers/api/hooks/traffic_checks.py",
+        "predictions: tuple[Any, ...] = ()",
+        "predictions: tuple[Any, ...] = None",
+        "a default no caller uses: `load_golden` always passes the case's predictions, and an error case never reads them",
+        "GoldenCase",
+    ),
 )
 
 

@@ -586,3 +586,41 @@ def proxy(status: int, body: Any) -> dict[str, Any]:
 )
 def test_each_wrong_answer_is_named_exactly(case, answer, problems):
     assert check_answer(case, answer) == problems
+
+
+class Recorder:
+    """A stand-in client whose one method returns `answer` and records its calls."""
+
+    def __init__(self, method: str, answer: Any) -> None:
+        self.calls: list[dict[str, Any]] = []
+        setattr(self, method, lambda **kwargs: self.calls.append(kwargs) or answer)
+
+
+def test_a_function_error_is_raised_with_the_first_300_bytes_of_its_payload():
+    payload = mock.Mock(read=lambda: b"x" * 400)
+    client = Recorder("invoke", {"FunctionError": "Unhandled", "Payload": payload})
+    with pytest.raises(HookCheckError) as raised:
+        traffic_checks.invoke_case(client, FUNCTION, "4", ROWS)
+    assert str(raised.value) == f"golden case 'c': {FUNCTION}:4 raised (Unhandled): {'x' * 300}"
+    assert client.calls[0]["Qualifier"] == "4" and client.calls[0]["InvocationType"] == "RequestResponse"
+
+
+def test_a_deployment_without_an_inline_appspec_is_named_with_its_revision_type():
+    codedeploy = Recorder("get_deployment", {"deploymentInfo": {"revision": {"revisionType": "S3"}}})
+    with pytest.raises(HookCheckError) as raised:
+        traffic_checks.read_deployment_target(codedeploy, DEPLOYMENT_ID)
+    assert str(raised.value) == f"deployment {DEPLOYMENT_ID} has no inline AppSpec (revision type S3)"
+
+
+def test_a_check_that_raises_is_reported_failed_naming_the_exception():
+    codedeploy = Recorder("put_lifecycle_event_hook_execution_status", {})
+    codedeploy.get_deployment = lambda **_: deployment_info()
+
+    def broken(target):
+        raise ValueError("boom")
+
+    result = traffic_checks.run_hook(
+        deployment_id=DEPLOYMENT_ID, execution_id=EXECUTION_ID, codedeploy=codedeploy, checks=broken, log=mock.Mock()
+    )
+    assert result == {"status": "Failed", "problems": ["check raised ValueError: boom"]}
+    assert codedeploy.calls == [{"deploymentId": DEPLOYMENT_ID, "lifecycleEventHookExecutionId": EXECUTION_ID, "status": "Failed"}]
