@@ -315,6 +315,7 @@ def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, mess
         ("text/csv; format=dense; charset=latin-1", "text/csv", "iso8859-1"),  # Python's name for the codec
         ("application/json; charset=", "application/json", None),
         ("application/json; boundary=x", "application/json", None),
+        ("text/csv; charset=X-MAC-JAPANESE", "text/csv", "shift_jis"),  # an alias Python knows, upper-cased
     ],
 )
 def test_content_type_names_the_media_type_and_the_charset_by_its_codec_name(header, media, charset):
@@ -353,6 +354,7 @@ def test_an_unusable_content_type_is_415_saying_what_to_send(header, message):
         ("application/json, text/csv", "application/json"),
         ("text/csv;q=0.5, application/json;q=0.9", "application/json"),
         ("application/json;q=0.5, text/csv", "text/csv"),  # no q is q=1
+        ("application/json;q=1, text/csv", "application/json"),  # no q is q=1, not more
         ("application/json; Q=0.2, text/csv; q=0.3", "text/csv"),
         ("text/html, text/csv;q=0.1", "text/csv"),
         ("text/csv;q=x, application/json;q=0.01", "application/json"),  # an unreadable q counts as 0
@@ -456,6 +458,8 @@ def test_a_row_of_the_longest_accepted_length_is_accepted():
     assert codec.parse_csv(row.encode(), None, _names()).tolist() == [[1.0] * N]
     with pytest.raises(codec.RequestError, match=f"row 1 is {longest + 1} bytes long; a row of 10 numbers takes at most {longest}"):
         codec.parse_csv(b"0" + row.encode(), None, _names())
+    with pytest.raises(codec.RequestError, match="row 1 has 11 values, expected 10"):  # at the bound, judged by its width
+        codec.parse_csv(row[:-2].encode() + b",1", None, _names())
 
 
 @pytest.mark.parametrize(
@@ -499,7 +503,15 @@ def _json_row(**changes) -> dict:
         ({"instances": [[1, 1, 1, "x", 1, 1, 1, 1, 1, 1]]}, "instance 1, column 4 (monthly_minutes): 'x' is not a number"),
         ({"instances": [ROW_VALUES, [1] * 10 + ["x"]]}, "instance 2, column 11: 'x' is not a number"),
     ],
-    ids=["out-of-range", "out-of-range-past-the-features", "out-of-range-by-name", "unknown-features", "not-an-object", "string", "string-past-the-features"],
+    ids=[
+        "out-of-range",
+        "out-of-range-past-the-features",
+        "out-of-range-by-name",
+        "unknown-features",
+        "not-an-object",
+        "string",
+        "string-past-the-features",
+    ],
 )
 def test_a_refused_json_body_gets_the_exact_message(body, message):
     from churn import codec
