@@ -79,11 +79,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
     Equivalent(
         CODEC,
-        'elif match["name"] is not None:',
+        "where += f\", feature {match['name']}\"",
         None,
-        "unreachable: msgspec names a struct field as `.name`; instances decode as lists or dicts, whose positions it writes `[3]` and `[...]`",
+        (
+            "unreachable: msgspec names a struct field as `.name`; instances decode as lists or dicts, whose positions "
+            "it writes `[3]` and `[...]`, so the `name` group never matches"
+        ),
     ),
-    Equivalent(CODEC, "where += f\", feature {match['name']}\"", None, 'unreachable: see `elif match["name"] is not None:`'),
     Equivalent(
         "containers/api/hooks/traffic_checks.py",
         "predictions: tuple[Any, ...] = ()",

@@ -44,6 +44,9 @@ def as_json(runs: list[TargetRun], header: dict[str, Any]) -> dict[str, Any]:
                 "survived": run.count(SURVIVED),
                 "equivalent": sum(o.equivalent is not None for o in run.survivors),
                 "score": None if run.score is None else round(run.score, 4),
+                "killed_by": [
+                    {"where": o.mutant.where, "mutated": o.mutant.mutated, "failed": o.failed} for o in run.outcomes if o.status == KILLED
+                ],
                 "survivors": [
                     {
                         "where": o.mutant.where,

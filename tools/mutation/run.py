@@ -35,6 +35,7 @@ class Outcome:
     status: str
     seconds: float
     equivalent: Optional[str] = None  # the documented reason, for a survivor listed as equivalent
+    failed: str = ""  # the tests that failed, for a killed mutant
 
 
 @dataclass
@@ -77,17 +78,22 @@ def scratch_copy(root: Path) -> Path:
     return scratch
 
 
-def run_tests(command: list[str], cwd: Path, timeout: float) -> tuple[str, float]:
+def run_tests(command: list[str], cwd: Path, timeout: float) -> tuple[str, float, str]:
+    """(status, seconds, what failed: pytest's FAILED/ERROR lines, for a killed mutant)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # a stale .pyc of a same-sized mutant must not be reused
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        code = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # the test run and whatever it started (the pack's analyzer)
-        process.wait()
-        return TIMEOUT, time.monotonic() - started
-    return (SURVIVED if code == 0 else KILLED), time.monotonic() - started
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the test run and whatever it started (the pack's analyzer)
+            process.wait()
+            return TIMEOUT, time.monotonic() - started, ""
+        output.seek(0)
+        lines = output.read().decode("utf-8", "replace").splitlines()
+    failed = "; ".join(line for line in lines if line.startswith(("FAILED ", "ERROR "))) or (lines[-1] if lines else "")
+    return (SURVIVED if code == 0 else KILLED), time.monotonic() - started, "" if code == 0 else failed[:500]
 
 
 def pick(mutants: list[Mutant], limit: Optional[int]) -> list[Mutant]:
@@ -113,9 +119,11 @@ def run_target(
         raise ValueError(f"target {target.name}: `functions` narrows one file, not {len(files)}")
     mutants = [m for f in files for m in mutants_of(scratch, f, target.functions)]
     command = [sys.executable, *target.command()[1:]]
-    status, baseline = run_tests(command, scratch, timeout or 600)
+    status, baseline, failed = run_tests(command, scratch, timeout or 600)
     if status != SURVIVED:
-        raise BaselineFailed(f"target {target.name}: `{' '.join(target.command())}` does not pass on the unmutated copy ({status})")
+        raise BaselineFailed(
+            f"target {target.name}: `{' '.join(target.command())}` does not pass on the unmutated copy ({status}: {failed})"
+        )
     bound = timeout or max(60.0, 3 * baseline)
     if only is not None:  # a previous run's survivors: (path, line before, line after)
         mutants = [m for m in mutants if (m.path, m.original, m.mutated) in only]
@@ -126,10 +134,10 @@ def run_target(
         original = path.read_text()
         path.write_text(mutant.source)
         try:
-            status, seconds = run_tests(command, scratch, bound)
+            status, seconds, failed = run_tests(command, scratch, bound)
         finally:
             path.write_text(original)
-        outcome = Outcome(mutant, status, seconds, reason_for(mutant) if status == SURVIVED else None)
+        outcome = Outcome(mutant, status, seconds, reason_for(mutant) if status == SURVIVED else None, failed)
         result.outcomes.append(outcome)
-        progress(f"[{target.name} {number}/{len(chosen)}] {status:8} {seconds:5.1f}s {mutant.where} {mutant.change}")
+        progress(f"[{target.name} {number}/{len(chosen)}] {status:8} {seconds:5.1f}s {mutant.where} {mutant.change}  {failed}".rstrip())
     return result
