@@ -624,3 +624,65 @@ def test_a_check_that_raises_is_reported_failed_naming_the_exception():
     )
     assert result == {"status": "Failed", "problems": ["check raised ValueError: boom"]}
     assert codedeploy.calls == [{"deploymentId": DEPLOYMENT_ID, "lifecycleEventHookExecutionId": EXECUTION_ID, "status": "Failed"}]
+
+
+# --- the hooks' clients and settings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hook", [pre_traffic, post_traffic])
+def test_no_client_call_can_outlive_the_hook(hook):
+    """Explicit timeouts and retries: a hook killed by its own timeout reports nothing, and
+    CodeDeploy then waits up to an hour. The Lambda invoke outlasts the API function (30 s)."""
+
+    def settings(client):
+        config = client.meta.config
+        return config.connect_timeout, config.read_timeout, config.retries
+
+    assert settings(hook.LAMBDA) == (5, 35.0, {"mode": "standard", "total_max_attempts": 2})
+    for client in (hook.CODEDEPLOY, hook.SAGEMAKER):
+        assert settings(client) == (5, 10.0, {"mode": "standard", "total_max_attempts": 3})
+    assert hook.LAMBDA.meta.region_name == "us-east-1"  # AWS_REGION (tests/conftest.py)
+
+
+def test_the_hooks_log_under_the_service_name_the_program_gives_them(monkeypatch):
+    import importlib
+
+    from components.api.canary_api import HOOK_SERVICE_NAME
+
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", HOOK_SERVICE_NAME + "-set")
+    for hook in (pre_traffic, post_traffic):
+        assert importlib.reload(hook).logger.service == HOOK_SERVICE_NAME + "-set"
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
+    for hook in (pre_traffic, post_traffic):
+        assert importlib.reload(hook).logger.service == "predict-api-hooks"
+
+
+def refuse(**_: Any) -> Any:
+    raise AssertionError("no AWS call without an endpoint to check")
+
+
+@pytest.mark.parametrize("env", [{}, {"ENDPOINT_NAME": ""}])
+def test_a_hook_without_its_endpoint_name_says_so_and_calls_nothing(env):
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    clients = {"lambda_client": mock.Mock(invoke=refuse), "sagemaker": mock.Mock(describe_endpoint=refuse)}
+    expected = ["ENDPOINT_NAME is not set on the hook function"]
+    assert pre_traffic.pre_traffic_checks(target, env=env, remaining_seconds=lambda: 300.0, **clients) == expected
+    cloudwatch = mock.Mock(get_metric_data=refuse)
+    assert post_traffic.post_traffic_checks(target, env=env, remaining_seconds=lambda: 300.0, cloudwatch=cloudwatch, **clients) == expected
+
+
+def test_a_hook_reports_every_problem_it_finds_not_only_the_last():
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    wrong = handler_answer(CASES[0], [0.2, 0.9])
+    lambda_client = mock.Mock(invoke=lambda **_: {"Payload": mock.Mock(read=lambda: json.dumps(wrong).encode())})
+    sagemaker = mock.Mock(describe_endpoint=lambda **_: {"EndpointStatus": "Updating"})
+    cloudwatch = mock.Mock(get_metric_data=lambda **_: {"MetricDataResults": [{"Values": [2.0]}]})
+    env = {"ENDPOINT_NAME": "churn-endpoint"}
+    pre = pre_traffic.pre_traffic_checks(target, lambda_client=lambda_client, sagemaker=sagemaker, env=env, remaining_seconds=lambda: 300.0)
+    post = post_traffic.post_traffic_checks(
+        target, lambda_client=lambda_client, sagemaker=sagemaker, cloudwatch=cloudwatch, env=env, remaining_seconds=lambda: 300.0
+    )
+    for problems in (pre, post):
+        assert problems[0] == "endpoint churn-endpoint is Updating, not InService"
+        assert any("prediction 0" in p for p in problems[1:])
+    assert post[-1] == f"version 4 of {FUNCTION} logged 2 Lambda error(s) since the deployment began"
