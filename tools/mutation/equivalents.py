@@ -93,6 +93,23 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "a default no caller uses: `load_golden` always passes the case's predictions, and an error case never reads them",
         "GoldenCase",
     ),
+    Equivalent(
+        "containers/api/hooks/traffic_checks.py",
+        "error_code: str | None = None",
+        "error_code: str & None = None",
+        "an annotation: the module has `from __future__ import annotations`, so it is never evaluated",
+        "GoldenCase",
+    ),
+    *(
+        Equivalent(
+            f"containers/api/hooks/{hook}.py",
+            "@logger.inject_lambda_context(clear_state=True)",
+            "@logger.inject_lambda_context(clear_state=False)",
+            "the hooks add no keys to the logger (no `append_keys`), so there is no state for one invocation to leave to the next",
+            "handler",
+        )
+        for hook in ("pre_traffic", "post_traffic")
+    ),
 )
 
 

@@ -686,3 +686,29 @@ def test_a_hook_reports_every_problem_it_finds_not_only_the_last():
         assert problems[0] == "endpoint churn-endpoint is Updating, not InService"
         assert any("prediction 0" in p for p in problems[1:])
     assert post[-1] == f"version 4 of {FUNCTION} logged 2 Lambda error(s) since the deployment began"
+
+
+def test_with_a_millisecond_less_than_its_reserve_a_hook_stops_before_the_golden_cases(pre, post):
+    short = FakeContext(remaining_ms=int(traffic_checks.RESERVE_SECONDS * 1000) - 1)
+    pre.deployment()
+    pre.endpoint("InService")
+    pre.verdict("Failed")
+    assert pre_traffic.handler(EVENT, short)["problems"] == [f"ran out of time before golden case {CASES[0].name!r}"]
+    pre.assert_done()
+
+
+@pytest.mark.parametrize("document", [{"cases": []}, {"cases": {"a": 1}}])
+def test_a_golden_file_without_cases_is_refused(tmp_path, document):
+    path = tmp_path / "golden.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden file golden.json has no cases"
+
+
+def test_golden_cases_cannot_be_changed_once_loaded():
+    """Loaded once per container, shared by every invocation: no check may edit one."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CASES[0].status = 500  # type: ignore[misc]
