@@ -110,6 +110,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         for target in targets:
             runs.append(run_target(target, scratch, args.max_mutants, args.timeout, progress, only))
+            if runs[-1].interrupted:
+                break
     except BaselineFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -19,7 +19,7 @@ def as_text(runs: list[TargetRun], header: dict[str, Any]) -> str:
         lines.append(
             f"\n{run.target.name}: {len(run.outcomes)} of {run.total} mutants, {run.count(KILLED)} killed, "
             f"{run.count(TIMEOUT)} timed out, {run.count(SURVIVED)} survived ({equivalent} listed as equivalent): "
-            f"score {_score(run)}\n  tests: {run.command} (baseline {run.baseline_seconds:.1f}s)"
+            f"score {_score(run)}{' (interrupted)' if run.interrupted else ''}\n  tests: {run.command} (baseline {run.baseline_seconds:.1f}s)"
         )
         for outcome in run.survivors:
             note = f"  [equivalent: {outcome.equivalent}]" if outcome.equivalent else ""
@@ -39,6 +39,7 @@ def as_json(runs: list[TargetRun], header: dict[str, Any]) -> dict[str, Any]:
                 "baseline_seconds": round(run.baseline_seconds, 1),
                 "mutants": run.total,
                 "run": len(run.outcomes),
+                "interrupted": run.interrupted,
                 "killed": run.count(KILLED),
                 "timeout": run.count(TIMEOUT),
                 "survived": run.count(SURVIVED),

@@ -45,6 +45,7 @@ class TargetRun:
     total: int  # mutants the target has
     baseline_seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -135,6 +136,9 @@ def run_target(
         path.write_text(mutant.source)
         try:
             status, seconds, failed = run_tests(command, scratch, bound)
+        except KeyboardInterrupt:  # Ctrl-C: report what has run (the mutant in flight is not counted)
+            result.interrupted = True
+            return result
         finally:
             path.write_text(original)
         outcome = Outcome(mutant, status, seconds, reason_for(mutant) if status == SURVIVED else None, failed)
