@@ -91,6 +91,10 @@ def run_tests(command: list[str], cwd: Path, timeout: float) -> tuple[str, float
             os.killpg(process.pid, signal.SIGKILL)  # the test run and whatever it started (the pack's analyzer)
             process.wait()
             return TIMEOUT, time.monotonic() - started, ""
+        except KeyboardInterrupt:  # its own session: Ctrl-C does not reach it
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         output.seek(0)
         lines = output.read().decode("utf-8", "replace").splitlines()
     failed = "; ".join(line for line in lines if line.startswith(("FAILED ", "ERROR "))) or (lines[-1] if lines else "")
