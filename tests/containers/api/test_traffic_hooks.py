@@ -712,3 +712,10 @@ def test_golden_cases_cannot_be_changed_once_loaded():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         CASES[0].status = 500  # type: ignore[misc]
+
+
+def test_a_golden_error_case_must_name_its_error_code(tmp_path):
+    path = write_golden(tmp_path, {"name": "bad", "content_type": "text/csv", "body": "x", "expect": {"status": 400}})
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden case 'bad': an error case needs an error_code"
