@@ -3,8 +3,16 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, hook_function_name
-from components.config import ConfigError, StackConfig, load_stack_config
+from components.api import HOOKS, ROUTE_AUTHORIZATION, STAGE_NAME, CanaryApi, CanaryApiArgs, api_function_name, hook_function_name
+from components.config import (
+    ConfigError,
+    QuotaError,
+    StackConfig,
+    check_placeholders,
+    is_deploying,
+    load_stack_config,
+    preflight_reserved_concurrency,
+)
 from components.dashboard import (
     CloudWatchDashboard,
     CloudWatchDashboardArgs,
@@ -34,7 +42,18 @@ from components.training import (
 
 try:
     config = load_stack_config()
-except ConfigError as error:
+    check_placeholders(config, deploying=is_deploying())
+    # The account's real Lambda concurrency, before the function reserves any of it.
+    skipped = preflight_reserved_concurrency(
+        api_function_name(config.name_prefix),
+        config.api.reserved_concurrency if config.endpoint.enabled else None,
+        config.region,
+        pulumi.Config("aws").get("profile"),
+        deploying=is_deploying(),
+    )
+    if skipped:
+        pulumi.log.info(f"api.reservedConcurrency: {skipped}")
+except (ConfigError, QuotaError) as error:
     # RunError is printed without a stack trace, and nothing has been declared yet.
     raise pulumi.RunError(str(error)) from None
 
@@ -58,6 +77,9 @@ def monitors_drift(cfg: StackConfig) -> bool:
     return cfg.endpoint.enabled and cfg.endpoint.mode == "provisioned" and cfg.monitoring.schedule != "off"
 
 
+# prod, and a registry another stack or account serves from, keep their data through any mistake.
+durable = config.is_prod or config.registry_shared
+
 # One provider for the whole program so that every taggable resource carries the common tags.
 provider = aws.Provider(
     "aws",
@@ -76,8 +98,9 @@ foundation = Foundation(
         az_count=config.network.az_count,
         nat_gateways=config.network.nat_gateways,
         notification_email=config.notification_email,
-        key_deletion_window_days=30 if config.is_prod else 7,
+        key_deletion_window_days=30 if durable else 7,
         consumer_accounts=config.registry.consumer_accounts,
+        protect_key=config.registry_shared,
     ),
     opts=with_provider,
 )
@@ -105,7 +128,8 @@ if config.owns_registry:
             min_auc=config.training.min_auc,
             tuning=tuning_spec(config),
             drift_alarm_name=drift_alarm_name(config.name_prefix) if monitors_drift(config) else None,
-            force_destroy=not config.is_prod,
+            force_destroy=not durable,
+            protect_registry=config.registry_shared,
             consumer_accounts=config.registry.consumer_accounts,
         ),
         opts=with_provider,
@@ -170,6 +194,7 @@ else:
             data_capture_percent=config.endpoint.data_capture_percent,
             monitoring_schedule=config.monitoring.schedule,
             drift_threshold=config.monitoring.drift_threshold,
+            monitoring_instance_type=config.monitoring.instance_type,
             instance_type=config.endpoint.instance_type,
             instance_count=config.endpoint.instance_count,
             serverless_memory_mb=config.endpoint.serverless.memory_mb if config.endpoint.serverless else None,
@@ -263,6 +288,7 @@ dashboard = Dashboard(
         public_subnet_ids=foundation.public_subnet_ids,
         private_subnet_ids=foundation.private_subnet_ids,
         model_package_group_name=registry.model_package_group_name,
+        model_package_group_arn=registry.model_package_group_arn,
         pipeline_name=registry.pipeline_name,
         artifact_bucket_arn=registry.artifact_bucket_arn,
         desired_count=config.dashboard.desired_count,
@@ -297,6 +323,7 @@ cloudwatch_dashboard = CloudWatchDashboard(
         endpoint=dashboard_endpoint,
         api=dashboard_api,
         alarm_arns=[alarm.arn for alarm in alarms],
+        registry_account_id=None if config.owns_registry else registry.account_id,
     ),
     opts=with_provider,
 )

@@ -1,16 +1,12 @@
-"""Who CI may be, and what each identity may read and change: the one table the bootstrap roles,
-their tests and docs/gitops.md are built from.
+"""Who may act, and what each identity can and cannot do: the one table the bootstrap roles, the tests'
+IAM evaluator and docs/gitops.md are built from.
 
     venv/bin/python bootstrap/access.py     # prints the table docs/gitops.md carries
 
-Pure data and plain-dict IAM statements (values may be Pulumi outputs): no resource is declared
-here, so tests and the docs read exactly what `GitHubCiRoles` attaches.
-
-State layout: one S3 backend URL for both stacks (a `StackReference` only resolves inside one
-backend), with each stack's objects under its own keys of the DIY backend's layout
-(pulumi/pkg/backend/diy): `.pulumi/stacks/<project>/<stack>.json*`, `.pulumi/history/<project>/<stack>/`,
-`.pulumi/backups/<project>/<stack>/` and the locks `.pulumi/locks/organization/<project>/<stack>/`.
-Each stack encrypts its secrets with its own KMS key (`awskms://alias/sagemaker-mlops-<stack>-secrets`).
+Each row of the table is a capability with its probes (action, resource, request context): the
+tests evaluate every probe of every "can" (all allowed) and every "cannot" (all denied) against the
+policies `GitHubCiRoles` attaches. The policies themselves are written in policies.py, not derived
+from this table, so the two can disagree and the tests say where.
 """
 
 from __future__ import annotations
@@ -18,91 +14,149 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
-if str(Path(__file__).resolve().parent.parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: components/
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from components.shared.permissions_boundary import BOUNDARY_POLICY_NAME as PROGRAM_BOUNDARY_POLICY_NAME
+from layout import PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
 
-PROJECT = "sagemaker-mlops"
-STACKS = ("dev", "prod")
-# The stack that owns the training pipeline and the model registry; prod reads it by StackReference.
-REGISTRY_STACK = "dev"
-# The program's roles name the same policy (components/shared/permissions_boundary.py).
-BOUNDARY_POLICY_NAME = PROGRAM_BOUNDARY_POLICY_NAME
-READ_ONLY_POLICY = "ReadOnlyAccess"
+GITHUB_ROLE_PREFIX = f"{PROJECT}-github-"
+APPROVER_ROLE = f"{PROJECT}-approver"
 
-# What an identity is granted, in the table's words. Each capability maps to IAM statements below.
-AWS_READ_ONLY = "aws-read-only"  # AWS managed ReadOnlyAccess, minus object reads outside its state
-REGISTRY_READ = "registry-read"  # the model registry: describe/list model packages and groups
-PROGRAM_DEPLOY = "program-deploy"  # create/update/delete the program's resources of one stack
-STATE_READ = "state-read"
-STATE_WRITE = "state-write"  # state, history, backups and the update lock
-SECRETS_DECRYPT = "secrets-decrypt"
-SECRETS_ENCRYPT = "secrets-encrypt"
+
+@dataclass(frozen=True)
+class Subject:
+    """One run a role trusts: the custom OIDC subject's context, workflow file and event. A pull
+    request's ref carries its number (`refs/pull/<n>/merge`): the only wildcard any trust has."""
+
+    context: str
+    workflow: str
+    event: str
+    ref: str = "refs/heads/main"
+
+    def sub(self, repository: str) -> str:
+        return f"repo:{repository}:{self.context}:job_workflow_ref:{repository}/.github/workflows/{self.workflow}@{self.ref}:event_name:{self.event}"
+
+
+PULL_REQUEST_REF = "refs/pull/*/merge"
 
 
 @dataclass(frozen=True)
 class Identity:
-    """One role in the account, assumed by the GitHub jobs whose OIDC subject it trusts."""
-
     key: str
-    """Role name suffix: `sagemaker-mlops-github-<key>`; also the bootstrap output key."""
+    """Role name `sagemaker-mlops-github-<key>` (CI) or the approver's."""
     variable: str
-    """The repository variable holding the role's ARN, read by the workflows."""
-    subject: str
-    """`pull_request` or `environment:<name>`: the subject claim after `repo:OWNER/REPO:`."""
+    """The repository variable holding the role's ARN ('' for the person's role)."""
+    stack: str
+    """The stack whose account holds the role."""
+    subjects: tuple[Subject, ...]
+    """Empty: a person's role (no OIDC)."""
     used_by: str
     grants: tuple[tuple[str, str], ...]
-    """(capability, stack or '') pairs."""
+    """(capability, stack or '') pairs: the table's "can" rows."""
     session_hours: int = 1
 
     def role_name(self) -> str:
-        return f"{PROJECT}-github-{self.key}"
+        return APPROVER_ROLE if not self.subjects else f"{GITHUB_ROLE_PREFIX}{self.key}"
+
+    @property
+    def ci(self) -> bool:
+        return bool(self.subjects)
 
 
-def identities(environments: Mapping[str, str]) -> tuple[Identity, ...]:
-    """`environments`: GitHub environment names for keys dev, production, productionPreview, promotion."""
+DEFAULT_ENVIRONMENTS = {
+    "dev": "dev",
+    "devPreview": "dev-preview",
+    "production": "production",
+    "productionPreview": "production-preview",
+    "productionPlan": "production-plan",
+    "promotion": "promotion",
+}
+
+# Capabilities ---------------------------------------------------------------------------------------
+STATE_READ = "state-read"
+STATE_WRITE = "state-write"
+SECRETS_DECRYPT = "secrets-decrypt"
+SECRETS_ENCRYPT = "secrets-encrypt"
+REFRESH = "refresh"
+DEPLOY = "deploy"
+REGISTRY_READ = "registry-read"
+APPROVE = "approve"
+MODEL_BYTES = "model-bytes"
+DNS = "dns"
+SERVICE_LINKED = "service-linked-roles"
+
+
+def _deploy_runs(environment: str) -> tuple[Subject, ...]:
+    """A deploy role's runs: main's deploy.yml on a push and recover.yml dispatched on main."""
+    return (
+        Subject(f"environment:{environment}", "deploy.yml", "push"),
+        Subject(f"environment:{environment}", "recover.yml", "workflow_dispatch"),
+    )
+
+
+def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[Identity, ...]:
+    env = environments
     return (
         Identity(
             "preview-dev",
             "AWS_PREVIEW_DEV_ROLE_ARN",
-            "pull_request",
-            "pull-request.yml `pulumi preview` of dev, every pull request from a branch of this repository "
-            "(fork pull requests get no OIDC token and stop at the offline check)",
-            ((AWS_READ_ONLY, ""), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            "dev",
+            (Subject(f"environment:{env['devPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),),
+            f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches",
+            ((REFRESH, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "preview-prod",
             "AWS_PREVIEW_PROD_ROLE_ARN",
-            f"environment:{environments['productionPreview']}",
-            f"pull-request.yml `pulumi preview` of prod, after a reviewer of the `{environments['productionPreview']}` "
-            "environment approved the run (prod's state holds its secrets)",
-            ((AWS_READ_ONLY, ""), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            "prod",
+            (
+                Subject(f"environment:{env['productionPreview']}", "pull-request.yml", "pull_request", PULL_REQUEST_REF),
+                # deploy.yml's prod plan on main, shown before the production approval.
+                Subject(f"environment:{env['productionPlan']}", "deploy.yml", "push"),
+            ),
+            f"pull-request.yml `pulumi preview --refresh` of prod (runs approved in `{env['productionPreview']}`); "
+            f"deploy.yml's prod plan on main (`{env['productionPlan']}`), before the production approval",
+            # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
+            # secret outputs, its secrets key (the DIY backend decrypts them client-side).
+            ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "deploy-dev",
             "AWS_DEPLOY_DEV_ROLE_ARN",
-            f"environment:{environments['dev']}",
-            f"deploy.yml `pulumi up --stack dev` (job in environment `{environments['dev']}`, deployments from main only); "
-            "recover.yml for dev",
-            ((PROGRAM_DEPLOY, "dev"), (STATE_READ, "dev"), (STATE_WRITE, "dev"), (SECRETS_DECRYPT, "dev"), (SECRETS_ENCRYPT, "dev")),
+            "dev",
+            _deploy_runs(env["dev"]),
+            f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['dev']}`",
+            (
+                (DEPLOY, "dev"),
+                (SERVICE_LINKED, "dev"),
+                (REFRESH, "dev"),
+                (STATE_READ, "dev"),
+                (STATE_WRITE, "dev"),
+                (SECRETS_DECRYPT, "dev"),
+                (SECRETS_ENCRYPT, "dev"),
+            ),
             session_hours=2,
         ),
         Identity(
             "deploy-prod",
             "AWS_DEPLOY_PROD_ROLE_ARN",
-            f"environment:{environments['production']}",
-            f"deploy.yml `tools.promote.cli --verify prod` + `pulumi up --stack prod` (environment `{environments['production']}`, "
-            "required reviewers); recover.yml for prod",
+            "prod",
+            _deploy_runs(env["production"]),
+            f"deploy.yml on main (push) and recover.yml (dispatch), environment `{env['production']}` (required reviewers)",
             (
-                (PROGRAM_DEPLOY, "prod"),
+                (DEPLOY, "prod"),
+                (SERVICE_LINKED, "prod"),
+                (REFRESH, "prod"),
+                (DNS, "prod"),
                 (STATE_READ, "prod"),
                 (STATE_WRITE, "prod"),
                 (SECRETS_DECRYPT, "prod"),
                 (SECRETS_ENCRYPT, "prod"),
                 (REGISTRY_READ, ""),
+                # `tools.promote --verify prod` re-hashes the package's model.tar.gz before the update.
+                (MODEL_BYTES, ""),
                 (STATE_READ, "dev"),
                 (SECRETS_DECRYPT, "dev"),
             ),
@@ -111,475 +165,379 @@ def identities(environments: Mapping[str, str]) -> tuple[Identity, ...]:
         Identity(
             "promote",
             "AWS_PROMOTE_ROLE_ARN",
-            f"environment:{environments['promotion']}",
-            f"promote.yml `tools.promote` (environment `{environments['promotion']}`): the version dev serves and its approval",
+            REGISTRY_STACK,
+            (Subject(f"environment:{env['promotion']}", "promote.yml", "workflow_dispatch"),),
+            f"promote.yml on main (dispatch), environment `{env['promotion']}`",
+            # `tools.promote` reads dev's stack outputs (`pulumi stack output`).
             ((REGISTRY_READ, ""), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+        ),
+        Identity(
+            "approver",
+            "",
+            REGISTRY_STACK,
+            (),
+            "a person (IAM Identity Center or IAM user with MFA), never a workflow",
+            ((REGISTRY_READ, ""), (APPROVE, "")),
         ),
     )
 
 
-DEFAULT_ENVIRONMENTS = {"dev": "dev", "production": "production", "productionPreview": "production-preview", "promotion": "promotion"}
-
-
-# ---- the state backend's keys -----------------------------------------------------------------------
-
-
-def state_object_patterns(stack: str) -> tuple[str, ...]:
-    """Object keys (relative to the bucket) that belong to one stack in the DIY backend."""
-    return (
-        f".pulumi/stacks/{PROJECT}/{stack}.json*",
-        f".pulumi/history/{PROJECT}/{stack}/*",
-        f".pulumi/backups/{PROJECT}/{stack}/*",
-        f".pulumi/locks/organization/{PROJECT}/{stack}/*",
-    )
-
-
-SHARED_READ_OBJECTS = (".pulumi/meta.yaml",)  # the backend's version marker, read at login
-
-
-def secrets_alias(stack: str) -> str:
-    return f"alias/{PROJECT}-{stack}-secrets"
-
-
-def secrets_provider(stack: str, region: str) -> str:
-    return f"awskms://{secrets_alias(stack)}?region={region}"
-
-
-# ---- the table -------------------------------------------------------------------------------------------
-
-_READ_WORDS = {
-    AWS_READ_ONLY: "AWS resource configuration (ReadOnlyAccess; no S3 object outside its state)",
-    REGISTRY_READ: "the model registry (model packages and their approval)",
-}
-
-
-def describe(identity: Identity) -> tuple[str, str]:
-    """The table's 'can read' and 'can change' cells."""
-    reads: list[str] = []
-    changes: list[str] = []
-    for capability, stack in identity.grants:
-        if capability in _READ_WORDS:
-            reads.append(_READ_WORDS[capability])
-        elif capability == STATE_READ:
-            reads.append(f"{stack} state")
-        elif capability == SECRETS_DECRYPT:
-            reads.append(f"{stack} secrets (`{secrets_alias(stack)}`)")
-        elif capability == PROGRAM_DEPLOY:
-            changes.append(
-                f"{stack}'s resources: the program's services in the stack's region, IAM roles and policies named "
-                f"`mlops-{stack}-*` only with the permissions boundary `{BOUNDARY_POLICY_NAME}`"
-                + (
-                    f"; never a resource tagged `Environment={other(stack)}`"
-                    if stack == REGISTRY_STACK
-                    else f"; resources tagged `Environment={other(stack)}` only read (Describe/Get/List)"
-                )
-            )
-        elif capability == STATE_WRITE:
-            changes.append(f"{stack} state, history and lock")
-        elif capability == SECRETS_ENCRYPT:
-            changes.append(f"{stack} secrets (encrypt)")
-    return "; ".join(reads) or "nothing", "; ".join(changes) or "nothing"
-
-
-def other(stack: str) -> str:
-    return next(s for s in STACKS if s != stack)
-
-
-def markdown_table(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> str:
-    rows = [
-        "| identity (role `sagemaker-mlops-github-…`) | trusted OIDC subject `repo:OWNER/REPO:…` | used by | can read | can change |",
-        "|---|---|---|---|---|",
-    ]
-    for identity in identities(environments):
-        reads, changes = describe(identity)
-        rows.append(f"| `{identity.key}` (`{identity.variable}`) | `{identity.subject}` | {identity.used_by} | {reads} | {changes} |")
-    return "\n".join(rows) + "\n"
-
-
-# ---- IAM statements --------------------------------------------------------------------------------------
-
-
-def statement(
-    actions: Sequence[str],
-    resources: Sequence[Any],
-    sid: str,
-    *,
-    effect: str = "Allow",
-    conditions: Mapping[str, Any] | None = None,
-    not_resource: bool = False,
-) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "Sid": sid,
-        "Effect": effect,
-        "Action": list(actions),
-        ("NotResource" if not_resource else "Resource"): list(resources),
-    }
-    if conditions:
-        doc["Condition"] = dict(conditions)
-    return doc
-
-
-def join(prefix: Any, suffix: str) -> Any:
-    """prefix + suffix, whether prefix is text or a Pulumi output."""
-    if isinstance(prefix, str):
-        return prefix + suffix
-    import pulumi
-
-    return pulumi.Output.concat(prefix, suffix)
+# Probes: what each capability means as requests ----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Arns:
-    """The ARNs the statements name (text or Pulumi outputs)."""
-
-    partition: Any
-    account: Any
-    region: str
-    boundary: Any
-    state_bucket: Any = None
-    state_key: Any = None
-    secrets_keys: Mapping[str, Any] | None = None
-
-    def iam(self, resource: str) -> Any:
-        if isinstance(self.partition, str) and isinstance(self.account, str):
-            return f"arn:{self.partition}:iam::{self.account}:{resource}"
-        import pulumi
-
-        return pulumi.Output.format("arn:{0}:iam::{1}:{2}", self.partition, self.account, resource)
-
-    def state_objects(self, stack: str) -> list[Any]:
-        return [join(self.state_bucket, "/" + key) for key in state_object_patterns(stack)]
-
-    def state_resources(self) -> list[Any]:
-        """Everything of the backend a deploy's broad S3/KMS grant must not reach."""
-        resources = []
-        if self.state_bucket is not None:
-            resources += [self.state_bucket, join(self.state_bucket, "/*")]
-        if self.state_key is not None:
-            resources.append(self.state_key)
-        resources += list((self.secrets_keys or {}).values())
-        return resources
+class Probe:
+    action: str
+    resource: str
+    context: Mapping[str, object]
 
 
-# Every service the sagemaker-mlops program creates, updates, refreshes or deletes resources in.
-DEPLOY_SERVICES = (
-    "acm",
-    "apigateway",
-    "application-autoscaling",
-    "cloudwatch",
-    "codedeploy",
-    "cognito-idp",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elasticloadbalancing",
-    "events",
-    "lambda",
-    "logs",
-    "sagemaker",
-    "sns",
-    "sqs",
-)
-# Broad grants that must stop short of the state backend and the secrets keys.
-STATE_SENSITIVE_SERVICES = ("s3", "kms")
-# Services that create their own service-linked role the first time the stack uses them.
-SERVICE_LINKED_ROLES = (
-    "sagemaker.application-autoscaling.amazonaws.com",
-    "ecs.amazonaws.com",
-    "elasticloadbalancing.amazonaws.com",
-)
-# IAM actions a deploy role may take on its stack's roles and policies without a boundary check:
-# reads, deletes, tags and PassRole. Creating a role and changing what it may do is BOUNDED_ROLE_ACTIONS.
-STACK_IAM_ACTIONS = (
-    "iam:DeleteRole",
-    "iam:GetRole",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:ListRoleTags",
-    "iam:GetRolePolicy",
-    "iam:ListRolePolicies",
-    "iam:ListAttachedRolePolicies",
-    "iam:ListInstanceProfilesForRole",
-    "iam:PassRole",
-    "iam:CreatePolicy",
-    "iam:DeletePolicy",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicyVersion",
-    "iam:ListPolicyVersions",
-    "iam:TagPolicy",
-    "iam:UntagPolicy",
-)
-# The actions AWS lets a policy condition on `iam:PermissionsBoundary` for roles: each is allowed
-# only while the role carries (or is created with) the project's boundary.
-BOUNDED_ROLE_ACTIONS = (
-    "iam:CreateRole",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePermissionsBoundary",
-)
-BOUNDARY_POLICY_CHANGES = (
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicy",
-    "iam:DeletePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:TagPolicy",
-    "iam:UntagPolicy",
-)
-# What the program's own roles may ever do (the permissions boundary): the services its roles call.
-PROGRAM_ROLE_SERVICES = (
-    "cloudwatch",
-    "codedeploy",
-    "ecr",
-    "ecs",
-    "ec2",
-    "execute-api",
-    "kms",
-    "lambda",
-    "logs",
-    "s3",
-    "sagemaker",
-    "sns",
-    "sqs",
-    "xray",
-)
-REGISTRY_DESCRIBE_ACTIONS = (
-    "sagemaker:DescribeModelPackage",
-    "sagemaker:DescribeModelPackageGroup",
-    "sagemaker:GetModelPackageGroupPolicy",
-)
-# Listing has no resource-level permissions: AWS only accepts "*".
-REGISTRY_LIST_ACTIONS = ("sagemaker:ListModelPackages", "sagemaker:ListModelPackageGroups")
-# The read actions of the program's services (IAM service authorization reference): what prod's
-# deploy role may still do to resources tagged with the other stack.
-READ_ACTIONS = (
-    "acm:Describe*",
-    "acm:Get*",
-    "acm:List*",
-    "apigateway:GET",
-    "application-autoscaling:Describe*",
-    "cloudwatch:Describe*",
-    "cloudwatch:Get*",
-    "cloudwatch:List*",
-    "codedeploy:Get*",
-    "codedeploy:List*",
-    "cognito-idp:Describe*",
-    "cognito-idp:Get*",
-    "cognito-idp:List*",
-    "ec2:Describe*",
-    "ec2:Get*",
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:Describe*",
-    "ecr:Get*",
-    "ecr:List*",
-    "ecs:Describe*",
-    "ecs:List*",
-    "elasticloadbalancing:Describe*",
-    "events:Describe*",
-    "events:List*",
-    "kms:Describe*",
-    "kms:Get*",
-    "kms:List*",
-    "lambda:Get*",
-    "lambda:List*",
-    "logs:Describe*",
-    "logs:Get*",
-    "logs:List*",
-    "s3:Get*",
-    "s3:List*",
-    "sagemaker:Describe*",
-    "sagemaker:Get*",
-    "sagemaker:List*",
-    "sns:Get*",
-    "sns:List*",
-    "sqs:Get*",
-    "sqs:List*",
-)
+def _state(layout: Layout, stack: str, kind: str = "stacks") -> str:
+    keys = {
+        "stacks": f".pulumi/stacks/{PROJECT}/{stack}.json",
+        "lock": f".pulumi/locks/organization/{PROJECT}/{stack}/5f1c.json",
+        "history": f".pulumi/history/{PROJECT}/{stack}/{stack}-1.checkpoint.json",
+    }
+    return f"{layout.state_bucket_arn}/{keys[kind]}"
 
 
-def boundary_document(arns: Arns) -> dict[str, Any]:
-    """The permissions boundary every role the program creates must carry: the program's services
-    and passing its own roles, never IAM changes, never the state backend or the secrets keys."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            statement([f"{service}:*" for service in PROGRAM_ROLE_SERVICES], ["*"], "ProgramServices"),
-            statement(["iam:PassRole", "iam:GetRole"], [arns.iam("role/mlops-*")], "PassTheProgramsOwnRoles"),
-            *(
-                [statement(["s3:*", "kms:*"], arns.state_resources(), "NeverTheStateBackendOrSecrets", effect="Deny")]
-                if arns.state_resources()
-                else []
+def _secrets(layout: Layout, stack: str, action: str) -> Probe:
+    return Probe(action, layout.arn("kms", layout.accounts["state"], "key/0a1b"), {"kms:ResourceAliases": [secrets_alias(stack)]})
+
+
+def _own(layout: Layout, stack: str, service: str, resource: str) -> str:
+    return layout.arn(service, layout.account(stack), resource)
+
+
+def _tags(stack: str) -> dict[str, object]:
+    return {"aws:ResourceTag/Environment": stack}
+
+
+# Where the registry stack's pipeline writes a trained model (components/training/definition/training_step.py:
+# SageMaker appends <training job>/output/model.tar.gz): the one object path a CI role may read
+# outside its state. Any bucket: the program lets Pulumi name the artifact bucket.
+def model_bytes_pattern(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::*/pipelines/{program_prefix(REGISTRY_STACK)}*/training/*/output/model.tar.gz"
+
+
+# The key the registry stack encrypts its artifacts with (the program's Foundation key alias).
+def registry_key_alias() -> str:
+    return f"alias/{program_prefix(REGISTRY_STACK).rstrip('-')}"
+
+
+def _model_object(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/training/job-1/output/model.tar.gz"
+
+
+def _package(layout: Layout) -> str:
+    return _own(layout, REGISTRY_STACK, "sagemaker", f"model-package/{program_prefix(REGISTRY_STACK)}churn/3")
+
+
+def _role(layout: Layout, stack: str, name: str = "x") -> str:
+    return layout.role_arn(layout.account(stack), f"{program_prefix(stack)}{name}")
+
+
+CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
+    STATE_READ: (
+        "read {stack}'s state and history",
+        lambda lay, s: [Probe("s3:GetObject", _state(lay, s), {}), Probe("s3:GetObject", _state(lay, s, "history"), {})],
+    ),
+    STATE_WRITE: (
+        "write {stack}'s state, history and lock",
+        lambda lay, s: [
+            Probe("s3:PutObject", _state(lay, s), {}),
+            Probe("s3:PutObject", _state(lay, s, "lock"), {}),
+            Probe("s3:DeleteObject", _state(lay, s, "lock"), {}),
+        ],
+    ),
+    SECRETS_DECRYPT: ("decrypt {stack}'s secrets", lambda lay, s: [_secrets(lay, s, "kms:Decrypt")]),
+    SECRETS_ENCRYPT: (
+        "encrypt {stack}'s secrets",
+        lambda lay, s: [_secrets(lay, s, "kms:Encrypt"), _secrets(lay, s, "kms:GenerateDataKey")],
+    ),
+    REFRESH: (
+        "read the configuration of {stack}'s resources (what `preview --refresh` reads)",
+        lambda lay, s: [
+            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
+            Probe("lambda:GetFunction", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict"), _tags(s)),
+            Probe("cognito-idp:DescribeUserPoolClient", _own(lay, s, "cognito-idp", "userpool/us-east-1_AbC"), _tags(s)),
+            Probe("iam:GetRole", _role(lay, s), {}),
+        ],
+    ),
+    DEPLOY: (
+        "create, change and delete {stack}'s resources in the stack's region; create `mlops-{stack}-*` roles only under `sagemaker-mlops-{stack}-boundary`, attach only `mlops-{stack}-*` policies, pass them only to the program's services",
+        lambda lay, s: [
+            Probe("sagemaker:UpdateEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
+            Probe(
+                "sagemaker:CreateEndpoint",
+                _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"),
+                {"aws:RequestTag/Environment": s},
+            ),
+            Probe("s3:PutBucketPolicy", f"arn:{lay.partition}:s3:::{program_prefix(s)}data-1", {}),
+            Probe("iam:CreateRole", _role(lay, s), {"iam:PermissionsBoundary": lay.boundary_arn(s)}),
+            Probe(
+                "iam:AttachRolePolicy",
+                _role(lay, s),
+                {"iam:PermissionsBoundary": lay.boundary_arn(s), "iam:PolicyARN": lay.iam(lay.account(s), f"policy/{program_prefix(s)}x")},
+            ),
+            Probe("iam:UpdateAssumeRolePolicy", _role(lay, s), {}),
+            Probe("iam:PassRole", _role(lay, s), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
+        ],
+    ),
+    SERVICE_LINKED: (
+        "create the service-linked roles its services create on first use (Application Auto Scaling for ECS and SageMaker, ECS, Elastic Load Balancing)",
+        lambda lay, s: [
+            Probe(
+                "iam:CreateServiceLinkedRole",
+                lay.iam(lay.account(s), f"role/aws-service-role/{service}/AWSServiceRole"),
+                {"iam:AWSServiceName": service},
+            )
+            for service in (
+                "ecs.application-autoscaling.amazonaws.com",
+                "sagemaker.application-autoscaling.amazonaws.com",
+                "ecs.amazonaws.com",
+                "elasticloadbalancing.amazonaws.com",
+            )
+        ],
+    ),
+    DNS: (
+        "change records of {stack}'s configured hosted zone",
+        lambda lay, s: (
+            [Probe("route53:ChangeResourceRecordSets", f"arn:{lay.partition}:route53:::hostedzone/{lay.hosted_zones[s]}", {})]
+            if s in lay.hosted_zones
+            else []
+        ),
+    ),
+    REGISTRY_READ: (
+        "read the model registry (packages, groups, approval status)",
+        lambda lay, s: [
+            Probe("sagemaker:DescribeModelPackage", _package(lay), _tags(REGISTRY_STACK)),
+            Probe("sagemaker:ListModelPackages", "*", {}),
+        ],
+    ),
+    MODEL_BYTES: (
+        "read a registered model's bytes (`model.tar.gz` under the registry pipeline's prefix) to re-check their checksum",
+        lambda lay, s: [
+            Probe("s3:GetObject", _model_object(lay), {}),
+            Probe("s3:GetObjectVersion", _model_object(lay), {}),
+            Probe(
+                "kms:Decrypt",
+                lay.arn("kms", lay.account(REGISTRY_STACK), "key/0c0d"),
+                {"kms:ResourceAliases": [registry_key_alias()], "kms:ViaService": f"s3.{lay.region}.amazonaws.com"},
             ),
         ],
-    }
+    ),
+    APPROVE: (
+        "set a model package `Approved` or `Rejected`",
+        lambda lay, s: [
+            Probe("sagemaker:UpdateModelPackage", _package(lay), {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)})
+        ],
+    ),
+}
 
 
-def identity_statements(identity: Identity, arns: Arns) -> list[dict[str, Any]]:
-    """The inline policy of one identity's role (ReadOnlyAccess is attached separately)."""
-    out: list[dict[str, Any]] = []
-    grants = identity.grants
-    readable = [s for c, s in grants if c == STATE_READ]
-    writable = [s for c, s in grants if c == STATE_WRITE]
-    decrypt = [s for c, s in grants if c == SECRETS_DECRYPT]
-    encrypt = [s for c, s in grants if c == SECRETS_ENCRYPT]
-    backend = arns.state_bucket is not None
-
-    if backend and readable:
-        out.append(statement(["s3:ListBucket", "s3:GetBucketLocation"], [arns.state_bucket], "ListStateBucket"))
-        objects = [join(arns.state_bucket, "/" + key) for key in SHARED_READ_OBJECTS]
-        objects += [o for s in readable for o in arns.state_objects(s)]
-        out.append(statement(["s3:GetObject"], objects, "ReadState"))
-    if backend and writable:
-        out.append(
-            statement(["s3:PutObject", "s3:DeleteObject"], [o for s in writable for o in arns.state_objects(s)], "WriteStateHistoryAndLock")
+def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]:
+    """Every "cannot" of one identity: what its grants exclude, plus what no identity may do."""
+    lay = layout
+    own = identity.stack
+    theirs = other(own)
+    rows: list[tuple[str, list[Probe]]] = []
+    granted = set(identity.grants)
+    for capability in (STATE_WRITE, SECRETS_DECRYPT, STATE_READ, DEPLOY):
+        for stack in STACKS:
+            if (capability, stack) not in granted and not (capability == STATE_READ and (SECRETS_DECRYPT, stack) in granted):
+                text, probes = CAN[capability]
+                rows.append((text.format(stack=stack).split(";")[0], list(probes(lay, stack))))
+    if (APPROVE, "") not in granted:
+        rows.append(
+            (
+                "approve a model package",
+                [
+                    Probe(
+                        "sagemaker:UpdateModelPackage",
+                        _package(lay),
+                        {"sagemaker:ModelApprovalStatus": "Approved", **_tags(REGISTRY_STACK)},
+                    )
+                ],
+            )
         )
-    if backend and (readable or writable):
-        # S3 encrypts every state object with the bucket's key (SSE-KMS); which objects a role
-        # may read is decided by the object grants above.
-        actions = ["kms:Decrypt", "kms:DescribeKey"] + (["kms:Encrypt", "kms:GenerateDataKey"] if writable else [])
-        out.append(statement(actions, [arns.state_key], "StateObjectEncryption"))
-    if arns.secrets_keys:
-        if decrypt:
-            out.append(statement(["kms:Decrypt", "kms:DescribeKey"], [arns.secrets_keys[s] for s in decrypt], "DecryptStackSecrets"))
-        if encrypt:
-            out.append(statement(["kms:Encrypt", "kms:GenerateDataKey"], [arns.secrets_keys[s] for s in encrypt], "EncryptStackSecrets"))
-
-    if any(c == AWS_READ_ONLY for c, _ in grants):
-        # ReadOnlyAccess includes s3:GetObject on every bucket: training data, model artifacts and
-        # other stacks' state are not a preview's business.
-        own = (
-            [join(arns.state_bucket, "/" + key) for key in SHARED_READ_OBJECTS] + [o for s in readable for o in arns.state_objects(s)]
-            if backend
-            else []
-        )
-        deny = statement(
-            ["s3:GetObject", "s3:GetObjectVersion"], own or ["*"], "NoObjectReadsOutsideItsState", effect="Deny", not_resource=bool(own)
-        )
-        out.append(deny)
-    if any(c == REGISTRY_READ for c, _ in grants):
-        # The registry may live in another account (the registry stack's): any account's packages.
-        packages = [_arn(arns, "sagemaker", "*", "*", kind) for kind in ("model-package/*", "model-package-group/*")]
-        out.append(statement(list(REGISTRY_DESCRIBE_ACTIONS), packages, "ReadTheModelRegistry"))
-        out.append(statement(list(REGISTRY_LIST_ACTIONS), ["*"], "ListTheModelRegistry"))
-
-    for capability, stack in grants:
-        if capability == PROGRAM_DEPLOY:
-            out += deploy_statements(stack, arns)
-    return out
-
-
-def deploy_statements(stack: str, arns: Arns) -> list[dict[str, Any]]:
-    region = {"StringEquals": {"aws:RequestedRegion": arns.region}}
-    roles = [arns.iam(f"role/mlops-{stack}-*"), arns.iam(f"policy/mlops-{stack}-*")]
-    sensitive = arns.state_resources()
-    out = [
-        statement([f"{service}:*" for service in DEPLOY_SERVICES], ["*"], "ProgramServicesInTheStackRegion", conditions=region),
-        statement(
-            [f"{service}:*" for service in STATE_SENSITIVE_SERVICES],
-            sensitive or ["*"],
-            "ProgramBucketsAndKeysNotTheStateBackend",
-            conditions=region,
-            not_resource=bool(sensitive),
-        ),
-        statement(list(STACK_IAM_ACTIONS), roles, "StackRolesAndPolicies"),
-        statement(
-            list(BOUNDED_ROLE_ACTIONS),
-            [roles[0]],
-            "StackRolesOnlyWithTheBoundary",
-            conditions={"StringEquals": {"iam:PermissionsBoundary": arns.boundary}},
-        ),
-        statement(
-            ["iam:GetPolicy", "iam:GetPolicyVersion"],
-            [join(f"arn:{arns.partition}:iam::aws:policy/", "*") if isinstance(arns.partition, str) else _aws_managed(arns)],
-            "ReadAwsManagedPolicies",
-        ),
-        # The program looks up AWS's public parameters (the Powertools layer ARN for the API).
-        statement(["ssm:GetParameter", "ssm:GetParameters"], [_public_parameters(arns)], "ReadAwsPublicParameters"),
-        statement(
-            ["iam:CreateServiceLinkedRole"],
-            [arns.iam("role/aws-service-role/*")],
-            "ServiceLinkedRolesOfProgramServices",
-            conditions={"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLES)}},
-        ),
-        statement(list(BOUNDARY_POLICY_CHANGES), [arns.boundary], "NeverChangeTheBoundary", effect="Deny"),
-        statement(["iam:DeleteRolePermissionsBoundary"], ["*"], "NeverRemoveABoundary", effect="Deny"),
-    ]
-    # One account may hold both stacks: the other stack's resources are off limits wherever the
-    # service supports tag conditions. Dev's role may not touch prod's at all; prod's may read
-    # dev's (it serves the registry stack's model packages, image and artifacts, tagged
-    # Environment=dev) but change none.
-    tagged = {"StringEquals": {"aws:ResourceTag/Environment": other(stack)}}
-    if stack == REGISTRY_STACK:
-        out.append(statement(["*"], ["*"], "NeverTheOtherStacksResources", effect="Deny", conditions=tagged))
-    else:
-        out.append(
-            {
-                "Sid": "OnlyReadTheOtherStacksResources",
-                "Effect": "Deny",
-                "NotAction": list(READ_ACTIONS),
-                "Resource": ["*"],
-                "Condition": tagged,
-            }
-        )
-    out.append(
-        statement(
-            ["*"],
-            ["*"],
-            "NeverCreateForTheOtherStack",
-            effect="Deny",
-            conditions={"StringEquals": {"aws:RequestTag/Environment": other(stack)}},
+    rows.append(
+        (
+            "register a model package in any status but `PendingManualApproval`",
+            [
+                Probe(
+                    "sagemaker:CreateModelPackage",
+                    _package(lay),
+                    {"sagemaker:ModelApprovalStatus": "Approved", "aws:RequestTag/Environment": REGISTRY_STACK},
+                )
+            ],
         )
     )
+    rows.append(
+        (
+            f"act outside the stack's region ({lay.region})",
+            [
+                Probe(
+                    "sagemaker:CreateEndpoint",
+                    _own(lay, own, "sagemaker", f"endpoint/{program_prefix(own)}x"),
+                    {"aws:RequestedRegion": "eu-west-3"},
+                )
+            ],
+        )
+    )
+    rows.append(
+        (
+            f"change or read the data of resources tagged `Environment={theirs}` or named `mlops-{theirs}-*`",
+            [
+                Probe("sagemaker:DeleteEndpoint", _own(lay, theirs, "sagemaker", f"endpoint/{program_prefix(theirs)}churn"), _tags(theirs)),
+                Probe("sagemaker:DeleteEndpoint", _own(lay, theirs, "sagemaker", "endpoint/renamed"), _tags(theirs)),
+                Probe("s3:PutBucketPolicy", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1", {}),
+                Probe("s3:DeleteObject", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1/incoming/a.csv", {}),
+                Probe("lambda:GetFunction", _own(lay, theirs, "lambda", f"function:{program_prefix(theirs)}predict"), _tags(theirs)),
+                Probe("cognito-idp:DescribeUserPoolClient", _own(lay, theirs, "cognito-idp", "userpool/us-east-1_XyZ"), _tags(theirs)),
+                Probe("sagemaker:CreateEndpoint", _own(lay, own, "sagemaker", "endpoint/x"), {"aws:RequestTag/Environment": theirs}),
+            ],
+        )
+    )
+    rows.append(
+        (
+            "create a role without its stack's boundary, or attach a policy outside its stack",
+            [
+                Probe("iam:CreateRole", _role(lay, own), {}),
+                Probe("iam:CreateRole", _role(lay, own), {"iam:PermissionsBoundary": lay.boundary_arn(theirs)}),
+                Probe("iam:CreateRole", lay.role_arn(lay.account(own), "admin"), {"iam:PermissionsBoundary": lay.boundary_arn(own)}),
+                Probe(
+                    "iam:AttachRolePolicy",
+                    _role(lay, own),
+                    {
+                        "iam:PermissionsBoundary": lay.boundary_arn(own),
+                        "iam:PolicyARN": f"arn:{lay.partition}:iam::aws:policy/AdministratorAccess",
+                    },
+                ),
+                Probe("iam:PutRolePolicy", _role(lay, own), {}),
+                Probe(
+                    "iam:AttachRolePolicy", _role(lay, own), {"iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x")}
+                ),
+                Probe(
+                    "iam:AttachRolePolicy",
+                    _role(lay, own),
+                    {
+                        "iam:PermissionsBoundary": lay.boundary_arn(theirs),
+                        "iam:PolicyARN": lay.iam(lay.account(own), f"policy/{program_prefix(own)}x"),
+                    },
+                ),
+                Probe("iam:CreateUser", lay.iam(lay.account(own), "user/x"), {}),
+            ],
+        )
+    )
+    rows.append(
+        (
+            "change or remove a permissions boundary",
+            [
+                Probe("iam:DeleteRolePermissionsBoundary", _role(lay, own), {"iam:PermissionsBoundary": lay.boundary_arn(own)}),
+                Probe("iam:PutRolePermissionsBoundary", _role(lay, own), {"iam:PermissionsBoundary": lay.boundary_arn(theirs)}),
+                *[
+                    Probe(a, lay.boundary_arn(s), {})
+                    for s in STACKS
+                    for a in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion")
+                ],
+            ],
+        )
+    )
+    rows.append(
+        (
+            "pass or re-trust a role outside its stack, or pass one to another service",
+            [
+                Probe("iam:PassRole", _role(lay, theirs), {"iam:PassedToService": "sagemaker.amazonaws.com"}),
+                Probe("iam:PassRole", _role(lay, own), {"iam:PassedToService": "ec2.amazonaws.com"}),
+                Probe(
+                    "iam:PassRole",
+                    lay.role_arn(lay.account(own), "OrganizationAccountAccessRole"),
+                    {"iam:PassedToService": "sagemaker.amazonaws.com"},
+                ),
+                Probe(
+                    "iam:PassRole",
+                    lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-{own}"),
+                    {"iam:PassedToService": "lambda.amazonaws.com"},
+                ),
+                Probe("iam:UpdateAssumeRolePolicy", _role(lay, theirs), {}),
+                Probe("iam:UpdateAssumeRolePolicy", lay.role_arn(lay.account(own), f"{GITHUB_ROLE_PREFIX}deploy-prod"), {}),
+                Probe("sts:AssumeRole", lay.role_arn(lay.account(REGISTRY_STACK), APPROVER_ROLE), {}),
+            ],
+        )
+    )
+    rows.append(
+        (
+            "read data: objects outside its state, secret values, log events",
+            [
+                Probe("s3:GetObject", f"arn:{lay.partition}:s3:::{program_prefix(own)}data-1/incoming/customers.csv", {}),
+                Probe("secretsmanager:GetSecretValue", _own(lay, own, "secretsmanager", f"secret:{program_prefix(own)}x"), {}),
+                Probe("logs:GetLogEvents", _own(lay, own, "logs", f"log-group:/aws/lambda/{program_prefix(own)}predict:log-stream:a"), {}),
+                Probe("sqs:ReceiveMessage", _own(lay, own, "sqs", f"{program_prefix(own)}dlq"), {}),
+                *([] if (MODEL_BYTES, "") in granted else [Probe("s3:GetObject", _model_object(lay), {})]),
+                Probe("s3:GetObject", _model_object(lay).replace("/output/model.tar.gz", "/output/other.bin"), {}),
+            ],
+        )
+    )
+    rows.append(
+        (
+            "change the state bucket or a state or secrets key",
+            [
+                Probe("s3:PutBucketPolicy", lay.state_bucket_arn, {}),
+                Probe("s3:DeleteBucket", lay.state_bucket_arn, {}),
+                *[
+                    Probe(a, layout.arn("kms", lay.accounts["state"], "key/0a1b"), {"kms:ResourceAliases": [alias]})
+                    for a in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey")
+                    for alias in (secrets_alias("dev"), secrets_alias("prod"), f"alias/{PROJECT}-state")
+                ],
+            ],
+        )
+    )
+    return rows
+
+
+def rows(layout: Layout, identity: Identity) -> list[tuple[bool, str, list[Probe]]]:
+    """(can, text, probes) for every row of one identity."""
+    out: list[tuple[bool, str, list[Probe]]] = []
+    for capability, stack in identity.grants:
+        if capability == DNS and stack not in layout.hosted_zones:
+            continue  # no hosted zone configured: no record to change
+        text, probes = CAN[capability]
+        out.append((True, text.format(stack=stack), list(probes(layout, stack))))
+    out += [(False, text, probes) for text, probes in _cannot(layout, identity)]
     return out
 
 
-def _arn(arns: Arns, service: str, region: str, account: str, resource: str) -> Any:
-    if isinstance(arns.partition, str):
-        return f"arn:{arns.partition}:{service}:{region}:{account}:{resource}"
-    import pulumi
-
-    return pulumi.Output.format("arn:{0}:{1}:{2}:{3}:{4}", arns.partition, service, region, account, resource)
-
-
-def _aws_managed(arns: Arns) -> Any:
-    import pulumi
-
-    return pulumi.Output.format("arn:{0}:iam::aws:policy/*", arns.partition)
+def example_layout() -> Layout:
+    """The table's layout: accounts do not change what a role may do, only where."""
+    return Layout(
+        region="us-east-1",
+        accounts={"dev": "111111111111", "prod": "222222222222", "state": "111111111111"},
+        repository="OWNER/REPO",
+        hosted_zones={"prod": "ZONE"},
+    )
 
 
-def _public_parameters(arns: Arns) -> Any:
-    if isinstance(arns.partition, str):
-        return f"arn:{arns.partition}:ssm:{arns.region}::parameter/aws/service/*"
-    import pulumi
-
-    return pulumi.Output.format("arn:{0}:ssm:{1}::parameter/aws/service/*", arns.partition, arns.region)
-
-
-def trust_document(provider_arn: Any, repository: str, identity: Identity) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "GitHubActionsOfThisRepository",
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": f"repo:{repository}:{identity.subject}",
-                    }
-                },
-            }
-        ],
-    }
+def markdown_table(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> str:
+    layout = example_layout()
+    lines = [
+        "| identity | account | trusted (custom OIDC subject, compared exactly) | used by | can | cannot |",
+        "|---|---|---|---|---|---|",
+    ]
+    for identity in identities(environments):
+        trusted = (
+            "<br>".join(f"`{s.context}` · `{s.workflow}@{s.ref}` · `{s.event}`" for s in identity.subjects)
+            if identity.ci
+            else "a person's IAM principal (no OIDC)"
+        )
+        can = "<br>".join(f"✔ {text}" for ok, text, _ in rows(layout, identity) if ok)
+        cannot = "<br>".join(f"✘ {text}" for ok, text, _ in rows(layout, identity) if not ok)
+        name = f"`{identity.role_name()}`" + (f" (`{identity.variable}`)" if identity.variable else "")
+        lines.append(f"| {name} | {identity.stack}'s | {trusted} | {identity.used_by} | {can} | {cannot} |")
+    lines.append(
+        f"| a role the `<stack>` program creates (any policy attached, even AdministratorAccess) | the stack's | its AWS service | the program | what `{boundary_name('<stack>')}` allows: the program's services in the stack's region, passing its own stack's roles | ✘ IAM changes<br>✘ the other stack's resources (tags, names)<br>✘ approval, or registering other than pending<br>✘ the state backend and secrets keys<br>✘ other regions |"
+    )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 
 import pytest
+from program_testkit import shipped_previews as _shipped_previews
+
+from tools.offline.records import CACHE_DIR_VARIABLE
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -27,6 +32,16 @@ FAKE_AWS_ENV = {
 os.environ.update(FAKE_AWS_ENV)
 for _var in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(_var, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One directory per session for what the workers share (the program's records): made by the
+    controller before pytest-xdist starts its workers, which inherit the variable."""
+    if hasattr(config, "workerinput") or CACHE_DIR_VARIABLE in os.environ:
+        return
+    folder = tempfile.mkdtemp(prefix="offline-records-")
+    os.environ[CACHE_DIR_VARIABLE] = folder
+    config.add_cleanup(lambda: (shutil.rmtree(folder, ignore_errors=True), os.environ.pop(CACHE_DIR_VARIABLE, None)))
 
 
 class NetworkBlocked(RuntimeError):
@@ -76,3 +91,9 @@ def block_network():
     socket.socket.connect = _real_connect
     socket.socket.connect_ex = _real_connect_ex
     socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def shipped_previews():
+    """The shipped dev and prod stacks, previewed once per session for every worker: (completed process, {stack: JSON})."""
+    return _shipped_previews()

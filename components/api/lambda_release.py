@@ -59,11 +59,13 @@ from components.api.release_spec import (
     appspec_properties,
     failure_message,
 )
-from components.shared.release_provider import PollingReleaseProvider, input_failures, is_unknown
+from components.shared.release_provider import PollingReleaseProvider, input_failures, is_unknown, request_failures
 
 ALIAS_IGNORE_CHANGES = ["function_version", "routing_config"]
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 FAILED_STATUSES = ("Failed", "Stopped")
+# BatchGetDeployments takes at most this many ids a call.
+BATCH_SIZE = 25
 LATEST = "$LATEST"
 
 INPUT_FIELDS = (
@@ -96,6 +98,18 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
                     "(CodeDeploy cannot shift to $LATEST or to another alias)",
                 )
             )
+        # The requests this release will make, validated by botocore now rather than mid-release.
+        alias = {"FunctionName": news.get("function_name"), "Name": news.get("alias_name"), "FunctionVersion": target}
+        failures += request_failures(
+            "lambda", "UpdateAlias", alias, {"FunctionName": "function_name", "Name": "alias_name", "FunctionVersion": "target_version"}
+        )
+        group = {"applicationName": news.get("application_name"), "deploymentGroupName": news.get("deployment_group_name")}
+        failures += request_failures(
+            "codedeploy",
+            "CreateDeployment",
+            group,
+            {"applicationName": "application_name", "deploymentGroupName": "deployment_group_name"},
+        )
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -145,6 +159,7 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
             )
             return ReleaseOutcome("", current, spec.target_version, "direct")
 
+        self._refuse_a_rolled_back_target(codedeploy, spec, current)
         content = appspec_content(spec, current)
         deployment_id = codedeploy.create_deployment(
             applicationName=spec.application_name,
@@ -182,19 +197,7 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
         A running deployment for anything else makes the release fail: CodeDeploy runs one
         deployment per group at a time, and shifting underneath it would fight its rollback.
         """
-        ids: list[str] = []
-        request: dict[str, Any] = {
-            "applicationName": spec.application_name,
-            "deploymentGroupName": spec.deployment_group_name,
-            "includeOnlyStatuses": list(ACTIVE_STATUSES),
-        }
-        while True:
-            page = codedeploy.list_deployments(**request)
-            ids.extend(page.get("deployments", []))
-            if not page.get("nextToken"):
-                break
-            request["nextToken"] = page["nextToken"]
-        for deployment_id in ids:
+        for deployment_id in self._deployment_ids(codedeploy, spec, ACTIVE_STATUSES):
             info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
             props = appspec_properties(info) or {}
             if (
@@ -214,6 +217,41 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
                 "stop it, then run pulumi up again"
             )
         return None
+
+    def _refuse_a_rolled_back_target(self, codedeploy: Any, spec: ReleaseSpec, current: str) -> None:
+        """A version CodeDeploy already failed or rolled back is not shifted to again as it is:
+        any change of code or configuration (a new pin included) publishes a new version."""
+        ids = self._deployment_ids(codedeploy, spec, FAILED_STATUSES)
+        for start in range(0, len(ids), BATCH_SIZE):
+            found = codedeploy.batch_get_deployments(deploymentIds=ids[start : start + BATCH_SIZE]).get("deploymentsInfo", [])
+            for info in found:
+                props = appspec_properties(info) or {}
+                if (
+                    str(props.get("Name")) == spec.function_name
+                    and str(props.get("Alias")) == spec.alias_name
+                    and str(props.get("TargetVersion")) == spec.target_version
+                ):
+                    raise ReleaseError(
+                        f"version {spec.target_version} of {spec.label} was not released again: "
+                        f"{failure_message(info, spec, str(props.get('CurrentVersion', current)))}. The alias stays on version "
+                        f"{current}. Fix the cause and publish a new version (any change of the code or the function's "
+                        "configuration, or another model package pin, does), then run pulumi up again"
+                    )
+
+    @staticmethod
+    def _deployment_ids(codedeploy: Any, spec: ReleaseSpec, statuses: tuple[str, ...]) -> list[str]:
+        ids: list[str] = []
+        request: dict[str, Any] = {
+            "applicationName": spec.application_name,
+            "deploymentGroupName": spec.deployment_group_name,
+            "includeOnlyStatuses": list(statuses),
+        }
+        while True:
+            page = codedeploy.list_deployments(**request)
+            ids.extend(page.get("deployments", []))
+            if not page.get("nextToken"):
+                return ids
+            request["nextToken"] = page["nextToken"]
 
     def _wait(self, codedeploy: Any, deployment_id: str, spec: ReleaseSpec, current: str) -> None:
         from botocore.exceptions import ClientError

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 PROJECT = "sagemaker-mlops"
 
 # A section model refuses keys it does not know (a typo is an error, not a silently ignored key).
 STRICT_SHAPE = ConfigDict(extra="forbid")
-
-InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", description="a SageMaker instance type such as ml.m5.large")]
 
 # Formats a path below a section as its full key, e.g. 'tuning.maxParallel' -> 'sagemaker-mlops:training.tuning.maxParallel'.
 KeyOf = Callable[[str], str]
@@ -99,9 +97,10 @@ def _format_error(section: str, section_type: Any, error: Mapping[str, Any]) -> 
         description = f"a map with the keys {', '.join(_fields(section_type))}"
     else:
         description = next((m.description for m in getattr(section_type, "__metadata__", ()) if getattr(m, "description", None)), None)
-    # A literal error already lists the allowed values.
-    expected = f"; expected {description}" if description and kind != "literal_error" else ""
-    return f"{key} = {json.dumps(error.get('input'), default=str)}: {error['msg']}{expected}"
+    message = error["msg"].removeprefix("Value error, ")
+    # A literal error already lists the allowed values, and so does a validator that says what it expects.
+    expected = f"; expected {description}" if description and kind != "literal_error" and "; expected " not in message else ""
+    return f"{key} = {json.dumps(error.get('input'), default=str)}: {message}{expected}"
 
 
 def validation_problems(section: str, section_type: Any, exc: ValidationError) -> list[str]:

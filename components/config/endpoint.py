@@ -8,7 +8,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config.base import STRICT_SHAPE, InstanceType, KeyOf
+from components.config.base import STRICT_SHAPE, KeyOf
+from components.config.instance_types import EndpointInstanceType, MonitorInstanceType, member_name
 
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
 CANARY_MAX_PERCENT = 50
@@ -71,7 +72,8 @@ class EndpointConfig:
     ] = None
     """The approved model package version this stack serves; absent: no endpoint and no API yet."""
     instance_type: Annotated[
-        Optional[InstanceType], Field(alias="instanceType", default=None, description="a SageMaker instance type such as ml.m5.large")
+        Optional[EndpointInstanceType],
+        Field(alias="instanceType", default=None, description=f"a SageMaker endpoint instance type ({member_name('endpoint')}), or absent"),
     ] = None
     """Instance type of a provisioned endpoint (required there)."""
     instance_count: Annotated[int, Field(alias="instanceCount", default=1, ge=1, description="an integer >= 1")] = 1
@@ -94,6 +96,8 @@ class MonitoringConfig:
     """How often Model Monitor compares captured traffic with the baseline."""
     drift_threshold: Annotated[float, Field(alias="driftThreshold", default=0.2, gt=0, description="a number > 0")] = 0.2
     """The drift alarm fires when the summed feature drift exceeds this value."""
+    instance_type: Annotated[MonitorInstanceType, Field(alias="instanceType", default="ml.m5.large")] = "ml.m5.large"
+    """Instance type of the Model Monitor data-quality jobs."""
 
 
 def endpoint_problems(value: EndpointConfig, k: KeyOf) -> list[str]:
@@ -116,4 +120,22 @@ def endpoint_problems(value: EndpointConfig, k: KeyOf) -> list[str]:
                 problems.append(f"{k('autoscaling.min')} = {a.min}: above autoscaling.max ({a.max})")
             elif not a.min <= value.instance_count <= a.max:
                 problems.append(f"{k('instanceCount')} = {value.instance_count}: outside autoscaling min..max ({a.min}..{a.max})")
+        problems.extend(_canary_fleet(value, k))
     return problems
+
+
+def _canary_fleet(value: EndpointConfig, k: KeyOf) -> list[str]:
+    """A canary is part of the fleet: the new fleet needs an instance for the canary and at least one
+    more for the rest, or the "canary" takes all traffic at once. The fleet a release starts from is
+    as small as autoscaling may have made it."""
+    if value.canary is None:
+        return []
+    smallest, key = value.instance_count, "instanceCount"
+    if value.autoscaling is not None and value.autoscaling.min < smallest:
+        smallest, key = value.autoscaling.min, "autoscaling.min"
+    if smallest >= 2:
+        return []
+    return [
+        f"{k('canary')}: a canary needs at least 2 instances (one for the canary, one for the rest) but {k(key)} = {smallest}; "
+        "expected instanceCount (and autoscaling.min) of 2 or more, or no canary"
+    ]

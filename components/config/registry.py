@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 from pydantic import Field
@@ -61,6 +62,26 @@ def registry_problems(value: RegistryConfig, k: KeyOf) -> list[str]:
     if duplicates:
         problems.append(f"{k('consumerAccounts')}: {', '.join(duplicates)} listed more than once; expected each account once")
     return problems
+
+
+def referencing_stacks(program_dir: Path, stack: str) -> tuple[str, ...]:
+    """The project's other stack files (`Pulumi.<name>.yaml` beside Pulumi.yaml) whose registry.stack
+    names `stack`: they serve this stack's registry, so it must outlive their deploys. PyYAML is the
+    Pulumi SDK's own dependency; a file it cannot read is left to that stack's own run to report."""
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; the SDK depends on it
+
+    found = []
+    for path in sorted(program_dir.glob("Pulumi.*.yaml")):
+        other = path.name[len("Pulumi.") : -len(".yaml")]
+        try:
+            config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        except (OSError, yaml.YAMLError, AttributeError):
+            continue
+        registry = config.get(f"{PROJECT}:registry") if isinstance(config, dict) else None
+        target = registry.get("stack") if isinstance(registry, dict) else None
+        if other != stack and isinstance(target, str) and target.split("/")[1:] == [PROJECT, stack]:
+            found.append(other)
+    return tuple(found)
 
 
 def stack_registry_problems(stack: str, parsed: Mapping[str, Any], present: set[str]) -> list[str]:

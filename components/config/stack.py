@@ -12,9 +12,11 @@ all of them in `config_base.py`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -29,7 +31,7 @@ from components.config.api import (
     ThrottleConfig,
     api_problems,
 )
-from components.config.base import PROJECT, ConfigError, InstanceType, KeyOf, decode, key_of, validation_problems
+from components.config.base import PROJECT, ConfigError, KeyOf, decode, key_of, validation_problems
 from components.config.dashboard import (
     CERTIFICATE_ARN,
     FARGATE_MEMORY_BY_CPU,
@@ -48,10 +50,11 @@ from components.config.endpoint import (
     ServerlessConfig,
     endpoint_problems,
 )
-from components.config.registry import AccountId, RegistryConfig, StackName, registry_problems, stack_registry_problems
+from components.config.promotion import PromotionConfig, SloConfig, promotion_problems
+from components.config.registry import AccountId, RegistryConfig, StackName, referencing_stacks, registry_problems, stack_registry_problems
+from components.config.schedule import ScheduleExpression
 from components.config.training import (
     NetworkConfig,
-    ScheduleExpression,
     TrainingConfig,
     TuningConfig,
     TuningRange,
@@ -79,14 +82,15 @@ __all__ = [
     "Email",
     "EndpointConfig",
     "Environment",
-    "InstanceType",
     "LambdaDeploymentConfig",
     "MonitoringConfig",
     "NetworkConfig",
     "NonEmpty",
+    "PromotionConfig",
     "RegistryConfig",
     "ScheduleExpression",
     "ServerlessConfig",
+    "SloConfig",
     "StackConfig",
     "StackName",
     "ThrottleConfig",
@@ -133,11 +137,22 @@ class StackConfig:
     """The Streamlit dashboard on Fargate behind the ALB and Cognito."""
     registry: RegistryConfig = RegistryConfig()
     """Which stack owns the training pipeline and model registry; absent: this one."""
+    consumer_stacks: tuple[str, ...] = ()
+    """Stacks of this project whose registry.stack names this one (read from their stack files)."""
+    promotion: Optional[PromotionConfig] = None
+    """The soak a package must pass in the stack it is promoted from (tools.promote); absent: no soak gate."""
 
     @property
     def owns_registry(self) -> bool:
         """This stack declares the training pipeline and the model package group."""
         return self.registry.owned
+
+    @property
+    def registry_shared(self) -> bool:
+        """This stack owns a registry that another stack or account serves from: its group, artifact
+        bucket, image repository and key must outlive this stack's own mistakes (protect, no force
+        delete, the longest key deletion window)."""
+        return self.owns_registry and bool(self.registry.consumer_accounts or self.consumer_stacks)
 
     @property
     def is_prod(self) -> bool:
@@ -173,9 +188,13 @@ _SECTIONS: dict[str, tuple[Any, bool]] = {
     "api": (ApiConfig, True),
     "dashboard": (DashboardConfig, True),
     "registry": (RegistryConfig, False),
+    "promotion": (PromotionConfig, False),
 }
 _ADAPTERS = {key: TypeAdapter(tp) for key, (tp, _) in _SECTIONS.items()}
 _REGION_KEY = "aws:region"
+# Namespaces a stack file may use besides the project's: the engine's own and the providers this
+# program runs (requirements.txt). Anything else is a typo whose setting would be silently ignored.
+OTHER_NAMESPACES = ("aws", "docker", "tls", "pulumi")
 _REGION = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 
 
@@ -187,6 +206,7 @@ _CONSISTENCY: dict[str, Callable[[Any, KeyOf], list[str]]] = {
     "api": api_problems,
     "dashboard": dashboard_problems,
     "registry": registry_problems,
+    "promotion": promotion_problems,
 }
 
 
@@ -196,7 +216,23 @@ def _consistency(section: str, value: Any) -> list[str]:
     return rules(value, key_of(section)) if rules is not None else []
 
 
-def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> StackConfig:
+def _foreign_keys(raw: Mapping[str, Any]) -> list[str]:
+    """Keys outside the project's and the providers' namespaces (`sagemaker-mlop:owner`, `owner`)."""
+    problems = []
+    namespaces = (PROJECT, *OTHER_NAMESPACES)
+    for key in sorted(raw):
+        namespace, colon, name = key.partition(":")
+        if colon and namespace in namespaces:
+            continue
+        close = difflib.get_close_matches(namespace, namespaces, n=1) if colon else []
+        hint = f" (did you mean {close[0]}:{name}?)" if close else ""
+        problems.append(
+            f"{key}: unknown namespace '{namespace if colon else ''}'{hint}; expected {PROJECT}:<key>, or a key of {', '.join(f'{n}:' for n in OTHER_NAMESPACES)}"
+        )
+    return problems
+
+
+def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str, consumer_stacks: tuple[str, ...] = ()) -> StackConfig:
     """Parses the flat engine config (`namespace:key` -> value) into a StackConfig.
 
     Raises ConfigError listing every problem found.
@@ -206,6 +242,7 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
     ours = {k[len(prefix) :]: decode(v) for k, v in raw.items() if k.startswith(prefix)}
     for unknown in sorted(set(ours) - set(_SECTIONS)):
         problems.append(f"{prefix}{unknown}: unknown key; allowed keys: {', '.join(_SECTIONS)}")
+    problems.extend(_foreign_keys(raw))
 
     parsed: dict[str, Any] = {}
     for key, (_, required) in _SECTIONS.items():
@@ -256,6 +293,8 @@ def parse_stack_config(raw: Mapping[str, Any], project: str, stack: str) -> Stac
         api=parsed["api"],
         dashboard=parsed["dashboard"],
         registry=parsed["registry"] or RegistryConfig(),
+        consumer_stacks=consumer_stacks,
+        promotion=parsed["promotion"],
     )
 
 
@@ -265,4 +304,6 @@ def load_stack_config() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_stack_config(raw, project=pulumi.get_project(), stack=pulumi.get_stack())
+    stack = pulumi.get_stack()
+    # The engine runs the program from the project directory, beside the other stacks' files.
+    return parse_stack_config(raw, project=pulumi.get_project(), stack=stack, consumer_stacks=referencing_stacks(Path.cwd(), stack))

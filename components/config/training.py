@@ -8,15 +8,9 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from components.config.base import STRICT_SHAPE, InstanceType, KeyOf
-
-ScheduleExpression = Annotated[
-    str,
-    Field(
-        pattern=r"^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
-        description="an EventBridge expression: cron(min hour dom month dow year) or rate(N unit)",
-    ),
-]
+from components.config.base import STRICT_SHAPE, KeyOf
+from components.config.instance_types import ProcessingInstanceType, TrainingInstanceType
+from components.config.schedule import ScheduleExpression
 
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
@@ -56,7 +50,7 @@ class TuningConfig:
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
 class TrainingConfig:
-    instance_type: Annotated[InstanceType, Field(alias="instanceType")]
+    instance_type: Annotated[TrainingInstanceType, Field(alias="instanceType")]
     """Instance type of the training (and tuning) jobs."""
     use_spot: Annotated[bool, Field(alias="useSpot", description="true or false")]
     """Managed spot training, with checkpoints so an interrupted job resumes."""
@@ -64,7 +58,9 @@ class TrainingConfig:
     """When EventBridge starts a periodic retraining run."""
     min_auc: Annotated[float, Field(alias="minAuc", ge=0, le=1, description="a number from 0 to 1")]
     """Quality gate: a model registers only when its test AUC reaches this value."""
-    processing_instance_type: Annotated[InstanceType, Field(alias="processingInstanceType", default="ml.m5.large")] = "ml.m5.large"
+    processing_instance_type: Annotated[ProcessingInstanceType, Field(alias="processingInstanceType", default="ml.m5.large")] = (
+        "ml.m5.large"
+    )
     """Instance type of the processing steps (preprocess, baseline, evaluate)."""
     tuning: Annotated[Optional[TuningConfig], Field(default=None, description="maxJobs, maxParallel and ranges")] = None
     """Optional Bayesian hyper-parameter tuning step in place of the single training job."""

@@ -47,6 +47,9 @@ class DashboardArgs:
     public_subnet_ids: Sequence[pulumi.Input[str]]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     model_package_group_name: pulumi.Input[str]
+    model_package_group_arn: pulumi.Input[str]
+    """What the app lists versions by: a name resolves in the caller's account, the ARN in the
+    registry's (prod in another account serves the registry of dev's)."""
     pipeline_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
     desired_count: int
@@ -88,4 +91,7 @@ class CloudWatchDashboardArgs:
     endpoint: Optional[DashboardEndpoint] = None
     api: Optional[DashboardApi] = None
     alarm_arns: Sequence[pulumi.Input[str]] = ()
+    registry_account_id: Optional[pulumi.Input[str]] = None
+    """The account of the registry this stack serves, when another stack owns it: the pipeline's
+    metrics are that account's (CloudWatch cross-account observability must share them)."""
     """Every alarm the stack creates, for the alarm status widget."""

@@ -84,7 +84,7 @@ class CloudWatchDashboard(pulumi.ComponentResource):
             MetricWidget(
                 title="Training pipeline runs (in the selected time range)",
                 metrics=[
-                    Metric(PIPELINES, metric, [("PipelineName", args.pipeline_name)], label=label)
+                    Metric(PIPELINES, metric, [("PipelineName", args.pipeline_name)], label=label, account_id=args.registry_account_id)
                     for metric, label in (
                         ("ExecutionStarted", "started"),
                         ("ExecutionSucceeded", "succeeded"),

@@ -46,7 +46,7 @@ def health_check_from_dockerfile(dockerfile: Path) -> dict[str, Any]:
 
 def app_environment(args: DashboardArgs) -> dict[str, pulumi.Input[str]]:
     """What containers/dashboard reads (mlops_dashboard/settings.py)."""
-    env: dict[str, pulumi.Input[str]] = {"AWS_REGION": args.region, "MODEL_PACKAGE_GROUP": args.model_package_group_name}
+    env: dict[str, pulumi.Input[str]] = {"AWS_REGION": args.region, "MODEL_PACKAGE_GROUP": args.model_package_group_arn}
     if args.feature_names:
         env["FEATURE_NAMES"] = ",".join(args.feature_names)
     if args.endpoint is not None:

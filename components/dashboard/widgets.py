@@ -52,6 +52,8 @@ class Metric:
     period: Optional[int] = None
     visible: Optional[bool] = None
     y_axis: Optional[Literal["left", "right"]] = None
+    account_id: Optional[pulumi.Input[str]] = None
+    """The account whose metric this is, when not the dashboard's own (cross-account observability)."""
 
     def __post_init__(self) -> None:
         _check_id(self.id)
@@ -60,7 +62,15 @@ class Metric:
         row: list[Any] = [self.namespace, self.name]
         for key, value in self.dimensions:
             row += [key, value]
-        rendering = _rendering(stat=self.stat, label=self.label, id=self.id, period=self.period, visible=self.visible, yAxis=self.y_axis)
+        rendering = _rendering(
+            stat=self.stat,
+            label=self.label,
+            id=self.id,
+            period=self.period,
+            visible=self.visible,
+            yAxis=self.y_axis,
+            accountId=self.account_id,
+        )
         return [row + [rendering] if rendering else row]
 
 

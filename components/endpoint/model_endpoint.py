@@ -28,7 +28,13 @@ from components.endpoint.monitoring import DRIFT_NAMESPACE as DRIFT_NAMESPACE
 from components.endpoint.monitoring import MONITOR_ENVIRONMENT as MONITOR_ENVIRONMENT
 from components.endpoint.monitoring import drift_alarm_name as drift_alarm_name
 from components.endpoint.monitoring import monitoring
-from components.endpoint.release import ENDPOINT_IGNORE_CHANGES, EndpointRelease, EndpointReleaseArgs
+from components.endpoint.release import (
+    ENDPOINT_IGNORE_CHANGES,
+    EndpointRelease,
+    EndpointReleaseArgs,
+    release_timeout_seconds,
+)
+from components.endpoint.release import RELEASE_TIMEOUT_MARGIN_SECONDS as RELEASE_TIMEOUT_MARGIN_SECONDS
 from components.shared.iam import assume_role_policy, ecr_pull_statements, policy_document, statement
 from components.training.registry import model_package_arn
 
@@ -36,9 +42,7 @@ VARIANT_NAME = "AllTraffic"  # blue/green updates require the same variant name 
 CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
 # Keep the blue fleet this long after the shift, so a late alarm can still roll back.
 TERMINATION_WAIT_SECONDS = 300
-# The release waits this much longer than SageMaker's own deployment timeout before giving up.
-RELEASE_TIMEOUT_MARGIN_SECONDS = 900
-SERVERLESS_RELEASE_TIMEOUT_SECONDS = 3600
+SERVERLESS_RELEASE_TIMEOUT_SECONDS = release_timeout_seconds(None)
 
 
 def endpoint_name(name_prefix: str) -> str:
@@ -71,11 +75,14 @@ class ModelEndpoint(pulumi.ComponentResource):
 
         self.alarms = health_alarms(name, args, self.endpoint_name, VARIANT_NAME, provisioned, self)
         self.rollback_alarms = [self.alarms["errors"], self.alarms["latency"]]
-        role = self._role(name, args, capture_prefix, monitoring_prefix, child)
+        role, role_policy = self._role(name, args, capture_prefix, monitoring_prefix, child)
         # Pulumi never deletes a model or a configuration: after a rolled-back release the endpoint
         # still runs on the old pair (terraform-provider-aws#48997). The release deletes the pair
         # it has confirmably replaced.
         kept = pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=True)
+        # IAM is eventually consistent: SageMaker checks the role's permissions (ECR pull, the model
+        # package, KMS) when it creates the model and the endpoint, so both wait for the policy.
+        after_policy = pulumi.ResourceOptions(depends_on=[role_policy])
         model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=role.arn,
@@ -83,7 +90,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Serverless endpoints do not support network isolation (an AWS restriction); the
             # container needs no network either way.
             enable_network_isolation=provisioned,
-            opts=kept,
+            opts=pulumi.ResourceOptions.merge(kept, after_policy),
         )
 
         config = aws.sagemaker.EndpointConfiguration(
@@ -103,9 +110,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             name=self.endpoint_name,
             endpoint_config_name=config.name,
             deployment_config=self._deployment_config_args(deployment) if deployment else None,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ENDPOINT_IGNORE_CHANGES),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ENDPOINT_IGNORE_CHANGES, depends_on=[role_policy]),
         )
-        blue_green = (deployment or {}).get("BlueGreenUpdatePolicy", {})
         self.release = EndpointRelease(
             f"{name}-release",
             EndpointReleaseArgs(
@@ -115,11 +121,8 @@ class ModelEndpoint(pulumi.ComponentResource):
                 deployment_config=deployment,
                 # Where autoscaling owns the instance count, a release keeps the count it chose.
                 retain_variant_properties=provisioned and args.autoscaling is not None,
-                timeout_seconds=(
-                    blue_green["MaximumExecutionTimeoutInSeconds"] + RELEASE_TIMEOUT_MARGIN_SECONDS
-                    if blue_green
-                    else SERVERLESS_RELEASE_TIMEOUT_SECONDS
-                ),
+                timeout_seconds=release_timeout_seconds(deployment),
+                model_package_arn=self.model_package_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
         )
@@ -233,7 +236,7 @@ class ModelEndpoint(pulumi.ComponentResource):
     # ---- IAM -------------------------------------------------------------------------------------
     def _role(
         self, name: str, args: ModelEndpointArgs, capture_prefix: str, monitoring_prefix: str, child: pulumi.ResourceOptions
-    ) -> aws.iam.Role:
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """Hosting and monitoring jobs: read the model and baselines, write capture and reports."""
         role = aws.iam.Role(
             f"{name}-role",
@@ -294,5 +297,4 @@ class ModelEndpoint(pulumi.ComponentResource):
                 conditions={"StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}},
             ),
         )
-        aws.iam.RolePolicy(f"{name}-role-policy", role=role.id, policy=document, opts=child)
-        return role
+        return role, aws.iam.RolePolicy(f"{name}-role-policy", role=role.id, policy=document, opts=child)

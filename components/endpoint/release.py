@@ -38,6 +38,9 @@ reference to this module into the state and holds no client; boto3's credential 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -46,12 +49,31 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
 from components.endpoint.release_scaling import SuspendedScaling, register_again, suspend_scaling
-from components.shared.release_provider import PollingReleaseProvider, error_code, input_failures, is_unknown
+from components.shared.release_provider import (
+    PollingReleaseProvider,
+    error_code,
+    input_failures,
+    is_unknown,
+    number,
+    plain_numbers,
+    request_failures,
+)
 
 ENDPOINT_IGNORE_CHANGES = ["endpoint_config_name", "deployment_config"]
 BUSY_STATUSES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_POLL_INTERVAL_SECONDS = 30
+# SageMaker's range for BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds (600-14400 s); a
+# release waits RELEASE_TIMEOUT_MARGIN_SECONDS longer than the deployment's own limit.
+MAX_EXECUTION_TIMEOUT_SECONDS = 14400
+RELEASE_TIMEOUT_MARGIN_SECONDS = 900
+# The longest a release of this provider can take: a CI job that runs `pulumi up` must outlive it,
+# or the job is cancelled while SageMaker still deploys.
+LONGEST_RELEASE_SECONDS = MAX_EXECUTION_TIMEOUT_SECONDS + RELEASE_TIMEOUT_MARGIN_SECONDS
+# Tags on the endpoint configuration of a release SageMaker rolled back: a retry of the very same
+# release (same configuration and deployment inputs) is refused until the pin or inputs change.
+ROLLED_BACK_TAG = "sagemaker-mlops:release-rolled-back"
+ROLLBACK_REASON_TAG = "sagemaker-mlops:release-rollback-reason"
 
 INPUT_FIELDS = (
     "endpoint_name",
@@ -62,6 +84,7 @@ INPUT_FIELDS = (
     "delete_superseded",
     "timeout_seconds",
     "poll_interval_seconds",
+    "model_package_arn",
 )
 REQUIRED_FIELDS = INPUT_FIELDS[:3]
 # A different endpoint or region is a different release, not an update of this one.
@@ -84,6 +107,8 @@ class ReleaseSpec:
     delete_superseded: bool = True
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     poll_interval_seconds: int = DEFAULT_POLL_INTERVAL_SECONDS
+    # The pinned model package the configuration serves: named when a retry is refused.
+    model_package_arn: Optional[str] = None
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> ReleaseSpec:
@@ -96,7 +121,14 @@ class ReleaseSpec:
             delete_superseded=props.get("delete_superseded") is not False,
             timeout_seconds=int(props.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
             poll_interval_seconds=int(props.get("poll_interval_seconds") or DEFAULT_POLL_INTERVAL_SECONDS),
+            model_package_arn=props.get("model_package_arn") or None,
         )
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes a retry the same release: the configuration and how it is deployed."""
+        same = plain_numbers({"config": self.endpoint_config_name, "deployment": self.deployment_config})
+        return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def rollback_alarms(self) -> list[str]:
@@ -119,6 +151,14 @@ class EndpointReleaseProvider(PollingReleaseProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = input_failures(news, REQUIRED_FIELDS)
+        # The request this release will make, validated by botocore now rather than mid-deploy.
+        request = {
+            "EndpointName": news.get("endpoint_name") or None,
+            "EndpointConfigName": news.get("endpoint_config_name") or None,
+            "DeploymentConfig": news.get("deployment_config") or None,
+        }
+        fields = {"EndpointName": "endpoint_name", "EndpointConfigName": "endpoint_config_name", "DeploymentConfig": "deployment_config"}
+        failures += request_failures("sagemaker", "UpdateEndpoint", request, fields)
         deployment = news.get("deployment_config")
         if deployment and not is_unknown(deployment) and "BlueGreenUpdatePolicy" in deployment:
             timeout = news.get("timeout_seconds")
@@ -127,7 +167,8 @@ class EndpointReleaseProvider(PollingReleaseProvider):
                 failures.append(
                     CheckFailure(
                         "timeout_seconds",
-                        f"timeout_seconds ({timeout}) must exceed the blue/green MaximumExecutionTimeoutInSeconds ({limit}), "
+                        f"timeout_seconds ({number(timeout)}) must exceed the blue/green MaximumExecutionTimeoutInSeconds "
+                        f"({number(limit)}), "
                         "or the release gives up while SageMaker is still deploying",
                     )
                 )
@@ -142,8 +183,13 @@ class EndpointReleaseProvider(PollingReleaseProvider):
         spec = ReleaseSpec.from_props(props)
         return CreateResult(id_=spec.endpoint_name, outs=self._outs(props, self.release(spec)))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(outs=self._outs(news, self.release(ReleaseSpec.from_props(news))))
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # The configuration Pulumi's state records as live: an update that finished after an
+        # interrupted `pulumi up` left it behind, and it is superseded once the endpoint is confirmed
+        # on the new one.
+        recorded = olds.get("released_config_name") or olds.get("endpoint_config_name")
+        spec = ReleaseSpec.from_props(news)
+        return UpdateResult(outs=self._outs(news, self.release(spec, recorded=str(recorded) if recorded else None)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         # The endpoint is deleted by its own resource; the configuration it serves must outlive it.
@@ -151,7 +197,7 @@ class EndpointReleaseProvider(PollingReleaseProvider):
 
     # -- The release --------------------------------------------------------------------------
 
-    def release(self, spec: ReleaseSpec) -> ReleaseOutcome:
+    def release(self, spec: ReleaseSpec, recorded: Optional[str] = None) -> ReleaseOutcome:
         sagemaker = self._client("sagemaker", spec.region)
         endpoint = self._describe(sagemaker, spec)
         status = endpoint["EndpointStatus"]
@@ -173,9 +219,17 @@ class EndpointReleaseProvider(PollingReleaseProvider):
                 "SageMaker cannot update an endpoint in this state; fix or delete it, then run pulumi up again"
             )
         if current == spec.endpoint_config_name:
+            if recorded and recorded != current:
+                # An update of an earlier run finished after that run was interrupted: adopt it.
+                deleted = self._delete_superseded(sagemaker, spec, recorded) if spec.delete_superseded else []
+                return ReleaseOutcome(recorded, current, "adopted", self._instance_counts(endpoint), deleted)
             return ReleaseOutcome(current, current, "unchanged", self._instance_counts(endpoint))
 
-        scaling = self._suspend_scaling_for_instance_type_change(sagemaker, spec, current)
+        old_config = self._config(sagemaker, current)
+        new_config = self._config(sagemaker, spec.endpoint_config_name)
+        self._refuse_a_rolled_back_retry(sagemaker, spec, new_config)
+        self._refuse_an_unsplittable_canary(spec, endpoint, new_config)
+        scaling = self._suspend_scaling_for_instance_type_change(spec, old_config, new_config)
         try:
             request: dict[str, Any] = {
                 "EndpointName": spec.endpoint_name,
@@ -188,7 +242,7 @@ class EndpointReleaseProvider(PollingReleaseProvider):
             final = self._wait(sagemaker, spec)
         finally:
             self._restore_scaling(spec, scaling)
-        return self._confirm(sagemaker, spec, current, final, "updated")
+        return self._confirm(sagemaker, spec, current, final, "updated", new_config)
 
     @staticmethod
     def _describe(sagemaker: Any, spec: ReleaseSpec) -> dict[str, Any]:
@@ -219,7 +273,15 @@ class EndpointReleaseProvider(PollingReleaseProvider):
                 )
             sleep(spec.poll_interval_seconds)
 
-    def _confirm(self, sagemaker: Any, spec: ReleaseSpec, previous: str, endpoint: dict[str, Any], method: str) -> ReleaseOutcome:
+    def _confirm(
+        self,
+        sagemaker: Any,
+        spec: ReleaseSpec,
+        previous: str,
+        endpoint: dict[str, Any],
+        method: str,
+        new_config: Optional[dict[str, Any]] = None,
+    ) -> ReleaseOutcome:
         serving = endpoint.get("EndpointConfigName")
         if endpoint["EndpointStatus"] == "InService" and serving == spec.endpoint_config_name:
             deleted = self._delete_superseded(sagemaker, spec, previous) if spec.delete_superseded else []
@@ -234,6 +296,11 @@ class EndpointReleaseProvider(PollingReleaseProvider):
             reasons.append("rolled back")
         if endpoint.get("FailureReason"):
             reasons.append(str(endpoint["FailureReason"]).strip())
+        if endpoint["EndpointStatus"] == "InService" and serving != spec.endpoint_config_name:
+            try:
+                self._record_rollback(sagemaker, spec, new_config or self._config(sagemaker, spec.endpoint_config_name), list(reasons))
+            except Exception as exc:  # the rollback is the news; a missing record only allows a retry
+                reasons.append(f"(the rollback could not be recorded on the configuration: {error_code(exc) or type(exc).__name__})")
         raise ReleaseError(
             f"endpoint {spec.endpoint_name} did not take {spec.endpoint_config_name}: {'; '.join(reasons) or endpoint['EndpointStatus']}. "
             f"It is {endpoint['EndpointStatus']} on {serving}, which Pulumi keeps recording as live; "
@@ -260,9 +327,60 @@ class EndpointReleaseProvider(PollingReleaseProvider):
         }
 
     @staticmethod
-    def _variants(sagemaker: Any, config_name: str) -> dict[str, dict[str, Any]]:
-        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-        return {str(v["VariantName"]): v for v in config.get("ProductionVariants") or []}
+    def _config(sagemaker: Any, config_name: str) -> dict[str, Any]:
+        return sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+
+    @classmethod
+    def _variants(cls, sagemaker: Any, config_name: str) -> dict[str, dict[str, Any]]:
+        return variants(cls._config(sagemaker, config_name))
+
+    # -- refusals before anything moves ---------------------------------------------------------
+
+    def _refuse_a_rolled_back_retry(self, sagemaker: Any, spec: ReleaseSpec, new_config: dict[str, Any]) -> None:
+        tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=new_config["EndpointConfigArn"]).get("Tags", [])}
+        if tags.get(ROLLED_BACK_TAG) != spec.fingerprint:
+            return
+        pin = spec.model_package_arn or ", ".join(sorted({str(v.get("ModelName")) for v in variants(new_config).values()}))
+        raise ReleaseError(
+            f"endpoint {spec.endpoint_name}: this release ({spec.endpoint_config_name}, model package {pin}) was rolled back "
+            f"before ({tags.get(ROLLBACK_REASON_TAG) or 'no reason recorded'}) and is not retried as it is. Pin another model "
+            "package version (endpoint.modelPackageVersion) or change the release's configuration; to retry this very "
+            f"release once the cause is fixed: aws sagemaker delete-tags --resource-arn {new_config['EndpointConfigArn']} "
+            f"--tag-keys {ROLLED_BACK_TAG}"
+        )
+
+    @staticmethod
+    def _refuse_an_unsplittable_canary(spec: ReleaseSpec, endpoint: dict[str, Any], new_config: dict[str, Any]) -> None:
+        """AWS: a canary must be at most 50% of the new fleet; a 1-instance fleet cannot be split."""
+        routing = ((spec.deployment_config or {}).get("BlueGreenUpdatePolicy") or {}).get("TrafficRoutingConfiguration") or {}
+        canary = routing.get("CanarySize") if routing.get("Type") in ("CANARY", "LINEAR") else None
+        if not canary:
+            return
+        current = {str(v["VariantName"]): v.get("CurrentInstanceCount") for v in endpoint.get("ProductionVariants") or []}
+        for name, variant in variants(new_config).items():
+            # With RetainAllVariantProperties the new fleet is as large as the one autoscaling chose.
+            fleet = current.get(name) if spec.retain_variant_properties and current.get(name) else variant.get("InitialInstanceCount")
+            if not fleet:
+                continue  # serverless: no instances to split
+            value, fleet = number(canary["Value"]), number(fleet)
+            percent = canary["Type"] == "CAPACITY_PERCENT"
+            # A percentage of one instance is that whole instance: 100% of the new fleet.
+            if (percent and (value > 50 or fleet < 2)) or (not percent and 2 * value > fleet):
+                raise ReleaseError(
+                    f"endpoint {spec.endpoint_name}: a {routing['Type']} of {value}{'%' if percent else ' instance(s)'} on "
+                    f"variant {name}'s {fleet} instance(s) is more than the 50% of the new fleet SageMaker allows for a "
+                    "canary. Run at least 2 instances (endpoint.instanceCount, endpoint.autoscaling.min) with a canary of at "
+                    "most 50%, or release ALL_AT_ONCE"
+                )
+
+    @staticmethod
+    def _record_rollback(sagemaker: Any, spec: ReleaseSpec, new_config: dict[str, Any], reasons: list[str]) -> None:
+        """Tags the rejected configuration so that the same release is not retried blindly."""
+        arn = new_config["EndpointConfigArn"]
+        reason = re.sub(r"[^\w .:/=+\-@]", " ", "; ".join(reasons) or "rolled back")[:256]
+        sagemaker.add_tags(
+            ResourceArn=arn, Tags=[{"Key": ROLLED_BACK_TAG, "Value": spec.fingerprint}, {"Key": ROLLBACK_REASON_TAG, "Value": reason}]
+        )
 
     def _delete_superseded(self, sagemaker: Any, spec: ReleaseSpec, previous: str) -> list[str]:
         """The configuration the endpoint has left for good, and the models only it used."""
@@ -289,8 +407,10 @@ class EndpointReleaseProvider(PollingReleaseProvider):
 
     # -- autoscaling around an instance type change --------------------------------------------
 
-    def _suspend_scaling_for_instance_type_change(self, sagemaker: Any, spec: ReleaseSpec, current: str) -> list[SuspendedScaling]:
-        old, new = self._variants(sagemaker, current), self._variants(sagemaker, spec.endpoint_config_name)
+    def _suspend_scaling_for_instance_type_change(
+        self, spec: ReleaseSpec, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> list[SuspendedScaling]:
+        old, new = variants(old_config), variants(new_config)
         changed = [name for name, variant in new.items() if name in old and variant.get("InstanceType") != old[name].get("InstanceType")]
         if not changed:
             return []
@@ -323,6 +443,17 @@ class EndpointReleaseProvider(PollingReleaseProvider):
         return outs
 
 
+def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """DescribeEndpointConfig's production variants by name."""
+    return {str(v["VariantName"]): v for v in config.get("ProductionVariants") or []}
+
+
+def release_timeout_seconds(deployment_config: Optional[dict[str, Any]]) -> int:
+    """How long a release waits: longer than the blue/green deployment's own limit, or an hour."""
+    limit = ((deployment_config or {}).get("BlueGreenUpdatePolicy") or {}).get("MaximumExecutionTimeoutInSeconds")
+    return int(limit) + RELEASE_TIMEOUT_MARGIN_SECONDS if limit else DEFAULT_TIMEOUT_SECONDS
+
+
 @dataclass
 class EndpointReleaseArgs:
     endpoint_name: pulumi.Input[str]
@@ -336,6 +467,8 @@ class EndpointReleaseArgs:
     # Longer than the blue/green MaximumExecutionTimeoutInSeconds (check() enforces it).
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     poll_interval_seconds: int = DEFAULT_POLL_INTERVAL_SECONDS
+    # The pinned model package the configuration serves (named when a retry is refused).
+    model_package_arn: Optional[pulumi.Input[str]] = None
 
 
 class EndpointRelease(pulumi.dynamic.Resource, name="EndpointRelease"):

@@ -2,13 +2,16 @@
 
 SageMaker refuses UpdateEndpoint while the variant is a scalable target (AWS: "Update endpoints
 that use auto scaling"), so the release reads a variant's target and policies, removes them, and
-registers them again exactly as they were once the update is over. Called with boto3 clients the
-provider makes; this module holds none (the provider is pickled by reference into the state).
+registers them again exactly as they were once the update is over, tags included: a deregistered
+target loses its tags, and RegisterScalableTarget takes them only when it creates the target, so
+they are read (ListTagsForResource on the target's ARN) before and passed back with `Tags`. Called
+with boto3 clients the provider makes; this module holds none (the provider is pickled by reference
+into the state).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -20,6 +23,7 @@ class SuspendedScaling:
 
     target: dict[str, Any]
     policies: list[dict[str, Any]]
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def suspend_scaling(scaling_client: Any, endpoint_name: str, variant_names: list[str]) -> list[SuspendedScaling]:
@@ -33,7 +37,9 @@ def suspend_scaling(scaling_client: Any, endpoint_name: str, variant_names: list
         policies = scaling_client.describe_scaling_policies(
             ServiceNamespace="sagemaker", ResourceId=target["ResourceId"], ScalableDimension=SCALABLE_DIMENSION
         ).get("ScalingPolicies", [])
-        suspended.append(SuspendedScaling(target, policies))
+        arn = target.get("ScalableTargetARN")
+        tags = scaling_client.list_tags_for_resource(ResourceARN=arn).get("Tags", {}) if arn else {}
+        suspended.append(SuspendedScaling(target, policies, dict(tags)))
         for policy in policies:
             scaling_client.delete_scaling_policy(
                 PolicyName=policy["PolicyName"],
@@ -57,6 +63,7 @@ def register_again(scaling_client: Any, item: SuspendedScaling) -> None:
         MinCapacity=target["MinCapacity"],
         MaxCapacity=target["MaxCapacity"],
         **({"SuspendedState": target["SuspendedState"]} if target.get("SuspendedState") else {}),
+        **({"Tags": item.tags} if item.tags else {}),
     )
     for policy in item.policies:
         request = {

@@ -18,3 +18,6 @@ class FoundationArgs:
     consumer_accounts: tuple[str, ...] = ()
     """Accounts serving this stack's model registry: they may decrypt, through S3 and ECR only,
     the model artifacts, baselines and image that this key encrypts."""
+    protect_key: bool = False
+    """Another stack or account serves what this key encrypts (the shared registry): `pulumi
+    destroy` or a replacement must not schedule its deletion."""

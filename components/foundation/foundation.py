@@ -46,7 +46,7 @@ class Foundation(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=args.key_deletion_window_days,
             policy=self._key_policy(args.region, account_root, identity.account_id, args.consumer_accounts),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_key),
         )
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.name_prefix}", target_key_id=self.key.key_id, opts=child)
 

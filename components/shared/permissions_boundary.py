@@ -13,17 +13,19 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-# Created by bootstrap/ in every account that runs a stack (bootstrap/access.py imports it).
-BOUNDARY_POLICY_NAME = "sagemaker-mlops-program-boundary"
+# One boundary per stack, created by bootstrap/ in the stack's account (bootstrap/layout.py
+# `boundary_name`): a role of one stack can never reach the other stack's resources.
+BOUNDARY_POLICY_NAME = "sagemaker-mlops-{stack}-boundary"
 ROLE_TYPE = "aws:iam/role:Role"
 
 
-def boundary_arn(provider: Optional[pulumi.ProviderResource] = None) -> pulumi.Output[str]:
-    """The boundary's ARN in the account and partition of the deploying credentials."""
+def boundary_arn(provider: Optional[pulumi.ProviderResource] = None, stack: Optional[str] = None) -> pulumi.Output[str]:
+    """The stack's boundary ARN in the account and partition of the deploying credentials."""
     invoke = pulumi.InvokeOutputOptions(provider=provider)
     account = aws.get_caller_identity_output(opts=invoke).account_id
     partition = aws.get_partition_output(opts=invoke).partition
-    return pulumi.Output.format("arn:{0}:iam::{1}:policy/{2}", partition, account, BOUNDARY_POLICY_NAME)
+    name = BOUNDARY_POLICY_NAME.format(stack=stack or pulumi.get_stack())
+    return pulumi.Output.format("arn:{0}:iam::{1}:policy/{2}", partition, account, name)
 
 
 def with_permissions_boundary(arn: pulumi.Input[str]):

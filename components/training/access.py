@@ -183,12 +183,15 @@ def share_with_consumers(
         opts=child,
     )
     # Cross-account EventBridge: the consumer's rule targets this account's default bus, whose
-    # resource policy must let that account put events; a rule here matches them.
-    aws.cloudwatch.EventBusPolicy(
-        f"{name}-consumer-events-policy",
-        event_bus_name="default",
-        policy=policy_document(
-            statement(["events:PutEvents"], [arn("events", "event-bus/default")], sid="ConsumerAccountsSendDriftAlarms", principals=roots)
-        ),
-        opts=child,
-    )
+    # resource policy must let that account put events; a rule here matches them. One statement per
+    # account (PutPermission): an EventBusPolicy would replace the whole default bus policy, and
+    # with it every grant another team or stack has made on this account's bus.
+    for account in args.consumer_accounts:
+        aws.cloudwatch.EventPermission(
+            f"{name}-consumer-events-{account}",
+            event_bus_name="default",
+            principal=account,
+            action="events:PutEvents",
+            statement_id=f"{args.name_prefix}-drift-alarms-from-{account}",
+            opts=child,
+        )

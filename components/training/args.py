@@ -35,6 +35,10 @@ class TrainingPipelineArgs:
     drift_alarm_name: Optional[str] = None
     """Name of the endpoint's drift alarm: when set, the alarm entering ALARM starts a run."""
     force_destroy: bool = False
+    protect_registry: bool = False
+    """Another stack or account serves this registry: the model package group, the artifact bucket
+    and the image repository (with their parts) are protected, so no destroy or replacement of this
+    stack takes away what the other one serves."""
     consumer_accounts: Sequence[str] = ()
     """AWS accounts whose stacks serve this registry's packages: granted read access to the packages,
     their artifacts and baselines, the model image, and PutEvents to this account's default bus for

@@ -30,6 +30,22 @@ def model_package_group_name(name_prefix: str) -> str:
     return f"{name_prefix}-churn"
 
 
+REGISTRY_TYPES = frozenset({"aws:sagemaker/modelPackageGroup:ModelPackageGroup", "aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"})
+
+
+def protect_types(types: frozenset[str]) -> pulumi.ResourceTransformation:
+    """`protect` on the resources of `types` among a resource and its children."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if args.type_ not in types:
+            return None
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
+        )
+
+    return transform
+
+
 class TrainingPipeline(pulumi.ComponentResource):
     data_bucket: SecureBucket
     artifact_bucket: SecureBucket
@@ -42,7 +58,12 @@ class TrainingPipeline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TrainingPipelineArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("sagemaker-mlops:training:TrainingPipeline", name, None, opts)
+        if args.protect_registry and args.force_destroy:
+            raise pulumi.RunError("TrainingPipeline: a registry another stack serves (protect_registry) cannot be force-destroyed")
         child = pulumi.ResourceOptions(parent=self)
+        # What consumers serve is protected: the group, the bucket and the repository themselves, not
+        # their replaceable parts (the image build, a bucket's policy), so a new image still deploys.
+        registry = pulumi.ResourceOptions(parent=self, transformations=[protect_types(REGISTRY_TYPES)] if args.protect_registry else None)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=invoke)
         account = identity.account_id
@@ -61,7 +82,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                 force_destroy=args.force_destroy,
                 extra_policy_statements=lambda bucket_arn: consumer_bucket_statements(args, self, bucket_arn),
             ),
-            opts=child,
+            opts=registry,
         )
         self.image = ContainerImage(
             f"{name}-model-image",
@@ -71,13 +92,13 @@ class TrainingPipeline(pulumi.ComponentResource):
                 kms_key_arn=args.kms_key_arn,
                 force_delete=args.force_destroy,
             ),
-            opts=child,
+            opts=registry,
         )
         self.model_package_group = aws.sagemaker.ModelPackageGroup(
             f"{name}-model-group",
             model_package_group_name=self.model_package_group_name,
             model_package_group_description=f"Churn models trained by {self.pipeline_name}",
-            opts=child,
+            opts=registry,
         )
 
         def arn(service: str, resource: str) -> pulumi.Output[str]:

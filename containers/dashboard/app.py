@@ -18,29 +18,21 @@ log = logging.getLogger("mlops_dashboard")
 
 st.set_page_config(page_title=TITLE, page_icon=":material/monitoring:", layout="wide")
 
+registry = st.Page("views/registry.py", title="Model registry", icon=":material/inventory_2:", url_path="registry")
+# Streamlit serves its default page at "/" only and ignores that page's url_path, so a default
+# registry page would leave its deep link /registry on "Page not found". The root URL is a hidden
+# page that opens the registry under its own address instead.
+home = st.Page(lambda: st.switch_page(registry), title="Home", url_path="home", default=True, visibility="hidden")
 page = st.navigation(
     [
-        st.Page(
-            "views/registry.py",
-            title="Model registry",
-            icon=":material/inventory_2:",
-            url_path="registry",
-            default=True,
-        ),
-        st.Page(
-            "views/health.py",
-            title="Live health",
-            icon=":material/monitor_heart:",
-            url_path="health",
-        ),
-        st.Page(
-            "views/predict.py",
-            title="Predict churn",
-            icon=":material/online_prediction:",
-            url_path="predict",
-        ),
+        home,
+        registry,
+        st.Page("views/health.py", title="Live health", icon=":material/monitor_heart:", url_path="health"),
+        st.Page("views/predict.py", title="Predict churn", icon=":material/online_prediction:", url_path="predict"),
     ]
 )
+if page is home:
+    st.switch_page(registry)  # before anything is drawn: the registry's run draws the frame
 
 st.title(TITLE)
 

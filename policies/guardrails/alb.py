@@ -65,6 +65,16 @@ def _authenticates(args: ResourceValidationArgs, report: Callable[[str], None]) 
     for action in ordered_actions(args.props.get(key)):
         kind = action.get("type")
         if kind in AUTHENTICATE:
+            # "allow" lets an unauthenticated user through to the next action: it authenticates no one.
+            config = action.get("authenticateCognito" if kind == "authenticate-cognito" else "authenticateOidc")
+            on_unauthenticated = str(get_path(config, "onUnauthenticatedRequest") or "authenticate").lower()
+            if on_unauthenticated == "allow":
+                report(
+                    f"{args.resource_type} '{args.name}' has an '{kind}' action with on_unauthenticated_request='allow': users who "
+                    "are not signed in are forwarded to the targets anyway. Remove on_unauthenticated_request (the default, "
+                    "'authenticate', sends them to sign in) or set it to 'deny'."
+                )
+                return
             authenticated = True
         elif kind == "forward" and not authenticated:
             report(

@@ -5,10 +5,11 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValid
 from guardrails.common import peek
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+TOPIC = "aws:sns/topic:Topic"
 
 
 def _topic_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != "aws:sns/topic:Topic":
+    if args.resource_type != TOPIC:
         return
     key = peek(args.props, "kmsMasterKeyId")
     if not key:

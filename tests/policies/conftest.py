@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from policy_testkit import ASSERTED, ASSERTED_OUT, PACK_DIR, PROJECT
+from policy_testkit import ASSERTED, ASSERTED_OUT, PACK_DIR, PROJECT, RAN_HERE
 
 from tools.offline.analyzer import PolicyPackProcess
 
@@ -23,6 +23,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if item.name != COVERAGE_TEST] + last
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        RAN_HERE.add(report.nodeid.split("::")[0].rsplit("/", 1)[-1])
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """When the coverage check runs the unit modules in a child session, it reads what they asserted here."""
     path = os.environ.get(ASSERTED_OUT)
@@ -35,24 +40,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pack() -> Iterator[PolicyPackProcess]:
     with PolicyPackProcess(PACK_DIR, PROJECT, "prod", {"aws:region": "us-east-1"}) as process:
         yield process
-
-
-@pytest.fixture(scope="session")
-def shipped_previews(tmp_path_factory):
-    """The shipped dev and prod stacks, previewed once per session: (completed process, {stack: JSON})."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tools.offline.records import ROOT
-
-    out = tmp_path_factory.mktemp("shipped") / "out-{stack}.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return done, {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}

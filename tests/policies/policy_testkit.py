@@ -91,6 +91,9 @@ def analyze(pack: PolicyPackProcess, stack: Stack, config: ConfigArg = "stack") 
 
 # Which policies the session's tests have seen pass and fail (checked by test_pack.py, which runs last).
 ASSERTED: dict[str, set[str]] = {"passes": set(), "fails": set()}
+# The test modules whose tests ran in this process: with pytest-xdist another worker runs the rest,
+# and what they assert there is not in ASSERTED here.
+RAN_HERE: set[str] = set()
 # A child pytest session started with this variable writes ASSERTED to the file it names (conftest.py).
 ASSERTED_OUT = "POLICY_TESTKIT_ASSERTED_OUT"
 
@@ -116,6 +119,34 @@ def assert_fails(result: AnalysisResult, policy: str, urn: Optional[str], *fragm
         assert fragment in message, f"{fragment!r} not in:\n{message}"
     ASSERTED["fails"].add(policy)
     return message
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of a policy's edge table: a resource and what the policy must say about it."""
+
+    policy: str
+    id: str
+    type: str
+    inputs: Mapping[str, Any]
+    denied: Optional[str]
+    """A fragment of the finding, or None when the policy must not report the resource."""
+
+
+def analyze_cases(pack: PolicyPackProcess, cases: list[Case], stack_name: str = "prod") -> tuple[AnalysisResult, dict[str, str]]:
+    """One engine session over every case of a table: (result, case id -> URN)."""
+    stack = Stack(stack_name)
+    urns = {case.id: stack.add(case.type, case.id, dict(case.inputs)) for case in cases}
+    return analyze(pack, stack), urns
+
+
+def assert_case(result: AnalysisResult, urns: Mapping[str, str], case: Case, *fragments: str) -> Optional[str]:
+    """The case's verdict: no finding of its policy on it, or one that has `denied` and `fragments`."""
+    if case.denied is None:
+        mine = [v for v in findings(result, case.policy) if v.urn == urns[case.id]]
+        assert not mine, "\n".join(v.message for v in mine)
+        return None
+    return assert_fails(result, case.policy, urns[case.id], case.denied, *fragments)
 
 
 def not_applicable(result: AnalysisResult, policy: str) -> list[str]:

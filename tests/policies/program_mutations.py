@@ -16,6 +16,15 @@ Mutations:
   instead of silently testing nothing;
 - `Append(code)`: code appended to the copy's `__main__.py` (resources a change would add; it sees
   the program's globals: `aws`, `pulumi`, `with_provider`, `foundation`, `training`, ...).
+
+Each row is proven ALONE, by attribution: within a (stack, run) group, the mutations every row shares
+are the context, and each row's remaining mutations are its own *unit*. Units get distinct codes of
+equal weight (w of m bits, the fewest m with C(m, m//2) >= units) and probe run b applies the context
+plus every unit whose code has bit b. A finding caused by exactly its row's unit appears in exactly
+the probe runs of that unit's code; one that another unit also causes (either suffices) appears in
+more, one that needs another unit too appears in fewer, since no code of equal weight contains
+another. So a row passes only when its own edit produces its finding, for about log2(units) extra
+previews per group instead of one per row.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Union
 
@@ -163,9 +173,69 @@ class RunResult:
         return [v for v in self.result.get("violations", []) if v["policy"] == policy and v["urn"] == urn]
 
 
-def run_group(stack: str, run: str, rows: list[Violation], workdir: Path, stack_outputs: Mapping[str, Path]) -> RunResult:
+# ---- attribution ---------------------------------------------------------------------------------
+
+
+def context_and_units(rows: list[Violation]) -> tuple[tuple[Mutation, ...], list[tuple[Mutation, ...]]]:
+    """The mutations every row of a group shares, and the distinct units (a row's other mutations)."""
+    common = tuple(m for m in rows[0].mutations if all(m in r.mutations for r in rows))
+    units: list[tuple[Mutation, ...]] = []
+    for row in rows:
+        unit = unit_of(row, common)
+        if unit not in units:
+            units.append(unit)
+    return common, units
+
+
+def unit_of(row: Violation, common: tuple[Mutation, ...]) -> tuple[Mutation, ...]:
+    return tuple(m for m in row.mutations if m not in common)
+
+
+def unit_codes(count: int) -> list[frozenset[int]]:
+    """`count` distinct codes of equal weight: none contains another. No codes for one unit (the
+    shipped baseline, which has none of the group's mutations, proves it)."""
+    if count <= 1:
+        return [frozenset()] * count
+    bits = 2
+    while len(list(combinations(range(bits), bits // 2))) < count:
+        bits += 1
+    return [frozenset(c) for c in list(combinations(range(bits), bits // 2))[:count]]
+
+
+def probe_mutations(rows: list[Violation]) -> list[list[Mutation]]:
+    """The mutations of each probe run of a group (none when the group has one unit)."""
+    common, units = context_and_units(rows)
+    codes = unit_codes(len(units))
+    width = max((max(c) + 1 for c in codes if c), default=0)
+    return [[*common, *(m for unit, code in zip(units, codes) for m in unit if b in code)] for b in range(width)]
+
+
+def attribution_problem(row: Violation, group: list[Violation], present: list[bool]) -> Optional[str]:
+    """Why the row's finding is not its own edit's, given whether it appeared in each probe run."""
+    common, units = context_and_units(group)
+    code = unit_codes(len(units))[units.index(unit_of(row, common))]
+    expected = [b in code for b in range(len(present))]
+    if present == expected:
+        return None
+    extra = [b for b, (p, e) in enumerate(zip(present, expected)) if p and not e]
+    if extra:
+        return f"the finding also appears in probe run(s) {extra} without this row's edit: another edit of the run produces it"
+    return "the finding needs another edit of the run besides this row's: the row's edit alone does not produce it"
+
+
+# ---- running ---------------------------------------------------------------------------------------
+
+
+def run_group(
+    stack: str,
+    run: str,
+    rows: list[Violation],
+    workdir: Path,
+    stack_outputs: Mapping[str, Path],
+    mutations: Optional[list[Mutation]] = None,
+) -> RunResult:
     program = copy_program(workdir / f"{stack}-{run}")
-    overrides = apply(program, [m for row in rows for m in row.mutations])
+    overrides = apply(program, [m for row in rows for m in row.mutations] if mutations is None else mutations)
     out = workdir / f"{stack}-{run}.json"
     command = [sys.executable, "-m", "tools.preview", "--stack", stack, "--program-dir", str(program), "--json", str(out)]
     for override in overrides:
@@ -180,15 +250,39 @@ def run_group(stack: str, run: str, rows: list[Violation], workdir: Path, stack_
     return RunResult(stack, run, done.returncode, done.stdout, done.stderr, result)
 
 
-def run_all(rows: Iterable[Violation], workdir: Path, shipped_outputs: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], RunResult]:
-    """Runs every (stack, run) group; `shipped_outputs` are the shipped stacks' outputs by stack."""
+def groups_of(rows: Iterable[Violation]) -> dict[tuple[str, str], list[Violation]]:
     groups: dict[tuple[str, str], list[Violation]] = {}
     for row in rows:
         groups.setdefault(row.key, []).append(row)
+    return groups
+
+
+@dataclass
+class Runs:
+    """Each group's run with every mutation applied, and its probe runs in order."""
+
+    full: dict[tuple[str, str], RunResult]
+    probes: dict[tuple[str, str], list[RunResult]]
+
+
+def run_all(rows: Iterable[Violation], workdir: Path, shipped_outputs: Mapping[str, Mapping[str, Any]]) -> Runs:
+    """Runs every (stack, run) group and its probe runs; `shipped_outputs` are the shipped stacks'
+    outputs by stack."""
+    groups = groups_of(rows)
     stack_outputs = {}
     for name, outputs in shipped_outputs.items():
         stack_outputs[name] = workdir / f"shipped-{name}-outputs.json"
         stack_outputs[name].write_text(json.dumps(outputs))
     with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
         futures = {key: pool.submit(run_group, key[0], key[1], group, workdir, stack_outputs) for key, group in groups.items()}
-        return {key: future.result() for key, future in futures.items()}
+        probes = {
+            key: [
+                pool.submit(run_group, key[0], f"{key[1]}-probe{b}", group, workdir, stack_outputs, mutations)
+                for b, mutations in enumerate(probe_mutations(group))
+            ]
+            for key, group in groups.items()
+        }
+        return Runs(
+            full={key: future.result() for key, future in futures.items()},
+            probes={key: [f.result() for f in found] for key, found in probes.items()},
+        )

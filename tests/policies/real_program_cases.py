@@ -78,7 +78,12 @@ SHORT_PASSWORDS = Edit("minimum_length=12,", "minimum_length=8,")
 FOUNDATION_UNTAGGED = Edit(
     'opts=with_provider,\n)\npulumi.export("kmsKeyArn", foundation.key_arn)', ')\npulumi.export("kmsKeyArn", foundation.key_arn)'
 )
-FORCE_DESTROY = Edit("force_destroy=not config.is_prod", "force_destroy=True", count=3)
+# dev's and the ALB logs' buckets, the dashboard image; and the registry's, which also stays durable
+# while another stack serves it (`durable`).
+FORCE_DESTROY = (
+    Edit("force_destroy=not config.is_prod", "force_destroy=True", count=2),
+    Edit("force_destroy=not durable", "force_destroy=True"),
+)
 # prod serves dev's registry and trains nothing (registry.stack): what only the registry's owner
 # declares is shown in a prod-environment stack that owns its registry, as a single-stack setup would.
 PROD_OWNS_REGISTRY = (
@@ -89,6 +94,9 @@ OTHER_GROUP = Edit(
     "model_package_arn(args.region, self.registry_account, args.model_package_group_name, args.model_package_version)",
     'model_package_arn(args.region, self.registry_account, "mlops-prod-churn", args.model_package_version)',
 )
+
+# The dashboard's load balancer and user pool protected only outside prod.
+UNPROTECTED_DASHBOARD = Edit("deletion_protection=config.is_prod,", "deletion_protection=False,")
 
 # ---- the ALB access-log exemption granted to someone else (another region's ELB account and a
 # grant on the whole bucket are unit-tested in test_s3_policies.py)
@@ -146,6 +154,52 @@ ADDED_RESOURCES = Append(
         "added-feature-table", hash_key="customer_id", billing_mode="PAY_PER_REQUEST",
         attributes=[aws.dynamodb.TableAttributeArgs(name="customer_id", type="S")],
     )
+
+    # Types the program has never declared, each judged by its class: resource policies open to
+    # everyone, stores without the project key, a public subnet, an IAM user and a self-granting role.
+    import json as _json
+
+    def _everyone(action, resource="*"):
+        return _json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": action, "Resource": resource}]})
+
+    aws.s3.BucketPolicy(
+        "added-open-bucket-policy", bucket="mlops-prod-shared-exports",
+        policy=_everyone("s3:GetObject", "arn:aws:s3:::mlops-prod-shared-exports/*"), opts=with_provider,
+    )
+    aws.kms.Key("added-shared-key", enable_key_rotation=True, policy=_everyone("kms:Decrypt"), opts=with_provider)
+    aws.sns.TopicPolicy(
+        "added-open-topic-policy", arn="arn:aws:sns:us-east-1:123456789012:mlops-prod-alarms",
+        policy=_everyone("sns:Subscribe", "arn:aws:sns:us-east-1:123456789012:mlops-prod-alarms"), opts=with_provider,
+    )
+    aws.ecr.RepositoryPolicy("added-open-repository-policy", repository="mlops-prod-model", policy=_everyone("ecr:BatchGetImage"), opts=with_provider)
+    aws.sagemaker.ModelPackageGroupPolicy(
+        "added-open-registry-policy", model_package_group_name="mlops-dev-churn",
+        resource_policy=_everyone("sagemaker:DescribeModelPackage"), opts=with_provider,
+    )
+    aws.lambda_.LayerVersionPermission(
+        "added-open-layer", layer_name="shared-deps", version_number=1, principal="*", action="lambda:GetLayerVersion",
+        statement_id="everyone", opts=with_provider,
+    )
+    aws.sqs.Queue("added-queue", opts=with_provider)
+    aws.efs.FileSystem("added-file-system", encrypted=False, opts=with_provider)
+    aws.elasticache.ReplicationGroup(
+        "added-cache", description="feature cache", node_type="cache.t4g.micro", at_rest_encryption_enabled=True,
+        kms_key_id=foundation.key_arn, opts=with_provider,
+    )
+    aws.ebs.Volume("added-volume", availability_zone="us-east-1a", size=100, opts=with_provider)
+    aws.secretsmanager.Secret("added-secret", opts=with_provider)
+    aws.ec2.Subnet(
+        "added-public-subnet", vpc_id=foundation.vpc_id, cidr_block="10.0.200.0/24", map_public_ip_on_launch=True, opts=with_provider
+    )
+    _deployer = aws.iam.User("added-deployer", opts=with_provider)
+    aws.iam.AccessKey("added-deployer-key", user=_deployer.name, opts=with_provider)
+    aws.iam.RolePolicy(
+        "added-self-granting-policy", role="mlops-prod-api",
+        policy=_json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:AttachRolePolicy"], "Resource": "*"}
+        ]}),
+        opts=with_provider,
+    )
     """
 )
 
@@ -155,7 +209,7 @@ def careless(policy: str, resource: str, *mutations, **kw) -> Violation:
 
 
 def added(policy: str, name_and_type: str) -> Violation:
-    return Violation(policy, ADDED + name_and_type, (ADDED_RESOURCES,), run="added")
+    return Violation(policy, ADDED + name_and_type, (ADDED_RESOURCES,))
 
 
 VIOLATIONS: list[Violation] = [
@@ -208,16 +262,20 @@ VIOLATIONS: list[Violation] = [
     careless("cognito-mfa", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", MFA_OPTIONAL),
     careless("cognito-password-policy", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", SHORT_PASSWORDS),
     careless("required-tags", FOUNDATION + "aws:kms/key:Key::foundation-key", FOUNDATION_UNTAGGED),
-    careless("s3-bucket-no-force-destroy", BUCKET + "endpoint-data", FORCE_DESTROY),
-    careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", FORCE_DESTROY),
-    careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", FORCE_DESTROY),
-    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
+    careless("deletion-protection", DASHBOARD + "aws:lb/loadBalancer:LoadBalancer::dashboard-alb", UNPROTECTED_DASHBOARD),
+    careless("deletion-protection", DASHBOARD + "aws:cognito/userPool:UserPool::dashboard-users", UNPROTECTED_DASHBOARD),
+    careless("s3-bucket-no-force-destroy", BUCKET + "endpoint-data", *FORCE_DESTROY),
+    careless("s3-bucket-no-force-destroy", BUCKET + "dashboard-alb-logs", *FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "dashboard-image-repo", *FORCE_DESTROY),
+    careless("ecr-repository-no-force-delete", REPOSITORY + "training-model-image-repo", *FORCE_DESTROY, *PROD_OWNS_REGISTRY, run="owner"),
     # Config changes a pull request could make (one prod run of --set overrides).
+    # One instance is only valid with an autoscaling minimum of one: both overrides are this row's edit.
     careless(
         "sagemaker-endpoint-ha",
         ENDPOINT + "aws:sagemaker/endpointConfiguration:EndpointConfiguration::endpoint-config",
         Set("endpoint.instanceCount=1"),
-        run="config",
+        Set("endpoint.autoscaling.min=1"),
+        run="config-count",
     ),
     careless(
         "sagemaker-endpoint-ha",
@@ -283,4 +341,21 @@ VIOLATIONS: list[Violation] = [
     added("rds-protected", "aws:rds/instance:Instance::added-metadata-db"),
     added("dynamodb-table-protected", "aws:dynamodb/table:Table::added-feature-table"),
     added("required-tags", "aws:dynamodb/table:Table::added-feature-table"),
+    added("resource-policy-trusted-principals", "aws:s3/bucketPolicy:BucketPolicy::added-open-bucket-policy"),
+    added("resource-policy-trusted-principals", "aws:kms/key:Key::added-shared-key"),
+    added("resource-policy-trusted-principals", "aws:sns/topicPolicy:TopicPolicy::added-open-topic-policy"),
+    added("resource-policy-trusted-principals", "aws:ecr/repositoryPolicy:RepositoryPolicy::added-open-repository-policy"),
+    added(
+        "resource-policy-trusted-principals", "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy::added-open-registry-policy"
+    ),
+    added("resource-policy-trusted-principals", "aws:lambda/layerVersionPermission:LayerVersionPermission::added-open-layer"),
+    added("data-at-rest-project-key", "aws:sqs/queue:Queue::added-queue"),
+    added("data-at-rest-project-key", "aws:efs/fileSystem:FileSystem::added-file-system"),
+    added("data-at-rest-project-key", "aws:ebs/volume:Volume::added-volume"),
+    added("data-at-rest-project-key", "aws:secretsmanager/secret:Secret::added-secret"),
+    added("no-public-exposure", "aws:ec2/subnet:Subnet::added-public-subnet"),
+    added("encryption-in-transit", "aws:elasticache/replicationGroup:ReplicationGroup::added-cache"),
+    added("iam-no-users", "aws:iam/user:User::added-deployer"),
+    added("iam-no-users", "aws:iam/accessKey:AccessKey::added-deployer-key"),
+    added("iam-no-privilege-escalation", "aws:iam/rolePolicy:RolePolicy::added-self-granting-policy"),
 ]

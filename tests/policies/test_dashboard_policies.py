@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from policy_testkit import Stack, analyze, assert_fails, assert_passes, not_applicable
 
 TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dashboard/0123456789abcdef"
@@ -102,6 +103,31 @@ def test_forwarding_without_authentication_fails(pack):
             "forwards requests to its targets without authenticating the user first",
             "authenticate-cognito",
         )
+
+
+@pytest.mark.parametrize("setting", ["allow", "ALLOW"])
+def test_authentication_that_lets_unauthenticated_users_through_fails(pack, setting):
+    stack = Stack()
+    cognito = {**AUTHENTICATE, "authenticateCognito": {**AUTHENTICATE["authenticateCognito"], "onUnauthenticatedRequest": setting}}
+    oidc = {
+        "type": "authenticate-oidc",
+        "order": 1,
+        "authenticateOidc": {"issuer": "https://idp", "clientId": "c", "onUnauthenticatedRequest": setting},
+    }
+    lets_in = listener(stack, "lets-in", actions=[cognito, FORWARD])
+    lets_in_oidc = listener(stack, "lets-in-oidc", actions=[oidc, FORWARD])
+    denies = listener(
+        stack,
+        "denies",
+        actions=[
+            {**AUTHENTICATE, "authenticateCognito": {**AUTHENTICATE["authenticateCognito"], "onUnauthenticatedRequest": "deny"}},
+            FORWARD,
+        ],
+    )
+    result = analyze(pack, stack)
+    for urn in (lets_in, lets_in_oidc):
+        assert_fails(result, "alb-listener-authenticates", urn, "on_unauthenticated_request='allow'", "'deny'")
+    assert not [v for v in result.violations if v.urn == denies and v.policy == "alb-listener-authenticates"]
 
 
 def service(stack: Stack, name: str, assign_public_ip: bool) -> str:

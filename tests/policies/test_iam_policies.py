@@ -120,7 +120,20 @@ def test_pass_role_must_name_roles_and_the_service(pack):
     any_service = stack.add(
         "aws:iam/rolePolicy:RolePolicy", "any-service", {"role": "r", "policy": policy_document(statement("iam:PassRole", ROLE_ARN))}
     )
+    # NotAction grants every action it does not list, iam:PassRole included.
+    not_action = stack.add(
+        "aws:iam/rolePolicy:RolePolicy",
+        "not-action",
+        {"role": "r", "policy": policy_document({"Effect": "Allow", "NotAction": ["s3:*", "kms:*"], "Resource": ROLE_ARN})},
+    )
+    not_action_excluding = stack.add(
+        "aws:iam/rolePolicy:RolePolicy",
+        "not-action-excluding",
+        {"role": "r", "policy": policy_document({"Effect": "Allow", "NotAction": ["iam:Pass*", "s3:*"], "Resource": ROLE_ARN})},
+    )
     result = analyze(pack, stack)
+    assert_fails(result, "iam-passrole-scoped", not_action, f"passes {ROLE_ARN} to any service")
+    assert not [v for v in result.violations if v.urn == not_action_excluding and v.policy == "iam-passrole-scoped"]
     assert_fails(result, "iam-passrole-scoped", any_role, "statement 'PassAnything' lets it pass any role (*)", "iam:PassedToService")
     assert_fails(result, "iam-passrole-scoped", all_roles, "lets it pass any role (arn:aws:iam::123456789012:role/*)")
     assert_fails(result, "iam-passrole-scoped", any_service, "to any service (no iam:PassedToService condition)")

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from policy_testkit import PACK_DIR
-from program_mutations import Edit, MutationError, apply, copy_program, run_all
+from program_mutations import Edit, MutationError, Violation, apply, attribution_problem, copy_program, groups_of, run_all, unit_codes
 from real_program_cases import VIOLATIONS
 
 from tools.offline.records import ROOT
@@ -46,7 +46,7 @@ def runs(tmp_path_factory, shipped_previews):
 
 @pytest.mark.parametrize("row", VIOLATIONS, ids=str)
 def test_the_real_program_violates_the_policy(row, runs, shipped_previews):
-    run = runs[row.key]
+    run = runs.full[row.key]
     error = run.result.get("summary", {}).get("error") if run.result else run.stderr[-2000:]
     assert not error, f"the mutated program did not run: {error[-2000:]}"
     found = run.found(row.policy, row.urn)
@@ -62,6 +62,38 @@ def test_the_real_program_violates_the_policy(row, runs, shipped_previews):
         assert before and before != [v["message"] for v in found], "the finding does not reflect the change"
     else:
         assert not before, "the shipped program already has it"
+    # Proven alone: the finding appears in exactly the probe runs that apply this row's own edit.
+    probes = runs.probes[row.key]
+    for probe in probes:
+        assert probe.result and not probe.result.get("summary", {}).get("error"), f"a probe run failed: {probe.stderr[-2000:]}"
+    if row.policy not in ALWAYS_ADVISORY:
+        problem = attribution_problem(row, groups_of(VIOLATIONS)[row.key], [bool(p.found(row.policy, row.urn)) for p in probes])
+        assert problem is None, problem
+
+
+def test_unit_codes_are_distinct_and_none_contains_another():
+    for count in range(1, 80):
+        codes = unit_codes(count)
+        assert len(codes) == count
+        if count > 1:
+            assert len(set(codes)) == count and len({len(c) for c in codes}) == 1
+            assert not any(a < b for a in codes for b in codes)
+
+
+def test_a_row_whose_finding_another_edit_produces_fails_attribution():
+    """The meta-test: attribution refuses a finding that is not the row's own edit's."""
+    own, other, third = Edit("a", "b"), Edit("c", "d"), Edit("e", "f")
+    group = [Violation("p", "x", (own,)), Violation("q", "y", (other,)), Violation("r", "z", (third,))]
+    row = group[0]
+    codes = unit_codes(3)
+    alone = [b in codes[0] for b in range(3)]
+    assert attribution_problem(row, group, alone) is None
+    either = [b in codes[0] or b in codes[1] for b in range(3)]  # the other edit also produces it
+    assert "another edit of the run produces it" in attribution_problem(row, group, either)
+    both = [b in codes[0] and b in codes[1] for b in range(3)]  # it needs the other edit too
+    assert "does not produce it" in attribution_problem(row, group, both)
+    always = [True, True, True]  # the context, not the row's edit, produces it
+    assert attribution_problem(row, group, always) is not None
 
 
 def test_a_mutation_that_no_longer_applies_fails_loudly(tmp_path):

@@ -431,6 +431,10 @@ def test_stack_policies_skip_nothing_they_cannot_judge(pack):
     bad = Endpoint(stack, name="prod-like")
     bad.deployment = None
     bad.declare()
+    # An endpoint whose configuration is not in this stack (made elsewhere, or named by text) is
+    # judged on its own deployment settings, not skipped.
+    stack.add("aws:sagemaker/endpoint:Endpoint", "unjoined", {"endpointConfigName": "config-made-elsewhere"})
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-endpoint-canary", bad.urns["endpoint"], "not CANARY or LINEAR")
+    assert_fails(result, "sagemaker-endpoint-canary", stack.urn("aws:sagemaker/endpoint:Endpoint", "unjoined"), "not CANARY or LINEAR")
     assert not_applicable(result, "sagemaker-endpoint-canary") == []

@@ -19,6 +19,14 @@ def parse(config: dict, stack: str = "prod") -> StackConfig:
     return parse_stack_config(engine_config(config), project=NS, stack=stack)
 
 
+def of_records(records) -> StackConfig:
+    """The config a recorded program run parsed, with the stacks of this repository that serve its registry."""
+    from components.config.registry import referencing_stacks
+
+    stack = records.data["stack"]
+    return parse_stack_config(engine_config(records.data["config"]), NS, stack, consumer_stacks=referencing_stacks(ROOT, stack))
+
+
 def problems_for(stack: str, *overrides: str, drop: tuple[str, ...] = ()) -> list[str]:
     config = apply_overrides(shipped(stack), overrides, namespace=NS)
     for key in drop:

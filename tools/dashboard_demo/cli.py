@@ -181,6 +181,9 @@ def running_demo(
     try:
         host, moto_port = moto.get_host_and_port()
         moto_url = f"http://{host}:{moto_port}"
+        # moto's backends are global to the process: a test's mock_aws or an earlier demo in it
+        # would still be there (a second copy of every version). Start from nothing.
+        urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=30).close()
         seed_all(moto_url, names)
         if api_url is None:
             api = ModelPredictionApi(names, model_dir).start()

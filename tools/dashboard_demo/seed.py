@@ -122,6 +122,7 @@ def seed_endpoint(endpoint_url: str | None, names: DemoNames = DEFAULT_NAMES, re
                 "ModelName": f"{names.endpoint}-v1",
                 "InitialInstanceCount": 2,
                 "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": 1.0,  # as the program's endpoint config sets it
             }
         ],
     )

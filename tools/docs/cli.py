@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.docs.config import config_reference
-from tools.docs.guardrails import GuardrailRow, guardrail_rows, guardrail_table
+from tools.docs.guardrails import GuardrailRow, class_table, guardrail_rows, guardrail_table
 from tools.docs.packages import package_map
 from tools.docs.parts import GENERATOR, ROOT, DocsError, begin_marker, end_marker, replace_part
 from tools.docs.preview import cost_table, preview_summaries, resource_index, shipped_stacks_table
@@ -73,6 +73,28 @@ def readme_demo_sample(text: str) -> str:
     return fenced.group(1) if fenced else ""
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def report_shape(report: str) -> list[str]:
+    """A report's lines with every number replaced: what must stay the same between two runs of
+    the rehearsal (whose numbers move), so that the README's sample can be compared with a new run."""
+    return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
+
+
+MUTATION_REQUIREMENTS = "requirements/mutation.txt"
+MUTATION_TOOLS = ("mutmut", "whatthepatch")
+
+
+def mutation_tools() -> str:
+    """The mutation tool versions requirements/mutation.txt pins, as docs/policies.md states them."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / MUTATION_REQUIREMENTS).read_text(), re.M))
+    missing = [t for t in MUTATION_TOOLS if t not in pins]
+    if missing:
+        raise DocsError(f"{MUTATION_REQUIREMENTS} pins no {', '.join(missing)}: the mutation check needs them")
+    return f"`mutmut=={pins['mutmut']}` (pinned in `{MUTATION_REQUIREMENTS}`, with `whatthepatch=={pins['whatthepatch']}` for `--use-patch-file`)."
+
+
 # ---- the pages -----------------------------------------------------------------------------------
 
 
@@ -89,7 +111,12 @@ def generated_pages(
     parts = {
         ROOT / "docs" / "configuration.md": {"config-reference": config_reference()},
         ROOT / "docs" / "components.md": {"package-map": package_map(), "resource-index": resource_index(summaries)},
-        ROOT / "docs" / "policies.md": {"guardrails": guardrail_table(rows), "cost-estimates": cost_table(summaries)},
+        ROOT / "docs" / "policies.md": {
+            "guardrails": guardrail_table(rows),
+            "guardrail-classes": class_table(),
+            "mutation-tools": mutation_tools(),
+            "cost-estimates": cost_table(summaries),
+        },
         ROOT / "docs" / "measurements.md": {"shipped-stacks": shipped_stacks_table(summaries)},
         ROOT / "README.md": readme,
     }

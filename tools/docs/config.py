@@ -1,6 +1,10 @@
 """The configuration reference (docs/configuration.md): every stack config key with its type, what
-is allowed, its default and the values of the shipped stacks, read from the pydantic config models
-in components/config*.py and from the Pulumi.<stack>.yaml files."""
+is allowed, its default and which shipped stacks set it, read from the pydantic config models in
+components/config*.py and from the Pulumi.<stack>.yaml files.
+
+The page describes keys, never one stack's values: a promotion (the pinned model package version)
+or a team's own owner, cost centre or account settings change values, and a generated page that
+showed them would be stale on every promotion pull request (tests/gitops/test_promotion_pr.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class ConfigRow:
     type: str
     allowed: str
     default: str
-    values: dict[str, str]  # stack -> shipped value ('' when absent)
+    values: dict[str, str]  # stack -> 'set' when the shipped stack file sets the key, else ''
     meaning: str
 
 
@@ -172,13 +176,13 @@ def config_rows(stack_configs: Mapping[str, Mapping[str, Any]]) -> list[ConfigRo
             type="string",
             allowed=f"an AWS region such as us-east-1 (matches `{cfg._REGION}`)",
             default="required",
-            values={s: show_value(c.get(cfg._REGION_KEY)) for s, c in stack_configs.items()},
+            values={s: ("set" if c.get(cfg._REGION_KEY) is not None else "") for s, c in stack_configs.items()},
             meaning=top_docs.get("region", ""),
         )
     ]
 
     def values_at(path: list[str]) -> dict[str, str]:
-        return {s: show_value(_lookup(c, [f"{cfg.PROJECT}:{path[0]}", *path[1:]])) for s, c in stack_configs.items()}
+        return {s: ("set" if _lookup(c, [f"{cfg.PROJECT}:{path[0]}", *path[1:]]) is not None else "") for s, c in stack_configs.items()}
 
     def walk(model: type, path: list[str]) -> Iterator[ConfigRow]:
         docs = attribute_docs(model)

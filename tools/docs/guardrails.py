@@ -72,8 +72,12 @@ def policy_resource_types() -> dict[str, list[str]]:
         sys.path.insert(0, str(PACK_DIR))
     from guardrails import ALL_POLICIES  # the pack's own registry, imported as the pack imports it
 
+    by_class = class_titles()
     result = {}
     for policy in ALL_POLICIES:
+        if policy.name in by_class:  # selected from the provider's schema: listed in the class table
+            result[policy.name] = []
+            continue
         validate = next((v for k, v in vars(policy).items() if k.endswith("__validate")), None)
         found: set[str] = set()
         _collect_types(validate, set(), found)
@@ -133,6 +137,7 @@ def _policy_kinds() -> dict[str, str]:
 
 def guardrail_table(rows: Optional[list[GuardrailRow]] = None) -> str:
     rows = guardrail_rows() if rows is None else rows
+    classes = class_titles()
     lines = [
         f"{len(rows)} policies.",
         "",
@@ -140,7 +145,46 @@ def guardrail_table(rows: Optional[list[GuardrailRow]] = None) -> str:
         "|---|---|---|" + "---|" * len(STACKS) + "---|",
     ]
     for row in rows:
-        judged = ", ".join(code(t) for t in row.resource_types) or "every resource"
+        judged = ", ".join(code(t) for t in row.resource_types) or (
+            f"every type of the class {classes[row.name]} (below)" if row.name in classes else "every resource"
+        )
         cells = [code(row.name), row.kind, judged, *(row.levels[s] for s in STACKS), row.description]
         lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def class_titles() -> dict[str, str]:
+    """Policy name -> the title of its class, for the policies selected from the provider's schema."""
+    if str(PACK_DIR) not in sys.path:
+        sys.path.insert(0, str(PACK_DIR))
+    from guardrails.classes import CLASSES
+
+    return {name: c.title for c in CLASSES for name in c.policies}
+
+
+def class_table() -> str:
+    """Each class of guardrails: its reason, how its types are selected, and the pulumi-aws types it
+    judges in the installed provider (so a type a change adds is listed before anyone declares it)."""
+    if str(PACK_DIR) not in sys.path:
+        sys.path.insert(0, str(PACK_DIR))
+    from guardrails.classes import CLASSES
+    from guardrails.provider_schema import all_resource_types
+
+    everything = all_resource_types()
+    lines = [f"Read from the installed pulumi-aws ({len(everything)} resource types).", ""]
+    lines += ["| class | policies | why | a type is a member when its schema has | types judged |", "|---|---|---|---|---|"]
+    for item in CLASSES:
+        covered = item.types_covered(everything)
+        cells = [item.title, ", ".join(code(p) for p in item.policies), item.reason, item.selected_by, str(len(covered))]
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    for item in CLASSES:
+        covered = item.types_covered(everything)
+        lines += ["", f"**{item.title}** ({len(covered)} types): " + ", ".join(code(python_type_name(t)) for t in covered) + "."]
+        if item.not_judged_here:
+            lines.append("")
+            lines.append(
+                "Left to other checks: "
+                + "; ".join(f"{code(python_type_name(t))}: {why}" for t, why in sorted(item.not_judged_here.items()))
+                + "."
+            )
     return "\n".join(lines)

@@ -9,7 +9,7 @@ runs `tools.offline.program.main` for one stack and exits. Requests and answers 
     stdin:  {"id": 1, "argv": [...arguments of tools.offline.program...], "stderr": "/path"}
     stdout: {"id": 1, "code": <the child's exit code>}
 
-Used by tools.preview.cli where os.fork exists; elsewhere each stack runs in its own interpreter.
+Used by tools.preview where os.fork exists; elsewhere each stack runs in its own interpreter.
 """
 
 from __future__ import annotations

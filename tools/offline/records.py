@@ -1,20 +1,33 @@
 """Runs the real program under the offline preview's mocks and returns what it declared (for tests and tools).
 
 Each (stack, overrides) combination runs once per test session, in its own process, exactly as
-`python -m tools.preview` runs it.
+`python -m tools.preview` runs it. With parallel test workers (pytest-xdist: one process each) the
+in-process cache alone would run it once per worker: when OFFLINE_RECORDS_CACHE names a directory
+(tests/conftest.py makes one per session), a run's records are kept there, keyed on its inputs,
+and the first worker to need them runs the program while the others wait and read.
 """
 
 from __future__ import annotations
 
+import atexit
+import fcntl
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR_VARIABLE = "OFFLINE_RECORDS_CACHE"
+# What never changes what a program declares (and is large to walk, or written to while tests run);
+# folders whose name starts with a dot (.git, caches) are skipped too.
+_NOT_PROGRAM = {"venv", "node_modules", "__pycache__", "tests", "docs"}
 
 
 class Records:
@@ -38,6 +51,34 @@ class Records:
         return [r for r in self.resources if r["parent"] == urn]
 
 
+def program_digest(program_dir: Path) -> str:
+    """Every file of the program by path, size and modification time: an edit makes a new key."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(program_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_PROGRAM and not d.startswith("."))
+        for name in sorted(files):
+            stat = os.stat(os.path.join(folder, name))
+            digest.update(f"{os.path.relpath(os.path.join(folder, name), program_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def shared_across_workers(key: list[str], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()`, or what another worker of this session computed for the same key."""
+    folder = os.environ.get(CACHE_DIR_VARIABLE)
+    if not folder:
+        return compute()
+    name = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+    path = Path(folder) / f"{name}.json"
+    with open(Path(folder) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on an error
+        if path.exists():
+            return json.loads(path.read_text())
+        data = compute()
+        path.with_suffix(".tmp").write_text(json.dumps(data))
+        path.with_suffix(".tmp").replace(path)
+        return data
+
+
 @lru_cache(maxsize=None)
 def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Records:
     """`program_dir` selects another Pulumi project of this repository (e.g. bootstrap/).
@@ -45,6 +86,31 @@ def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Reco
     A stack that reads another through a StackReference (registry.stack) gets the outputs of that
     stack's shipped config, run first (and cached like any other run).
     """
+    program_dir = Path(program_dir).resolve()
+    key = [stack, *overrides, str(program_dir), program_digest(program_dir), program_digest(ROOT / "tools" / "offline")]
+    return Records(shared_across_workers(key, lambda: _run_program(stack, overrides, program_dir)))
+
+
+_servers: dict[Path, Any] = {}
+_servers_lock = threading.Lock()
+
+
+def _server_for(program_dir: Path) -> Any:
+    """A fork server (tools/offline/program_server.py) for a program of this repository, started on
+    first use and kept for the process: each run then costs the program, not ~1.5 CPU-s of imports.
+    None where os.fork is missing, and for programs elsewhere (a test's changed copy runs once)."""
+    if not hasattr(os, "fork") or not program_dir.is_relative_to(ROOT):
+        return None
+    from tools.offline.program_server import ProgramServer
+
+    with _servers_lock:
+        if program_dir not in _servers:
+            _servers[program_dir] = ProgramServer(program_dir, ROOT, os.environ)
+            atexit.register(_servers[program_dir].close)
+        return _servers[program_dir]
+
+
+def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> dict[str, Any]:
     from tools.offline.stack_files import apply_overrides, project_name, referenced_stacks, stack_config
 
     project = project_name(program_dir)
@@ -55,16 +121,22 @@ def stack_records(stack: str, *overrides: str, program_dir: Path = ROOT) -> Reco
     ]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
-        command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
+        argv = ["--stack", stack, "--program-dir", str(program_dir), "--out", str(out)]
         for override in overrides:
-            command += ["--set", override]
+            argv += ["--set", override]
         for ref in references:
             outputs = Path(tmp) / f"outputs-{ref}.json"
             outputs.write_text(json.dumps(stack_records(ref, program_dir=program_dir).outputs))
-            command += ["--stack-outputs", f"{ref}={outputs}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        assert done.returncode == 0, f"program failed for {stack} {overrides}:\n{done.stderr}"
-        return Records(json.loads(out.read_text()))
+            argv += ["--stack-outputs", f"{ref}={outputs}"]
+        server = _server_for(program_dir)
+        if server is not None:
+            stderr = Path(tmp) / "stderr.txt"
+            code, errors = server.run(argv, stderr), stderr.read_text() if stderr.exists() else ""
+        else:
+            done = subprocess.run([sys.executable, "-m", "tools.offline.program", *argv], cwd=ROOT, capture_output=True, text=True)
+            code, errors = done.returncode, done.stderr
+        assert code == 0, f"program failed for {stack} {overrides}:\n{errors}"
+        return json.loads(out.read_text())
 
 
 def parse_json_input(value: Any) -> Any:

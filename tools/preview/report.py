@@ -99,6 +99,9 @@ def render(preview: StackPreview) -> str:
         out.extend(f"    not priced: {item}" for item in estimate["notPriced"])
         out.extend(f"    note: {note}" for note in estimate["notes"])
         out.append(f"    not included (usage-based): {', '.join(estimate['excluded'])}")
+    if preview.placeholders:
+        out.append(f"\nPlaceholders ({preview.stack}; advisory here, `pulumi up` refuses them):")
+        out.extend(f"    ⚠️  {p}" for p in preview.placeholders)
     out.append("\n" + summary_line(preview) + "\n")
     return "\n".join(out)
 
@@ -116,6 +119,8 @@ def summary(preview: StackPreview) -> dict[str, Any]:
         "advisoryViolations": sum(1 for v in violations if v.level == "advisory"),
         # Included in advisoryViolations: mandatory checks that judge only at `pulumi up`.
         "judgedOnlyAtUp": len(preview.judged_only_at_up),
+        # Advisory: shipped example values that `pulumi up` refuses.
+        "placeholders": preview.placeholders,
     }
     if preview.cost_estimate is not None:
         result["costEstimate"] = preview.cost_estimate
@@ -134,6 +139,8 @@ def summary_line(preview: StackPreview) -> str:
     if s["judgedOnlyAtUp"]:
         names = sorted({v.policy for v in preview.judged_only_at_up})
         line += f"; {s['judgedOnlyAtUp']} mandatory check(s) judge only at `pulumi up` (values unknown in this preview): {', '.join(names)}"
+    if s["placeholders"]:
+        line += f"; {len(s['placeholders'])} placeholder(s) that `pulumi up` refuses"
     return line
 
 

@@ -37,6 +37,22 @@ class StackPreview:
         return next((e for e in map(parse_cost_estimate, texts) if e is not None), None)
 
     @property
+    def placeholders(self) -> list[str]:
+        """Shipped example values still in the stack's config: advisory here, refused by `pulumi up`
+        (components/config/placeholders.py), which the program under mocks never runs."""
+        if not self.records:
+            return []
+        from components.config.placeholders import placeholder_problems
+        from components.config.stack import ConfigError, parse_stack_config
+        from tools.offline.stack_files import engine_config
+
+        try:
+            cfg = parse_stack_config(engine_config(self.records["config"]), self.records["project"], self.stack)
+        except ConfigError:  # the program already reported it
+            return []
+        return placeholder_problems(cfg)
+
+    @property
     def judged_only_at_up(self) -> list:
         """Mandatory policies that could not judge a resource in this preview (values unknown until
         the resources they come from exist): pulumi_policy reports them as advisory "can't run"."""

@@ -62,6 +62,10 @@ def render(paths: list[Path]) -> str:
             continue
         if data.get("costEstimate"):
             details += _cost(stack, data["costEstimate"])
+        placeholders = summary.get("placeholders") or []
+        if placeholders:
+            details += [f"#### {stack}: {len(placeholders)} placeholder(s) that `pulumi up` refuses (advisory here)", ""]
+            details += [f"- ⚠️ {_cell(str(p))}" for p in placeholders] + [""]
         mandatory = int(summary.get("mandatoryViolations", 0))
         verdict = "❌ blocked" if mandatory else "✅ ok"
         rows.append(

@@ -3,6 +3,11 @@
     python -m tools.promote --to dev --version N [--check]
     python -m tools.promote --to prod [--version N | --from dev] [--check] [--dev-outputs FILE]
     python -m tools.promote --verify prod [--dev-outputs FILE]
+    python -m tools.promote --to dev --approved [--pr-body FILE]
+    python -m tools.promote --to prod --soak [--evidence-out F] [--pr-body F]
+    python -m tools.promote --check-evidence prod [--evidence F] [--dev-outputs F]
+    python -m tools.promote --rollback prod [--version N] [--reason T] [--pr-body F]
+    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]
     (all take --stack-dir DIR: the folder holding Pulumi.<stack>.yaml, default the repository)
 
 Both stacks serve packages of one registry, owned by dev (prod names it in registry.stack), so a
@@ -15,7 +20,10 @@ of the same commit. With AWS credentials (or --check, which requires them) the p
 `Approved` (sagemaker DescribeModelPackage), else refused.
 
 `--verify prod` (deploy.yml, right before `pulumi up --stack prod`): the version Pulumi.prod.yaml
-pins is the one dev serves and, with the caller's credentials (required), is still Approved.
+pins is the one dev serves - read from dev's stack outputs only (--dev-outputs or the backend; it
+fails closed, never falling back to Pulumi.dev.yaml) - and, with the caller's credentials (required),
+is still Approved and its ModelDataUrl still holds the bytes whose SHA-256 the package records
+(CustomerMetadataProperties ModelDataSha256: tools/promote/artifact.py, docs/promotion.md).
 
 Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
 indentation stay byte for byte, and the new config is validated as the program validates it.
@@ -31,7 +39,18 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.promote.registry import check_approved, dev_served, has_credentials, owner_config, package_arn, registry_stack
+from tools.promote import approval, lineage, pull_request, rollback, soak
+from tools.promote.artifact import check_artifact
+from tools.promote.registry import _outputs_from_backend as backend_outputs
+from tools.promote.registry import (
+    check_approved,
+    describe_approved,
+    dev_served,
+    has_credentials,
+    owner_config,
+    package_arn,
+    registry_stack,
+)
 from tools.promote.stack_file import (
     ENDPOINT_KEY,
     VERSION_KEY,
@@ -43,7 +62,7 @@ from tools.promote.stack_file import (
     with_version,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -106,15 +125,144 @@ def verify(stack_dir: Path, stack: str, session: Any = None, dev_outputs: Option
         return f"{stack} pins no model package version: it serves no endpoint, nothing to verify"
     if not has_credentials(session):
         raise PromoteError(f"--verify {stack} needs AWS credentials (a role that may call sagemaker:DescribeModelPackage); none were found")
-    served = dev_served(stack_dir, target, dev_outputs)
+    served = dev_served(stack_dir, target, dev_outputs, fail_closed=True)
     if pinned != served.version:
         raise CheckFailed(
             f"{stack} pins model package version {pinned} but dev serves version {served.version} (from {served.source}): "
             f"promote the version dev serves (python -m tools.promote --to {stack})"
         )
     arn = served.arn or package_arn(owner_config(stack_dir, registry_stack(target).rsplit("/", 1)[-1]), pinned, session)
-    check_approved(arn, session)
-    return f"verified: {stack} pins {arn}, the package dev serves ({served.source}), and it is Approved"
+    described = describe_approved(arn, session)
+    bytes_fact = check_artifact(described, session or _region_session(arn.split(":")[3]))
+    return (
+        f"verified: {stack} pins {arn}, the package dev serves ({served.source}), it is Approved, "
+        f"and its model data is the registered bytes ({bytes_fact})"
+    )
+
+
+def _region_session(region: str) -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=region)
+
+
+# ---- the closed loop (approval, soak, rollback, restore): wiring of the modules that do the work ----
+
+
+def _session(session: Any, what: str) -> Any:
+    import boto3
+
+    session = session or boto3.session.Session()
+    if session.get_credentials() is None:
+        raise PromoteError(f"{what} needs AWS credentials (the workflow's OIDC role); none were found")
+    return session
+
+
+def promote_approved(stack_dir: Path, session: Any = None, body_out: Optional[Path] = None) -> str:
+    """Pin in dev the newest Approved version above dev's pin; write the pull request body."""
+    session = _session(session, "--approved")
+    dev = owner_config(stack_dir, "dev")
+    client = session.client("sagemaker", region_name=dev.region)
+    current = read_stack(stack_dir, "dev").pinned_version()
+    from components.training.pipeline import model_package_group_name
+
+    arn = approval.newest_approved(client, model_package_group_name(dev.name_prefix), current)
+    if arn is None:
+        return f"dev: no Approved version newer than {current}; nothing to change"
+    facts = lineage.package_facts(client, session.client("s3", region_name=dev.region), arn)
+    done = promote(stack_dir, "dev", facts.version, None, True, session)
+    if body_out is not None:
+        body_out.write_text(pull_request.dev_pull_request(facts, current).body, encoding="utf-8")
+    return done
+
+
+def promote_soaked(
+    stack_dir: Path,
+    session: Any = None,
+    dev_outputs: Optional[Path] = None,
+    evidence_out: Optional[Path] = None,
+    body_out: Optional[Path] = None,
+    now: Any = None,
+) -> str:
+    """Measure dev's soak of the ARN it serves; pin it in prod only when every SLO was met."""
+    session = _session(session, "--soak")
+    prod = read_stack(stack_dir, "prod")
+    served = dev_served(stack_dir, prod, dev_outputs)
+    region = (served.arn or "::::").split(":")[3] or owner_config(stack_dir, "prod").region
+    evidence_out = evidence_out or stack_dir / soak.EVIDENCE_FILE
+    try:
+        outputs = soak.load_outputs(dev_outputs) if dev_outputs else backend_outputs(stack_dir, registry_stack(prod))[0]
+        evidence = soak.soak(stack_dir, served, outputs, soak.Clients.of(session, region), now)
+    except soak.SoakFailed as failed:
+        soak.write_outputs(failed.evidence, evidence_out, None, None)
+        raise
+    previous = prod.pinned_version()
+    done = promote(stack_dir, "prod", served.version, None, True, session, dev_outputs)
+    body = pull_request.prod_pull_request(evidence, served.version, previous).body
+    soak.write_outputs(evidence, evidence_out, body, body_out)
+    return done + f"\nevidence: every SLO met over {evidence.soak_hours:g} h; written to {evidence_out}"
+
+
+def check_evidence(
+    stack_dir: Path, session: Any = None, dev_outputs: Optional[Path] = None, evidence: Optional[Path] = None, now: Any = None
+) -> str:
+    """The deploy's gate (deploy.yml, before the production approval): prod's pin has fresh evidence."""
+    prod = read_stack(stack_dir, "prod")
+    pinned = prod.pinned_version()
+    if pinned is None:
+        return "prod pins no model package version: no evidence needed"
+    served = dev_served(stack_dir, prod, dev_outputs)
+    if served.arn is not None:
+        arn = f"{served.arn.rsplit('/', 1)[0]}/{pinned}"
+    else:
+        arn = package_arn(owner_config(stack_dir, registry_stack(prod).rsplit("/", 1)[-1]), pinned, _session(session, "--check-evidence"))
+    return soak.check_evidence(stack_dir, arn, lambda: rollback.pin_history(stack_dir, "prod"), evidence, now)
+
+
+def roll_back(
+    stack_dir: Path,
+    version: Optional[int],
+    reason: str,
+    session: Any = None,
+    dev_outputs: Optional[Path] = None,
+    evidence_out: Optional[Path] = None,
+    body_out: Optional[Path] = None,
+) -> str:
+    """prod back to the version it pinned before: one command, one pull request, no soak."""
+    prod = read_stack(stack_dir, "prod")
+    served = dev_served(stack_dir, prod, dev_outputs)
+    credentials = has_credentials(session)
+    base = served.arn or package_arn(
+        owner_config(stack_dir, registry_stack(prod).rsplit("/", 1)[-1]), served.version, _session(session, "--rollback")
+    )
+    check = (lambda arn: check_approved(arn, session)) if credentials else None
+    evidence, pr, done = rollback.rollback(stack_dir, base, version, reason, check)
+    soak.write_outputs(evidence, evidence_out or stack_dir / soak.EVIDENCE_FILE, pr.body, body_out)
+    return done
+
+
+def restore(stack_dir: Path, stack: str, session: Any = None, outputs: Optional[Path] = None, body_out: Optional[Path] = None) -> str:
+    """Pin what the stack's endpoint serves when an alarm rolled its release back."""
+    session = _session(session, "--restore")
+    config = owner_config(stack_dir, stack)
+    values = soak.load_outputs(outputs) or {}
+    from components.endpoint.model_endpoint import endpoint_name
+
+    name = values.get("endpointName") or endpoint_name(config.name_prefix)
+    alarms = [arn.rsplit(":", 1)[-1] for arn in (values.get("endpointAlarmArns") or {}).values()]
+    pr = rollback.restore(
+        stack_dir,
+        stack,
+        session.client("sagemaker", region_name=config.region),
+        session.client("cloudwatch", region_name=config.region),
+        name,
+        alarms,
+    )
+    if pr is None:
+        return f"{stack}: the endpoint serves the pinned version; nothing to restore"
+    if body_out is not None:
+        body_out.write_text(pr.body, encoding="utf-8")
+    return pr.title
 
 
 def _version_arg(value: str) -> int:
@@ -131,6 +279,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--to", choices=STACKS, help="the stack whose pinned version changes")
     action.add_argument("--verify", choices=STACKS, help="check the stack's pin is what dev serves and is Approved (exit 1 if not)")
+    action.add_argument(
+        "--check-evidence", choices=("prod",), help="the deploy's gate: prod's pin has fresh, passed soak (or rollback) evidence"
+    )
+    action.add_argument(
+        "--rollback", choices=("prod",), help="emergency: pin the version prod pinned before (no soak; the deploy still needs approval)"
+    )
+    action.add_argument("--restore", choices=STACKS, help="pin what the stack's endpoint serves after an alarm rolled a release back")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--version", type=_version_arg, help="the model package version to pin (prod: must be the version dev serves)")
     which.add_argument("--from", dest="source", choices=STACKS, help="prod: the version dev serves (the default)")
@@ -140,6 +295,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--dev-outputs", type=Path, help="dev's outputs as `pulumi stack output --json` prints them (default: ask the backend)"
     )
+    parser.add_argument("--approved", action="store_true", help="dev: pin the newest Approved version above dev's pin")
+    parser.add_argument("--soak", action="store_true", help="prod: pin only after dev's soak of that exact ARN met every SLO")
+    parser.add_argument("--evidence-out", type=Path, help="where the soak/rollback evidence JSON goes (default evidence/prod.json)")
+    parser.add_argument("--evidence", type=Path, help="--check-evidence: the evidence JSON (default evidence/prod.json)")
+    parser.add_argument("--pr-body", type=Path, help="write the pull request body (Markdown) here")
+    parser.add_argument("--reason", default="", help="--rollback: why (goes into the pull request)")
     parser.add_argument("--stack-dir", type=Path, default=ROOT, help="folder holding Pulumi.<stack>.yaml (default: the repository)")
     args = parser.parse_args(argv)
     if args.verify and (args.version or args.source or args.check):
@@ -148,9 +309,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("--verify dev: dev is the registry's own stack; verify the stack that serves it (prod)")
     if args.source == "dev" and args.to == "dev":
         parser.error("--from dev and --to dev name the same stack")
+    if args.approved and (args.to != "dev" or args.version):
+        parser.error("--approved goes with --to dev and no --version")
+    if args.soak and args.to != "prod":
+        parser.error("--soak goes with --to prod")
     try:
         if args.verify:
             print(verify(args.stack_dir, args.verify, dev_outputs=args.dev_outputs))
+        elif args.check_evidence:
+            print(check_evidence(args.stack_dir, dev_outputs=args.dev_outputs, evidence=args.evidence))
+        elif args.rollback:
+            print(roll_back(args.stack_dir, args.version, args.reason, None, args.dev_outputs, args.evidence_out, args.pr_body))
+        elif args.restore:
+            print(restore(args.stack_dir, args.restore, None, args.dev_outputs, args.pr_body))
+        elif args.approved:
+            print(promote_approved(args.stack_dir, None, args.pr_body))
+        elif args.soak:
+            if args.version is not None:
+                parser.error("--soak takes the version dev serves; no --version")
+            print(promote_soaked(args.stack_dir, None, args.dev_outputs, args.evidence_out, args.pr_body))
         else:
             print(promote(args.stack_dir, args.to, args.version, args.source, args.check, dev_outputs=args.dev_outputs))
     except CheckFailed as exc:
@@ -160,3 +337,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,10 +1,11 @@
-"""What tools.promote.cli asks outside the repository: the version the registry's stack (dev) serves,
+"""What tools.promote asks outside the repository: the version the registry's stack (dev) serves,
 from its outputs (a file, else the Pulumi backend) or else its pin, and whether the registry holds
 that package Approved (boto3, with the caller's credentials)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -52,9 +53,11 @@ def registry_stack(prod: StackFile) -> str:
 
 def _outputs_from_backend(stack_dir: Path, stack_name: str) -> tuple[Optional[dict[str, Any]], str]:
     """dev's outputs through the Pulumi CLI, or (None, why not)."""
-    pulumi = shutil.which("pulumi")
+    # The workflows name the verified CLI by absolute path ($PULUMI): a `pulumi` earlier on PATH is
+    # never asked. Without it (a laptop) the one on PATH.
+    pulumi = os.environ.get("PULUMI") or shutil.which("pulumi")
     if pulumi is None:
-        return None, "no Pulumi CLI"
+        return None, "no Pulumi CLI (set PULUMI to its path, or put it on PATH)"
     try:
         done = subprocess.run(
             [pulumi, "stack", "output", "--json", "--stack", stack_name, "--non-interactive"],
@@ -85,8 +88,11 @@ def served_from_outputs(outputs: dict[str, Any], source: str) -> Served:
     return Served(version, arn, source)
 
 
-def dev_served(stack_dir: Path, prod: StackFile, dev_outputs: Optional[Path] = None) -> Served:
-    """What the registry's stack serves: its outputs (file, else backend), else its stack file's pin."""
+def dev_served(stack_dir: Path, prod: StackFile, dev_outputs: Optional[Path] = None, fail_closed: bool = False) -> Served:
+    """What the registry's stack serves: its outputs (file, else backend), else its stack file's pin.
+
+    `fail_closed` (--verify): only the outputs count; when they cannot be read the answer is a refusal,
+    never the pin in Pulumi.dev.yaml (a file says what dev should serve, not what it serves)."""
     name = registry_stack(prod)
     short = name.rsplit("/", 1)[-1]
     if dev_outputs is not None:
@@ -100,6 +106,11 @@ def dev_served(stack_dir: Path, prod: StackFile, dev_outputs: Optional[Path] = N
     outputs, why_not = _outputs_from_backend(stack_dir, name)
     if outputs is not None:
         return served_from_outputs(outputs, f"{name}'s stack output")
+    if fail_closed:
+        raise CheckFailed(
+            f"cannot read what dev serves: {name}'s stack outputs are not available ({why_not}); the pin in "
+            f"Pulumi.{short}.yaml is not evidence of what dev serves, so nothing is verified"
+        )
     version = read_stack(stack_dir, short).pinned_version()
     if version is None:
         raise CheckFailed(f"dev serves no model package: Pulumi.{short}.yaml pins none ({ENDPOINT_KEY}.{VERSION_KEY} is absent)")
@@ -138,6 +149,12 @@ def package_arn(owner: StackConfig, version: int, session: Any = None) -> str:
 
 def check_approved(arn: str, session: Any = None) -> str:
     """Raise CheckFailed unless the package exists and is Approved; return the ARN."""
+    describe_approved(arn, session)
+    return arn
+
+
+def describe_approved(arn: str, session: Any = None) -> dict[str, Any]:
+    """DescribeModelPackage of an existing, Approved package; CheckFailed otherwise."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -165,7 +182,7 @@ def check_approved(arn: str, session: Any = None) -> str:
             f"model package version {version} in {group} is {status}, not Approved: approve it in the model registry "
             f"(aws sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved) before promoting it"
         )
-    return arn
+    return dict(described)
 
 
 def owner_config(stack_dir: Path, stack: str) -> StackConfig:

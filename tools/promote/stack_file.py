@@ -1,4 +1,4 @@
-"""Pulumi.<stack>.yaml as tools.promote.cli reads and rewrites it: the pinned model package version,
+"""Pulumi.<stack>.yaml as tools.promote reads and rewrites it: the pinned model package version,
 changed byte for byte (comments, key order, quoting and indentation stay), and the new config
 validated as the program validates it. Also the errors every part of the promotion raises.
 """

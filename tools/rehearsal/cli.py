@@ -2,6 +2,7 @@
 
     python -m tools.rehearsal [--stack dev --stack prod] [--rows N] [--requests N] [--quick]
                               [--set key=value ...] [--workdir DIR] [--json FILE] [--program-dir DIR]
+                              [--soak-fault errors|latency|drift|quality]
 
 1. GitOps check: the offline preview of each stack (the real program under Pulumi mocks, judged by
    the real policy pack over the Analyzer protocol, with its cost estimate), as a pull request runs it.
@@ -13,7 +14,11 @@
 3. Serving: `bin/serve` (gunicorn + uvicorn workers) with the trained model; tools/rehearsal/runtime_shim.py
    plays SageMaker Runtime; the prediction Lambda's real handler (containers/api/predict.py) answers
    API Gateway v2 events through its real botocore client, for clean and for drifted customers.
-4. A short report: AUC and gate verdicts, prediction latency (p50/p99 through handler, shim and
+4. The closed promotion loop (tools/rehearsal/loop.py, with prod): approval -> dev PR body, dev's
+   soak in moto's CloudWatch -> the prod PR with its evidence table (or, with --soak-fault, the
+   refusal naming the SLO: exit 1), the deploy's evidence check, an alarm rollback's restore PR and
+   an emergency rollback PR.
+5. A short report: AUC and gate verdicts, prediction latency (p50/p99 through handler, shim and
    server), mean predicted churn on clean vs drifted data, and how to open the dashboard.
 
 Every process it starts runs in its own process group and is stopped on exit, Ctrl-C included.
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools import processes
+from tools.rehearsal.loop import FAULTS, rehearse_loop
 from tools.rehearsal.pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
 from tools.rehearsal.promotion import rehearse_promotion
 from tools.rehearsal.report import ROOT, ProgramTree, Report, render
@@ -58,6 +64,10 @@ def rehearse(args: argparse.Namespace, work: Path) -> Report:
     if "prod" in args.stack:  # promotion to prod by identity (tools/rehearsal/promotion.py)
         promotion = rehearse_promotion(tree.root, work)
         report.promotion, report.problems = promotion.lines, [*report.problems, *promotion.problems]
+        loop = rehearse_loop(tree.root, work, args.soak_fault)  # the closed loop (tools/rehearsal/loop.py)
+        report.loop = loop.lines
+        # A refused soak is the first thing said: the one line on stderr names the SLO that failed.
+        report.problems = [*loop.problems, *report.problems] if loop.refusal else [*report.problems, *loop.problems]
     if any(s.gate_passed for s in report.stacks):
         serve_and_predict(tree, env, work, report, args.requests, args.rows_per_request, args.workers)
     else:
@@ -76,12 +86,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--stack", action="append", choices=("dev", "prod"), help="stacks to preview and gate (default: dev and prod)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview.cli takes it"
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config override, as tools.preview takes it"
     )
     parser.add_argument("--rows", type=int, help="rows of generated training data (default 5000; --quick 2000)")
     parser.add_argument("--requests", type=int, help="prediction requests per dataset (default 200; --quick 40)")
     parser.add_argument("--rows-per-request", type=int, default=10, help="customers per prediction request (default 10)")
     parser.add_argument("--workers", type=int, help="model server workers (default 2; --quick 1)")
+    parser.add_argument(
+        "--soak-fault", choices=FAULTS, help="inject a fault into dev's soak (closed loop): the prod promotion must refuse, naming the SLO"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller data, fewer boosting rounds and requests (tests)")
     parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temporary directory, removed)")
     parser.add_argument("--json", type=Path, help="also write the report as JSON")

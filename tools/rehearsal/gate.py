@@ -60,7 +60,7 @@ class GateVerdict:
 
 
 def definition_from_preview(preview: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline definition of the one aws.sagemaker.Pipeline in a `tools.preview.cli --json` result."""
+    """The pipeline definition of the one aws.sagemaker.Pipeline in a `tools.preview --json` result."""
     pipelines = [r for r in preview.get("resources") or [] if r.get("type") == PIPELINE_TYPE]
     if len(pipelines) != 1:
         raise GateError(f"the preview of {preview.get('stack')} declares {len(pipelines)} {PIPELINE_TYPE} resources, expected 1")

@@ -2,11 +2,14 @@
 
 1. The shared registry (moto): version 1 is the one in service; the pipeline run registers version 2,
    a person approves it; a later run registers version 3, not approved.
-2. dev pins version 2 (`tools.promote.cli --to dev --version 2 --check`).
+2. dev pins version 2 (`tools.promote --to dev --version 2 --check`).
 3. dev's offline preview (the real program under mocks) gives dev's outputs: the package it serves.
 4. Promoting a version dev does not serve (3) to prod is refused; promoting dev's is accepted.
 5. prod's offline preview, reading dev's outputs through its StackReference, serves the identical
    package ARN, which is the ARN the registry holds.
+6. EndpointRelease's provider releases that configuration with the inputs prod's preview recorded,
+   after the SDK's wire round trip, against a Stubber that validates every request
+   (tools/rehearsal/release_step.py).
 
 Every failure is one line in `problems`; `lines` says what happened.
 """
@@ -25,9 +28,13 @@ from pathlib import Path
 from typing import Any, Optional
 from unittest import mock
 
+from tools.promote.stack_file import read_stack, with_version
+from tools.rehearsal.release_step import rehearse_release
+
 PIPELINE_TYPE = "aws:sagemaker/pipeline:Pipeline"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 MODEL_TYPE = "aws:sagemaker/model:Model"
+RELEASE_TYPE = "pulumi-python:dynamic:EndpointRelease"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "rehearsal",
     "AWS_SECRET_ACCESS_KEY": "rehearsal",
@@ -76,9 +83,9 @@ def _program(root: Path, stack: str, stack_dir: Path, out: Path, *extra: str) ->
     return json.loads(out.read_text())
 
 
-def program_view(root: Path, work: Path) -> Path:
+def program_view(root: Path, work: Path, name: str = "promotion") -> Path:
     """The program with copies of its stack files: everything else is a link to the real tree."""
-    view = work / "promotion" / "program"
+    view = work / name / "program"
     view.mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
         if (
@@ -90,8 +97,10 @@ def program_view(root: Path, work: Path) -> Path:
         link = view / entry.name
         if not link.exists():
             link.symlink_to(entry)
+    # Both copies start on version 1, the one the rehearsal's registry has in service, whatever the
+    # repository's files pin after its own promotions (a promotion pull request runs this too).
     for stack in ("dev", "prod"):
-        (view / f"Pulumi.{stack}.yaml").write_text((root / f"Pulumi.{stack}.yaml").read_text())
+        (view / f"Pulumi.{stack}.yaml").write_text(with_version(read_stack(root, stack), 1))
     return view
 
 
@@ -189,6 +198,14 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
     )
     if not prod["summary"].get("ok"):
         result.problems.append("promotion: prod's preview of the promoted pin is BLOCKED by a mandatory policy")
+        return result
+    releases = [r["inputs"] for r in prod["resources"] if r["type"] == RELEASE_TYPE]
+    if len(releases) != 1:
+        result.problems.append(f"promotion: prod's preview declares {len(releases)} endpoint releases, not one")
+        return result
+    release = rehearse_release(releases[0])
+    result.lines += release.lines
+    result.problems += [f"promotion: {problem}" for problem in release.problems]
     return result
 
 

@@ -75,6 +75,7 @@ class Report:
     dashboard: str = DASHBOARD_HINT
     problems: list[str] = field(default_factory=list)
     promotion: list[str] = field(default_factory=list)
+    loop: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +114,9 @@ def render(report: Report) -> str:
     if report.promotion:
         out += ["", "Promotion by identity (shared registry in moto, tools.promote.cli, prod's offline preview):"]
         out += [f"  {line}" for line in report.promotion]
+    if report.loop:
+        out += ["", "Closed loop (approval -> dev PR, dev soak in CloudWatch -> prod PR with evidence, alarm restore, rollback; moto):"]
+        out += [f"  {line}" for line in report.loop]
     out.append("")
     out.append("Serving (API Gateway v2 event -> predict.handler -> botocore -> runtime shim -> bin/serve):")
     if report.latency_ms:

@@ -75,6 +75,17 @@ class AlarmState:
     description: str | None
 
 
+def traffic_shares(variants: tuple[Variant, ...]) -> dict[str, str]:
+    """Each variant's share of the endpoint's requests, as a percentage of the summed weights.
+
+    DescribeEndpoint reports CurrentWeight only once a variant serves (not while the endpoint is
+    still being created, nor from a stand-in that never set one): then the share is "not reported".
+    """
+    weights = {v.name: v.current_weight for v in variants}
+    total = sum(w for w in weights.values() if w is not None)
+    return {name: "not reported" if weight is None or total <= 0 else f"{weight / total:.0%}" for name, weight in weights.items()}
+
+
 @st.cache_data(ttl=HEALTH_TTL_SECONDS, show_spinner="Reading the endpoint…")
 def endpoint_status(region: str, endpoint_name: str) -> EndpointStatus:
     with translate_errors(f"describe endpoint '{endpoint_name}'"):

@@ -27,6 +27,8 @@ class SettingsError(ValueError):
 class Settings:
     region: str
     model_package_group: str | None
+    """The group's ARN as the stack passes it (a name would resolve in the caller's account, and a
+    prod in another account would list nothing); a name works only in the registry's own account."""
     endpoint_name: str | None
     drift_alarm_name: str | None
     api_url: str | None

@@ -54,13 +54,14 @@ if status is not None:
     elif status.status not in ("InService",):
         st.warning(f"Endpoint {status.name} is {status.status}.")
     if status.variants:
+        shares = health.traffic_shares(status.variants)
         st.dataframe(
             [
                 {
                     "Variant": v.name,
                     "Current instances": v.current_instances,
                     "Desired instances": v.desired_instances,
-                    "Traffic weight": v.current_weight,
+                    "Traffic share": shares[v.name],
                     "Serverless": v.serverless,
                 }
                 for v in status.variants

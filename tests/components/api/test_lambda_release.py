@@ -1,4 +1,6 @@
-"""LambdaCanaryRelease's provider, called as Pulumi calls it, with CodeDeploy and Lambda on Stubber.
+"""LambdaCanaryRelease's provider, called as Pulumi calls it (through the SDK's dynamic-provider
+server, so every number reaches it as a float: tests/support/provider_wire.py), with CodeDeploy and
+Lambda on Stubber, which validates every request against the service model.
 
 moto's CodeDeploy cannot stop deployments or move them past `Created`, so every CodeDeploy and
 Lambda answer here is scripted and every request is checked exactly. A fake clock and sleep make
@@ -15,12 +17,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import botocore.session
 import dill
 import pulumi
 import pulumi_aws as aws_sdk
 import pytest
-from botocore.stub import Stubber
+from provider_wire import FakeTime, ValidatingAws, Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.api.lambda_release import (
@@ -46,35 +47,15 @@ PROPS: dict[str, Any] = {
 }
 CREATED = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
-# One botocore session for the module: its loader caches the service models between tests.
-SESSION = botocore.session.get_session()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Aws:
+class Aws(ValidatingAws):
     """Stubbed codedeploy and lambda clients, handed to the provider through its client factory."""
 
     def __init__(self) -> None:
-        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in ("codedeploy", "lambda")}
-        self.codedeploy = Stubber(self.clients["codedeploy"])
-        self.lambda_ = Stubber(self.clients["lambda"])
-        self.regions: list[str] = []
-
-    def factory(self, service: str, region: str) -> Any:
-        self.regions.append(region)
-        return self.clients[service]
+        super().__init__("codedeploy", "lambda")
+        self.codedeploy = self.stubs["codedeploy"]
+        self.lambda_ = self.stubs["lambda"]
 
     def no_running_deployment(self) -> None:
         self.codedeploy.add_response(
@@ -97,7 +78,19 @@ class Aws:
         info = {"deploymentId": deployment_id, "status": status, "createTime": CREATED, **extra}
         self.codedeploy.add_response("get_deployment", {"deploymentInfo": info}, {"deploymentId": deployment_id})
 
+    def failed_deployments(self, *infos: dict[str, Any]) -> None:
+        """ListDeployments of the failed and stopped ones, then their details."""
+        ids = [info["deploymentId"] for info in infos]
+        self.codedeploy.add_response(
+            "list_deployments",
+            {"deployments": ids},
+            {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ["Failed", "Stopped"]},
+        )
+        if ids:
+            self.codedeploy.add_response("batch_get_deployments", {"deploymentsInfo": list(infos)}, {"deploymentIds": ids})
+
     def expect_create(self, current: str = "3") -> str:
+        self.failed_deployments()
         spec = ReleaseSpec.from_props(PROPS)
         content = appspec_content(spec, current)
         self.codedeploy.add_response(
@@ -119,10 +112,8 @@ class Aws:
 @pytest.fixture
 def aws() -> Iterator[Aws]:
     stubs = Aws()
-    with stubs.codedeploy, stubs.lambda_:
+    with stubs.active():
         yield stubs
-        stubs.codedeploy.assert_no_pending_responses()
-        stubs.lambda_.assert_no_pending_responses()
 
 
 @pytest.fixture
@@ -131,8 +122,8 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def provider(aws: Aws, fake_time: FakeTime) -> LambdaCanaryReleaseProvider:
-    return LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+def provider(aws: Aws, fake_time: FakeTime) -> Wire:
+    return Wire(LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
 
 
 # --- the AppSpec ---------------------------------------------------------------------------------
@@ -174,7 +165,6 @@ def test_first_release_points_the_alias_directly(provider, aws):
     assert result.id == "predict-api:live"
     assert result.outs["release_method"] == "direct"
     assert (result.outs["previous_version"], result.outs["released_version"], result.outs["deployment_id"]) == ("$LATEST", "4", "")
-    assert "__provider" not in result.outs
     assert set(aws.regions) == {"us-east-1"}
 
 
@@ -257,7 +247,7 @@ def test_deployment_that_outlives_the_timeout_is_stopped_with_rollback(provider,
 
 
 def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
-    provider = LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
+    provider = Wire(LambdaCanaryReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock))
     aws.no_running_deployment()
     aws.alias("3")
     aws.expect_create()
@@ -268,6 +258,26 @@ def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
         provider.create({**PROPS, "timeout_seconds": 15})
     assert "could not stop it (DeploymentAlreadyCompletedException" in str(raised.value)
     assert "aws deploy stop-deployment --deployment-id d-NEW" in str(raised.value)
+
+
+def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
+    rolled_back = {
+        "deploymentId": "d-EARLIER",
+        "status": "Stopped",
+        "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec_content(ReleaseSpec.from_props(PROPS), "3")}},
+        "errorInformation": {"code": "ALARM_ACTIVE", "message": "One or more alarms have been activated: predict-api-errors"},
+        "rollbackInfo": {"rollbackDeploymentId": "d-ROLLBACK"},
+    }
+    other = {**rolled_back, "deploymentId": "d-OLDER", "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}}}
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.failed_deployments(other, rolled_back)
+    with pytest.raises(ReleaseError) as raised:  # no create_deployment
+        provider.update("predict-api:live", {**PROPS, "target_version": "3"}, dict(PROPS))
+    message = str(raised.value)
+    assert message.startswith("version 4 of predict-api:live was not released again: CodeDeploy deployment d-EARLIER")
+    assert "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors" in message
+    assert "The alias stays on version 3. Fix the cause and publish a new version" in message
 
 
 # --- deployments already running -----------------------------------------------------------------
@@ -324,7 +334,7 @@ def test_missing_alias_fails_the_release_with_what_to_declare(provider, aws):
 
 
 def test_diff_updates_on_a_new_version_and_never_replaces():
-    provider = LambdaCanaryReleaseProvider()
+    provider = Wire(LambdaCanaryReleaseProvider())
     changed = provider.diff("id", dict(PROPS), {**PROPS, "target_version": "5"})
     assert changed.changes is True and changed.replaces == []
     unknown = provider.diff("id", dict(PROPS), {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN})
@@ -334,7 +344,7 @@ def test_diff_updates_on_a_new_version_and_never_replaces():
 
 
 def test_check_refuses_latest_and_missing_fields():
-    provider = LambdaCanaryReleaseProvider()
+    provider = Wire(LambdaCanaryReleaseProvider())
     failures = provider.check({}, {**PROPS, "target_version": "$LATEST", "alias_name": "", "timeout_seconds": 5}).failures
     assert {(f.property, f.reason.split(" ")[0]) for f in failures} == {
         ("target_version", "target_version"),
@@ -346,7 +356,7 @@ def test_check_refuses_latest_and_missing_fields():
 
 
 def test_delete_touches_nothing():
-    provider = LambdaCanaryReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    provider = Wire(LambdaCanaryReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS")))
     assert provider.delete("predict-api:live", dict(PROPS)) is None
 
 

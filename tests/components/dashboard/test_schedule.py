@@ -1,4 +1,4 @@
-"""Dev's dashboard working hours (issue 17.2): the config, the resources the program declares, and
+"""Dev's dashboard working hours: the config, the resources the program declares, and
 the cost guardrail pricing the scheduled task-hours (dev idle ≤ $80/month, no guardrail weakened)."""
 
 from __future__ import annotations

@@ -347,7 +347,8 @@ def test_task_definition_is_a_read_only_non_root_container_of_the_pinned_image(r
 def test_app_environment_names_the_real_resources(records):
     env = {e["name"]: e["value"] for e in container(records)["environment"]}
     assert env["AWS_REGION"] == "us-east-1"
-    assert env["MODEL_PACKAGE_GROUP"] == records.outputs["modelPackageGroupName"]
+    # By ARN: a name resolves in the caller's account, and prod may serve dev's registry from another.
+    assert env["MODEL_PACKAGE_GROUP"] == stack_records("dev").outputs["modelPackageGroupArn"]
     assert env["ENDPOINT_NAME"] == records.outputs["endpointName"]
     assert env["PREDICTION_BACKEND"] == "api"
     stage_api = records.one("aws:apigatewayv2/api:Api")["state"]["apiEndpoint"]
@@ -651,3 +652,12 @@ def test_cloudwatch_dashboard_keeps_its_state_from_when_the_dashboard_component_
     [alias] = dashboard["options"]["aliases"]
     former_parent = records.one(COMPONENT)["urn"]  # the Streamlit component kept the old type and name
     assert alias == {"spec": {"parentUrn": former_parent}}
+
+
+def test_pipeline_widgets_read_the_registry_account_when_another_stack_owns_it(records):
+    rows = [r for r in metric_rows(records) if isinstance(r[0], str) and r[0] == "AWS/Sagemaker/ModelBuildingPipeline"]
+    accounts = {(r[-1] if isinstance(r[-1], dict) else {}).get("accountId") for r in rows}
+    owner = records.outputs.get("registryStack") is None
+    # A consumer's dashboard graphs the runs of the pipeline in the owner's account (cross-account
+    # observability); the owner's graphs its own, without naming an account.
+    assert rows and accounts == ({None} if owner else {stack_records("dev").outputs["accountId"]})

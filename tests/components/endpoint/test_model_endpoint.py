@@ -36,7 +36,10 @@ def test_model_serves_the_pinned_registry_version():
         records = stack_records(stack)
         model = records.one(MODEL)["inputs"]
         # one registry: both stacks serve a package of dev's group
-        assert model["primaryContainer"] == {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"}
+        version = records.data["config"]["sagemaker-mlops:endpoint"]["modelPackageVersion"]  # the last promotion's pin
+        assert model["primaryContainer"] == {
+            "modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/{version}"
+        }
         assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
         assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
         # network isolation is not available to serverless endpoints
@@ -172,8 +175,9 @@ def test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation():
     job = records.one("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")["inputs"]
     artifacts = dev_registry()["artifactBucket"]  # the baseline the shared pipeline produced for that version
     baseline = job["dataQualityBaselineConfig"]
-    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/statistics.json"
-    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/1/constraints.json"
+    version = records.data["config"]["sagemaker-mlops:endpoint"]["modelPackageVersion"]  # the last promotion's pin
+    assert baseline["statisticsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/{version}/statistics.json"
+    assert baseline["constraintsResource"]["s3Uri"] == f"s3://{artifacts}/baselines/mlops-dev-churn/{version}/constraints.json"
     assert job["dataQualityAppSpecification"]["imageUri"] == "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
     assert job["dataQualityJobInput"]["endpointInput"]["endpointName"] == "mlops-prod-churn"
     assert job["dataQualityJobOutputConfig"]["kmsKeyId"] == key_arn(records)
@@ -234,7 +238,7 @@ def test_outputs_are_exported():
     assert outputs["monitoringScheduleName"] == "mlops-prod-data-quality"
 
 
-# ---- real-account behaviour (issue 13) ----------------------------------------------------------
+# ---- real-account behaviour (what AWS does that the mocks do not) ------------------------------
 
 RELEASE = "pulumi-python:dynamic:EndpointRelease"
 
@@ -339,19 +343,22 @@ def test_endpoint_doc_lists_every_module_of_the_endpoint():
 
 def test_the_boundary_and_the_deploy_role_admit_what_the_release_and_the_guardrails_call():
     """The execution role's DescribeAlarms is useless if the permissions boundary cuts it, and the
-    release's boto3 calls run with the CI deploy role."""
+    release's boto3 calls run with the CI deploy role (tests/bootstrap/ checks every call)."""
     import ast
     from pathlib import Path
 
-    source = ast.parse((Path(__file__).resolve().parents[3] / "bootstrap" / "access.py").read_text())
-    tables = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in source.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id in ("PROGRAM_ROLE_SERVICES", "DEPLOY_SERVICES")
-    }
-    assert "cloudwatch" in tables["PROGRAM_ROLE_SERVICES"]
-    assert {"sagemaker", "cloudwatch", "application-autoscaling"} <= set(tables["DEPLOY_SERVICES"])
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "endpoint.md").read_text()
-    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/access.py`" in doc and "`DEPLOY_SERVICES`" in doc
+    root = Path(__file__).resolve().parents[3]
+
+    def table(path: str, name: str):
+        source = ast.parse((root / "bootstrap" / path).read_text())
+        return next(
+            ast.literal_eval(n.value)
+            for n in source.body
+            if isinstance(n, (ast.Assign, ast.AnnAssign)) and getattr(getattr(n, "target", None) or n.targets[0], "id", "") == name
+        )
+
+    assert "cloudwatch" in table("policies.py", "PROGRAM_ROLE_SERVICES")
+    reads, writes = table("deploy_actions.py", "TYPE_ACTIONS")["pulumi-python:dynamic:EndpointRelease"]
+    assert {"sagemaker:UpdateEndpoint", "cloudwatch:DescribeAlarms", "application-autoscaling:RegisterScalableTarget"} <= {*reads, *writes}
+    doc = (root / "docs" / "endpoint.md").read_text()
+    assert "`PROGRAM_ROLE_SERVICES` in `bootstrap/policies.py`" in doc and "`TYPE_ACTIONS` row" in doc

@@ -1,5 +1,7 @@
-"""EndpointRelease's provider, called as Pulumi calls it, with SageMaker, CloudWatch and Application
-Auto Scaling on botocore's Stubber.
+"""EndpointRelease's provider, called as Pulumi calls it (through the SDK's dynamic-provider server,
+so every number reaches it as a float: tests/support/provider_wire.py), with SageMaker, CloudWatch
+and Application Auto Scaling on botocore's Stubber, which validates every request against the
+service model.
 
 moto has no `update_endpoint`, so every answer is scripted and every request is checked exactly (an
 unexpected call fails the test: a release that deletes or rescales something it should not is red).
@@ -9,16 +11,22 @@ A fake clock and sleep make the polling and the timeout deterministic and instan
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from datetime import datetime, timezone
-from typing import Any, Optional
 
-import botocore.session
 import dill
 import pulumi
 import pulumi_aws as aws_sdk
 import pytest
-from botocore.stub import Stubber
+from endpoint_release_stubs import (
+    DEPLOYMENT,
+    ENDPOINT,
+    NEW,
+    NEW_MODEL,
+    OLD,
+    OLD_MODEL,
+    PROPS,
+    RESOURCE_ID,
+)
+from provider_wire import Wire
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.endpoint.release import (
@@ -26,208 +34,6 @@ from components.endpoint.release import (
     EndpointReleaseProvider,
     ReleaseError,
 )
-
-ENDPOINT = "mlops-prod-churn"
-OLD, NEW = "endpoint-config-old", "endpoint-config-new"
-OLD_MODEL, NEW_MODEL = "endpoint-model-old", "endpoint-model-new"
-ALARMS = ["mlops-prod-endpoint-5xx", "mlops-prod-endpoint-latency-p99"]
-DEPLOYMENT = {
-    "BlueGreenUpdatePolicy": {
-        "TrafficRoutingConfiguration": {
-            "Type": "CANARY",
-            "WaitIntervalInSeconds": 300,
-            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
-        },
-        "TerminationWaitInSeconds": 300,
-        "MaximumExecutionTimeoutInSeconds": 2400,
-    },
-    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in ALARMS]},
-}
-PROPS: dict[str, Any] = {
-    "endpoint_name": ENDPOINT,
-    "endpoint_config_name": NEW,
-    "region": "us-east-1",
-    "deployment_config": DEPLOYMENT,
-    "retain_variant_properties": True,
-    "delete_superseded": True,
-    "timeout_seconds": 3300,
-    "poll_interval_seconds": 30,
-    "__provider": "serialized-provider",  # Pulumi passes it along; the provider must ignore it
-}
-WHEN = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
-RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-TRACKING = {
-    "TargetValue": 700.0,
-    "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-    "ScaleInCooldown": 300,
-    "ScaleOutCooldown": 60,
-}
-SESSION = botocore.session.get_session()
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Aws:
-    """Stubbed clients handed to the provider through its client factory."""
-
-    def __init__(self) -> None:
-        names = ("sagemaker", "cloudwatch", "application-autoscaling")
-        self.clients = {name: SESSION.create_client(name, region_name="us-east-1") for name in names}
-        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
-        self.sagemaker = self.stubs["sagemaker"]
-        self.cloudwatch = self.stubs["cloudwatch"]
-        self.scaling = self.stubs["application-autoscaling"]
-
-    def factory(self, service: str, region: str) -> Any:
-        assert region == "us-east-1"
-        return self.clients[service]
-
-    def endpoint(
-        self,
-        status: str,
-        config: str,
-        count: int = 3,
-        pending: Optional[str] = None,
-        reason: Optional[str] = None,
-        last: Optional[dict[str, Any]] = None,
-    ) -> None:
-        response: dict[str, Any] = {
-            "EndpointName": ENDPOINT,
-            "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}",
-            "EndpointConfigName": config,
-            "EndpointStatus": status,
-            "CreationTime": WHEN,
-            "LastModifiedTime": WHEN,
-            "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": count, "DesiredInstanceCount": count}],
-        }
-        if pending:
-            response["PendingDeploymentSummary"] = {"EndpointConfigName": pending}
-        if reason:
-            response["FailureReason"] = reason
-        if last:
-            response["LastDeploymentConfig"] = last
-        self.sagemaker.add_response("describe_endpoint", response, {"EndpointName": ENDPOINT})
-
-    def config(self, name: str, model: str, instance_type: str = "ml.m5.large") -> None:
-        self.sagemaker.add_response(
-            "describe_endpoint_config",
-            {
-                "EndpointConfigName": name,
-                "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
-                "ProductionVariants": [
-                    {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type, "InitialInstanceCount": 2}
-                ],
-                "CreationTime": WHEN,
-            },
-            {"EndpointConfigName": name},
-        )
-
-    def expect_update(self, retain: bool = True, deployment: Optional[dict[str, Any]] = DEPLOYMENT) -> None:
-        request: dict[str, Any] = {"EndpointName": ENDPOINT, "EndpointConfigName": NEW, "RetainAllVariantProperties": retain}
-        if deployment:
-            request["DeploymentConfig"] = deployment
-        self.sagemaker.add_response(
-            "update_endpoint", {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"}, request
-        )
-
-    def expect_superseded_deleted(self) -> None:
-        self.config(OLD, OLD_MODEL)
-        self.config(NEW, NEW_MODEL)
-        self.sagemaker.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD})
-        self.sagemaker.add_response("delete_model", {}, {"ModelName": OLD_MODEL})
-
-    def alarm_states(self, names: list[str] = ALARMS, **states: str) -> None:
-        self.cloudwatch.add_response(
-            "describe_alarms",
-            {"MetricAlarms": [{"AlarmName": name, "StateValue": states.get(name.rsplit("-", 1)[-1], "OK")} for name in names]},
-            {"AlarmNames": names, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]},
-        )
-
-    def scaling_registered(self) -> None:
-        self.scaling.add_response(
-            "describe_scalable_targets",
-            {
-                "ScalableTargets": [
-                    {
-                        "ServiceNamespace": "sagemaker",
-                        "ResourceId": RESOURCE_ID,
-                        "ScalableDimension": DIMENSION,
-                        "MinCapacity": 2,
-                        "MaxCapacity": 4,
-                        "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
-                        "CreationTime": WHEN,
-                    }
-                ]
-            },
-            {"ServiceNamespace": "sagemaker", "ResourceIds": [RESOURCE_ID], "ScalableDimension": DIMENSION},
-        )
-        self.scaling.add_response(
-            "describe_scaling_policies",
-            {
-                "ScalingPolicies": [
-                    {
-                        "PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:uuid:resource/sagemaker/x:policyName/endpoint-scaling-policy",
-                        "PolicyName": "endpoint-scaling-policy",
-                        "ServiceNamespace": "sagemaker",
-                        "ResourceId": RESOURCE_ID,
-                        "ScalableDimension": DIMENSION,
-                        "PolicyType": "TargetTrackingScaling",
-                        "TargetTrackingScalingPolicyConfiguration": TRACKING,
-                        "CreationTime": WHEN,
-                    }
-                ]
-            },
-            {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION},
-        )
-        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
-        self.scaling.add_response("delete_scaling_policy", {}, {"PolicyName": "endpoint-scaling-policy", **where})
-        self.scaling.add_response("deregister_scalable_target", {}, where)
-
-    def scaling_restored(self) -> None:
-        where = {"ServiceNamespace": "sagemaker", "ResourceId": RESOURCE_ID, "ScalableDimension": DIMENSION}
-        self.scaling.add_response("register_scalable_target", {}, {**where, "MinCapacity": 2, "MaxCapacity": 4})
-        self.scaling.add_response(
-            "put_scaling_policy",
-            {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:new"},
-            {
-                "PolicyName": "endpoint-scaling-policy",
-                **where,
-                "PolicyType": "TargetTrackingScaling",
-                "TargetTrackingScalingPolicyConfiguration": TRACKING,
-            },
-        )
-
-
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    stubs = Aws()
-    with stubs.sagemaker, stubs.cloudwatch, stubs.scaling:
-        yield stubs
-        for stub in stubs.stubs.values():
-            stub.assert_no_pending_responses()
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def provider(aws: Aws, fake_time: FakeTime) -> EndpointReleaseProvider:
-    return EndpointReleaseProvider(client_factory=aws.factory, sleep=fake_time.sleep, clock=fake_time.clock)
-
 
 # --- create and update ----------------------------------------------------------------------------
 
@@ -242,13 +48,11 @@ def test_brand_new_endpoint_is_already_on_its_configuration(provider, aws):
         NEW,
     )
     assert result.outs["instance_counts"] == {"AllTraffic": 2} and result.outs["deleted"] == []
-    assert "__provider" not in result.outs
 
 
 def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_superseded_pair(provider, aws, fake_time):
     aws.endpoint("InService", OLD, count=3)  # autoscaling grew the variant from 2 to 3
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)  # same instance type: autoscaling is left alone
+    aws.configs()
     aws.expect_update(retain=True, deployment=DEPLOYMENT)
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("Updating", OLD, pending=NEW)
@@ -264,13 +68,13 @@ def test_update_is_blue_green_keeps_the_autoscaled_count_and_then_deletes_the_su
 
 def test_rollback_on_an_alarm_fails_the_update_names_the_alarm_and_deletes_nothing(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("RollingBack", OLD, pending=NEW)
     aws.endpoint("InService", OLD)  # InService again, on the old configuration
     aws.alarm_states(**{"5xx": "ALARM"})
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-5xx")
     with pytest.raises(ReleaseError) as raised:
         provider.update(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
     message = str(raised.value)
@@ -284,17 +88,19 @@ def test_rollback_names_the_alarms_of_the_deployment_sagemaker_ran(provider, aws
     aws.endpoint("Updating", OLD, pending=NEW)
     aws.endpoint("InService", OLD, last=ran)
     aws.alarm_states(["mlops-prod-endpoint-old"], old="ALARM")
+    aws.config(NEW, NEW_MODEL)
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-old")
     with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-old"):
         provider.create(dict(PROPS))
 
 
 def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", OLD, reason="The primary container for production variant AllTraffic did not pass the ping health check.")
     aws.alarm_states()
+    aws.expect_rollback_recorded("rolled back  The primary container for production variant AllTraffic did not pass the ping health check.")
     with pytest.raises(
         ReleaseError, match=r"rolled back; The primary container for production variant AllTraffic did not pass the ping health check"
     ):
@@ -304,8 +110,7 @@ def test_rollback_without_an_alarm_in_alarm_reports_sagemakers_reason(provider, 
 def test_serverless_update_without_alarms_is_checked_too(provider, aws):
     props = {**PROPS, "deployment_config": None, "retain_variant_properties": False, "timeout_seconds": 3600}
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update(retain=False, deployment=None)
     aws.endpoint("Failed", OLD, reason="Unable to locate the model")
     with pytest.raises(
@@ -316,8 +121,7 @@ def test_serverless_update_without_alarms_is_checked_too(provider, aws):
 
 def test_update_that_outlives_the_timeout_fails_and_leaves_the_state_as_it_was(provider, aws, fake_time):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     for _ in range(4):  # 90 s at 30 s per poll: 3 sleeps, 4 looks
         aws.endpoint("Updating", OLD, pending=NEW)
@@ -328,8 +132,7 @@ def test_update_that_outlives_the_timeout_fails_and_leaves_the_state_as_it_was(p
 
 def test_instance_type_change_suspends_autoscaling_around_the_update_and_restores_it(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()  # read, then policies deleted and target deregistered
     aws.expect_update()
     aws.endpoint("InService", NEW)
@@ -341,21 +144,20 @@ def test_instance_type_change_suspends_autoscaling_around_the_update_and_restore
 
 def test_instance_type_change_restores_autoscaling_even_when_the_update_rolls_back(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()
     aws.expect_update()
     aws.endpoint("InService", OLD)
     aws.scaling_restored()
     aws.alarm_states(p99="ALARM")
+    aws.expect_rollback_recorded("rolled back: alarm mlops-prod-endpoint-latency-p99")
     with pytest.raises(ReleaseError, match="rolled back: alarm mlops-prod-endpoint-latency-p99"):
         provider.create(dict(PROPS))
 
 
 def test_autoscaling_that_cannot_be_restored_fails_the_release_with_what_to_do(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL, instance_type="ml.m5.large")
-    aws.config(NEW, NEW_MODEL, instance_type="ml.m5.xlarge")
+    aws.configs("ml.m5.large", "ml.m5.xlarge")
     aws.scaling_registered()
     aws.expect_update()
     aws.endpoint("InService", NEW)
@@ -397,8 +199,7 @@ def test_missing_endpoint_says_what_to_declare(provider, aws):
 
 def test_superseded_configuration_already_gone_is_not_an_error(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", NEW)
     aws.sagemaker.add_client_error("describe_endpoint_config", service_error_code="ValidationException")
@@ -407,8 +208,7 @@ def test_superseded_configuration_already_gone_is_not_an_error(provider, aws):
 
 def test_keeping_superseded_pairs_deletes_nothing(provider, aws):
     aws.endpoint("InService", OLD)
-    aws.config(OLD, OLD_MODEL)
-    aws.config(NEW, NEW_MODEL)
+    aws.configs()
     aws.expect_update()
     aws.endpoint("InService", NEW)
     assert provider.create({**PROPS, "delete_superseded": False}).outs["deleted"] == []
@@ -418,7 +218,7 @@ def test_keeping_superseded_pairs_deletes_nothing(provider, aws):
 
 
 def test_diff_updates_on_a_new_configuration_and_replaces_for_another_endpoint():
-    provider = EndpointReleaseProvider()
+    provider = Wire(EndpointReleaseProvider())
     changed = provider.diff(ENDPOINT, {**PROPS, "endpoint_config_name": OLD}, dict(PROPS))
     assert changed.changes is True and changed.replaces == []
     moved = provider.diff(ENDPOINT, dict(PROPS), {**PROPS, "endpoint_name": "another"})
@@ -428,7 +228,7 @@ def test_diff_updates_on_a_new_configuration_and_replaces_for_another_endpoint()
 
 
 def test_check_refuses_missing_fields_and_a_timeout_shorter_than_sagemakers():
-    provider = EndpointReleaseProvider()
+    provider = Wire(EndpointReleaseProvider())
     failures = provider.check({}, {**PROPS, "endpoint_name": "", "timeout_seconds": 2400}).failures
     assert {f.property for f in failures} == {"endpoint_name", "timeout_seconds"}
     assert any("must exceed the blue/green MaximumExecutionTimeoutInSeconds (2400)" in f.reason for f in failures)
@@ -437,7 +237,7 @@ def test_check_refuses_missing_fields_and_a_timeout_shorter_than_sagemakers():
 
 
 def test_delete_touches_nothing():
-    provider = EndpointReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS"))
+    provider = Wire(EndpointReleaseProvider(client_factory=lambda *_: pytest.fail("delete must not call AWS")))
     assert provider.delete(ENDPOINT, dict(PROPS)) is None
 
 

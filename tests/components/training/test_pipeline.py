@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from config_testkit import of_records
 
 from components.shared.container_image import context_hash
 from tools.offline.records import ROOT, parse_json_input, stack_records
@@ -69,11 +70,14 @@ def test_only_the_data_bucket_sends_events_to_eventbridge(records):
     assert "aws:s3/bucketNotification:BucketNotification" not in bucket_parts(records, "training-artifacts")
 
 
-@pytest.mark.parametrize("stack, force_destroy", [("dev", True), ("prod", False)])
-def test_force_destroy_only_in_dev(stack, force_destroy):
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_force_destroy_only_in_dev_when_no_other_stack_serves_its_registry(stack):
     records = owner_records(stack)
-    for bucket in records.of_type("aws:s3/bucket:Bucket"):
-        assert bucket["inputs"]["forceDestroy"] is force_destroy
+    cfg = of_records(records)
+    force_destroy = not (cfg.is_prod or cfg.registry_shared)  # tests/components/training/test_registry_protection.py
+    # The pipeline's buckets; the dashboard's own follow the environment alone (test_streamlit_service.py).
+    for name in ("training-data", "training-artifacts"):
+        assert records.one("aws:s3/bucket:Bucket", name)["inputs"]["forceDestroy"] is force_destroy
     assert records.one("aws:ecr/repository:Repository", "training-model-image-repo")["inputs"]["forceDelete"] is force_destroy
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tools.offline.records import ROOT, Records, parse_json_input, stack_records
+from tools.offline.stack_files import stack_config
 
 CONSUMER = "210987654321"
 OWNER_ELSEWHERE = "111122223333"
@@ -27,6 +28,11 @@ def both(tmp_path_factory) -> dict[str, dict]:
     return {s: json.loads(Path(str(out).replace("{stack}", s)).read_text()) for s in ("dev", "prod")}
 
 
+def pin(stack: str) -> int:
+    """The model package version a stack file pins: whatever the last promotion set."""
+    return stack_config(ROOT, stack)["sagemaker-mlops:endpoint"]["modelPackageVersion"]
+
+
 def of_type(result: dict, type_: str) -> list[dict]:
     return [r for r in result["resources"] if r["type"] == type_]
 
@@ -34,10 +40,15 @@ def of_type(result: dict, type_: str) -> list[dict]:
 def test_prod_serves_the_package_arn_dev_serves_through_the_stack_reference(both):
     dev, prod = both["dev"], both["prod"]
     served = dev["outputs"]["modelPackageArn"]
-    assert served == "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"
+    assert served == f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/{pin('dev')}"
+    # prod serves its own pin from dev's group (the registry dev's outputs name): the very ARN dev
+    # serves once the prod promotion lands, its previous one while a dev promotion is under way.
+    expected = f"{served.rsplit('/', 1)[0]}/{pin('prod')}"
     [model] = of_type(prod, "aws:sagemaker/model:Model")
-    assert model["inputs"]["primaryContainer"] == {"modelPackageName": served}
-    assert prod["outputs"]["modelPackageArn"] == served
+    assert model["inputs"]["primaryContainer"] == {"modelPackageName": expected}
+    assert prod["outputs"]["modelPackageArn"] == expected
+    if pin("prod") == pin("dev"):
+        assert expected == served
     [reference] = of_type(prod, "pulumi:pulumi:StackReference")
     assert reference["name"] == "organization/sagemaker-mlops/dev"
 
@@ -66,7 +77,7 @@ def test_the_owner_exports_the_registry_coordinates(both):
         "kmsKeyArn",
     ):
         assert outputs[key], key
-    assert outputs["modelPackageVersion"] == 1
+    assert outputs["modelPackageVersion"] == pin("dev")
 
 
 def test_prods_endpoint_reads_the_registry_and_writes_capture_to_its_own_bucket(both):
@@ -76,7 +87,7 @@ def test_prods_endpoint_reads_the_registry_and_writes_capture_to_its_own_bucket(
     assert config["inputs"]["dataCaptureConfig"]["destinationS3Uri"].startswith(f"s3://{own_bucket}/")
     [job] = of_type(prod, "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
     baseline = job["inputs"]["dataQualityBaselineConfig"]["statisticsResource"]["s3Uri"]
-    assert baseline.startswith(f"s3://{dev['artifactBucket']}/baselines/mlops-dev-churn/1/")
+    assert baseline.startswith(f"s3://{dev['artifactBucket']}/baselines/mlops-dev-churn/{pin('prod')}/")
     policy = parse_json_input(
         next(r for r in of_type(prod, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "endpoint-role-policy")["inputs"]["policy"]
     )
@@ -119,7 +130,7 @@ def test_cross_account_prod_serves_the_owners_arn_and_sends_drift_to_the_owners_
     [model] = of_type(prod, "aws:sagemaker/model:Model")
     assert (
         model["inputs"]["primaryContainer"]["modelPackageName"]
-        == f"arn:aws:sagemaker:us-east-1:{OWNER_ELSEWHERE}:model-package/mlops-dev-churn/1"
+        == f"arn:aws:sagemaker:us-east-1:{OWNER_ELSEWHERE}:model-package/mlops-dev-churn/{pin('prod')}"
     )
     bus = f"arn:aws:events:us-east-1:{OWNER_ELSEWHERE}:event-bus/default"
     [target] = [t for t in of_type(prod, "aws:cloudwatch/eventTarget:EventTarget") if t["name"] == "retraining-target"]
@@ -164,9 +175,12 @@ def test_the_owner_grants_consumer_accounts_only_what_serving_needs(sharing_owne
 
 
 def test_the_owner_retrains_on_a_consumer_accounts_drift_events(sharing_owner):
-    bus_policy = parse_json_input(sharing_owner.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy")["inputs"]["policy"])
-    assert bus_policy["Statement"][0]["Action"] == ["events:PutEvents"]
-    assert bus_policy["Statement"][0]["Principal"] == {"AWS": [f"arn:aws:iam::{CONSUMER}:root"]}
+    # A statement of its own on the default bus (PutPermission), never the whole bus policy (EventBusPolicy).
+    assert sharing_owner.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy") == []
+    [permission] = sharing_owner.of_type("aws:cloudwatch/eventPermission:EventPermission")
+    inputs = permission["inputs"]
+    assert (inputs["principal"], inputs["action"], inputs["eventBusName"]) == (CONSUMER, "events:PutEvents", "default")
+    assert inputs["statementId"] == f"mlops-dev-drift-alarms-from-{CONSUMER}"
     rule = sharing_owner.one("aws:cloudwatch/eventRule:EventRule", "training-consumer-drift")
     pattern = json.loads(rule["inputs"]["eventPattern"])
     assert pattern["account"] == [CONSUMER] and pattern["detail"]["alarmName"] == [{"suffix": "-endpoint-drift"}]
@@ -180,6 +194,7 @@ def test_no_consumer_accounts_no_grants():
         "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
         "aws:ecr/repositoryPolicy:RepositoryPolicy",
         "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+        "aws:cloudwatch/eventPermission:EventPermission",
     ):
         assert dev.of_type(type_) == [], type_
 

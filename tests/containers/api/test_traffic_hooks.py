@@ -388,6 +388,18 @@ def test_post_traffic_fails_when_the_new_version_logged_errors(post, context):
     post.assert_done()
 
 
+def test_post_traffic_fails_on_a_single_error(post, context):
+    """One failed invocation of the new version is one too many: the threshold is zero, not one."""
+    post.deployment()
+    post.endpoint("InService")
+    post.golden(qualifier="live")
+    post.error_metrics([0.0, 1.0])
+    post.verdict("Failed")
+    result = post_traffic.handler(EVENT, context)
+    assert result == {"status": "Failed", "problems": ["version 4 of predict-api logged 1 Lambda error(s) since the deployment began"]}
+    post.assert_done()
+
+
 def test_post_traffic_fails_on_a_wrong_answer(post, context):
     post.deployment()
     post.endpoint("InService")

@@ -21,6 +21,7 @@ from tools.dashboard_demo.cli import (
     demo_feature_names,
     enable_moto_percentiles,
 )
+from tools.dashboard_demo.demo_data import MOTO_ACCOUNT
 
 DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "containers" / "dashboard"
 if str(DASHBOARD_DIR) not in sys.path:
@@ -78,7 +79,8 @@ def app_env(
     for variable in APP_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("MODEL_PACKAGE_GROUP", names.group)
+    # The group's ARN, as the stack passes it (components/dashboard/task.py): it resolves in any account.
+    monkeypatch.setenv("MODEL_PACKAGE_GROUP", f"arn:aws:sagemaker:us-east-1:{MOTO_ACCOUNT}:model-package-group/{names.group}")
     monkeypatch.setenv("ENDPOINT_NAME", names.endpoint)
     monkeypatch.setenv("DRIFT_ALARM_NAME", names.alarm)
     monkeypatch.setenv("API_URL", stub_api.url)

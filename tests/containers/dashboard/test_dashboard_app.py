@@ -79,6 +79,21 @@ def test_registry_page_lists_every_version_with_status_and_metrics(names: DemoNa
     assert metric(app, "Waiting for approval") == "1"
 
 
+def test_the_registry_has_its_own_url_and_the_root_url_opens_it(names: DemoNames) -> None:
+    seed_registry(None, names)
+
+    app = run_app()  # the root URL
+
+    # A browser at /registry asks Streamlit for the page whose url_pathname is "registry" (the
+    # default page's is "", whatever its url_path says): that must be the registry's script.
+    by_url = {info["url_pathname"]: info for info in app._registered_pages.values()}
+    assert Path(by_url["registry"]["script_path"]).name == "registry.py"
+    assert {"registry", "health", "predict"} <= set(by_url)
+    # "/" lands on the registry (the hidden root page hands over before drawing anything).
+    assert texts(app.title) == [TITLE]
+    assert list(app.dataframe[0].value["Version"]) == [3, 2, 1]
+
+
 def test_a_version_without_a_readable_report_still_appears_with_the_reason(
     names: DemoNames,
 ) -> None:
@@ -121,7 +136,8 @@ def test_access_denied_becomes_a_readable_message() -> None:
 
     errors = texts(app.error)
     assert len(errors) == 1
-    assert errors[0].startswith("Could not list the versions of model package group 'churn-demo'")
+    assert errors[0].startswith(f"Could not list the versions of model package group '{os.environ['MODEL_PACKAGE_GROUP']}'")
+    assert os.environ["MODEL_PACKAGE_GROUP"].endswith(":model-package-group/churn-demo")
     assert "access denied" in errors[0]
     assert "sagemaker:ListModelPackages" in errors[0]
     assert "Traceback" not in errors[0]
@@ -195,6 +211,7 @@ def test_health_page_shows_endpoint_traffic_and_drift_alarm(names: DemoNames) ->
     assert metric(app, "Worst p99 (ms)") == "99.0"
     variants = app.dataframe[0].value
     assert list(variants["Variant"]) == ["AllTraffic"]
+    assert list(variants["Traffic share"]) == ["100%"]
     (drift,) = texts(app.error)
     assert drift.startswith("**Drift detected** — alarm churn-demo-drift is in ALARM")
     assert "feature_baseline_drift_monthly_charges was 0.31" in drift

@@ -21,19 +21,20 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_registry_page_renders_in_chromium(tmp_path: Path) -> None:
+def test_registry_page_renders_in_chromium_from_its_deep_link(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install chromium chromium-driver")
     shot = tmp_path / "dashboard.png"
     with (tmp_path / "streamlit.log").open("wb") as log, running_demo(log_file=log) as demo:
         page = screenshot(
-            f"{demo.url}/",
+            f"{demo.url}/registry",  # a bookmarked page, not only the root
             shot,
             # Wait for the table's cells, not just its frame: then the registry data is drawn.
             wait_for=('[data-testid="stDataFrame"]', '[data-testid="stDataFrame"] td'),
         )
 
     assert TITLE in page.text
+    assert "Page not found" not in page.text
     assert "Model registry" in page.text
     assert "Demo data" in page.text  # the demo says what it is
     (table,) = page.tables

@@ -129,6 +129,17 @@ def test_periods_are_cloudwatch_friendly_and_bounded(hours: int, period: int) ->
 # --- prediction parsing ------------------------------------------------------------------------------------
 
 
+def test_traffic_shares_follow_the_weights_and_say_when_none_is_reported() -> None:
+    def variant(name: str, weight: float | None) -> health.Variant:
+        return health.Variant(name=name, current_instances=1, desired_instances=1, current_weight=weight, serverless=False)
+
+    assert health.traffic_shares((variant("AllTraffic", 1.0),)) == {"AllTraffic": "100%"}
+    assert health.traffic_shares((variant("Blue", 3.0), variant("Canary", 1.0))) == {"Blue": "75%", "Canary": "25%"}
+    # While the endpoint is created DescribeEndpoint has no CurrentWeight: never print "None".
+    assert health.traffic_shares((variant("AllTraffic", None),)) == {"AllTraffic": "not reported"}
+    assert health.traffic_shares((variant("Blue", 0.0),)) == {"Blue": "not reported"}
+
+
 @pytest.mark.parametrize("answer", [0.25, "0.25", [0.25], {"probability": 0.25}, {"score": "0.25"}])
 def test_probability_is_read_from_common_answer_shapes(answer: object) -> None:
     assert parse_probability(answer) == 0.25

@@ -183,6 +183,9 @@ def test_the_documented_row_layout_is_the_models(pipeline):
         (f"{ROW}\n\n{ROW}\n", "text/csv", "row 2 is empty"),
         (f"{ROW.replace('350.5', 'nan')}\n", "text/csv", "row 1, column 4 (monthly_minutes): 'nan' is not a number"),
         (f"{ROW}\n{ROW.replace('350.5', '1e999')}\n", "text/csv", "row 2, column 4 (monthly_minutes): '1e999' is not a finite number"),
+        # One row alone takes the fast path (no numpy): it must refuse what the general parser refuses.
+        (f"{ROW.replace('350.5', '1e999')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '1e999' is not a finite number"),
+        (f"{ROW.replace('350.5', '-1e999')}", "text/csv", "row 1, column 4 (monthly_minutes): '-1e999' is not a finite number"),
         (f"{ROW.replace('350.5', '')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '' is not a number"),
         (f"{ROW.replace('350.5', '1_000')}\n", "text/csv", "row 1, column 4 (monthly_minutes): '1_000' is not a number"),
         ("", "text/csv", "empty body"),
@@ -216,6 +219,8 @@ def test_the_documented_row_layout_is_the_models(pipeline):
         "csv-blank-row",
         "csv-nan",
         "csv-overflow",
+        "csv-overflow-one-row",
+        "csv-negative-overflow-one-row-no-newline",
         "csv-empty-cell",
         "csv-underscore",
         "csv-empty-body",

@@ -37,3 +37,11 @@ def test_the_grants_and_the_guardrail_named_are_the_codes():
 
     assert "sagemaker-model-shared-registry" in {p.name for p in ALL_POLICIES}
     assert "`sagemaker-model-shared-registry`" in PAGE
+
+
+def test_the_model_bytes_section_names_the_keys_the_check_reads():
+    from tools.promote.artifact import SHA256_KEY, VERSION_ID_KEY
+
+    section = PAGE.split("## Model bytes", 1)[1].split("\n## ", 1)[0]
+    assert f"`{SHA256_KEY}`" in section and f"`{VERSION_ID_KEY}`" in section
+    assert "fails closed" in PAGE and "never uses `Pulumi.dev.yaml`" in PAGE

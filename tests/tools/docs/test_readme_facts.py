@@ -18,10 +18,6 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 REGENERATE = "run `python -m tools.docs --demo` and commit README.md"
 
 
-def shape(report: str) -> list[str]:
-    return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
-
-
 @pytest.fixture(scope="module")
 def quick_report():
     for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools"):
@@ -32,7 +28,9 @@ def quick_report():
 def test_the_readme_shows_the_report_the_rehearsal_prints(quick_report):
     sample = docs.readme_demo_sample((ROOT / "README.md").read_text())
     assert sample, "README.md has no fenced sample between the demo-sample markers"
-    assert shape(sample) == shape(quick_report), f"README's `make demo` sample no longer matches the rehearsal's report: {REGENERATE}"
+    assert docs.report_shape(sample) == docs.report_shape(quick_report), (
+        f"README's `make demo` sample no longer matches the rehearsal's report: {REGENERATE}"
+    )
     # The offline preview is deterministic: its lines must match number for number.
     preview_lines = [line for line in quick_report.splitlines() if line.lstrip().startswith(("✅", "❌", "Cost estimate"))]
     assert preview_lines and all(line in sample.splitlines() for line in preview_lines), (
@@ -40,10 +38,25 @@ def test_the_readme_shows_the_report_the_rehearsal_prints(quick_report):
     )
 
 
-def test_shape_ignores_numbers_but_not_words():
-    assert shape("  test AUC 0.8236\n") == shape("test AUC 0.7001")
-    assert shape("400/400 requests answered 200") == shape("80/80 requests answered 200")
-    assert shape("gate dev: PASS") != shape("gate dev: FAIL")
+def test_the_report_shape_ignores_numbers_but_not_words():
+    # The README check compares shapes: a shape that hid words would let any sample pass.
+    assert docs.report_shape("  test AUC 0.8236\n") == docs.report_shape("test AUC 0.7001")
+    assert docs.report_shape("400/400 requests answered 200") == docs.report_shape("80/80 requests answered 200")
+    assert docs.report_shape("gate dev: PASS") != docs.report_shape("gate dev: FAIL")
+    assert docs.report_shape("a\nb") != docs.report_shape("a")
+
+
+def test_the_mutation_tool_versions_are_generated_from_the_pins(tmp_path, monkeypatch):
+    text = docs.mutation_tools()
+    assert text.startswith("`mutmut==") and "`whatthepatch==" in text
+    monkeypatch.setattr(docs, "ROOT", tmp_path)
+    pins = tmp_path / docs.MUTATION_REQUIREMENTS
+    pins.parent.mkdir(parents=True)
+    pins.write_text("-r test.txt\nmutmut==9.9.9\nwhatthepatch==1.2.3\n")
+    assert "`mutmut==9.9.9`" in docs.mutation_tools() and "`whatthepatch==1.2.3`" in docs.mutation_tools()
+    pins.write_text("pytest==8\n")
+    with pytest.raises(docs.DocsError, match="pins no mutmut, whatthepatch"):
+        docs.mutation_tools()
 
 
 def _measurement_rows() -> list[list[str]]:

@@ -1,4 +1,4 @@
-"""`tools.preview.cli --first-preview`: the engine's view of a stack whose resources do not exist yet.
+"""`tools.preview --first-preview`: the engine's view of a stack whose resources do not exist yet.
 
 Outputs of resources not created yet are unknown (as in a first `pulumi preview`, or after an image
 rebuild). The mandatory guardrails still judge every fact that is known then; the ones that can

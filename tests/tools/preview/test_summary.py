@@ -120,3 +120,25 @@ def test_long_output_is_trimmed_from_the_front_so_the_policy_report_stays(tmp_pa
     cli.write_text("a message quoting ```code``` from a policy\n")
     details = render_comment("dev", "255", cli, []).split("<details")[1]
     assert details.count("```") == 2, "the output cannot close its code block early"
+
+
+def test_placeholders_are_listed_as_advisory_and_leave_the_verdict_ok(tmp_path):
+    line = 'sagemaker-mlops:dashboard.hostedZoneId = "Z000": an all-zero placeholder; expected the id of the zone'
+    prod = write(
+        tmp_path / "preview.prod.json",
+        {
+            "stack": "prod",
+            "summary": {
+                "ok": True,
+                "resources": 90,
+                "policies": 3,
+                "mandatoryViolations": 0,
+                "advisoryViolations": 0,
+                "placeholders": [line],
+            },
+            "violations": [],
+        },
+    )
+    text = render([prod])
+    assert "| prod | ✅ ok | 90 | 0 | 0 |" in text
+    assert "#### prod: 1 placeholder(s) that `pulumi up` refuses (advisory here)" in text and f"- ⚠️ {line}" in text

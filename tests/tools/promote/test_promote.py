@@ -5,13 +5,16 @@ Stubber where an error moto does not produce is needed); dev's stack outputs fro
 from __future__ import annotations
 
 import difflib
+import hashlib
+import io
 import json
 import os
-import shutil
+import re
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 from ruamel.yaml import YAML
@@ -29,14 +32,20 @@ def no_credentials(tmp_path: Path, monkeypatch):
     """Offline by default: no AWS credentials (the registry check is then skipped unless --check)."""
     for variable in CREDENTIALS:
         monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv("PULUMI", raising=False)  # the CLI is looked up on PATH (a fake one, where a test puts it)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
 
 
 @pytest.fixture
 def stacks(tmp_path: Path) -> Path:
+    """Copies of the real stack files, both pinning version 1 whatever the shipped pins are (a
+    promotion changes them; these tests must not)."""
     for stack in ("dev", "prod"):
-        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        text, count = re.subn(r"(?m)^(\s+modelPackageVersion:) \S+$", r"\1 1", text)
+        assert count == 1, f"Pulumi.{stack}.yaml: expected one modelPackageVersion line"
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
     return tmp_path
 
 
@@ -80,7 +89,7 @@ def test_prod_takes_the_version_dev_serves(stacks, capsys):
     assert (stacks / "Pulumi.dev.yaml").read_text() == dev_after  # the source is only read
     out = capsys.readouterr().out
     assert "prod: sagemaker-mlops:endpoint.modelPackageVersion 1 -> 3 (the version dev serves, from the pin in Pulumi.dev.yaml)" in out
-    assert "note: organization/sagemaker-mlops/dev's stack outputs are not available (no Pulumi CLI)" in out
+    assert "note: organization/sagemaker-mlops/dev's stack outputs are not available (no Pulumi CLI" in out
     assert "not checked: no AWS credentials" in out
 
 
@@ -207,6 +216,7 @@ CONTAINER = {
     "ModelDataUrl": "s3://artifacts/model.tar.gz",
 }
 SHARED = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn"
+MODEL_BYTES = b"the approved model.tar.gz"
 
 
 @pytest.fixture
@@ -217,11 +227,16 @@ def registry(monkeypatch):
     with mock_aws():
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
         sagemaker.create_model_package_group(ModelPackageGroupName="mlops-dev-churn")
+        # The bytes behind every package, with their digest recorded as the package's metadata.
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="artifacts")
+        s3.put_object(Bucket="artifacts", Key="model.tar.gz", Body=MODEL_BYTES)
 
         def register(status: str) -> int:
             answer = sagemaker.create_model_package(
                 ModelPackageGroupName="mlops-dev-churn",
                 ModelApprovalStatus=status,
+                CustomerMetadataProperties={"ModelDataSha256": hashlib.sha256(MODEL_BYTES).hexdigest()},
                 InferenceSpecification={
                     "Containers": [CONTAINER],
                     "SupportedContentTypes": ["text/csv"],
@@ -330,13 +345,19 @@ def test_prod_without_a_registry_stack_is_a_config_error(stacks, capsys):
 
 
 # ---- --verify prod: what deploy.yml runs right before `pulumi up --stack prod` -----------------------
-def test_verify_passes_when_prod_pins_the_approved_package_dev_serves(stacks, registry, capsys):
-    registry("Approved")
-    assert run(stacks, "--verify", "prod") == EXIT_OK
-    assert (
-        f"verified: prod pins {SHARED}/1, the package dev serves (the pin in Pulumi.dev.yaml), and it is Approved"
-        in capsys.readouterr().out
-    )
+def served_by_dev(stacks: Path, tmp_path: Path) -> Path:
+    """dev's outputs saying it serves the version Pulumi.prod.yaml pins (whatever a promotion set)."""
+    return outputs_file(tmp_path, pinned(stacks / "Pulumi.prod.yaml"))  # type: ignore[arg-type]
+
+
+def test_verify_passes_when_prod_pins_the_approved_package_dev_serves(stacks, registry, tmp_path, capsys):
+    for _ in range(pinned(stacks / "Pulumi.prod.yaml")):  # type: ignore[arg-type]
+        registry("Approved")
+    version = pinned(stacks / "Pulumi.prod.yaml")
+    assert run(stacks, "--verify", "prod", "--dev-outputs", str(served_by_dev(stacks, tmp_path))) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"verified: prod pins {SHARED}/{version}, the package dev serves (the outputs in dev-outputs.json), it is Approved" in out
+    assert f"s3://artifacts/model.tar.gz sha256 {hashlib.sha256(MODEL_BYTES).hexdigest()}" in out
 
 
 def test_verify_refuses_a_pin_dev_does_not_serve(stacks, registry, tmp_path, capsys):
@@ -350,11 +371,13 @@ def test_verify_refuses_a_pin_dev_does_not_serve(stacks, registry, tmp_path, cap
     )
 
 
-def test_verify_refuses_a_package_rejected_after_the_pr_was_opened(stacks, registry, capsys):
-    registry("Approved")
-    registry.client.update_model_package(ModelPackageArn=f"{SHARED}/1", ModelApprovalStatus="Rejected")
-    assert run(stacks, "--verify", "prod") == EXIT_REFUSED
-    assert capsys.readouterr().err.startswith("refused: model package version 1 in mlops-dev-churn is Rejected, not Approved")
+def test_verify_refuses_a_package_rejected_after_the_pr_was_opened(stacks, registry, tmp_path, capsys):
+    version = pinned(stacks / "Pulumi.prod.yaml")
+    for _ in range(version):  # type: ignore[arg-type]
+        registry("Approved")
+    registry.client.update_model_package(ModelPackageArn=f"{SHARED}/{version}", ModelApprovalStatus="Rejected")
+    assert run(stacks, "--verify", "prod", "--dev-outputs", str(served_by_dev(stacks, tmp_path))) == EXIT_REFUSED
+    assert capsys.readouterr().err.startswith(f"refused: model package version {version} in mlops-dev-churn is Rejected, not Approved")
 
 
 def test_verify_checks_the_arn_dev_serves_in_the_owner_s_account(stacks, tmp_path, capsys):
@@ -372,8 +395,21 @@ def test_verify_checks_the_arn_dev_serves_in_the_owner_s_account(stacks, tmp_pat
             "CreationTime": "2026-11-29T00:00:00Z",
             "ModelPackageStatus": "Completed",
             "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            "InferenceSpecification": {
+                "Containers": [CONTAINER],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            "CustomerMetadataProperties": {"ModelDataSha256": hashlib.sha256(MODEL_BYTES).hexdigest()},
         },
         {"ModelPackageName": arn},
+    )
+    s3 = session.client("s3", region_name="us-east-1")
+    s3_stubber = Stubber(s3)
+    s3_stubber.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(MODEL_BYTES), len(MODEL_BYTES))},
+        {"Bucket": "artifacts", "Key": "model.tar.gz"},
     )
     stubber.add_client_error(
         "describe_model_package", "AccessDeniedException", "not authorized to perform sagemaker:DescribeModelPackage", 400
@@ -381,14 +417,14 @@ def test_verify_checks_the_arn_dev_serves_in_the_owner_s_account(stacks, tmp_pat
 
     class Session:
         def client(self, service, region_name=None):
-            assert service == "sagemaker" and region_name == "us-east-1"
-            return client
+            assert service in ("sagemaker", "s3")
+            return client if service == "sagemaker" else s3
 
         def get_credentials(self):
             return session.get_credentials()
 
     outputs = outputs_file(tmp_path, 1, account="111122223333")
-    with stubber:
+    with stubber, s3_stubber:
         assert "verified: prod pins " + arn in verify(stacks, "prod", session=Session(), dev_outputs=outputs)
         with pytest.raises(PromoteError, match="AccessDeniedException"):
             verify(stacks, "prod", session=Session(), dev_outputs=outputs)

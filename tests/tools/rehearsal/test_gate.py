@@ -73,6 +73,24 @@ def test_conditions_select_the_branch_sagemaker_would(processing, condition, reg
     assert verdict.branch == (("RegisterModel (RegisterModel)",) if registers else ("AucBelowThreshold (Fail)",))
 
 
+@pytest.mark.parametrize(
+    "else_steps",
+    [
+        [],
+        [{"Name": "Notify", "Type": "Lambda"}],
+        [{"Name": "RegisterModel", "Type": "RegisterModel"}, {"Name": "AucBelowThreshold", "Type": "Fail"}],
+    ],
+    ids=["empty", "neither-register-nor-fail", "register-and-fail"],
+)
+def test_a_branch_registers_only_with_a_register_step_and_no_fail_step(processing, else_steps):
+    document = definition({"Type": "GreaterThan", "LeftValue": AUC, "RightValue": 0.9})
+    document["Steps"][1]["Arguments"]["ElseSteps"] = else_steps
+    verdict = DefinitionEvaluator(document, processing).gate()
+    assert verdict.holds is False
+    assert verdict.registers is False
+    assert verdict.describe().endswith(": registers nothing")
+
+
 def test_all_conditions_of_a_step_must_hold(processing):
     verdict = DefinitionEvaluator(
         definition(

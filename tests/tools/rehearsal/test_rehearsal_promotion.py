@@ -3,6 +3,7 @@ program, and it fails, saying so, when a refusal it relies on does not happen.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ SERVED = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn
 @pytest.fixture(scope="module")
 def rehearsed(tmp_path_factory):
     work = tmp_path_factory.mktemp("promotion")
-    return rehearse_promotion(ROOT, work), work
+    before = {stack: (ROOT / f"Pulumi.{stack}.yaml").read_text() for stack in ("dev", "prod")}
+    result = rehearse_promotion(ROOT, work)
+    assert {stack: (ROOT / f"Pulumi.{stack}.yaml").read_text() for stack in before} == before
+    return result, work
 
 
 def test_a_promotion_by_identity_is_rehearsed_end_to_end(rehearsed):
@@ -30,8 +34,13 @@ def test_a_promotion_by_identity_is_rehearsed_end_to_end(rehearsed):
     assert "prod --version 3 refused: version 3 is not the version dev serves (2, from the outputs in dev-outputs.json)" in text
     assert "prod accepted: prod: sagemaker-mlops:endpoint.modelPackageVersion 1 -> 2 (the version dev serves" in text
     assert f"prod's offline preview serves {SERVED}: the package dev serves (policy verdict: OK)" in text
-    # the repository's own stack files are untouched: the rehearsal promotes copies
-    assert "modelPackageVersion: 1\n" in (ROOT / "Pulumi.prod.yaml").read_text()
+    # the provider step: prod's recorded release inputs, through the wire, against a validating client
+    assert re.search(
+        r"release: mlops-prod-churn endpoint-config-previous -> endpoint-config-\w+ \(updated, CANARY \d+%\), every request "
+        r"valid for botocore; deleted endpoint-config/endpoint-config-previous, model/endpoint-model-previous",
+        text,
+    ), text
+    # the repository's own stack files are untouched (the fixture compares them): the rehearsal promotes copies
     assert (work / "promotion" / "program" / "Pulumi.prod.yaml").read_text().count("modelPackageVersion: 2\n") == 1
 
 

@@ -1,0 +1,42 @@
+"""The closed loop rehearsed in moto (tools/rehearsal/loop.py): every fault refuses the prod promotion
+naming its SLO and opens no prod pull request; a clean soak promotes the identical ARN with the
+evidence table, passes the deploy's evidence gate, and the restore and rollback bodies are written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.rehearsal.loop import FAULTS, main, rehearse_loop
+
+ROOT = Path(__file__).resolve().parents[3]
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/2"
+SLO_OF_FAULT = {"errors": "5xx rate", "latency": "p99 latency", "drift": "drift alarm", "quality": "data-quality violations"}
+
+
+def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Path):
+    result = rehearse_loop(ROOT, tmp_path)
+    assert result.problems == [] and result.refusal == ""
+    assert set(result.bodies) == {"dev", "prod", "restore", "rollback"}
+    prod = result.bodies["prod"]
+    assert f"dev served `{ARN}`" in prod and "| 5xx rate | 0.0000% (0/7200) | <= 1.00% |" in prod and "**FAILED**" not in prod
+    assert "approved by:" in result.bodies["dev"] and "rehearsal01" in result.bodies["dev"]
+    assert "mlops-prod-churn-5xx" in result.bodies["restore"] and "EMERGENCY ROLLBACK" in result.bodies["rollback"]
+    gates = [line for line in result.lines if line.startswith("deploy gate")]
+    assert len(gates) == 2 and f"{ARN} soaked 24 h" in gates[0] and "emergency rollback" in gates[1]
+    # The rehearsal's own copies: the real stack files are untouched.
+    assert "modelPackageVersion: 1" in (ROOT / "Pulumi.prod.yaml").read_text()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_refuses_the_prod_promotion_naming_the_slo(tmp_path: Path, fault: str):
+    result = rehearse_loop(ROOT, tmp_path, fault)
+    assert f"SLO '{SLO_OF_FAULT[fault]}' failed" in result.refusal
+    assert [p for p in result.problems if "SLO" in p] == [f"prod promotion refused: {result.refusal}"]
+    assert "prod" not in result.bodies and sum(f"SLO '{s}' failed" in result.refusal for s in SLO_OF_FAULT.values()) == 1
+
+
+def test_the_command_exits_1_and_says_which_slo_on_stderr(capsys):
+    assert main(["--soak-fault", "latency"]) == 1
+    assert "SLO 'p99 latency' failed" in capsys.readouterr().err
