@@ -29,6 +29,12 @@ class Target:
 PYTEST_FLAGS = ("-x", "-q", "-p", "no:cacheprovider")
 
 
+_ENDPOINT_RELEASE_TESTS = tuple(
+    f"tests/components/endpoint/{t}.py" for t in ("test_release", "test_release_states", "test_release_recorded")
+)
+_LAMBDA_RELEASE_TESTS = ("tests/components/api/test_lambda_release.py", "tests/components/api/test_lambda_release_recorded.py")
+
+
 def _policies(name: str, files: tuple[str, ...], tests: tuple[str, ...]) -> Target:
     return Target(
         f"policies-{name}", "policies", tuple(f"policies/guardrails/{f}" for f in files), tuple(f"tests/policies/{t}" for t in tests)
@@ -41,20 +47,21 @@ TARGETS: tuple[Target, ...] = (
     Target("hooks", "hooks", ("containers/api/hooks/*.py",), ("tests/containers/api/test_traffic_hooks.py",)),
     Target("shared-iam", "iam", ("components/shared/iam.py",), ("tests/components/shared/test_iam.py",)),
     Target("training-access", "iam", ("components/training/access.py",), ("tests/components/training/test_access.py",)),
-    Target("endpoint-release", "release", ("components/endpoint/release.py",), ("tests/components/endpoint/test_release.py",)),
-    Target("lambda-release", "release", ("components/api/lambda_release.py",), ("tests/components/api/test_lambda_release.py",)),
+    Target("endpoint-release", "release", ("components/endpoint/release.py",), _ENDPOINT_RELEASE_TESTS),
+    Target("lambda-release", "release", ("components/api/lambda_release.py",), _LAMBDA_RELEASE_TESTS),
     Target(
         "release-provider",
         "release",
         ("components/shared/release_provider.py",),
-        ("tests/components/endpoint/test_release.py", "tests/components/api/test_lambda_release.py"),
+        _ENDPOINT_RELEASE_TESTS + _LAMBDA_RELEASE_TESTS,
     ),
-    Target("endpoint-alarms", "alarms", ("components/endpoint/alarms.py",), ("tests/components/endpoint/test_model_endpoint.py",)),
+    # Every alarm's fields pinned with their reasons (it previews the program: minutes per mutant).
+    Target("endpoint-alarms", "alarms", ("components/endpoint/alarms.py",), ("tests/components/endpoint/test_alarm_semantics.py",)),
     Target(
         "api-alarms",
         "alarms",
         ("components/api/canary_api.py",),
-        ("tests/components/api/test_canary_api.py",),
+        ("tests/components/endpoint/test_alarm_semantics.py",),
         functions=("CanaryApi._alarms",),
     ),
     Target("promote", "promote", ("tools/promote/*.py",), ("tests/tools/promote/test_promote.py",)),
@@ -71,6 +78,14 @@ TARGETS: tuple[Target, ...] = (
     _policies("release-and-api", ("codedeploy.py", "apigateway.py", "alb.py", "cognito.py"), ("test_release_and_api_policies.py",)),
     _policies("storage-and-tags", ("tags.py", "kms.py", "sns.py", "logs.py", "data_stores.py"), ("test_storage_and_tag_policies.py",)),
     _policies("added-resources", ("deletion.py", "network.py", "ecr.py", "ecs.py"), ("test_added_resource_policies.py",)),
+    _policies("resource-policies", ("resource_policies.py",), ("test_resource_policy_principals.py",)),
+    _policies("data-at-rest", ("data_at_rest.py",), ("test_data_at_rest.py",)),
+    _policies(
+        "exposure-deletion-identity",
+        ("public_exposure.py", "deletion_protection.py", "identities.py", "transport.py"),
+        ("test_exposure_deletion_identity_classes.py",),
+    ),
+    _policies("provider-schema", ("provider_schema.py", "schema_class.py", "classes.py"), ("test_provider_schema.py",)),
     # Shared helpers every policy uses: the whole pack's tests guard them.
     _policies("common", ("common.py", "aws_accounts.py"), ("",)),
 )
