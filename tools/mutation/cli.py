@@ -75,7 +75,7 @@ def _survivors(report_file: Path) -> set[tuple[str, str, str]]:
     found = set()
     for target in json.loads(report_file.read_text())["targets"]:
         for survivor in target["survivors"]:
-            found.add((survivor["where"].rpartition(":")[0], survivor["original"], survivor["mutated"]))
+            found.add((survivor["where"].rpartition(":")[0], survivor["original"].strip(), survivor["mutated"].strip()))
     return found
 
 

@@ -130,8 +130,8 @@ def run_target(
             f"target {target.name}: `{' '.join(target.command())}` does not pass on the unmutated copy ({status}: {failed})"
         )
     bound = timeout or max(60.0, 3 * baseline)
-    if only is not None:  # a previous run's survivors: (path, line before, line after)
-        mutants = [m for m in mutants if (m.path, m.original, m.mutated) in only]
+    if only is not None:  # a previous run's survivors: (path, line before, line after), trimmed
+        mutants = [m for m in mutants if (m.path, m.original.strip(), m.mutated.strip()) in only]
     chosen = pick(mutants, limit)
     result = TargetRun(target, " ".join(target.command()), len(mutants), baseline)
     for number, mutant in enumerate(chosen, 1):
