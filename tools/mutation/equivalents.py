@@ -110,6 +110,20 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         )
         for hook in ("pre_traffic", "post_traffic")
     ),
+    Equivalent(
+        "components/endpoint/release.py",
+        "delete_superseded: bool = True",
+        "delete_superseded: bool = False",
+        "a default no caller uses: `ReleaseSpec.from_props`, the provider's only constructor, passes every field",
+        "ReleaseSpec",
+    ),
+    Equivalent(
+        "components/endpoint/release.py",
+        "LONGEST_RELEASE_SECONDS = MAX_EXECUTION_TIMEOUT_SECONDS + RELEASE_TIMEOUT_MARGIN_SECONDS",
+        None,
+        "nothing reads it (2026-12-06): its comment asks the CI job running `pulumi up` to outlive it, but deploy.yml's "
+        "jobs time out at 120 min, below its 15 300 s — an open finding, not a test gap",
+    ),
 )
 
 
