@@ -718,12 +718,21 @@ def test_a_golden_file_without_cases_is_refused(tmp_path, document):
     assert str(raised.value) == "golden file golden.json has no cases"
 
 
-def test_golden_cases_cannot_be_changed_once_loaded():
-    """Loaded once per container, shared by every invocation: no check may edit one."""
+def test_golden_cases_and_the_deployment_target_cannot_be_changed():
+    """Loaded once per container and shared by every invocation, or read once per deployment and
+    passed to every check: no check may edit one."""
     import dataclasses
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         CASES[0].status = 500  # type: ignore[misc]
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        target.target_version = "5"  # type: ignore[misc]
+
+
+def test_a_body_that_is_not_json_is_shown_cut_at_200_characters():
+    body = "<" + "x" * 300
+    assert check_answer(ROWS, proxy(200, body)) == [f"golden case 'c': body is not JSON: {body[:200]!r}"]
 
 
 def test_a_golden_error_case_must_name_its_error_code(tmp_path):
