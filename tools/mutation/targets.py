@@ -64,7 +64,7 @@ TARGETS: tuple[Target, ...] = (
         ("tests/components/endpoint/test_alarm_semantics.py",),
         functions=("CanaryApi._alarms",),
     ),
-    Target("promote", "promote", ("tools/promote/*.py",), ("tests/tools/promote/test_promote.py",)),
+    Target("promote", "promote", ("tools/promote/*.py",), ("tests/tools/promote/", "tests/gitops/test_verify_artifact.py")),
     _policies("iam", ("iam.py",), ("test_iam_policies.py",)),
     _policies("s3", ("s3.py",), ("test_s3_policies.py",)),
     _policies("lambda", ("lambda_.py",), ("test_lambda_policies.py",)),
