@@ -175,10 +175,13 @@ def test_consumers_pull_the_model_image_and_send_drift_events_to_the_default_bus
             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
         }
     }
-    bus_policy = mocks.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy", "training-consumer-events-policy")
-    assert bus_policy["eventBusName"] == "default"
-    assert by_sid(bus_policy["policy"]) == {
-        "ConsumerAccountsSendDriftAlarms": allow(
-            ["events:PutEvents"], ["arn:aws:events:us-east-1:111111111111:event-bus/default"], Principal={"AWS": ROOTS}
-        )
-    }
+    # One statement per account (PutPermission): an EventBusPolicy would replace the bus's whole policy.
+    for account in CONSUMERS:
+        permission = mocks.one("aws:cloudwatch/eventPermission:EventPermission", f"training-consumer-events-{account}")
+        assert permission == {
+            "eventBusName": "default",
+            "principal": account,
+            "action": "events:PutEvents",
+            "statementId": f"mlops-dev-drift-alarms-from-{account}",
+        }
+    assert not [r for r in mocks.resources if r.typ == "aws:cloudwatch/eventBusPolicy:EventBusPolicy"]
