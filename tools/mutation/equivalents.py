@@ -124,6 +124,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "nothing reads it (2026-12-06): its comment asks the CI job running `pulumi up` to outlive it, but deploy.yml's "
         "jobs time out at 120 min, below its 15 300 s — an open finding, not a test gap",
     ),
+    Equivalent(
+        "tools/promote/approval.py",
+        "best: tuple[int, str] | None = None",
+        "best: tuple[int, str] & None = None",
+        "the annotation of a local variable: Python never evaluates it",
+        "newest_approved",
+    ),
 )
 
 
