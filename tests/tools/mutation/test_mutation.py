@@ -6,6 +6,7 @@ mutants are known: two killed by its test, one it cannot notice."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -45,9 +46,12 @@ def test_the_scratch_copy_holds_the_working_tree_as_it_is_and_nothing_ignored(to
     (toy / "ignored.txt").write_text("")
     (toy / "calc.py").unlink()  # tracked, deleted
     scratch = scratch_copy(toy)
-    copied = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
-    assert copied == [".gitignore", "new_test.py", "test_calc.py"]
-    assert (scratch / "test_calc.py").read_text().endswith("# edited\n")
+    try:
+        copied = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file())
+        assert copied == [".gitignore", "new_test.py", "test_calc.py"]
+        assert (scratch / "test_calc.py").read_text().endswith("# edited\n")
+    finally:
+        shutil.rmtree(scratch)
 
 
 def test_a_run_reports_killed_and_surviving_mutants_and_never_writes_the_working_tree(toy, tmp_path, monkeypatch, capsys):
