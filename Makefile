@@ -18,7 +18,7 @@ DASHBOARD_SET := requirements/dashboard.txt containers/dashboard/requirements.tx
 TEST_SET := requirements/test.txt requirements/lint.txt containers/model/requirements-dev.txt $(DASHBOARD_SET)
 ALL_SET := requirements-dev.txt requirements/mutation.txt $(TEST_SET)
 
-.PHONY: install demo preview dashboard test bench docs lint clean
+.PHONY: install demo preview dashboard test bench docs lint mutation clean
 
 $(PY):
 ifneq ($(SYSTEM_UV),)
@@ -93,6 +93,12 @@ bench: $(VENV)/.test-installed
 	$(PY) -m benchmarks.serving_spread
 	$(PY) -m benchmarks.serving_mixed
 	$(PY) -m benchmarks.preview
+
+# Mutation check (docs/testing.md): not part of `make test`, slow (minutes per target). Each target is
+# mutated in a scratch copy of the checkout; pass e.g. MUTATION_ARGS="--target codec --max-mutants 50".
+MUTATION_ARGS ?=
+mutation: install
+	nice $(PY) -m tools.mutation $(MUTATION_ARGS)
 
 # Regenerate the reference parts of docs/ and the README from the code (add --demo for the README's
 # sample report: a full rehearsal).

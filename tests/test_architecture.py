@@ -22,7 +22,7 @@ LAYERS = {
         {"endpoint", "api", "dashboard"},
     ],
     "tools": [
-        {"processes", "offline"},
+        {"processes", "offline", "mutation"},
         {"preview", "promote", "docs"},
         {"rehearsal"},
         {"dashboard_demo"},

@@ -251,3 +251,31 @@ def test_provider_serializes_by_reference_without_clients():
 def test_endpoint_ignore_changes_names_real_endpoint_properties():
     for prop in ENDPOINT_IGNORE_CHANGES:
         assert isinstance(getattr(aws_sdk.sagemaker.EndpointArgs, prop), property), prop
+
+
+# --- survivors of the mutation run (docs/testing.md, "Mutation check") ---------------------------
+
+
+def test_a_release_waits_the_blue_green_limit_plus_the_margin_or_an_hour():
+    from components.endpoint.release import DEFAULT_TIMEOUT_SECONDS, RELEASE_TIMEOUT_MARGIN_SECONDS, release_timeout_seconds
+
+    config = {"BlueGreenUpdatePolicy": {"MaximumExecutionTimeoutInSeconds": 1800}}
+    assert release_timeout_seconds(config) == 1800 + RELEASE_TIMEOUT_MARGIN_SECONDS
+    assert release_timeout_seconds(None) == release_timeout_seconds({}) == DEFAULT_TIMEOUT_SECONDS == 3600
+
+
+def test_without_retained_properties_a_canary_is_judged_on_the_configured_fleet():
+    """Autoscaling's current count is the new fleet only with RetainAllVariantProperties: otherwise
+    SageMaker starts InitialInstanceCount instances, and one instance cannot take a 1-instance canary."""
+    from components.endpoint.release import EndpointReleaseProvider, ReleaseError, ReleaseSpec
+
+    canary = {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}}}
+    }
+    endpoint = {"ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": 4}]}
+    new_config = {"ProductionVariants": [{"VariantName": "AllTraffic", "InitialInstanceCount": 1}]}
+    fixed = ReleaseSpec("churn", "churn-v2", "us-east-1", deployment_config=canary, retain_variant_properties=False)
+    with pytest.raises(ReleaseError, match="a CANARY of 1 instance"):
+        EndpointReleaseProvider._refuse_an_unsplittable_canary(fixed, endpoint, new_config)
+    retained = ReleaseSpec("churn", "churn-v2", "us-east-1", deployment_config=canary, retain_variant_properties=True)
+    assert EndpointReleaseProvider._refuse_an_unsplittable_canary(retained, endpoint, new_config) is None

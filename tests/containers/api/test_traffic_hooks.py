@@ -444,3 +444,299 @@ def test_function_arn_in_appspec_gives_bare_name_dimensions():
     dims = calls[0]["MetricDataQueries"][0]["MetricStat"]["Metric"]["Dimensions"]
     assert {"Name": "FunctionName", "Value": FUNCTION} in dims
     assert {"Name": "Resource", "Value": f"{FUNCTION}:live"} in dims
+
+
+# --- the golden file's rules and the event the hooks send, exactly -------------------------------
+
+
+def write_golden(tmp_path, *cases: dict[str, Any]):
+    path = tmp_path / "golden.json"
+    path.write_text(json.dumps({"cases": list(cases)}))
+    return path
+
+
+def test_golden_cases_are_read_field_by_field(tmp_path):
+    path = write_golden(
+        tmp_path,
+        {"name": 7, "content_type": "text/csv", "body": "1,2", "expect": {"status": 200, "predictions": [[0.5, 1.0], {"p": [0, 1]}]}},
+        {
+            "name": "bad",
+            "content_type": "application/json",
+            "body": {"instances": []},
+            "expect": {"status": 400, "error_code": "bad_request"},
+        },
+    )
+    assert load_golden(path) == (
+        GoldenCase("7", "text/csv", "1,2", 200, ([0.5, 1.0], {"p": [0, 1]}), None),
+        GoldenCase("bad", "application/json", '{"instances": []}', 400, (), "bad_request"),
+    )
+
+
+@pytest.mark.parametrize("spec", [[1.0, 0.5], {"p": [0.9, 0.1]}, [0.5], [True, 1.0]])
+def test_a_golden_range_must_be_two_numbers_low_then_high(tmp_path, spec):
+    path = write_golden(tmp_path, {"name": "x", "content_type": "text/csv", "body": "1", "expect": {"status": 200, "predictions": [spec]}})
+    with pytest.raises(HookCheckError, match=r"golden case 'x': a 200 case needs \[low, high\] ranges per row"):
+        load_golden(path)
+
+
+def test_a_golden_file_that_cannot_be_read_is_named_with_what_is_wrong(tmp_path):
+    path = write_golden(tmp_path, {"content_type": "text/csv", "body": "1", "expect": {"status": 200}})
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden case #0 is malformed: KeyError('name')"
+    path.write_text("{")
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value).startswith("golden file golden.json is unreadable: Expecting property name")
+
+
+def test_a_prediction_on_either_edge_of_its_range_passes():
+    case = GoldenCase("edges", "text/csv", "1\n2", 200, ({"churn_probability": [0.5, 1.0]}, {"churn_probability": [0.0, 0.5]}))
+    answer = {"churn_probability": 0.5}, {"churn_probability": 0.5}
+    body = json.dumps({"predictions": list(answer), "model_version": "4"})
+    assert check_answer(case, {"statusCode": 200, "body": body}) == []
+
+
+def test_the_hooks_send_what_api_gateway_sends_for_post_predict():
+    """An HTTP API (payload format 2.0) request, as the prediction function receives it in service."""
+    before = datetime.now(timezone.utc)
+    event = traffic_checks.api_event(CASES[0])
+    after = datetime.now(timezone.utc)
+    context = event["requestContext"]
+    assert before.timestamp() * 1000 - 1 <= context.pop("timeEpoch") <= after.timestamp() * 1000
+    assert datetime.strptime(context.pop("time"), "%d/%b/%Y:%H:%M:%S %z") >= before.replace(microsecond=0)
+    assert event == {
+        "version": "2.0",
+        "routeKey": "POST /predict",
+        "rawPath": "/predict",
+        "rawQueryString": "",
+        "headers": {"content-type": CASES[0].content_type, "accept": "application/json", "user-agent": "codedeploy-traffic-hook"},
+        "requestContext": {
+            "accountId": "hook",
+            "apiId": "hook",
+            "domainName": "hook.invalid",
+            "http": {
+                "method": "POST",
+                "path": "/predict",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "codedeploy-traffic-hook",
+            },
+            "requestId": f"traffic-hook-{CASES[0].name}",
+            "routeKey": "POST /predict",
+            "stage": "$default",
+        },
+        "body": CASES[0].body,
+        "isBase64Encoded": False,
+    }
+
+
+def test_with_exactly_its_reserve_left_a_hook_still_checks(pre, post):
+    """Lambda reports milliseconds; the reserve is in seconds (45 000 ms is 45.0 s, not less)."""
+    left = FakeContext(remaining_ms=int(traffic_checks.RESERVE_SECONDS * 1000))
+    pre.deployment()
+    pre.endpoint("InService")
+    pre.golden(qualifier="4")
+    pre.verdict("Succeeded")
+    assert pre_traffic.handler(EVENT, left) == {"status": "Succeeded", "problems": []}
+    post.deployment()
+    post.endpoint("InService")
+    post.golden(qualifier="live")
+    post.error_metrics([0.0])
+    post.verdict("Succeeded")
+    assert post_traffic.handler(EVENT, left) == {"status": "Succeeded", "problems": []}
+
+
+ROWS = GoldenCase("c", "text/csv", "1\n2", 200, ([0.5, 1.0], {"p": [0.0, 0.5]}))
+ERROR = GoldenCase("e", "text/csv", "x", 400, (), "bad_request")
+
+
+def proxy(status: int, body: Any) -> dict[str, Any]:
+    return {"statusCode": status, "body": body if isinstance(body, str) else json.dumps(body)}
+
+
+@pytest.mark.parametrize(
+    ("case", "answer", "problems"),
+    [
+        (ROWS, "nope", ["golden case 'c': not an API Gateway proxy response: nope"]),
+        (ROWS, proxy(200, "<html>"), ["golden case 'c': body is not JSON: '<html>'"]),
+        (ROWS, proxy(502, {"error": {}}), ["golden case 'c': status 502, expected 200: {\"error\": {}}"]),
+        (ROWS, proxy(200, [1]), ["golden case 'c': body is not a JSON object"]),
+        (ROWS, proxy(200, {"predictions": [0.7, {"p": 0.1}]}), ["golden case 'c': response lacks model_version"]),
+        (ROWS, proxy(200, {"model_version": "4"}), ["golden case 'c': no predictions, expected 2"]),
+        (ROWS, proxy(200, {"predictions": [0.7], "model_version": "4"}), ["golden case 'c': 1 predictions, expected 2"]),
+        (
+            ROWS,
+            proxy(200, {"predictions": [0.2, 0.3], "model_version": "4"}),
+            ["golden case 'c': prediction 0 = 0.2 is outside [0.5, 1.0]", "golden case 'c': prediction 1 = 0.3 is not an object"],
+        ),
+        (
+            ROWS,
+            proxy(200, {"predictions": [1.0, {"p": 0.9}], "model_version": "4"}),
+            ["golden case 'c': prediction 1.p = 0.9 is outside [0.0, 0.5]"],
+        ),
+        (ROWS, proxy(200, {"predictions": [1.0, {"p": 0.0}], "model_version": "4"}), []),
+        (ERROR, proxy(400, {"error": "bad"}), ["golden case 'e': error body lacks error.code/error.message"]),
+        (ERROR, proxy(400, {"error": {"code": "other", "message": "m"}}), ["golden case 'e': error code 'other', expected 'bad_request'"]),
+        (ERROR, proxy(400, {"error": {"code": "bad_request", "message": "m"}}), []),
+    ],
+    ids=[
+        "not-a-proxy-response",
+        "not-json",
+        "wrong-status",
+        "not-an-object",
+        "no-model-version",
+        "no-predictions",
+        "too-few",
+        "outside-and-not-an-object",
+        "field-outside",
+        "right",
+        "error-without-message",
+        "wrong-error-code",
+        "right-error",
+    ],
+)
+def test_each_wrong_answer_is_named_exactly(case, answer, problems):
+    assert check_answer(case, answer) == problems
+
+
+class Recorder:
+    """A stand-in client whose one method returns `answer` and records its calls."""
+
+    def __init__(self, method: str, answer: Any) -> None:
+        self.calls: list[dict[str, Any]] = []
+        setattr(self, method, lambda **kwargs: self.calls.append(kwargs) or answer)
+
+
+def test_a_function_error_is_raised_with_the_first_300_bytes_of_its_payload():
+    payload = mock.Mock(read=lambda: b"x" * 400)
+    client = Recorder("invoke", {"FunctionError": "Unhandled", "Payload": payload})
+    with pytest.raises(HookCheckError) as raised:
+        traffic_checks.invoke_case(client, FUNCTION, "4", ROWS)
+    assert str(raised.value) == f"golden case 'c': {FUNCTION}:4 raised (Unhandled): {'x' * 300}"
+    assert client.calls[0]["Qualifier"] == "4" and client.calls[0]["InvocationType"] == "RequestResponse"
+
+
+def test_a_deployment_without_an_inline_appspec_is_named_with_its_revision_type():
+    codedeploy = Recorder("get_deployment", {"deploymentInfo": {"revision": {"revisionType": "S3"}}})
+    with pytest.raises(HookCheckError) as raised:
+        traffic_checks.read_deployment_target(codedeploy, DEPLOYMENT_ID)
+    assert str(raised.value) == f"deployment {DEPLOYMENT_ID} has no inline AppSpec (revision type S3)"
+
+
+def test_a_check_that_raises_is_reported_failed_naming_the_exception():
+    codedeploy = Recorder("put_lifecycle_event_hook_execution_status", {})
+    codedeploy.get_deployment = lambda **_: deployment_info()
+
+    def broken(target):
+        raise ValueError("boom")
+
+    result = traffic_checks.run_hook(
+        deployment_id=DEPLOYMENT_ID, execution_id=EXECUTION_ID, codedeploy=codedeploy, checks=broken, log=mock.Mock()
+    )
+    assert result == {"status": "Failed", "problems": ["check raised ValueError: boom"]}
+    assert codedeploy.calls == [{"deploymentId": DEPLOYMENT_ID, "lifecycleEventHookExecutionId": EXECUTION_ID, "status": "Failed"}]
+
+
+# --- the hooks' clients and settings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hook", [pre_traffic, post_traffic])
+def test_no_client_call_can_outlive_the_hook(hook):
+    """Explicit timeouts and retries: a hook killed by its own timeout reports nothing, and
+    CodeDeploy then waits up to an hour. The Lambda invoke outlasts the API function (30 s)."""
+
+    def settings(client):
+        config = client.meta.config
+        return config.connect_timeout, config.read_timeout, config.retries
+
+    assert settings(hook.LAMBDA) == (5, 35.0, {"mode": "standard", "total_max_attempts": 2})
+    for client in (hook.CODEDEPLOY, hook.SAGEMAKER):
+        assert settings(client) == (5, 10.0, {"mode": "standard", "total_max_attempts": 3})
+    assert hook.LAMBDA.meta.region_name == "us-east-1"  # AWS_REGION (tests/conftest.py)
+
+
+def test_the_hooks_log_under_the_service_name_the_program_gives_them(monkeypatch):
+    import importlib
+
+    from components.api.canary_api import HOOK_SERVICE_NAME
+
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", HOOK_SERVICE_NAME + "-set")
+    for hook in (pre_traffic, post_traffic):
+        assert importlib.reload(hook).logger.service == HOOK_SERVICE_NAME + "-set"
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
+    for hook in (pre_traffic, post_traffic):
+        assert importlib.reload(hook).logger.service == "predict-api-hooks"
+
+
+def refuse(**_: Any) -> Any:
+    raise AssertionError("no AWS call without an endpoint to check")
+
+
+@pytest.mark.parametrize("env", [{}, {"ENDPOINT_NAME": ""}])
+def test_a_hook_without_its_endpoint_name_says_so_and_calls_nothing(env):
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    clients = {"lambda_client": mock.Mock(invoke=refuse), "sagemaker": mock.Mock(describe_endpoint=refuse)}
+    expected = ["ENDPOINT_NAME is not set on the hook function"]
+    assert pre_traffic.pre_traffic_checks(target, env=env, remaining_seconds=lambda: 300.0, **clients) == expected
+    cloudwatch = mock.Mock(get_metric_data=refuse)
+    assert post_traffic.post_traffic_checks(target, env=env, remaining_seconds=lambda: 300.0, cloudwatch=cloudwatch, **clients) == expected
+
+
+def test_a_hook_reports_every_problem_it_finds_not_only_the_last():
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    wrong = handler_answer(CASES[0], [0.2, 0.9])
+    lambda_client = mock.Mock(invoke=lambda **_: {"Payload": mock.Mock(read=lambda: json.dumps(wrong).encode())})
+    sagemaker = mock.Mock(describe_endpoint=lambda **_: {"EndpointStatus": "Updating"})
+    cloudwatch = mock.Mock(get_metric_data=lambda **_: {"MetricDataResults": [{"Values": [2.0]}]})
+    env = {"ENDPOINT_NAME": "churn-endpoint"}
+    pre = pre_traffic.pre_traffic_checks(target, lambda_client=lambda_client, sagemaker=sagemaker, env=env, remaining_seconds=lambda: 300.0)
+    post = post_traffic.post_traffic_checks(
+        target, lambda_client=lambda_client, sagemaker=sagemaker, cloudwatch=cloudwatch, env=env, remaining_seconds=lambda: 300.0
+    )
+    for problems in (pre, post):
+        assert problems[0] == "endpoint churn-endpoint is Updating, not InService"
+        assert any("prediction 0" in p for p in problems[1:])
+    assert post[-1] == f"version 4 of {FUNCTION} logged 2 Lambda error(s) since the deployment began"
+
+
+def test_with_a_millisecond_less_than_its_reserve_a_hook_stops_before_the_golden_cases(pre, post):
+    short = FakeContext(remaining_ms=int(traffic_checks.RESERVE_SECONDS * 1000) - 1)
+    pre.deployment()
+    pre.endpoint("InService")
+    pre.verdict("Failed")
+    assert pre_traffic.handler(EVENT, short)["problems"] == [f"ran out of time before golden case {CASES[0].name!r}"]
+    pre.assert_done()
+
+
+@pytest.mark.parametrize("document", [{"cases": []}, {"cases": {"a": 1}}])
+def test_a_golden_file_without_cases_is_refused(tmp_path, document):
+    path = tmp_path / "golden.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden file golden.json has no cases"
+
+
+def test_golden_cases_and_the_deployment_target_cannot_be_changed():
+    """Loaded once per container and shared by every invocation, or read once per deployment and
+    passed to every check: no check may edit one."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CASES[0].status = 500  # type: ignore[misc]
+    target = traffic_checks.DeploymentTarget(DEPLOYMENT_ID, FUNCTION, "live", "3", "4", CREATED)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        target.target_version = "5"  # type: ignore[misc]
+
+
+def test_a_body_that_is_not_json_is_shown_cut_at_200_characters():
+    body = "<" + "x" * 300
+    assert check_answer(ROWS, proxy(200, body)) == [f"golden case 'c': body is not JSON: {body[:200]!r}"]
+
+
+def test_a_golden_error_case_must_name_its_error_code(tmp_path):
+    path = write_golden(tmp_path, {"name": "bad", "content_type": "text/csv", "body": "x", "expect": {"status": 400}})
+    with pytest.raises(HookCheckError) as raised:
+        load_golden(path)
+    assert str(raised.value) == "golden case 'bad': an error case needs an error_code"

@@ -4,6 +4,7 @@ client error (RequestError), never an exception that would reach the server as a
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import re
 from pathlib import Path
@@ -299,3 +300,246 @@ def test_json_comes_in_chunks_and_a_bad_value_is_named_by_its_instance(bad, mess
     with pytest.raises(codec.RequestError) as refused:
         codec.parse_json(body, None, _names())
     assert message in refused.value.message
+
+
+# --- headers: Content-Type and Accept, as the server reads them --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "media", "charset"),
+    [
+        ("text/csv", "text/csv", None),
+        ("application/json", "application/json", None),
+        (" Text/CSV ; Charset=UTF-8", "text/csv", "utf-8"),
+        ('text/csv;charset="utf-8"', "text/csv", "utf-8"),
+        ("text/csv; format=dense; charset=latin-1", "text/csv", "iso8859-1"),  # Python's name for the codec
+        ("application/json; charset=", "application/json", None),
+        ("application/json; boundary=x", "application/json", None),
+        ("text/csv; charset=X-MAC-JAPANESE", "text/csv", "shift_jis"),  # an alias Python knows, upper-cased
+    ],
+)
+def test_content_type_names_the_media_type_and_the_charset_by_its_codec_name(header, media, charset):
+    from churn import codec
+
+    assert codec.parse_content_type(header) == codec.MediaType(media, charset)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "missing Content-Type: use text/csv or application/json"),
+        ("", "missing Content-Type: use text/csv or application/json"),
+        ("text/plain; charset=utf-8", "unsupported Content-Type 'text/plain': use text/csv or application/json"),
+        ("text/csv; charset=klingon", "unsupported charset 'klingon'"),
+    ],
+)
+def test_an_unusable_content_type_is_415_saying_what_to_send(header, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_content_type(header)
+    assert (refused.value.status, refused.value.message) == (415, message)
+
+
+@pytest.mark.parametrize(
+    ("header", "answer"),
+    [
+        (None, "application/json"),
+        ("", "application/json"),
+        ("*/*", "application/json"),
+        ("application/*", "application/json"),
+        ("text/*", "text/csv"),
+        (" TEXT/CSV ", "text/csv"),
+        ("text/csv, application/json", "text/csv"),  # equal q: the first listed wins
+        ("application/json, text/csv", "application/json"),
+        ("text/csv;q=0.5, application/json;q=0.9", "application/json"),
+        ("application/json;q=0.5, text/csv", "text/csv"),  # no q is q=1
+        ("application/json;q=1, text/csv", "application/json"),  # no q is q=1, not more
+        ("application/json; Q=0.2, text/csv; q=0.3", "text/csv"),
+        ("text/html, text/csv;q=0.1", "text/csv"),
+        ("text/csv;q=x, application/json;q=0.01", "application/json"),  # an unreadable q counts as 0
+    ],
+)
+def test_accept_picks_the_highest_q_of_what_the_endpoint_answers(header, answer):
+    from churn import codec
+
+    assert codec.negotiate_accept(header) == answer
+
+
+@pytest.mark.parametrize("header", ["text/html", "text/csv;q=0", "text/csv;q=x", "application/xml, text/csv;q=0"])
+def test_accept_without_an_answerable_type_is_406(header):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.negotiate_accept(header)
+    assert refused.value.status == 406
+    assert refused.value.message == f"cannot answer with {header!r}: this endpoint returns application/json or text/csv"
+
+
+# --- the one-row fast path: it answers for a valid row, and only for one ------------------------------
+
+
+@pytest.mark.parametrize("charset", [None, "utf-8", "ascii"])
+def test_the_fast_path_decodes_one_valid_row_in_an_ascii_compatible_charset(charset):
+    from churn import codec
+
+    assert codec.parse_csv_row(ROW.encode() + b"\r\n", charset, N) == ROW_VALUES
+    assert codec.parse_csv_row(ROW.encode(), "utf-16", N) is None  # another charset: the general parser re-encodes
+
+
+@pytest.mark.parametrize("values", [N - 1, N + 1, N + 2])
+def test_the_fast_path_leaves_a_row_of_the_wrong_width_to_the_general_parser(values):
+    from churn import codec
+
+    assert codec.parse_csv_row(",".join(["1"] * values).encode(), None, N) is None
+
+
+def test_a_body_declared_ascii_may_start_with_excels_byte_order_mark():
+    from churn import codec
+
+    assert codec.parse_csv(codecs.BOM_UTF8 + ROW.encode(), "ascii", _names()).tolist() == [ROW_VALUES]
+
+
+def test_a_body_that_is_not_text_in_its_declared_charset_is_refused_naming_the_byte():
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(b"1", "utf-16", _names())  # half a UTF-16 code unit
+    assert refused.value.message == "body is not valid utf-16 text: truncated data at byte 0"
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(b'{"instances": [[1]]}\xff', "utf-16", _names())
+    assert refused.value.message.startswith("body is not valid utf-16 text: ")
+
+
+@pytest.mark.parametrize("letter", ["X", "x", "Q"])
+def test_a_letter_is_refused_by_the_alphabet_check_with_its_explanation(letter):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(ROW.replace("350.5", f"350.5{letter}").encode(), None, _names())
+    assert refused.value.message == (
+        f"row 1, column 4 (monthly_minutes): '350.5{letter}' is not a number: send ASCII digits, sign, decimal point and exponent "
+        "only (no Unicode digits or spaces, no '_', no nan or infinity)"
+    )
+
+
+# --- what a refused client reads: each message exact, naming the row (instance) and column -----------
+
+NAMES = "tenure_months,plan,contract,monthly_minutes,data_gb,monthly_charges,total_charges,service_calls,international_plan,autopay"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b" \r\n\n", "empty body: send one row of 10 comma-separated numbers per line"),
+        (NAMES.encode() + b"\n" + ROW.encode(), f"row 1 is a header: send rows of numbers only, in the feature order {NAMES}"),
+        (ROW.replace("350.5", "1e999").encode(), "row 1, column 4 (monthly_minutes): '1e999' is not a finite number"),
+        (ROW.replace("350.5", "  35x0 ").encode(), "row 1, column 4 (monthly_minutes): '35x0' is not a number: send ASCII"),
+        (ROW.replace("350.5", "1" * 39 + "x").encode(), f"row 1, column 4 (monthly_minutes): '{'1' * 39}x' is not a number: send"),
+        (ROW.replace("350.5", "1" * 40 + "x").encode(), f"row 1, column 4 (monthly_minutes): '{'1' * 40}...' is not a number: send"),
+    ],
+    ids=["empty", "header", "not-finite", "padded-value-shown-without-padding", "40-characters-shown-whole", "41-shortened"],
+)
+def test_a_refused_csv_body_gets_the_exact_message(body, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_csv(body, None, _names())
+    assert refused.value.message.startswith(message), refused.value.message
+
+
+def test_a_row_of_the_longest_accepted_length_is_accepted():
+    from churn import codec
+
+    longest = N * (codec.MAX_FIELD_BYTES + 1)
+    row = ",".join(["0" * (codec.MAX_FIELD_BYTES - 1) + "1"] * N)
+    row = "0" * (longest - len(row)) + row  # the first field one byte longer: the row exactly at the bound
+    assert len(row) == longest
+    assert codec.parse_csv(row.encode(), None, _names()).tolist() == [[1.0] * N]
+    with pytest.raises(codec.RequestError, match=f"row 1 is {longest + 1} bytes long; a row of 10 numbers takes at most {longest}"):
+        codec.parse_csv(b"0" + row.encode(), None, _names())
+    with pytest.raises(codec.RequestError, match="row 1 has 11 values, expected 10"):  # at the bound, judged by its width
+        codec.parse_csv(row[:-2].encode() + b",1", None, _names())
+
+
+@pytest.mark.parametrize(
+    ("instances", "message"),
+    [
+        ([ROW_VALUES, ROW_VALUES[:9]], f"instance 2 has 9 values, expected 10: {NAMES}"),
+        ([ROW_VALUES, {n: 1 for n in NAMES.split(",") if n != "data_gb"}], "instance 2 is missing feature(s) data_gb"),
+    ],
+    ids=["short-list", "missing-feature"],
+)
+def test_a_refused_json_instance_is_named_by_its_number(instances, message):
+    from churn import codec
+
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(json.dumps({"instances": instances}).encode(), None, _names())
+    assert refused.value.message == message
+
+
+def test_json_in_a_declared_charset_is_decoded_and_malformed_json_is_named():
+    from churn import codec
+
+    body = json.dumps({"instances": [ROW_VALUES]})
+    assert codec.parse_json(body.encode("utf-16"), "utf-16", _names()).tolist() == [ROW_VALUES]
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(b'{"instances": [[1', None, _names())
+    assert refused.value.message == "malformed JSON: Input data was truncated"
+
+
+def _json_row(**changes) -> dict:
+    return {**dict.fromkeys(NAMES.split(","), 1), **changes}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"instances": [[1, 1, 1, 1e999, 1, 1, 1, 1, 1, 1]]}, "instance 1, column 4 (monthly_minutes): number out of range"),
+        ({"instances": [[1] * 10 + [1e999]]}, "instance 1, column 11: number out of range"),  # a column past the features
+        ({"instances": [ROW_VALUES, _json_row(monthly_minutes=1e999)]}, "instance 2, a feature value: number out of range"),
+        ({"instances": [_json_row(zz=2, aa=3)]}, f"instance 1 has unknown feature(s) aa, zz; known: {NAMES}"),
+        ([1, 2], 'expected {"instances": [[v, ...], ...]} or {"instances": [{"feature": v, ...}, ...]}'),
+        ({"instances": [[1, 1, 1, "x", 1, 1, 1, 1, 1, 1]]}, "instance 1, column 4 (monthly_minutes): 'x' is not a number"),
+        ({"instances": [ROW_VALUES, [1] * 10 + ["x"]]}, "instance 2, column 11: 'x' is not a number"),
+    ],
+    ids=[
+        "out-of-range",
+        "out-of-range-past-the-features",
+        "out-of-range-by-name",
+        "unknown-features",
+        "not-an-object",
+        "string",
+        "string-past-the-features",
+    ],
+)
+def test_a_refused_json_body_gets_the_exact_message(body, message):
+    from churn import codec
+
+    text = json.dumps(body).replace("Infinity", "1e999").encode()  # json.dumps writes 1e999 as Infinity
+    with pytest.raises(codec.RequestError) as refused:
+        codec.parse_json(text, None, _names())
+    assert refused.value.message == message
+
+
+# --- answers: the same bytes in chunks as in one piece -----------------------------------------------
+
+
+def test_predictions_are_encoded_one_per_line_or_as_a_json_list_in_chunks():
+    from churn import codec
+
+    probabilities = np.array([0.1, 0.25, 0.5])
+    csv = list(codec.iter_encoded_predictions(probabilities, "text/csv", chunk_rows=2))
+    assert csv == [b"0.1\n0.25\n", b"0.5\n"]
+    answer = list(codec.iter_encoded_predictions(probabilities, "application/json", chunk_rows=2))
+    assert len(answer) == 4  # opening, two chunks of rows, closing
+    assert b"".join(answer) == b'{"predictions":[{"churn_probability":0.1},{"churn_probability":0.25},{"churn_probability":0.5}]}'
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/json"])
+def test_one_prediction_is_encoded_as_the_chunked_encoder_would(accept):
+    from churn import codec
+
+    assert codec.encode_prediction(0.25, accept) == b"".join(codec.iter_encoded_predictions(np.array([0.25]), accept))
+    assert codec.encode_prediction(0.25, "text/csv") == b"0.25\n"
+    assert codec.encode_error("row 1 is empty") == b'{"error":"row 1 is empty"}'

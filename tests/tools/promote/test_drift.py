@@ -72,3 +72,11 @@ def test_the_command_exits_1_on_real_drift_0_on_churn_only_and_2_on_bad_input(tm
     assert "No real drift" in (tmp_path / "b.md").read_text()
     assert main([str(real), "--stack", "dev", "--body", str(tmp_path / "b.md")]) == 1
     assert main([str(bad), "--stack", "dev"]) == 2
+
+
+def test_a_real_change_is_one_table_row_and_a_missing_note_is_a_dash():
+    from tools.promote.drift import Change
+
+    change = Change("urn:pulumi:prod::sagemaker-mlops::aws:iam/role:Role::role", "aws:iam/role:Role", "update", "assumeRolePolicy", None)
+    body = issue_body("prod", [change])
+    assert "| `role` | `aws:iam/role:Role` | update | `assumeRolePolicy` | - |" in body.splitlines()

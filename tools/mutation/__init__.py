@@ -1,0 +1,1 @@
+"""`make mutation`: do the tests notice when the code they guard is broken? (docs/testing.md)"""

@@ -1,0 +1,155 @@
+"""Surviving mutants that change nothing a caller can observe, each with the reason.
+
+A survivor is matched by its file, the line before and the line after (whitespace-trimmed), so
+an entry stays attached to its code when lines above it move, and stops matching (the survivor is
+reported again) when the line itself changes. docs/testing.md's table is generated from this list
+(`python -m tools.mutation --equivalents`) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from tools.mutation.mutants import Mutant
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    path: str
+    original: str
+    mutated: Optional[str]  # None: every mutant of the line (code no input reaches)
+    reason: str
+    scope: Optional[str] = None  # the function holding the line, where the same line appears in two
+
+
+CODEC = "containers/model/churn/codec.py"
+_CACHE = "a cache of a pure function of one string, whose result is frozen: only speed changes (the server's benchmarks measure it)"
+_SHORTCUT = (
+    "a shortcut before the row-by-row check: when it is not taken, the loop below finds nothing wrong in a "
+    "valid chunk and returns as well (slower, same answer)"
+)
+_SHAPE_CHECKED = "unreachable: `_check_shape` has already refused any line without exactly n-1 commas, so a field index is always below n"
+_MSGSPEC_REFUSES = "unreachable: msgspec refuses NaN, Infinity and out-of-range numbers while decoding, before this check"
+
+EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(CODEC, "@functools.lru_cache(maxsize=256)", "", _CACHE),
+    Equivalent(CODEC, "@functools.lru_cache(maxsize=256)", "@functools.lru_cache(maxsize=257)", _CACHE),
+    Equivalent(
+        CODEC,
+        'if len(line) > n_features * (MAX_FIELD_BYTES + 1) or line.translate(None, _NUMBER_BYTES + b",") or (line.count(b",") != n_features - 1):',
+        'if len(line) >= n_features * (MAX_FIELD_BYTES + 1) or line.translate(None, _NUMBER_BYTES + b",") or (line.count(b",") != n_features - 1):',
+        "the fast path may decline any row (it returns None and `iter_csv` decides): a row exactly at the length bound is then "
+        "parsed by the general parser, with the same values",
+    ),
+    Equivalent(
+        CODEC,
+        'if max(map(len, lines)) <= longest and list(map(bytes.count, lines, repeat(b","))) == [n - 1] * len(lines):',
+        None,
+        _SHORTCUT,
+    ),
+    Equivalent(
+        CODEC,
+        'row += 1 + text.count(b"\\n", 0, line_start) + text.count(b"\\r", 0, line_start) - text.count(b"\\r\\n", 0, line_start)',
+        'row += 1 + text.count(b"\\n", 1, line_start) + text.count(b"\\r", 0, line_start) - text.count(b"\\r\\n", 0, line_start)',
+        "a chunk starting with a line break would start with an empty row, which `_check_shape` refuses before a field is located",
+    ),
+    Equivalent(
+        CODEC,
+        "window = min(len(text), at + 2 * MAX_FIELD_BYTES)  # enough to show the field",
+        "window = None  # enough to show the field",
+        "the window bounds how far a refused body is read (speed); the field shown is cut at 2 * MAX_FIELD_BYTES either way",
+    ),
+    Equivalent(
+        CODEC,
+        'ends = [i for i in (text.find(b",", at, window), text.find(b"\\n", at, window), text.find(b"\\r", at, window)) if i >= 0]',
+        'ends = [i for i in (text.find(b",", at, window), text.find(b"\\n", at, window), text.find(b"\\r", at, window)) if i > 0]',
+        "a separator found from `at` is at `at` or later, and the byte at `at` is the refused one, never a separator: 0 is never found",
+    ),
+    Equivalent(
+        CODEC,
+        'where = _column(feature_names, index) if index < len(feature_names) else f"column {index + 1}"',
+        None,
+        _SHAPE_CHECKED,
+        "_refuse_field",
+    ),
+    Equivalent(CODEC, "row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(features)))", None, _MSGSPEC_REFUSES),
+    Equivalent(
+        CODEC, 'raise _bad(f"instance {offset + row + 1}, {_column(feature_names, column)}: not a finite number")', None, _MSGSPEC_REFUSES
+    ),
+    Equivalent(
+        CODEC,
+        "where += f\", feature {match['name']}\"",
+        None,
+        (
+            "unreachable: msgspec names a struct field as `.name`; instances decode as lists or dicts, whose positions "
+            "it writes `[3]` and `[...]`, so the `name` group never matches"
+        ),
+    ),
+    Equivalent(
+        "containers/api/hooks/traffic_checks.py",
+        "predictions: tuple[Any, ...] = ()",
+        "predictions: tuple[Any, ...] = None",
+        "a default no caller uses: `load_golden` always passes the case's predictions, and an error case never reads them",
+        "GoldenCase",
+    ),
+    Equivalent(
+        "containers/api/hooks/traffic_checks.py",
+        "error_code: str | None = None",
+        "error_code: str & None = None",
+        "an annotation: the module has `from __future__ import annotations`, so it is never evaluated",
+        "GoldenCase",
+    ),
+    *(
+        Equivalent(
+            f"containers/api/hooks/{hook}.py",
+            "@logger.inject_lambda_context(clear_state=True)",
+            "@logger.inject_lambda_context(clear_state=False)",
+            "the hooks add no keys to the logger (no `append_keys`), so there is no state for one invocation to leave to the next",
+            "handler",
+        )
+        for hook in ("pre_traffic", "post_traffic")
+    ),
+    Equivalent(
+        "components/endpoint/release.py",
+        "delete_superseded: bool = True",
+        "delete_superseded: bool = False",
+        "a default no caller uses: `ReleaseSpec.from_props`, the provider's only constructor, passes every field",
+        "ReleaseSpec",
+    ),
+    Equivalent(
+        "components/endpoint/release.py",
+        "LONGEST_RELEASE_SECONDS = MAX_EXECUTION_TIMEOUT_SECONDS + RELEASE_TIMEOUT_MARGIN_SECONDS",
+        None,
+        "nothing reads it (2026-12-06): its comment asks the CI job running `pulumi up` to outlive it, but deploy.yml's "
+        "jobs time out at 120 min, below its 15 300 s — an open finding, not a test gap",
+    ),
+    Equivalent(
+        "tools/promote/approval.py",
+        "best: tuple[int, str] | None = None",
+        "best: tuple[int, str] & None = None",
+        "the annotation of a local variable: Python never evaluates it",
+        "newest_approved",
+    ),
+)
+
+
+def reason_for(mutant: Mutant) -> Optional[str]:
+    for entry in EQUIVALENTS:
+        if (
+            (entry.path, entry.original) == (mutant.path, mutant.original.strip())
+            and entry.mutated in (None, mutant.mutated.strip())
+            and entry.scope in (None, mutant.scope)
+        ):
+            return entry.reason
+    return None
+
+
+def markdown_table() -> str:
+    rows = ["| file (function) | mutation | why it changes nothing observable |", "|---|---|---|"]
+    for e in EQUIVALENTS:
+        after = "any change" if e.mutated is None else f"`{e.mutated}`" if e.mutated else "(removed)"
+        change = f"`{e.original}` → {after}".replace("|", "\\|")
+        where = f"`{e.path}` (`{e.scope}`)" if e.scope else f"`{e.path}`"
+        rows.append(f"| {where} | {change} | {e.reason} |")
+    return "\n".join(rows) + "\n"
