@@ -193,6 +193,15 @@ def test_a_promotion_publishes_no_lambda_version():
     assert after == before
 
 
+def test_api_doc_names_the_functions_environment_and_where_the_version_comes_from(records):
+    doc = (ROOT / "docs" / "api.md").read_text()
+    variables = child(records, FUNCTION, "api-function")["inputs"]["environment"]["variables"]
+    row = next(line for line in doc.splitlines() if line.startswith("| Lambda function |"))
+    assert sorted(re.findall(r"`([A-Z_]+)(?:=[^`]*)?`", row.split("env", 1)[1])) == sorted(variables)
+    assert "`MODEL_VERSION`" not in doc
+    assert "`X-Amzn-SageMaker-Custom-Attributes`" in doc and "`model-version=<N>`" in doc
+
+
 def test_reserved_concurrency_only_when_configured(records, stack):
     function = child(records, FUNCTION, "api-function")["inputs"]
     assert function.get("reservedConcurrentExecutions") == (50 if stack == "prod" else None)

@@ -345,6 +345,7 @@ def test_endpoint_doc_matches_the_code():
     assert f"`MaximumExecutionTimeoutInSeconds` + {model_endpoint.RELEASE_TIMEOUT_MARGIN_SECONDS} s" in doc
     assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
     assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
+    assert f"`{model_endpoint.MODEL_VERSION_VARIABLE}=<that version>`" in doc
     assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
 
 
