@@ -244,7 +244,6 @@ else:
             endpoint_name=endpoint.released_endpoint_name,
             endpoint_arn=endpoint.endpoint.arn,
             feature_names=FEATURE_NAMES,
-            model_version=config.endpoint.model_package_version,
             deployment_config_name=config.api.codedeploy_config_name,
             throttle_rate=config.api.throttle.rate,
             throttle_burst=config.api.throttle.burst,

@@ -47,7 +47,6 @@ WARM_TARGET_MS = 1.0
 ENV = {
     "ENDPOINT_NAME": "churn-endpoint",
     "FEATURE_NAMES": ",".join(GOLDEN["feature_names"]),
-    "MODEL_VERSION": "1",
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "benchmark",

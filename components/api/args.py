@@ -24,7 +24,6 @@ class CanaryApiArgs:
     endpoint_name: pulumi.Input[str]
     endpoint_arn: pulumi.Input[str]
     feature_names: Sequence[str]
-    model_version: Optional[int]
     deployment_config_name: str
     """Full CodeDeploy name, e.g. CodeDeployDefault.LambdaCanary10Percent5Minutes."""
     throttle_rate: int

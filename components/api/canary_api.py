@@ -200,8 +200,9 @@ class CanaryApi(pulumi.ComponentResource):
                 variables={
                     "ENDPOINT_NAME": args.endpoint_name,
                     "FEATURE_NAMES": ",".join(args.feature_names),
-                    # A promotion changes it: the new model version is released through CodeDeploy too.
-                    "MODEL_VERSION": "" if args.model_version is None else str(args.model_version),
+                    # No model version here: the API reports the one the answering model names
+                    # (CustomAttributes), so a promotion publishes no Lambda version and a Lambda
+                    # rollback cannot make the API misreport the endpoint's model.
                     "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 }

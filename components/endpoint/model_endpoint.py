@@ -43,6 +43,10 @@ CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
 # Keep the blue fleet this long after the shift, so a late alarm can still roll back.
 TERMINATION_WAIT_SECONDS = 300
 SERVERLESS_RELEASE_TIMEOUT_SECONDS = release_timeout_seconds(None)
+# The model server (containers/model/churn/app.py) names this version in every answer's custom
+# attributes, so the API reports the model that actually answered: during a blue/green canary both
+# models answer, and after a rollback the old one does, whatever any Lambda was deployed with.
+MODEL_VERSION_VARIABLE = "MODEL_PACKAGE_VERSION"
 
 
 def endpoint_name(name_prefix: str) -> str:
@@ -86,7 +90,12 @@ class ModelEndpoint(pulumi.ComponentResource):
         model = aws.sagemaker.Model(
             f"{name}-model",
             execution_role_arn=role.arn,
-            primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),
+            # CreateModel accepts Environment next to ModelPackageName (ContainerDefinition): it is
+            # added to the environment of the package's inference container.
+            primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
+                model_package_name=self.model_package_arn,
+                environment={MODEL_VERSION_VARIABLE: str(args.model_package_version)},
+            ),
             # Serverless endpoints do not support network isolation (an AWS restriction); the
             # container needs no network either way.
             enable_network_isolation=provisioned,

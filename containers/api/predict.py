@@ -81,13 +81,18 @@ def handle(event: APIGatewayProxyEventV2, runtime: Any, settings: Settings) -> d
     metrics.add_metric(name="ModelLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
     logger.info(
         "predicted",
-        extra={"rows": len(request.rows), "variant": answer.variant, "model_latency_ms": round(latency_ms, 2)},
+        extra={
+            "rows": len(request.rows),
+            "variant": answer.variant,
+            "model_version": answer.model_version,
+            "model_latency_ms": round(latency_ms, 2),
+        },
     )
     return _response(
         200,
         {
             "predictions": answer.predictions,
-            "model_version": settings.model_version,
+            "model_version": answer.model_version,
             "variant": answer.variant,
         },
     )

@@ -25,7 +25,6 @@ class Settings:
     feature_count: int
     # Present when FEATURE_NAMES is set: enables rows given as {"feature": value} objects.
     feature_names: tuple[str, ...] | None
-    model_version: str | None
     max_rows: int
     max_body_bytes: int
     connect_timeout_seconds: float
@@ -99,12 +98,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if problems:
         raise ConfigError("invalid prediction API configuration: " + "; ".join(problems))
 
-    version = env.get("MODEL_VERSION", "").strip() or None
     return Settings(
         endpoint_name=endpoint_name,
         feature_count=count,
         feature_names=names,
-        model_version=version,
         max_rows=max_rows,
         max_body_bytes=max_body,
         connect_timeout_seconds=connect,

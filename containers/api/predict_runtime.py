@@ -46,6 +46,11 @@ _UNAVAILABLE_CODES = frozenset(
 )
 _THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 _GENERIC_MODEL_MESSAGE = "the model could not process the request"
+# The model server names the model package version it serves in its custom attributes
+# ("model-version=3"); SageMaker passes them to the caller verbatim as CustomAttributes. The version
+# comes from the model that answered, so it stays true through a canary and after a rollback.
+_VERSION_ATTRIBUTE = "model-version"
+UNKNOWN_VERSION = "unknown"
 _MAX_MESSAGE = 300
 
 
@@ -53,6 +58,7 @@ _MAX_MESSAGE = 300
 class ModelAnswer:
     predictions: list[Any]
     variant: str | None
+    model_version: str
 
 
 def build_runtime_client(settings: Settings, region: str | None = None, endpoint_url: str | None = None) -> Any:
@@ -126,6 +132,19 @@ def _map_client_error(exc: ClientError) -> ApiError | None:
     return None  # AccessDenied, expired credentials, ...: our bug, not the caller's
 
 
+def model_version_of(custom_attributes: Any) -> str:
+    """The `model-version` among the answer's custom attributes (`key=value` pairs separated by `,`
+    or `;`), or "unknown" when it is absent or not a version number: never a reason to fail."""
+    if not isinstance(custom_attributes, str):
+        return UNKNOWN_VERSION
+    for pair in custom_attributes.replace(";", ",").split(","):
+        key, sep, value = pair.partition("=")
+        value = value.strip()
+        if sep and key.strip().lower() == _VERSION_ATTRIBUTE and value.isascii() and value.isdigit() and len(value) <= 10:
+            return value
+    return UNKNOWN_VERSION
+
+
 def _parse_answer(body: bytes, rows: int) -> list[Any]:
     try:
         document = json.loads(body)
@@ -165,4 +184,8 @@ def invoke_model(client: Any, settings: Settings, request: PredictRequest) -> Mo
     except (EndpointConnectionError, ConnectionClosedError) as exc:
         raise ApiError(MODEL_UNAVAILABLE, "the model endpoint is not available", str(exc)) from exc
     predictions = _parse_answer(body, len(request.rows))
-    return ModelAnswer(predictions=predictions, variant=response.get("InvokedProductionVariant"))
+    return ModelAnswer(
+        predictions=predictions,
+        variant=response.get("InvokedProductionVariant"),
+        model_version=model_version_of(response.get("CustomAttributes")),
+    )

@@ -70,7 +70,7 @@ class ModelPredictionApi:
             else:
                 env = {**os.environ, "SM_MODEL_DIR": str(self.model_dir.resolve())}
                 (work / "logs").mkdir()
-            server_url = stack.enter_context(model_server(self.tree, env, work, workers=1))
+            server_url = stack.enter_context(model_server(self.tree, env, work, workers=1, model_version=DEPLOYED_VERSION))
             shim = stack.enter_context(RuntimeShim(ShimConfig(endpoints={self.names.endpoint: server_url})))
             log = stack.enter_context((work / "logs" / "api.log").open("w"))
             on_path(self.tree.model_dir)
@@ -82,7 +82,7 @@ class ModelPredictionApi:
             os.environ.update(
                 AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true"
             )
-            handler = load_handler(self.tree, shim.url, self.names.endpoint, FEATURE_NAMES, DEPLOYED_VERSION, log)
+            handler = load_handler(self.tree, shim.url, self.names.endpoint, FEATURE_NAMES, log)
             self._server = self._serve(handler, log)
             stack.callback(self._shutdown)
         except BaseException:

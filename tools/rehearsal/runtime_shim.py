@@ -4,7 +4,8 @@ A real boto3/botocore `sagemaker-runtime` client created with `endpoint_url=shim
 `POST /endpoints/{EndpointName}/invocations`; the shim forwards the body, Content-Type and Accept to
 `{model server}/invocations` and answers like SageMaker does:
 
-* model 2xx: its body and Content-Type, plus `x-Amzn-Invoked-Production-Variant`;
+* model 2xx: its body and Content-Type, its `X-Amzn-SageMaker-Custom-Attributes` (which botocore reads
+  as `CustomAttributes`), plus `x-Amzn-Invoked-Production-Variant`;
 * model non-2xx: 424 `ModelError` with `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn`;
 * model unreachable: 424 `ModelError` with OriginalStatusCode 502 (SageMaker hides the container);
 * unknown endpoint name: 400 `ValidationError` "Endpoint ... not found".
@@ -35,6 +36,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 # SageMaker refuses larger payloads before they reach the container.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# The container's answer header that SageMaker passes to the caller verbatim (InvokeEndpoint's
+# CustomAttributes).
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ def invoke(config: ShimConfig, endpoint: str, body: bytes, content_type: str, ac
                 "Content-Type": answer.headers.get("Content-Type", "application/json"),
                 "x-Amzn-Invoked-Production-Variant": config.variant,
             }
+            custom_attributes = answer.headers.get(CUSTOM_ATTRIBUTES_HEADER)
+            if custom_attributes is not None:
+                headers[CUSTOM_ATTRIBUTES_HEADER] = custom_attributes
             return 200, headers, payload
     except urllib.error.HTTPError as exc:
         original = exc.read().decode("utf-8", "replace")

@@ -27,10 +27,15 @@ SERVER_START_TIMEOUT = 90
 
 
 @contextlib.contextmanager
-def model_server(tree: ProgramTree, env: dict[str, str], work: Path, workers: int) -> Iterator[str]:
+def model_server(tree: ProgramTree, env: dict[str, str], work: Path, workers: int, model_version: Optional[int] = None) -> Iterator[str]:
+    """The model server's URL once it is healthy. `model_version` is what the SageMaker Model's
+    environment would tell it: the server names it in every answer, and the API reports that."""
+    from components.endpoint.model_endpoint import MODEL_VERSION_VARIABLE
+
     log = work / "logs" / "serve.log"
+    served = {**env, MODEL_VERSION_VARIABLE: "" if model_version is None else str(model_version)}
     process = processes.start(
-        [sys.executable, str(tree.model_bin / "serve"), "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)], env, log, ROOT
+        [sys.executable, str(tree.model_bin / "serve"), "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)], served, log, ROOT
     )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -86,14 +91,11 @@ def api_event(body: str) -> dict[str, Any]:
     }
 
 
-def load_handler(
-    tree: ProgramTree, shim_url: str, endpoint: str, feature_names: Sequence[str], model_version: Optional[int], log: Any
-) -> Any:
+def load_handler(tree: ProgramTree, shim_url: str, endpoint: str, feature_names: Sequence[str], log: Any) -> Any:
     """Import containers/api/predict.py as Lambda does at init, its client aimed at the shim."""
     os.environ.update(
         ENDPOINT_NAME=endpoint,
         FEATURE_NAMES=",".join(feature_names),
-        MODEL_VERSION=str(model_version or ""),
         AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=shim_url,
         POWERTOOLS_SERVICE_NAME="predict-api-rehearsal",
     )
@@ -138,10 +140,10 @@ def serve_and_predict(
     }
     version = next((s.model_version for s in report.stacks if s.model_version), None)
     with contextlib.ExitStack() as running:
-        url = running.enter_context(model_server(tree, env, work, workers))
+        url = running.enter_context(model_server(tree, env, work, workers, model_version=version))
         shim = running.enter_context(RuntimeShim(ShimConfig(endpoints={report.endpoint_name: url})))
         api_log = running.enter_context((work / "logs" / "api.log").open("w"))
-        predict = load_handler(tree, shim.url, report.endpoint_name, FEATURE_NAMES, version, api_log)
+        predict = load_handler(tree, shim.url, report.endpoint_name, FEATURE_NAMES, api_log)
         context = LambdaContext()
         latencies: list[float] = []
         with contextlib.redirect_stdout(api_log):

@@ -44,6 +44,12 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 _CSV_HEADERS = [(b"content-type", b"text/csv; charset=utf-8")]
 _RESPONSE_HEADERS = {codec.JSON: _JSON_HEADERS, codec.CSV: _CSV_HEADERS}
 _CLOSE = (b"connection", b"close")
+# SageMaker forwards this response header verbatim to the InvokeEndpoint caller as CustomAttributes
+# (at most 1024 visible US-ASCII characters): the caller learns which model answered, even while a
+# blue/green canary has two models answering behind one endpoint.
+CUSTOM_ATTRIBUTES_HEADER = b"x-amzn-sagemaker-custom-attributes"
+# Set on the SageMaker Model's container by components/endpoint/model_endpoint.py.
+MODEL_VERSION_VARIABLE = "MODEL_PACKAGE_VERSION"
 _PING_OK = b'{"status":"ok"}'
 
 
@@ -58,14 +64,28 @@ def _env_seconds(name: str, default: float) -> float:
     return value
 
 
+def model_version_headers(raw: str | None) -> list[tuple[bytes, bytes]]:
+    """The custom-attributes header naming the model package version, or none when it is unset."""
+    version = (raw or "").strip()
+    if not version:
+        return []
+    if not version.isdigit() or len(version) > 10:
+        raise ValueError(f"{MODEL_VERSION_VARIABLE}={raw!r} is not a model package version (a whole number)")
+    return [(CUSTOM_ATTRIBUTES_HEADER, b"model-version=" + version.encode("ascii"))]
+
+
 class InferenceApp:
-    def __init__(self, model_dir: Path, request_timeout: float, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, model_dir: Path, request_timeout: float, max_body_bytes: int = MAX_BODY_BYTES, model_version: str | None = None
+    ) -> None:
         self.model_dir = model_dir
         self.request_timeout = request_timeout
         self.max_body_bytes = max_body_bytes
         self.predictor: Predictor | None = None
         self.unavailable_reason = "the model has not been loaded yet"
         self._last_attempt = float("-inf")
+        version = model_version_headers(model_version)
+        self._answer_headers = {kind: headers + version for kind, headers in _RESPONSE_HEADERS.items()}
 
     # --- model -----------------------------------------------------------------------------------
 
@@ -157,7 +177,7 @@ class InferenceApp:
                 row = codec.parse_csv_row(body, media.charset, predictor.n_features)
                 if row is not None:  # one valid row: no numpy on the way in or out
                     answer = codec.encode_prediction(predictor.predict_row(row), response_type)
-                    await _respond(send, 200, _RESPONSE_HEADERS[response_type], answer)
+                    await _respond(send, 200, self._answer_headers[response_type], answer)
                     return
                 features = np.concatenate(await _in_turns(codec.iter_csv(body, media.charset, predictor.feature_names)))
             else:
@@ -180,7 +200,7 @@ class InferenceApp:
             await _error(send, 500, "prediction failed; the server log has the details")
             return
         answer = b"".join(await _in_turns(codec.iter_encoded_predictions(probabilities, response_type)))
-        await _respond(send, 200, _RESPONSE_HEADERS[response_type], answer)
+        await _respond(send, 200, self._answer_headers[response_type], answer)
 
     async def _read_body(self, receive: Receive, send: Send) -> bytes | None:
         """The whole body, or None after answering 408/413 (or when the client went away).
@@ -242,5 +262,10 @@ async def _error(send: Send, status: int, message: str, extra: list[tuple[bytes,
 
 
 def create_app() -> InferenceApp:
-    """The app as configured by the environment (SM_MODEL_DIR, SAGEMAKER_MODEL_SERVER_TIMEOUT)."""
-    return InferenceApp(paths.model_dir(), _env_seconds("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0))
+    """The app as configured by the environment (SM_MODEL_DIR, SAGEMAKER_MODEL_SERVER_TIMEOUT,
+    MODEL_PACKAGE_VERSION)."""
+    return InferenceApp(
+        paths.model_dir(),
+        _env_seconds("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60.0),
+        model_version=os.environ.get(MODEL_VERSION_VARIABLE),
+    )

@@ -147,7 +147,6 @@ def test_bad_arguments_are_all_reported():
         endpoint_name="e",
         endpoint_arn="a",
         feature_names=(),
-        model_version=1,
         deployment_config_name="CodeDeployDefault.Nope",
         throttle_rate=0,
         throttle_burst=5,
@@ -177,13 +176,30 @@ def test_prediction_function(records, stack):
     assert function["environment"]["variables"] == {
         "ENDPOINT_NAME": f"mlops-{stack}-churn",
         "FEATURE_NAMES": ",".join(FEATURE_NAMES),
-        "MODEL_VERSION": "1",
         "POWERTOOLS_SERVICE_NAME": "predict-api",
         "POWERTOOLS_METRICS_NAMESPACE": "SageMakerMLOps/PredictApi",
     }
     # Resolved from AWS's public parameter (answered by the mocks) for the pinned version.
     assert function["layers"] == ["arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"]
     assert function["loggingConfig"]["logGroup"] == f"/aws/lambda/mlops-{stack}-predict"
+
+
+def test_a_promotion_publishes_no_lambda_version():
+    # The model's version reaches clients from the model itself (CustomAttributes), so a new pin
+    # changes the endpoint's model but nothing of the function: no new version for CodeDeploy.
+    before = child(stack_records("prod"), FUNCTION, "api-function")["inputs"]
+    after = child(stack_records("prod", "endpoint.modelPackageVersion=7"), FUNCTION, "api-function")["inputs"]
+    assert "MODEL_VERSION" not in before["environment"]["variables"]
+    assert after == before
+
+
+def test_api_doc_names_the_functions_environment_and_where_the_version_comes_from(records):
+    doc = (ROOT / "docs" / "api.md").read_text()
+    variables = child(records, FUNCTION, "api-function")["inputs"]["environment"]["variables"]
+    row = next(line for line in doc.splitlines() if line.startswith("| Lambda function |"))
+    assert sorted(re.findall(r"`([A-Z_]+)(?:=[^`]*)?`", row.split("env", 1)[1])) == sorted(variables)
+    assert "`MODEL_VERSION`" not in doc
+    assert "`X-Amzn-SageMaker-Custom-Attributes`" in doc and "`model-version=<N>`" in doc
 
 
 def test_reserved_concurrency_only_when_configured(records, stack):

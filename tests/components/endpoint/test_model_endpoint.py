@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import parse_json_input, stack_records
 
+ROOT = Path(__file__).resolve().parents[3]
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
@@ -38,7 +41,9 @@ def test_model_serves_the_pinned_registry_version():
         # one registry: both stacks serve a package of dev's group
         version = records.data["config"]["sagemaker-mlops:endpoint"]["modelPackageVersion"]  # the last promotion's pin
         assert model["primaryContainer"] == {
-            "modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/{version}"
+            "modelPackageName": f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/{version}",
+            # the model server names this version in every answer (CustomAttributes), which the API reports
+            "environment": {"MODEL_PACKAGE_VERSION": str(version)},
         }
         assert "image" not in model["primaryContainer"] and "modelDataUrl" not in model["primaryContainer"]
         assert model["executionRoleArn"] == records.one("aws:iam/role:Role", "endpoint-role")["state"]["arn"]
@@ -49,6 +54,20 @@ def test_model_serves_the_pinned_registry_version():
 def test_a_new_pinned_version_changes_the_model():
     model = stack_records("prod", "endpoint.modelPackageVersion=7").one(MODEL)["inputs"]
     assert model["primaryContainer"]["modelPackageName"].endswith("/mlops-dev-churn/7")
+    assert model["primaryContainer"]["environment"] == {"MODEL_PACKAGE_VERSION": "7"}
+
+
+def test_the_model_server_reads_the_version_variable_the_model_sets():
+    import sys
+
+    from components.endpoint import model_endpoint
+
+    model_root = str(ROOT / "containers" / "model")
+    if model_root not in sys.path:
+        sys.path.insert(0, model_root)
+    from churn.app import MODEL_VERSION_VARIABLE
+
+    assert model_endpoint.MODEL_VERSION_VARIABLE == MODEL_VERSION_VARIABLE
 
 
 def test_dev_is_serverless_without_capture_or_blue_green():
@@ -326,6 +345,7 @@ def test_endpoint_doc_matches_the_code():
     assert f"`MaximumExecutionTimeoutInSeconds` + {model_endpoint.RELEASE_TIMEOUT_MARGIN_SECONDS} s" in doc
     assert f"dev: {model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS} s" in doc
     assert "statement `ReadRollbackAlarms`" in doc and "`test_monitoring_off_creates_nothing`" in doc
+    assert f"`{model_endpoint.MODEL_VERSION_VARIABLE}=<that version>`" in doc
     assert "def test_monitoring_off_creates_nothing" in Path(__file__).read_text()
 
 

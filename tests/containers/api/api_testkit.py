@@ -25,7 +25,6 @@ FEATURE_NAMES: tuple[str, ...] = tuple(GOLDEN["feature_names"])
 HANDLER_ENV = {
     "ENDPOINT_NAME": "churn-endpoint",
     "FEATURE_NAMES": ",".join(FEATURE_NAMES),
-    "MODEL_VERSION": "7",
     "MAX_ROWS": "50",
     "INVOKE_MAX_ATTEMPTS": "2",
     "INVOKE_CONNECT_TIMEOUT_SECONDS": "1",
@@ -102,10 +101,16 @@ def streaming(payload: bytes) -> Any:
     return StreamingBody(io.BytesIO(payload), len(payload))
 
 
-def model_answer(probabilities: list[float], variant: str = "AllTraffic") -> dict[str, Any]:
-    """An InvokeEndpoint response as the model server produces it."""
+def model_answer(
+    probabilities: list[float], variant: str = "AllTraffic", custom_attributes: str | None = "model-version=7"
+) -> dict[str, Any]:
+    """An InvokeEndpoint response as the model server produces it (`custom_attributes=None`: SageMaker
+    returned none)."""
     body = json.dumps({"predictions": [{"churn_probability": p} for p in probabilities]}).encode()
-    return {"Body": streaming(body), "ContentType": "application/json", "InvokedProductionVariant": variant}
+    answer = {"Body": streaming(body), "ContentType": "application/json", "InvokedProductionVariant": variant}
+    if custom_attributes is not None:
+        answer["CustomAttributes"] = custom_attributes
+    return answer
 
 
 class FakeRuntime:

@@ -5,8 +5,9 @@ with the SageMaker paths moved into a temporary directory): generate data, prepr
 small LightGBM model, then `serve` on a free loopback port. The handler's real sagemaker-runtime
 client reaches it through tools/rehearsal/runtime_shim.py, which plays SageMaker Runtime. This checks the
 API/model contract end to end: canonical CSV in, `{"predictions": [{"churn_probability"}]}` out,
-the model's 4xx passed through as a 424, and the golden payloads' expected ranges against a model
-that was actually trained on the churn rule.
+the model's 4xx passed through as a 424, the model's version (its custom attributes) reported as
+`model_version`, and the golden payloads' expected ranges against a model that was actually
+trained on the churn rule.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ for module in ("lightgbm", "gunicorn", "uvicorn_worker", "msgspec"):
 
 MODEL_DIR = API_DIR.parent / "model"
 SERVER_START_SECONDS = 60.0
+# The model package version the model server is told it serves; the handler must report it.
+SERVED_VERSION = "5"
 
 
 def _run(entry: str, env: dict[str, str], *args: str) -> None:
@@ -60,6 +63,8 @@ def model_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SM_PROCESSING_DIR": str(root / "processing"),
         "SM_CHANNEL_TRAIN": str(root / "processing" / "train"),
         "SM_CHANNEL_VALIDATION": str(root / "processing" / "validation"),
+        # As the SageMaker Model's environment sets it: the server names it in every answer.
+        "MODEL_PACKAGE_VERSION": SERVED_VERSION,
     }
     (root / "processing" / "input").mkdir(parents=True)
     (root / "ml" / "input" / "config").mkdir(parents=True)
@@ -130,7 +135,7 @@ def test_named_and_positional_rows_get_the_same_prediction(runtime):
     assert by_position == by_name == as_csv
     probability = by_position["predictions"][0]["churn_probability"]
     assert 0.0 <= probability <= 1.0
-    assert by_position["variant"] == "AllTraffic" and by_position["model_version"] == "7"
+    assert by_position["variant"] == "AllTraffic" and by_position["model_version"] == SERVED_VERSION
 
 
 def test_model_refusal_reaches_the_client_as_424_with_the_models_words(runtime, monkeypatch):

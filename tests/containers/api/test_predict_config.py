@@ -12,16 +12,14 @@ def test_defaults():
     settings = load_settings(BASE)
     assert settings.endpoint_name == "churn"
     assert settings.feature_count == 10 and settings.feature_names is None
-    assert settings.model_version is None
     assert (settings.max_rows, settings.max_body_bytes) == (1000, 1024 * 1024)
     assert (settings.connect_timeout_seconds, settings.read_timeout_seconds, settings.max_attempts) == (2.0, 10.0, 2)
 
 
 def test_feature_names_give_the_count_and_order():
-    settings = load_settings({"ENDPOINT_NAME": "churn", "FEATURE_NAMES": " b, a ,c", "MODEL_VERSION": "3"})
+    settings = load_settings({"ENDPOINT_NAME": "churn", "FEATURE_NAMES": " b, a ,c"})
     assert settings.feature_names == ("b", "a", "c")
     assert settings.feature_count == 3
-    assert settings.model_version == "3"
 
 
 @pytest.mark.parametrize(

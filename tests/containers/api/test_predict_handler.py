@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from api_testkit import (
     FEATURE_NAMES,
+    HANDLER_ENV,
     api_event,
     emitted_metrics,
     model_answer,
@@ -107,6 +108,37 @@ def test_valid_request_is_predicted(stubber, context, capsys, content_type, body
         "variant": "Blue",
     }
     assert {"Predictions", "ModelLatency"} <= metrics
+
+
+@pytest.mark.parametrize(
+    ("custom_attributes", "reported"),
+    [
+        ("model-version=12", "12"),
+        # other attributes around it, spaces, another separator, another case
+        ("trace=abc; Model-Version = 4 ,x=y", "4"),
+        # absent, empty, malformed: reported as unknown, never a failure of the prediction
+        (None, "unknown"),
+        ("", "unknown"),
+        ("model-version", "unknown"),
+        ("model-version=", "unknown"),
+        ("model-version=v3", "unknown"),
+        ("model-version=" + "9" * 11, "unknown"),
+        ("trace=abc", "unknown"),
+    ],
+)
+def test_model_version_is_the_one_the_answering_model_names(stubber, context, capsys, custom_attributes, reported):
+    # The version comes from the model's answer, not the Lambda's environment: after a Lambda
+    # rollback, or from either side of an endpoint canary, it names the model that predicted.
+    answer = model_answer([0.91, 0.04], variant="Green", custom_attributes=custom_attributes)
+    stubber.add_response("invoke_endpoint", answer, expected_call())
+    response, payload, _ = call(api_event(json.dumps({"instances": [ROW_A, ROW_B]})), context, capsys)
+    assert response["statusCode"] == 200
+    assert payload["model_version"] == reported and payload["variant"] == "Green"
+
+
+def test_the_lambda_environment_no_longer_names_a_model_version():
+    assert "MODEL_VERSION" not in HANDLER_ENV
+    assert not hasattr(predict.SETTINGS, "model_version")
 
 
 def test_base64_encoded_body_is_decoded(stubber, context, capsys):

@@ -43,6 +43,8 @@ class FakeModel(BaseHTTPRequestHandler):
         payload = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if status == 200:
+            self.send_header("x-amzn-sagemaker-custom-attributes", "model-version=4")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -86,6 +88,8 @@ def test_forwards_body_and_headers_and_names_the_variant(shim):
     )
     assert answer["InvokedProductionVariant"] == "Blue"
     assert answer["ContentType"] == "application/json"
+    # the model's custom attributes pass through, as SageMaker passes them
+    assert answer["CustomAttributes"] == "model-version=4"
     assert json.loads(answer["Body"].read()) == {"predictions": [{"churn_probability": 0.75}] * 2}
     assert FakeModel.seen == [{"path": "/invocations", "body": b"1,2\n3,4", "content_type": "text/csv", "accept": "application/json"}]
 
@@ -126,7 +130,7 @@ def handler_via(client: Any, event: dict[str, Any]) -> tuple[int, Any]:
 def test_handler_predicts_through_the_shim(shim):
     status, body = handler_via(client_for(shim), api_event(f"{ROW}\n{ROW}", "text/csv"))
     assert status == 200
-    assert body == {"predictions": [{"churn_probability": 0.75}] * 2, "model_version": "7", "variant": "Blue"}
+    assert body == {"predictions": [{"churn_probability": 0.75}] * 2, "model_version": "4", "variant": "Blue"}
 
 
 def test_handler_maps_the_models_refusal_to_424(shim, monkeypatch):

@@ -41,6 +41,11 @@ class Pipeline:
     test_labels: np.ndarray
 
 
+# The model package version the session server is told it serves (as the SageMaker Model's
+# environment tells it).
+MODEL_VERSION = "3"
+
+
 def _check(result, step: str) -> None:
     assert result.returncode == 0, f"{step} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
 
@@ -88,7 +93,11 @@ def server(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iter
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     # No takeover within a test's time: however slowly a busy machine schedules a worker, the
     # connection spread the tests see is the balancing rule's alone (churn.balance).
-    running = Server(clean_env(SM_MODEL_DIR=str(pipeline.model_dir), SERVE_ACCEPT_TAKEOVER_SECONDS="30"), log, workers=2)
+    running = Server(
+        clean_env(SM_MODEL_DIR=str(pipeline.model_dir), SERVE_ACCEPT_TAKEOVER_SECONDS="30", MODEL_PACKAGE_VERSION=MODEL_VERSION),
+        log,
+        workers=2,
+    )
     try:
         running.wait_for_workers(2)
         yield running

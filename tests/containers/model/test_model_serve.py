@@ -131,6 +131,24 @@ def test_accept_chooses_the_response_format(client, pipeline, expected, accept, 
     np.testing.assert_allclose(values, expected[:4], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("rows", "accept"), [(slice(0, 1), None), (slice(0, 5), None), (slice(0, 5), "text/csv")], ids=["one-row", "batch", "csv"]
+)
+def test_every_answer_names_the_model_version_for_sagemaker_to_pass_back(client, pipeline, rows, accept):
+    # SageMaker hands this header to the InvokeEndpoint caller as CustomAttributes (the API reports it).
+    response = client.invoke(csv_rows(pipeline.test_features, rows), accept=accept)
+    assert response.status == 200
+    assert response.headers["x-amzn-sagemaker-custom-attributes"] == "model-version=3"
+
+
+def test_no_version_header_without_a_version_and_a_bad_version_is_refused():
+    from churn.app import model_version_headers
+
+    assert model_version_headers(None) == [] and model_version_headers(" ") == []
+    with pytest.raises(ValueError, match="MODEL_PACKAGE_VERSION='v3' is not a model package version"):
+        model_version_headers("v3")
+
+
 def test_json_instances_as_lists_and_by_feature_name(client, pipeline, expected):
     from churn.schema import FEATURE_NAMES
 
