@@ -138,7 +138,7 @@ def _network_isolation(args: StackValidationArgs, report: ReportViolation) -> No
             )
 
 
-def _registers_pending(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _registers_pending(args: ResourceValidationArgs, report: Callable[[str], None]) -> None:
     definition = load_definition(args.props.get("pipelineDefinition"))
     if definition is None:
         return
