@@ -40,11 +40,11 @@ def _reads(account: str) -> dict[str, list[tuple[str, dict[str, object]]]]:
         "sagemaker:DescribeTrainingJob": [(f"{sm}:training-job/pipelines-x1y2-train-3c4d", {})],
         "cloudwatch:GetMetricData": [("*", {})],
         "cloudwatch:DescribeAlarms": [(f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{DEV}endpoint-drift", {})],
-        "s3:ListBucket": [("arn:aws:s3:::endpoint-data-9f8e", {**located, "s3:prefix": f"monitoring/{DEV}churn/reports"})],
+        "s3:ListBucket": [(f"arn:aws:s3:::{DEV}endpoint-data-9f8e", {**located, "s3:prefix": f"monitoring/{DEV}churn/reports"})],
         "s3:GetObject": [
-            (f"arn:aws:s3:::endpoint-data-9f8e/monitoring/{DEV}churn/reports/2026/12/01/constraint_violations.json", located),
-            (f"arn:aws:s3:::artifacts-9f8e/pipelines/{DEV}training/x1y2/evaluation/evaluation.json", located),
-            (f"arn:aws:s3:::artifacts-9f8e/pipelines/{DEV}training/training/job-1/output/model.tar.gz", located),
+            (f"arn:aws:s3:::{DEV}endpoint-data-9f8e/monitoring/{DEV}churn/reports/2026/12/01/constraint_violations.json", located),
+            (f"arn:aws:s3:::{DEV}training-artifacts-9f8e/pipelines/{DEV}training/x1y2/evaluation/evaluation.json", located),
+            (f"arn:aws:s3:::{DEV}training-artifacts-9f8e/pipelines/{DEV}training/training/job-1/output/model.tar.gz", located),
         ],
     }
 
@@ -148,9 +148,9 @@ def test_the_promote_role_reads_no_other_objects_or_the_other_stacks_endpoint(la
     promote = layouts.policies("promote")
     account = layouts.layout.account(REGISTRY_STACK)
     located = {"s3:ResourceAccount": account}
-    assert not allowed(promote, "s3:GetObject", "arn:aws:s3:::endpoint-data-9f8e/capture/mlops-dev-churn/a.jsonl", located)
-    assert not allowed(promote, "s3:GetObject", "arn:aws:s3:::training-data-9f8e/incoming/customers.csv", located)
-    assert not allowed(promote, "s3:ListBucket", "arn:aws:s3:::endpoint-data-9f8e", {**located, "s3:prefix": "capture/"})
+    assert not allowed(promote, "s3:GetObject", f"arn:aws:s3:::{DEV}endpoint-data-9f8e/capture/mlops-dev-churn/a.jsonl", located)
+    assert not allowed(promote, "s3:GetObject", f"arn:aws:s3:::{DEV}training-data-9f8e/incoming/customers.csv", located)
+    assert not allowed(promote, "s3:ListBucket", f"arn:aws:s3:::{DEV}endpoint-data-9f8e", {**located, "s3:prefix": "capture/"})
     prod = layouts.layout.account("prod")
     assert not allowed(
         promote,
