@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 
 DEMO_SET := requirements/demo.txt requirements.txt policies/requirements.txt containers/model/requirements.txt containers/api/requirements.txt
 DASHBOARD_SET := requirements/dashboard.txt containers/dashboard/requirements.txt $(DEMO_SET)
-TEST_SET := requirements/test.txt requirements/lint.txt containers/model/requirements-dev.txt $(DASHBOARD_SET)
+TEST_SET := requirements/test.txt requirements/lint.txt requirements/mutation.txt containers/model/requirements-dev.txt $(DASHBOARD_SET)
 ALL_SET := requirements-dev.txt requirements/mutation.txt $(TEST_SET)
 
 .PHONY: install demo preview dashboard test bench docs lint mutation clean

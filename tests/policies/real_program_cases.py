@@ -53,7 +53,8 @@ NO_TRACING = Edit('FunctionTracingConfigArgs(mode="Active")', 'FunctionTracingCo
 NO_VOLUME_KEY = Edit("kms_key_arn=args.kms_key_arn if provisioned else None,", "kms_key_arn=None,")
 CAPTURE_OFF = Edit("enable_capture=args.data_capture_percent > 0,", "enable_capture=False,")
 RAW_ARTIFACT = Edit(
-    "primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn),",
+    "primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=self.model_package_arn, "
+    "environment={MODEL_VERSION_VARIABLE: str(args.model_package_version)}),",
     'primary_container=aws.sagemaker.ModelPrimaryContainerArgs(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/model:latest", '
     'model_data_url="s3://mlops-prod-artifacts/model.tar.gz"),',
 )

@@ -45,7 +45,7 @@ def test_prod_serves_the_package_arn_dev_serves_through_the_stack_reference(both
     # serves once the prod promotion lands, its previous one while a dev promotion is under way.
     expected = f"{served.rsplit('/', 1)[0]}/{pin('prod')}"
     [model] = of_type(prod, "aws:sagemaker/model:Model")
-    assert model["inputs"]["primaryContainer"] == {"modelPackageName": expected}
+    assert model["inputs"]["primaryContainer"]["modelPackageName"] == expected
     assert prod["outputs"]["modelPackageArn"] == expected
     if pin("prod") == pin("dev"):
         assert expected == served
