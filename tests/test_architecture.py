@@ -22,7 +22,7 @@ LAYERS = {
         {"endpoint", "api", "dashboard"},
     ],
     "tools": [
-        {"processes", "offline", "mutation"},
+        {"processes", "repository", "offline", "mutation"},
         {"preview", "promote", "docs"},
         {"rehearsal"},
         {"dashboard_demo"},

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
+
 DASHBOARD_DIR = ROOT / "containers" / "dashboard"
 REGION = "us-east-1"
 MOTO_ACCOUNT = "123456789012"  # moto's default account

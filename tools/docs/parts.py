@@ -4,10 +4,10 @@ around a generated part in a hand-written page, and Markdown table cells."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT as ROOT  # re-exported: the docs generators read it from here
+
 STACKS = ("dev", "prod")
 GENERATOR = "python -m tools.docs"
 

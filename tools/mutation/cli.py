@@ -28,8 +28,7 @@ from typing import Callable, Optional, Sequence
 from tools.mutation import equivalents, report
 from tools.mutation.run import BaselineFailed, TargetRun, run_target, scratch_copy
 from tools.mutation.targets import TARGETS, select
-
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:

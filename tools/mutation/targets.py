@@ -8,9 +8,8 @@ holds more than the target (the API's alarms in canary_api.py) to the named defi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
 
 
 @dataclass(frozen=True)

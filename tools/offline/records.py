@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
+
 CACHE_DIR_VARIABLE = "OFFLINE_RECORDS_CACHE"
 # What never changes what a program declares (and is large to walk, or written to while tests run);
 # folders whose name starts with a dot (.git, caches) are skipped too.

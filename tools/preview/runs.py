@@ -19,8 +19,7 @@ from tools.offline.analyzer import PolicyPackError, StackResource, analyze_stack
 from tools.offline.program_server import ProgramServer
 from tools.offline.stack_files import StackFileError, apply_overrides, engine_config, project_name, referenced_stacks, stack_config
 from tools.preview.result import StackPreview
-
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
 
 
 class ProgramRuns:

@@ -61,8 +61,8 @@ from tools.promote.stack_file import (
     validate_change,
     with_version,
 )
+from tools.repository import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 

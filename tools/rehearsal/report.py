@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.repository import ROOT
+
 DASHBOARD_HINT = "make dashboard, then open http://127.0.0.1:8501 (registry, live health and a prediction form)"
 FALLBACK_ENDPOINT = "churn-endpoint"
 

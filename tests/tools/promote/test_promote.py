@@ -434,3 +434,11 @@ def test_verify_checks_the_arn_dev_serves_in_the_owner_s_account(stacks, tmp_pat
 def test_verify_without_credentials_is_a_usage_error(stacks, capsys):
     assert run(stacks, "--verify", "prod") == EXIT_USAGE
     assert "--verify prod needs AWS credentials" in capsys.readouterr().err
+
+
+def test_the_default_stack_dir_is_the_repository():
+    """`--stack-dir` defaults to the folder holding the stack files (it once named tools/, where a
+    workflow's `python -m tools.promote --to prod` would have found no Pulumi.prod.yaml)."""
+    from tools.promote import cli
+
+    assert {"Pulumi.dev.yaml", "Pulumi.prod.yaml"} <= {p.name for p in cli.ROOT.glob("Pulumi.*.yaml")}
