@@ -13,6 +13,8 @@ from components.api.function_package import API_SOURCE_DIR
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 # API Gateway waits 30 s at most for an integration.
 INTEGRATION_TIMEOUT_MS = 30_000
+# The traffic hooks' Lambda timeout: room for their checks, at most Lambda's 15 minutes.
+HOOK_TIMEOUT_BOUNDS_SECONDS = (60, 900)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,11 @@ class CanaryApiArgs:
             found.append(
                 f"timeout_seconds={self.timeout_seconds} must exceed the handler's 24 s worst case and stay under API Gateway's 30 s"
             )
-        if not 60 <= self.hook_timeout_seconds <= 900:
-            found.append(f"hook_timeout_seconds={self.hook_timeout_seconds} must be 60..900 (the hooks keep 45 s in reserve to report)")
+        least, most = HOOK_TIMEOUT_BOUNDS_SECONDS
+        if not least <= self.hook_timeout_seconds <= most:
+            found.append(
+                f"hook_timeout_seconds={self.hook_timeout_seconds} must be {least}..{most} (the hooks keep 45 s in reserve to report)"
+            )
         if not self.feature_names:
             found.append("feature_names is empty")
         try:

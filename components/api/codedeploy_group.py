@@ -4,16 +4,15 @@ failure and on alarms (used by CanaryApi; components/api/lambda_release.py start
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from components.api.args import HOOK_TIMEOUT_BOUNDS_SECONDS, CanaryApiArgs
 from components.api.deployment_config import traffic_shift_minutes
+from components.config.api import LAMBDA_DEPLOYMENT_CONFIGS, codedeploy_config_name
 from components.shared.iam import assume_role_policy, policy_document, statement
-
-if TYPE_CHECKING:
-    from components.api.args import CanaryApiArgs
 
 # AWSCodeDeployRoleForLambda lets CodeDeploy invoke only functions named CodeDeployHook_*.
 CODEDEPLOY_LAMBDA_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"
@@ -25,6 +24,14 @@ RELEASE_MARGIN_MINUTES = 15
 
 def release_timeout_seconds(deployment_config_name: str, hook_timeout_seconds: int) -> int:
     return (traffic_shift_minutes(deployment_config_name) + RELEASE_MARGIN_MINUTES) * 60 + 2 * hook_timeout_seconds
+
+
+def longest_release_seconds() -> int:
+    """The longest an API release may wait, over every `api.deploymentConfig` the stack schema accepts
+    and the longest hooks CanaryApiArgs accepts. The CI job that applies a stack must outlive it
+    (components/shared/apply_job.py)."""
+    longest_hook = HOOK_TIMEOUT_BOUNDS_SECONDS[1]
+    return max(release_timeout_seconds(codedeploy_config_name(name), longest_hook) for name in LAMBDA_DEPLOYMENT_CONFIGS)
 
 
 class CodeDeployGroup(NamedTuple):

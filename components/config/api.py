@@ -60,7 +60,12 @@ class ApiConfig:
 
     @property
     def codedeploy_config_name(self) -> str:
-        return f"CodeDeployDefault.{self.deployment_config}"
+        return codedeploy_config_name(self.deployment_config)
+
+
+def codedeploy_config_name(deployment_config: str) -> str:
+    """CodeDeploy's full name of one of LAMBDA_DEPLOYMENT_CONFIGS."""
+    return f"CodeDeployDefault.{deployment_config}"
 
 
 def api_problems(value: ApiConfig, k: KeyOf) -> list[str]:

@@ -13,6 +13,9 @@ from components.config.instance_types import EndpointInstanceType, MonitorInstan
 
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
 CANARY_MAX_PERCENT = 50
+# The longest bake of a canary: it sets how long an endpoint release may take, which the CI job that
+# applies a stack must outlive (components/shared/apply_job.py).
+CANARY_MAX_WAIT_MINUTES = 60
 
 
 @dataclass(frozen=True, config=STRICT_SHAPE)
@@ -57,7 +60,9 @@ class CanaryConfig:
         ),
     ]
     """Share of the new fleet's capacity (CAPACITY_PERCENT) that serves a new endpoint configuration first (blue/green canary)."""
-    wait_minutes: Annotated[int, Field(alias="waitMinutes", ge=0, le=60, description="an integer from 0 to 60")]
+    wait_minutes: Annotated[
+        int, Field(alias="waitMinutes", ge=0, le=CANARY_MAX_WAIT_MINUTES, description=f"an integer from 0 to {CANARY_MAX_WAIT_MINUTES}")
+    ]
     """How long the canary serves before the rest of the traffic shifts."""
 
 

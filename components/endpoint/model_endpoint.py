@@ -14,11 +14,14 @@ components/endpoint/monitoring.py (Model Monitor and the drift alarm).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import TypeAdapter
 
+from components.config.endpoint import CANARY_MAX_PERCENT, CANARY_MAX_WAIT_MINUTES, CanaryConfig
 from components.endpoint.alarms import health_alarms
 from components.endpoint.args import ModelEndpointArgs as ModelEndpointArgs
 from components.endpoint.autoscaling import autoscaling
@@ -30,6 +33,7 @@ from components.endpoint.monitoring import drift_alarm_name as drift_alarm_name
 from components.endpoint.monitoring import monitoring
 from components.endpoint.release import (
     ENDPOINT_IGNORE_CHANGES,
+    MAX_EXECUTION_TIMEOUT_SECONDS,
     EndpointRelease,
     EndpointReleaseArgs,
     release_timeout_seconds,
@@ -43,6 +47,8 @@ CAPTURE_CONTENT_TYPES = (["text/csv"], ["application/json"])
 # Keep the blue fleet this long after the shift, so a late alarm can still roll back.
 TERMINATION_WAIT_SECONDS = 300
 SERVERLESS_RELEASE_TIMEOUT_SECONDS = release_timeout_seconds(None)
+# Canaries as the stack file spells them (`waitMinutes`), validated by the schema itself.
+_CANARY = TypeAdapter(CanaryConfig)
 # The model server (containers/model/churn/app.py) names this version in every answer's custom
 # attributes, so the API reports the model that actually answered: during a blue/green canary both
 # models answer, and after a rollback the old one does, whatever any Lambda was deployed with.
@@ -51,6 +57,42 @@ MODEL_VERSION_VARIABLE = "MODEL_PACKAGE_VERSION"
 
 def endpoint_name(name_prefix: str) -> str:
     return f"{name_prefix}-churn"
+
+
+def deployment_config(canary: Optional[CanaryConfig], rollback_alarm_names: Sequence[pulumi.Input[str]] = ()) -> dict:
+    """SageMaker's DeploymentConfig (API shape) of a provisioned endpoint: what the release passes to
+    UpdateEndpoint. Blue/green, canary or all at once; SageMaker stops the deployment after twice the
+    bake time and half an hour (at least 30 minutes, at most its own 4-hour limit)."""
+    if canary is not None:
+        bake_seconds = canary.wait_minutes * 60
+        routing: dict = {
+            "Type": "CANARY",
+            "WaitIntervalInSeconds": bake_seconds,
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary.percent},
+        }
+    else:
+        bake_seconds = 0
+        routing = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": TERMINATION_WAIT_SECONDS,
+            "MaximumExecutionTimeoutInSeconds": min(MAX_EXECUTION_TIMEOUT_SECONDS, max(1800, 2 * bake_seconds + 1800)),
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in rollback_alarm_names]},
+    }
+
+
+def longest_release_seconds() -> int:
+    """The longest an endpoint release may wait, over every endpoint the stack schema accepts:
+    serverless (SageMaker's own update, no DeploymentConfig), provisioned all at once, or with a
+    canary of any bake time up to `endpoint.canary.waitMinutes`' bound. The CI job that applies a
+    stack must outlive it (components/shared/apply_job.py)."""
+    canaries = (
+        _CANARY.validate_python({"percent": CANARY_MAX_PERCENT, "waitMinutes": wait}) for wait in range(CANARY_MAX_WAIT_MINUTES + 1)
+    )
+    provisioned = (deployment_config(canary) for canary in (None, *canaries))
+    return max(release_timeout_seconds(deployment) for deployment in (None, *provisioned))
 
 
 class ModelEndpoint(pulumi.ComponentResource):
@@ -111,7 +153,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Configurations are immutable: a change makes a new one, which the release deploys.
             opts=kept,
         )
-        deployment = self._deployment_config(args) if provisioned else None
+        deployment = deployment_config(args.canary, [a.name for a in self.rollback_alarms]) if provisioned else None
         # Created once on its first configuration; afterwards the release moves it (see the module
         # docstring). The deployment config stays declared here for the guardrails that judge it.
         self.endpoint = aws.sagemaker.Endpoint(
@@ -192,27 +234,6 @@ class ModelEndpoint(pulumi.ComponentResource):
                 csv_content_types=CAPTURE_CONTENT_TYPES[0], json_content_types=CAPTURE_CONTENT_TYPES[1]
             ),
         )
-
-    def _deployment_config(self, args: ModelEndpointArgs) -> dict:
-        """SageMaker's DeploymentConfig (API shape): what the release passes to UpdateEndpoint."""
-        if args.canary is not None:
-            bake_seconds = args.canary.wait_minutes * 60
-            routing: dict = {
-                "Type": "CANARY",
-                "WaitIntervalInSeconds": bake_seconds,
-                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": args.canary.percent},
-            }
-        else:
-            bake_seconds = 0
-            routing = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
-        return {
-            "BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": routing,
-                "TerminationWaitInSeconds": TERMINATION_WAIT_SECONDS,
-                "MaximumExecutionTimeoutInSeconds": min(14400, max(1800, 2 * bake_seconds + 1800)),
-            },
-            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a.name} for a in self.rollback_alarms]},
-        }
 
     @staticmethod
     def _deployment_config_args(deployment: dict) -> aws.sagemaker.EndpointDeploymentConfigArgs:

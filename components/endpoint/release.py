@@ -63,13 +63,11 @@ ENDPOINT_IGNORE_CHANGES = ["endpoint_config_name", "deployment_config"]
 BUSY_STATUSES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_POLL_INTERVAL_SECONDS = 30
-# SageMaker's range for BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds (600-14400 s); a
-# release waits RELEASE_TIMEOUT_MARGIN_SECONDS longer than the deployment's own limit.
+# SageMaker's upper bound for BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds (600-14400 s);
+# a release waits RELEASE_TIMEOUT_MARGIN_SECONDS longer than the deployment's own limit. How long
+# the program's releases can really take is `longest_release_seconds` (model_endpoint.py).
 MAX_EXECUTION_TIMEOUT_SECONDS = 14400
 RELEASE_TIMEOUT_MARGIN_SECONDS = 900
-# The longest a release of this provider can take: a CI job that runs `pulumi up` must outlive it,
-# or the job is cancelled while SageMaker still deploys.
-LONGEST_RELEASE_SECONDS = MAX_EXECUTION_TIMEOUT_SECONDS + RELEASE_TIMEOUT_MARGIN_SECONDS
 # Tags on the endpoint configuration of a release SageMaker rolled back: a retry of the very same
 # release (same configuration and deployment inputs) is refused until the pin or inputs change.
 ROLLED_BACK_TAG = "sagemaker-mlops:release-rolled-back"

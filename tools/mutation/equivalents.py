@@ -118,13 +118,6 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "ReleaseSpec",
     ),
     Equivalent(
-        "components/endpoint/release.py",
-        "LONGEST_RELEASE_SECONDS = MAX_EXECUTION_TIMEOUT_SECONDS + RELEASE_TIMEOUT_MARGIN_SECONDS",
-        None,
-        "nothing reads it (2026-12-06): its comment asks the CI job running `pulumi up` to outlive it, but deploy.yml's "
-        "jobs time out at 120 min, below its 15 300 s — an open finding, not a test gap",
-    ),
-    Equivalent(
         "tools/promote/approval.py",
         "best: tuple[int, str] | None = None",
         "best: tuple[int, str] & None = None",

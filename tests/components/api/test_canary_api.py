@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
+from pydantic import TypeAdapter
 
 from components.api.canary_api import CanaryApiArgs
-from components.api.codedeploy_group import release_timeout_seconds, traffic_shift_minutes
+from components.api.codedeploy_group import longest_release_seconds, release_timeout_seconds, traffic_shift_minutes
 from components.api.function_package import archive_files, pinned_powertools_version, powertools_layer_parameter
 from components.api.http_api import ACCESS_LOG_FIELDS
 from components.api.lambda_release import ALIAS_IGNORE_CHANGES
-from components.config.stack import LAMBDA_DEPLOYMENT_CONFIGS
+from components.config.stack import LAMBDA_DEPLOYMENT_CONFIGS, ApiConfig
 from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import ROOT, parse_json_input, stack_records
 
@@ -96,6 +98,18 @@ def test_release_outlasts_the_slowest_configuration_and_both_hooks():
     assert slowest > (100 + 2 * 5) * 60  # the provider's default 3600 s would stop it midway
 
 
+def test_the_longest_release_covers_every_deployment_config_and_hook_timeout_accepted():
+    """Whatever `api.deploymentConfig` the schema accepts and whatever hook timeout CanaryApiArgs lets
+    through, no release waits longer than `longest_release_seconds`; the CI job that applies a stack
+    is sized by it (tests/gitops/test_deploy_order.py)."""
+    configs = TypeAdapter(ApiConfig).json_schema(by_alias=True)["properties"]["deploymentConfig"]["enum"]
+    base = valid_args()
+    hooks = [h for h in range(1, 3601) if not any("hook_timeout_seconds" in p for p in replace(base, hook_timeout_seconds=h).problems())]
+    assert hooks and configs
+    waits = [release_timeout_seconds(f"CodeDeployDefault.{name}", hook) for name in configs for hook in hooks]
+    assert longest_release_seconds() == max(waits)
+
+
 @pytest.mark.parametrize("bad", ["LambdaAllAtOnce", "CodeDeployDefault.AllAtOnce", "CodeDeployDefault.LambdaCanary10PercentMinutes"])
 def test_unknown_deployment_config_is_refused_with_the_expected_forms(bad):
     with pytest.raises(ValueError, match="not a predefined CodeDeploy Lambda configuration"):
@@ -138,14 +152,29 @@ def test_archive_of_a_wrong_directory_is_a_clear_error(tmp_path):
         archive_files(tmp_path)
 
 
-def test_bad_arguments_are_all_reported():
-    args = CanaryApiArgs(
+def valid_args() -> CanaryApiArgs:
+    return CanaryApiArgs(
         name_prefix="x",
         region="us-east-1",
         kms_key_arn="k",
         alarm_topic_arn="t",
         endpoint_name="e",
         endpoint_arn="a",
+        feature_names=("f",),
+        deployment_config_name="CodeDeployDefault.LambdaAllAtOnce",
+        throttle_rate=1,
+        throttle_burst=1,
+        log_retention_days=14,
+    )
+
+
+def test_valid_arguments_have_no_problem():
+    assert valid_args().problems() == []
+
+
+def test_bad_arguments_are_all_reported():
+    args = replace(
+        valid_args(),
         feature_names=(),
         deployment_config_name="CodeDeployDefault.Nope",
         throttle_rate=0,

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from components.config.endpoint import CANARY_MAX_WAIT_MINUTES, CanaryConfig
+from components.endpoint.model_endpoint import deployment_config, longest_release_seconds
+from components.endpoint.release import release_timeout_seconds
 from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import parse_json_input, stack_records
 
@@ -118,10 +122,26 @@ def test_prod_endpoint_is_a_blue_green_canary_rolling_back_on_the_real_alarms():
 
 
 def test_canary_settings_follow_config():
-    routing = stack_records("prod", "endpoint.canary={percent: 25, waitMinutes: 12}").one(ENDPOINT)["inputs"]["deploymentConfig"][
-        "blueGreenUpdatePolicy"
-    ]["trafficRoutingConfiguration"]
-    assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == 720
+    """The slowest canary the schema accepts: its size and bake, and the longest release any endpoint declares."""
+    records = stack_records("prod", f"endpoint.canary={{percent: 25, waitMinutes: {CANARY_MAX_WAIT_MINUTES}}}")
+    routing = records.one(ENDPOINT)["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == CANARY_MAX_WAIT_MINUTES * 60
+    assert records.one(RELEASE)["inputs"]["timeout_seconds"] == longest_release_seconds()
+
+
+def test_the_longest_release_covers_every_endpoint_the_schema_accepts():
+    """However `endpoint.canary.waitMinutes`' bound is written, the longest release is the slowest of a
+    serverless update, all at once, and every canary bake the schema lets through; the CI job that
+    applies a stack is sized by it (tests/gitops/test_deploy_order.py)."""
+    schema, accepted = TypeAdapter(CanaryConfig), []
+    for wait in range(24 * 60 + 1):  # from 105 minutes on, SageMaker's own 4-hour limit caps the wait
+        try:
+            accepted.append(schema.validate_python({"percent": 1, "waitMinutes": wait}))
+        except ValidationError:
+            continue
+    assert accepted, "the schema accepts no canary"
+    waits = [release_timeout_seconds(None), *(release_timeout_seconds(deployment_config(c)) for c in (None, *accepted))]
+    assert longest_release_seconds() == max(waits)
 
 
 def test_provisioned_without_canary_still_rolls_back_on_alarms():
