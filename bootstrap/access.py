@@ -21,6 +21,9 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 from layout import GITHUB_ROLE_PREFIX, PROJECT, REGISTRY_STACK, STACKS, Layout, boundary_name, other, program_prefix, secrets_alias
 
+# The deploy roles' sessions outlast deploy.yml's apply jobs (layout.py puts the repository root on sys.path).
+from components.shared.apply_job import APPLY_SESSION_HOURS
+
 APPROVER_ROLE = f"{PROJECT}-approver"
 
 
@@ -55,6 +58,7 @@ class Identity:
     grants: tuple[tuple[str, str], ...]
     """(capability, stack or '') pairs: the table's "can" rows."""
     session_hours: int = 1
+    """The role's maximum session (MaxSessionDuration): at least as long as the jobs that assume it."""
 
     def role_name(self) -> str:
         return APPROVER_ROLE if not self.subjects else f"{GITHUB_ROLE_PREFIX}{self.key}"
@@ -163,7 +167,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 (SECRETS_DECRYPT, "dev"),
                 (SECRETS_ENCRYPT, "dev"),
             ),
-            session_hours=2,
+            session_hours=APPLY_SESSION_HOURS,
         ),
         Identity(
             "deploy-prod",
@@ -186,7 +190,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
                 (STATE_READ, "dev"),
                 (SECRETS_DECRYPT, "dev"),
             ),
-            session_hours=2,
+            session_hours=APPLY_SESSION_HOURS,
         ),
         Identity(
             "promote",

@@ -4,6 +4,7 @@ repository variables, and bad config is named key by key."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from bootstrap_records import BOOTSTRAP, MOCK_ACCOUNT, OTHER_ACCOUNT, ROOT, TWO_
 from iam_eval import resource_policy_allows
 from layout import STACKS
 
+from components.shared.apply_job import APPLY_SESSION_HOURS
 from tools.offline.records import parse_json_input
 
 
@@ -175,10 +177,23 @@ def test_bad_configuration_is_refused_key_by_key(overrides, messages):
     assert "Traceback" not in done.stderr
 
 
-def test_the_deploy_role_sessions_cover_the_longest_deploy():
+def test_every_ci_role_allows_the_session_its_workflow_jobs_ask_for(one):
+    """AssumeRoleWithWebIdentity refuses a duration above the role's MaxSessionDuration, and the jobs ask
+    for one as long as their timeout (tests/gitops/test_workflows.py): deploy.yml's apply jobs wait for
+    the releases for hours (components/shared/apply_job.py), recover.yml assumes the same roles."""
     from ruamel.yaml import YAML
 
-    jobs = YAML(typ="safe").load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]
-    longest = max(job.get("timeout-minutes", 0) for job in jobs.values())
-    for key in ("deploy-dev", "deploy-prod"):
-        assert next(i for i in access.identities() if i.key == key).session_hours * 60 >= longest
+    by_variable = {identity.variable: identity for identity in access.identities() if identity.ci}
+    asked: dict[str, int] = {}
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for job in YAML(typ="safe").load(path.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
+                    for variable in re.findall(r"vars\.(\w+)", step["with"]["role-to-assume"]):
+                        seconds = step["with"].get("role-duration-seconds", 3600)  # the action's default
+                        asked[variable] = max(asked.get(variable, 0), seconds)
+    assert set(asked) == set(by_variable)
+    for variable, seconds in asked.items():
+        allowed = one.role(by_variable[variable].key)["inputs"]["maxSessionDuration"]
+        assert seconds <= allowed <= 12 * 3600, f"{variable}: jobs ask for {seconds} s, the role allows {allowed} s"
+    assert asked["AWS_DEPLOY_PROD_ROLE_ARN"] == asked["AWS_DEPLOY_DEV_ROLE_ARN"] == APPLY_SESSION_HOURS * 3600

@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 from gitops_workflows import ROOT, all_jobs, index, named, outputs, run_bash, runs, step, steps, using, with_id, workflow
 
+from components.api.codedeploy_group import longest_release_seconds as longest_api_release
+from components.endpoint.model_endpoint import longest_release_seconds as longest_endpoint_release
+from components.shared.apply_job import APPLY_JOB_TIMEOUT_MINUTES, APPLY_SESSION_HOURS, HOSTED_RUNNER_LIMIT_MINUTES, UPDATE_MARGIN_SECONDS
+
 ORDER_STEP = "Refuse unless this commit is main's head or descends from what the stack last deployed"
 DEPLOY_JOBS = {"dev": "dev", "prod": "prod"}  # stack -> the job that applies it
 HEAD, OLD, DEPLOYED = "a" * 40, "b" * 40, "c" * 40
@@ -241,13 +245,22 @@ def test_an_open_freeze_stops_the_prod_job_before_credentials(tmp_path, open_iss
 
 # ---- timeouts -------------------------------------------------------------------------------------------
 
-# Preview, refresh, plugin downloads and the non-release resources of an update, on top of the releases.
-UPDATE_MARGIN_SECONDS = 15 * 60
+# Each release provider's type, and the longest it may wait over every config the schema accepts.
+LONGEST = {
+    "pulumi-python:dynamic:EndpointRelease": longest_endpoint_release,
+    "pulumi-python:dynamic:LambdaCanaryRelease": longest_api_release,
+}
+
+
+def slowest_update_seconds() -> int:
+    """The slowest `pulumi up` any accepted stack config can declare: the endpoint's release, then the
+    API's (it waits for the endpoint), each at its longest, and the rest of the update."""
+    return longest_endpoint_release() + longest_api_release() + UPDATE_MARGIN_SECONDS
 
 
 @pytest.fixture(scope="module")
-def release_timeouts(tmp_path_factory) -> dict[str, list[float]]:
-    """Each stack's release resources' own `timeout_seconds`, as the program declares them."""
+def release_timeouts(tmp_path_factory) -> dict[str, dict[str, float]]:
+    """Each stack's release resources' own `timeout_seconds` by type, as the program declares them."""
     tmp = tmp_path_factory.mktemp("timeouts")
     done = subprocess.run(
         [sys.executable, "-m", "tools.preview", "--stack", "dev", "--stack", "prod", "--json", str(tmp / "preview.json")],
@@ -260,24 +273,46 @@ def release_timeouts(tmp_path_factory) -> dict[str, list[float]]:
     found = {}
     for stack in ("dev", "prod"):
         resources = json.loads((tmp / f"preview.{stack}.json").read_text())["resources"]
-        found[stack] = [r["inputs"]["timeout_seconds"] for r in resources if r["type"].startswith("pulumi-python:dynamic:")]
+        releases = [r for r in resources if r["type"].startswith("pulumi-python:dynamic:")]
+        found[stack] = {r["type"]: r["inputs"]["timeout_seconds"] for r in releases}
+        assert len(found[stack]) == len(releases), f"{stack}: two releases of one kind"
     return found
 
 
 def test_both_release_providers_are_found_in_each_stack(release_timeouts):
     # The endpoint's blue/green release, then the API's CodeDeploy release (it waits for the endpoint).
-    assert {stack: len(t) for stack, t in release_timeouts.items()} == {"dev": 2, "prod": 2}
+    assert {stack: set(t) for stack, t in release_timeouts.items()} == {"dev": set(LONGEST), "prod": set(LONGEST)}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_apply_job_outlasts_the_release_providers(release_timeouts, stack):
-    """A job that times out is cancelled mid-update: its timeout must exceed the providers' waits,
-    which run one after the other, plus the rest of the update; the credentials must last as long."""
+def test_what_each_stack_declares_stays_within_the_longest_release(release_timeouts, stack):
+    """The bound the job is sized by covers what the real program declares, not only the functions."""
+    for kind, timeout in release_timeouts[stack].items():
+        assert 0 < timeout <= LONGEST[kind](), f"{stack}: {kind} waits {timeout} s"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_apply_job_outlasts_the_slowest_update_any_accepted_config_declares(stack):
+    """A job that times out is cancelled mid-update: its timeout must exceed the releases' waits, one
+    after the other, for every stack config the schema accepts (a wider `waitMinutes` bound, a slower
+    CodeDeploy configuration or longer hooks make this fail), plus the rest of the update; the
+    credentials must last as long."""
     job = jobs()[DEPLOY_JOBS[stack]]
-    needed = sum(release_timeouts[stack]) + UPDATE_MARGIN_SECONDS
-    assert job["timeout-minutes"] * 60 > needed, f"{stack}: {job['timeout-minutes']} min <= {needed / 60:.0f} min"
+    assert job["timeout-minutes"] == APPLY_JOB_TIMEOUT_MINUTES <= HOSTED_RUNNER_LIMIT_MINUTES
+    slowest = slowest_update_seconds()
+    assert slowest < APPLY_JOB_TIMEOUT_MINUTES * 60, f"{stack}: {APPLY_JOB_TIMEOUT_MINUTES} min <= {slowest / 60:.0f} min"
     credentials = step(job, using("aws-actions/configure-aws-credentials"))["with"]
-    assert credentials["role-duration-seconds"] >= job["timeout-minutes"] * 60
+    assert credentials["role-duration-seconds"] == APPLY_SESSION_HOURS * 3600 >= APPLY_JOB_TIMEOUT_MINUTES * 60
+    assert APPLY_SESSION_HOURS <= 12  # IAM's longest MaxSessionDuration
+
+
+def test_the_docs_state_the_slowest_update_and_the_job_timeout():
+    text = " ".join((ROOT / "docs" / "gitops.md").read_text().split())
+    assert f"a release waits up to {longest_endpoint_release() // 60} minutes" in text
+    assert f"the longest hooks the component accepts ({longest_api_release() // 60} minutes)" in text
+    assert f"rest of the update: {slowest_update_seconds() // 60} minutes" in text
+    assert f"limit for hosted runners, {HOSTED_RUNNER_LIMIT_MINUTES} minutes" in text
+    assert f"`role-duration-seconds: {APPLY_SESSION_HOURS * 3600}`" in text
 
 
 def test_recovery_outlasts_a_refresh_and_never_runs_beside_a_deploy():

@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterator
 import pytest
 from ruamel.yaml import YAML
 
+from components.shared.apply_job import APPLY_JOB_TIMEOUT_MINUTES
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
@@ -59,6 +61,10 @@ def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in steps(job) if str(s.get("uses", "")).startswith(action + "@")]
+
+
+def applies_a_stack(job: dict[str, Any]) -> bool:
+    return any(re.search(r'"\$PULUMI" up\b', s.get("run", "")) for s in steps(job))
 
 
 def test_the_expected_workflows_exist():
@@ -196,8 +202,14 @@ def test_least_permissions_timeouts_and_no_dangerous_trigger(path):
         assert job["permissions"] != "write-all", name
         if "uses" in job:
             continue  # a reusable workflow's own jobs set their timeouts
-        assert 0 < job["timeout-minutes"] <= 120, name  # above the releases' waits: tests/gitops/test_deploy_order.py
+        # Only a job that applies a stack waits for the releases, for hours (tests/gitops/test_deploy_order.py
+        # sizes it); every other job ends within two hours rather than hold a runner and a stack's lock.
+        longest = APPLY_JOB_TIMEOUT_MINUTES if applies_a_stack(job) else 120
+        assert 0 < job["timeout-minutes"] <= longest, name
         oidc = bool(uses(job, "aws-actions/configure-aws-credentials"))
+        for credentials in uses(job, "aws-actions/configure-aws-credentials"):
+            # Credentials that expire before the job ends fail it mid-run (the action's default: one hour).
+            assert credentials["with"].get("role-duration-seconds", 3600) >= job["timeout-minutes"] * 60, name
         assert (job["permissions"].get("id-token") == "write") == oidc, f"{name}: id-token only where OIDC is used"
         for step in uses(job, "actions/checkout"):
             assert step["with"]["persist-credentials"] is False, name
@@ -406,7 +418,6 @@ def test_deploys_go_dev_then_prod_each_with_its_own_role_and_environment():
         assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
         credentials = uses(job, "aws-actions/configure-aws-credentials")[0]["with"]
         assert credentials["role-to-assume"] == f"${{{{ vars.{role} }}}}"
-        assert credentials.get("role-duration-seconds", 3600) >= job["timeout-minutes"] * 60
         assert base_checkout(job) == {
             "ref": "${{ github.sha }}",
             "path": "base",
