@@ -8,8 +8,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from components.config.endpoint import CANARY_MAX_WAIT_MINUTES, CanaryConfig
+from components.endpoint import model_endpoint
 from components.endpoint.model_endpoint import deployment_config, longest_release_seconds
-from components.endpoint.release import release_timeout_seconds
+from components.endpoint.release import RELEASE_TIMEOUT_MARGIN_SECONDS, release_timeout_seconds
 from components.training.model_schema import FEATURE_NAMES
 from tools.offline.records import parse_json_input, stack_records
 
@@ -63,8 +64,6 @@ def test_a_new_pinned_version_changes_the_model():
 
 def test_the_model_server_reads_the_version_variable_the_model_sets():
     import sys
-
-    from components.endpoint import model_endpoint
 
     model_root = str(ROOT / "containers" / "model")
     if model_root not in sys.path:
@@ -124,9 +123,14 @@ def test_prod_endpoint_is_a_blue_green_canary_rolling_back_on_the_real_alarms():
 def test_canary_settings_follow_config():
     """The slowest canary the schema accepts: its size and bake, and the longest release any endpoint declares."""
     records = stack_records("prod", f"endpoint.canary={{percent: 25, waitMinutes: {CANARY_MAX_WAIT_MINUTES}}}")
-    routing = records.one(ENDPOINT)["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
-    assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == CANARY_MAX_WAIT_MINUTES * 60
-    assert records.one(RELEASE)["inputs"]["timeout_seconds"] == longest_release_seconds()
+    policy = records.one(ENDPOINT)["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]
+    routing, bake = policy["trafficRoutingConfiguration"], CANARY_MAX_WAIT_MINUTES * 60
+    assert routing["canarySize"]["value"] == 25 and routing["waitIntervalInSeconds"] == bake
+    # SageMaker gives up after twice the bake and half an hour; the release waits its margin longer.
+    assert policy["maximumExecutionTimeoutInSeconds"] == 2 * bake + 1800
+    assert (
+        records.one(RELEASE)["inputs"]["timeout_seconds"] == longest_release_seconds() == 2 * bake + 1800 + RELEASE_TIMEOUT_MARGIN_SECONDS
+    )
 
 
 def test_the_longest_release_covers_every_endpoint_the_schema_accepts():
@@ -144,9 +148,16 @@ def test_the_longest_release_covers_every_endpoint_the_schema_accepts():
     assert longest_release_seconds() == max(waits)
 
 
+def test_with_short_canaries_the_serverless_update_would_be_the_longest(monkeypatch):
+    # A serverless update waits an hour; were every canary shorter, that hour would be the bound.
+    monkeypatch.setattr(model_endpoint, "CANARY_MAX_WAIT_MINUTES", 0)
+    assert model_endpoint.longest_release_seconds() == model_endpoint.SERVERLESS_RELEASE_TIMEOUT_SECONDS == 3600
+
+
 def test_provisioned_without_canary_still_rolls_back_on_alarms():
     deployment = stack_records("prod", "endpoint.canary=null").one(ENDPOINT)["inputs"]["deploymentConfig"]
     assert deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"] == "ALL_AT_ONCE"
+    assert deployment["blueGreenUpdatePolicy"]["maximumExecutionTimeoutInSeconds"] == 1800
     assert len(deployment["autoRollbackConfiguration"]["alarms"]) == 2
 
 
@@ -350,9 +361,6 @@ def test_provisioned_without_autoscaling_takes_the_configured_instance_count():
 
 
 def test_endpoint_doc_matches_the_code():
-    from pathlib import Path
-
-    from components.endpoint import model_endpoint
     from components.endpoint import release as endpoint_release
 
     doc = (Path(__file__).resolve().parents[3] / "docs" / "endpoint.md").read_text()
