@@ -73,9 +73,7 @@ def codedeploy_group(
         ),
         opts=child,
     )
-    application = aws.codedeploy.Application(
-        f"{name}-codedeploy", name=application_name, compute_platform="Lambda", opts=child
-    )
+    application = aws.codedeploy.Application(f"{name}-codedeploy", name=application_name, compute_platform="Lambda", opts=child)
     group = aws.codedeploy.DeploymentGroup(
         f"{name}-deployment-group",
         app_name=application.name,

@@ -7,7 +7,7 @@
     python -m tools.promote --to prod --soak [--evidence-out F] [--pr-body F]
     python -m tools.promote --check-evidence prod [--evidence F] [--dev-outputs F]
     python -m tools.promote --rollback prod [--version N] [--reason T] [--pr-body F]
-    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]
+    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]   (the stack's own outputs)
     (all take --stack-dir DIR: the folder holding Pulumi.<stack>.yaml, default the repository)
 
 Both stacks serve packages of one registry, owned by dev (prod names it in registry.stack), so a
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.promote import approval, lineage, pull_request, rollback, soak
+from tools.promote.api_code import ApiNames
 from tools.promote.artifact import check_artifact
 from tools.promote.registry import _outputs_from_backend as backend_outputs
 from tools.promote.registry import (
@@ -242,27 +243,40 @@ def roll_back(
 
 
 def restore(stack_dir: Path, stack: str, session: Any = None, outputs: Optional[Path] = None, body_out: Optional[Path] = None) -> str:
-    """Pin what the stack's endpoint serves when an alarm rolled its release back."""
+    """Pin what the stack's endpoint serves and write back the API code its alias serves, when an
+    alarm rolled their release back."""
     session = _session(session, "--restore")
     config = owner_config(stack_dir, stack)
     values = soak.load_outputs(outputs) or {}
+    from components.api import ALIAS_NAME, api_function_name, codedeploy_application_name, deployment_group_name
     from components.endpoint.model_endpoint import endpoint_name
 
     name = values.get("endpointName") or endpoint_name(config.name_prefix)
     alarms = [arn.rsplit(":", 1)[-1] for arn in (values.get("endpointAlarmArns") or {}).values()]
-    pr = rollback.restore(
+    names = ApiNames(
+        function=values.get("apiFunctionName") or api_function_name(config.name_prefix),
+        alias=ALIAS_NAME,
+        application=values.get("apiApplicationName") or codedeploy_application_name(config.name_prefix),
+        deployment_group=values.get("apiDeploymentGroupName") or deployment_group_name(config.name_prefix),
+        region=config.region,
+    )
+    api = rollback.ApiClients(
+        session.client("lambda", region_name=config.region), session.client("codedeploy", region_name=config.region), names
+    )
+    pr, notes = rollback.restore(
         stack_dir,
         stack,
         session.client("sagemaker", region_name=config.region),
         session.client("cloudwatch", region_name=config.region),
         name,
         alarms,
+        api,
     )
     if pr is None:
-        return f"{stack}: the endpoint serves the pinned version; nothing to restore"
+        return "\n".join(notes)
     if body_out is not None:
         body_out.write_text(pr.body, encoding="utf-8")
-    return pr.title
+    return "\n".join([*notes, pr.title])
 
 
 def _version_arg(value: str) -> int:
@@ -285,7 +299,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     action.add_argument(
         "--rollback", choices=("prod",), help="emergency: pin the version prod pinned before (no soak; the deploy still needs approval)"
     )
-    action.add_argument("--restore", choices=STACKS, help="pin what the stack's endpoint serves after an alarm rolled a release back")
+    action.add_argument(
+        "--restore",
+        choices=STACKS,
+        help="pin what the stack's endpoint serves and write back the API code its alias serves, after an alarm rolled a release back",
+    )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--version", type=_version_arg, help="the model package version to pin (prod: must be the version dev serves)")
     which.add_argument("--from", dest="source", choices=STACKS, help="prod: the version dev serves (the default)")

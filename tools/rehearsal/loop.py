@@ -129,17 +129,21 @@ class LineageSageMaker:
 
 
 class RehearsalSession:
-    """A boto3 session whose CloudWatch and SageMaker clients bridge the moto gaps above."""
+    """A boto3 session whose CloudWatch and SageMaker clients bridge the moto gaps above, and whose
+    clients named in `stubbed` are those (botocore Stubber where moto falls short: CodeDeploy)."""
 
-    def __init__(self, steps: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, steps: dict[str, list[dict[str, Any]]], stubbed: Optional[dict[str, Any]] = None) -> None:
         import boto3
 
         self._session, self._steps = boto3.session.Session(region_name=REGION), steps
+        self.stubbed: dict[str, Any] = dict(stubbed or {})
 
     def get_credentials(self) -> Any:
         return self._session.get_credentials()
 
     def client(self, name: str, region_name: Optional[str] = None) -> Any:
+        if name in self.stubbed:
+            return self.stubbed[name]
         client = self._session.client(name, region_name=region_name or REGION)
         if name == "cloudwatch":
             return PercentileCloudWatch(client)
@@ -222,19 +226,6 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
         CustomerMetadataProperties=metadata,
     )
     return first, second
-
-
-def _endpoint(session: RehearsalSession, name: str, arn: str) -> None:
-    sagemaker = session.client("sagemaker")
-    model = f"{name}-model-{arn.rsplit('/', 1)[-1]}"
-    sagemaker.create_model(
-        ModelName=model, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/hosting"
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=model,
-        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=model)
 
 
 def _backdate(name: str, since: datetime) -> datetime:
@@ -353,6 +344,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
     from tools.promote.evidence import Evidence
     from tools.promote.soak import SoakFailed, promotion_config
     from tools.rehearsal.promotion import program_view
+    from tools.rehearsal.rolled_back import moto_alarm, moto_endpoint
 
     result = LoopResult()
     view = program_view(root, work, "loop")
@@ -372,7 +364,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
         result.lines.append("approval -> dev PR: " + done.splitlines()[-1])
         _commit(view, "promote version 2 to dev")
 
-        _endpoint(session, ENDPOINT, second)
+        moto_endpoint(session, ENDPOINT, second)
         now = datetime.now(timezone.utc)
         since = _backdate(ENDPOINT, now - timedelta(hours=soak_hours, minutes=6))
         _serve(session, since, soak_hours, fault)
@@ -409,21 +401,8 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
             return result
         result.lines.append(f"deploy gate (--verify prod): {verified}")
 
-        _endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
-        cloudwatch = session.client("cloudwatch")
-        cloudwatch.put_metric_alarm(
-            AlarmName=PROD_5XX_ALARM,
-            Namespace="AWS/SageMaker",
-            MetricName="Invocation5XXErrors",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        cloudwatch.set_alarm_state(
-            AlarmName=PROD_5XX_ALARM, StateValue="ALARM", StateReason="Threshold Crossed: 14 5XX errors in 1 minute > 0"
-        )
+        moto_endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
+        moto_alarm(session.client("cloudwatch"), PROD_5XX_ALARM, "ALARM", "Threshold Crossed: 14 5XX errors in 1 minute > 0")
         prod_outputs = out / "prod-outputs.json"
         prod_outputs.write_text(
             json.dumps(
