@@ -89,6 +89,7 @@ DNS = "dns"
 SERVICE_LINKED = "service-linked-roles"
 SOAK_READ = "soak-read"
 LINEAGE_READ = "lineage-read"
+RESTORE_READ = "restore-read"
 
 
 def _deploy_runs(environment: str) -> tuple[Subject, ...]:
@@ -129,7 +130,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             ),
             f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches; "
             f"drift.yml's daily preview of dev on main (`{env['driftDev']}`)",
-            ((REFRESH, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            ((REFRESH, "dev"), (RESTORE_READ, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "preview-prod",
@@ -146,7 +147,14 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             f"drift.yml's daily preview of prod on main (`{env['driftProd']}`)",
             # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
             # secret outputs, its secrets key (the DIY backend decrypts them client-side).
-            ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            (
+                (REFRESH, "prod"),
+                (RESTORE_READ, "prod"),
+                (STATE_READ, "prod"),
+                (SECRETS_DECRYPT, "prod"),
+                (STATE_READ, "dev"),
+                (SECRETS_DECRYPT, "dev"),
+            ),
         ),
         Identity(
             "deploy-dev",
@@ -242,6 +250,12 @@ def _secrets(layout: Layout, stack: str, action: str) -> Probe:
 
 def _own(layout: Layout, stack: str, service: str, resource: str) -> str:
     return layout.arn(service, layout.account(stack), resource)
+
+
+def _api_deployment_group(layout: Layout, stack: str) -> str:
+    """The prediction API's CodeDeploy deployment group (components/api: `<prefix>predict-api/<prefix>predict-live`)."""
+    own = program_prefix(stack)
+    return _own(layout, stack, "codedeploy", f"deploymentgroup:{own}predict-api/{own}predict-live")
 
 
 def _tags(stack: str) -> dict[str, object]:
@@ -399,6 +413,21 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
             ),
         ],
     ),
+    RESTORE_READ: (
+        "compare what {stack} serves with Git (`tools.promote --restore {stack}`): its endpoint's package, the API alias's version and its description, the API's CodeDeploy deployments and alarms",
+        lambda lay, s: [
+            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
+            Probe("sagemaker:DescribeEndpointConfig", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
+            Probe("sagemaker:DescribeModel", _own(lay, s, "sagemaker", "model/endpoint-model-1a2b"), _tags(s)),
+            Probe("lambda:GetAlias", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:live"), {}),
+            Probe("lambda:GetFunctionConfiguration", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:7"), {}),
+            *[
+                Probe(f"codedeploy:{action}", _api_deployment_group(lay, s), {})
+                for action in ("ListDeployments", "GetDeployment", "GetDeploymentGroup")
+            ],
+            Probe("cloudwatch:DescribeAlarms", _own(lay, s, "cloudwatch", f"alarm:{program_prefix(s)}predict-api-5xx"), {}),
+        ],
+    ),
     LINEAGE_READ: (
         "read a package's lineage: the registry pipeline's execution steps, training jobs and evaluation reports",
         lambda lay, s: [
@@ -482,6 +511,8 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe("s3:PutBucketPolicy", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1", {}),
                 Probe("s3:DeleteObject", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1/incoming/a.csv", {}),
                 Probe("lambda:GetFunction", _own(lay, theirs, "lambda", f"function:{program_prefix(theirs)}predict"), _tags(theirs)),
+                Probe("lambda:GetFunctionConfiguration", _own(lay, theirs, "lambda", f"function:{program_prefix(theirs)}predict:7"), {}),
+                Probe("codedeploy:GetDeployment", _api_deployment_group(lay, theirs), {}),
                 Probe("cognito-idp:DescribeUserPoolClient", _own(lay, theirs, "cognito-idp", "userpool/us-east-1_XyZ"), _tags(theirs)),
                 Probe("sagemaker:CreateEndpoint", _own(lay, own, "sagemaker", "endpoint/x"), {"aws:RequestTag/Environment": theirs}),
             ],
