@@ -245,9 +245,11 @@ def find_rollback(repo: Path, lambda_: Any, codedeploy: Any, names: ApiNames) ->
         )
     commit = commit_with_digest(repo, digest)
     if commit is None:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
         raise CheckFailed(
             f"{names.label} serves version {version} with code sha256:{digest}, which no commit touching {API_SOURCE_DIR} "
-            f"holds on this branch: {API_SOURCE_DIR} is not restored (deployed from another branch or a local change?). "
+            f"holds on this branch: {API_SOURCE_DIR} is not restored "
+            f"({'the clone is shallow: check out the full history (fetch-depth: 0)' if shallow else 'deployed from another branch or a local change?'}). "
             f"{release.account}"
         )
     alarms = group_alarms(codedeploy, names, release.account)

@@ -206,6 +206,15 @@ def test_code_that_cannot_be_named_is_refused_not_guessed(history: History, aws,
     assert ROLLED_BACK_ID in str(refused.value) and git(history.repo, "status", "--porcelain") == before
 
 
+def test_a_shallow_clone_is_named_as_the_reason_the_code_is_not_found(history: History, aws, tmp_path: Path):
+    session, _ = aws
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{history.repo}", str(shallow))
+    codedeploy, _ = rolled_back_api(session, NAMES, history.old, history.head, ALARMS[2], ALARMS, reads_group=False)
+    with pytest.raises(CheckFailed, match=r"the clone is shallow: check out the full history \(fetch-depth: 0\)"):
+        find_rollback(shallow, session.client("lambda"), codedeploy, NAMES)
+
+
 # ---- the restore command: one pull request for the endpoint and the API ------------------------------
 
 
