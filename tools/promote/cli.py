@@ -7,7 +7,7 @@
     python -m tools.promote --to prod --soak [--evidence-out F] [--pr-body F]
     python -m tools.promote --check-evidence prod [--evidence F] [--dev-outputs F]
     python -m tools.promote --rollback prod [--version N] [--reason T] [--pr-body F]
-    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]   (the stack's own outputs)
+    python -m tools.promote --restore dev|prod [--dev-outputs F] [--pr-body F]
     (all take --stack-dir DIR: the folder holding Pulumi.<stack>.yaml, default the repository)
 
 Both stacks serve packages of one registry, owned by dev (prod names it in registry.stack), so a
@@ -24,6 +24,10 @@ pins is the one dev serves - read from dev's stack outputs only (--dev-outputs o
 fails closed, never falling back to Pulumi.dev.yaml) - and, with the caller's credentials (required),
 is still Approved and its ModelDataUrl still holds the bytes whose SHA-256 the package records
 (CustomerMetadataProperties ModelDataSha256: tools/promote/artifact.py, docs/promotion.md).
+
+`--restore STACK` (drift.yml) puts Git back on what STACK serves after an alarm rolled a release
+back: the pin (the endpoint's package) and containers/api (the code the API's alias serves), one
+pull request (tools/promote/rollback.py, api_code.py); its --dev-outputs are STACK's own outputs.
 
 Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
 indentation stay byte for byte, and the new config is validated as the program validates it.
