@@ -19,7 +19,7 @@ import os
 import stat
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,6 +29,7 @@ from components.api.release_spec import ReleaseSpec, appspec_properties, failure
 from tools.promote.stack_file import CheckFailed, PromoteError
 
 SYMLINK_MODE, EXECUTABLE_MODE = "120000", "100755"
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)  # botocore's times are timezone-aware
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def rolled_back_release(codedeploy: Any, names: ApiNames, version: str) -> Optio
         target = str(props.get("TargetVersion"))
         spec = ReleaseSpec(names.application, names.deployment_group, names.function, names.alias, target, names.region)
         found = RolledBack(deployment_id, target, failure_message(info, spec, version))
-        created = info.get("createTime") or datetime.min
+        created = info.get("createTime") or EARLIEST
         if newest is None or created > newest[0]:
             newest = (created, found)
     return newest[1] if newest else None
