@@ -252,6 +252,15 @@ def _own(layout: Layout, stack: str, service: str, resource: str) -> str:
     return layout.arn(service, layout.account(stack), resource)
 
 
+def _serving_endpoint_probes(layout: Layout, stack: str) -> list[Probe]:
+    """The reads that tell which package the stack's endpoint serves (tagged endpoint, configuration, model)."""
+    return [
+        Probe("sagemaker:DescribeEndpoint", _own(layout, stack, "sagemaker", f"endpoint/{program_prefix(stack)}churn"), _tags(stack)),
+        Probe("sagemaker:DescribeEndpointConfig", _own(layout, stack, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(stack)),
+        Probe("sagemaker:DescribeModel", _own(layout, stack, "sagemaker", "model/endpoint-model-1a2b"), _tags(stack)),
+    ]
+
+
 def _api_deployment_group(layout: Layout, stack: str) -> str:
     """The prediction API's CodeDeploy deployment group (components/api: `<prefix>predict-api/<prefix>predict-live`)."""
     own = program_prefix(stack)
@@ -396,9 +405,7 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
     SOAK_READ: (
         "measure {stack}'s soak: its endpoint, endpoint configuration and models (tagged `Environment={stack}`), CloudWatch metrics and alarms, and Model Monitor's reports under `monitoring/`",
         lambda lay, s: [
-            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
-            Probe("sagemaker:DescribeEndpointConfig", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
-            Probe("sagemaker:DescribeModel", _own(lay, s, "sagemaker", "model/endpoint-model-1a2b"), _tags(s)),
+            *_serving_endpoint_probes(lay, s),
             Probe("cloudwatch:GetMetricData", "*", {}),
             Probe("cloudwatch:DescribeAlarms", _own(lay, s, "cloudwatch", f"alarm:{program_prefix(s)}endpoint-drift"), {}),
             Probe(
@@ -416,9 +423,7 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
     RESTORE_READ: (
         "compare what {stack} serves with Git (`tools.promote --restore {stack}`): its endpoint's package, the API alias's version and its description, the API's CodeDeploy deployments and alarms",
         lambda lay, s: [
-            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
-            Probe("sagemaker:DescribeEndpointConfig", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
-            Probe("sagemaker:DescribeModel", _own(lay, s, "sagemaker", "model/endpoint-model-1a2b"), _tags(s)),
+            *_serving_endpoint_probes(lay, s),
             Probe("lambda:GetAlias", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:live"), {}),
             Probe("lambda:GetFunctionConfiguration", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:7"), {}),
             *[
