@@ -257,6 +257,7 @@ else:
     pulumi.export("apiExecuteArn", api.execute_api_arn)
     pulumi.export("apiFunctionName", api.function_name)
     pulumi.export("apiAliasArn", api.alias_arn)
+    pulumi.export("apiApplicationName", api.application_name)  # CodeDeploy's, holding the deployment group
     pulumi.export("apiDeploymentGroupName", api.deployment_group_name)
 
 # Business users: the Streamlit app behind Cognito on an HTTPS load balancer. Engineers: the

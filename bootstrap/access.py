@@ -93,6 +93,7 @@ DNS = "dns"
 SERVICE_LINKED = "service-linked-roles"
 SOAK_READ = "soak-read"
 LINEAGE_READ = "lineage-read"
+RESTORE_READ = "restore-read"
 
 
 def _deploy_runs(environment: str) -> tuple[Subject, ...]:
@@ -133,7 +134,7 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             ),
             f"pull-request.yml `pulumi preview --refresh` of dev (environment `{env['devPreview']}`), pull requests from this repository's branches; "
             f"drift.yml's daily preview of dev on main (`{env['driftDev']}`)",
-            ((REFRESH, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            ((REFRESH, "dev"), (RESTORE_READ, "dev"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
         ),
         Identity(
             "preview-prod",
@@ -150,7 +151,14 @@ def identities(environments: Mapping[str, str] = DEFAULT_ENVIRONMENTS) -> tuple[
             f"drift.yml's daily preview of prod on main (`{env['driftProd']}`)",
             # Prod's StackReference to the registry stack loads dev's outputs: its state and, for
             # secret outputs, its secrets key (the DIY backend decrypts them client-side).
-            ((REFRESH, "prod"), (STATE_READ, "prod"), (SECRETS_DECRYPT, "prod"), (STATE_READ, "dev"), (SECRETS_DECRYPT, "dev")),
+            (
+                (REFRESH, "prod"),
+                (RESTORE_READ, "prod"),
+                (STATE_READ, "prod"),
+                (SECRETS_DECRYPT, "prod"),
+                (STATE_READ, "dev"),
+                (SECRETS_DECRYPT, "dev"),
+            ),
         ),
         Identity(
             "deploy-dev",
@@ -246,6 +254,21 @@ def _secrets(layout: Layout, stack: str, action: str) -> Probe:
 
 def _own(layout: Layout, stack: str, service: str, resource: str) -> str:
     return layout.arn(service, layout.account(stack), resource)
+
+
+def _serving_endpoint_probes(layout: Layout, stack: str) -> list[Probe]:
+    """The reads that tell which package the stack's endpoint serves (tagged endpoint, configuration, model)."""
+    return [
+        Probe("sagemaker:DescribeEndpoint", _own(layout, stack, "sagemaker", f"endpoint/{program_prefix(stack)}churn"), _tags(stack)),
+        Probe("sagemaker:DescribeEndpointConfig", _own(layout, stack, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(stack)),
+        Probe("sagemaker:DescribeModel", _own(layout, stack, "sagemaker", "model/endpoint-model-1a2b"), _tags(stack)),
+    ]
+
+
+def _api_deployment_group(layout: Layout, stack: str) -> str:
+    """The prediction API's CodeDeploy deployment group (components/api: `<prefix>predict-api/<prefix>predict-live`)."""
+    own = program_prefix(stack)
+    return _own(layout, stack, "codedeploy", f"deploymentgroup:{own}predict-api/{own}predict-live")
 
 
 def _tags(stack: str) -> dict[str, object]:
@@ -386,9 +409,7 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
     SOAK_READ: (
         "measure {stack}'s soak: its endpoint, endpoint configuration and models (tagged `Environment={stack}`), CloudWatch metrics and alarms, and Model Monitor's reports under `monitoring/`",
         lambda lay, s: [
-            Probe("sagemaker:DescribeEndpoint", _own(lay, s, "sagemaker", f"endpoint/{program_prefix(s)}churn"), _tags(s)),
-            Probe("sagemaker:DescribeEndpointConfig", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
-            Probe("sagemaker:DescribeModel", _own(lay, s, "sagemaker", "model/endpoint-model-1a2b"), _tags(s)),
+            *_serving_endpoint_probes(lay, s),
             Probe("cloudwatch:GetMetricData", "*", {}),
             Probe("cloudwatch:DescribeAlarms", _own(lay, s, "cloudwatch", f"alarm:{program_prefix(s)}endpoint-drift"), {}),
             Probe(
@@ -401,6 +422,19 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
                 f"arn:{lay.partition}:s3:::endpoint-data-1a2b/{monitoring_reports_prefix(s)}churn/reports/2026/constraint_violations.json",
                 {"s3:ResourceAccount": lay.account(s)},
             ),
+        ],
+    ),
+    RESTORE_READ: (
+        "compare what {stack} serves with Git (`tools.promote --restore {stack}`): its endpoint's package, the API alias's version and its description, the API's CodeDeploy deployments and alarms",
+        lambda lay, s: [
+            *_serving_endpoint_probes(lay, s),
+            Probe("lambda:GetAlias", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:live"), {}),
+            Probe("lambda:GetFunctionConfiguration", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:7"), {}),
+            *[
+                Probe(f"codedeploy:{action}", _api_deployment_group(lay, s), {})
+                for action in ("ListDeployments", "GetDeployment", "GetDeploymentGroup")
+            ],
+            Probe("cloudwatch:DescribeAlarms", _own(lay, s, "cloudwatch", f"alarm:{program_prefix(s)}predict-api-5xx"), {}),
         ],
     ),
     LINEAGE_READ: (
@@ -486,6 +520,8 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe("s3:PutBucketPolicy", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1", {}),
                 Probe("s3:DeleteObject", f"arn:{lay.partition}:s3:::{program_prefix(theirs)}data-1/incoming/a.csv", {}),
                 Probe("lambda:GetFunction", _own(lay, theirs, "lambda", f"function:{program_prefix(theirs)}predict"), _tags(theirs)),
+                Probe("lambda:GetFunctionConfiguration", _own(lay, theirs, "lambda", f"function:{program_prefix(theirs)}predict:7"), {}),
+                Probe("codedeploy:GetDeployment", _api_deployment_group(lay, theirs), {}),
                 Probe("cognito-idp:DescribeUserPoolClient", _own(lay, theirs, "cognito-idp", "userpool/us-east-1_XyZ"), _tags(theirs)),
                 Probe("sagemaker:CreateEndpoint", _own(lay, own, "sagemaker", "endpoint/x"), {"aws:RequestTag/Environment": theirs}),
             ],

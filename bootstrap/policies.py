@@ -20,6 +20,7 @@ from access import (
     MODEL_BYTES,
     REFRESH,
     REGISTRY_READ,
+    RESTORE_READ,
     SECRETS_DECRYPT,
     SECRETS_ENCRYPT,
     SOAK_READ,
@@ -402,14 +403,7 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
         account = layout.account(stack)
         # Only what tools/promote/evidence.py reads of the stack: tagged endpoint parts, its alarms,
         # metrics (GetMetricData has no resource type) and Model Monitor's reports.
-        out.append(
-            statement(
-                ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
-                [layout.arn("sagemaker", account, kind) for kind in ("endpoint/*", "endpoint-config/*", "model/*")],
-                f"Describe{stack.title()}sServingEndpoint",
-                conditions={"StringEquals": {"aws:ResourceTag/Environment": stack}},
-            )
-        )
+        out.append(serving_endpoint_statement(layout, stack, f"Describe{stack.title()}sServingEndpoint"))
         out.append(
             statement(
                 ["cloudwatch:DescribeAlarms"],
@@ -435,6 +429,8 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
                 conditions=in_account,
             )
         )
+    for stack in (s for c, s in grants if c == RESTORE_READ):
+        out += restore_statements(layout, stack)
     if lineage:
         registry = layout.account(REGISTRY_STACK)
         out.append(
@@ -518,6 +514,40 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
         if capability == DEPLOY:
             out += deploy_iam_statements(layout, stack)
     return out
+
+
+def serving_endpoint_statement(layout: Layout, stack: str, sid: str) -> dict[str, Any]:
+    """Which package the stack's endpoint serves (tools/promote/evidence.served_since): its tagged
+    endpoint, configurations and models."""
+    return statement(
+        ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
+        [layout.arn("sagemaker", layout.account(stack), kind) for kind in ("endpoint/*", "endpoint-config/*", "model/*")],
+        sid,
+        conditions={"StringEquals": {"aws:ResourceTag/Environment": stack}},
+    )
+
+
+def restore_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:
+    """What `tools.promote --restore <stack>` reads (tools/promote/rollback.py, api_code.py), on the
+    stack's own resources only: the endpoint's parts (tagged), the API function's alias and versions,
+    its CodeDeploy deployment group (deployments are authorized on their group) and alarms (named)."""
+    account, own = layout.account(stack), program_prefix(stack)
+    return [
+        serving_endpoint_statement(layout, stack, f"Describe{stack.title()}sServingEndpointToRestore"),
+        statement(
+            ["lambda:GetAlias", "lambda:GetFunctionConfiguration"],
+            [layout.arn("lambda", account, f"function:{own}predict"), layout.arn("lambda", account, f"function:{own}predict:*")],
+            f"Read{stack.title()}sApiAliasAndVersions",
+        ),
+        statement(
+            ["codedeploy:ListDeployments", "codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
+            [layout.arn("codedeploy", account, f"deploymentgroup:{own}*/{own}*")],
+            f"Read{stack.title()}sApiReleases",
+        ),
+        statement(
+            ["cloudwatch:DescribeAlarms"], [layout.arn("cloudwatch", account, f"alarm:{own}*")], f"Read{stack.title()}sReleaseAlarms"
+        ),
+    ]
 
 
 def deploy_iam_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:

@@ -20,13 +20,15 @@ import pulumi_aws as aws
 
 from components.api.args import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
 from components.api.args import CanaryApiArgs
-from components.api.codedeploy_group import codedeploy_group, release_timeout_seconds
+from components.api.codedeploy_group import codedeploy_application_name, codedeploy_group, release_timeout_seconds
 from components.api.function_package import (
     ARCHITECTURE,
     RUNTIME,
+    described,
     pinned_powertools_version,
     powertools_layer_parameter,
     source_archive,
+    source_digest,
 )
 from components.api.http_api import http_api
 from components.api.lambda_release import ALIAS_IGNORE_CHANGES, LambdaCanaryRelease, LambdaCanaryReleaseArgs
@@ -38,10 +40,15 @@ SERVICE_NAME = "predict-api"
 HOOK_SERVICE_NAME = "predict-api-hooks"
 HOOK_NAME_PREFIX = "CodeDeployHook_"
 HOOKS = {"pre-traffic": "hooks.pre_traffic.handler", "post-traffic": "hooks.post_traffic.handler"}
+PREDICT_SUMMARY = "POST /predict: validates the request and calls the SageMaker endpoint"
 
 
 def api_function_name(name_prefix: str) -> str:
     return f"{name_prefix}-predict"
+
+
+def deployment_group_name(name_prefix: str) -> str:
+    return f"{name_prefix}-predict-live"
 
 
 def hook_function_name(name_prefix: str, phase: str) -> str:
@@ -67,6 +74,7 @@ class CanaryApi(pulumi.ComponentResource):
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
     api: aws.apigatewayv2.Api
     function_name: str
+    application_name: str
     deployment_group_name: str
     api_url: pulumi.Output[str]
     alias_arn: pulumi.Output[str]
@@ -80,19 +88,21 @@ class CanaryApi(pulumi.ComponentResource):
             raise pulumi.RunError("invalid CanaryApi arguments: " + "; ".join(problems))
         try:
             code = source_archive(args.source_dir)
+            description = described(PREDICT_SUMMARY, source_digest(Path(args.source_dir)))
             version = pinned_powertools_version(Path(args.source_dir) / "requirements.txt")
         except ValueError as exc:
             raise pulumi.RunError(f"CanaryApi cannot package the API: {exc}") from None
         super().__init__("sagemaker-mlops:api:CanaryApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.function_name = api_function_name(args.name_prefix)
-        self.deployment_group_name = f"{args.name_prefix}-predict-live"
+        self.application_name = codedeploy_application_name(args.name_prefix)
+        self.deployment_group_name = deployment_group_name(args.name_prefix)
         # insecure_value: the parameter is a public String, and `value` would mark the layer secret.
         powertools_layer = aws.ssm.get_parameter_output(
             name=powertools_layer_parameter(version), opts=pulumi.InvokeOutputOptions(parent=self)
         ).insecure_value
 
-        self.function, self.alias = self._prediction_function(name, args, code, powertools_layer)
+        self.function, self.alias = self._prediction_function(name, args, code, description, powertools_layer)
         hooks = {phase: self._hook_function(name, args, phase, handler, code, powertools_layer) for phase, handler in HOOKS.items()}
         # /aws/vendedlogs/: API Gateway delivers access logs through CloudWatch Logs' log delivery,
         # whose account-wide resource policy stays small for groups under this prefix.
@@ -100,7 +110,7 @@ class CanaryApi(pulumi.ComponentResource):
         self.api, stage, self.execute_api_arn = http_api(name, args, self.function, self.alias, access_logs, self)
         self.alarms = self._alarms(name, args, stage, child)
         application, self.deployment_group, codedeploy_policies = codedeploy_group(
-            name, args, self.deployment_group_name, list(self.alarms.values()), self
+            name, args, self.application_name, self.deployment_group_name, list(self.alarms.values()), self
         )
         hook_policies = [self._hook_policy(name, args, phase, hook) for phase, hook in hooks.items()]
 
@@ -132,6 +142,7 @@ class CanaryApi(pulumi.ComponentResource):
                 "api_url": self.api_url,
                 "function_name": self.function_name,
                 "alias_arn": self.alias_arn,
+                "application_name": self.application_name,
                 "deployment_group_name": self.deployment_group_name,
                 "execute_api_arn": self.execute_api_arn,
                 "released_version": self.release.released_version,
@@ -165,7 +176,7 @@ class CanaryApi(pulumi.ComponentResource):
             statement(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], sid="WriteTraces"),
         ]
 
-    def _prediction_function(self, name: str, args: CanaryApiArgs, code: pulumi.Archive, layer: pulumi.Output[str]):
+    def _prediction_function(self, name: str, args: CanaryApiArgs, code: pulumi.Archive, description: str, layer: pulumi.Output[str]):
         log_group = self._log_group(f"{name}-logs", args, lambda_log_group_name(self.function_name))
         role = self._lambda_role(
             f"{name}-role", f"{self.function_name}-lambda", "Prediction Lambda of sagemaker-mlops: invokes the endpoint"
@@ -182,7 +193,9 @@ class CanaryApi(pulumi.ComponentResource):
         function = aws.lambda_.Function(
             f"{name}-function",
             name=self.function_name,
-            description="POST /predict: validates the request and calls the SageMaker endpoint",
+            # Names the archive's code digest: the version an alias serves says which code it runs
+            # (tools.promote --restore finds it in Git). It changes only with the code.
+            description=description,
             role=role.arn,
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],

@@ -22,6 +22,10 @@ TRIGGER_EVENTS = ["DeploymentSuccess", "DeploymentFailure", "DeploymentRollback"
 RELEASE_MARGIN_MINUTES = 15
 
 
+def codedeploy_application_name(name_prefix: str) -> str:
+    return f"{name_prefix}-predict-api"
+
+
 def release_timeout_seconds(deployment_config_name: str, hook_timeout_seconds: int) -> int:
     return (traffic_shift_minutes(deployment_config_name) + RELEASE_MARGIN_MINUTES) * 60 + 2 * hook_timeout_seconds
 
@@ -44,6 +48,7 @@ class CodeDeployGroup(NamedTuple):
 def codedeploy_group(
     name: str,
     args: CanaryApiArgs,
+    application_name: str,
     deployment_group_name: str,
     alarms: Sequence[aws.cloudwatch.MetricAlarm],
     parent: pulumi.Resource,
@@ -75,9 +80,7 @@ def codedeploy_group(
         ),
         opts=child,
     )
-    application = aws.codedeploy.Application(
-        f"{name}-codedeploy", name=f"{args.name_prefix}-predict-api", compute_platform="Lambda", opts=child
-    )
+    application = aws.codedeploy.Application(f"{name}-codedeploy", name=application_name, compute_platform="Lambda", opts=child)
     group = aws.codedeploy.DeploymentGroup(
         f"{name}-deployment-group",
         app_name=application.name,

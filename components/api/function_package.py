@@ -9,12 +9,19 @@ botocore are the Lambda runtime's own (older than the pinned ones the tests ran)
 own modules are not byte-compiled (they are small; whether the layer ships .pyc files is up to
 AWS). The alternative, vendoring the pinned requirements into the archive, needs a pip install
 with CPython 3.12 at every `pulumi up` (see containers/api/requirements.txt).
+
+Identity: the prediction function's description carries `code sha256:<digest>` of the archive's
+members (names and bytes, code_digest), so the version an alias serves says which code it runs and
+`tools.promote --restore` finds that code in Git history. A description changes only with the code,
+which publishes a version anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Mapping, Optional
 
 import pulumi
 
@@ -27,6 +34,11 @@ RUNTIME = "python3.12"
 ARCHITECTURE = "x86_64"
 # AWS publishes the ARN of each Powertools layer release here (one parameter per version).
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
+# Lambda's Description holds at most 256 characters (botocore's Lambda model): the summary and the
+# digest label stay well under it (checked by the tests).
+DESCRIPTION_MAX = 256
+CODE_DIGEST_LABEL = "code sha256:"
+_CODE_DIGEST = re.compile(re.escape(CODE_DIGEST_LABEL) + r"(?P<digest>[0-9a-f]{64})\b")
 _POWERTOOLS_PIN = re.compile(r"^aws-lambda-powertools==(?P<version>\d+\.\d+\.\d+)\s*(#.*)?$", re.MULTILINE)
 
 
@@ -46,16 +58,48 @@ def powertools_layer_parameter(version: str) -> str:
     return POWERTOOLS_LAYER_PARAMETER.format(architecture=ARCHITECTURE, runtime=RUNTIME, version=version)
 
 
+def is_archived(name: str) -> bool:
+    """Whether the file `name` (POSIX, relative to the source folder) is an archive member."""
+    path = PurePosixPath(name)
+    return path.suffix in ARCHIVE_SUFFIXES and not set(path.parts[:-1]) & set(ARCHIVE_EXCLUDED_DIRS)
+
+
 def archive_files(source_dir: Path) -> list[str]:
     """Archive member names (POSIX, relative to `source_dir`), sorted."""
     if not (source_dir / "predict.py").is_file():
         raise ValueError(f"{source_dir} has no predict.py: run the program from the project directory (cwd is {Path.cwd()})")
-    names = []
-    for path in source_dir.rglob("*"):
-        relative = path.relative_to(source_dir)
-        if path.is_file() and path.suffix in ARCHIVE_SUFFIXES and not set(relative.parts[:-1]) & set(ARCHIVE_EXCLUDED_DIRS):
-            names.append(relative.as_posix())
-    return sorted(names)
+    names = [path.relative_to(source_dir).as_posix() for path in source_dir.rglob("*") if path.is_file()]
+    return sorted(name for name in names if is_archived(name))
+
+
+def code_digest(files: Mapping[str, bytes]) -> str:
+    """SHA-256 of the archive members among `files` (name -> bytes; other files are ignored): the
+    same for a working tree (source_digest) and for a commit read from Git (tools/promote)."""
+    digest = hashlib.sha256()
+    for name in sorted(n for n in files if is_archived(n)):
+        encoded = name.encode("utf-8")
+        # Lengths delimit every field, so no two different archives hash the same byte stream.
+        digest.update(b"%d:%s%d:" % (len(encoded), encoded, len(files[name])))
+        digest.update(files[name])
+    return digest.hexdigest()
+
+
+def source_digest(source_dir: Path) -> str:
+    return code_digest({name: (source_dir / name).read_bytes() for name in archive_files(source_dir)})
+
+
+def described(summary: str, digest: str) -> str:
+    """A function description naming its code: `<summary> (code sha256:<digest>)`."""
+    description = f"{summary} ({CODE_DIGEST_LABEL}{digest})"
+    if len(description) > DESCRIPTION_MAX:
+        raise ValueError(f"the function description is {len(description)} characters; Lambda allows {DESCRIPTION_MAX}")
+    return description
+
+
+def described_digest(description: Optional[str]) -> Optional[str]:
+    """The code digest a description names (described), or None."""
+    match = _CODE_DIGEST.search(description or "")
+    return match["digest"] if match else None
 
 
 def source_archive(source_dir: str) -> pulumi.AssetArchive:

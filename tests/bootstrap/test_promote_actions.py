@@ -3,7 +3,9 @@ verify): each boto3 call of tools/promote/*.py is found in the source, mapped to
 through botocore's service models (as test_deploy_actions.py maps the release providers), checked
 against AWS's IAM reference, and evaluated on the resource the tool reads in dev's account. A new
 call without a row here, or a grant dropped from bootstrap/policies.py, fails. drift.yml's
-`--restore` runs on the preview roles: they allow the calls it makes on their own stack."""
+`--restore` runs on the preview roles: they allow the calls it makes on their own stack (the
+endpoint's parts, the API's alias, versions, CodeDeploy deployments and alarms), and not on the
+other stack's."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from layout import REGISTRY_STACK, program_prefix
 from policy_sentry.querying.actions import get_action_data
 
 SOURCES = sorted((ROOT / "tools" / "promote").glob("*.py"))
-SERVICES = ("sagemaker", "s3", "cloudwatch", "sts")
+SERVICES = ("sagemaker", "s3", "cloudwatch", "sts", "lambda", "codedeploy")
 # Operations whose IAM action has another name (Service Authorization Reference), or none.
 IAM_NAMES = {"s3:ListObjectsV2": "s3:ListBucket", "s3:HeadObject": "s3:GetObject", "sts:GetCallerIdentity": None}
 # What the tool reads, in dev's account (the registry stack): resource and request context.
@@ -56,9 +58,10 @@ def _operations(service: str) -> dict[str, str]:
 
 
 def _service_of(receiver: ast.expr) -> str | None:
-    """`sagemaker.x(...)`, `s3.x(...)` (the modules name clients by service) or `session.client("sts").x(...)`."""
-    if isinstance(receiver, ast.Name) and receiver.id in SERVICES:
-        return receiver.id
+    """`sagemaker.x(...)`, `s3.x(...)`, `lambda_.x(...)` (the modules name clients by service) or
+    `session.client("sts").x(...)`."""
+    if isinstance(receiver, ast.Name) and receiver.id.rstrip("_") in SERVICES:
+        return receiver.id.rstrip("_")
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) and receiver.func.attr == "client":
         first = receiver.args[0] if receiver.args else None
         return first.value if isinstance(first, ast.Constant) and first.value in SERVICES else None
@@ -97,11 +100,12 @@ def boto3_calls() -> frozenset[tuple[str, str, str, str]]:
     return frozenset(found)
 
 
-def iam_actions(functions: frozenset[tuple[str, str]] | None = None) -> dict[str, set[str]]:
-    """IAM action -> the files that need it (only the given (file, function)s, when named)."""
+def iam_actions(functions: frozenset[tuple[str, str]] | None = None, excluding: frozenset[str] = frozenset()) -> dict[str, set[str]]:
+    """IAM action -> the files that need it (only the given (file, function)s, when named; never
+    those of the files `excluding` names)."""
     out: dict[str, set[str]] = {}
     for file, function, service, operation in boto3_calls():
-        if functions is not None and (file, function) not in functions:
+        if (functions is not None and (file, function) not in functions) or file in excluding:
             continue
         action = IAM_NAMES.get(f"{service}:{operation}", f"{service}:{operation}")
         if action is not None:
@@ -133,11 +137,12 @@ def test_the_calls_are_found_and_every_action_is_in_the_iam_reference():
 def test_the_promote_role_allows_every_call_tools_promote_makes(layouts):
     promote = layouts.policies("promote")
     reads = _reads(layouts.layout.account(REGISTRY_STACK))
-    missing = [a for a in iam_actions() if a not in reads]
+    actions = iam_actions(excluding=RESTORE_ONLY)
+    missing = [a for a in actions if a not in reads]
     assert missing == [], "a call tools/promote makes has no resource here: add what it reads"
     denied = [
         f"{action} {resource} ({', '.join(sorted(files))})"
-        for action, files in sorted(iam_actions().items())
+        for action, files in sorted(actions.items())
         for resource, context in reads[action]
         if not allowed(promote, action, resource, context, region=layouts.layout.region)
     ]
@@ -161,31 +166,85 @@ def test_the_promote_role_reads_no_other_objects_or_the_other_stacks_endpoint(la
 
 
 # `tools.promote --restore` (drift.yml, on the stack's preview role): rollback.restore and what it calls.
-RESTORE = frozenset({("rollback.py", "restore"), ("rollback.py", "fired_alarm"), ("evidence.py", "served_since")})
+RESTORE = frozenset(
+    {
+        ("rollback.py", "restore"),
+        ("rollback.py", "fired_alarm"),
+        ("evidence.py", "served_since"),
+        ("api_code.py", "find_rollback"),
+        ("api_code.py", "version_digest"),
+        ("api_code.py", "rolled_back_release"),
+        ("api_code.py", "group_alarms"),
+    }
+)
+# Files only the restore runs (the promote role never needs their calls).
+RESTORE_ONLY = frozenset({"api_code.py"})
+RESTORE_ACTIONS = {
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "cloudwatch:DescribeAlarms",
+    "lambda:GetAlias",
+    "lambda:GetFunctionConfiguration",
+    "codedeploy:ListDeployments",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentGroup",
+}
 
 
 def test_restore_calls_only_the_functions_named_here():
-    from tools.promote import rollback
+    from tools.promote import api_code, rollback
 
-    assert {"served_since", "fired_alarm"} <= set(rollback.restore.__code__.co_names)
-    assert set(iam_actions(RESTORE)) == {
-        "sagemaker:DescribeEndpoint",
-        "sagemaker:DescribeEndpointConfig",
-        "sagemaker:DescribeModel",
-        "cloudwatch:DescribeAlarms",
+    assert {"served_since", "fired_alarm", "find_rollback"} <= set(rollback.restore.__code__.co_names)
+    assert {"version_digest", "rolled_back_release", "group_alarms"} <= set(api_code.find_rollback.__code__.co_names)
+    assert set(iam_actions(RESTORE)) == RESTORE_ACTIONS
+    # Every call of api_code.py is one of the restore's.
+    assert {(f, fn) for f, fn, _, _ in boto3_calls() if f in RESTORE_ONLY} <= RESTORE
+
+
+def _restore_reads(layouts, stack: str) -> dict[str, tuple[str, dict[str, object]]]:
+    """What `--restore <stack>` reads in the stack's account (names as the program gives them)."""
+    account = layouts.layout.account(stack)
+    own = program_prefix(stack)
+    sm = f"arn:aws:sagemaker:us-east-1:{account}"
+    tagged = {"aws:ResourceTag/Environment": stack}
+    group = f"arn:aws:codedeploy:us-east-1:{account}:deploymentgroup:{own}predict-api/{own}predict-live"
+    return {
+        "sagemaker:DescribeEndpoint": (f"{sm}:endpoint/{own}churn", tagged),
+        "sagemaker:DescribeEndpointConfig": (f"{sm}:endpoint-config/endpoint-config-1a2b", tagged),
+        "sagemaker:DescribeModel": (f"{sm}:model/endpoint-model-1a2b", tagged),
+        "cloudwatch:DescribeAlarms": (f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{own}predict-api-5xx", {}),
+        "lambda:GetAlias": (f"arn:aws:lambda:us-east-1:{account}:function:{own}predict:live", {}),
+        "lambda:GetFunctionConfiguration": (f"arn:aws:lambda:us-east-1:{account}:function:{own}predict:7", {}),
+        "codedeploy:ListDeployments": (group, {}),
+        "codedeploy:GetDeployment": (group, {}),
+        "codedeploy:GetDeploymentGroup": (group, {}),
     }
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_preview_roles_allow_what_drifts_restore_reads(layouts, stack):
     preview = layouts.policies(f"preview-{stack}")
-    account = layouts.layout.account(stack)
-    sm = f"arn:aws:sagemaker:us-east-1:{account}"
-    tagged = {"aws:ResourceTag/Environment": stack}
-    reads = {
-        "sagemaker:DescribeEndpoint": f"{sm}:endpoint/{program_prefix(stack)}churn",
-        "sagemaker:DescribeEndpointConfig": f"{sm}:endpoint-config/endpoint-config-1a2b",
-        "sagemaker:DescribeModel": f"{sm}:model/endpoint-model-1a2b",
-        "cloudwatch:DescribeAlarms": f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{program_prefix(stack)}endpoint-5xx",
-    }
-    assert [a for a in sorted(iam_actions(RESTORE)) if not allowed(preview, a, reads[a], tagged, region=layouts.layout.region)] == []
+    reads = _restore_reads(layouts, stack)
+    region = layouts.layout.region
+    assert [a for a in sorted(iam_actions(RESTORE)) if not allowed(preview, a, *reads[a], region=region)] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_preview_roles_read_no_other_stacks_api(layouts, stack):
+    preview = layouts.policies(f"preview-{stack}")
+    theirs = _restore_reads(layouts, "prod" if stack == "dev" else "dev")
+    api = [a for a in RESTORE_ACTIONS if a.startswith(("lambda:", "codedeploy:", "cloudwatch:"))]
+    assert [a for a in sorted(api) if allowed(preview, a, *theirs[a], region=layouts.layout.region)] == []
+
+
+def test_the_restore_grant_alone_allows_the_reads_on_its_stack_only(layouts):
+    """Not borrowed from the read policy, nor kept to the stack by the guards alone: the restore's own
+    statements (bootstrap/policies.py) allow exactly its stack's resources."""
+    import policies
+
+    own = {"Version": "2012-10-17", "Statement": policies.restore_statements(layouts.layout, "dev")}
+    region = layouts.layout.region
+    reads, theirs = _restore_reads(layouts, "dev"), _restore_reads(layouts, "prod")
+    assert [a for a in sorted(RESTORE_ACTIONS) if not allowed([own], a, *reads[a], region=region)] == []
+    assert [a for a in sorted(RESTORE_ACTIONS) if allowed([own], a, *theirs[a], region=region)] == []

@@ -68,3 +68,12 @@ def test_drift_runs_per_stack_with_the_pack_and_files_issues_and_restores():
     assert "-m tools.promote.drift" in text and "gh issue edit" in text and "gh issue create" in text and "gh issue close" in text
     assert '-m tools.promote --restore "$STACK"' in text
     assert drift["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+
+
+def test_drifts_restore_covers_the_api_code():
+    # The history search needs every commit; the pull request carries containers/api, new files included.
+    assert job("drift.yml")["steps"][0]["with"]["fetch-depth"] == 0
+    restore = step_named("drift.yml", "Pin what serves and restore the API's code after an alarm rollback")
+    assert 'git status --porcelain -- "Pulumi.$STACK.yaml" containers/api' in restore["run"]
+    (opened,) = [s for s in job("drift.yml")["steps"] if str(s.get("uses", "")).startswith("peter-evans/create-pull-request@")]
+    assert opened["with"]["add-paths"].splitlines() == ["Pulumi.${{ matrix.stack }}.yaml", "containers/api"]

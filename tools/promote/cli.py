@@ -25,6 +25,10 @@ fails closed, never falling back to Pulumi.dev.yaml) - and, with the caller's cr
 is still Approved and its ModelDataUrl still holds the bytes whose SHA-256 the package records
 (CustomerMetadataProperties ModelDataSha256: tools/promote/artifact.py, docs/promotion.md).
 
+`--restore STACK` (drift.yml) puts Git back on what STACK serves after an alarm rolled a release
+back: the pin (the endpoint's package) and containers/api (the code the API's alias serves), one
+pull request (tools/promote/rollback.py, api_code.py); its --dev-outputs are STACK's own outputs.
+
 Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
 indentation stay byte for byte, and the new config is validated as the program validates it.
 
@@ -40,6 +44,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.promote import approval, lineage, pull_request, rollback, soak
+from tools.promote.api_code import ApiNames
 from tools.promote.artifact import check_artifact
 from tools.promote.registry import _outputs_from_backend as backend_outputs
 from tools.promote.registry import (
@@ -242,27 +247,40 @@ def roll_back(
 
 
 def restore(stack_dir: Path, stack: str, session: Any = None, outputs: Optional[Path] = None, body_out: Optional[Path] = None) -> str:
-    """Pin what the stack's endpoint serves when an alarm rolled its release back."""
+    """Pin what the stack's endpoint serves and write back the API code its alias serves, when an
+    alarm rolled their release back."""
     session = _session(session, "--restore")
     config = owner_config(stack_dir, stack)
     values = soak.load_outputs(outputs) or {}
+    from components.api import ALIAS_NAME, api_function_name, codedeploy_application_name, deployment_group_name
     from components.endpoint.model_endpoint import endpoint_name
 
     name = values.get("endpointName") or endpoint_name(config.name_prefix)
     alarms = [arn.rsplit(":", 1)[-1] for arn in (values.get("endpointAlarmArns") or {}).values()]
-    pr = rollback.restore(
+    names = ApiNames(
+        function=values.get("apiFunctionName") or api_function_name(config.name_prefix),
+        alias=ALIAS_NAME,
+        application=values.get("apiApplicationName") or codedeploy_application_name(config.name_prefix),
+        deployment_group=values.get("apiDeploymentGroupName") or deployment_group_name(config.name_prefix),
+        region=config.region,
+    )
+    api = rollback.ApiClients(
+        session.client("lambda", region_name=config.region), session.client("codedeploy", region_name=config.region), names
+    )
+    pr, notes = rollback.restore(
         stack_dir,
         stack,
         session.client("sagemaker", region_name=config.region),
         session.client("cloudwatch", region_name=config.region),
         name,
         alarms,
+        api,
     )
     if pr is None:
-        return f"{stack}: the endpoint serves the pinned version; nothing to restore"
+        return "\n".join(notes)
     if body_out is not None:
         body_out.write_text(pr.body, encoding="utf-8")
-    return pr.title
+    return "\n".join([*notes, pr.title])
 
 
 def _version_arg(value: str) -> int:
@@ -285,7 +303,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     action.add_argument(
         "--rollback", choices=("prod",), help="emergency: pin the version prod pinned before (no soak; the deploy still needs approval)"
     )
-    action.add_argument("--restore", choices=STACKS, help="pin what the stack's endpoint serves after an alarm rolled a release back")
+    action.add_argument(
+        "--restore",
+        choices=STACKS,
+        help="pin what the stack's endpoint serves and write back the API code its alias serves, after an alarm rolled a release back",
+    )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--version", type=_version_arg, help="the model package version to pin (prod: must be the version dev serves)")
     which.add_argument("--from", dest="source", choices=STACKS, help="prod: the version dev serves (the default)")

@@ -5,7 +5,8 @@
 Reads `pulumi preview --refresh --expect-no-changes --json` (run with the base branch's policy pack)
 and sorts every changed property into expected churn (an autoscaled or scheduled count, a CodeDeploy
 alias weight while a release runs) or real drift (anything else: a console edit, an endpoint that AWS
-rolled back to an older configuration, a deleted resource). Writes the body of the stack's drift issue.
+rolled back to an older configuration, an API alias moved outside a release, a deleted resource).
+Writes the body of the stack's drift issue.
 Exit codes: 0 no real drift, 1 real drift, 2 unreadable input.
 """
 
@@ -46,6 +47,11 @@ HINTS = {
     ("aws:sagemaker/endpoint:Endpoint", "endpointConfigName"): (
         "the endpoint serves another configuration than Git: a blue/green update rolled back by an alarm? "
         "run `python -m tools.promote --restore <stack>` (drift.yml does) to pin what serves"
+    ),
+    ("aws:lambda/alias:Alias", "functionVersion"): (
+        "the API's alias serves another version than Pulumi recorded, outside a release: moved by hand, or a release "
+        "rolled back? `python -m tools.promote --restore <stack>` (drift.yml runs it) says whose code it serves and, when "
+        "CodeDeploy rolled back the release of HEAD's code, writes containers/api back to it"
     ),
 }
 

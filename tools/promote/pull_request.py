@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from tools.promote.api_code import ApiRollback
 from tools.promote.evidence import Evidence, table
 from tools.promote.lineage import PackageFacts
 
@@ -87,16 +88,73 @@ still waits for the `production` approval.
     return PullRequest("rollback/prod", f"EMERGENCY ROLLBACK: prod to model package version {version}", body)
 
 
-def restore_pull_request(stack: str, serving_arn: str, pinned: int, version: int, alarm: str, detail: str) -> PullRequest:
-    body = f"""## AWS rolled {stack}'s release back: Git now says what serves
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    detail: str
+    """What AWS reported: its state and reason."""
 
-`Pulumi.{stack}.yaml` pins model package version {pinned}, but the release was rolled back when the alarm
-**`{alarm}`** fired, and {stack} serves `{serving_arn}` (version {version}). This pull request restores the
-pin to version {version} so the next deploy does not retry the failed release unreviewed.
 
-- alarm: `{alarm}`
-- what AWS reported: {detail}
+@dataclass(frozen=True)
+class EndpointRestore:
+    serving_arn: str
+    pinned: int
+    version: int
+    alarm: Alarm
 
-To try version {pinned} again, fix the cause and open a new promotion.
+
+@dataclass(frozen=True)
+class ApiRestore:
+    rollback: ApiRollback
+    alarm: Alarm
+    changed: tuple[str, ...]
+    """The working tree's changes under containers/api (restore_folder)."""
+
+
+def _endpoint_section(stack: str, e: EndpointRestore) -> str:
+    return f"""### Endpoint: model package version {e.version}
+
+`Pulumi.{stack}.yaml` pins model package version {e.pinned}, but the release was rolled back when the alarm
+**`{e.alarm.name}`** fired, and {stack} serves `{e.serving_arn}` (version {e.version}). This pull request restores the
+pin to version {e.version} so the next deploy does not retry the failed release unreviewed.
+
+- alarm: `{e.alarm.name}`
+- what AWS reported: {e.alarm.detail}
+
+To try version {e.pinned} again, fix the cause and open a new promotion.
 """
-    return PullRequest(f"restore/{stack}", f"Restore {stack}'s pin to model package version {version} (rolled back by {alarm})", body)
+
+
+def _api_section(a: ApiRestore) -> str:
+    r = a.rollback
+    files = "\n".join(f"  - {_cell(change)}" for change in a.changed) or "  - (the working tree already held it)"
+    return f"""### Prediction API: the code of commit {r.commit.sha[:12]}
+
+CodeDeploy rolled back the release of `containers/api` at HEAD (code sha256 `{r.head_digest}`) when the alarm
+**`{a.alarm.name}`** fired: `{r.names.label}` serves version {r.version}, whose code (sha256 `{r.digest}`, named in
+its description) is `containers/api` as of commit `{r.commit.sha}` ({r.commit.date}: {_cell(r.commit.subject)}).
+This pull request writes `containers/api` back to that content so the next deploy does not retry the failed
+code unreviewed.
+
+- CodeDeploy deployment: `{r.deployment.deployment_id}` (version {r.version} -> {r.deployment.target_version}): {_cell(r.deployment.account)}
+- alarm: `{a.alarm.name}`
+- what AWS reported: {_cell(a.alarm.detail)}
+- files:
+{files}
+
+`containers/api` is one folder for every stack: once merged, each stack's next deploy releases this code again
+(a new Lambda version with the same code). To ship the newer code, fix the cause and open a new pull request.
+"""
+
+
+def restore_pull_request(stack: str, endpoint: Optional[EndpointRestore], api: Optional[ApiRestore]) -> PullRequest:
+    """One pull request for everything an alarm rolled back in the stack: the endpoint's pin, the API's code, or both."""
+    if endpoint is None and api is None:
+        raise ValueError("a restore pull request needs the endpoint's or the API's rollback")
+    sections = [_endpoint_section(stack, endpoint)] if endpoint else []
+    sections += [_api_section(api)] if api else []
+    body = f"## AWS rolled {stack}'s release back: Git now says what serves\n\n" + "\n".join(sections)
+    restored = [f"pin to model package version {endpoint.version}"] if endpoint else []
+    restored += [f"API code to {api.rollback.commit.sha[:12]}"] if api else []
+    alarms = dict.fromkeys(x.alarm.name for x in (endpoint, api) if x is not None)
+    return PullRequest(f"restore/{stack}", f"Restore {stack}'s {' and '.join(restored)} (rolled back by {', '.join(alarms)})", body)

@@ -2,16 +2,21 @@
 soak) and restoring a pin to what AWS actually serves after an alarm rolled a release back.
 
     python -m tools.promote --rollback prod [--version N] [--reason TEXT] [--evidence-out F] [--pr-body F]
-    python -m tools.promote --restore STACK [--pr-body F]     (credentials: what the endpoint serves)
+    python -m tools.promote --restore STACK [--pr-body F]     (credentials: what the endpoint and the API serve)
 
 A rollback may only go to a version prod pinned before (Git history of Pulumi.prod.yaml on this
 branch), still Approved when credentials exist; its evidence (kind `rollback`) is what the deploy's
 `--check-evidence prod` accepts instead of a soak, and the deploy still waits for `production`.
+
+A restore compares both halves of what serves with Git: the package the endpoint serves with the
+pin, and the code the API's `live` alias serves with `containers/api` (tools/promote/api_code.py).
+Whatever an alarm rolled back goes into one pull request (branch `restore/<stack>`).
 """
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -19,8 +24,9 @@ from typing import Any, Optional
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from tools.promote.api_code import ApiNames, find_rollback, restore_folder
 from tools.promote.evidence import ROLLBACK, Evidence, iso, served_since
-from tools.promote.pull_request import PullRequest, restore_pull_request, rollback_pull_request
+from tools.promote.pull_request import Alarm, ApiRestore, EndpointRestore, PullRequest, restore_pull_request, rollback_pull_request
 from tools.promote.stack_file import ENDPOINT_KEY, VERSION_KEY, CheckFailed, PromoteError, read_stack, validate_change, with_version
 
 
@@ -100,23 +106,58 @@ def fired_alarm(cloudwatch: Any, alarm_names: list[str]) -> tuple[str, str]:
     """The release alarm that rolled the release back: one in ALARM, else the one that changed last."""
     alarms = cloudwatch.describe_alarms(AlarmNames=alarm_names).get("MetricAlarms", []) if alarm_names else []
     if not alarms:
-        return "unknown (no release alarm found)", "the endpoint serves another package than the pin"
+        return "unknown (no release alarm found)", "none of the release's alarms was found in CloudWatch"
     firing = [a for a in alarms if a.get("StateValue") == "ALARM"] or sorted(alarms, key=lambda a: a.get("StateUpdatedTimestamp") or 0)[-1:]
     alarm = firing[0]
     return alarm["AlarmName"], f"{alarm.get('StateValue')}: {alarm.get('StateReason', '')}"
 
 
-def restore(stack_dir: Path, stack: str, sagemaker: Any, cloudwatch: Any, endpoint: str, alarm_names: list[str]) -> Optional[PullRequest]:
-    """When the endpoint serves another version than the pin (AWS rolled the release back), pin what
-    serves and name the alarm; None when Git already says what serves."""
+@dataclass(frozen=True)
+class ApiClients:
+    """What `restore` needs to compare the API: its Lambda and CodeDeploy clients and names."""
+
+    lambda_: Any
+    codedeploy: Any
+    names: ApiNames
+
+
+def restore(
+    stack_dir: Path,
+    stack: str,
+    sagemaker: Any,
+    cloudwatch: Any,
+    endpoint: str,
+    alarm_names: list[str],
+    api: Optional[ApiClients] = None,
+) -> tuple[Optional[PullRequest], list[str]]:
+    """When AWS rolled a release back (the endpoint serves another version than the pin, the API's
+    alias another code than containers/api), write what serves and name the alarms; the pull request
+    is None when Git already says what serves. The lines say what was compared."""
     target = read_stack(stack_dir, stack)
     pinned = target.pinned_version()
+    if pinned is None:
+        return None, [f"{stack} pins no model package version: it serves no endpoint and no API; nothing to restore"]
     serving, _ = served_since(sagemaker, endpoint)
     version = int(serving.rsplit("/", 1)[-1])
-    if pinned is None or pinned == version:
-        return None
-    alarm, detail = fired_alarm(cloudwatch, alarm_names)
-    new_text = with_version(target, version)
-    validate_change(target, new_text, version)
-    target.path.write_text(new_text, encoding="utf-8")
-    return restore_pull_request(stack, serving, pinned, version, alarm, detail)
+    notes, endpoint_restore, new_text = [], None, ""
+    if pinned == version:
+        notes.append(f"{stack}: the endpoint serves the pinned version {version}; nothing to restore")
+    else:
+        endpoint_restore = EndpointRestore(serving, pinned, version, Alarm(*fired_alarm(cloudwatch, alarm_names)))
+        new_text = with_version(target, version)
+        validate_change(target, new_text, version)
+    api_rollback, api_alarm = None, None
+    if api is not None:
+        api_rollback, note = find_rollback(stack_dir, api.lambda_, api.codedeploy, api.names)
+        notes.append(note)
+        if api_rollback is not None:
+            api_alarm = Alarm(*fired_alarm(cloudwatch, list(api_rollback.alarm_names)))
+    if endpoint_restore is None and api_rollback is None:
+        return None, notes
+    # Everything is known before anything is written: a refusal above leaves the tree as it was.
+    api_restore = None
+    if api_rollback is not None and api_alarm is not None:
+        api_restore = ApiRestore(api_rollback, api_alarm, tuple(restore_folder(stack_dir, api_rollback.commit.sha)))
+    if endpoint_restore is not None:
+        target.path.write_text(new_text, encoding="utf-8")
+    return restore_pull_request(stack, endpoint_restore, api_restore), notes

@@ -10,14 +10,19 @@
    (errors, latency, drift, quality) the promotion is refused naming the SLO; clean, prod pins the
    identical ARN with the evidence table, and the deploy's `--check-evidence prod` and `--verify
    prod` (the model bytes are the registered ones) accept it.
-4. prod's release is rolled back by its 5XX alarm (prod's endpoint serves version 1 again):
-   `--restore prod` writes the pull request that pins what serves, naming the alarm.
+4. prod's release is rolled back by its 5XX alarm (prod's endpoint serves version 1 again), and so is
+   the release of the API's new code (a commit after the shipped one): CodeDeploy stopped it on the
+   API's 5xx alarm and the `live` alias stays on the version running the shipped code. `--restore
+   prod` writes one pull request that pins what serves and writes containers/api back to the shipped
+   commit's content, naming the alarms and the deployment (the rehearsal's own copy of the folder).
 5. Emergency rollback: `--rollback prod` puts prod back on version 1 without a soak; the deploy's
    evidence check accepts it because prod pinned version 1 before (Git history).
 
 moto gaps bridged here, and only here: CloudWatch percentiles (moto answers None for `p99`: the
-percentile is computed from the datapoints moto stored) and `list_pipeline_execution_steps` (not
-implemented: the training step of the execution is answered from the training job created in moto).
+percentile is computed from the datapoints moto stored), `list_pipeline_execution_steps` (not
+implemented: the training step of the execution is answered from the training job created in moto)
+and CodeDeploy's account of a rolled-back deployment (moto keeps deployments `Created`: botocore's
+Stubber answers it, validated against the service model; tools/rehearsal/rolled_back.py).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +49,7 @@ BUCKET = "mlops-dev-artifacts"
 MODEL_BYTES = b"model bytes"
 DRIFT_ALARM = "mlops-dev-endpoint-drift"
 PROD_5XX_ALARM = "mlops-prod-churn-5xx"
+API_ALARMS = ("mlops-prod-predict-new-version-errors", "mlops-prod-predict-duration-p99", "mlops-prod-predict-api-5xx")
 FEATURES = ("tenure", "monthly_charges", "support_calls")
 EXECUTION = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/mlops-dev-training/execution/rehearsal01"
 FAKE_CREDENTIALS = {
@@ -129,17 +136,21 @@ class LineageSageMaker:
 
 
 class RehearsalSession:
-    """A boto3 session whose CloudWatch and SageMaker clients bridge the moto gaps above."""
+    """A boto3 session whose CloudWatch and SageMaker clients bridge the moto gaps above, and whose
+    clients named in `stubbed` are those (botocore Stubber where moto falls short: CodeDeploy)."""
 
-    def __init__(self, steps: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, steps: dict[str, list[dict[str, Any]]], stubbed: Optional[dict[str, Any]] = None) -> None:
         import boto3
 
         self._session, self._steps = boto3.session.Session(region_name=REGION), steps
+        self.stubbed: dict[str, Any] = dict(stubbed or {})
 
     def get_credentials(self) -> Any:
         return self._session.get_credentials()
 
     def client(self, name: str, region_name: Optional[str] = None) -> Any:
+        if name in self.stubbed:
+            return self.stubbed[name]
         client = self._session.client(name, region_name=region_name or REGION)
         if name == "cloudwatch":
             return PercentileCloudWatch(client)
@@ -222,19 +233,6 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
         CustomerMetadataProperties=metadata,
     )
     return first, second
-
-
-def _endpoint(session: RehearsalSession, name: str, arn: str) -> None:
-    sagemaker = session.client("sagemaker")
-    model = f"{name}-model-{arn.rsplit('/', 1)[-1]}"
-    sagemaker.create_model(
-        ModelName=model, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/hosting"
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=model,
-        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=model)
 
 
 def _backdate(name: str, since: datetime) -> datetime:
@@ -326,9 +324,75 @@ def _git(view: Path, *args: str) -> None:
     )
 
 
-def _commit(view: Path, message: str) -> None:
-    _git(view, "add", "Pulumi.dev.yaml", "Pulumi.prod.yaml")
+def _commit(view: Path, message: str, *paths: str) -> None:
+    _git(view, "add", "Pulumi.dev.yaml", "Pulumi.prod.yaml", *paths)
     _git(view, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def _own_api_folder(root: Path, view: Path) -> Path:
+    """The view's containers/api as a copy of the real one (the restore writes it), the other
+    containers linked as program_view links everything."""
+    containers = view / "containers"
+    if containers.is_symlink():
+        containers.unlink()
+        containers.mkdir()
+        for entry in (root / "containers").iterdir():
+            if entry.name != "api":
+                (containers / entry.name).symlink_to(entry)
+        shutil.copytree(root / "containers" / "api", containers / "api", ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return containers / "api"
+
+
+def _rehearse_restore(result: LoopResult, view: Path, out: Path, session: RehearsalSession, first: str) -> bool:
+    """Step 4: the endpoint's and the API's releases rolled back by alarms -> one restore pull request."""
+    from components.api.function_package import source_digest
+    from tools.promote import cli
+    from tools.promote.api_code import ApiNames
+    from tools.rehearsal.rolled_back import api_function, moto_alarm, moto_endpoint, rolled_back_api
+
+    api = view / "containers" / "api"
+    shipped = source_digest(api)
+    with (api / "predict.py").open("a") as handle:
+        handle.write("\n# rehearsal: a change whose release CodeDeploy rolls back\n")
+    (api / "feature_flags.json").write_text('{"rehearsal": true}\n')
+    _commit(view, "the API's new code", "containers/api")
+    names = ApiNames("mlops-prod-predict", "live", "mlops-prod-predict-api", "mlops-prod-predict-live", REGION)
+
+    moto_endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
+    cloudwatch = session.client("cloudwatch")
+    moto_alarm(cloudwatch, PROD_5XX_ALARM, "ALARM", "Threshold Crossed: 14 5XX errors in 1 minute > 0")
+    for alarm in API_ALARMS:
+        moto_alarm(cloudwatch, alarm, "ALARM" if alarm.endswith("api-5xx") else "OK", "Threshold Crossed: 9 5xx answers in 1 minute > 0")
+    role = session.client("iam").create_role(RoleName="mlops-prod-predict-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    api_function(session.client("lambda"), names, role)
+    session.stubbed["codedeploy"], _ = rolled_back_api(session, names, shipped, source_digest(api), API_ALARMS[2], list(API_ALARMS))
+    prod_outputs = out / "prod-outputs.json"
+    prod_outputs.write_text(
+        json.dumps(
+            {
+                "endpointName": PROD_ENDPOINT,
+                "endpointAlarmArns": {"errors": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PROD_5XX_ALARM}"},
+                "apiFunctionName": names.function,
+                "apiApplicationName": names.application,
+                "apiDeploymentGroupName": names.deployment_group,
+            }
+        )
+    )
+    before = (view / "Pulumi.prod.yaml").read_text()
+    done = _call(result, "restore after alarm", lambda: cli.restore(view, "prod", session, prod_outputs, out / "restore-pr.md"))
+    if done is None:
+        return False
+    result.bodies["restore"] = (out / "restore-pr.md").read_text()
+    result.lines.append(f"alarm rollbacks -> restore PR: {done.splitlines()[-1]}")
+    if source_digest(api) != shipped:
+        result.problems.append("restore after alarm: containers/api is not the code the API's alias serves")
+        return False
+    result.lines.append(f"  {done.splitlines()[-2]}; containers/api written back (code sha256 {shipped[:12]}...)")
+    # The restore pull request is a branch of its own: the loop goes on from main.
+    (view / "Pulumi.prod.yaml").write_text(before)
+    _git(view, "checkout", "-q", "--", "containers/api")
+    _git(view, "clean", "-qfd", "--", "containers/api")
+    return True
 
 
 def _compact(evidence: Any) -> list[str]:
@@ -353,12 +417,14 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
     from tools.promote.evidence import Evidence
     from tools.promote.soak import SoakFailed, promotion_config
     from tools.rehearsal.promotion import program_view
+    from tools.rehearsal.rolled_back import moto_endpoint
 
     result = LoopResult()
     view = program_view(root, work, "loop")
     out = work / "loop"
+    _own_api_folder(root, view)
     _git(view, "init", "-q")
-    _commit(view, "the stacks as shipped")
+    _commit(view, "the stacks and the API as shipped", "containers/api")
     soak_hours = promotion_config(view).soak_hours
     with mock.patch.dict(os.environ, FAKE_CREDENTIALS), mock_aws():
         session = RehearsalSession({})
@@ -372,7 +438,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
         result.lines.append("approval -> dev PR: " + done.splitlines()[-1])
         _commit(view, "promote version 2 to dev")
 
-        _endpoint(session, ENDPOINT, second)
+        moto_endpoint(session, ENDPOINT, second)
         now = datetime.now(timezone.utc)
         since = _backdate(ENDPOINT, now - timedelta(hours=soak_hours, minutes=6))
         _serve(session, since, soak_hours, fault)
@@ -409,37 +475,8 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
             return result
         result.lines.append(f"deploy gate (--verify prod): {verified}")
 
-        _endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
-        cloudwatch = session.client("cloudwatch")
-        cloudwatch.put_metric_alarm(
-            AlarmName=PROD_5XX_ALARM,
-            Namespace="AWS/SageMaker",
-            MetricName="Invocation5XXErrors",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        cloudwatch.set_alarm_state(
-            AlarmName=PROD_5XX_ALARM, StateValue="ALARM", StateReason="Threshold Crossed: 14 5XX errors in 1 minute > 0"
-        )
-        prod_outputs = out / "prod-outputs.json"
-        prod_outputs.write_text(
-            json.dumps(
-                {
-                    "endpointName": PROD_ENDPOINT,
-                    "endpointAlarmArns": {"errors": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PROD_5XX_ALARM}"},
-                }
-            )
-        )
-        before = (view / "Pulumi.prod.yaml").read_text()
-        title = _call(result, "restore after alarm", lambda: cli.restore(view, "prod", session, prod_outputs, out / "restore-pr.md"))
-        if title is None:
+        if not _rehearse_restore(result, view, out, session, first):
             return result
-        result.bodies["restore"] = (out / "restore-pr.md").read_text()
-        result.lines.append(f"alarm rollback -> restore PR: {title}")
-        (view / "Pulumi.prod.yaml").write_text(before)  # the restore PR is a separate branch
 
         done = _call(
             result,

@@ -116,7 +116,10 @@ def render(report: Report) -> str:
         out += ["", "Promotion by identity (shared registry in moto, tools.promote.cli, prod's offline preview):"]
         out += [f"  {line}" for line in report.promotion]
     if report.loop:
-        out += ["", "Closed loop (approval -> dev PR, dev soak in CloudWatch -> prod PR with evidence, alarm restore, rollback; moto):"]
+        out += [
+            "",
+            "Closed loop (approval -> dev PR, dev soak in CloudWatch -> prod PR with evidence, alarm restore of endpoint and API, rollback; moto):",
+        ]
         out += [f"  {line}" for line in report.loop]
     out.append("")
     out.append("Serving (API Gateway v2 event -> predict.handler -> botocore -> runtime shim -> bin/serve):")

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import replace
 
+import botocore.session
 import pytest
 from pydantic import TypeAdapter
 
-from components.api.canary_api import CanaryApiArgs
+from components.api.canary_api import PREDICT_SUMMARY, CanaryApiArgs
 from components.api.codedeploy_group import longest_release_seconds, release_timeout_seconds, traffic_shift_minutes
-from components.api.function_package import archive_files, pinned_powertools_version, powertools_layer_parameter
+from components.api.function_package import (
+    DESCRIPTION_MAX,
+    archive_files,
+    code_digest,
+    described,
+    described_digest,
+    pinned_powertools_version,
+    powertools_layer_parameter,
+    source_digest,
+)
 from components.api.http_api import ACCESS_LOG_FIELDS
 from components.api.lambda_release import ALIAS_IGNORE_CHANGES
 from components.config.stack import LAMBDA_DEPLOYMENT_CONFIGS, ApiConfig
@@ -147,6 +158,45 @@ def test_archive_keeps_code_and_data_only(tmp_path):
     assert archive_files(tmp_path) == ["hooks/golden.json", "hooks/pre_traffic.py", "predict.py"]
 
 
+def test_the_code_digest_changes_exactly_when_an_archived_file_changes(tmp_path):
+    source = tmp_path / "api"
+    shutil.copytree(ROOT / "containers/api", source, ignore=shutil.ignore_patterns("__pycache__"))
+    shipped = source_digest(source)
+    assert shipped == source_digest(ROOT / "containers/api")
+    # Files the archive leaves out change nothing.
+    for name, text in [("README.md", "notes"), ("tests/test_x.py", "x"), ("hooks/__pycache__/x.py", "x"), ("requirements.txt", "# more\n")]:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        with (source / name).open("a") as handle:
+            handle.write(text)
+        assert source_digest(source) == shipped, name
+    # Any member's bytes, a new member, a renamed member: another digest.
+    predict = (source / "predict.py").read_bytes()
+    (source / "predict.py").write_bytes(predict + b"\n")
+    assert source_digest(source) != shipped
+    (source / "predict.py").write_bytes(predict)
+    assert source_digest(source) == shipped
+    (source / "hooks" / "golden.json").rename(source / "hooks" / "golden2.json")
+    assert source_digest(source) != shipped
+    (source / "hooks" / "golden2.json").rename(source / "hooks" / "golden.json")
+    (source / "extra.py").write_text("")
+    assert source_digest(source) != shipped
+    # The same files read from anywhere (Git, in tools/promote): the same digest; other files are ignored.
+    files = {name: (ROOT / "containers/api" / name).read_bytes() for name in archive_files(ROOT / "containers/api")}
+    assert code_digest({**files, "README.md": b"x", "tests/t.py": b"y"}) == shipped
+    # Member boundaries count: moving bytes from one member's end to the next one's start changes it.
+    assert code_digest({"a.py": b"xy", "b.py": b"z"}) != code_digest({"a.py": b"x", "b.py": b"yz"})
+
+
+def test_the_description_fits_lambdas_limit_and_gives_the_digest_back():
+    limit = botocore.session.get_session().get_service_model("lambda").operation_model("UpdateFunctionConfiguration")
+    assert limit.input_shape.members["Description"].metadata["max"] == DESCRIPTION_MAX
+    description = described(PREDICT_SUMMARY, "ab" * 32)
+    assert len(description) <= DESCRIPTION_MAX and described_digest(description) == "ab" * 32
+    assert described_digest(PREDICT_SUMMARY) is None and described_digest(None) is None
+    with pytest.raises(ValueError, match="Lambda allows 256"):
+        described("x" * 200, "ab" * 32)
+
+
 def test_archive_of_a_wrong_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="has no predict.py"):
         archive_files(tmp_path)
@@ -208,6 +258,8 @@ def test_prediction_function(records, stack):
         "POWERTOOLS_SERVICE_NAME": "predict-api",
         "POWERTOOLS_METRICS_NAMESPACE": "SageMakerMLOps/PredictApi",
     }
+    # The code it runs, named: the digest of the archive's members at this commit.
+    assert function["description"] == described(PREDICT_SUMMARY, source_digest(ROOT / "containers/api"))
     # Resolved from AWS's public parameter (answered by the mocks) for the pinned version.
     assert function["layers"] == ["arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:7"]
     assert function["loggingConfig"]["logGroup"] == f"/aws/lambda/mlops-{stack}-predict"
@@ -496,6 +548,8 @@ def test_outputs(records, stack):
     assert outputs["apiFunctionName"] == f"mlops-{stack}-predict"
     assert outputs["apiAliasArn"] == child(records, "aws:lambda/alias:Alias", "api-alias")["state"]["arn"]
     assert outputs["apiDeploymentGroupName"] == f"mlops-{stack}-predict-live"
+    group = child(records, GROUP, "api-deployment-group")["inputs"]
+    assert (outputs["apiApplicationName"], outputs["apiDeploymentGroupName"]) == (group["appName"], group["deploymentGroupName"])
 
 
 def test_no_api_without_an_endpoint():

@@ -47,6 +47,12 @@ def test_alias_weights_are_churn_only_while_a_release_shifts_traffic():
     assert kinds(classify({"steps": [settled]}, release_in_progress=True)) == [("routingConfig", True), ("functionVersion", True)]
 
 
+def test_an_alias_moved_outside_a_release_is_real_drift_pointing_to_the_restore():
+    (moved,) = classify({"steps": [step("aws:lambda/alias:Alias", "api-alias", paths=("functionVersion",))]})
+    assert moved.expected is None and "--restore" in moved.hint and "containers/api" in moved.hint
+    assert "--restore" in issue_body("prod", [moved])
+
+
 def test_a_rolled_back_endpoint_and_a_deleted_resource_are_real_drift():
     preview = {
         "steps": [

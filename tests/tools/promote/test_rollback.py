@@ -18,6 +18,7 @@ from tools.promote.cli import EXIT_OK, EXIT_REFUSED, main
 from tools.promote.evidence import ROLLBACK, Evidence
 from tools.promote.rollback import pin_history, restore, rollback
 from tools.promote.stack_file import CheckFailed, read_stack
+from tools.rehearsal.rolled_back import moto_alarm, moto_endpoint
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/9"
@@ -99,34 +100,19 @@ def test_the_cli_rollback_writes_evidence_the_deploy_gate_accepts(repo: Path, tm
     assert main(["--check-evidence", "prod", *args]) == EXIT_REFUSED
 
 
-def moto_endpoint(name: str, arn: str) -> None:
-    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
-    sagemaker.create_model(ModelName=name, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
-
-
 def test_restore_pins_what_serves_after_an_alarm_rollback_and_names_the_alarm(repo: Path):
     with mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}), mock_aws():
-        moto_endpoint("mlops-prod-churn", BASE.replace("/9", "/3"))
+        moto_endpoint(boto3.session.Session(region_name="us-east-1"), "mlops-prod-churn", BASE.replace("/9", "/3"))
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-        for name in ("mlops-prod-churn-5xx", "mlops-prod-churn-latency"):
-            cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/SageMaker",
-                MetricName="m",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=0,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-        cloudwatch.set_alarm_state(AlarmName="mlops-prod-churn-latency", StateValue="ALARM", StateReason="p99 1.2 s > 0.5 s")
+        moto_alarm(cloudwatch, "mlops-prod-churn-5xx")
+        moto_alarm(cloudwatch, "mlops-prod-churn-latency", "ALARM", "p99 1.2 s > 0.5 s")
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
-        pr = restore(repo, "prod", sagemaker, cloudwatch, "mlops-prod-churn", ["mlops-prod-churn-5xx", "mlops-prod-churn-latency"])
-        assert pr is not None and read_stack(repo, "prod").pinned_version() == 3
+        pr, notes = restore(repo, "prod", sagemaker, cloudwatch, "mlops-prod-churn", ["mlops-prod-churn-5xx", "mlops-prod-churn-latency"])
+        assert pr is not None and read_stack(repo, "prod").pinned_version() == 3 and notes == []
         assert "mlops-prod-churn-latency" in pr.title and "p99 1.2 s > 0.5 s" in pr.body and pr.branch == "restore/prod"
-        assert restore(repo, "prod", sagemaker, cloudwatch, "mlops-prod-churn", []) is None  # Git says what serves now
+        assert "Prediction API" not in pr.body  # not asked about the API
+        # Git says what serves now.
+        assert restore(repo, "prod", sagemaker, cloudwatch, "mlops-prod-churn", []) == (
+            None,
+            ["prod: the endpoint serves the pinned version 3; nothing to restore"],
+        )

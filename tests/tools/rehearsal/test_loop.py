@@ -1,6 +1,7 @@
 """The closed loop rehearsed in moto (tools/rehearsal/loop.py): every fault refuses the prod promotion
 naming its SLO and opens no prod pull request; a clean soak promotes the identical ARN with the
-evidence table, passes the deploy's evidence gate, and the restore and rollback bodies are written."""
+evidence table, passes the deploy's evidence gate, and the restore (endpoint and API, one body) and
+rollback bodies are written."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Pat
     assert f"dev served `{ARN}`" in prod and "| 5xx rate | 0.0000% (0/7200) | <= 1.00% |" in prod and "**FAILED**" not in prod
     assert "approved by:" in result.bodies["dev"] and "rehearsal01" in result.bodies["dev"]
     assert "mlops-prod-churn-5xx" in result.bodies["restore"] and "EMERGENCY ROLLBACK" in result.bodies["rollback"]
+    # The API's release rolled back too: one body, the shipped commit's code back, the deployment and alarm named.
+    api = result.bodies["restore"].split("### Prediction API", 1)[1]
+    assert "**`mlops-prod-predict-api-5xx`**" in api and "`d-ROLLEDBACK` (version 1 -> 2)" in api and "ALARM_ACTIVE" in api
+    assert "as shipped)" in api and "deleted containers/api/feature_flags.json" in api and "restored containers/api/predict.py" in api
+    (restored,) = [line for line in result.lines if line.startswith("alarm rollbacks -> restore PR:")]
+    assert "pin to model package version 1 and API code to" in restored and "mlops-prod-predict-api-5xx" in restored
     gates = [line for line in result.lines if line.startswith("deploy gate (--check-evidence")]
     assert len(gates) == 2 and f"{ARN} soaked 24 h" in gates[0] and "emergency rollback" in gates[1]
     # The digest the pipeline recorded at registration is shown to the dev reviewer and re-checked before prod.
@@ -31,8 +38,12 @@ def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Pat
     assert f"SHA-256 {digest} (recorded with the package, ModelDataSha256)" in result.bodies["dev"]
     verified = [line for line in result.lines if line.startswith("deploy gate (--verify prod)")]
     assert len(verified) == 1 and f"pins {ARN}" in verified[0] and f"sha256 {digest}" in verified[0]
-    # The rehearsal's own copies: the real stack files are untouched.
+    # The rehearsal's own copies: the real stack files and API code are untouched.
     assert "modelPackageVersion: 1" in (ROOT / "Pulumi.prod.yaml").read_text()
+    assert (
+        not (ROOT / "containers" / "api" / "feature_flags.json").exists()
+        and "CodeDeploy rolls back" not in (ROOT / "containers/api/predict.py").read_text()
+    )
 
 
 @pytest.mark.parametrize("fault", FAULTS)
