@@ -571,7 +571,11 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe("secretsmanager:GetSecretValue", _own(lay, own, "secretsmanager", f"secret:{program_prefix(own)}x"), {}),
                 Probe("logs:GetLogEvents", _own(lay, own, "logs", f"log-group:/aws/lambda/{program_prefix(own)}predict:log-stream:a"), {}),
                 Probe("sqs:ReceiveMessage", _own(lay, own, "sqs", f"{program_prefix(own)}dlq"), {}),
-                *([] if (MODEL_BYTES, "") in granted else [Probe("s3:GetObject", o, {}) for o in (_sealed_model_object(lay), _model_object(lay))]),
+                *(
+                    []
+                    if (MODEL_BYTES, "") in granted
+                    else [Probe("s3:GetObject", o, {}) for o in (_sealed_model_object(lay), _model_object(lay))]
+                ),
                 Probe("s3:GetObject", _model_object(lay).replace("/output/model.tar.gz", "/output/other.bin"), {}),
                 Probe("s3:GetObject", _sealed_model_object(lay).replace("/model.tar.gz", "/seal/seal.json"), {}),
             ],

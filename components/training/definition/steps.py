@@ -94,7 +94,13 @@ class StepContext:
         args = self.args
         return Join(
             on="/",
-            values=["s3:/", args.artifact_bucket, sealed_model_prefix(args.pipeline_name), ExecutionVariables.PIPELINE_EXECUTION_ID, SEALED_ARCHIVE],
+            values=[
+                "s3:/",
+                args.artifact_bucket,
+                sealed_model_prefix(args.pipeline_name),
+                ExecutionVariables.PIPELINE_EXECUTION_ID,
+                SEALED_ARCHIVE,
+            ],
         )
 
     @staticmethod

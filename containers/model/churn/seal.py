@@ -109,7 +109,9 @@ def seal(s3: Any, archive: Path, destination: str, *, expected_sha256: str, kms_
         raise JobError(f"no {ARCHIVE} at {archive}: the step's `model` input is the training job's model artifact")
     size = archive.stat().st_size
     if size > MAX_PUT_BYTES:
-        raise JobError(f"{archive} is {size} bytes; one conditional PutObject carries at most 5 GB, and the sealed prefix takes no other write")
+        raise JobError(
+            f"{archive} is {size} bytes; one conditional PutObject carries at most 5 GB, and the sealed prefix takes no other write"
+        )
     digest = archive_sha256(archive)
     if digest != expected:
         raise JobError(
@@ -166,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         output = paths.processing_dir("seal")
         output.mkdir(parents=True, exist_ok=True)
         (output / REPORT_FILE).write_text(json.dumps(sealed.report(), indent=2) + "\n", encoding="utf-8")
-        print(f"{'sealed' if sealed.written else 'already sealed'} {sealed.uri} sha256 {sealed.sha256} version {sealed.version_id}", flush=True)
+        print(
+            f"{'sealed' if sealed.written else 'already sealed'} {sealed.uri} sha256 {sealed.sha256} version {sealed.version_id}",
+            flush=True,
+        )
 
     return run_job("seal", job, paths.processing_message_file())
 

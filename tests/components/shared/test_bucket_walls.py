@@ -146,7 +146,10 @@ def test_a_sealed_model_is_written_only_with_if_none_match_by_anyone(bootstrap):
         assert applies(rule, "s3:PutObject", sealed, {"aws:PrincipalArn": principal, **TLS}), principal
         assert not applies(rule, "s3:PutObject", sealed, {"aws:PrincipalArn": principal, **CONDITIONAL}), principal
         for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ReplicateObject", "s3:ReplicateDelete"):
-            assert not same_account_allowed(identity, document, principal, action, sealed, CONDITIONAL, boundary=boundary), (principal, action)
+            assert not same_account_allowed(identity, document, principal, action, sealed, CONDITIONAL, boundary=boundary), (
+                principal,
+                action,
+            )
     # The pipeline role is allowed the write by its own policy (inside its boundary): only the header is missing.
     identity, boundary = writers[pipeline_role]
     assert allowed(identity, "s3:PutObject", sealed, TLS, boundary=boundary)

@@ -68,7 +68,9 @@ def test_buckets_are_encrypted_versioned_private_and_tls_only(records, logical):
 def test_no_lifecycle_rule_expires_a_current_model_version(records):
     """Expiring a current version puts a delete marker on top, and If-None-Match looks only at the
     current version: a sealed key would take a new write. Only noncurrent versions expire."""
-    rules = bucket_parts(records, "training-artifacts")["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"]["inputs"]["rules"]
+    rules = bucket_parts(records, "training-artifacts")["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"]["inputs"][
+        "rules"
+    ]
     assert rules and all(rule.get("expiration") is None for rule in rules)
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import boto3
 import pytest
+from churn.errors import JobError
+from churn.seal import REPORT_FILE, SHA256_METADATA_KEY, main, seal
 from model_testkit import clean_env, run_entry
 from moto import mock_aws
 
-from churn.errors import JobError
-from churn.seal import REPORT_FILE, SHA256_METADATA_KEY, main, seal
 from components.training.definition.layout import (
     MODEL_DATA_SHA256_KEY,
     MODEL_DATA_VERSION_ID_KEY,

@@ -330,9 +330,7 @@ def test_fail_step_names_threshold_and_actual_auc(spot: dict[str, dict[str, Any]
 
 MODEL_SHA256 = from_evaluation_report("model_artifact.sha256")
 # Where SealModel writes the model once, and RegisterModel names it.
-SEALED_URI = {
-    "Std:Join": {"On": "/", "Values": ["s3:/", ARTIFACTS, f"pipelines/{PIPELINE}/registered", EXECUTION_ID, "model.tar.gz"]}
-}
+SEALED_URI = {"Std:Join": {"On": "/", "Values": ["s3:/", ARTIFACTS, f"pipelines/{PIPELINE}/registered", EXECUTION_ID, "model.tar.gz"]}}
 
 
 def from_seal_report(path: str) -> dict[str, Any]:
