@@ -275,13 +275,16 @@ def _tags(stack: str) -> dict[str, object]:
     return {"aws:ResourceTag/Environment": stack}
 
 
-# Where the registry stack's pipeline writes a trained model (components/training/definition/training_step.py:
-# SageMaker appends <training job>/output/model.tar.gz): the one object path a CI role may read
-# outside its state. Only in the registry stack's buckets: the program names them `mlops-<stack>-…`
-# (components/shared/secure_bucket.py).
-def model_bytes_pattern(layout: Layout) -> str:
+# Where a registered model's bytes are, the one object path a CI role may read outside its state:
+# the sealed copy the registry stack's pipeline registers (components/training/definition/steps.py,
+# SealModel: pipelines/<pipeline>/registered/<execution>/model.tar.gz), and the training job's output
+# that packages registered before the seal step name (training_step.py: SageMaker appends <training
+# job>/output/model.tar.gz), which `--verify` and a rollback still read. Only in the registry stack's
+# buckets: the program names them `mlops-<stack>-…` (components/shared/secure_bucket.py).
+def model_bytes_patterns(layout: Layout) -> tuple[str, ...]:
     prefix = program_prefix(REGISTRY_STACK)
-    return f"arn:{layout.partition}:s3:::{prefix}*/pipelines/{prefix}*/training/*/output/model.tar.gz"
+    pipelines = f"arn:{layout.partition}:s3:::{prefix}*/pipelines/{prefix}*"
+    return (f"{pipelines}/registered/*/model.tar.gz", f"{pipelines}/training/*/output/model.tar.gz")
 
 
 # The key the registry stack encrypts its artifacts with (the program's Foundation key alias).
@@ -306,6 +309,10 @@ def evaluation_report_pattern(layout: Layout) -> str:
 
 def _model_object(layout: Layout) -> str:
     return f"arn:{layout.partition}:s3:::{program_prefix(REGISTRY_STACK)}training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/training/job-1/output/model.tar.gz"
+
+
+def _sealed_model_object(layout: Layout) -> str:
+    return f"arn:{layout.partition}:s3:::{program_prefix(REGISTRY_STACK)}training-artifacts-1a2b/pipelines/{program_prefix(REGISTRY_STACK)}training/registered/x1y2/model.tar.gz"
 
 
 def _package(layout: Layout) -> str:
@@ -397,6 +404,8 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
     MODEL_BYTES: (
         "read a registered model's bytes (`model.tar.gz` under the registry pipeline's prefix) to re-check their checksum",
         lambda lay, s: [
+            Probe("s3:GetObject", _sealed_model_object(lay), {}),
+            Probe("s3:GetObjectVersion", _sealed_model_object(lay), {}),
             Probe("s3:GetObject", _model_object(lay), {}),
             Probe("s3:GetObjectVersion", _model_object(lay), {}),
             Probe(
@@ -602,8 +611,13 @@ def _cannot(layout: Layout, identity: Identity) -> list[tuple[str, list[Probe]]]
                 Probe("secretsmanager:GetSecretValue", _own(lay, own, "secretsmanager", f"secret:{program_prefix(own)}x"), {}),
                 Probe("logs:GetLogEvents", _own(lay, own, "logs", f"log-group:/aws/lambda/{program_prefix(own)}predict:log-stream:a"), {}),
                 Probe("sqs:ReceiveMessage", _own(lay, own, "sqs", f"{program_prefix(own)}dlq"), {}),
-                *([] if (MODEL_BYTES, "") in granted else [Probe("s3:GetObject", _model_object(lay), {})]),
+                *(
+                    []
+                    if (MODEL_BYTES, "") in granted
+                    else [Probe("s3:GetObject", o, {}) for o in (_sealed_model_object(lay), _model_object(lay))]
+                ),
                 Probe("s3:GetObject", _model_object(lay).replace("/output/model.tar.gz", "/output/other.bin"), {}),
+                Probe("s3:GetObject", _sealed_model_object(lay).replace("/model.tar.gz", "/seal/seal.json"), {}),
             ],
         )
     )

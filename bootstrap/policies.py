@@ -28,7 +28,7 @@ from access import (
     STATE_WRITE,
     Identity,
     evaluation_report_pattern,
-    model_bytes_pattern,
+    model_bytes_patterns,
     monitoring_reports_pattern,
     monitoring_reports_prefix,
     registry_key_alias,
@@ -388,7 +388,7 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
     # artifacts or another stack's state.
     model_bytes = any(c == MODEL_BYTES for c, _ in grants)
     if model_bytes:
-        out.append(statement(["s3:GetObject", "s3:GetObjectVersion"], [model_bytes_pattern(layout)], "ReadRegisteredModelBytes"))
+        out.append(statement(["s3:GetObject", "s3:GetObjectVersion"], list(model_bytes_patterns(layout)), "ReadRegisteredModelBytes"))
         out.append(
             statement(
                 ["kms:Decrypt"],
@@ -453,7 +453,7 @@ def identity_statements(layout: Layout, identity: Identity) -> list[dict[str, An
             )
         )
     own_objects = [f"{layout.state_bucket_arn}/.pulumi/meta.yaml"] + [o for s in readable for o in state_objects(layout, s)]
-    own_objects += [model_bytes_pattern(layout)] if model_bytes else []
+    own_objects += list(model_bytes_patterns(layout)) if model_bytes else []
     own_objects += [monitoring_reports_pattern(layout, s) for s in soaked]
     own_objects += [evaluation_report_pattern(layout)] if lineage else []
     out.append(

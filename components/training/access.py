@@ -116,8 +116,9 @@ def consumer_roots(args: TrainingPipelineArgs) -> list[str]:
 def consumer_bucket_statements(
     args: TrainingPipelineArgs, training: TrainingResources, bucket_arn: pulumi.Output[str]
 ) -> list[dict[str, Any]]:
-    """Consumer accounts read model artifacts (written under pipelines/<pipeline>/) and the
-    data-quality baselines (baselines/<group>/) that their endpoints and monitors load."""
+    """Consumer accounts read model artifacts (written under pipelines/<pipeline>/, the sealed
+    registered/ copies among them) and the data-quality baselines (baselines/<group>/) that their
+    endpoints and monitors load."""
     if not args.consumer_accounts:
         return []
     return [
@@ -133,27 +134,49 @@ def consumer_bucket_statements(
     ]
 
 
-# Model bytes: SageMaker writes each job's model under pipelines/<pipeline>/training/<job>/output/,
-# new keys only. Overwrites cannot be denied without breaking those writes (SageMaker sends no
-# If-None-Match), so versioning keeps every overwritten version and `tools.promote --verify` refuses
-# a package whose object changed; what a bucket policy can refuse outright is the delete of an
-# object or of one of its versions (docs/promotion.md, "Model bytes").
+# Model bytes. SageMaker writes each job's model under pipelines/<pipeline>/training/<job>/output/
+# without If-None-Match, so that prefix cannot require conditional writes without stopping training.
+# The model a package registers is the copy the pipeline's SealModel step wrote under
+# pipelines/<pipeline>/registered/<execution id>/ with If-None-Match: * (S3 refuses it, 412, when the
+# key holds a current object). There, no write without that header is accepted, from anyone: PutObject,
+# CompleteMultipartUpload, and CopyObject, UploadPart and CreateMultipartUpload (authorised as
+# s3:PutObject; the last three never carry it) all need `s3:if-none-match` in the request ("Enforce
+# conditional writes on Amazon S3 buckets", S3 User Guide). Replication into the prefix is another
+# action and is refused outright. If-None-Match only looks at the current version, so a delete (which
+# makes a delete marker current) would reopen the key: deletes are refused there and under training/
+# (unless the stack is force-destroyable), and the bucket's lifecycle never expires current versions
+# (components/shared/secure_bucket.py). docs/promotion.md, "Model bytes".
 MODEL_BYTES_DENIED_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+SEALED_REPLICATION_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateDelete")
 
 
 def model_bytes_statements(args: TrainingPipelineArgs, training: TrainingResources, bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
-    """No one deletes a trained model or its versions, except a force-destroyable stack's teardown."""
-    if args.force_destroy:
-        return []
-    return [
+    """A sealed model is written once and never replaced; no one deletes a trained or sealed model,
+    except a force-destroyable stack's teardown."""
+    sealed = pulumi.Output.concat(bucket_arn, f"/{pipeline_definition.sealed_model_prefix(training.pipeline_name)}/*")
+    everyone = {"AWS": "*"}
+    statements = [
         statement(
-            list(MODEL_BYTES_DENIED_ACTIONS),
-            [pulumi.Output.concat(bucket_arn, f"/pipelines/{training.pipeline_name}/training/*")],
-            sid="DenyDeletingModelBytes",
+            ["s3:PutObject"],
+            [sealed],
+            sid="DenyUnconditionalWritesOfSealedModels",
             effect="Deny",
-            principals={"AWS": "*"},
-        )
+            principals=everyone,
+            conditions={"Null": {"s3:if-none-match": "true"}},
+        ),
+        statement(list(SEALED_REPLICATION_ACTIONS), [sealed], sid="DenyReplicatingOverSealedModels", effect="Deny", principals=everyone),
     ]
+    if not args.force_destroy:
+        statements.append(
+            statement(
+                list(MODEL_BYTES_DENIED_ACTIONS),
+                [pulumi.Output.concat(bucket_arn, f"/pipelines/{training.pipeline_name}/training/*"), sealed],
+                sid="DenyDeletingModelBytes",
+                effect="Deny",
+                principals=everyone,
+            )
+        )
+    return statements
 
 
 def share_with_consumers(

@@ -147,7 +147,7 @@ class TrainingPipeline(pulumi.ComponentResource):
             f"{name}-pipeline",
             pipeline_name=self.pipeline_name,
             pipeline_display_name=self.pipeline_name,
-            pipeline_description="preprocess -> data-quality baseline -> train -> evaluate -> AUC gate -> register",
+            pipeline_description="preprocess -> data-quality baseline -> train -> evaluate -> AUC gate -> seal -> register",
             role_arn=self.execution_role.arn,
             pipeline_definition=definition,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.model_package_group]),

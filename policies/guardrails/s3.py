@@ -99,7 +99,7 @@ def bucket_policy_statements(view: StackView, bucket: Any) -> list[Mapping[str, 
     return found
 
 
-def _bucket_name(view: StackView, bucket: Any) -> Optional[str]:
+def bucket_name(view: StackView, bucket: Any) -> Optional[str]:
     for policy in _side(view, bucket, BUCKET_POLICY):
         value = peek(policy.props, "bucket")  # the bucket's id: unknown before it exists
         if isinstance(value, str) and not is_unknown(value):
@@ -115,7 +115,7 @@ def is_elb_log_bucket(view: StackView, bucket: Any) -> bool:
     if not allows:
         return False
     allowed_principals = _elb_principals(_elb_accounts(view))
-    name = _bucket_name(view, bucket)
+    name = bucket_name(view, bucket)
     for statement in allows:
         actions = as_list(statement.get("Action"))
         names = principals(statement)

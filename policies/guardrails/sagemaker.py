@@ -7,8 +7,9 @@ shifting, nor instance counts. The guardrails that demand those of a provisioned
 serverless one "not applicable" and say why, instead of failing a configuration AWS would reject.
 
 The endpoint guardrails are in guardrails/sagemaker_endpoint.py, the model and image ones in
-guardrails/sagemaker_models.py; this module holds those that judge every kind of SageMaker
-resource (encryption, instance types) and lists all of them in the pack's order.
+guardrails/sagemaker_models.py, the one on registered model bytes in guardrails/sealed_models.py;
+this module holds those that judge every kind of SageMaker resource (encryption, instance types)
+and lists all of them in the pack's order.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from guardrails.sagemaker_models import (
     sagemaker_network_isolation,
     sagemaker_pipeline_registers_pending,
 )
+from guardrails.sealed_models import sagemaker_pipeline_registers_sealed_models
 
 NOTEBOOK = "aws:sagemaker/notebookInstance:NotebookInstance"
 DEFAULT_INSTANCE_TYPES = ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large", "ml.c5.xlarge"]
@@ -147,6 +149,7 @@ POLICIES = [
     sagemaker_endpoint_canary,
     sagemaker_model_from_registry,
     sagemaker_pipeline_registers_pending,
+    sagemaker_pipeline_registers_sealed_models,
     sagemaker_images_pinned,
     sagemaker_network_isolation,
     sagemaker_instance_types,

@@ -1,5 +1,6 @@
 """A small IAM policy evaluator for the bootstrap tests: explicit deny wins, then an allow is needed in
-the identity's policies AND (when it has one) in its permissions boundary. It knows wildcards,
+the identity's policies AND (when it has one) in its permissions boundary; for a request on a resource
+with a policy (a bucket), `same_account_allowed` adds that policy's denies and allows. It knows wildcards,
 NotAction/NotResource, and the condition operators bootstrap's documents use, with AWS's rules for
 missing keys (a negated operator matches an absent key; `IfExists` too), multi-valued keys
 (`ForAnyValue:`/`ForAllValues:`) and `Null`. An operator it does not know fails the test loudly.
@@ -144,3 +145,26 @@ def resource_policy_allows(
     full = {"aws:PrincipalArn": principal_arn, **(context or {})}
     effects = {s["Effect"] for s in document["Statement"] if _principal_in(s, principal_arn) and applies(s, action, resource, full)}
     return "Deny" not in effects and "Allow" in effects
+
+
+def same_account_allowed(
+    identity: Sequence[Mapping[str, Any]],
+    resource_policy: Mapping[str, Any],
+    principal_arn: str,
+    action: str,
+    resource: str,
+    context: Optional[Mapping[str, Any]] = None,
+    *,
+    boundary: Optional[Mapping[str, Any]] = None,
+    region: str = "us-east-1",
+) -> bool:
+    """Whether a principal of the resource's own account may make the request, as AWS combines its
+    policies with the resource's (bucket) policy: an explicit deny in either (or in its boundary)
+    refuses it; otherwise an allow from its own policies (within its boundary) or from the resource
+    policy grants it."""
+    full = {"aws:RequestedRegion": region, "aws:PrincipalArn": principal_arn, **(context or {})}
+    granted = {s["Effect"] for s in resource_policy["Statement"] if _principal_in(s, principal_arn) and applies(s, action, resource, full)}
+    denied = "Deny" in granted or "Deny" in _effects(identity, action, resource, full)
+    if boundary is not None and "Deny" in _effects([boundary], action, resource, full):
+        denied = True
+    return not denied and (allowed(identity, action, resource, full, boundary=boundary, region=region) or "Allow" in granted)

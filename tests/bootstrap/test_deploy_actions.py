@@ -319,15 +319,30 @@ def test_every_invoke_the_program_makes_is_allowed_to_its_deploy_and_preview_rol
 
 
 def test_the_model_bytes_grant_follows_where_the_registry_pipeline_writes_models(one):
+    """The grant covers the sealed object RegisterModel names, and the training output that packages
+    registered before the seal step name; nothing else the pipeline writes."""
     import fnmatch
 
-    from access import model_bytes_pattern, registry_key_alias
+    from access import model_bytes_patterns, registry_key_alias
 
     records = program("dev")
     assert registry_key_alias() in {r["inputs"]["name"] for r in records.of_type("aws:kms/alias:Alias")}
-    definition = records.one("aws:sagemaker/pipeline:Pipeline")["inputs"]["pipelineDefinition"]
-    outputs = set(re.findall(r'"S3OutputPath": ?"s3://([^"]+)"', definition))
+    definition = json.loads(records.one("aws:sagemaker/pipeline:Pipeline")["inputs"]["pipelineDefinition"])
+    sealed, training = model_bytes_patterns(one.layout)
+    registered = []
+    for step in definition["Steps"][-1]["Arguments"]["IfSteps"]:
+        if step["Type"] == "RegisterModel":
+            [container] = step["Arguments"]["InferenceSpecification"]["Containers"]
+            join = container["ModelDataUrl"]["Std:Join"]
+            registered.append("/".join(v if isinstance(v, str) else "exec-1" for v in join["Values"]).replace("s3://", "arn:aws:s3:::"))
+    assert len(registered) == 1
+    assert fnmatch.fnmatchcase(registered[0], sealed) and not fnmatch.fnmatchcase(registered[0], training), registered
+    text = json.dumps(definition)
+    outputs = set(re.findall(r'"S3OutputPath": ?"s3://([^"]+)"', text))
     assert outputs
     for output in outputs:
         model = f"arn:aws:s3:::{output}/mlops-dev-training-job-1/output/model.tar.gz"
-        assert fnmatch.fnmatchcase(model, model_bytes_pattern(one.layout)), model
+        assert fnmatch.fnmatchcase(model, training), model
+    # The seal step's report and the evaluation sit beside the sealed object's prefix, not under it.
+    for other in (registered[0].replace("/registered/", "/").replace("/model.tar.gz", "/seal/seal.json"),):
+        assert not any(fnmatch.fnmatchcase(other, p) for p in (sealed, training)), other

@@ -46,6 +46,7 @@ def _reads(account: str) -> dict[str, list[tuple[str, dict[str, object]]]]:
         "s3:GetObject": [
             (f"arn:aws:s3:::{DEV}endpoint-data-9f8e/monitoring/{DEV}churn/reports/2026/12/01/constraint_violations.json", located),
             (f"arn:aws:s3:::{DEV}training-artifacts-9f8e/pipelines/{DEV}training/x1y2/evaluation/evaluation.json", located),
+            (f"arn:aws:s3:::{DEV}training-artifacts-9f8e/pipelines/{DEV}training/registered/x1y2/model.tar.gz", located),
             (f"arn:aws:s3:::{DEV}training-artifacts-9f8e/pipelines/{DEV}training/training/job-1/output/model.tar.gz", located),
         ],
     }

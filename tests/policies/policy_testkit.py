@@ -159,3 +159,58 @@ def policy_document(*statements: Mapping[str, Any]) -> str:
 
 def statement(actions: Any, resources: Any, effect: str = "Allow", **extra: Any) -> dict[str, Any]:
     return {"Effect": effect, "Action": actions, "Resource": resources, **extra}
+
+
+# ---- S3 -------------------------------------------------------------------------------------------
+
+
+def tls_deny(name: str) -> dict:
+    return statement(
+        ["s3:*"],
+        [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+        effect="Deny",
+        Principal={"AWS": "*"},
+        Condition={"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+def bucket(
+    stack: Stack,
+    name: str,
+    *,
+    sse: dict | None = None,
+    public_access: dict | None = None,
+    statements: list | None = None,
+    versioning: str | None = "Enabled",
+    join_by_dependency: bool = True,
+    force_destroy: bool = False,
+) -> str:
+    """A bucket and the side-by-side resources SecureBucket declares, each overridable."""
+    inputs = {"forceDestroy": True} if force_destroy else {}
+    urn = stack.add("aws:s3/bucket:Bucket", name, inputs, outputs={"bucket": name, "arn": f"arn:aws:s3:::{name}"})
+    deps = {"bucket": [urn]} if join_by_dependency else {"bucket": []}
+    sse = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN} if sse is None else sse
+    if sse:
+        stack.add(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            f"{name}-encryption",
+            {"bucket": name, "rules": [{"applyServerSideEncryptionByDefault": sse}]},
+            deps=deps,
+        )
+    flags = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
+    public_access = flags if public_access is None else public_access
+    if public_access:
+        stack.add(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {"bucket": name, **public_access}, deps=deps
+        )
+    statements = [tls_deny(name)] if statements is None else statements
+    if statements:
+        stack.add("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": name, "policy": policy_document(*statements)}, deps=deps)
+    if versioning:
+        stack.add(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            f"{name}-versioning",
+            {"bucket": name, "versioningConfiguration": {"status": versioning}},
+            deps=deps,
+        )
+    return urn

@@ -338,6 +338,18 @@ VIOLATIONS: list[Violation] = [
         *PROD_OWNS_REGISTRY,
         run="owner-approval",
     ),
+    # The bucket policy's write-once rule moved off the prefix the pipeline registers its models under.
+    careless(
+        "sagemaker-pipeline-registers-sealed-models",
+        TRAINING + "aws:sagemaker/pipeline:Pipeline::training-pipeline",
+        Edit(
+            'f"/{pipeline_definition.sealed_model_prefix(training.pipeline_name)}/*"',
+            'f"/pipelines/{training.pipeline_name}/sealed/*"',
+            path="components/training/access.py",
+        ),
+        *PROD_OWNS_REGISTRY,
+        run="owner-approval",
+    ),
     # The ALB log bucket's SSE-S3/no-versioning exemption holds only for the region's ELB account
     # granted s3:PutObject on <prefix>/AWSLogs/<account>/*.
     careless("s3-bucket-encryption", BUCKET + "dashboard-alb-logs", OTHER_PRINCIPAL, run="elb-principal"),

@@ -3,67 +3,17 @@
 from __future__ import annotations
 
 from policy_testkit import (
-    KEY_ARN,
     Stack,
     analyze,
     assert_fails,
     assert_passes,
-    policy_document,
+    bucket,
     statement,
+    tls_deny,
 )
 
 S3_POLICIES = ("s3-bucket-encryption", "s3-public-access-block", "s3-tls-only", "s3-versioning")
 ELB_US_EAST_1 = "arn:aws:iam::127311923021:root"
-
-
-def tls_deny(name: str) -> dict:
-    return statement(
-        ["s3:*"],
-        [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-        effect="Deny",
-        Principal={"AWS": "*"},
-        Condition={"Bool": {"aws:SecureTransport": "false"}},
-    )
-
-
-def bucket(
-    stack: Stack,
-    name: str,
-    *,
-    sse: dict | None = None,
-    public_access: dict | None = None,
-    statements: list | None = None,
-    versioning: str | None = "Enabled",
-    join_by_dependency: bool = True,
-) -> str:
-    """A bucket and the side-by-side resources SecureBucket declares, each overridable."""
-    urn = stack.add("aws:s3/bucket:Bucket", name, {}, outputs={"bucket": name, "arn": f"arn:aws:s3:::{name}"})
-    deps = {"bucket": [urn]} if join_by_dependency else {"bucket": []}
-    sse = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN} if sse is None else sse
-    if sse:
-        stack.add(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            f"{name}-encryption",
-            {"bucket": name, "rules": [{"applyServerSideEncryptionByDefault": sse}]},
-            deps=deps,
-        )
-    flags = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}
-    public_access = flags if public_access is None else public_access
-    if public_access:
-        stack.add(
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{name}-public-access", {"bucket": name, **public_access}, deps=deps
-        )
-    statements = [tls_deny(name)] if statements is None else statements
-    if statements:
-        stack.add("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": name, "policy": policy_document(*statements)}, deps=deps)
-    if versioning:
-        stack.add(
-            "aws:s3/bucketVersioning:BucketVersioning",
-            f"{name}-versioning",
-            {"bucket": name, "versioningConfiguration": {"status": versioning}},
-            deps=deps,
-        )
-    return urn
 
 
 def test_a_secure_bucket_passes_every_s3_guardrail(pack):

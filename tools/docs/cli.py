@@ -73,13 +73,15 @@ def readme_demo_sample(text: str) -> str:
     return fenced.group(1) if fenced else ""
 
 
+HEX_ID = re.compile(r"\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def report_shape(report: str) -> list[str]:
-    """A report's lines with every number replaced: what must stay the same between two runs of
-    the rehearsal (whose numbers move), so that the README's sample can be compared with a new run."""
-    return [NUMBER.sub("#", line.rstrip()) for line in report.strip().splitlines()]
+    """A report's lines with every number (and every hex identifier: a digest, an S3 version id)
+    replaced: what must stay the same between two runs of the rehearsal (whose numbers move), so
+    that the README's sample can be compared with a new run."""
+    return [NUMBER.sub("#", HEX_ID.sub("#", line.rstrip())) for line in report.strip().splitlines()]
 
 
 MUTATION_REQUIREMENTS = "requirements/mutation.txt"

@@ -5,10 +5,12 @@ SageMaker reads a package's ModelDataUrl again whenever it starts an instance (a
 blue/green release, a host replacement), so an object overwritten after approval would reach prod
 without any promotion. The digest of the approved bytes is recorded with the package, in its
 CustomerMetadataProperties (`ModelDataSha256`, and `ModelDataVersionId` where the bucket is
-versioned): the pipeline's RegisterModel step records the digest its Evaluate step computed of the
-model.tar.gz it received (components/training/definition/steps.py); an approver may record it for a
-package registered otherwise (docs/promotion.md, "Model bytes"). This module refuses a package that
-records none, whose object cannot be read, or whose object hashes to anything else.
+versioned): the pipeline's RegisterModel step records the digest and object version its SealModel
+step wrote under the sealed prefix, where the bucket policy refuses any overwrite
+(components/training/definition/steps.py); an approver may record them for a package registered
+otherwise (docs/promotion.md, "Model bytes"). This module refuses a package that records none, whose
+object cannot be read, or whose object hashes to anything else: the check that still holds if the
+bucket policy is ever loosened.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import hashlib
 import re
 from typing import Any, Mapping
 
-from components.training.definition.layout import MODEL_DATA_SHA256_KEY
+from components.training.definition.layout import MODEL_DATA_SHA256_KEY, MODEL_DATA_VERSION_ID_KEY
 from tools.promote.stack_file import CheckFailed, PromoteError
 
-# The key the training pipeline writes at registration: one name for both ends.
+# The keys the training pipeline writes at registration: one name for both ends.
 SHA256_KEY = MODEL_DATA_SHA256_KEY
-VERSION_ID_KEY = "ModelDataVersionId"
+VERSION_ID_KEY = MODEL_DATA_VERSION_ID_KEY
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 8 * 1024 * 1024
 

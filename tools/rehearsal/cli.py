@@ -10,7 +10,9 @@
    runs them with its /opt/ml layout moved into a work directory: generate-data -> preprocess ->
    train (the pipeline's hyper-parameters) -> evaluate, then the pipeline's own condition step
    (`CheckAuc` of the definition each stack deploys, as its preview recorded it) evaluated on the
-   evaluation report: the branch it selects must register the model (tools/rehearsal/gate.py).
+   evaluation report: the branch it selects must register the model (tools/rehearsal/gate.py). Its
+   SealModel step then runs `bin/seal` with the definition's arguments against moto's S3, and a
+   second write of other bytes to the sealed key must be refused (tools/rehearsal/seal.py).
 3. Serving: `bin/serve` (gunicorn + uvicorn workers) with the trained model; tools/rehearsal/runtime_shim.py
    plays SageMaker Runtime; the prediction Lambda's real handler (containers/api/predict.py) answers
    API Gateway v2 events through its real botocore client, for clean and for drifted customers.
@@ -42,8 +44,9 @@ from typing import Any, Optional
 from tools import processes
 from tools.rehearsal.loop import FAULTS, rehearse_loop
 from tools.rehearsal.pipeline import RehearsalError, finish_preview, judge_gates, run_pipeline, stack_settings, start_preview
-from tools.rehearsal.promotion import rehearse_promotion
+from tools.rehearsal.promotion import gating_preview, rehearse_promotion
 from tools.rehearsal.report import ROOT, ProgramTree, Report, render
+from tools.rehearsal.seal import seal_model
 from tools.rehearsal.serving import serve_and_predict
 
 
@@ -61,6 +64,10 @@ def rehearse(args: argparse.Namespace, work: Path) -> Report:
         raise
     previews = finish_preview(preview, report, work)
     judge_gates(report, previews, work)
+    # Only a model that passed a gate is sealed, as the definition's branch says.
+    passed = next((s.stack for s in report.stacks if s.gate_passed), None)
+    if passed is not None:
+        seal_model(tree, env, work, report, gating_preview(previews, passed) or {})
     if "prod" in args.stack:  # promotion to prod by identity (tools/rehearsal/promotion.py)
         promotion = rehearse_promotion(tree.root, work)
         report.promotion, report.problems = promotion.lines, [*report.problems, *promotion.problems]

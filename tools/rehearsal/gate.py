@@ -9,8 +9,9 @@ definition (an inverted comparison, a wrong JSON path, a swapped branch) changes
 
 Supported: the condition types SageMaker Pipelines defines (Equals, GreaterThan,
 GreaterThanOrEqualTo, LessThan, LessThanOrEqualTo, In, Not, Or), literal values, pipeline
-parameters (their default values), Std:JsonGet on a property file and Std:Join. Anything else is a
-GateError naming it, never a silent pass.
+parameters (their default values), execution variables the caller names (`Execution.<name>`, for a
+step's arguments: tools/rehearsal/seal.py), Std:JsonGet on a property file and Std:Join. Anything
+else is a GateError naming it, never a silent pass.
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ def _all_steps(steps: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 class DefinitionEvaluator:
-    def __init__(self, definition: Mapping[str, Any], processing_dir: Path):
+    def __init__(self, definition: Mapping[str, Any], processing_dir: Path, execution: Optional[Mapping[str, str]] = None):
         self.definition = definition
         self.processing_dir = processing_dir
+        self.execution = dict(execution or {})
         self.steps = {s.get("Name"): s for s in _all_steps(list(definition.get("Steps") or []))}
 
     # ---- values ----------------------------------------------------------------------------------
@@ -110,6 +112,9 @@ class DefinitionEvaluator:
                 if parameter.get("Name") == name:
                     return parameter.get("DefaultValue"), f"{name}={parameter.get('DefaultValue')!r}"
             raise GateError(f"{reference}: the definition has no such parameter")
+        if reference.startswith("Execution.") and reference.split(".", 1)[1] in self.execution:
+            value = self.execution[reference.split(".", 1)[1]]
+            return value, f"{reference}={value!r}"
         raise GateError(f"{reference}: only pipeline parameters and property files can be evaluated before a run")
 
     def property_file(self, reference: str) -> Path:

@@ -1,7 +1,8 @@
 """The closed promotion loop rehearsed in moto (part of `make demo`; alone: `python -m tools.rehearsal.loop`).
 
-1. Approval -> dev PR: the pipeline's run registers version 2 (evaluation report, artifact and the
-   SHA-256 Evaluate computed of it, image digest, pipeline execution), a person approves it;
+1. Approval -> dev PR: the pipeline's run registers version 2 (evaluation report, the model sealed
+   under pipelines/<pipeline>/registered/ by the model image's own seal code, with the SHA-256 and S3
+   version it reported, image digest, pipeline execution), a person approves it;
    `--to dev --approved` pins it and writes the pull request body (metrics, lineage, approver).
 2. dev serves version 2 (a moto endpoint) and its health goes to CloudWatch (put_metric_data: hourly
    invocations, 5XX errors, p99 latency, the drift alarm's feature metrics; Model Monitor's report in
@@ -9,7 +10,7 @@
 3. `--to prod --soak` reads it back (get_metric_data, DescribeAlarms, S3): with a fault injected
    (errors, latency, drift, quality) the promotion is refused naming the SLO; clean, prod pins the
    identical ARN with the evidence table, and the deploy's `--check-evidence prod` and `--verify
-   prod` (the model bytes are the registered ones) accept it.
+   prod` (the sealed object still has the recorded bytes and version) accept it.
 4. prod's release is rolled back by its 5XX alarm (prod's endpoint serves version 1 again), and so is
    the release of the API's new code (a commit after the shipped one): CodeDeploy stopped it on the
    API's 5xx alarm and the `live` alias stays on the version running the shipped code. `--restore
@@ -47,6 +48,8 @@ REGION, ACCOUNT = "us-east-1", "123456789012"
 GROUP, ENDPOINT, PROD_ENDPOINT, VARIANT = "mlops-dev-churn", "mlops-dev-churn", "mlops-prod-churn", "AllTraffic"
 BUCKET = "mlops-dev-artifacts"
 MODEL_BYTES = b"model bytes"
+# Where the run's SealModel step writes the model it registers (components/training/definition/layout.py).
+SEALED_MODEL = f"s3://{BUCKET}/pipelines/mlops-dev-training/registered/rehearsal01/model.tar.gz"
 DRIFT_ALARM = "mlops-dev-endpoint-drift"
 PROD_5XX_ALARM = "mlops-prod-churn-5xx"
 API_ALARMS = ("mlops-prod-predict-new-version-errors", "mlops-prod-predict-duration-p99", "mlops-prod-predict-api-5xx")
@@ -162,20 +165,30 @@ class RehearsalSession:
 # ---- the world the loop runs in -------------------------------------------------------------------
 
 
-def _registry(session: RehearsalSession) -> tuple[str, str]:
+def _registry(session: RehearsalSession, root: Path, work: Path) -> tuple[str, str]:
     sagemaker, s3 = session.client("sagemaker"), session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
-    from tools.promote.artifact import SHA256_KEY
+    from tools.promote.artifact import SHA256_KEY, VERSION_ID_KEY
+    from tools.rehearsal.report import ProgramTree, on_path
 
-    s3.put_object(Bucket=BUCKET, Key="pipelines/mlops-dev-training/rehearsal01/model.tar.gz", Body=MODEL_BYTES, ChecksumAlgorithm="SHA256")
+    on_path(ProgramTree(root).model_dir)
+    from churn.seal import seal
+
     # As the Evaluate step writes it, with the digest of the model.tar.gz it received.
     report = {
         "binary_classification_metrics": {"auc": {"value": 0.912}, "accuracy": {"value": 0.874}, "f1": {"value": 0.701}},
         "model_artifact": {"sha256": hashlib.sha256(MODEL_BYTES).hexdigest()},
     }
-    # What RegisterModel records from that report (CustomerMetadataProperties, JsonGet model_artifact.sha256).
-    metadata = {SHA256_KEY: report["model_artifact"]["sha256"]}
+    # The SealModel step: the evaluated bytes, written once under the sealed prefix (the image's own code).
+    archive = work / "loop" / "model.tar.gz"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    archive.write_bytes(MODEL_BYTES)
+    key = session.client("kms").create_key(Description="the project key")["KeyMetadata"]["Arn"]
+    sealed = seal(s3, archive, SEALED_MODEL, expected_sha256=report["model_artifact"]["sha256"], kms_key_id=key)
+    # What RegisterModel records from seal.json (CustomerMetadataProperties, JsonGet model_artifact.sha256/.version_id).
+    metadata = {SHA256_KEY: sealed.sha256, VERSION_ID_KEY: sealed.version_id}
     s3.put_object(Bucket=BUCKET, Key="pipelines/mlops-dev-training/rehearsal01/evaluation.json", Body=json.dumps(report).encode())
     sagemaker.create_training_job(
         TrainingJobName="pipelines-rehearsal01-train",
@@ -201,7 +214,7 @@ def _registry(session: RehearsalSession) -> tuple[str, str]:
     def register(status: str, execution: str) -> str:
         container = {
             "Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mlops-dev-model@sha256:" + "a1" * 32,
-            "ModelDataUrl": f"s3://{BUCKET}/pipelines/mlops-dev-training/rehearsal01/model.tar.gz",
+            "ModelDataUrl": sealed.uri,
         }
         return sagemaker.create_model_package(
             ModelPackageGroupName=GROUP,
@@ -428,7 +441,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
     soak_hours = promotion_config(view).soak_hours
     with mock.patch.dict(os.environ, FAKE_CREDENTIALS), mock_aws():
         session = RehearsalSession({})
-        first, second = _registry(session)
+        first, second = _registry(session, root, work)
         result.lines.append(f"registry: {second} registered by {EXECUTION.rsplit('/', 1)[-1]} and approved ({first} serves today)")
 
         done = _call(result, "approval -> dev", lambda: cli.promote_approved(view, session, out / "dev-pr.md"))

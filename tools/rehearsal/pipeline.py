@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -114,13 +115,24 @@ def sagemaker_env(work: Path) -> dict[str, str]:
         SM_PROCESSING_DIR=str(processing),
         SM_CHANNEL_TRAIN=str(processing / "train"),
         SM_CHANNEL_VALIDATION=str(processing / "validation"),
-        # The evaluation step reads what training wrote, as the pipeline wires model.tar.gz to it.
-        SM_PROCESSING_MODEL_DIR=str(ml / "model"),
+        # The evaluation step reads the model.tar.gz training produced, as the pipeline wires it.
+        SM_PROCESSING_MODEL_DIR=str(processing / "model"),
     )
     return env
 
 
 PIPELINE_STEPS = ("generate-data", "preprocess", "train", "evaluate")
+
+
+def pack_model(work: Path) -> Path:
+    """What SageMaker does when a training job ends: the files of /opt/ml/model at the root of
+    model.tar.gz, the job's S3ModelArtifacts; the Evaluate and SealModel steps receive that object as it is."""
+    archive = work / "processing" / "model" / "model.tar.gz"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted((work / "ml" / "model").iterdir()):
+            tar.add(path, arcname=path.name)
+    return archive
 
 
 def run_steps(
@@ -144,6 +156,8 @@ def run_steps(
             seconds[name] = round(processes.run(name, command, env, logs / f"{name}.log", ROOT, STEP_TIMEOUT), 2)
         except processes.StepFailed as exc:
             raise RehearsalError(str(exc)) from None
+        if name == "train":
+            pack_model(work)
     return env, seconds
 
 

@@ -75,6 +75,7 @@ class Report:
     variant: Optional[str] = None
     dashboard: str = DASHBOARD_HINT
     problems: list[str] = field(default_factory=list)
+    seal: list[str] = field(default_factory=list)
     promotion: list[str] = field(default_factory=list)
     loop: list[str] = field(default_factory=list)
 
@@ -112,6 +113,9 @@ def render(report: Report) -> str:
             out.append(f"  gate {s.stack} (training.minAuc {s.min_auc}): {verdict}: {s.gate}")
     else:
         out.append("  not run")
+    if report.seal:
+        out += ["", "Sealed model bytes (SealModel of the definition, bin/seal against moto's S3):"]
+        out += [f"  {line}" for line in report.seal]
     if report.promotion:
         out += ["", "Promotion by identity (shared registry in moto, tools.promote.cli, prod's offline preview):"]
         out += [f"  {line}" for line in report.promotion]

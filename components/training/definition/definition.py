@@ -13,7 +13,7 @@ sagemaker SDK v3 (`sagemaker.mlops.workflow`), but:
 * cheap to import: the SDK (~3 s, ~250 MB) is imported only inside `build_pipeline_definition`.
 
 Steps: Preprocess -> DataQualityBaseline -> Train (or Tune) -> Evaluate -> CheckAuc ->
-(RegisterModel -> PublishBaseline) | AucBelowThreshold (Fail).
+(SealModel -> RegisterModel -> PublishBaseline) | AucBelowThreshold (Fail).
 
 This module assembles the pipeline; the parts live beside it:
 - `pipeline_layout`: step/parameter/file names and the S3 layout shared with containers/model and
@@ -61,11 +61,13 @@ from components.training.definition.layout import (
     STEP_PREPROCESS,
     STEP_PUBLISH_BASELINE,
     STEP_REGISTER,
+    STEP_SEAL,
     STEP_TRAIN,
     STEP_TUNE,
     baseline_prefix,
     baseline_uris,
     model_monitor_image_uri,
+    sealed_model_prefix,
 )
 from components.training.definition.layout import analyzer_registries as _analyzer_registries
 from components.training.definition.sdk import OfflineViolationError, import_sdk, quiet_sdk, sdk_environment
@@ -79,6 +81,7 @@ from components.training.definition.steps import (
     preprocess_step,
     publish_baseline_step,
     register_step,
+    seal_step,
 )
 from components.training.definition.training_step import training_step
 
@@ -112,6 +115,7 @@ __all__ = [
     "STEP_PREPROCESS",
     "STEP_PUBLISH_BASELINE",
     "STEP_REGISTER",
+    "STEP_SEAL",
     "STEP_TRAIN",
     "STEP_TUNE",
     "OfflineViolationError",
@@ -122,6 +126,7 @@ __all__ = [
     "baseline_uris",
     "build_pipeline_definition",
     "model_monitor_image_uri",
+    "sealed_model_prefix",
     "_analyzer_registries",
     "_offline_boto_session",
 ]
@@ -138,8 +143,8 @@ def build_pipeline_definition(args: PipelineDefinitionArgs) -> str:
 
 
 def _assemble(args: PipelineDefinitionArgs) -> str:
-    """Preprocess -> DataQualityBaseline -> Train|Tune -> Evaluate -> CheckAuc -> (RegisterModel ->
-    PublishBaseline) | AucBelowThreshold, in the order the SDK needs them built."""
+    """Preprocess -> DataQualityBaseline -> Train|Tune -> Evaluate -> CheckAuc -> (SealModel ->
+    RegisterModel -> PublishBaseline) | AucBelowThreshold, in the order the SDK needs them built."""
     from sagemaker.mlops.workflow import Pipeline
 
     ctx = StepContext.create(args)
@@ -147,10 +152,12 @@ def _assemble(args: PipelineDefinitionArgs) -> str:
     baseline = baseline_step(ctx, preprocess)
     train, model_data = training_step(ctx, preprocess)
     evaluation = evaluate_step(ctx, preprocess, model_data)
-    register = register_step(ctx, baseline, model_data, evaluation)
+    # Only a model that passed the gate is sealed: a sealed object can never be deleted.
+    seal = seal_step(ctx, model_data, evaluation)
+    register = register_step(ctx, baseline, seal, evaluation)
     publish_baseline = publish_baseline_step(ctx, baseline, register)
     below_threshold = fail_step(ctx, evaluation.auc)
-    gate = gate_step(ctx, evaluation.auc, if_steps=[register, publish_baseline], else_steps=[below_threshold])
+    gate = gate_step(ctx, evaluation.auc, if_steps=[seal.step, register, publish_baseline], else_steps=[below_threshold])
 
     pipeline = Pipeline(
         name=args.pipeline_name,

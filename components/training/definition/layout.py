@@ -18,6 +18,7 @@ STEP_TRAIN = "Train"
 STEP_TUNE = "Tune"
 STEP_EVALUATE = "Evaluate"
 STEP_CONDITION = "CheckAuc"
+STEP_SEAL = "SealModel"
 STEP_REGISTER = "RegisterModel"
 STEP_PUBLISH_BASELINE = "PublishBaseline"
 STEP_FAIL = "AucBelowThreshold"
@@ -31,10 +32,21 @@ PROCESSING_ROOT = "/opt/ml/processing"
 BASELINE_FILE = "baseline.csv"  # written by containers/model preprocess into the `baseline` output
 EVALUATION_FILE = "evaluation.json"  # written by containers/model evaluate
 AUC_JSON_PATH = "binary_classification_metrics.auc.value"
-# evaluate's SHA-256 of the model.tar.gz it received, recorded at registration under the
-# CustomerMetadataProperties key `python -m tools.promote --verify prod` reads (tools/promote/artifact.py).
+# evaluate's SHA-256 of the model.tar.gz it received: the seal step refuses other bytes.
 MODEL_SHA256_JSON_PATH = "model_artifact.sha256"
+# The seal step's report (containers/model churn/seal.py): where it wrote the model under the sealed
+# prefix, the SHA-256 and the S3 version of that object. RegisterModel records digest and version
+# under the CustomerMetadataProperties keys `python -m tools.promote --verify prod` reads
+# (tools/promote/artifact.py).
+SEAL_FILE = "seal.json"
+SEALED_SHA256_JSON_PATH = "model_artifact.sha256"
+SEALED_VERSION_ID_JSON_PATH = "model_artifact.version_id"
 MODEL_DATA_SHA256_KEY = "ModelDataSha256"
+MODEL_DATA_VERSION_ID_KEY = "ModelDataVersionId"
+# Registered model bytes live under pipelines/<pipeline>/<SEALED_DIR>/<execution id>/model.tar.gz,
+# written once with If-None-Match: * (the artifact bucket's policy refuses any other write there).
+SEALED_DIR = "registered"
+SEALED_ARCHIVE = "model.tar.gz"
 
 OBJECTIVE_METRIC = "validation:auc"
 # The trainer prints lines such as `[50] train:auc=0.9012 validation:auc=0.8731 validation:logloss=0.41`.
@@ -53,6 +65,11 @@ BASELINES_PREFIX = "baselines"
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 # Exactly what DefaultModelMonitor / QualityCheckStep pass for a CSV with a header (DatasetFormat.csv).
 DATASET_FORMAT = {"csv": {"header": True, "output_columns_position": "START"}}
+
+
+def sealed_model_prefix(pipeline_name: str) -> str:
+    """`pipelines/<pipeline>/registered`: the key prefix of registered model bytes (no bucket, no slashes around)."""
+    return f"pipelines/{pipeline_name}/{SEALED_DIR}"
 
 
 def baseline_prefix(artifact_bucket: str, model_package_group_name: str) -> str:

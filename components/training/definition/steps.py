@@ -18,12 +18,17 @@ from components.training.definition.layout import (
     DATASET_FORMAT,
     EVALUATION_FILE,
     MODEL_DATA_SHA256_KEY,
+    MODEL_DATA_VERSION_ID_KEY,
     MODEL_SHA256_JSON_PATH,
     PARAM_INPUT_DATA_URI,
     PARAM_PROCESSING_INSTANCE_TYPE,
     PARAM_TRAINING_INSTANCE_TYPE,
     PREPROCESS_OUTPUTS,
     PROCESSING_ROOT,
+    SEAL_FILE,
+    SEALED_ARCHIVE,
+    SEALED_SHA256_JSON_PATH,
+    SEALED_VERSION_ID_JSON_PATH,
     STEP_BASELINE,
     STEP_CONDITION,
     STEP_EVALUATE,
@@ -31,7 +36,9 @@ from components.training.definition.layout import (
     STEP_PREPROCESS,
     STEP_PUBLISH_BASELINE,
     STEP_REGISTER,
+    STEP_SEAL,
     baseline_prefix,
+    sealed_model_prefix,
 )
 from components.training.definition.sdk import offline_session
 
@@ -76,6 +83,24 @@ class StepContext:
         args = self.args
         return Join(
             on="/", values=["s3:/", args.artifact_bucket, "pipelines", args.pipeline_name, ExecutionVariables.PIPELINE_EXECUTION_ID, *parts]
+        )
+
+    def sealed_model_uri(self) -> Any:
+        """s3://<artifact>/pipelines/<pipeline>/registered/<execution id>/model.tar.gz: the one key a
+        run's registered model is written to, once (the bucket policy refuses any other write there)."""
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+        from sagemaker.core.workflow.functions import Join
+
+        args = self.args
+        return Join(
+            on="/",
+            values=[
+                "s3:/",
+                args.artifact_bucket,
+                sealed_model_prefix(args.pipeline_name),
+                ExecutionVariables.PIPELINE_EXECUTION_ID,
+                SEALED_ARCHIVE,
+            ],
         )
 
     @staticmethod
@@ -201,11 +226,60 @@ def evaluate_step(ctx: StepContext, preprocess: Any, model_data: Any) -> Evaluat
     return Evaluation(evaluate, auc, model_sha256, report_uri)
 
 
-def register_step(ctx: StepContext, baseline: Any, model_data: Any, evaluation: Evaluation) -> Any:
-    """6a. Register a version (PendingManualApproval: promotion is a human decision and a PR).
+@dataclass(frozen=True)
+class Seal:
+    step: Any
+    uri: Any  # Join: s3://<artifact>/pipelines/<pipeline>/registered/<execution id>/model.tar.gz
+    sha256: Any  # JsonGet of the sealed object's SHA-256 in seal.json
+    version_id: Any  # JsonGet of the sealed object's S3 version id in seal.json
 
-    The package records the SHA-256 evaluate computed of the very model.tar.gz it registers
-    (CustomerMetadataProperties `ModelDataSha256`): `--verify prod` refuses a package without it.
+
+def seal_step(ctx: StepContext, model_data: Any, evaluation: Evaluation) -> Seal:
+    """6a. Seal the evaluated model under a key written once (`If-None-Match: *`), which RegisterModel names.
+
+    SageMaker writes the training output without If-None-Match, so that object could be replaced
+    after registration and an endpoint would load the new bytes at its next instance start. The
+    `seal` job copies the very archive the gate passed (it refuses bytes whose SHA-256 is not the one
+    Evaluate computed) to the sealed prefix, where the artifact bucket's policy refuses every write
+    without If-None-Match and every delete (components/training/access.py). It calls S3 itself, so it
+    runs without network isolation, like publish-baseline.
+    """
+    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow import ProcessingStep
+
+    args = ctx.args
+    uri = ctx.sealed_model_uri()
+    report = PropertyFile(name="SealReport", output_name="seal", path=SEAL_FILE)
+    step = ProcessingStep(
+        name=STEP_SEAL,
+        step_args=ctx.model_image_processor("seal", None).run(
+            inputs=[ctx.s3_input("model", model_data, f"{PROCESSING_ROOT}/model")],
+            outputs=[ctx.s3_output("seal", ctx.execution_uri("seal"))],
+            arguments=[
+                "--destination",
+                uri,
+                "--expected-sha256",
+                evaluation.model_sha256,
+                "--kms-key-id",
+                args.kms_key_arn,
+                "--region",
+                args.region,
+            ],
+        ),
+        property_files=[report],
+    )
+    sha256 = JsonGet(step_name=step.name, property_file=report, json_path=SEALED_SHA256_JSON_PATH)
+    version_id = JsonGet(step_name=step.name, property_file=report, json_path=SEALED_VERSION_ID_JSON_PATH)
+    return Seal(step, uri, sha256, version_id)
+
+
+def register_step(ctx: StepContext, baseline: Any, seal: Seal, evaluation: Evaluation) -> Any:
+    """6b. Register a version (PendingManualApproval: promotion is a human decision and a PR).
+
+    The package's model data is the sealed object, and it records that object's SHA-256 and S3
+    version (CustomerMetadataProperties `ModelDataSha256`, `ModelDataVersionId`): `--verify prod`
+    refuses a package without the digest and checks both again before prod's update.
     """
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
@@ -217,7 +291,7 @@ def register_step(ctx: StepContext, baseline: Any, model_data: Any, evaluation: 
     constraints_uri = baseline.properties.CalculatedBaselineConstraints
     builder = ModelBuilder(
         image_uri=args.image_uri,
-        s3_model_data_url=model_data,
+        s3_model_data_url=seal.uri,
         role_arn=args.role_arn,
         sagemaker_session=session,
         # An explicit type, or ModelBuilder looks a default up; log_level None leaves loggers alone;
@@ -248,13 +322,14 @@ def register_step(ctx: StepContext, baseline: Any, model_data: Any, evaluation: 
                 ),
             ),
             approval_status="PendingManualApproval",
-            customer_metadata_properties={MODEL_DATA_SHA256_KEY: evaluation.model_sha256},
+            customer_metadata_properties={MODEL_DATA_SHA256_KEY: seal.sha256, MODEL_DATA_VERSION_ID_KEY: seal.version_id},
         )
-    return ModelStep(name=STEP_REGISTER, step_args=register_args)
+    # Explicit as well as through the JsonGets: the URI it registers exists only once SealModel ran.
+    return ModelStep(name=STEP_REGISTER, step_args=register_args, depends_on=[seal.step])
 
 
 def publish_baseline_step(ctx: StepContext, baseline: Any, register: Any) -> Any:
-    """6b. Copy the baseline to s3://<artifact>/baselines/<group>/<version>/.
+    """6c. Copy the baseline to s3://<artifact>/baselines/<group>/<version>/.
 
     The endpoint component knows only the pinned version number. The version exists only once
     RegisterModel has run, so the job receives the registered ModelPackageArn (a RegisterModel step
@@ -285,7 +360,7 @@ def publish_baseline_step(ctx: StepContext, baseline: Any, register: Any) -> Any
 
 
 def fail_step(ctx: StepContext, auc: Any) -> Any:
-    """6c. Below the gate: fail the run with the reason, so it shows as Failed with the numbers."""
+    """6'. Below the gate: fail the run with the reason, so it shows as Failed with the numbers."""
     from sagemaker.core.workflow.functions import Join
     from sagemaker.mlops.workflow import FailStep
 

@@ -6,17 +6,15 @@ which the pipeline's condition step reads through a PropertyFile (e.g. JsonGet o
 
 Beside the metrics, `model_artifact.sha256` is the SHA-256 of the model.tar.gz the job received: the
 processing input downloads the training job's S3ModelArtifacts object as it is (File mode, not
-extracted), so these are the bytes of the ModelDataUrl the pipeline registers, and RegisterModel
-records the digest in the package's CustomerMetadataProperties (`ModelDataSha256`), which
-`python -m tools.promote --verify prod` checks again before prod serves the package. A run on an
-unpacked model directory (the rehearsal, tests) has no archive and so writes no `model_artifact`:
-a pipeline wired that way fails at RegisterModel's JsonGet instead of registering an unchecked digest.
+extracted), so these are the bytes the metrics describe. The pipeline hands the digest to the seal
+step (churn/seal.py), which refuses to seal any other bytes under the key RegisterModel names. A run
+on an unpacked model directory (tests) has no archive and so writes no `model_artifact`: a pipeline
+wired that way fails at the seal step's JsonGet instead of sealing unevaluated bytes.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from churn import paths
+from churn.archive import ARCHIVE, archive_sha256
 from churn.errors import JobError
 from churn.jobs import run_job
 from churn.model import MODEL_FILE, Predictor
@@ -37,8 +36,6 @@ from churn.train import cpu_count
 log = logging.getLogger("churn.evaluate")
 
 THRESHOLD = 0.5
-ARCHIVE = "model.tar.gz"
-_CHUNK = 8 * 1024 * 1024
 
 
 def _find_model_dir(root: Path) -> Path:
@@ -56,18 +53,6 @@ def _extract(archive: Path, target: Path) -> Path:
     except (tarfile.TarError, OSError) as error:
         raise JobError(f"cannot extract {archive}: {error}") from None
     return _find_model_dir(target)
-
-
-def archive_sha256(archive: Path) -> str:
-    """The SHA-256 of the archive's bytes as received, read before anything is extracted."""
-    digest = hashlib.sha256()
-    try:
-        with archive.open("rb") as file:
-            for chunk in iter(lambda: file.read(_CHUNK), b""):
-                digest.update(chunk)
-    except OSError as error:
-        raise JobError(f"cannot read {archive}: {error}") from None
-    return digest.hexdigest()
 
 
 def binary_classification_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:

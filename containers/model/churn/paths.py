@@ -62,7 +62,7 @@ def checkpoint_dir() -> Path:
 
 # --- processing jobs ---------------------------------------------------------------------------
 
-PROCESSING_DIRS = ("input", "train", "validation", "test", "baseline", "model", "evaluation")
+PROCESSING_DIRS = ("input", "train", "validation", "test", "baseline", "model", "evaluation", "seal")
 
 
 def processing_dir(name: str) -> Path:

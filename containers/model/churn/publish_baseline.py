@@ -26,6 +26,7 @@ from typing import Any
 from churn import paths
 from churn.errors import JobError
 from churn.jobs import run_job
+from churn.s3 import call_failed, error_code, parse_s3_uri, s3_client
 
 log = logging.getLogger("churn.publish_baseline")
 
@@ -42,7 +43,6 @@ _MODEL_PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62})/(?P<version>[1-9][0-9]*)$"
 )
-_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
 
 @dataclass(frozen=True)
@@ -69,25 +69,11 @@ def parse_model_package_arn(arn: str) -> ModelPackageVersion:
     return ModelPackageVersion(match["region"], match["group"], int(match["version"]))
 
 
-def parse_s3_uri(uri: str, what: str) -> tuple[str, str]:
-    match = _S3_URI.match(uri.strip())
-    if not match:
-        raise JobError(f"{what} is not an s3://bucket/key URI: {uri!r}")
-    return match["bucket"], match["key"]
-
-
 def destination_uris(destination_prefix: str, version: int) -> tuple[str, str]:
     """(statistics, constraints) URIs of `version` under `destination_prefix`."""
     bucket, prefix = parse_s3_uri(destination_prefix.rstrip("/") + "/", "--destination-prefix")
     root = f"s3://{bucket}/{prefix.strip('/')}/{version}"
     return f"{root}/{STATISTICS_FILE}", f"{root}/{CONSTRAINTS_FILE}"
-
-
-def _error(action: str, uri: str, error: Any) -> JobError:
-    response = getattr(error, "response", {}) or {}
-    code = response.get("Error", {}).get("Code") or type(error).__name__
-    message = response.get("Error", {}).get("Message") or str(error)
-    return JobError(f"cannot {action} {uri}: {code} ({message})")
 
 
 def _head(s3: Any, uri: str) -> dict[str, Any] | None:
@@ -98,9 +84,9 @@ def _head(s3: Any, uri: str) -> dict[str, Any] | None:
     try:
         return s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise _error("read", uri, error) from None
+        raise call_failed("read", uri, error) from None
 
 
 def publish_object(s3: Any, source: str, destination: str, kms_key_id: str, model_package_arn: str) -> Published:
@@ -140,7 +126,7 @@ def publish_object(s3: Any, source: str, destination: str, kms_key_id: str, mode
             SSEKMSKeyId=kms_key_id,
         )
     except ClientError as error:
-        raise _error(f"copy {source} to", destination, error) from None
+        raise call_failed(f"copy {source} to", destination, error) from None
     log.info("copied %s to %s", source, destination)
     return Published(source, destination, copied=True)
 
@@ -169,14 +155,6 @@ def publish_baseline(
     ]
 
 
-def _s3_client(region: str) -> Any:
-    try:
-        import boto3
-    except ImportError:
-        raise JobError("boto3 is not installed in this image; publish-baseline needs it to copy the baseline") from None
-    return boto3.client("s3", region_name=region)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="publish-baseline", description=__doc__.splitlines()[0])
     parser.add_argument("--model-package-arn", required=True, help="the version RegisterModel created")
@@ -190,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     def job() -> None:
         package = parse_model_package_arn(args.model_package_arn)
         results = publish_baseline(
-            _s3_client(package.region),
+            s3_client(package.region, "publish-baseline"),
             model_package_arn=args.model_package_arn,
             model_package_group=args.model_package_group,
             statistics_uri=args.statistics_uri,

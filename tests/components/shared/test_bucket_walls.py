@@ -1,7 +1,7 @@
 """Each stack's buckets are walled off from the other stack's roles (its program's `mlops-<stack>-*`
 and its CI's `sagemaker-mlops-github-*-<stack>`), by name and by bucket policy, on both stacks'
 recorded resources; the registry's artifact bucket lets its consumer stack read, and nothing more,
-and no one deletes a trained model."""
+no one deletes a trained or sealed model, and a sealed model is written once, with If-None-Match."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tools.offline.records import parse_json_input, stack_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bootstrap"))  # the IAM evaluator and bootstrap's records
 from bootstrap_records import MOCK_ACCOUNT, ONE_ACCOUNT, deployed
-from iam_eval import allowed, applies
+from iam_eval import allowed, applies, same_account_allowed
 
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 ARTIFACTS = "training-artifacts-policy"
@@ -37,8 +37,8 @@ def bucket_arn(document: dict) -> str:
     return by_sid(document, "DenyInsecureTransport")["Resource"][0]
 
 
-def policy_denies(document: dict, principal_arn: str, action: str, resource: str) -> bool:
-    context = {"aws:PrincipalArn": principal_arn}
+def policy_denies(document: dict, principal_arn: str, action: str, resource: str, request: dict | None = None) -> bool:
+    context = {"aws:PrincipalArn": principal_arn, **(request or {})}
     return any(
         s["Effect"] == "Deny" and s["Principal"] in ("*", {"AWS": "*"}) and applies(s, action, resource, context)
         for s in document["Statement"]
@@ -104,16 +104,61 @@ def test_devs_own_roles_are_not_walled_off_their_buckets():
             assert not policy_denies(document, principal, "s3:PutObject", resource), (name, principal)
 
 
-def test_no_one_deletes_a_trained_model_of_the_shared_registry():
+def test_no_one_deletes_a_trained_or_sealed_model_of_the_shared_registry():
     document = bucket_policies("dev")[ARTIFACTS]
     deny = by_sid(document, "DenyDeletingModelBytes")
     assert deny["Principal"] == {"AWS": "*"} and "Condition" not in deny
     model = f"{bucket_arn(document)}/pipelines/mlops-dev-training/training/job-1/output/model.tar.gz"
+    sealed = f"{bucket_arn(document)}/pipelines/mlops-dev-training/registered/exec-1/model.tar.gz"
     dev_role = f"arn:aws:iam::{MOCK_ACCOUNT}:role/mlops-dev-sagemaker-execution"
     for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
         assert policy_denies(document, dev_role, action, model)
+        assert policy_denies(document, dev_role, action, sealed)
     # New models are still written: the training job's PutObject is not denied.
     assert not policy_denies(document, dev_role, "s3:PutObject", model)
+
+
+# A request as S3 sees it over TLS: with If-None-Match (`s3:if-none-match`) or without.
+TLS = {"aws:SecureTransport": "true"}
+CONDITIONAL = {**TLS, "s3:if-none-match": "*"}
+
+
+def test_a_sealed_model_is_written_only_with_if_none_match_by_anyone(bootstrap):
+    """The bucket policy refuses every write under registered/ that does not carry If-None-Match (so S3
+    can refuse an overwrite, 412), whatever the writer's own policies: the pipeline's role, both deploy
+    roles, and an administrator with s3:* on everything. The pipeline's conditional write goes through."""
+    records = stack_records("dev")
+    document = bucket_policies("dev")[ARTIFACTS]
+    sealed = f"{bucket_arn(document)}/pipelines/mlops-dev-training/registered/exec-1/model.tar.gz"
+    execution = parse_json_input(records.one("aws:iam/rolePolicy:RolePolicy", "training-execution-policy")["inputs"]["policy"])
+    pipeline_role = f"arn:aws:iam::{MOCK_ACCOUNT}:role/mlops-dev-sagemaker-execution"
+    administrator = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    writers = {
+        pipeline_role: ([execution], bootstrap.boundary("dev")),
+        f"arn:aws:iam::{MOCK_ACCOUNT}:role/{GITHUB_ROLE_PREFIX}deploy-dev": (bootstrap.policies("deploy-dev"), None),
+        f"arn:aws:iam::{MOCK_ACCOUNT}:role/{GITHUB_ROLE_PREFIX}deploy-prod": (bootstrap.policies("deploy-prod"), None),
+        f"arn:aws:iam::{MOCK_ACCOUNT}:role/Administrator": ([administrator], None),
+    }
+    rule = by_sid(document, "DenyUnconditionalWritesOfSealedModels")
+    for principal, (identity, boundary) in writers.items():
+        assert not same_account_allowed(identity, document, principal, "s3:PutObject", sealed, TLS, boundary=boundary), principal
+        # That statement alone refuses it (prod's deploy role is also walled off dev's bucket), and only without the header.
+        assert applies(rule, "s3:PutObject", sealed, {"aws:PrincipalArn": principal, **TLS}), principal
+        assert not applies(rule, "s3:PutObject", sealed, {"aws:PrincipalArn": principal, **CONDITIONAL}), principal
+        for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ReplicateObject", "s3:ReplicateDelete"):
+            assert not same_account_allowed(identity, document, principal, action, sealed, CONDITIONAL, boundary=boundary), (
+                principal,
+                action,
+            )
+    # The pipeline role is allowed the write by its own policy (inside its boundary): only the header is missing.
+    identity, boundary = writers[pipeline_role]
+    assert allowed(identity, "s3:PutObject", sealed, TLS, boundary=boundary)
+    assert same_account_allowed(identity, document, pipeline_role, "s3:PutObject", sealed, CONDITIONAL, boundary=boundary)
+    # Elsewhere writes need no header: SageMaker's own uploads (training output, processing outputs) go on.
+    training = f"{bucket_arn(document)}/pipelines/mlops-dev-training/training/job-1/output/model.tar.gz"
+    report = f"{bucket_arn(document)}/pipelines/mlops-dev-training/exec-1/seal/seal.json"
+    for resource in (training, report):
+        assert same_account_allowed(identity, document, pipeline_role, "s3:PutObject", resource, TLS, boundary=boundary), resource
 
 
 def test_bucket_names_fit_and_a_long_one_is_refused_by_name():

@@ -14,7 +14,13 @@ import pulumi
 import pytest
 from pulumi_testkit import document, recording_mocks, resolve
 
-from components.training.access import CONSUMER_REGISTRY_ACTIONS, consumer_bucket_statements, execution_role, share_with_consumers
+from components.training.access import (
+    CONSUMER_REGISTRY_ACTIONS,
+    consumer_bucket_statements,
+    execution_role,
+    model_bytes_statements,
+    share_with_consumers,
+)
 from components.training.args import TrainingPipelineArgs
 
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k"
@@ -31,7 +37,7 @@ def mocks():
     yield from recording_mocks()
 
 
-def args(consumers=CONSUMERS) -> TrainingPipelineArgs:
+def args(consumers=CONSUMERS, force_destroy=False) -> TrainingPipelineArgs:
     return TrainingPipelineArgs(
         name_prefix="mlops-dev",
         region="us-east-1",
@@ -43,6 +49,7 @@ def args(consumers=CONSUMERS) -> TrainingPipelineArgs:
         schedule="rate(7 days)",
         min_auc=0.75,
         consumer_accounts=consumers,
+        force_destroy=force_destroy,
     )
 
 
@@ -142,6 +149,45 @@ def test_consumers_read_only_the_pipelines_artifacts_and_the_groups_baselines(mo
         "Resource": [f"{ARTIFACTS}/pipelines/mlops-dev-training/*", f"{ARTIFACTS}/baselines/{GROUP}/*"],
         "Principal": {"AWS": ROOTS},
     }
+
+
+SEALED = f"{ARTIFACTS}/pipelines/mlops-dev-training/registered/*"
+
+
+def test_sealed_models_are_written_only_with_if_none_match_and_no_model_is_deleted(mocks):
+    statements = [document(s) for s in model_bytes_statements(args(), TRAINING, pulumi.Output.from_input(ARTIFACTS))]
+    everyone = {"AWS": "*"}
+    assert statements == [
+        # S3 refuses a conditional write to a key that holds an object (412); no other write is accepted there.
+        {
+            "Sid": "DenyUnconditionalWritesOfSealedModels",
+            "Effect": "Deny",
+            "Action": ["s3:PutObject"],
+            "Resource": [SEALED],
+            "Principal": everyone,
+            "Condition": {"Null": {"s3:if-none-match": "true"}},
+        },
+        {
+            "Sid": "DenyReplicatingOverSealedModels",
+            "Effect": "Deny",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete"],
+            "Resource": [SEALED],
+            "Principal": everyone,
+        },
+        # A delete marker would make the key free for If-None-Match again.
+        {
+            "Sid": "DenyDeletingModelBytes",
+            "Effect": "Deny",
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Resource": [f"{ARTIFACTS}/pipelines/mlops-dev-training/training/*", SEALED],
+            "Principal": everyone,
+        },
+    ]
+
+
+def test_a_force_destroyable_stack_may_delete_models_but_never_overwrite_a_sealed_one(mocks):
+    statements = model_bytes_statements(args(force_destroy=True), TRAINING, pulumi.Output.from_input(ARTIFACTS))
+    assert [document(s)["Sid"] for s in statements] == ["DenyUnconditionalWritesOfSealedModels", "DenyReplicatingOverSealedModels"]
 
 
 def test_no_consumer_no_bucket_grant(mocks):

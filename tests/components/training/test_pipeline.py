@@ -65,6 +65,15 @@ def test_buckets_are_encrypted_versioned_private_and_tls_only(records, logical):
     assert lifecycle["status"] == "Enabled" and lifecycle["noncurrentVersionExpiration"]["noncurrentDays"] == 30
 
 
+def test_no_lifecycle_rule_expires_a_current_model_version(records):
+    """Expiring a current version puts a delete marker on top, and If-None-Match looks only at the
+    current version: a sealed key would take a new write. Only noncurrent versions expire."""
+    rules = bucket_parts(records, "training-artifacts")["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"]["inputs"][
+        "rules"
+    ]
+    assert rules and all(rule.get("expiration") is None for rule in rules)
+
+
 def test_only_the_data_bucket_sends_events_to_eventbridge(records):
     assert bucket_parts(records, "training-data")["aws:s3/bucketNotification:BucketNotification"]["inputs"]["eventbridge"] is True
     assert "aws:s3/bucketNotification:BucketNotification" not in bucket_parts(records, "training-artifacts")
@@ -189,7 +198,11 @@ def test_pipeline_steps_in_order(records):
         ("CheckAuc", "Condition"),
     ]
     condition = definition(records)["Steps"][-1]["Arguments"]
-    assert [s["Type"] for s in condition["IfSteps"]] == ["RegisterModel", "Processing"]
+    assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [
+        ("SealModel", "Processing"),
+        ("RegisterModel", "RegisterModel"),
+        ("PublishBaseline", "Processing"),
+    ]
     assert [s["Type"] for s in condition["ElseSteps"]] == ["Fail"]
 
 

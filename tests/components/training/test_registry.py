@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -168,6 +169,12 @@ def test_the_owner_grants_consumer_accounts_only_what_serving_needs(sharing_owne
     [grant] = [s for s in bucket_policy["Statement"] if s.get("Sid") == "ConsumerAccountsReadModelsAndBaselines"]
     assert grant["Action"] == ["s3:GetObject"] and grant["Principal"] == root
     assert [r.split("/", 1)[1] for r in grant["Resource"]] == ["pipelines/mlops-dev-training/*", "baselines/mlops-dev-churn/*"]
+    # The sealed model RegisterModel names (its ModelDataUrl, for one execution) is among what consumers read.
+    definition = json.loads(sharing_owner.one("aws:sagemaker/pipeline:Pipeline")["inputs"]["pipelineDefinition"])
+    [register] = [s for s in definition["Steps"][-1]["Arguments"]["IfSteps"] if s["Type"] == "RegisterModel"]
+    join = register["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]["Std:Join"]
+    sealed = "/".join(v if isinstance(v, str) else "exec-1" for v in join["Values"]).replace("s3://", "arn:aws:s3:::")
+    assert "/registered/exec-1/model.tar.gz" in sealed and fnmatch.fnmatchcase(sealed, grant["Resource"][0])
     key_policy = parse_json_input(sharing_owner.one("aws:kms/key:Key")["inputs"]["policy"])
     [kms] = [s for s in key_policy["Statement"] if s.get("Sid") == "ConsumerAccountsDecryptModelsThroughS3AndEcr"]
     assert kms["Action"] == ["kms:Decrypt", "kms:DescribeKey"] and kms["Principal"] == root

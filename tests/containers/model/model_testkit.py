@@ -14,7 +14,7 @@ from pathlib import Path
 
 MODEL_ROOT = Path(__file__).resolve().parents[3] / "containers" / "model"
 BIN = MODEL_ROOT / "bin"
-ENTRY_POINTS = ("train", "serve", "preprocess", "evaluate", "generate-data")
+ENTRY_POINTS = ("train", "serve", "preprocess", "evaluate", "seal", "publish-baseline", "generate-data")
 
 # Generous bounds for a busy 2-core machine: they only turn a hang into a failure.
 PROCESS_TIMEOUT = 180

@@ -77,7 +77,7 @@ def test_every_entry_point_starts():
 
 
 def test_package_runs_as_python_m():
-    modules = ["churn.train", "churn.serve", "churn.preprocess", "churn.evaluate", "churn.data"]
+    modules = ["churn.train", "churn.serve", "churn.preprocess", "churn.evaluate", "churn.seal", "churn.data"]
     processes = {
         module: subprocess.Popen(
             [sys.executable, "-m", module, "--help"],

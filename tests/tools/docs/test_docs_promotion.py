@@ -47,12 +47,29 @@ def test_the_model_bytes_section_names_the_keys_the_check_reads():
     assert "fails closed" in PAGE and "never uses `Pulumi.dev.yaml`" in PAGE
 
 
-def test_the_model_bytes_section_says_the_pipeline_records_the_digest_where_it_does():
-    from components.training.definition.layout import MODEL_DATA_SHA256_KEY, MODEL_SHA256_JSON_PATH, STEP_EVALUATE, STEP_REGISTER
+def test_the_model_bytes_section_says_how_the_pipeline_seals_and_records_the_bytes():
+    import re
+
+    from components.training.definition.layout import (
+        MODEL_DATA_SHA256_KEY,
+        MODEL_DATA_VERSION_ID_KEY,
+        MODEL_SHA256_JSON_PATH,
+        SEALED_SHA256_JSON_PATH,
+        SEALED_VERSION_ID_JSON_PATH,
+        STEP_EVALUATE,
+        STEP_REGISTER,
+        STEP_SEAL,
+        sealed_model_prefix,
+    )
 
     section = PAGE.split("## Model bytes", 1)[1].split("\n## ", 1)[0]
-    assert "Who records the digest: the pipeline, at registration." in section
-    for name in (STEP_EVALUATE, STEP_REGISTER, MODEL_SHA256_JSON_PATH):
+    for name in (STEP_EVALUATE, STEP_SEAL, STEP_REGISTER, MODEL_SHA256_JSON_PATH, "If-None-Match: *", "s3:if-none-match"):
         assert f"`{name}`" in section, name
-    assert f'`{{"{MODEL_DATA_SHA256_KEY}": JsonGet(' in section
-    assert f'"{MODEL_SHA256_JSON_PATH}")}}`' in section
+    assert sealed_model_prefix("<pipeline>") in section
+    assert f'`{{"{MODEL_DATA_SHA256_KEY}": JsonGet(SealReport, "{SEALED_SHA256_JSON_PATH}"),' in section
+    assert f'"{MODEL_DATA_VERSION_ID_KEY}": JsonGet(SealReport, "{SEALED_VERSION_ID_JSON_PATH}")}}`' in section
+    # Every statement the bucket policy adds for model bytes is named, and only those.
+    source = (ROOT / "components" / "training" / "access.py").read_text().split("def model_bytes_statements", 1)[1].split("\ndef ", 1)[0]
+    sids = set(re.findall(r'sid="(\w+)"', source))
+    assert sids == {"DenyUnconditionalWritesOfSealedModels", "DenyReplicatingOverSealedModels", "DenyDeletingModelBytes"}
+    assert all(f"`{sid}`" in section for sid in sids)

@@ -141,3 +141,14 @@ def test_the_preview_must_hold_exactly_one_pipeline(processing):
     }
     with pytest.raises(GateError, match="CheckAuc has no conditions"):
         evaluate_gate(preview, processing)
+
+
+def test_execution_variables_resolve_only_when_the_caller_names_them(processing):
+    """A step's arguments (the seal step's destination) use the execution id; the gate never does."""
+    uri = {"Std:Join": {"On": "/", "Values": ["s3:/", "bucket", {"Get": "Execution.PipelineExecutionId"}, "model.tar.gz"]}}
+    named = DefinitionEvaluator(definition(), processing, {"PipelineExecutionId": "rehearsal"})
+    assert named.value(uri)[0] == "s3://bucket/rehearsal/model.tar.gz"
+    with pytest.raises(GateError, match="Execution.PipelineExecutionId: only pipeline parameters and property files"):
+        DefinitionEvaluator(definition(), processing).value(uri)
+    with pytest.raises(GateError, match="Execution.StartDateTime"):
+        named.value({"Get": "Execution.StartDateTime"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.rehearsal.loop import FAULTS, MODEL_BYTES, main, rehearse_loop
+from tools.rehearsal.loop import FAULTS, MODEL_BYTES, SEALED_MODEL, main, rehearse_loop
 
 ROOT = Path(__file__).resolve().parents[3]
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/2"
@@ -38,6 +38,9 @@ def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Pat
     assert f"SHA-256 {digest} (recorded with the package, ModelDataSha256)" in result.bodies["dev"]
     verified = [line for line in result.lines if line.startswith("deploy gate (--verify prod)")]
     assert len(verified) == 1 and f"pins {ARN}" in verified[0] and f"sha256 {digest}" in verified[0]
+    # The package names the sealed object (written by the image's seal code), whose version --verify checks too.
+    assert "/registered/" in SEALED_MODEL and f"{SEALED_MODEL} sha256 {digest}" in verified[0]
+    assert SEALED_MODEL in result.bodies["dev"]
     # The rehearsal's own copies: the real stack files and API code are untouched.
     assert "modelPackageVersion: 1" in (ROOT / "Pulumi.prod.yaml").read_text()
     assert (

@@ -66,9 +66,19 @@ def test_the_quick_rehearsal_succeeds_and_reports_every_stage(quick_run):
     # The verdict comes from the deployed definition's own condition step, evaluated on the report.
     assert re.search(
         r"gate dev \(training.minAuc 0.75\): PASS: CheckAuc: JsonGet\(EvaluationReport, binary_classification_metrics.auc.value\)=0\.\d+ "
-        r">= 0.75 -> true -> RegisterModel \(RegisterModel\), PublishBaseline \(Processing\): registers the model",
+        r">= 0.75 -> true -> SealModel \(Processing\), RegisterModel \(RegisterModel\), PublishBaseline \(Processing\): "
+        r"registers the model",
         out,
     ), out
+    # The definition's SealModel step ran against moto's S3; what RegisterModel names is what it sealed,
+    # and a second write of other bytes to that key was refused by S3.
+    sealed = r"s3://mlops-dev-training-artifacts-\w+/pipelines/mlops-dev-training/registered/rehearsal/model\.tar\.gz"
+    assert re.search(rf"SealModel \(the definition.s arguments, .*\): {sealed}", out), out
+    assert "RegisterModel names it: ModelDataUrl, ModelDataSha256 and ModelDataVersionId resolve to the sealed object" in out
+    assert (
+        "a second write of other bytes to the key: refused (seal exited 1, S3 answered 412 PreconditionFailed); the object keeps its 1 version"
+        in out
+    )
     assert re.search(r"latency per request: p50 [\d.]+ ms, p99 [\d.]+ ms", out)
     assert "mean predicted churn, clean" in out and "mean predicted churn, drifted" in out
     assert "make dashboard, then open http://127.0.0.1:8501" in out
@@ -112,6 +122,8 @@ BLOCKED_AND_BROKEN_API = [
     ("enable_key_rotation=True,", "enable_key_rotation=False,", "components"),
     # The API sends a content type the model server does not accept: every prediction fails.
     ('ContentType="text/csv",', 'ContentType="application/x-parquet",', "containers/api"),
+    # SealModel writes elsewhere than the key RegisterModel names: the rehearsal's seal check fails.
+    ('"--destination",\n                uri,', '"--destination",\n                ctx.execution_uri("model.tar.gz"),', "components"),
 ]
 
 
@@ -204,10 +216,12 @@ def test_a_blocked_preview_and_failed_predictions_fail_the_demo(failing_runs):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "❌ dev: BLOCKED:" in done.stdout and "(kms-key-rotation)" in done.stdout
     line = one_failure_line(done)
-    assert line.startswith("rehearsal FAILED: the preview of dev did not pass (dev: BLOCKED:") and "1 more problem" in line, line
+    assert line.startswith("rehearsal FAILED: the preview of dev did not pass (dev: BLOCKED:") and "2 more problem" in line, line
     report = json.loads((workdir / "report.json").read_text())
     assert report["ok"] is False and report["answered"] == 0 and len(report["failed"]) == 6
-    assert report["problems"][1].startswith("6 of 6 predictions failed, first: clean request 0: 424"), report["problems"]
+    assert report["problems"][1].startswith("the seal step: RegisterModel registers s3://"), report["problems"]
+    assert "/pipelines/mlops-dev-training/registered/rehearsal/model.tar.gz" in report["problems"][1]
+    assert report["problems"][2].startswith("6 of 6 predictions failed, first: clean request 0: 424"), report["problems"]
     assert "Result: every step ran" not in done.stdout
 
 

@@ -124,7 +124,11 @@ def test_steps_and_types_in_order(built: dict[str, Built], variant: str, trainin
         ("CheckAuc", "Condition"),
     ]
     condition = definition["Steps"][-1]["Arguments"]
-    assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [("RegisterModel", "RegisterModel"), ("PublishBaseline", "Processing")]
+    assert [(s["Name"], s["Type"]) for s in condition["IfSteps"]] == [
+        ("SealModel", "Processing"),
+        ("RegisterModel", "RegisterModel"),
+        ("PublishBaseline", "Processing"),
+    ]
     assert [(s["Name"], s["Type"]) for s in condition["ElseSteps"]] == [("AucBelowThreshold", "Fail")]
     assert definition["Version"] == "2020-12-01"
     assert definition["PipelineExperimentConfig"] is None
@@ -269,7 +273,7 @@ def test_tuned_training_jobs_keep_the_trainer_settings(tuned: dict[str, dict[str
     assert [c["ChannelName"] for c in job["InputDataConfig"]] == ["train", "validation"]
 
 
-def test_the_best_tuned_model_is_evaluated_and_registered(tuned: dict[str, dict[str, Any]]) -> None:
+def test_the_best_tuned_model_is_evaluated_and_sealed(tuned: dict[str, dict[str, Any]]) -> None:
     best_model = {
         "Std:Join": {
             "On": "/",
@@ -283,7 +287,8 @@ def test_the_best_tuned_model_is_evaluated_and_registered(tuned: dict[str, dict[
         }
     }
     assert inputs(tuned["Evaluate"])["model"]["S3Uri"] == best_model
-    assert tuned["RegisterModel"]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == best_model
+    assert inputs(tuned["SealModel"])["model"]["S3Uri"] == best_model
+    assert tuned["RegisterModel"]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == SEALED_URI
 
 
 # ---- evaluation, gate, registration -----------------------------------------------------------------
@@ -324,14 +329,56 @@ def test_fail_step_names_threshold_and_actual_auc(spot: dict[str, dict[str, Any]
 
 
 MODEL_SHA256 = from_evaluation_report("model_artifact.sha256")
+# Where SealModel writes the model once, and RegisterModel names it.
+SEALED_URI = {"Std:Join": {"On": "/", "Values": ["s3:/", ARTIFACTS, f"pipelines/{PIPELINE}/registered", EXECUTION_ID, "model.tar.gz"]}}
+
+
+def from_seal_report(path: str) -> dict[str, Any]:
+    """A JsonGet on SealModel's seal.json, as the definition spells it."""
+    return {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.SealModel.PropertyFiles.SealReport"}, "Path": path}}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_register_records_the_digest_evaluate_computed_under_the_key_verify_reads(built: dict[str, Built], variant: str) -> None:
-    from tools.promote.artifact import SHA256_KEY
+def test_the_evaluated_model_is_sealed_under_the_registered_prefix(built: dict[str, Built], variant: str) -> None:
+    steps = all_steps(built[variant].definition)
+    step, evaluate = steps["SealModel"], steps["Evaluate"]
+    assert step["Arguments"]["AppSpecification"]["ImageUri"] == IMAGE
+    assert step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] == ["seal"]
+    argv = step["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert dict(zip(argv[::2], argv[1::2])) == {
+        "--destination": SEALED_URI,
+        # Only the bytes Evaluate scored: the seal job refuses an archive with another digest.
+        "--expected-sha256": MODEL_SHA256,
+        "--kms-key-id": KMS,
+        "--region": REGION,
+    }
+    # The same object evaluate hashed, downloaded as it is.
+    assert inputs(step)["model"] == inputs(evaluate)["model"]
+    assert outputs(step)["seal"]["S3Uri"] == execution_join("seal")
+    assert outputs(step)["seal"]["LocalPath"] == "/opt/ml/processing/seal"
+    assert step["PropertyFiles"] == [{"PropertyFileName": "SealReport", "OutputName": "seal", "FilePath": "seal.json"}]
+    # It calls S3 itself: no network isolation for this one; Evaluate keeps its isolation.
+    assert "NetworkConfig" not in step["Arguments"]
+    assert evaluate["Arguments"]["NetworkConfig"] == {"EnableNetworkIsolation": True}
+    assert step["Arguments"]["ProcessingOutputConfig"]["KmsKeyId"] == KMS
+
+
+def test_the_sealed_prefix_is_the_one_the_bucket_policy_guards() -> None:
+    from components.training.definition.layout import sealed_model_prefix
+
+    assert SEALED_URI["Std:Join"]["Values"][2] == sealed_model_prefix(PIPELINE) == f"pipelines/{PIPELINE}/registered"
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_register_records_the_sealed_objects_digest_and_version_under_the_keys_verify_reads(built: dict[str, Built], variant: str) -> None:
+    from tools.promote.artifact import SHA256_KEY, VERSION_ID_KEY
 
     arguments = all_steps(built[variant].definition)["RegisterModel"]["Arguments"]
-    assert arguments["CustomerMetadataProperties"] == {SHA256_KEY: MODEL_SHA256}
+    assert arguments["CustomerMetadataProperties"] == {
+        SHA256_KEY: from_seal_report("model_artifact.sha256"),
+        VERSION_ID_KEY: from_seal_report("model_artifact.version_id"),
+    }
+    assert arguments["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == SEALED_URI
 
 
 def test_register_step(on_demand: dict[str, dict[str, Any]]) -> None:
@@ -339,9 +386,9 @@ def test_register_step(on_demand: dict[str, dict[str, Any]]) -> None:
     assert arguments["ModelPackageGroupName"] == GROUP
     assert arguments["ModelApprovalStatus"] == "PendingManualApproval"
     spec = arguments["InferenceSpecification"]
-    assert spec["Containers"] == [
-        {"Image": IMAGE, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}, "Environment": {}}
-    ]
+    # The sealed copy, never the training output SageMaker could overwrite; registered after it exists.
+    assert spec["Containers"] == [{"Image": IMAGE, "ModelDataUrl": SEALED_URI, "Environment": {}}]
+    assert on_demand["RegisterModel"]["DependsOn"] == ["SealModel"]
     assert spec["SupportedContentTypes"] == ["text/csv", "application/json"]
     assert spec["SupportedResponseMIMETypes"] == ["text/csv", "application/json"]
     assert {"ml.t2.medium", "ml.m5.large"} <= set(spec["SupportedRealtimeInferenceInstanceTypes"])
