@@ -296,7 +296,7 @@ class EndpointReleaseProvider(PollingReleaseProvider):
             reasons.append(str(endpoint["FailureReason"]).strip())
         if endpoint["EndpointStatus"] == "InService" and serving != spec.endpoint_config_name:
             try:
-                self._record_rollback(sagemaker, spec, new_config or self._config(sagemaker, spec.endpoint_config_name), list(reasons))
+                record_rollback(sagemaker, spec, new_config or self._config(sagemaker, spec.endpoint_config_name), list(reasons))
             except Exception as exc:  # the rollback is the news; a missing record only allows a retry
                 reasons.append(f"(the rollback could not be recorded on the configuration: {error_code(exc) or type(exc).__name__})")
         raise ReleaseError(
@@ -307,8 +307,7 @@ class EndpointReleaseProvider(PollingReleaseProvider):
 
     def _alarms_in_alarm(self, spec: ReleaseSpec, endpoint: dict[str, Any]) -> list[str]:
         """The rollback alarms in ALARM: those of the deployment SageMaker ran, else those requested."""
-        last = ((endpoint.get("LastDeploymentConfig") or {}).get("AutoRollbackConfiguration") or {}).get("Alarms") or []
-        names = [str(a["AlarmName"]) for a in last if a.get("AlarmName")] or spec.rollback_alarms
+        names = deployed_rollback_alarms(endpoint) or spec.rollback_alarms
         if not names:
             return []
         cloudwatch = self._client("cloudwatch", spec.region)
@@ -371,15 +370,6 @@ class EndpointReleaseProvider(PollingReleaseProvider):
                     "most 50%, or release ALL_AT_ONCE"
                 )
 
-    @staticmethod
-    def _record_rollback(sagemaker: Any, spec: ReleaseSpec, new_config: dict[str, Any], reasons: list[str]) -> None:
-        """Tags the rejected configuration so that the same release is not retried blindly."""
-        arn = new_config["EndpointConfigArn"]
-        reason = re.sub(r"[^\w .:/=+\-@]", " ", "; ".join(reasons) or "rolled back")[:256]
-        sagemaker.add_tags(
-            ResourceArn=arn, Tags=[{"Key": ROLLED_BACK_TAG, "Value": spec.fingerprint}, {"Key": ROLLBACK_REASON_TAG, "Value": reason}]
-        )
-
     def _delete_superseded(self, sagemaker: Any, spec: ReleaseSpec, previous: str) -> list[str]:
         """The configuration the endpoint has left for good, and the models only it used."""
         if previous == spec.endpoint_config_name:
@@ -439,6 +429,22 @@ class EndpointReleaseProvider(PollingReleaseProvider):
             deleted=outcome.deleted,
         )
         return outs
+
+
+def record_rollback(sagemaker: Any, spec: ReleaseSpec, new_config: dict[str, Any], reasons: list[str]) -> None:
+    """Tags the rejected configuration: the same release is not retried blindly, and `tools.promote
+    --restore` takes the tag as the evidence that SageMaker rolled back the release of the pin."""
+    arn = new_config["EndpointConfigArn"]
+    reason = re.sub(r"[^\w .:/=+\-@]", " ", "; ".join(reasons) or "rolled back")[:256]
+    sagemaker.add_tags(
+        ResourceArn=arn, Tags=[{"Key": ROLLED_BACK_TAG, "Value": spec.fingerprint}, {"Key": ROLLBACK_REASON_TAG, "Value": reason}]
+    )
+
+
+def deployed_rollback_alarms(endpoint: dict[str, Any]) -> list[str]:
+    """The auto-rollback alarms of the deployment SageMaker ran last (DescribeEndpoint's LastDeploymentConfig)."""
+    last = ((endpoint.get("LastDeploymentConfig") or {}).get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+    return [str(a["AlarmName"]) for a in last if a.get("AlarmName")]
 
 
 def variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
