@@ -434,9 +434,11 @@ CAN: Mapping[str, tuple[str, Callable[[Layout, str], Sequence[Probe]]]] = {
         ],
     ),
     RESTORE_READ: (
-        "compare what {stack} serves with Git (`tools.promote --restore {stack}`): its endpoint's package, the API alias's version and its description, the API's CodeDeploy deployments and alarms",
+        "compare what {stack} serves with Git (`tools.promote --restore {stack}`): its endpoint's package, the tags of its endpoint configurations (the record of a rolled-back release; the region's configuration names are listed), the API alias's version and its description, the API's CodeDeploy deployments and alarms",
         lambda lay, s: [
             *_serving_endpoint_probes(lay, s),
+            Probe("sagemaker:ListTags", _own(lay, s, "sagemaker", "endpoint-config/endpoint-config-1a2b"), _tags(s)),
+            Probe("sagemaker:ListEndpointConfigs", "*", {}),
             Probe("lambda:GetAlias", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:live"), {}),
             Probe("lambda:GetFunctionConfiguration", _own(lay, s, "lambda", f"function:{program_prefix(s)}predict:7"), {}),
             *[

@@ -528,12 +528,22 @@ def serving_endpoint_statement(layout: Layout, stack: str, sid: str) -> dict[str
 
 
 def restore_statements(layout: Layout, stack: str) -> list[dict[str, Any]]:
-    """What `tools.promote --restore <stack>` reads (tools/promote/rollback.py, api_code.py), on the
-    stack's own resources only: the endpoint's parts (tagged), the API function's alias and versions,
-    its CodeDeploy deployment group (deployments are authorized on their group) and alarms (named)."""
+    """What `tools.promote --restore <stack>` reads (tools/promote/rollback.py, endpoint_rollback.py,
+    api_code.py), on the stack's own resources only: the endpoint's parts and the tags of its
+    configurations (where a rolled-back release is recorded; tagged), the API function's alias and
+    versions, its CodeDeploy deployment group (deployments are authorized on their group) and alarms
+    (named). ListEndpointConfigs has no resource type: it lists the region's configuration names,
+    and only the stack's tagged ones are read further."""
     account, own = layout.account(stack), program_prefix(stack)
     return [
         serving_endpoint_statement(layout, stack, f"Describe{stack.title()}sServingEndpointToRestore"),
+        statement(
+            ["sagemaker:ListTags"],
+            [layout.arn("sagemaker", account, "endpoint-config/*")],
+            f"Read{stack.title()}sReleaseRecords",
+            conditions={"StringEquals": {"aws:ResourceTag/Environment": stack}},
+        ),
+        statement(["sagemaker:ListEndpointConfigs"], ["*"], f"List{stack.title()}sEndpointConfigNames", conditions=_region(layout)),
         statement(
             ["lambda:GetAlias", "lambda:GetFunctionConfiguration"],
             [layout.arn("lambda", account, f"function:{own}predict"), layout.arn("lambda", account, f"function:{own}predict:*")],

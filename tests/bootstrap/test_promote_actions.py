@@ -4,8 +4,9 @@ through botocore's service models (as test_deploy_actions.py maps the release pr
 against AWS's IAM reference, and evaluated on the resource the tool reads in dev's account. A new
 call without a row here, or a grant dropped from bootstrap/policies.py, fails. drift.yml's
 `--restore` runs on the preview roles: they allow the calls it makes on their own stack (the
-endpoint's parts, the API's alias, versions, CodeDeploy deployments and alarms), and not on the
-other stack's."""
+endpoint's parts and its configurations' tags, the API's alias, versions, CodeDeploy deployments and
+alarms), and not on the other stack's; only the listing of configuration names, which AWS
+authorizes on no resource, is not per stack."""
 
 from __future__ import annotations
 
@@ -171,7 +172,10 @@ RESTORE = frozenset(
     {
         ("rollback.py", "restore"),
         ("rollback.py", "fired_alarm"),
-        ("evidence.py", "served_since"),
+        ("endpoint_rollback.py", "find_rollback"),
+        ("endpoint_rollback.py", "release_of"),
+        ("endpoint_rollback.py", "_tags"),
+        ("evidence.py", "config_packages"),
         ("api_code.py", "find_rollback"),
         ("api_code.py", "version_digest"),
         ("api_code.py", "rolled_back_release"),
@@ -179,11 +183,13 @@ RESTORE = frozenset(
     }
 )
 # Files only the restore runs (the promote role never needs their calls).
-RESTORE_ONLY = frozenset({"api_code.py"})
+RESTORE_ONLY = frozenset({"api_code.py", "endpoint_rollback.py"})
 RESTORE_ACTIONS = {
     "sagemaker:DescribeEndpoint",
     "sagemaker:DescribeEndpointConfig",
     "sagemaker:DescribeModel",
+    "sagemaker:ListEndpointConfigs",
+    "sagemaker:ListTags",
     "cloudwatch:DescribeAlarms",
     "lambda:GetAlias",
     "lambda:GetFunctionConfiguration",
@@ -194,9 +200,13 @@ RESTORE_ACTIONS = {
 
 
 def test_restore_calls_only_the_functions_named_here():
-    from tools.promote import api_code, rollback
+    from tools.promote import api_code, endpoint_rollback, evidence, rollback
 
-    assert {"served_since", "fired_alarm", "find_rollback"} <= set(rollback.restore.__code__.co_names)
+    assert {"find_endpoint_rollback", "fired_alarm", "find_rollback"} <= set(rollback.restore.__code__.co_names)
+    assert {"release_of", "serving_package"} <= set(endpoint_rollback.find_rollback.__code__.co_names)
+    assert {"_tags", "_packages"} <= set(endpoint_rollback.release_of.__code__.co_names)
+    assert "config_packages" in endpoint_rollback.serving_package.__code__.co_names
+    assert "config_packages" in endpoint_rollback._packages.__code__.co_names and evidence.config_packages
     assert {"version_digest", "rolled_back_release", "group_alarms"} <= set(api_code.find_rollback.__code__.co_names)
     assert set(iam_actions(RESTORE)) == RESTORE_ACTIONS
     # Every call of api_code.py is one of the restore's.
@@ -214,6 +224,8 @@ def _restore_reads(layouts, stack: str) -> dict[str, tuple[str, dict[str, object
         "sagemaker:DescribeEndpoint": (f"{sm}:endpoint/{own}churn", tagged),
         "sagemaker:DescribeEndpointConfig": (f"{sm}:endpoint-config/endpoint-config-1a2b", tagged),
         "sagemaker:DescribeModel": (f"{sm}:model/endpoint-model-1a2b", tagged),
+        "sagemaker:ListTags": (f"{sm}:endpoint-config/endpoint-config-1a2b", tagged),
+        "sagemaker:ListEndpointConfigs": ("*", {}),
         "cloudwatch:DescribeAlarms": (f"arn:aws:cloudwatch:us-east-1:{account}:alarm:{own}predict-api-5xx", {}),
         "lambda:GetAlias": (f"arn:aws:lambda:us-east-1:{account}:function:{own}predict:live", {}),
         "lambda:GetFunctionConfiguration": (f"arn:aws:lambda:us-east-1:{account}:function:{own}predict:7", {}),
@@ -248,4 +260,22 @@ def test_the_restore_grant_alone_allows_the_reads_on_its_stack_only(layouts):
     region = layouts.layout.region
     reads, theirs = _restore_reads(layouts, "dev"), _restore_reads(layouts, "prod")
     assert [a for a in sorted(RESTORE_ACTIONS) if not allowed([own], a, *reads[a], region=region)] == []
-    assert [a for a in sorted(RESTORE_ACTIONS) if allowed([own], a, *theirs[a], region=region)] == []
+    scoped = RESTORE_ACTIONS - UNSCOPED
+    assert [a for a in sorted(scoped) if allowed([own], a, *theirs[a], region=region)] == []
+
+
+# Listings AWS authorizes on no resource (Service Authorization Reference: resource `*`): the
+# restore lists the region's configuration names and reads further only its stack's tagged ones.
+UNSCOPED = {"sagemaker:ListEndpointConfigs"}
+
+
+def test_only_actions_without_a_resource_type_are_granted_on_every_resource(layouts):
+    import policies
+
+    for action in UNSCOPED:
+        service, name = action.split(":")
+        assert {row["resource_arn_format"] for row in get_action_data(service, name)[service]} == {"*"}, action
+    granted = [s for s in policies.restore_statements(layouts.layout, "dev") if "*" in s["Resource"]]
+    assert {a for s in granted for a in s["Action"]} == UNSCOPED
+    # Only in the stack's region.
+    assert all(s["Condition"]["StringEquals"]["aws:RequestedRegion"] == layouts.layout.region for s in granted)

@@ -25,9 +25,11 @@ fails closed, never falling back to Pulumi.dev.yaml) - and, with the caller's cr
 is still Approved and its ModelDataUrl still holds the bytes whose SHA-256 the package records
 (CustomerMetadataProperties ModelDataSha256: tools/promote/artifact.py, docs/promotion.md).
 
-`--restore STACK` (drift.yml) puts Git back on what STACK serves after an alarm rolled a release
-back: the pin (the endpoint's package) and containers/api (the code the API's alias serves), one
-pull request (tools/promote/rollback.py, api_code.py); its --dev-outputs are STACK's own outputs.
+`--restore STACK` (drift.yml) puts Git back on what STACK serves after AWS rolled back the release
+of the pin or of HEAD's code: the pin (the endpoint's package) and containers/api (the code the
+API's alias serves), one pull request (tools/promote/rollback.py, endpoint_rollback.py, api_code.py);
+a release that has not run yet (prod waiting for its approval) restores nothing. Its --dev-outputs
+are STACK's own outputs.
 
 Only `endpoint.modelPackageVersion` changes in the file: comments, key order, quoting and
 indentation stay byte for byte, and the new config is validated as the program validates it.
@@ -43,9 +45,10 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from tools.promote import approval, lineage, pull_request, rollback, soak
+from tools.promote import approval, lineage, pin_log, pull_request, rollback, soak
 from tools.promote.api_code import ApiNames
 from tools.promote.artifact import check_artifact
+from tools.promote.endpoint_rollback import ENVIRONMENT_TAG, EndpointNames
 from tools.promote.registry import _outputs_from_backend as backend_outputs
 from tools.promote.registry import (
     check_approved,
@@ -221,7 +224,7 @@ def check_evidence(
         arn = f"{served.arn.rsplit('/', 1)[0]}/{pinned}"
     else:
         arn = package_arn(owner_config(stack_dir, registry_stack(prod).rsplit("/", 1)[-1]), pinned, _session(session, "--check-evidence"))
-    return soak.check_evidence(stack_dir, arn, lambda: rollback.pin_history(stack_dir, "prod"), evidence, now)
+    return soak.check_evidence(stack_dir, arn, lambda: pin_log.pin_history(stack_dir, "prod"), evidence, now)
 
 
 def roll_back(
@@ -247,16 +250,19 @@ def roll_back(
 
 
 def restore(stack_dir: Path, stack: str, session: Any = None, outputs: Optional[Path] = None, body_out: Optional[Path] = None) -> str:
-    """Pin what the stack's endpoint serves and write back the API code its alias serves, when an
-    alarm rolled their release back."""
+    """Pin what the stack's endpoint serves and write back the API code its alias serves, when AWS
+    rolled back the release of the pin or of HEAD's code."""
     session = _session(session, "--restore")
     config = owner_config(stack_dir, stack)
     values = soak.load_outputs(outputs) or {}
     from components.api import ALIAS_NAME, api_function_name, codedeploy_application_name, deployment_group_name
     from components.endpoint.model_endpoint import endpoint_name
 
-    name = values.get("endpointName") or endpoint_name(config.name_prefix)
-    alarms = [arn.rsplit(":", 1)[-1] for arn in (values.get("endpointAlarmArns") or {}).values()]
+    endpoint = EndpointNames(
+        endpoint=values.get("endpointName") or endpoint_name(config.name_prefix),
+        environment=config.tags[ENVIRONMENT_TAG],
+        alarm_names=tuple(arn.rsplit(":", 1)[-1] for arn in (values.get("endpointAlarmArns") or {}).values()),
+    )
     names = ApiNames(
         function=values.get("apiFunctionName") or api_function_name(config.name_prefix),
         alias=ALIAS_NAME,
@@ -272,8 +278,7 @@ def restore(stack_dir: Path, stack: str, session: Any = None, outputs: Optional[
         stack,
         session.client("sagemaker", region_name=config.region),
         session.client("cloudwatch", region_name=config.region),
-        name,
-        alarms,
+        endpoint,
         api,
     )
     if pr is None:

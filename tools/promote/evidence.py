@@ -102,6 +102,17 @@ def parse_iso(value: str, where: str) -> datetime:
 # ---- what dev serves, and since when --------------------------------------------------------------
 
 
+def config_packages(sagemaker: Any, config_name: str) -> set[str]:
+    """The model package ARNs the models of an endpoint configuration serve (every variant, every container)."""
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    packages = set()
+    for variant in config.get("ProductionVariants", []):
+        model = sagemaker.describe_model(ModelName=variant["ModelName"])
+        containers = [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]
+        packages |= {c["ModelPackageName"] for c in containers if c.get("ModelPackageName")}
+    return packages
+
+
 def served_since(sagemaker: Any, endpoint_name: str) -> tuple[str, datetime]:
     """The one package ARN the endpoint serves and the time its configuration last changed.
 
@@ -112,12 +123,7 @@ def served_since(sagemaker: Any, endpoint_name: str) -> tuple[str, datetime]:
     status = endpoint.get("EndpointStatus")
     if status != "InService":
         raise CheckFailed(f"dev's endpoint {endpoint_name} is {status}, not InService: nothing is soaking")
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    packages = set()
-    for variant in config.get("ProductionVariants", []):
-        model = sagemaker.describe_model(ModelName=variant["ModelName"])
-        containers = [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]
-        packages |= {c["ModelPackageName"] for c in containers if c.get("ModelPackageName")}
+    packages = config_packages(sagemaker, endpoint["EndpointConfigName"])
     if len(packages) != 1:
         raise CheckFailed(
             f"dev's endpoint {endpoint_name} serves {len(packages)} model packages ({', '.join(sorted(packages)) or 'none'}); "

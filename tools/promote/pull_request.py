@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tools.promote.api_code import ApiRollback
-from tools.promote.evidence import Evidence, table
+from tools.promote.endpoint_rollback import EndpointRollback
+from tools.promote.evidence import Evidence, iso, table
 from tools.promote.lineage import PackageFacts
 
 EVIDENCE_PATH = "evidence/prod.json"
@@ -97,9 +98,7 @@ class Alarm:
 
 @dataclass(frozen=True)
 class EndpointRestore:
-    serving_arn: str
-    pinned: int
-    version: int
+    rollback: EndpointRollback
     alarm: Alarm
 
 
@@ -112,16 +111,20 @@ class ApiRestore:
 
 
 def _endpoint_section(stack: str, e: EndpointRestore) -> str:
-    return f"""### Endpoint: model package version {e.version}
+    r = e.rollback
+    return f"""### Endpoint: model package version {r.version}
 
-`Pulumi.{stack}.yaml` pins model package version {e.pinned}, but the release was rolled back when the alarm
-**`{e.alarm.name}`** fired, and {stack} serves `{e.serving_arn}` (version {e.version}). This pull request restores the
-pin to version {e.version} so the next deploy does not retry the failed release unreviewed.
+`Pulumi.{stack}.yaml` pins model package version {r.pinned} (since commit `{r.pin.commit[:12]}`, {iso(r.pin.since)}), but
+SageMaker rolled its release back when the alarm **`{e.alarm.name}`** fired, and {stack} serves `{r.serving_arn}`
+(version {r.version}). This pull request restores the pin to version {r.version} so the next deploy does not retry
+the failed release unreviewed.
 
+- rolled-back release: endpoint configuration `{r.release.config_name}` (created {iso(r.release.created)}), recorded by
+  the release: {_cell(r.reason)}
 - alarm: `{e.alarm.name}`
-- what AWS reported: {e.alarm.detail}
+- what AWS reports now: {_cell(e.alarm.detail)}
 
-To try version {e.pinned} again, fix the cause and open a new promotion.
+To try version {r.pinned} again, fix the cause and open a new promotion.
 """
 
 
@@ -154,7 +157,7 @@ def restore_pull_request(stack: str, endpoint: Optional[EndpointRestore], api: O
     sections = [_endpoint_section(stack, endpoint)] if endpoint else []
     sections += [_api_section(api)] if api else []
     body = f"## AWS rolled {stack}'s release back: Git now says what serves\n\n" + "\n".join(sections)
-    restored = [f"pin to model package version {endpoint.version}"] if endpoint else []
+    restored = [f"pin to model package version {endpoint.rollback.version}"] if endpoint else []
     restored += [f"API code to {api.rollback.commit.sha[:12]}"] if api else []
     alarms = dict.fromkeys(x.alarm.name for x in (endpoint, api) if x is not None)
     return PullRequest(f"restore/{stack}", f"Restore {stack}'s {' and '.join(restored)} (rolled back by {', '.join(alarms)})", body)

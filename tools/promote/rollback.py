@@ -9,49 +9,26 @@ branch), still Approved when credentials exist; its evidence (kind `rollback`) i
 `--check-evidence prod` accepts instead of a soak, and the deploy still waits for `production`.
 
 A restore compares both halves of what serves with Git: the package the endpoint serves with the
-pin, and the code the API's `live` alias serves with `containers/api` (tools/promote/api_code.py).
-Whatever an alarm rolled back goes into one pull request (branch `restore/<stack>`).
+pin (tools/promote/endpoint_rollback.py), and the code the API's `live` alias serves with
+`containers/api` (tools/promote/api_code.py). Each half restores only when AWS rolled back the
+release of what Git says, never because a deploy has not run yet; whatever was rolled back goes
+into one pull request (branch `restore/<stack>`).
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from tools.promote.api_code import ApiNames, find_rollback, restore_folder
-from tools.promote.evidence import ROLLBACK, Evidence, iso, served_since
+from tools.promote.endpoint_rollback import EndpointNames
+from tools.promote.endpoint_rollback import find_rollback as find_endpoint_rollback
+from tools.promote.evidence import ROLLBACK, Evidence, iso
+from tools.promote.pin_log import pin_history
 from tools.promote.pull_request import Alarm, ApiRestore, EndpointRestore, PullRequest, restore_pull_request, rollback_pull_request
-from tools.promote.stack_file import ENDPOINT_KEY, VERSION_KEY, CheckFailed, PromoteError, read_stack, validate_change, with_version
-
-
-def pin_history(stack_dir: Path, stack: str) -> tuple[int, ...]:
-    """The versions Pulumi.<stack>.yaml pinned, newest first, one entry per change (Git, this branch)."""
-    name = f"Pulumi.{stack}.yaml"
-    try:
-        shas = subprocess.run(
-            ["git", "log", "--format=%H", "--", name], cwd=stack_dir, capture_output=True, text=True, check=True, timeout=60
-        ).stdout.split()
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise PromoteError(f"cannot read the Git history of {name} in {stack_dir}: {exc}") from None
-    versions: list[int] = []
-    for sha in shas:
-        shown = subprocess.run(["git", "show", f"{sha}:{name}"], cwd=stack_dir, capture_output=True, text=True, timeout=60)
-        if shown.returncode != 0:
-            continue
-        try:
-            endpoint = (YAML(typ="safe").load(shown.stdout) or {}).get("config", {}).get(ENDPOINT_KEY) or {}
-        except YAMLError:
-            continue
-        version = endpoint.get(VERSION_KEY) if isinstance(endpoint, dict) else None
-        if isinstance(version, int) and (not versions or versions[-1] != version):
-            versions.append(version)
-    return tuple(versions)
+from tools.promote.stack_file import VERSION_KEY, CheckFailed, read_stack, validate_change, with_version
 
 
 def _arn_of(base_arn: str, version: int) -> str:
@@ -126,26 +103,22 @@ def restore(
     stack: str,
     sagemaker: Any,
     cloudwatch: Any,
-    endpoint: str,
-    alarm_names: list[str],
+    endpoint: EndpointNames,
     api: Optional[ApiClients] = None,
 ) -> tuple[Optional[PullRequest], list[str]]:
-    """When AWS rolled a release back (the endpoint serves another version than the pin, the API's
-    alias another code than containers/api), write what serves and name the alarms; the pull request
-    is None when Git already says what serves. The lines say what was compared."""
+    """When AWS rolled back the release of what Git says (the pin, containers/api at HEAD), write what
+    serves and name the alarms; the pull request is None when there is nothing to restore (Git
+    already says what serves, or its release has not run yet). The lines say what was compared."""
     target = read_stack(stack_dir, stack)
     pinned = target.pinned_version()
     if pinned is None:
         return None, [f"{stack} pins no model package version: it serves no endpoint and no API; nothing to restore"]
-    serving, _ = served_since(sagemaker, endpoint)
-    version = int(serving.rsplit("/", 1)[-1])
-    notes, endpoint_restore, new_text = [], None, ""
-    if pinned == version:
-        notes.append(f"{stack}: the endpoint serves the pinned version {version}; nothing to restore")
-    else:
-        endpoint_restore = EndpointRestore(serving, pinned, version, Alarm(*fired_alarm(cloudwatch, alarm_names)))
-        new_text = with_version(target, version)
-        validate_change(target, new_text, version)
+    endpoint_rollback, note = find_endpoint_rollback(stack_dir, stack, pinned, sagemaker, endpoint)
+    notes, endpoint_restore, new_text = [note], None, ""
+    if endpoint_rollback is not None:
+        new_text = with_version(target, endpoint_rollback.version)
+        validate_change(target, new_text, endpoint_rollback.version)
+        endpoint_restore = EndpointRestore(endpoint_rollback, Alarm(*fired_alarm(cloudwatch, list(endpoint_rollback.alarm_names))))
     api_rollback, api_alarm = None, None
     if api is not None:
         api_rollback, note = find_rollback(stack_dir, api.lambda_, api.codedeploy, api.names)

@@ -1,6 +1,7 @@
 """What AWS looks like after alarms rolled releases back, built offline (the loop's rehearsal, the tests):
-an endpoint serving an older package, the release alarms, and a prediction API whose release
-CodeDeploy rolled back.
+an endpoint serving an older package, the configuration of the rolled-back release tagged as
+EndpointRelease tags it (or a release not run yet), the release alarms, and a prediction API whose
+release CodeDeploy rolled back.
 
 SageMaker, CloudWatch and Lambda are moto's (moto never evaluates alarms: their state is set). Lambda:: a function whose versions are described with their code digest as the program
 describes them (components/api/function_package.py), and the `live` alias. CodeDeploy is botocore's
@@ -11,6 +12,7 @@ keeps deployments `Created` and answers empty `rollbackInfo` and `errorInformati
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,24 +22,69 @@ from components.api.canary_api import PREDICT_SUMMARY
 from components.api.function_package import RUNTIME, described
 from components.api.lambda_release import FAILED_STATUSES
 from components.api.release_spec import ReleaseSpec, appspec_content
+from components.endpoint.release import ReleaseSpec as EndpointReleaseSpec
+from components.endpoint.release import record_rollback
 from tools.promote.api_code import ApiNames
+from tools.promote.endpoint_rollback import ENVIRONMENT_TAG
 
 VARIANT = "AllTraffic"
+ACCOUNT = "123456789012"  # moto's default account
 ROLLED_BACK_ID = "d-ROLLEDBACK"
 
 
-def moto_endpoint(session: Any, name: str, arn: str) -> None:
-    """An endpoint serving the model package `arn` (one model, one configuration, one variant)."""
+def moto_endpoint(session: Any, name: str, arn: str, environment: Optional[str] = None) -> None:
+    """An endpoint serving the model package `arn` (one model, one configuration, one variant),
+    tagged with the stack's `environment` as the program tags its resources."""
     sagemaker = session.client("sagemaker")
     model = f"{name}-model-{arn.rsplit('/', 1)[-1]}"
+    tags = {"Tags": [{"Key": ENVIRONMENT_TAG, "Value": environment}]} if environment else {}
     sagemaker.create_model(
-        ModelName=model, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn="arn:aws:iam::123456789012:role/hosting"
+        ModelName=model, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn="arn:aws:iam::123456789012:role/hosting", **tags
     )
     sagemaker.create_endpoint_config(
         EndpointConfigName=model,
         ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+        **tags,
     )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=model)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=model, **tags)
+
+
+def moto_release(session: Any, arn: str, environment: str, created: Optional[datetime] = None) -> dict[str, Any]:
+    """The model and endpoint configuration a deploy creates for the pinned package `arn` before its
+    release moves the endpoint (named as Pulumi names them, tagged with the stack's `environment`;
+    `created`: when, else now). Returns DescribeEndpointConfig's answer."""
+    sagemaker = session.client("sagemaker")
+    suffix = uuid.uuid4().hex[:7]  # Pulumi's autonaming: random
+    model, config = f"endpoint-model-{suffix}", f"endpoint-config-{suffix}"
+    tags = [{"Key": ENVIRONMENT_TAG, "Value": environment}]
+    sagemaker.create_model(
+        ModelName=model, PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn="arn:aws:iam::123456789012:role/hosting", Tags=tags
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[{"VariantName": VARIANT, "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+        Tags=tags,
+    )
+    if created is not None:
+        from moto.sagemaker.models import sagemaker_backends
+
+        region = sagemaker.meta.region_name
+        # moto keeps naive UTC times.
+        sagemaker_backends[ACCOUNT][region].endpoint_configs[config].creation_time = created.astimezone(timezone.utc).replace(tzinfo=None)
+    return sagemaker.describe_endpoint_config(EndpointConfigName=config)
+
+
+def moto_rolled_back_release(
+    session: Any, endpoint: str, arn: str, environment: str, alarm: str, created: Optional[datetime] = None
+) -> dict[str, Any]:
+    """The release of `arn` SageMaker rolled back on `alarm`, as EndpointRelease leaves it: its
+    configuration (moto_release) tagged by the provider's own record_rollback with the reason it
+    gives. The endpoint itself stays on its configuration (moto_endpoint)."""
+    config = moto_release(session, arn, environment, created)
+    sagemaker = session.client("sagemaker")
+    spec = EndpointReleaseSpec(endpoint, config["EndpointConfigName"], sagemaker.meta.region_name)
+    record_rollback(sagemaker, spec, config, [f"rolled back: alarm {alarm}"])
+    return config
 
 
 def moto_alarm(cloudwatch: Any, name: str, state: Optional[str] = None, reason: str = "") -> None:

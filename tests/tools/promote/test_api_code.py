@@ -29,6 +29,7 @@ from tools.rehearsal.rolled_back import (
     api_function,
     moto_alarm,
     moto_endpoint,
+    moto_rolled_back_release,
     publish,
     rolled_back_api,
     rolled_back_codedeploy,
@@ -228,7 +229,10 @@ def outputs_file(tmp_path: Path, **api: str) -> Path:
 def test_both_rolled_back_make_one_pull_request_with_both(history: History, aws, tmp_path: Path):
     session, lambda_ = aws
     pinned = read_stack(history.repo, "prod").pinned_version()
-    moto_endpoint(session, "mlops-prod-churn", f"{PACKAGES}/{pinned + 1}")  # the endpoint's release was rolled back too
+    # The endpoint's release of the pin was rolled back too: it serves another version, and the
+    # configuration built for the pin carries EndpointRelease's record of the rollback.
+    moto_endpoint(session, "mlops-prod-churn", f"{PACKAGES}/{pinned + 1}", "prod")
+    moto_rolled_back_release(session, "mlops-prod-churn", f"{PACKAGES}/{pinned}", "prod", "mlops-prod-endpoint-5xx")
     cloudwatch = session.client("cloudwatch")
     moto_alarm(cloudwatch, "mlops-prod-endpoint-5xx", "ALARM", "Threshold Crossed: 3 5XX > 0")
     moto_alarm(cloudwatch, "mlops-prod-predict-api-5xx", "OK", "back to normal after the rollback")
@@ -247,7 +251,9 @@ def test_both_rolled_back_make_one_pull_request_with_both(history: History, aws,
         "(rolled back by mlops-prod-endpoint-5xx, mlops-prod-predict-api-5xx)"
     )
     body = (tmp_path / "pr.md").read_text()
-    assert "### Endpoint: model package version" in body and "Threshold Crossed: 3 5XX > 0" in body
+    endpoint = body.split("### Prediction API", 1)[0]
+    assert "### Endpoint: model package version" in endpoint and "Threshold Crossed: 3 5XX > 0" in endpoint
+    assert "recorded by\n  the release: rolled back: alarm mlops-prod-endpoint-5xx" in endpoint
     api = body.split("### Prediction API", 1)[1]
     for fact in (
         history.readme,
@@ -276,10 +282,29 @@ def test_the_api_alone_rolled_back_and_the_programs_names_without_outputs(histor
     assert git(history.repo, "diff", "--name-only").splitlines() == [f"{API}/hooks/extra.py", f"{API}/predict.py"]
 
 
+def test_a_pin_not_deployed_yet_stays_while_the_apis_rollback_is_restored(history: History, aws, tmp_path: Path):
+    """prod's deploy of a merged promotion waits for its approval: the endpoint serves another
+    version and nothing was released for the pin; only the API's rolled-back code is restored."""
+    session, lambda_ = aws
+    pinned = read_stack(history.repo, "prod").pinned_version()
+    moto_endpoint(session, "mlops-prod-churn", f"{PACKAGES}/{pinned + 1}", "prod")
+    moto_alarm(session.client("cloudwatch"), "mlops-prod-predict-api-5xx", "ALARM", "5xx > 0")
+    codedeploy, stubber = rolled_back_api(session, NAMES, history.old, history.head, ALARMS[2], ALARMS)
+    done = cli.restore(history.repo, "prod", RehearsalSession({}, {"codedeploy": codedeploy}), None, tmp_path / "pr.md")
+    stubber.assert_no_pending_responses()
+    assert done.splitlines()[0].startswith(
+        f"prod: version {pinned} is pinned but not deployed yet (the endpoint serves version {pinned + 1};"
+    )
+    assert done.splitlines()[-1] == f"Restore prod's API code to {history.readme[:12]} (rolled back by mlops-prod-predict-api-5xx)"
+    assert "### Endpoint" not in (tmp_path / "pr.md").read_text() and read_stack(history.repo, "prod").pinned_version() == pinned
+    assert git(history.repo, "status", "--porcelain", "--", "Pulumi.prod.yaml") == ""
+
+
 def test_the_command_exits_1_naming_what_it_cannot_tell(history: History, aws, tmp_path: Path, monkeypatch, capsys):
     session, lambda_ = aws
     pinned = read_stack(history.repo, "prod").pinned_version()
-    moto_endpoint(session, "mlops-prod-churn", f"{PACKAGES}/{pinned + 1}")
+    moto_endpoint(session, "mlops-prod-churn", f"{PACKAGES}/{pinned + 1}", "prod")
+    moto_rolled_back_release(session, "mlops-prod-churn", f"{PACKAGES}/{pinned}", "prod", "mlops-prod-endpoint-5xx")
     codedeploy, _ = rolled_back_api(session, NAMES, "ef" * 32, history.head, ALARMS[2], ALARMS, reads_group=False)
     rehearsed = RehearsalSession({}, {"codedeploy": codedeploy})
     monkeypatch.setattr(boto3.session, "Session", lambda *args, **kwargs: rehearsed)
