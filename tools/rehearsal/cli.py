@@ -18,8 +18,9 @@
    API Gateway v2 events through its real botocore client, for clean and for drifted customers.
 4. The closed promotion loop (tools/rehearsal/loop.py, with prod): approval -> dev PR body, dev's
    soak in moto's CloudWatch -> the prod PR with its evidence table (or, with --soak-fault, the
-   refusal naming the SLO: exit 1), the deploy's evidence check, the restore PR after alarms rolled
-   back the endpoint's and the API's releases, and an emergency rollback PR.
+   refusal naming the SLO: exit 1), the deploy's evidence check, no restore PR while prod's promotion
+   is merged but not deployed, the restore PR after alarms rolled back the endpoint's and the API's
+   releases, and an emergency rollback PR.
 5. A short report: AUC and gate verdicts, prediction latency (p50/p99 through handler, shim and
    server), mean predicted churn on clean vs drifted data, and how to open the dashboard.
 

@@ -11,11 +11,15 @@
    (errors, latency, drift, quality) the promotion is refused naming the SLO; clean, prod pins the
    identical ARN with the evidence table, and the deploy's `--check-evidence prod` and `--verify
    prod` (the sealed object still has the recorded bytes and version) accept it.
-4. prod's release is rolled back by its 5XX alarm (prod's endpoint serves version 1 again), and so is
-   the release of the API's new code (a commit after the shipped one): CodeDeploy stopped it on the
-   API's 5xx alarm and the `live` alias stays on the version running the shipped code. `--restore
-   prod` writes one pull request that pins what serves and writes containers/api back to the shipped
-   commit's content, naming the alarms and the deployment (the rehearsal's own copy of the folder).
+4. Merged, not deployed: prod pins version 2 while its deploy waits for the `production` approval
+   (prod's endpoint serves version 1, no configuration was built for 2): `--restore prod` opens no
+   pull request. Then the deploy runs and prod's release is rolled back by its 5XX alarm (the
+   endpoint serves version 1; the configuration built for 2 is tagged as EndpointRelease tags it),
+   and so is the release of the API's new code (a commit after the shipped one): CodeDeploy stopped
+   it on the API's 5xx alarm and the `live` alias stays on the version running the shipped code.
+   `--restore prod` writes one pull request that pins what serves and writes containers/api back to
+   the shipped commit's content, naming the alarms, the rolled-back configuration and the
+   deployment (the rehearsal's own copy of the folder).
 5. Emergency rollback: `--rollback prod` puts prod back on version 1 without a soak; the deploy's
    evidence check accepts it because prod pinned version 1 before (Git history).
 
@@ -356,29 +360,26 @@ def _own_api_folder(root: Path, view: Path) -> Path:
     return containers / "api"
 
 
-def _rehearse_restore(result: LoopResult, view: Path, out: Path, session: RehearsalSession, first: str) -> bool:
-    """Step 4: the endpoint's and the API's releases rolled back by alarms -> one restore pull request."""
+def _rehearse_restore(result: LoopResult, view: Path, out: Path, session: RehearsalSession, first: str, second: str) -> bool:
+    """Step 4: first the promotion merged but not deployed (no pull request), then the endpoint's and
+    the API's releases rolled back by alarms -> one restore pull request."""
     from components.api.function_package import source_digest
     from tools.promote import cli
     from tools.promote.api_code import ApiNames
-    from tools.rehearsal.rolled_back import api_function, moto_alarm, moto_endpoint, rolled_back_api
+    from tools.rehearsal.rolled_back import (
+        ROLLED_BACK_ID,
+        Deployment,
+        api_function,
+        moto_alarm,
+        moto_endpoint,
+        moto_rolled_back_release,
+        publish,
+        rolled_back_codedeploy,
+        serve,
+    )
 
     api = view / "containers" / "api"
-    shipped = source_digest(api)
-    with (api / "predict.py").open("a") as handle:
-        handle.write("\n# rehearsal: a change whose release CodeDeploy rolls back\n")
-    (api / "feature_flags.json").write_text('{"rehearsal": true}\n')
-    _commit(view, "the API's new code", "containers/api")
     names = ApiNames("mlops-prod-predict", "live", "mlops-prod-predict-api", "mlops-prod-predict-live", REGION)
-
-    moto_endpoint(session, PROD_ENDPOINT, first)  # AWS rolled prod's release of version 2 back to version 1
-    cloudwatch = session.client("cloudwatch")
-    moto_alarm(cloudwatch, PROD_5XX_ALARM, "ALARM", "Threshold Crossed: 14 5XX errors in 1 minute > 0")
-    for alarm in API_ALARMS:
-        moto_alarm(cloudwatch, alarm, "ALARM" if alarm.endswith("api-5xx") else "OK", "Threshold Crossed: 9 5xx answers in 1 minute > 0")
-    role = session.client("iam").create_role(RoleName="mlops-prod-predict-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    api_function(session.client("lambda"), names, role)
-    session.stubbed["codedeploy"], _ = rolled_back_api(session, names, shipped, source_digest(api), API_ALARMS[2], list(API_ALARMS))
     prod_outputs = out / "prod-outputs.json"
     prod_outputs.write_text(
         json.dumps(
@@ -392,6 +393,38 @@ def _rehearse_restore(result: LoopResult, view: Path, out: Path, session: Rehear
         )
     )
     before = (view / "Pulumi.prod.yaml").read_text()
+
+    # Merged, not deployed: prod pins version 2, its deploy waits for the `production` approval, so
+    # the endpoint still serves version 1 and no configuration was built for 2; the API runs HEAD's code.
+    moto_endpoint(session, PROD_ENDPOINT, first, "prod")
+    role = session.client("iam").create_role(RoleName="mlops-prod-predict-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lambda_ = session.client("lambda")
+    api_function(lambda_, names, role)
+    shipped = source_digest(api)
+    current = publish(lambda_, names, shipped)
+    serve(lambda_, names, current)
+    done = _call(result, "restore before the deploy", lambda: cli.restore(view, "prod", session, prod_outputs, out / "restore-pr.md"))
+    if done is None:
+        return False
+    if (view / "Pulumi.prod.yaml").read_text() != before or (out / "restore-pr.md").exists():
+        result.problems.append(f"restore before the deploy: a pull request for a promotion not deployed yet ({done.splitlines()[-1]})")
+        return False
+    result.lines.append(f"merged, not deployed -> no restore PR: {done.splitlines()[0]}")
+
+    # The deploy ran: SageMaker rolled the release of version 2 back on prod's 5XX alarm (EndpointRelease
+    # tagged the configuration it built), and CodeDeploy stopped the release of the API's new code.
+    with (api / "predict.py").open("a") as handle:
+        handle.write("\n# rehearsal: a change whose release CodeDeploy rolls back\n")
+    (api / "feature_flags.json").write_text('{"rehearsal": true}\n')
+    _commit(view, "the API's new code", "containers/api")
+    moto_rolled_back_release(session, PROD_ENDPOINT, second, "prod", PROD_5XX_ALARM)
+    cloudwatch = session.client("cloudwatch")
+    moto_alarm(cloudwatch, PROD_5XX_ALARM, "ALARM", "Threshold Crossed: 14 5XX errors in 1 minute > 0")
+    for alarm in API_ALARMS:
+        moto_alarm(cloudwatch, alarm, "ALARM" if alarm.endswith("api-5xx") else "OK", "Threshold Crossed: 9 5xx answers in 1 minute > 0")
+    target = publish(lambda_, names, source_digest(api))
+    deployments = [Deployment(ROLLED_BACK_ID, current, target, API_ALARMS[2])]
+    session.stubbed["codedeploy"], _ = rolled_back_codedeploy(session, names, deployments, list(API_ALARMS))
     done = _call(result, "restore after alarm", lambda: cli.restore(view, "prod", session, prod_outputs, out / "restore-pr.md"))
     if done is None:
         return False
@@ -451,7 +484,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
         result.lines.append("approval -> dev PR: " + done.splitlines()[-1])
         _commit(view, "promote version 2 to dev")
 
-        moto_endpoint(session, ENDPOINT, second)
+        moto_endpoint(session, ENDPOINT, second, "dev")
         now = datetime.now(timezone.utc)
         since = _backdate(ENDPOINT, now - timedelta(hours=soak_hours, minutes=6))
         _serve(session, since, soak_hours, fault)
@@ -488,7 +521,7 @@ def rehearse_loop(root: Path, work: Path, fault: Optional[str] = None) -> LoopRe
             return result
         result.lines.append(f"deploy gate (--verify prod): {verified}")
 
-        if not _rehearse_restore(result, view, out, session, first):
+        if not _rehearse_restore(result, view, out, session, first, second):
             return result
 
         done = _call(

@@ -1,7 +1,8 @@
 """The closed loop rehearsed in moto (tools/rehearsal/loop.py): every fault refuses the prod promotion
 naming its SLO and opens no prod pull request; a clean soak promotes the identical ARN with the
-evidence table, passes the deploy's evidence gate, and the restore (endpoint and API, one body) and
-rollback bodies are written."""
+evidence table, passes the deploy's evidence gate; the restore opens nothing while prod's promotion
+is merged but not deployed, then (endpoint and API rolled back, one body) its body and the rollback
+body are written."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ def test_a_clean_soak_promotes_the_identical_arn_with_its_evidence(tmp_path: Pat
     api = result.bodies["restore"].split("### Prediction API", 1)[1]
     assert "**`mlops-prod-predict-api-5xx`**" in api and "`d-ROLLEDBACK` (version 1 -> 2)" in api and "ALARM_ACTIVE" in api
     assert "as shipped)" in api and "deleted containers/api/feature_flags.json" in api and "restored containers/api/predict.py" in api
+    # Before prod's deploy ran (waiting for its approval): pinned 2, serving 1, and no pull request.
+    (pending,) = [line for line in result.lines if line.startswith("merged, not deployed -> no restore PR:")]
+    assert "prod: version 2 is pinned but not deployed yet (the endpoint serves version 1; no configuration for it" in pending
+    # After it ran and SageMaker rolled it back: the configuration EndpointRelease tagged is named with its record.
+    endpoint = result.bodies["restore"].split("### Prediction API", 1)[0]
+    assert "pins model package version 2" in endpoint and "endpoint configuration `endpoint-config-" in endpoint
+    assert "the release: rolled back: alarm mlops-prod-churn-5xx" in endpoint
     (restored,) = [line for line in result.lines if line.startswith("alarm rollbacks -> restore PR:")]
     assert "pin to model package version 1 and API code to" in restored and "mlops-prod-predict-api-5xx" in restored
     gates = [line for line in result.lines if line.startswith("deploy gate (--check-evidence")]
