@@ -12,6 +12,7 @@ from unittest import mock
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from components.config.promotion import PromotionConfig, SloConfig
@@ -27,7 +28,9 @@ from tools.promote.evidence import (
     Measurement,
     SoakTarget,
     iso,
+    measure_drift,
     measure_soak,
+    measure_traffic,
     refusal,
     served_since,
     table,
@@ -163,6 +166,78 @@ def test_each_slo_fails_on_its_own_side_of_the_threshold(kwargs, failed):
     assert [m.slo for m in evidence.failed] == ([failed] if failed else [])
     if failed:
         assert f"SLO '{failed}' failed" in refusal(evidence)
+
+
+def stubbed_cloudwatch() -> tuple[Any, Stubber]:
+    """A real CloudWatch client whose answers are scripted: every request is validated against
+    CloudWatch's service model (an unknown key, a None token are refused) and compared with the one
+    expected, in order."""
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return client, Stubber(client)
+
+
+START = NOW - timedelta(hours=24)
+# The variant's own series: without both dimensions CloudWatch answers another (or no) series.
+VARIANT = [{"Name": "EndpointName", "Value": "mlops-dev-churn"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+
+
+def variant_query(qid: str, metric: str, period: int, stat: str) -> dict[str, Any]:
+    metric_stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": VARIANT}, "Period": period, "Stat": stat}
+    return {"Id": qid, "MetricStat": metric_stat, "ReturnData": True}
+
+
+def test_traffic_is_asked_of_the_variant_s_series_and_read_to_the_last_page():
+    cloudwatch, stub = stubbed_cloudwatch()
+    counts = [variant_query("invocations", "Invocations", 86400, "Sum"), variant_query("errors5xx", "Invocation5XXErrors", 86400, "Sum")]
+    asked = {"MetricDataQueries": counts, "StartTime": START, "EndTime": NOW}
+    first = [{"Id": "invocations", "Values": [3000.0]}, {"Id": "errors5xx", "Values": []}]
+    stub.add_response("get_metric_data", {"MetricDataResults": first, "NextToken": "page-2"}, asked)
+    second = [{"Id": "invocations", "Values": [4200.0]}, {"Id": "errors5xx", "Values": [72.0]}]
+    stub.add_response("get_metric_data", {"MetricDataResults": second}, {**asked, "NextToken": "page-2"})
+    latency = {"MetricDataQueries": [variant_query("p99", "ModelLatency", 3600, "p99")], "StartTime": START, "EndTime": NOW}
+    stub.add_response("get_metric_data", {"MetricDataResults": [{"Id": "p99", "Values": [120_000.0, 480_000.0]}]}, latency)
+    with stub:
+        measured = {m.slo: m.measured for m in measure_traffic(cloudwatch, TARGET, PROMOTION, START, NOW)}
+        stub.assert_no_pending_responses()
+    # The second page holds most of the traffic and every error: a reader stopping at the first
+    # would report 3000 invocations and no errors.
+    assert measured == {SLO_TRAFFIC: "7200", SLO_5XX: "1.0000% (72/7200)", SLO_P99: "480.0 ms (worst hour)"}
+
+
+def test_drift_replays_the_alarm_s_own_queries_and_adds_each_hour_across_pages():
+    cloudwatch, stub = stubbed_cloudwatch()
+    feature = {
+        "Metric": {
+            "Namespace": "aws/sagemaker/Endpoints/data-metrics",
+            "MetricName": "feature_baseline_drift_tenure",
+            "Dimensions": [{"Name": "Endpoint", "Value": "mlops-dev-churn"}, {"Name": "MonitoringSchedule", "Value": "drift"}],
+        },
+        "Period": 3600,
+        "Stat": "Maximum",
+    }
+    alarm = {
+        "AlarmName": TARGET.drift_alarm_name,
+        "Threshold": 0.2,
+        "StateValue": "OK",
+        "Metrics": [
+            {"Id": "f0", "MetricStat": feature, "ReturnData": False},
+            {"Id": "f1", "MetricStat": feature, "ReturnData": False},
+            {"Id": "total", "Expression": "FILL(f0,0)+FILL(f1,0)", "ReturnData": True},
+        ],
+    }
+    stub.add_response("describe_alarms", {"MetricAlarms": [alarm]}, {"AlarmNames": [TARGET.drift_alarm_name]})
+    replayed = [{"Id": q, "MetricStat": feature, "ReturnData": True} for q in ("f0", "f1")]
+    asked = {"MetricDataQueries": replayed, "StartTime": START, "EndTime": NOW}
+    hour = NOW - timedelta(hours=3)
+    page = [{"Id": "f0", "Timestamps": [hour], "Values": [0.12]}, {"Id": "f1", "Timestamps": [], "Values": []}]
+    stub.add_response("get_metric_data", {"MetricDataResults": page, "NextToken": "page-2"}, asked)
+    page = [{"Id": "f1", "Timestamps": [hour], "Values": [0.1]}]
+    stub.add_response("get_metric_data", {"MetricDataResults": page}, {**asked, "NextToken": "page-2"})
+    with stub:
+        drift = measure_drift(cloudwatch, TARGET, START, NOW)
+        stub.assert_no_pending_responses()
+    # 0.12 + 0.1 in the same hour is above 0.2, though neither page alone is.
+    assert (drift.measured, drift.passed) == ("state OK; worst total drift 0.220", False)
 
 
 def test_two_packages_behind_the_endpoint_are_no_soak():
