@@ -30,6 +30,10 @@ _SHORTCUT = (
     "valid chunk and returns as well (slower, same answer)"
 )
 _SHAPE_CHECKED = "unreachable: `_check_shape` has already refused any line without exactly n-1 commas, so a field index is always below n"
+_LAST_PART = (
+    "the ARN `...:model-package/<group>/<version>` has a `/`: split once at the last one it is two parts, [+1] is [-1], "
+    "and the last part of a split into three is the same"
+)
 _MSGSPEC_REFUSES = "unreachable: msgspec refuses NaN, Infinity and out-of-range numbers while decoding, before this check"
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
@@ -130,6 +134,31 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "best: tuple[int, str] & None = None",
         "the annotation of a local variable: Python never evaluates it",
         "newest_approved",
+    ),
+    *(
+        Equivalent(
+            "tools/promote/lineage.py",
+            'version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 1)[-1]),',
+            mutated,
+            reason,
+            "package_facts",
+        )
+        for mutated, reason in (
+            (
+                'version=int(package.get("XXModelPackageVersionXX") or arn.rsplit("/", 1)[-1]),',
+                "the registry's ModelPackageVersion is the last part of the package's ARN, which the fallback reads: the same "
+                "number either way",
+            ),
+            ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 2)[-1]),', _LAST_PART),
+            ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 1)[+1]),', _LAST_PART),
+        )
+    ),
+    Equivalent(
+        "tools/promote/lineage.py",
+        'image_digest=container.get("ImageDigest") or (image.split("@", 1)[1] if "@" in image else "not pinned by digest"),',
+        'image_digest=container.get("ImageDigest") or (image.split("@", 2)[1] if "@" in image else "not pinned by digest"),',
+        "an image reference holds one `@` at most (name@digest): one split or two give the same second part",
+        "package_facts",
     ),
 )
 
