@@ -160,6 +160,29 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "an image reference holds one `@` at most (name@digest): one split or two give the same second part",
         "package_facts",
     ),
+    Equivalent(
+        "tools/promote/evidence.py",
+        'if int(arn.rsplit("/", 1)[-1]) not in history:',
+        'if int(arn.rsplit("/", 2)[-1]) not in history:',
+        "the last part of the ARN `...:model-package/<group>/<version>` is the same whether it is split once or twice",
+        "verify_evidence",
+    ),
+    Equivalent(
+        "tools/promote/pins.py",
+        'return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60)',
+        'return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=61)',
+        "the bound on a hung git (the local repository's `show`, `rev-list`, `merge-base` answer in milliseconds): 60 or 61 s "
+        "abandons it all the same",
+        "_git",
+    ),
+    Equivalent(
+        "tools/promote/artifact.py",
+        "f\"model package version {version}: cannot read {url} to check its bytes ({error.get('Code')}: {error.get('Message', '')})\"",
+        "f\"model package version {version}: cannot read {url} to check its bytes ({error.get('Code')}: {error.get('Message', 'XXXX')})\"",
+        "the default is never read: S3's error document carries a Message, and botocore gives an error without a body the "
+        "HTTP reason phrase as its Message",
+        "check_artifact",
+    ),
 )
 
 

@@ -4,6 +4,7 @@ failed, too short, stale or a rollback to a version prod never pinned."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -29,6 +30,7 @@ from tools.promote.evidence import (
     SoakTarget,
     iso,
     measure_drift,
+    measure_quality,
     measure_soak,
     measure_traffic,
     refusal,
@@ -139,8 +141,25 @@ def test_a_clean_soak_meets_every_slo_and_names_each_query():
     assert evidence.passed and evidence.arn == ARN and evidence.soak_hours == 24
     assert list(verdicts(evidence)) == [SLO_ROLLBACK, SLO_TRAFFIC, SLO_5XX, SLO_P99, SLO_DRIFT, SLO_QUALITY]
     rendered = table(evidence)
+    assert rendered.splitlines()[:2] == ["| SLO | measured | threshold | window | query | verdict |", "|---|---|---|---|---|---|"]
     assert '"MetricName":"Invocation5XXErrors"' in rendered and '"Stat":"p99"' in rendered and "errors5xx / invocations" in rendered
     assert "2026-12-05T04:00:00Z .. 2026-12-06T04:00:00Z (24 h)" in rendered
+    # evidence/prod.json, committed with the prod pull request: what was soaked, when, and no note
+    # (a note is a rollback's reason).
+    document = json.loads(evidence.to_json())
+    del document["measurements"]
+    assert document == {
+        "kind": "soak",
+        "arn": ARN,
+        "measured_at": "2026-12-06T04:00:00Z",
+        "window_start": "2026-12-05T04:00:00Z",
+        "window_end": "2026-12-06T04:00:00Z",
+        "soak_hours": 24,
+        "served_since": "2026-12-05T03:54:00Z",
+        "endpoint_name": TARGET.endpoint_name,
+        "note": "",
+        "passed": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -245,6 +264,36 @@ def test_two_packages_behind_the_endpoint_are_no_soak():
         soak(packages=[ARN, ARN.replace("/2", "/3")])
 
 
+def test_an_endpoint_that_is_not_in_service_is_no_soak():
+    clients = SimpleNamespace(sagemaker=FakeSageMaker([ARN], NOW, status="Updating"))
+    with pytest.raises(CheckFailed) as refused:
+        measure_soak(clients, TARGET, PROMOTION, NOW)
+    assert str(refused.value) == "dev's endpoint mlops-dev-churn is Updating, not InService: nothing is soaking"
+
+
+def test_without_a_drift_alarm_drift_is_reported_as_not_measured():
+    drift = measure_drift(FakeCloudWatch({}), TARGET, NOW - timedelta(hours=24), NOW)
+    assert drift == Measurement(
+        SLO_DRIFT,
+        "not measured: no drift alarm (dev runs no Model Monitor)",
+        "never in ALARM",
+        "2026-12-05T04:00:00Z .. 2026-12-06T04:00:00Z (24 h)",
+        f"DescribeAlarms AlarmNames=[{TARGET.drift_alarm_name}]",
+        True,
+    )
+
+
+def test_quality_names_every_feature_that_violated_its_constraints():
+    class Reports(FakeS3):
+        def get_object(self, Bucket, Key):
+            names = [["tenure", "charges"], ["tenure"]][int(Key.split("/")[-2])]
+            body = json.dumps({"violations": [{"feature_name": n} for n in names]})
+            return {"Body": SimpleNamespace(read=body.encode)}
+
+    measured = measure_quality(Reports([(NOW - timedelta(hours=3), 2), (NOW - timedelta(hours=1), 1)]), TARGET, PROMOTION, START, NOW)
+    assert (measured.measured, measured.passed) == ("3 in 2 report(s) (charges, tenure)", False)
+
+
 def test_served_since_reads_the_package_through_a_real_moto_endpoint():
     with mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}), mock_aws():
         sagemaker = boto3.client("sagemaker", region_name="us-east-1")
@@ -292,6 +341,13 @@ def test_the_deploy_refuses_evidence_that_does_not_hold(evidence, arn, later, me
 
 def test_a_rollback_to_a_version_prod_pinned_before_needs_no_soak():
     assert "emergency rollback" in verify_evidence(passed_evidence(kind=ROLLBACK, measurements=[]), ARN, 24, NOW, history=(3, 2, 1))
+
+
+@pytest.mark.parametrize("field", ["measured_at", "window_end", "served_since"])
+def test_a_time_that_is_not_utc_iso_is_named(field):
+    with pytest.raises(PromoteError) as refused:
+        verify_evidence(passed_evidence(**{field: "yesterday"}), ARN, 24, NOW)
+    assert str(refused.value) == f"{field} = 'yesterday': expected a UTC time such as 2026-12-06T04:00:00Z"
 
 
 def test_unreadable_evidence_is_named():

@@ -113,8 +113,9 @@ def test_the_dev_pull_request_shows_metrics_lineage_and_approver(registry):
     # The digest the pipeline recorded, under the key `--verify prod` checks: what prod will insist on.
     assert facts.artifact_checksum == f"SHA-256 {digest} (recorded with the package, {SHA256_KEY})"
     body = dev_pull_request(facts, None).body
-    for text in (arn, EXECUTION, "s3://data/train/abc123", "| auc | 0.9100 |", "looks good", facts.approver, "absent -> 1", digest):
+    for text in (arn, EXECUTION, "| auc | 0.9100 |", "looks good", facts.approver, "absent -> 1", digest, f"in `{GROUP}`"):
         assert text in body
+    assert "  - `train: s3://data/train/abc123`" in body.splitlines()  # one bullet per input channel
 
 
 def test_the_dev_pull_request_says_when_no_digest_was_recorded(registry):
