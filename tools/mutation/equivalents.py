@@ -30,6 +30,9 @@ _SHORTCUT = (
     "valid chunk and returns as well (slower, same answer)"
 )
 _SHAPE_CHECKED = "unreachable: `_check_shape` has already refused any line without exactly n-1 commas, so a field index is always below n"
+_SAME_VERSION = (
+    "the registry's ModelPackageVersion is the last part of the package's ARN, which the fallback reads: the same number either way"
+)
 _LAST_PART = (
     "the ARN `...:model-package/<group>/<version>` has a `/`: split once at the last one it is two parts, [+1] is [-1], "
     "and the last part of a split into three is the same"
@@ -144,11 +147,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
             "package_facts",
         )
         for mutated, reason in (
-            (
-                'version=int(package.get("XXModelPackageVersionXX") or arn.rsplit("/", 1)[-1]),',
-                "the registry's ModelPackageVersion is the last part of the package's ARN, which the fallback reads: the same "
-                "number either way",
-            ),
+            ('version=int(package.get("XXModelPackageVersionXX") or arn.rsplit("/", 1)[-1]),', _SAME_VERSION),
             ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 2)[-1]),', _LAST_PART),
             ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 1)[+1]),', _LAST_PART),
         )
@@ -182,6 +181,20 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "the default is never read: S3's error document carries a Message, and botocore gives an error without a body the "
         "HTTP reason phrase as its Message",
         "check_artifact",
+    ),
+    *(
+        Equivalent(
+            "tools/promote/artifact.py",
+            'return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[-1])',
+            mutated,
+            reason,
+            "_version",
+        )
+        for mutated, reason in (
+            ('return str(described.get("XXModelPackageVersionXX") or described["ModelPackageArn"].rsplit("/", 1)[-1])', _SAME_VERSION),
+            ('return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 2)[-1])', _LAST_PART),
+            ('return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[+1])', _LAST_PART),
+        )
     ),
 )
 

@@ -28,8 +28,9 @@ _CHUNK = 8 * 1024 * 1024
 
 
 def _version(described: Mapping[str, Any]) -> str:
-    """The package's version for messages: the registry's, else its ARN's last part."""
-    return str(described.get("ModelPackageVersion") or described.get("ModelPackageArn", "?").rsplit("/", 1)[-1])
+    """The package's version for messages: the registry's, else its ARN's last part (DescribeModelPackage
+    always answers the ARN)."""
+    return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[-1])
 
 
 def _bucket_and_key(url: str, version: str) -> tuple[str, str]:
