@@ -26,7 +26,6 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from components.api.lambda_release import (
     ALIAS_IGNORE_CHANGES,
-    OUTPUT_FIELDS,
     LambdaCanaryRelease,
     LambdaCanaryReleaseArgs,
     LambdaCanaryReleaseProvider,
@@ -453,8 +452,10 @@ def test_resource_registers_typed_args_as_inputs(event_loop_of_its_own):
     assert "__provider" in registered.inputs
     # A hook not given is no input at all (stacks released without it hold none in their state).
     assert "after_allow_traffic_hook" not in registered.inputs
-    # What the provider returns is readable from the resource (CanaryApi exports released_version).
-    assert {name: sync_await._sync_await(getattr(release, name).future()) for name in OUTPUT_FIELDS} == dict.fromkeys(OUTPUT_FIELDS)
+    # Each output the class declares is readable from the resource (CanaryApi exports released_version).
+    outputs = ("deployment_id", "previous_version", "released_version", "release_method")
+    assert tuple(LambdaCanaryRelease.__annotations__) == outputs
+    assert {name: sync_await._sync_await(getattr(release, name).future()) for name in outputs} == dict.fromkeys(outputs)
 
 
 def test_alias_ignore_changes_names_real_alias_properties():
