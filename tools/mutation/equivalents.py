@@ -196,6 +196,21 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
             ('return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[+1])', _LAST_PART),
         )
     ),
+    Equivalent(
+        "components/shared/release_provider.py",
+        "ClientFactory = Callable[[str, str], Any]",
+        None,
+        "a type alias read only in annotations (`client_factory: Optional[ClientFactory]`), which the module's "
+        "`from __future__ import annotations` leaves unevaluated",
+    ),
+    Equivalent(
+        "components/shared/release_provider.py",
+        'return StructureShape(f"{shape.name}{member}", model, shape_resolver=shape._shape_resolver)',
+        'return StructureShape(f"XX{shape.name}{member}XX", model, shape_resolver=shape._shape_resolver)',
+        "the name of the one-member shape built for validation: botocore's report names the parameter (its member), "
+        "never the shape holding it",
+        "_only",
+    ),
 )
 
 

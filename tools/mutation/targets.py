@@ -52,7 +52,8 @@ TARGETS: tuple[Target, ...] = (
         "release-provider",
         "release",
         ("components/shared/release_provider.py",),
-        _ENDPOINT_RELEASE_TESTS + _LAMBDA_RELEASE_TESTS,
+        # Its own tests first: a mutant they kill costs a second, not both providers' tests.
+        ("tests/components/shared/test_release_provider.py",) + _ENDPOINT_RELEASE_TESTS + _LAMBDA_RELEASE_TESTS,
     ),
     # Every alarm's fields pinned with their reasons (tests/support/alarm_table.py), on the alarms
     # built alone under mocks: test_alarm_semantics.py checks the same table on the previewed
