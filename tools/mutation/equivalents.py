@@ -211,6 +211,17 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "never the shape holding it",
         "_only",
     ),
+    *(
+        Equivalent(
+            "components/api/canary_api.py",
+            f'"{key}": aws.cloudwatch.MetricAlarm(',
+            f'"XX{key}XX": aws.cloudwatch.MetricAlarm(',
+            "CanaryApi.alarms is read as values only (the CodeDeploy group's alarm list, the release's depends_on, the "
+            "dashboard's alarm widgets in __main__.py): no key is looked up or exported",
+            "CanaryApi._alarms",
+        )
+        for key in ("errors", "duration", "api_5xx")
+    ),
 )
 
 
