@@ -268,7 +268,9 @@ class LambdaCanaryReleaseProvider(PollingReleaseProvider):
             if self._now() >= deadline:
                 try:
                     stopped = codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
-                    stop_note = f"stopped it with rollback ({stopped.get('status')}: {stopped.get('statusMessage', '')})"
+                    # StopDeployment may answer without a statusMessage: then the status alone.
+                    said = ": ".join(filter(None, (stopped.get("status"), stopped.get("statusMessage"))))
+                    stop_note = f"stopped it with rollback ({said})"
                 except ClientError as exc:
                     error = exc.response.get("Error", {})
                     stop_note = (

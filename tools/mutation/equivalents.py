@@ -30,6 +30,13 @@ _SHORTCUT = (
     "valid chunk and returns as well (slower, same answer)"
 )
 _SHAPE_CHECKED = "unreachable: `_check_shape` has already refused any line without exactly n-1 commas, so a field index is always below n"
+_SAME_VERSION = (
+    "the registry's ModelPackageVersion is the last part of the package's ARN, which the fallback reads: the same number either way"
+)
+_LAST_PART = (
+    "the ARN `...:model-package/<group>/<version>` has a `/`: split once at the last one it is two parts, [+1] is [-1], "
+    "and the last part of a split into three is the same"
+)
 _MSGSPEC_REFUSES = "unreachable: msgspec refuses NaN, Infinity and out-of-range numbers while decoding, before this check"
 
 EQUIVALENTS: tuple[Equivalent, ...] = (
@@ -123,6 +130,90 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "best: tuple[int, str] & None = None",
         "the annotation of a local variable: Python never evaluates it",
         "newest_approved",
+    ),
+    *(
+        Equivalent(
+            "tools/promote/lineage.py",
+            'version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 1)[-1]),',
+            mutated,
+            reason,
+            "package_facts",
+        )
+        for mutated, reason in (
+            ('version=int(package.get("XXModelPackageVersionXX") or arn.rsplit("/", 1)[-1]),', _SAME_VERSION),
+            ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 2)[-1]),', _LAST_PART),
+            ('version=int(package.get("ModelPackageVersion") or arn.rsplit("/", 1)[+1]),', _LAST_PART),
+        )
+    ),
+    Equivalent(
+        "tools/promote/lineage.py",
+        'image_digest=container.get("ImageDigest") or (image.split("@", 1)[1] if "@" in image else "not pinned by digest"),',
+        'image_digest=container.get("ImageDigest") or (image.split("@", 2)[1] if "@" in image else "not pinned by digest"),',
+        "an image reference holds one `@` at most (name@digest): one split or two give the same second part",
+        "package_facts",
+    ),
+    Equivalent(
+        "tools/promote/evidence.py",
+        'if int(arn.rsplit("/", 1)[-1]) not in history:',
+        'if int(arn.rsplit("/", 2)[-1]) not in history:',
+        "the last part of the ARN `...:model-package/<group>/<version>` is the same whether it is split once or twice",
+        "verify_evidence",
+    ),
+    Equivalent(
+        "tools/promote/pins.py",
+        'return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60)',
+        'return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=61)',
+        "the bound on a hung git (the local repository's `show`, `rev-list`, `merge-base` answer in milliseconds): 60 or 61 s "
+        "abandons it all the same",
+        "_git",
+    ),
+    Equivalent(
+        "tools/promote/artifact.py",
+        "f\"model package version {version}: cannot read {url} to check its bytes ({error.get('Code')}: {error.get('Message', '')})\"",
+        "f\"model package version {version}: cannot read {url} to check its bytes ({error.get('Code')}: {error.get('Message', 'XXXX')})\"",
+        "the default is never read: S3's error document carries a Message, and botocore gives an error without a body the "
+        "HTTP reason phrase as its Message",
+        "check_artifact",
+    ),
+    *(
+        Equivalent(
+            "tools/promote/artifact.py",
+            'return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[-1])',
+            mutated,
+            reason,
+            "_version",
+        )
+        for mutated, reason in (
+            ('return str(described.get("XXModelPackageVersionXX") or described["ModelPackageArn"].rsplit("/", 1)[-1])', _SAME_VERSION),
+            ('return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 2)[-1])', _LAST_PART),
+            ('return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[+1])', _LAST_PART),
+        )
+    ),
+    Equivalent(
+        "components/shared/release_provider.py",
+        "ClientFactory = Callable[[str, str], Any]",
+        None,
+        "a type alias read only in annotations (`client_factory: Optional[ClientFactory]`), which the module's "
+        "`from __future__ import annotations` leaves unevaluated",
+    ),
+    Equivalent(
+        "components/shared/release_provider.py",
+        'return StructureShape(f"{shape.name}{member}", model, shape_resolver=shape._shape_resolver)',
+        'return StructureShape(f"XX{shape.name}{member}XX", model, shape_resolver=shape._shape_resolver)',
+        "the name of the one-member shape built for validation: botocore's report names the parameter (its member), "
+        "never the shape holding it",
+        "_only",
+    ),
+    *(
+        Equivalent(
+            "components/api/canary_api.py",
+            f'"{key}": aws.cloudwatch.MetricAlarm(',
+            f'"XX{key}XX": aws.cloudwatch.MetricAlarm(',
+            "CanaryApi.alarms is read as values only (the CodeDeploy group's alarm list, the release's depends_on, the "
+            "dashboard's alarm widgets in __main__.py): no key is looked up or exported",
+            "CanaryApi._alarms",
+        )
+        for key in ("errors", "duration", "api_5xx")
     ),
 )
 

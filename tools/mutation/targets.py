@@ -52,15 +52,18 @@ TARGETS: tuple[Target, ...] = (
         "release-provider",
         "release",
         ("components/shared/release_provider.py",),
-        _ENDPOINT_RELEASE_TESTS + _LAMBDA_RELEASE_TESTS,
+        # Its own tests first: a mutant they kill costs a second, not both providers' tests.
+        ("tests/components/shared/test_release_provider.py",) + _ENDPOINT_RELEASE_TESTS + _LAMBDA_RELEASE_TESTS,
     ),
-    # Every alarm's fields pinned with their reasons (it previews the program: minutes per mutant).
-    Target("endpoint-alarms", "alarms", ("components/endpoint/alarms.py",), ("tests/components/endpoint/test_alarm_semantics.py",)),
+    # Every alarm's fields pinned with their reasons (tests/support/alarm_table.py), on the alarms
+    # built alone under mocks: test_alarm_semantics.py checks the same table on the previewed
+    # program, minutes per mutant.
+    Target("endpoint-alarms", "alarms", ("components/endpoint/alarms.py",), ("tests/components/endpoint/test_alarms.py",)),
     Target(
         "api-alarms",
         "alarms",
         ("components/api/canary_api.py",),
-        ("tests/components/endpoint/test_alarm_semantics.py",),
+        ("tests/components/api/test_api_alarms.py",),
         functions=("CanaryApi._alarms",),
     ),
     Target("promote", "promote", ("tools/promote/*.py",), ("tests/tools/promote/", "tests/gitops/test_verify_artifact.py")),

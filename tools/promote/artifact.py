@@ -29,6 +29,12 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 8 * 1024 * 1024
 
 
+def _version(described: Mapping[str, Any]) -> str:
+    """The package's version for messages: the registry's, else its ARN's last part (DescribeModelPackage
+    always answers the ARN)."""
+    return str(described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[-1])
+
+
 def _bucket_and_key(url: str, version: str) -> tuple[str, str]:
     if not url.startswith("s3://") or "/" not in url[5:]:
         raise CheckFailed(f"model package version {version}: ModelDataUrl {url!r} is not an s3://bucket/key URL")
@@ -38,7 +44,7 @@ def _bucket_and_key(url: str, version: str) -> tuple[str, str]:
 
 def recorded_artifacts(described: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(ModelDataUrl, sha256, version id or '') for each container that has model data."""
-    version = str(described.get("ModelPackageVersion") or described.get("ModelPackageArn", "?").rsplit("/", 1)[-1])
+    version = _version(described)
     metadata = described.get("CustomerMetadataProperties") or {}
     containers = (described.get("InferenceSpecification") or {}).get("Containers") or []
     urls = [c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")]
@@ -61,7 +67,7 @@ def check_artifact(described: Mapping[str, Any], session: Any) -> str:
     """Raise CheckFailed unless ModelDataUrl serves exactly the recorded bytes; return a one-line fact."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    version = str(described.get("ModelPackageVersion") or described.get("ModelPackageArn", "?").rsplit("/", 1)[-1])
+    version = _version(described)
     facts = []
     for url, expected, version_id in recorded_artifacts(described):
         bucket, key = _bucket_and_key(url, version)

@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from components.config.promotion import PromotionConfig
 from tools.promote.stack_file import CheckFailed, PromoteError
@@ -151,16 +151,23 @@ def _metric_query(qid: str, metric: str, dimensions: dict[str, str], period: int
     }
 
 
+def _results(cloudwatch: Any, queries: list[dict[str, Any]], start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """Every MetricDataResult of the queries over the window, page after page: CloudWatch splits a
+    long window's datapoints over pages (NextToken), one query's values on several of them."""
+    kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
+    while queries:  # GetMetricData refuses an empty list: nothing to ask is no datapoint
+        page = cloudwatch.get_metric_data(**kwargs)
+        yield from page["MetricDataResults"]
+        if not page.get("NextToken"):
+            return
+        kwargs["NextToken"] = page["NextToken"]
+
+
 def _values(cloudwatch: Any, queries: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, list[float]]:
     values: dict[str, list[float]] = {q["Id"]: [] for q in queries}
-    kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
-    while True:
-        page = cloudwatch.get_metric_data(**kwargs)
-        for result in page["MetricDataResults"]:
-            values[result["Id"]].extend(v for v in result.get("Values", []) if v is not None and not math.isnan(v))
-        if not page.get("NextToken"):
-            return values
-        kwargs["NextToken"] = page["NextToken"]
+    for result in _results(cloudwatch, queries, start, end):
+        values[result["Id"]].extend(v for v in result.get("Values", []) if v is not None and not math.isnan(v))
+    return values
 
 
 def _window(start: datetime, end: datetime) -> str:
@@ -234,15 +241,9 @@ def measure_drift(cloudwatch: Any, target: SoakTarget, start: datetime, end: dat
     stats = [q for q in alarm.get("Metrics", []) if "MetricStat" in q]
     queries = [{"Id": q["Id"], "MetricStat": q["MetricStat"], "ReturnData": True} for q in stats]
     totals: dict[datetime, float] = {}
-    kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
-    while queries:
-        page = cloudwatch.get_metric_data(**kwargs)
-        for result in page["MetricDataResults"]:
-            for moment, value in zip(result.get("Timestamps", []), result.get("Values", [])):
-                totals[moment] = totals.get(moment, 0.0) + value
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
+    for result in _results(cloudwatch, queries, start, end):
+        for moment, value in zip(result.get("Timestamps", []), result.get("Values", [])):
+            totals[moment] = totals.get(moment, 0.0) + value
     worst = max(totals.values(), default=0.0)
     threshold = float(alarm["Threshold"])
     state = alarm.get("StateValue", "INSUFFICIENT_DATA")

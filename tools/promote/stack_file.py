@@ -60,7 +60,9 @@ class StackFile:
 
 
 def parse_version(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit() or int(value) < 1:
+    # Decimal digits only: a YAML bool or float prints none ("True", "3.0"), and int() reads every
+    # string that has them (isdigit would let "²" through to a ValueError).
+    if not str(value).strip().isdecimal() or int(value) < 1:
         raise PromoteError(f"{where} = {value!r}: expected a model package version, an integer >= 1")
     return int(value)
 

@@ -229,20 +229,23 @@ def test_failed_or_rolled_back_deployment_fails_the_update_with_the_reason(provi
         assert fragment in message
 
 
-def test_deployment_that_outlives_the_timeout_is_stopped_with_rollback(provider, aws, fake_time):
+@pytest.mark.parametrize(
+    "stopped, said",
+    [({"status": "Pending", "statusMessage": "Stopping"}, "Pending: Stopping"), ({"status": "Pending"}, "Pending")],
+    ids=["with a status message", "status alone"],
+)
+def test_deployment_that_outlives_the_timeout_is_stopped_with_rollback(provider, aws, fake_time, stopped, said):
     aws.no_running_deployment()
     aws.alias("3")
     aws.expect_create()
     for _ in range(41):  # 600 s at 15 s per poll: 40 sleeps, 41 looks
         aws.deployment_status("Baking")
-    aws.codedeploy.add_response(
-        "stop_deployment",
-        {"status": "Pending", "statusMessage": "Stopping"},
-        {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
-    )
+    aws.codedeploy.add_response("stop_deployment", stopped, {"deploymentId": "d-NEW", "autoRollbackEnabled": True})
     with pytest.raises(ReleaseError) as raised:
         provider.create(dict(PROPS))
-    assert "was still Baking after 600 s; stopped it with rollback (Pending: Stopping)" in str(raised.value)
+    assert str(raised.value) == (
+        f"CodeDeploy deployment d-NEW of predict-api:live (version 3 -> 4) was still Baking after 600 s; stopped it with rollback ({said})"
+    )
     assert fake_time.now == 600
 
 
@@ -277,7 +280,10 @@ def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
     message = str(raised.value)
     assert message.startswith("version 4 of predict-api:live was not released again: CodeDeploy deployment d-EARLIER")
     assert "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors" in message
-    assert "The alias stays on version 3. Fix the cause and publish a new version" in message
+    assert message.endswith(
+        "The alias stays on version 3. Fix the cause and publish a new version (any change of the code or the function's "
+        "configuration, or another model package pin, does), then run pulumi up again"
+    )
 
 
 # --- deployments already running -----------------------------------------------------------------
@@ -312,8 +318,12 @@ def test_interrupted_release_is_resumed_not_started_twice(provider, aws):
 
 def test_deployment_running_for_another_target_fails_the_release(provider, aws):
     running(aws, "d-OTHER", appspec_content(ReleaseSpec.from_props({**PROPS, "target_version": "5"}), "3"))
-    with pytest.raises(ReleaseError, match="d-OTHER .*predict-api:live -> version 5.* is already running"):
+    with pytest.raises(ReleaseError) as raised:
         provider.create(dict(PROPS))
+    assert str(raised.value) == (
+        "CodeDeploy deployment d-OTHER (InProgress, predict-api:live -> version 5) is already running in "
+        "mlops-api/mlops-api-live; wait for it or stop it, then run pulumi up again"
+    )
 
 
 def test_alias_mid_shift_without_a_deployment_fails_the_release(provider, aws):
@@ -326,8 +336,12 @@ def test_alias_mid_shift_without_a_deployment_fails_the_release(provider, aws):
 def test_missing_alias_fails_the_release_with_what_to_declare(provider, aws):
     aws.no_running_deployment()
     aws.lambda_.add_client_error("get_alias", service_error_code="ResourceNotFoundException", http_status_code=404)
-    with pytest.raises(ReleaseError, match="alias predict-api:live does not exist"):
+    with pytest.raises(ReleaseError) as raised:
         provider.create(dict(PROPS))
+    assert str(raised.value) == (
+        "alias predict-api:live does not exist: declare the aws.lambda_.Alias (with "
+        "ignore_changes=['function_version', 'routing_config']) and make this release depend on it"
+    )
 
 
 # --- diff, check, delete -----------------------------------------------------------------------
@@ -353,6 +367,23 @@ def test_check_refuses_latest_and_missing_fields():
     }
     assert provider.check({}, {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN}).failures == []
     assert provider.check({}, dict(PROPS)).failures == []
+    # The traffic hooks are optional: a release without them shifts without checks.
+    assert provider.check({}, {k: v for k, v in PROPS.items() if not k.endswith("_hook")}).failures == []
+
+
+@pytest.mark.parametrize(
+    "field, service",
+    [
+        ("function_name", "lambda UpdateAlias"),
+        ("alias_name", "lambda UpdateAlias"),
+        ("target_version", "lambda UpdateAlias"),
+        ("application_name", "codedeploy CreateDeployment"),
+        ("deployment_group_name", "codedeploy CreateDeployment"),
+    ],
+)
+def test_check_names_the_input_behind_a_request_aws_would_refuse(field, service):
+    (failure,) = Wire(LambdaCanaryReleaseProvider()).check({}, {**PROPS, field: 7}).failures
+    assert failure.property == field and failure.reason.startswith(f"{field} would be refused by {service}: ")
 
 
 def test_delete_touches_nothing():
@@ -419,6 +450,12 @@ def test_resource_registers_typed_args_as_inputs(event_loop_of_its_own):
     assert registered.inputs["before_allow_traffic_hook"] == "CodeDeployHook_pre"
     assert registered.inputs["timeout_seconds"] == 3600
     assert "__provider" in registered.inputs
+    # A hook not given is no input at all (stacks released without it hold none in their state).
+    assert "after_allow_traffic_hook" not in registered.inputs
+    # Each output the class declares is readable from the resource (CanaryApi exports released_version).
+    outputs = ("deployment_id", "previous_version", "released_version", "release_method")
+    assert tuple(LambdaCanaryRelease.__annotations__) == outputs
+    assert {name: sync_await._sync_await(getattr(release, name).future()) for name in outputs} == dict.fromkeys(outputs)
 
 
 def test_alias_ignore_changes_names_real_alias_properties():

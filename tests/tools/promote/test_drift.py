@@ -62,7 +62,10 @@ def test_a_rolled_back_endpoint_and_a_deleted_resource_are_real_drift():
     }
     changes = classify(preview)
     assert [(c.path, c.expected) for c in changes] == [("endpointConfigName", None), ("(the whole resource)", None)]
-    assert "--restore" in changes[0].hint
+    assert changes[0].hint == (
+        "the endpoint serves another configuration than Git: a blue/green update rolled back by an alarm? "
+        "run `python -m tools.promote --restore <stack>` (drift.yml does) to pin what serves"
+    )
     body = issue_body("prod", changes, "https://github.com/o/r/actions/runs/1")
     assert body.startswith("## Drift in `prod`: 2 real change(s), 0 expected") and "`endpoint`" in body and "actions/runs/1" in body
 

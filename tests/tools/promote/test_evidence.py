@@ -4,6 +4,7 @@ failed, too short, stale or a rollback to a version prod never pinned."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -12,6 +13,7 @@ from unittest import mock
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from components.config.promotion import PromotionConfig, SloConfig
@@ -27,7 +29,10 @@ from tools.promote.evidence import (
     Measurement,
     SoakTarget,
     iso,
+    measure_drift,
+    measure_quality,
     measure_soak,
+    measure_traffic,
     refusal,
     served_since,
     table,
@@ -136,8 +141,25 @@ def test_a_clean_soak_meets_every_slo_and_names_each_query():
     assert evidence.passed and evidence.arn == ARN and evidence.soak_hours == 24
     assert list(verdicts(evidence)) == [SLO_ROLLBACK, SLO_TRAFFIC, SLO_5XX, SLO_P99, SLO_DRIFT, SLO_QUALITY]
     rendered = table(evidence)
+    assert rendered.splitlines()[:2] == ["| SLO | measured | threshold | window | query | verdict |", "|---|---|---|---|---|---|"]
     assert '"MetricName":"Invocation5XXErrors"' in rendered and '"Stat":"p99"' in rendered and "errors5xx / invocations" in rendered
     assert "2026-12-05T04:00:00Z .. 2026-12-06T04:00:00Z (24 h)" in rendered
+    # evidence/prod.json, committed with the prod pull request: what was soaked, when, and no note
+    # (a note is a rollback's reason).
+    document = json.loads(evidence.to_json())
+    del document["measurements"]
+    assert document == {
+        "kind": "soak",
+        "arn": ARN,
+        "measured_at": "2026-12-06T04:00:00Z",
+        "window_start": "2026-12-05T04:00:00Z",
+        "window_end": "2026-12-06T04:00:00Z",
+        "soak_hours": 24,
+        "served_since": "2026-12-05T03:54:00Z",
+        "endpoint_name": TARGET.endpoint_name,
+        "note": "",
+        "passed": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -165,9 +187,111 @@ def test_each_slo_fails_on_its_own_side_of_the_threshold(kwargs, failed):
         assert f"SLO '{failed}' failed" in refusal(evidence)
 
 
+def stubbed_cloudwatch() -> tuple[Any, Stubber]:
+    """A real CloudWatch client whose answers are scripted: every request is validated against
+    CloudWatch's service model (an unknown key, a None token are refused) and compared with the one
+    expected, in order."""
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return client, Stubber(client)
+
+
+START = NOW - timedelta(hours=24)
+# The variant's own series: without both dimensions CloudWatch answers another (or no) series.
+VARIANT = [{"Name": "EndpointName", "Value": "mlops-dev-churn"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+
+
+def variant_query(qid: str, metric: str, period: int, stat: str) -> dict[str, Any]:
+    metric_stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": VARIANT}, "Period": period, "Stat": stat}
+    return {"Id": qid, "MetricStat": metric_stat, "ReturnData": True}
+
+
+def test_traffic_is_asked_of_the_variant_s_series_and_read_to_the_last_page():
+    cloudwatch, stub = stubbed_cloudwatch()
+    counts = [variant_query("invocations", "Invocations", 86400, "Sum"), variant_query("errors5xx", "Invocation5XXErrors", 86400, "Sum")]
+    asked = {"MetricDataQueries": counts, "StartTime": START, "EndTime": NOW}
+    first = [{"Id": "invocations", "Values": [3000.0]}, {"Id": "errors5xx", "Values": []}]
+    stub.add_response("get_metric_data", {"MetricDataResults": first, "NextToken": "page-2"}, asked)
+    second = [{"Id": "invocations", "Values": [4200.0]}, {"Id": "errors5xx", "Values": [72.0]}]
+    stub.add_response("get_metric_data", {"MetricDataResults": second}, {**asked, "NextToken": "page-2"})
+    latency = {"MetricDataQueries": [variant_query("p99", "ModelLatency", 3600, "p99")], "StartTime": START, "EndTime": NOW}
+    stub.add_response("get_metric_data", {"MetricDataResults": [{"Id": "p99", "Values": [120_000.0, 480_000.0]}]}, latency)
+    with stub:
+        measured = {m.slo: m.measured for m in measure_traffic(cloudwatch, TARGET, PROMOTION, START, NOW)}
+        stub.assert_no_pending_responses()
+    # The second page holds most of the traffic and every error: a reader stopping at the first
+    # would report 3000 invocations and no errors.
+    assert measured == {SLO_TRAFFIC: "7200", SLO_5XX: "1.0000% (72/7200)", SLO_P99: "480.0 ms (worst hour)"}
+
+
+def test_drift_replays_the_alarm_s_own_queries_and_adds_each_hour_across_pages():
+    cloudwatch, stub = stubbed_cloudwatch()
+    feature = {
+        "Metric": {
+            "Namespace": "aws/sagemaker/Endpoints/data-metrics",
+            "MetricName": "feature_baseline_drift_tenure",
+            "Dimensions": [{"Name": "Endpoint", "Value": "mlops-dev-churn"}, {"Name": "MonitoringSchedule", "Value": "drift"}],
+        },
+        "Period": 3600,
+        "Stat": "Maximum",
+    }
+    alarm = {
+        "AlarmName": TARGET.drift_alarm_name,
+        "Threshold": 0.2,
+        "StateValue": "OK",
+        "Metrics": [
+            {"Id": "f0", "MetricStat": feature, "ReturnData": False},
+            {"Id": "f1", "MetricStat": feature, "ReturnData": False},
+            {"Id": "total", "Expression": "FILL(f0,0)+FILL(f1,0)", "ReturnData": True},
+        ],
+    }
+    stub.add_response("describe_alarms", {"MetricAlarms": [alarm]}, {"AlarmNames": [TARGET.drift_alarm_name]})
+    replayed = [{"Id": q, "MetricStat": feature, "ReturnData": True} for q in ("f0", "f1")]
+    asked = {"MetricDataQueries": replayed, "StartTime": START, "EndTime": NOW}
+    hour = NOW - timedelta(hours=3)
+    page = [{"Id": "f0", "Timestamps": [hour], "Values": [0.12]}, {"Id": "f1", "Timestamps": [], "Values": []}]
+    stub.add_response("get_metric_data", {"MetricDataResults": page, "NextToken": "page-2"}, asked)
+    page = [{"Id": "f1", "Timestamps": [hour], "Values": [0.1]}]
+    stub.add_response("get_metric_data", {"MetricDataResults": page}, {**asked, "NextToken": "page-2"})
+    with stub:
+        drift = measure_drift(cloudwatch, TARGET, START, NOW)
+        stub.assert_no_pending_responses()
+    # 0.12 + 0.1 in the same hour is above 0.2, though neither page alone is.
+    assert (drift.measured, drift.passed) == ("state OK; worst total drift 0.220", False)
+
+
 def test_two_packages_behind_the_endpoint_are_no_soak():
     with pytest.raises(CheckFailed, match="serves 2 model packages"):
         soak(packages=[ARN, ARN.replace("/2", "/3")])
+
+
+def test_an_endpoint_that_is_not_in_service_is_no_soak():
+    clients = SimpleNamespace(sagemaker=FakeSageMaker([ARN], NOW, status="Updating"))
+    with pytest.raises(CheckFailed) as refused:
+        measure_soak(clients, TARGET, PROMOTION, NOW)
+    assert str(refused.value) == "dev's endpoint mlops-dev-churn is Updating, not InService: nothing is soaking"
+
+
+def test_without_a_drift_alarm_drift_is_reported_as_not_measured():
+    drift = measure_drift(FakeCloudWatch({}), TARGET, NOW - timedelta(hours=24), NOW)
+    assert drift == Measurement(
+        SLO_DRIFT,
+        "not measured: no drift alarm (dev runs no Model Monitor)",
+        "never in ALARM",
+        "2026-12-05T04:00:00Z .. 2026-12-06T04:00:00Z (24 h)",
+        f"DescribeAlarms AlarmNames=[{TARGET.drift_alarm_name}]",
+        True,
+    )
+
+
+def test_quality_names_every_feature_that_violated_its_constraints():
+    class Reports(FakeS3):
+        def get_object(self, Bucket, Key):
+            names = [["tenure", "charges"], ["tenure"]][int(Key.split("/")[-2])]
+            body = json.dumps({"violations": [{"feature_name": n} for n in names]})
+            return {"Body": SimpleNamespace(read=body.encode)}
+
+    measured = measure_quality(Reports([(NOW - timedelta(hours=3), 2), (NOW - timedelta(hours=1), 1)]), TARGET, PROMOTION, START, NOW)
+    assert (measured.measured, measured.passed) == ("3 in 2 report(s) (charges, tenure)", False)
 
 
 def test_served_since_reads_the_package_through_a_real_moto_endpoint():
@@ -217,6 +341,13 @@ def test_the_deploy_refuses_evidence_that_does_not_hold(evidence, arn, later, me
 
 def test_a_rollback_to_a_version_prod_pinned_before_needs_no_soak():
     assert "emergency rollback" in verify_evidence(passed_evidence(kind=ROLLBACK, measurements=[]), ARN, 24, NOW, history=(3, 2, 1))
+
+
+@pytest.mark.parametrize("field", ["measured_at", "window_end", "served_since"])
+def test_a_time_that_is_not_utc_iso_is_named(field):
+    with pytest.raises(PromoteError) as refused:
+        verify_evidence(passed_evidence(**{field: "yesterday"}), ARN, 24, NOW)
+    assert str(refused.value) == f"{field} = 'yesterday': expected a UTC time such as 2026-12-06T04:00:00Z"
 
 
 def test_unreadable_evidence_is_named():

@@ -3,12 +3,17 @@ prod pin without evidence (exit 1); --soak and --approved need credentials."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from ruamel.yaml import YAML
 
-from tools.promote.cli import EXIT_REFUSED, EXIT_USAGE, main
+from tools.promote.cli import EXIT_REFUSED, EXIT_USAGE, main, promote_soaked
+from tools.promote.soak import promotion_config
+from tools.promote.stack_file import PromoteError
 
 ROOT = Path(__file__).resolve().parents[3]
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-dev-churn/1"
@@ -51,3 +56,46 @@ def test_a_prod_pin_without_evidence_does_not_deploy(stacks: Path, capsys):
 def test_measuring_needs_credentials(stacks: Path, capsys, args):
     assert main([*args, "--dev-outputs", str(stacks / "dev.json"), "--stack-dir", str(stacks)]) == EXIT_USAGE
     assert "needs AWS credentials" in capsys.readouterr().err
+
+
+class Asked(Exception):
+    """Raised by every AWS call of RecordingSession: the test needs only who was asked where."""
+
+
+class RecordingSession:
+    """A session with credentials whose clients record their region and answer nothing."""
+
+    def __init__(self) -> None:
+        self.regions: dict[str, str] = {}
+
+    def get_credentials(self) -> object:
+        return object()
+
+    def client(self, service: str, region_name: str) -> object:
+        self.regions[service] = region_name
+
+        def call(**_: object) -> None:
+            raise Asked(service)
+
+        return SimpleNamespace(describe_endpoint=call, describe_alarms=call, get_metric_data=call, get_paginator=call)
+
+
+def test_the_soak_is_measured_in_the_region_of_the_package_dev_serves(stacks: Path):
+    # Another region than the stack files' us-east-1: only the ARN can have said it.
+    (stacks / "dev.json").write_text(json.dumps({"modelPackageArn": ARN.replace("us-east-1", "eu-west-1")}))
+    session = RecordingSession()
+    with pytest.raises(Asked):
+        promote_soaked(stacks, session, stacks / "dev.json")
+    assert session.regions == dict.fromkeys(("sagemaker", "cloudwatch", "s3"), "eu-west-1")
+
+
+def test_prod_without_a_promotion_section_is_told_what_to_set(stacks: Path):
+    path = stacks / "Pulumi.prod.yaml"
+    yaml = YAML(typ="rt")
+    document = yaml.load(path.read_text())
+    del document["config"]["sagemaker-mlops:promotion"]
+    with path.open("w") as out:
+        yaml.dump(document, out)
+    with pytest.raises(PromoteError) as refused:
+        promotion_config(stacks)
+    assert str(refused.value) == ("Pulumi.prod.yaml has no sagemaker-mlops:promotion section: set promotion.soakHours and promotion.slo")

@@ -78,4 +78,4 @@ def test_moving_one_pin_passes(repo: Path, stack: str, capsys):
 
 def test_an_unknown_base_is_a_usage_error(repo: Path, capsys):
     assert main(["--repo", str(repo), "no-such-revision"]) == 2
-    assert "git rev-list" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("error: git rev-list no-such-revision..HEAD: ")

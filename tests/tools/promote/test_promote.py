@@ -154,6 +154,11 @@ def test_promoting_from_a_stack_without_a_version_is_refused(stacks, capsys):
     [
         ("    modelPackageVersion: latest\n", "modelPackageVersion = 'latest': expected a model package version, an integer >= 1"),
         ("    modelPackageVersion: 0\n", "modelPackageVersion = 0: expected a model package version"),
+        # YAML reads these as a bool and a float, whose text is no version.
+        ("    modelPackageVersion: true\n", "modelPackageVersion = True: expected a model package version"),
+        ("    modelPackageVersion: 3.0\n", "modelPackageVersion = 3.0: expected a model package version"),
+        # A digit to str.isdigit(), not to int(): refused, not a ValueError.
+        ('    modelPackageVersion: "\u00b2"\n', "modelPackageVersion = '\u00b2': expected a model package version"),
     ],
 )
 def test_a_bad_source_value_is_named(stacks, capsys, line, message):
@@ -186,7 +191,7 @@ def test_a_stack_without_an_endpoint_map_is_explained(stacks, capsys):
     "args, message",
     [
         (["--to", "prod", "--from", "prod"], "--from prod and --to prod name the same stack"),
-        (["--to", "prod", "--version", "0"], "expected a model package version, an integer >= 1"),
+        (["--to", "prod", "--version", "0"], "argument --version: --version = '0': expected a model package version, an integer >= 1"),
         (["--to", "staging", "--version", "2"], "invalid choice: 'staging'"),
         (["--to", "prod", "--version", "2", "--from", "dev"], "not allowed with argument"),
         (["--to", "dev"], "--to dev needs --version N"),
