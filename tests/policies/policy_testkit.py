@@ -24,6 +24,7 @@ COMMON_TAGS = {"Project": PROJECT, "Environment": "prod", "Owner": "ml-platform"
 DIGEST = "sha256:" + "ab" * 32
 MODEL_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mlops-prod-model@{DIGEST}"
 MONITOR_IMAGE = f"156813124566.dkr.ecr.{REGION}.amazonaws.com/sagemaker-model-monitor-analyzer"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker of a value not known until `pulumi up`
 
 
 def policy_config(stack: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policy_testkit import ACCOUNT, PACK_DIR, Stack, analyze, analyze_cases, assert_case, assert_fails, assert_passes, findings
+from policy_testkit import ACCOUNT, PACK_DIR, UNKNOWN, Stack, analyze, analyze_cases, assert_case, assert_fails, assert_passes, findings
 from policy_testkit import Case as TableCase
 
 sys.path.insert(0, str(PACK_DIR))
@@ -22,7 +22,6 @@ from guardrails.provider_schema import all_resource_types
 POLICY = "resource-policy-trusted-principals"
 OTHER = "999988887777"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def doc(*statements: dict[str, Any], as_text: bool = True, single: bool = False) -> Any:
