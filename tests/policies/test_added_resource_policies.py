@@ -176,42 +176,6 @@ def test_studio_is_vpc_only_and_encrypted(pack):
     assert_fails(result, "sagemaker-studio-private", user, "user_settings shares notebook output to S3 without the project key")
 
 
-def test_bucket_acls_cannot_make_a_bucket_public(pack):
-    stack = Stack()
-    stack.add("aws:s3/bucketAcl:BucketAcl", "private", {"bucket": "b", "acl": "private"})
-    stack.add(
-        "aws:s3/bucketAcl:BucketAcl",
-        "owner",
-        {
-            "bucket": "b",
-            "accessControlPolicy": {
-                "grants": [{"grantee": {"type": "CanonicalUser", "id": "abc"}, "permission": "FULL_CONTROL"}],
-                "owner": {"id": "abc"},
-            },
-        },
-    )
-    assert_passes(analyze(pack, stack), "s3-no-public-acl")
-
-    stack = Stack()
-    canned = stack.add("aws:s3/bucketAcl:BucketAcl", "canned", {"bucket": "b", "acl": "public-read"})
-    granted = stack.add(
-        "aws:s3/bucketAcl:BucketAcl",
-        "granted",
-        {
-            "bucket": "b",
-            "accessControlPolicy": {
-                "grants": [
-                    {"grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}, "permission": "READ"}
-                ],
-                "owner": {"id": "abc"},
-            },
-        },
-    )
-    result = analyze(pack, stack)
-    assert_fails(result, "s3-no-public-acl", canned, "canned ACL public-read")
-    assert_fails(result, "s3-no-public-acl", granted, "READ to AuthenticatedUsers")
-
-
 def test_databases_are_encrypted_private_and_protected(pack):
     stack = Stack()
     stack.add(

@@ -297,18 +297,18 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def table(pack):
+def table_result(pack):
     return analyze_cases(pack, CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_edge_cases(table, case):
-    assert_case(*table, case)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_each_grant_is_judged_by_what_it_lets_the_role_do(table_result, case):
+    assert_case(*table_result, case)
 
 
 def test_each_finding_names_the_resource_every_problem_and_the_fix(pack):
-    """The whole message, once per policy: what the engineer reads in the preview (the engine puts
-    the policy's description first)."""
+    """Each policy's whole message, every problem of the resource in it, as the preview prints it
+    (the engine puts the policy's description first)."""
     stack = Stack()
     admin = stack.add(
         ROLE_POLICY,

@@ -133,6 +133,19 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
 )
 
+# The policy pack's (policies/guardrails/), kept in their own list so that it and the one above grow apart.
+_LAST_PART = "the last part of an `rsplit` is the text after the last separator whatever the number of splits allowed"
+
+POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        "policies/guardrails/s3.py",
+        "problems.append(f\"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 1)[-1]}\")",
+        "problems.append(f\"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 2)[-1]}\")",
+        _LAST_PART,
+    ),
+)
+EQUIVALENTS += POLICY_EQUIVALENTS
+
 
 def reason_for(mutant: Mutant) -> Optional[str]:
     for entry in EQUIVALENTS:
