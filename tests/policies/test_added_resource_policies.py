@@ -117,19 +117,6 @@ def test_ec2_instances_need_imdsv2_encrypted_volumes_and_no_public_ip(pack):
     )
 
 
-def test_function_urls_need_iam_auth(pack):
-    stack = Stack()
-    stack.add("aws:lambda/functionUrl:FunctionUrl", "signed", {"functionName": "f", "authorizationType": "AWS_IAM"})
-    open_url = stack.add("aws:lambda/functionUrl:FunctionUrl", "open", {"functionName": "f", "authorizationType": "NONE"})
-    result = analyze(pack, stack)
-    assert_fails(result, "lambda-function-url-auth", open_url, "authorization_type NONE, not AWS_IAM")
-    assert len([v for v in result.violations if v.policy == "lambda-function-url-auth"]) == 1
-
-    stack = Stack()
-    stack.add("aws:lambda/functionUrl:FunctionUrl", "signed", {"functionName": "f", "authorizationType": "AWS_IAM"})
-    assert_passes(analyze(pack, stack), "lambda-function-url-auth")
-
-
 def test_notebook_instances_are_private_rootless_and_encrypted(pack):
     stack = Stack()
     stack.add(

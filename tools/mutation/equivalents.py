@@ -143,6 +143,14 @@ POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
         "problems.append(f\"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 2)[-1]}\")",
         _LAST_PART,
     ),
+    Equivalent(
+        "policies/guardrails/lambda_.py",
+        'principal = str(args.props.get("principal") or "")',
+        'principal = str(args.props.get("principal") or "XXXX")',
+        "a permission without a principal reads as a text that is neither '*' nor a service's (`.amazonaws.com`): "
+        "neither branch reports it, whichever text it is",
+        "_permission",
+    ),
 )
 EQUIVALENTS += POLICY_EQUIVALENTS
 
