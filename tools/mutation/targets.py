@@ -85,7 +85,12 @@ TARGETS: tuple[Target, ...] = (
     ),
     _policies("cost", ("cost.py", "cost_estimate.py", "cost_schedules.py", "cost_services.py", "prices.py"), ("test_cost_policies.py",)),
     _policies("registry", ("registry.py",), ("test_registry_policies.py",)),
-    _policies("release-and-api", ("codedeploy.py", "apigateway.py", "alb.py", "cognito.py"), ("test_release_and_api_policies.py",)),
+    # The load balancer's and Cognito's policies are the dashboard's: their tests are in test_dashboard_policies.py.
+    _policies(
+        "release-and-api",
+        ("codedeploy.py", "apigateway.py", "alb.py", "cognito.py"),
+        ("test_release_and_api_policies.py", "test_dashboard_policies.py"),
+    ),
     _policies("storage-and-tags", ("tags.py", "kms.py", "sns.py", "logs.py", "data_stores.py"), ("test_storage_and_tag_policies.py",)),
     _policies("added-resources", ("deletion.py", "network.py", "ecr.py", "ecs.py"), ("test_added_resource_policies.py",)),
     _policies("resource-policies", ("resource_policies.py",), ("test_resource_policy_principals.py",)),
