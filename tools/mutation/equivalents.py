@@ -151,6 +151,20 @@ POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
         "neither branch reports it, whichever text it is",
         "_permission",
     ),
+    Equivalent(
+        "policies/guardrails/codedeploy.py",
+        '(c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "id")), None',
+        '(c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "XXidXX")), None',
+        "pulumi-aws gives a DeploymentConfig its deploymentConfigName (an input, known before the id is) as its id: "
+        "a reference equal to the id is equal to the name, which is compared first",
+    ),
+    Equivalent(
+        "policies/guardrails/cognito.py",
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 2}',
+        'MFA_RANK = {"XXOFFXX": 0, "OPTIONAL": 1, "ON": 2}',
+        "a level not in the table ranks 0 (`MFA_RANK.get(level, 0)`), as OFF does; and the config schema's enum "
+        "(OPTIONAL, ON) keeps OFF from being the required level",
+    ),
 )
 EQUIVALENTS += POLICY_EQUIVALENTS
 
