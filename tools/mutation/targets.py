@@ -92,7 +92,12 @@ TARGETS: tuple[Target, ...] = (
         ("test_release_and_api_policies.py", "test_dashboard_policies.py"),
     ),
     _policies("storage-and-tags", ("tags.py", "kms.py", "sns.py", "logs.py", "data_stores.py"), ("test_storage_and_tag_policies.py",)),
-    _policies("added-resources", ("deletion.py", "network.py", "ecr.py", "ecs.py"), ("test_added_resource_policies.py",)),
+    # ECR's scanning, tags and encryption are tested with the other storage, ECS with the dashboard.
+    _policies(
+        "added-resources",
+        ("deletion.py", "network.py", "ecr.py", "ecs.py"),
+        ("test_added_resource_policies.py", "test_storage_and_tag_policies.py", "test_dashboard_policies.py"),
+    ),
     _policies("resource-policies", ("resource_policies.py",), ("test_resource_policy_principals.py",)),
     _policies("data-at-rest", ("data_at_rest.py",), ("test_data_at_rest.py",)),
     _policies(
