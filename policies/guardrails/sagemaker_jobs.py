@@ -90,7 +90,8 @@ def _compute(
     return {
         "instance_type": instance_type if isinstance(instance_type, str) else None,
         "instance_type_expr": expr,
-        "instance_count": _int(resources.get(count_key), 1),
+        # A ParameterInteger is {"Get": "Parameters.X"}: its default is what a scheduled run uses.
+        "instance_count": _int(resolve(resources.get(count_key), parameters), 1),
         "volume_kms": resolve(resources.get(kms_key), parameters),
     }
 
@@ -141,7 +142,9 @@ def pipeline_jobs(pipeline_name: str, definition: Mapping[str, Any]) -> list[Job
         elif kind == "Training":
             jobs.append(_training_job(where, arguments, parameters, 1))
         elif kind == "Tuning":
-            limit = _int(get_path(arguments, "HyperParameterTuningJobConfig", "ResourceLimits", "MaxNumberOfTrainingJobs"), 1)
+            limit = _int(
+                resolve(get_path(arguments, "HyperParameterTuningJobConfig", "ResourceLimits", "MaxNumberOfTrainingJobs"), parameters), 1
+            )
             definitions = as_list(arguments.get("TrainingJobDefinitions")) or as_list(arguments.get("TrainingJobDefinition"))
             for i, spec in enumerate(d for d in definitions if isinstance(d, Mapping)):
                 label = where if len(definitions) == 1 else f"{where}, training job definition {i}"

@@ -346,3 +346,52 @@ def test_a_schedule_the_estimate_cannot_read_fails_the_budget(pack):
         "cannot read the scheduled action 'start' schedule 'rate(1 day)'",
         level="advisory",
     )
+
+
+def test_instance_counts_and_tuning_limits_given_as_pipeline_parameters_are_priced_at_their_defaults(pack):
+    """The sagemaker SDK writes ParameterInteger values as {"Get": "Parameters.X"}: a training job on
+    three instances, or a tuning job of four training jobs, costs three or four times one."""
+    definition = {
+        "Parameters": [
+            {"Name": "TrainingInstanceCount", "Type": "Integer", "DefaultValue": 3},
+            {"Name": "MaxTuningJobs", "Type": "Integer", "DefaultValue": 4},
+        ],
+        "Steps": [
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {
+                    "ResourceConfig": {"InstanceCount": {"Get": "Parameters.TrainingInstanceCount"}, "InstanceType": "ml.m5.xlarge"},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+                },
+            },
+            {
+                "Name": "Tune",
+                "Type": "Tuning",
+                "Arguments": {
+                    "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": {"Get": "Parameters.MaxTuningJobs"}}},
+                    "TrainingJobDefinition": {
+                        "ResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge"},
+                        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                    },
+                },
+            },
+        ],
+    }
+    s = Stack()
+    pipeline = s.add(
+        "aws:sagemaker/pipeline:Pipeline",
+        "pipeline",
+        {"pipelineDefinition": json.dumps(definition)},
+        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+    )
+    rule = s.add("aws:cloudwatch/eventRule:EventRule", "monthly", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "monthly"})
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "target",
+        {"rule": "monthly", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+        deps={"rule": [rule], "arn": [pipeline]},
+    )
+    [item] = estimate_of(analyze(pack, s))["items"]
+    xlarge = prices.SAGEMAKER_JOB_HOUR["ml.m5.xlarge"]
+    assert item["monthlyUsd"] == pytest.approx(3 * 2 * xlarge + 4 * 1 * xlarge, abs=0.006), item["item"]
