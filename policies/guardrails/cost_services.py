@@ -109,6 +109,9 @@ def _job_cost(job: Job, estimate: Estimate, owner: str) -> Optional[float]:
     if price is None:
         estimate.unpriced.append(f"{owner}: no job price for {job.instance_type or job.instance_type_expr} ({job.where})")
         return None
+    if job.instance_count is None:
+        estimate.unpriced.append(f"{owner}: no instance count it can read ({job.instance_count_expr}) ({job.where})")
+        return None
     return job.instance_count * job.jobs_per_run * job.max_runtime_seconds / 3600 * price
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, TypeVar
 
 from guardrails.common import as_list, get_path, parse_json, peek, peek_path, truthy, walk
 
@@ -31,7 +31,8 @@ class Job:
     kind: str  # "training" | "processing" | "transform"
     instance_type: Optional[str]
     instance_type_expr: Any
-    instance_count: int
+    instance_count: Optional[int]  # None: not a number, nor a parameter with one (the estimate cannot price it)
+    instance_count_expr: Any
     volume_kms: Any
     output_kms: Any
     has_outputs: bool
@@ -72,7 +73,10 @@ def iter_steps(steps: Any) -> Iterator[Mapping[str, Any]]:
             yield from iter_steps(arguments.get("ElseSteps"))
 
 
-def _int(value: Any, default: int) -> int:
+_Default = TypeVar("_Default")
+
+
+def _int(value: Any, default: _Default) -> int | _Default:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -87,11 +91,13 @@ def _compute(
     type_key, count_key, kms_key = keys
     expr = resources.get(type_key)
     instance_type = resolve(expr, parameters)
+    count = resources.get(count_key)
     return {
         "instance_type": instance_type if isinstance(instance_type, str) else None,
         "instance_type_expr": expr,
         # A ParameterInteger is {"Get": "Parameters.X"}: its default is what a scheduled run uses.
-        "instance_count": _int(resolve(resources.get(count_key), parameters), 1),
+        "instance_count": _int(resolve(count, parameters), None),
+        "instance_count_expr": count,
         "volume_kms": resolve(resources.get(kms_key), parameters),
     }
 

@@ -395,3 +395,40 @@ def test_instance_counts_and_tuning_limits_given_as_pipeline_parameters_are_pric
     [item] = estimate_of(analyze(pack, s))["items"]
     xlarge = prices.SAGEMAKER_JOB_HOUR["ml.m5.xlarge"]
     assert item["monthlyUsd"] == pytest.approx(3 * 2 * xlarge + 4 * 1 * xlarge, abs=0.006), item["item"]
+
+
+def test_an_instance_count_the_estimate_cannot_read_fails_the_budget_instead_of_counting_one(pack):
+    definition = {
+        "Steps": [
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {
+                    "ResourceConfig": {"InstanceCount": {"Get": "Execution.PipelineExecutionId"}, "InstanceType": "ml.m5.xlarge"},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                },
+            }
+        ]
+    }
+    s = Stack()
+    pipeline = s.add(
+        "aws:sagemaker/pipeline:Pipeline",
+        "pipeline",
+        {"pipelineDefinition": json.dumps(definition)},
+        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+    )
+    rule = s.add("aws:cloudwatch/eventRule:EventRule", "monthly", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "monthly"})
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "target",
+        {"rule": "monthly", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
+        deps={"rule": [rule], "arn": [pipeline]},
+    )
+    assert_fails(
+        analyze(pack, s),
+        "cost-budget",
+        "",
+        "cannot be checked against its budget",
+        "not priced: pipeline 'pipeline': no instance count it can read ({'Get': 'Execution.PipelineExecutionId'}) "
+        "(step 'Train' (Training) of pipeline pipeline)",
+    )
