@@ -4,14 +4,15 @@
 request of the job it starts (CreateProcessingJob, CreateTrainingJob, ...), with `{"Get": ...}`
 expressions where a value is known only at run time. Condition steps hold further steps in
 `IfSteps`/`ElseSteps`. Model Monitor job definitions are their own resources with camelCase inputs.
-The guardrails (encryption, network isolation, instance types, images) and the cost estimate read
-the jobs through this one model so they can never disagree about what a step runs.
+The guardrails (encryption, network isolation, instance types) and the cost estimate read the jobs
+through this one model so they can never disagree about what a step runs; the images guardrail
+reads every image a step names (pipeline_images), registration steps' included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Optional, TypeVar
 
 from guardrails.common import as_list, get_path, parse_json, peek, peek_path, truthy, walk
@@ -43,7 +44,6 @@ class Job:
     must_isolate: bool = False
     """Training, tuning and monitoring jobs run the model or AWS's analyzer on the data and need
     no network; processing steps may call AWS APIs themselves (e.g. copying a baseline)."""
-    images: list[Any] = field(default_factory=list)
 
 
 def load_definition(value: Any) -> Optional[Mapping[str, Any]]:
@@ -118,7 +118,6 @@ def _training_job(where: str, spec: Mapping[str, Any], parameters: Mapping[str, 
         jobs_per_run=jobs_per_run,
         spot=spot,
         must_isolate=True,
-        images=[get_path(spec, "AlgorithmSpecification", "TrainingImage")],
     )
 
 
@@ -142,7 +141,6 @@ def pipeline_jobs(pipeline_name: str, definition: Mapping[str, Any]) -> list[Job
                     has_outputs=bool(as_list(outputs.get("Outputs"))),
                     network_isolation=truthy(get_path(arguments, "NetworkConfig", "EnableNetworkIsolation")),
                     max_runtime_seconds=_int(get_path(arguments, "StoppingCondition", "MaxRuntimeInSeconds"), DEFAULT_MAX_RUNTIME_SECONDS),
-                    images=[get_path(arguments, "AppSpecification", "ImageUri")],
                 )
             )
         elif kind == "Training":
@@ -195,5 +193,4 @@ def monitoring_job(resource_type: str, name: str, props: Mapping[str, Any]) -> J
         network_isolation=truthy(get_path(props, "networkConfig", "enableNetworkIsolation")),
         max_runtime_seconds=_int(get_path(props, "stoppingCondition", "maxRuntimeInSeconds"), 3600),
         must_isolate=True,
-        images=[get_path(props, "dataQualityAppSpecification", "imageUri")],
     )
