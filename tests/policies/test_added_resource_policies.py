@@ -315,3 +315,113 @@ def test_each_finding_names_the_resource_every_problem_and_the_fix(pack):
         "encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type='KMS', "
         "kms_key=<the project KMS key ARN>)] (a new repository: encryption cannot be changed later)."
     )
+
+
+# ---- notebooks and Studio at their edges ----------------------------------------------------------
+
+NOTEBOOK, DOMAIN, USER = (
+    "aws:sagemaker/notebookInstance:NotebookInstance",
+    "aws:sagemaker/domain:Domain",
+    "aws:sagemaker/userProfile:UserProfile",
+)
+PRIVATE_NOTEBOOK = {
+    "instanceType": "ml.m5.large",
+    "directInternetAccess": "Disabled",
+    "subnetId": SUBNET,
+    "rootAccess": "Disabled",
+    "kmsKeyId": KEY_ARN,
+    "instanceMetadataServiceConfiguration": {"minimumInstanceMetadataServiceVersion": "2"},
+}
+PRIVATE_DOMAIN = {"appNetworkAccessType": "VpcOnly", "kmsKeyId": KEY_ARN, "authMode": "IAM"}
+
+
+def _notebook(id_: str, denied, **changes) -> Case:
+    inputs = {**PRIVATE_NOTEBOOK, **changes}
+    return Case("sagemaker-notebook-hardened", id_, NOTEBOOK, {k: v for k, v in inputs.items() if v is not None}, denied)
+
+
+def _sharing(option: str, key=None) -> dict:
+    return {"sharingSettings": {"notebookOutputOption": option, "s3OutputPath": "s3://b/shared", **({"s3KmsKeyId": key} if key else {})}}
+
+
+WORKSPACE_CASES = [
+    _notebook("notebook-private", None),
+    _notebook("notebook-internet", "direct internet access is on", directInternetAccess="Enabled"),
+    _notebook("notebook-outside-the-vpc", "no subnet_id", subnetId=None),
+    _notebook("notebook-root", "users get root on the instance", rootAccess="Enabled"),
+    _notebook("notebook-aws-key", "its ML storage volume is not encrypted with the project key", kmsKeyId="alias/aws/sagemaker"),
+    _notebook("notebook-imds-v1", "IMDSv1 is allowed", instanceMetadataServiceConfiguration={"minimumInstanceMetadataServiceVersion": "1"}),
+    Case("sagemaker-studio-private", "domain-private", DOMAIN, PRIVATE_DOMAIN, None),
+    Case(
+        "sagemaker-studio-private",
+        "domain-public",
+        DOMAIN,
+        {**PRIVATE_DOMAIN, "appNetworkAccessType": "PublicInternetOnly"},
+        "app_network_access_type is PublicInternetOnly, not VpcOnly",
+    ),
+    Case(
+        "sagemaker-studio-private",
+        "domain-sharing-unencrypted",
+        DOMAIN,
+        {**PRIVATE_DOMAIN, "defaultUserSettings": _sharing("Allowed")},
+        "default_user_settings shares notebook output",
+    ),
+    Case(
+        "sagemaker-studio-private",
+        "domain-sharing-encrypted",
+        DOMAIN,
+        {**PRIVATE_DOMAIN, "defaultUserSettings": _sharing("Allowed", KEY_ARN)},
+        None,
+    ),
+    Case("sagemaker-studio-private", "user-sharing-disabled", USER, {"userSettings": _sharing("Disabled")}, None),
+    Case(
+        "sagemaker-studio-private",
+        "user-sharing-aws-key",
+        USER,
+        {"userSettings": _sharing("Allowed", "alias/aws/s3")},
+        "user_settings shares notebook output",
+    ),
+    Case("sagemaker-studio-private", "user-no-settings", USER, {"domainId": "d", "userProfileName": "u"}, None),
+]
+
+
+@pytest.fixture(scope="module")
+def workspace_result(pack):
+    return analyze_cases(pack, WORKSPACE_CASES)
+
+
+@pytest.mark.parametrize("case", WORKSPACE_CASES, ids=[c.id for c in WORKSPACE_CASES])
+def test_each_workspace_setting_is_required_on_its_own(workspace_result, case):
+    result, urns = workspace_result
+    message = assert_case(result, urns, case)
+    if message is not None:  # one problem per case: only the setting the case breaks
+        assert message.count("\n  - ") == 1, message
+
+
+def test_each_workspace_finding_names_every_problem_and_the_fix(pack):
+    """The whole messages, as the preview prints them (the engine puts the policy's description first)."""
+    stack = Stack()
+    notebook = stack.add(NOTEBOOK, "open", {"instanceType": "ml.m5.large"})
+    domain = stack.add(DOMAIN, "studio", {"authMode": "IAM", "defaultUserSettings": _sharing("Allowed")})
+    result = analyze(pack, stack)
+    assert assert_fails(result, "sagemaker-notebook-hardened", notebook) == (
+        "SageMaker notebook instances run in the VPC without direct internet access or root, with the project KMS key and IMDSv2.\n"
+        f"{NOTEBOOK} 'open' is an open workspace:\n"
+        "  - direct internet access is on (direct_internet_access is not 'Disabled'): the notebook can send data anywhere\n"
+        "  - no subnet_id: the notebook is not in the VPC (direct internet access can only be disabled in a VPC)\n"
+        "  - users get root on the instance (root_access is not 'Disabled')\n"
+        "  - its ML storage volume is not encrypted with the project key (no kms_key_id)\n"
+        "  - IMDSv1 is allowed (instance_metadata_service_configuration.minimum_instance_metadata_service_version is not '2')\n"
+        "Set direct_internet_access='Disabled' with subnet_id=<a private subnet> and security_groups, root_access='Disabled', "
+        "kms_key_id=<the project KMS key ARN> and instance_metadata_service_configuration="
+        "aws.sagemaker.NotebookInstanceInstanceMetadataServiceConfigurationArgs(minimum_instance_metadata_service_version='2')."
+    )
+    assert assert_fails(result, "sagemaker-studio-private", domain) == (
+        "SageMaker Studio domains are VPC-only and encrypted with the project KMS key; shared notebook output is encrypted with it too.\n"
+        f"{DOMAIN} 'studio' exposes Studio data:\n"
+        "  - app_network_access_type is PublicInternetOnly (the default), not VpcOnly\n"
+        "  - the domain's EFS home directories are not encrypted with the project key (no kms_key_id)\n"
+        "  - default_user_settings shares notebook output to S3 without the project key (sharing_settings.s3_kms_key_id)\n"
+        "Set app_network_access_type='VpcOnly' with the private subnets and a security group, kms_key_id=<the project KMS key "
+        "ARN>, and s3_kms_key_id=<the project KMS key ARN> wherever sharing_settings allow notebook output."
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policy_testkit import KEY_ARN, MODEL_IMAGE, MONITOR_IMAGE, Stack, analyze, assert_fails, assert_passes, not_applicable
+from policy_testkit import KEY_ARN, MODEL_IMAGE, MONITOR_IMAGE, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
 
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"
 ROLE = "arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting"
@@ -339,7 +339,7 @@ def test_models_must_come_from_the_registry(pack):
         result,
         "sagemaker-model-from-registry",
         endpoint.urns["model"],
-        "serves the raw artifact s3://artifacts/model.tar.gz",
+        "primary container serves the raw artifact s3://artifacts/model.tar.gz",
         "model_package_name",
     )
 
@@ -465,3 +465,92 @@ def test_a_pipeline_that_registers_approved_or_leaves_it_to_a_parameter_or_to_th
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["approved"], "step 'RegisterModel' registers versions Approved")
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["parameter"], "takes ModelApprovalStatus from")
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "sets no ModelApprovalStatus")
+
+
+def test_a_notebook_instance_type_must_be_allowed_too(pack):
+    stack = Stack()
+    stack.add("aws:sagemaker/notebookInstance:NotebookInstance", "small", {"instanceType": "ml.m5.large"})
+    gpu = stack.add("aws:sagemaker/notebookInstance:NotebookInstance", "gpu", {"instanceType": "ml.p3.2xlarge"})
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-instance-types")] == [gpu]  # not `small`
+    assert_fails(result, "sagemaker-instance-types", gpu, "  - notebook: ml.p3.2xlarge")
+
+
+def test_asynchronous_inference_output_is_encrypted_with_the_project_key(pack):
+    stack = Stack()
+    keyed, bare = Endpoint(stack, name="keyed"), Endpoint(stack, name="bare")
+    keyed.config["asyncInferenceConfig"] = {"outputConfig": {"s3OutputPath": "s3://artifacts/async", "kmsKeyId": KEY_ARN}}
+    bare.config["asyncInferenceConfig"] = {"outputConfig": {"s3OutputPath": "s3://artifacts/async"}}
+    keyed.declare()
+    bare.declare()
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-kms-encryption")] == [bare.urns["config"]]
+    assert_fails(result, "sagemaker-kms-encryption", bare.urns["config"], "  - asynchronous inference output without kms_key_id")
+
+
+def test_each_definition_of_a_tuning_step_is_named_when_there_are_several(pack):
+    stack = Stack()
+    body = definition()
+    body["Steps"][2] = {
+        "Name": "Tune",
+        "Type": "Tuning",
+        "Arguments": {"TrainingJobDefinitions": [training_spec(), {**training_spec(), "EnableNetworkIsolation": False}]},
+    }
+    several = pipeline(stack, body, name="several")
+    body = definition()
+    body["Steps"][2] = {
+        "Name": "Tune",
+        "Type": "Tuning",
+        "Arguments": {"TrainingJobDefinition": {**training_spec(), "EnableNetworkIsolation": False}},
+    }
+    one = pipeline(stack, body, name="one")
+    result = analyze(pack, stack)
+    assert "\n  - step 'Tune' (Tuning) of pipeline several, training job definition 1\n" in assert_fails(
+        result, "sagemaker-network-isolation", several
+    )
+    assert "\n  - step 'Tune' (Tuning) of pipeline one\n" in assert_fails(result, "sagemaker-network-isolation", one)
+
+
+def test_each_endpoint_finding_names_every_problem_and_the_fix(pack):
+    """The whole messages, as the preview prints them (the engine puts the policy's description first)."""
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    del endpoint.config["kmsKeyArn"]
+    endpoint.config["dataCaptureConfig"] = {**data_capture(percent=5, modes=("Output",), key=None), "enableCapture": False}
+    endpoint.scaling = {"min": 1, "max": 4}
+    endpoint.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {"type": "ALL_AT_ONCE"}
+    endpoint.deployment["autoRollbackConfiguration"]["alarms"].append({"alarmName": "ghost"})
+    endpoint.declare()
+    result = analyze(pack, stack)
+    config = "aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config'"
+    assert assert_fails(result, "sagemaker-kms-encryption", endpoint.urns["config"]) == (
+        "SageMaker endpoint volumes, data capture, pipeline job volumes/outputs and monitoring jobs use the project's KMS key.\n"
+        f"{config} stores data without the project's KMS key:\n"
+        "  - no kms_key_arn: the instances' ML storage volumes are encrypted with an AWS-managed key\n"
+        "  - data capture without kms_key_id: captured requests and responses (customer data) are not encrypted with the project key\n"
+        "Pass the project KMS key ARN (foundation.key_arn) as the volume and output KMS key of every job, and as "
+        "kms_key_arn / data_capture_config.kms_key_id of endpoint configurations."
+    )
+    assert assert_fails(result, "sagemaker-data-capture", endpoint.urns["config"]) == (
+        "Provisioned endpoint configurations capture requests and responses at or above the configured sampling percentage.\n"
+        f"{config} captures too little inference data:\n"
+        "  - enable_capture is not true\n"
+        "  - initial_sampling_percentage is 5, below the minimum of 10\n"
+        "  - requests (capture mode Input) are not captured, and Model Monitor compares requests with the baseline\n"
+        "Set data_capture_config with enable_capture=True, initial_sampling_percentage >= 10, capture options Input and Output, "
+        "a destination in the artifact bucket and the project KMS key."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["scaling"]) == (
+        "Provisioned endpoint variants run at least the configured number of instances, and autoscaling never goes below it.\n"
+        "aws:appautoscaling/target:Target 'endpoint-scaling' lets autoscaling shrink the endpoint variant to 1 instance(s), below the "
+        "minimum of 2: one instance is a single point of failure (an AZ outage or a bad host takes the model down). Set min_capacity >= 2."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-canary", endpoint.urns["endpoint"]) == (
+        "Provisioned endpoints update blue/green with CANARY or LINEAR traffic shifting and roll back on alarms declared in the stack.\n"
+        "aws:sagemaker/endpoint:Endpoint 'endpoint-endpoint' is not updated safely:\n"
+        "  - traffic routing is ALL_AT_ONCE, not CANARY or LINEAR\n"
+        "  - rollback alarms not declared in this stack (an alarm that does not exist never fires): ghost\n"
+        "Set deployment_config.blue_green_update_policy.traffic_routing_configuration (type CANARY with a canary_size "
+        "and wait_interval_in_seconds, or LINEAR) and auto_rollback_configuration.alarms naming the endpoint's "
+        "error and latency alarms."
+    )

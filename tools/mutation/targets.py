@@ -78,10 +78,12 @@ TARGETS: tuple[Target, ...] = (
     _policies("iam", ("iam.py",), ("test_iam_policies.py",)),
     _policies("s3", ("s3.py",), ("test_s3_policies.py",)),
     _policies("lambda", ("lambda_.py",), ("test_lambda_policies.py",)),
+    # Notebooks and Studio are tested with the other resources a change would add; the jobs model
+    # (sagemaker_jobs.py) also feeds the cost estimate, whose tests price its counts and run times.
     _policies(
         "sagemaker",
         ("sagemaker.py", "sagemaker_endpoint.py", "sagemaker_jobs.py", "sagemaker_models.py", "sagemaker_studio.py"),
-        ("test_sagemaker_policies.py",),
+        ("test_sagemaker_policies.py", "test_added_resource_policies.py", "test_cost_policies.py"),
     ),
     _policies("cost", ("cost.py", "cost_estimate.py", "cost_schedules.py", "cost_services.py", "prices.py"), ("test_cost_policies.py",)),
     _policies("registry", ("registry.py",), ("test_registry_policies.py",)),
