@@ -138,9 +138,9 @@ def _pipelines(view: StackView, estimate: Estimate) -> None:
                     per_month = runs_per_month(rule.props["scheduleExpression"])
                     if per_month is None:
                         estimate.unpriced.append(f"pipeline '{pipeline.name}': cannot read schedule {rule.props['scheduleExpression']!r}")
-                        continue
-                    runs += per_month
-                    schedules.append(str(rule.props["scheduleExpression"]))
+                    else:
+                        runs += per_month
+                        schedules.append(str(rule.props["scheduleExpression"]))
         if not schedules:
             estimate.notes.append(f"pipeline '{pipeline.name}' has no schedule: its event-driven and manual runs are not estimated")
             continue

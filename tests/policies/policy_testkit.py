@@ -38,9 +38,10 @@ class Stack:
     name: str = "prod"
     resources: list[StackResource] = field(default_factory=list)
     tags: Mapping[str, str] = field(default_factory=lambda: dict(COMMON_TAGS))
+    region: str = REGION  # the aws provider's
 
     def __post_init__(self) -> None:
-        inputs = {"region": REGION, "defaultTags": json.dumps({"tags": dict(self.tags)})}
+        inputs = {"region": self.region, "defaultTags": json.dumps({"tags": dict(self.tags)})}
         self.provider_urn = self.urn("pulumi:providers:aws", "aws")
         self.resources.append(self._resource("pulumi:providers:aws", "aws", inputs, inputs, {}, custom=True, provider=""))
 
