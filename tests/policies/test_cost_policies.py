@@ -16,6 +16,24 @@ sys.path.insert(0, str(PACK_DIR))
 from guardrails import prices  # the pack's own modules, as the pack imports them
 from guardrails.cost_schedules import runs_per_month, week_minutes
 
+PIPELINE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"
+
+
+def monthly_pipeline(s: Stack, definition: dict) -> None:
+    """A pipeline 'pipeline' that an EventBridge rule 'schedule' starts once a month."""
+    pipeline = s.add(
+        "aws:sagemaker/pipeline:Pipeline", "pipeline", {"pipelineDefinition": json.dumps(definition)}, outputs={"arn": PIPELINE_ARN}
+    )
+    rule = s.add(
+        "aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"}
+    )
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "target",
+        {"rule": "schedule-1", "arn": PIPELINE_ARN},
+        deps={"rule": [rule], "arn": [pipeline]},
+    )
+
 
 def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stack:
     """One of everything the estimate prices, sized like the shipped prod stack."""
@@ -93,21 +111,7 @@ def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stac
             },
         ],
     }
-    pipeline = s.add(
-        "aws:sagemaker/pipeline:Pipeline",
-        "pipeline",
-        {"pipelineDefinition": json.dumps(definition)},
-        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-    )
-    rule = s.add(
-        "aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"}
-    )
-    s.add(
-        "aws:cloudwatch/eventTarget:EventTarget",
-        "target",
-        {"rule": "schedule-1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-        deps={"rule": [rule], "arn": [pipeline]},
-    )
+    monthly_pipeline(s, definition)
     task = s.add(
         "aws:ecs/taskDefinition:TaskDefinition",
         "task",
@@ -383,19 +387,7 @@ def test_instance_counts_and_tuning_limits_given_as_pipeline_parameters_are_pric
         ],
     }
     s = Stack()
-    pipeline = s.add(
-        "aws:sagemaker/pipeline:Pipeline",
-        "pipeline",
-        {"pipelineDefinition": json.dumps(definition)},
-        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-    )
-    rule = s.add("aws:cloudwatch/eventRule:EventRule", "monthly", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "monthly"})
-    s.add(
-        "aws:cloudwatch/eventTarget:EventTarget",
-        "target",
-        {"rule": "monthly", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-        deps={"rule": [rule], "arn": [pipeline]},
-    )
+    monthly_pipeline(s, definition)
     [item] = estimate_of(analyze(pack, s))["items"]
     xlarge = prices.SAGEMAKER_JOB_HOUR["ml.m5.xlarge"]
     assert item["monthlyUsd"] == pytest.approx(3 * 2 * xlarge + 4 * 1 * xlarge, abs=0.006), item["item"]
@@ -415,19 +407,7 @@ def test_an_instance_count_the_estimate_cannot_read_fails_the_budget_instead_of_
         ]
     }
     s = Stack()
-    pipeline = s.add(
-        "aws:sagemaker/pipeline:Pipeline",
-        "pipeline",
-        {"pipelineDefinition": json.dumps(definition)},
-        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-    )
-    rule = s.add("aws:cloudwatch/eventRule:EventRule", "monthly", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "monthly"})
-    s.add(
-        "aws:cloudwatch/eventTarget:EventTarget",
-        "target",
-        {"rule": "monthly", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-        deps={"rule": [rule], "arn": [pipeline]},
-    )
+    monthly_pipeline(s, definition)
     assert_fails(
         analyze(pack, s),
         "cost-budget",
@@ -542,7 +522,6 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
     """Each kind of resource is priced one by one: one that cannot be priced, or is priced otherwise,
     declared first, leaves the estimate of every resource after it as it was."""
     s = Stack()
-    pipeline_arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"
     # endpoints: one whose configuration is elsewhere, a serverless one, and a variant with no price before a priced one
     s.add("aws:sagemaker/endpoint:Endpoint", "skip-orphan", {"name": "orphan", "endpointConfigName": "made-elsewhere"})
     serverless = s.add(
@@ -577,7 +556,7 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
         {"rule": "schedule-1", "arn": "arn:aws:lambda:us-east-1:123456789012:function:f"},
     )
     odd = s.add("aws:cloudwatch/eventRule:EventRule", "skip-odd-rule", {"scheduleExpression": "rate(1 fortnight)"}, outputs={"name": "odd"})
-    s.add("aws:cloudwatch/eventTarget:EventTarget", "skip-odd-target", {"rule": "odd", "arn": pipeline_arn}, deps={"rule": [odd]})
+    s.add("aws:cloudwatch/eventTarget:EventTarget", "skip-odd-target", {"rule": "odd", "arn": PIPELINE_ARN}, deps={"rule": [odd]})
     # monitoring schedules: an unreadable schedule, a job with no price
     s.add(
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
