@@ -34,8 +34,9 @@ def test_scoped_permissions_supported_runtimes_and_tracing_pass(pack):
         "account",
         {"action": "lambda:InvokeFunction", "function": "predict", "principal": "210987654321"},
     )
+    stack.add("aws:lambda/functionUrl:FunctionUrl", "signed", {"functionName": "predict", "authorizationType": "AWS_IAM"})
     result = analyze(pack, stack)
-    for policy in ("lambda-permission-restricted", "lambda-supported-runtime", "lambda-tracing"):
+    for policy in ("lambda-permission-restricted", "lambda-supported-runtime", "lambda-tracing", "lambda-function-url-auth"):
         assert_passes(result, policy)
     assert not_applicable(result, "lambda-supported-runtime") == [
         "a container-image function: its runtime is the image's, not a Lambda-managed one"

@@ -90,8 +90,9 @@ def test_a_secure_bucket_passes_every_s3_guardrail(pack):
     stack = Stack()
     bucket(stack, "data")
     bucket(stack, "artifacts", join_by_dependency=False)  # joined by the bucket name instead
+    stack.add("aws:s3/bucketAcl:BucketAcl", "private", {"bucket": "data", "acl": "private"})
     result = analyze(pack, stack)
-    for policy in S3_POLICIES:
+    for policy in (*S3_POLICIES, "s3-no-public-acl"):
         assert_passes(result, policy)
 
 
