@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf import empty_pb2, json_format
 from policy_testkit import Stack, analyze, assert_fails, assert_passes, findings, not_applicable
+
+from tools.offline.analyzer import CALL_TIMEOUT_SECONDS, resolve_policy_config
 
 TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dashboard/0123456789abcdef"
 AUTHENTICATE = {
@@ -295,3 +298,40 @@ def test_each_finding_names_the_resource_every_problem_and_the_fix(pack):
         "on_unauthenticated_request='allow': users who are not signed in are forwarded to the targets anyway. Remove "
         "on_unauthenticated_request (the default, 'authenticate', sends them to sign in) or set it to 'deny'."
     )
+
+
+def test_the_pack_declares_the_defaults_a_stack_without_a_policy_config_gets(pack):
+    """What Pulumi shows and the engine applies when a stack's policy config sets nothing."""
+    info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
+    resolved = resolve_policy_config(info, None)
+    defaults = {
+        name: json_format.MessageToDict(resolved[name].properties)
+        for name in ("cognito-password-policy", "cognito-mfa", "alb-listener-https")
+    }
+    assert defaults == {
+        "cognito-password-policy": {"minimumLength": 12, "maxTemporaryPasswordDays": 7},
+        "cognito-mfa": {"requiredMfa": "ON"},
+        "alb-listener-https": {"allowedSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-*", "ELBSecurityPolicy-TLS13-1-3-*"]},
+    }
+
+
+def test_the_default_tls_policies_are_the_tls_1_2_and_1_3_families(pack):
+    stack = Stack()
+    for policy in ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"):
+        listener(stack, policy.lower(), sslPolicy=policy)
+    old = listener(stack, "tls-1-1", sslPolicy="ELBSecurityPolicy-TLS13-1-1-2021-06")
+    result = analyze(pack, stack, config=None)  # the pack's defaults
+    assert [v.urn for v in findings(result, "alb-listener-https")] == [old]
+
+
+def test_an_http_listener_without_actions_is_plain_http_too(pack):
+    stack = Stack()
+    bare = listener(stack, "bare", protocol="HTTP", actions=[])
+    no_protocol = listener(
+        stack, "no-protocol", protocol="HTTP", actions=[{"type": "redirect", "redirect": {"port": "443", "statusCode": "HTTP_301"}}]
+    )
+    result = analyze(pack, stack)
+    assert_fails(result, "alb-listener-https", bare, "serves plain HTTP (its default action is missing)")
+    assert_fails(
+        result, "alb-listener-https", no_protocol, "serves plain HTTP (its default action is redirect)"
+    )  # to HTTP: the listener's own

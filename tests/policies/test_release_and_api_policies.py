@@ -227,3 +227,36 @@ def test_each_api_finding_names_the_resource_what_is_missing_and_the_fix(pack):
         "aws:apigatewayv2/route:Route 'open' (route 'GET /models') accepts unauthenticated requests (authorization NONE). "
         "Set authorization_type='AWS_IAM' (callers sign with SigV4) or 'JWT' with an authorizer."
     )
+
+
+def test_a_group_whose_application_is_elsewhere_is_judged_by_its_configuration_name(pack):
+    """Without the application in the stack, a CodeDeployDefault.Lambda... configuration says the group deploys Lambda."""
+    stack = Stack()
+    inputs = {"appName": "made-elsewhere", "deploymentGroupName": "g", "serviceRoleArn": "arn:aws:iam::123456789012:role/codedeploy"}
+    lambda_group = stack.add(
+        "aws:codedeploy/deploymentGroup:DeploymentGroup", "lambda", {**inputs, "deploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce"}
+    )
+    stack.add(
+        "aws:codedeploy/deploymentGroup:DeploymentGroup", "servers", {**inputs, "deploymentConfigName": "CodeDeployDefault.AllAtOnce"}
+    )
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "codedeploy-lambda-gradual")] == [lambda_group]
+    assert [v.urn for v in findings(result, "codedeploy-auto-rollback")] == [lambda_group]
+
+
+def test_alarms_listed_but_disabled_are_not_monitored(pack):
+    stack = Stack()
+    urn = deployment_group(stack, alarmConfiguration={"enabled": False, "alarms": list(ALARMS)})
+    message = assert_fails(analyze(pack, stack), "codedeploy-auto-rollback", urn, "  - no alarms are monitored during the deployment")
+    assert message.count("\n  - ") == 1
+
+
+def test_rest_methods_need_an_authorization_type(pack):
+    stack = Stack()
+    stack.add(
+        "aws:apigateway/method:Method", "signed", {"restApi": "r", "resourceId": "x", "httpMethod": "POST", "authorization": "AWS_IAM"}
+    )
+    unset = stack.add("aws:apigateway/method:Method", "unset", {"restApi": "r", "resourceId": "x", "httpMethod": "GET"})
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "apigateway-route-authorization")] == [unset]
+    assert_fails(result, "apigateway-route-authorization", unset, "(method GET) accepts unauthenticated requests (authorization NONE)")

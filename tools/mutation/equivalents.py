@@ -165,6 +165,19 @@ POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
         "a level not in the table ranks 0 (`MFA_RANK.get(level, 0)`), as OFF does; and the config schema's enum "
         "(OPTIONAL, ON) keeps OFF from being the required level",
     ),
+    Equivalent(
+        "policies/guardrails/cognito.py",
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 2}',
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 3}',
+        "the ranks are only compared with each other (`<`), and ON stays the highest",
+    ),
+    Equivalent(
+        "policies/guardrails/alb.py",
+        'return action.get("type") == "redirect" and str(get_path(action, "redirect", "protocol") or "").upper() == "HTTPS"',
+        'return action.get("type") == "redirect" and str(get_path(action, "redirect", "protocol") or "XXXX").upper() == "HTTPS"',
+        "the text that stands for a redirect without a protocol (ALB keeps the request's: HTTP) is only compared with "
+        "HTTPS, which neither text is",
+    ),
 )
 EQUIVALENTS += POLICY_EQUIVALENTS
 
