@@ -618,3 +618,19 @@ def test_a_service_whose_schedule_cannot_be_read_hides_no_service_after_it(pack)
     )
     items = [item["item"] for item in estimate_of(analyze(pack, s))["items"]]
     assert items == ["Fargate service 'service-2': 1 task(s) × (0.25 vCPU + 0.5 GB, X86_64) × 730 h"]
+
+
+def test_a_job_without_a_stopping_condition_is_priced_for_sagemakers_default_of_a_day(pack):
+    definition = {
+        "Steps": [
+            {
+                "Name": "Prep",
+                "Type": "Processing",
+                "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}},
+            }
+        ]
+    }
+    s = Stack()
+    monthly_pipeline(s, definition)
+    [item] = estimate_of(analyze(pack, s))["items"]
+    assert item["monthlyUsd"] == pytest.approx(24 * prices.SAGEMAKER_JOB_HOUR["ml.m5.large"], abs=0.006), item["item"]

@@ -4,9 +4,24 @@ isolation and instance types, both ways, provisioned and serverless."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from policy_testkit import KEY_ARN, MODEL_IMAGE, MONITOR_IMAGE, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
+import pytest
+from policy_testkit import (
+    KEY_ARN,
+    MODEL_IMAGE,
+    MONITOR_IMAGE,
+    UNKNOWN,
+    Stack,
+    analyze,
+    assert_fails,
+    assert_passes,
+    findings,
+    not_applicable,
+)
+
+from tools.offline.analyzer import PolicyPackError
 
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"
 ROLE = "arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting"
@@ -464,7 +479,7 @@ def test_a_pipeline_that_registers_approved_or_leaves_it_to_a_parameter_or_to_th
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["approved"], "step 'RegisterModel' registers versions Approved")
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["parameter"], "takes ModelApprovalStatus from")
-    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "sets no ModelApprovalStatus")
+    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "step 'RegisterModel' sets no ModelApprovalStatus")
 
 
 def test_a_notebook_instance_type_must_be_allowed_too(pack):
@@ -553,4 +568,146 @@ def test_each_endpoint_finding_names_every_problem_and_the_fix(pack):
         "Set deployment_config.blue_green_update_policy.traffic_routing_configuration (type CANARY with a canary_size "
         "and wait_interval_in_seconds, or LINEAR) and auto_rollback_configuration.alarms naming the endpoint's "
         "error and latency alarms."
+    )
+
+
+def test_a_provisioned_configuration_without_capture_is_judged_not_skipped(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    del endpoint.config["dataCaptureConfig"]
+    endpoint.declare()
+    assert not_applicable(analyze(pack, stack), "sagemaker-kms-encryption") == []
+
+
+@pytest.mark.parametrize(
+    ("config", "refused"),
+    [
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": "10"}}, "minimumSamplingPercent: '10' is not of type 'integer'"),
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": 0}}, "minimumSamplingPercent: 0 is less than the minimum of 1"),
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": 101}}, "minimumSamplingPercent: 101 is greater than the maximum of 100"),
+        ({"sagemaker-endpoint-ha": {"minInstanceCount": 0}}, "minInstanceCount: 0 is less than the minimum of 1"),
+        ({"sagemaker-endpoint-ha": {"minInstanceCount": "2"}}, "minInstanceCount: '2' is not of type 'integer'"),
+    ],
+)
+def test_a_config_value_sagemaker_could_not_mean_is_refused(pack, config, refused):
+    with pytest.raises(PolicyPackError, match=re.escape(refused)):
+        analyze(pack, Stack(), config)
+
+
+def _step(name: str, kind: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"Name": name, "Type": kind, "Arguments": arguments}
+
+
+def test_clarify_and_transform_steps_are_jobs_with_volumes_and_outputs(pack):
+    stack = Stack()
+    body = definition()
+    clarify = processing_step("Bias", kind="ClarifyCheck")
+    del clarify["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"]
+    keyed = {"TransformResources": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeKmsKeyId": KEY_ARN}}
+    body["Steps"] += [
+        clarify,
+        _step("BatchKeyed", "Transform", {**keyed, "TransformOutput": {"S3OutputPath": "s3://artifacts/t", "KmsKeyId": KEY_ARN}}),
+        _step("BatchBare", "Transform", {**keyed, "TransformOutput": {"S3OutputPath": "s3://artifacts/t"}}),
+    ]
+    urn = pipeline(stack, body)
+    message = assert_fails(analyze(pack, stack), "sagemaker-kms-encryption", urn)
+    assert "step 'Bias' (ClarifyCheck) of pipeline training-pipeline: no VolumeKmsKeyId" in message
+    assert "step 'BatchBare' (Transform) of pipeline training-pipeline: no output KmsKeyId" in message
+    assert "BatchKeyed" not in message
+
+
+def test_each_container_is_named_and_so_is_the_artifact_it_serves(pack):
+    stack = Stack()
+    model = stack.add(
+        "aws:sagemaker/model:Model",
+        "containers",
+        {
+            "executionRoleArn": ROLE,
+            "containers": [
+                {"image": MODEL_IMAGE, "modelDataSource": {"s3DataSource": {"s3Uri": "s3://artifacts/model/", "s3DataType": "S3Prefix"}}},
+                {"image": MODEL_IMAGE, "containerHostname": "postprocess"},
+            ],
+        },
+    )
+    message = assert_fails(analyze(pack, stack), "sagemaker-model-from-registry", model)
+    assert message.split("\n")[1:4] == [
+        "aws:sagemaker/model:Model 'containers' is not deployed from the model registry:",
+        "  - container 0 serves the raw artifact s3://artifacts/model/ instead of a registered model package",
+        "  - postprocess serves an image and artifact instead of a registered model package",
+    ]
+
+
+def test_models_served_only_by_serverless_configurations_are_found_by_dependency_or_by_name(pack):
+    """A serverless configuration names its model by a dependency (the model's name unknown until it
+    exists) or, made elsewhere, by name; a model no configuration serves is judged."""
+    stack = Stack()
+    open_model = {"executionRoleArn": ROLE, "primaryContainer": {"modelPackageName": PACKAGE_ARN}, "enableNetworkIsolation": False}
+    serverless = {"serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}
+    by_dependency = stack.add("aws:sagemaker/model:Model", "by-dependency", open_model)
+    stack.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config-a",
+        {"productionVariants": [{"variantName": "a", "modelName": UNKNOWN, **serverless}]},
+        deps={"productionVariants": [by_dependency]},
+    )
+    stack.add("aws:sagemaker/model:Model", "by-name", open_model, outputs={"name": "by-name-1"})
+    stack.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config-b",
+        {"productionVariants": [{"variantName": "b", "modelName": "by-name-1", **serverless}]},
+    )
+    unserved = stack.add("aws:sagemaker/model:Model", "unserved", open_model, outputs={"name": "unserved-1"})
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-network-isolation")] == [unserved]
+
+
+def test_each_model_and_pipeline_finding_names_every_problem_and_the_fix(pack):
+    """The whole messages, as the preview prints them (the engine puts the policy's description first)."""
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.model = {
+        "executionRoleArn": ROLE,
+        "primaryContainer": {
+            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest",
+            "modelDataUrl": "s3://a/m.tar.gz",
+        },
+        "enableNetworkIsolation": False,
+    }
+    endpoint.config["productionVariants"][0]["initialInstanceCount"] = 1
+    endpoint.declare()
+    body = definition()
+    _register_step(body)["ModelApprovalStatus"] = "Approved"
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    model = "aws:sagemaker/model:Model 'endpoint-model'"
+    assert assert_fails(result, "sagemaker-model-from-registry", endpoint.urns["model"]) == (
+        "SageMaker models are created from a registered model package version, not from a raw model artifact.\n"
+        f"{model} is not deployed from the model registry:\n"
+        "  - primary container serves the raw artifact s3://a/m.tar.gz instead of a registered model package\n"
+        "Set primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=<the approved model package "
+        "version ARN>): only a registered, approved version (with its metrics and baselines) may be served."
+    )
+    assert assert_fails(result, "sagemaker-images-pinned", endpoint.urns["model"]).split("\n", 1)[1] == (
+        f"{model} runs images that are not pinned:\n"
+        "  - container 0: 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest is not pinned by digest "
+        "(<repository>@sha256:<digest>): a tag can be moved to another image\n"
+        "Reference the project's images by digest (components.shared.container_image.ContainerImage.image_uri is "
+        "<repository>@sha256:<digest>). Only AWS-owned SageMaker images (registries the sagemaker SDK lists for the "
+        "region) may be referenced without a digest."
+    )
+    assert assert_fails(result, "sagemaker-network-isolation", endpoint.urns["model"]).split("\n", 1)[1] == (
+        f"{model} serves the model with network access: a compromised model or dependency could reach the internet. Set "
+        "enable_network_isolation=True (only models served by serverless endpoints, which do not support it, are exempt)."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["config"]).split("\n", 1)[1] == (
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config' runs production variants on fewer than 2 "
+        "instances: AllTraffic (1). SageMaker spreads the instances of a variant across AZs only when there are several. "
+        "Set initial_instance_count >= 2."
+    )
+    assert assert_fails(result, "sagemaker-pipeline-registers-pending", urn) == (
+        "Training pipelines register model versions as PendingManualApproval (a literal): only a person approves a version.\n"
+        "aws:sagemaker/pipeline:Pipeline 'training-pipeline' registers model versions that are not pending a person's approval:\n"
+        "  - step 'RegisterModel' registers versions Approved\n"
+        "Register with ModelApprovalStatus='PendingManualApproval' (a literal, not a pipeline parameter): only a person "
+        "approves a version (docs/gitops.md, the approver role), and only an approved version can be pinned."
     )
