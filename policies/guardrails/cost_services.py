@@ -109,6 +109,9 @@ def _job_cost(job: Job, estimate: Estimate, owner: str) -> Optional[float]:
     if price is None:
         estimate.unpriced.append(f"{owner}: no job price for {job.instance_type or job.instance_type_expr} ({job.where})")
         return None
+    if job.instance_count is None:
+        estimate.unpriced.append(f"{owner}: no instance count it can read ({job.instance_count_expr}) ({job.where})")
+        return None
     return job.instance_count * job.jobs_per_run * job.max_runtime_seconds / 3600 * price
 
 
@@ -135,9 +138,9 @@ def _pipelines(view: StackView, estimate: Estimate) -> None:
                     per_month = runs_per_month(rule.props["scheduleExpression"])
                     if per_month is None:
                         estimate.unpriced.append(f"pipeline '{pipeline.name}': cannot read schedule {rule.props['scheduleExpression']!r}")
-                        continue
-                    runs += per_month
-                    schedules.append(str(rule.props["scheduleExpression"]))
+                    else:
+                        runs += per_month
+                        schedules.append(str(rule.props["scheduleExpression"]))
         if not schedules:
             estimate.notes.append(f"pipeline '{pipeline.name}' has no schedule: its event-driven and manual runs are not estimated")
             continue

@@ -4,15 +4,16 @@
 request of the job it starts (CreateProcessingJob, CreateTrainingJob, ...), with `{"Get": ...}`
 expressions where a value is known only at run time. Condition steps hold further steps in
 `IfSteps`/`ElseSteps`. Model Monitor job definitions are their own resources with camelCase inputs.
-The guardrails (encryption, network isolation, instance types, images) and the cost estimate read
-the jobs through this one model so they can never disagree about what a step runs.
+The guardrails (encryption, network isolation, instance types) and the cost estimate read the jobs
+through this one model so they can never disagree about what a step runs; the images guardrail
+reads every image a step names (pipeline_images), registration steps' included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, TypeVar
 
 from guardrails.common import as_list, get_path, parse_json, peek, peek_path, truthy, walk
 
@@ -31,7 +32,8 @@ class Job:
     kind: str  # "training" | "processing" | "transform"
     instance_type: Optional[str]
     instance_type_expr: Any
-    instance_count: int
+    instance_count: Optional[int]  # None: not a number, nor a parameter with one (the estimate cannot price it)
+    instance_count_expr: Any
     volume_kms: Any
     output_kms: Any
     has_outputs: bool
@@ -42,7 +44,6 @@ class Job:
     must_isolate: bool = False
     """Training, tuning and monitoring jobs run the model or AWS's analyzer on the data and need
     no network; processing steps may call AWS APIs themselves (e.g. copying a baseline)."""
-    images: list[Any] = field(default_factory=list)
 
 
 def load_definition(value: Any) -> Optional[Mapping[str, Any]]:
@@ -72,7 +73,10 @@ def iter_steps(steps: Any) -> Iterator[Mapping[str, Any]]:
             yield from iter_steps(arguments.get("ElseSteps"))
 
 
-def _int(value: Any, default: int) -> int:
+_Default = TypeVar("_Default")
+
+
+def _int(value: Any, default: _Default) -> int | _Default:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -87,10 +91,13 @@ def _compute(
     type_key, count_key, kms_key = keys
     expr = resources.get(type_key)
     instance_type = resolve(expr, parameters)
+    count = resources.get(count_key)
     return {
         "instance_type": instance_type if isinstance(instance_type, str) else None,
         "instance_type_expr": expr,
-        "instance_count": _int(resources.get(count_key), 1),
+        # A ParameterInteger is {"Get": "Parameters.X"}: its default is what a scheduled run uses.
+        "instance_count": _int(resolve(count, parameters), None),
+        "instance_count_expr": count,
         "volume_kms": resolve(resources.get(kms_key), parameters),
     }
 
@@ -111,7 +118,6 @@ def _training_job(where: str, spec: Mapping[str, Any], parameters: Mapping[str, 
         jobs_per_run=jobs_per_run,
         spot=spot,
         must_isolate=True,
-        images=[get_path(spec, "AlgorithmSpecification", "TrainingImage")],
     )
 
 
@@ -135,13 +141,14 @@ def pipeline_jobs(pipeline_name: str, definition: Mapping[str, Any]) -> list[Job
                     has_outputs=bool(as_list(outputs.get("Outputs"))),
                     network_isolation=truthy(get_path(arguments, "NetworkConfig", "EnableNetworkIsolation")),
                     max_runtime_seconds=_int(get_path(arguments, "StoppingCondition", "MaxRuntimeInSeconds"), DEFAULT_MAX_RUNTIME_SECONDS),
-                    images=[get_path(arguments, "AppSpecification", "ImageUri")],
                 )
             )
         elif kind == "Training":
             jobs.append(_training_job(where, arguments, parameters, 1))
         elif kind == "Tuning":
-            limit = _int(get_path(arguments, "HyperParameterTuningJobConfig", "ResourceLimits", "MaxNumberOfTrainingJobs"), 1)
+            limit = _int(
+                resolve(get_path(arguments, "HyperParameterTuningJobConfig", "ResourceLimits", "MaxNumberOfTrainingJobs"), parameters), 1
+            )
             definitions = as_list(arguments.get("TrainingJobDefinitions")) or as_list(arguments.get("TrainingJobDefinition"))
             for i, spec in enumerate(d for d in definitions if isinstance(d, Mapping)):
                 label = where if len(definitions) == 1 else f"{where}, training job definition {i}"
@@ -186,5 +193,4 @@ def monitoring_job(resource_type: str, name: str, props: Mapping[str, Any]) -> J
         network_isolation=truthy(get_path(props, "networkConfig", "enableNetworkIsolation")),
         max_runtime_seconds=_int(get_path(props, "stoppingCondition", "maxRuntimeInSeconds"), 3600),
         must_isolate=True,
-        images=[get_path(props, "dataQualityAppSpecification", "imageUri")],
     )

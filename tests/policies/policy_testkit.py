@@ -24,6 +24,7 @@ COMMON_TAGS = {"Project": PROJECT, "Environment": "prod", "Owner": "ml-platform"
 DIGEST = "sha256:" + "ab" * 32
 MODEL_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mlops-prod-model@{DIGEST}"
 MONITOR_IMAGE = f"156813124566.dkr.ecr.{REGION}.amazonaws.com/sagemaker-model-monitor-analyzer"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker of a value not known until `pulumi up`
 
 
 def policy_config(stack: str) -> dict[str, Any]:
@@ -37,9 +38,10 @@ class Stack:
     name: str = "prod"
     resources: list[StackResource] = field(default_factory=list)
     tags: Mapping[str, str] = field(default_factory=lambda: dict(COMMON_TAGS))
+    region: str = REGION  # the aws provider's
 
     def __post_init__(self) -> None:
-        inputs = {"region": REGION, "defaultTags": json.dumps({"tags": dict(self.tags)})}
+        inputs = {"region": self.region, "defaultTags": json.dumps({"tags": dict(self.tags)})}
         self.provider_urn = self.urn("pulumi:providers:aws", "aws")
         self.resources.append(self._resource("pulumi:providers:aws", "aws", inputs, inputs, {}, custom=True, provider=""))
 
@@ -184,10 +186,16 @@ def bucket(
     versioning: str | None = "Enabled",
     join_by_dependency: bool = True,
     force_destroy: bool = False,
+    inline: Mapping[str, Any] | None = None,
+    named: bool = True,
+    policy_bucket: str | None = None,
 ) -> str:
-    """A bucket and the side-by-side resources SecureBucket declares, each overridable."""
-    inputs = {"forceDestroy": True} if force_destroy else {}
-    urn = stack.add("aws:s3/bucket:Bucket", name, inputs, outputs={"bucket": name, "arn": f"arn:aws:s3:::{name}"})
+    """A bucket and the side-by-side resources SecureBucket declares, each overridable; `inline`:
+    the bucket's own (deprecated) settings; `named`: its name is known (given or auto-named);
+    `policy_bucket`: what its BucketPolicy's `bucket` holds (its name unless told)."""
+    inputs = {**(inline or {}), **({"forceDestroy": True} if force_destroy else {})}
+    outputs = {"bucket": name, "arn": f"arn:aws:s3:::{name}"} if named else {}
+    urn = stack.add("aws:s3/bucket:Bucket", name, inputs, outputs=outputs)
     deps = {"bucket": [urn]} if join_by_dependency else {"bucket": []}
     sse = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN} if sse is None else sse
     if sse:
@@ -205,7 +213,12 @@ def bucket(
         )
     statements = [tls_deny(name)] if statements is None else statements
     if statements:
-        stack.add("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": name, "policy": policy_document(*statements)}, deps=deps)
+        stack.add(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            f"{name}-policy",
+            {"bucket": name if policy_bucket is None else policy_bucket, "policy": policy_document(*statements)},
+            deps=deps,
+        )
     if versioning:
         stack.add(
             "aws:s3/bucketVersioning:BucketVersioning",

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
-from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
+from policy_testkit import KEY_ARN, PACK_DIR, UNKNOWN, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
 
+from tools.offline.analyzer import PolicyPackError
 from tools.preview.cli import parse_cost_estimate
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import prices  # the pack's own modules, as the pack imports them
-from guardrails.cost_schedules import runs_per_month
+from guardrails.cost_schedules import runs_per_month, week_minutes
+
+PIPELINE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"
+
+
+def monthly_pipeline(s: Stack, definition: dict) -> None:
+    """A pipeline 'pipeline' that an EventBridge rule 'schedule' starts once a month."""
+    pipeline = s.add(
+        "aws:sagemaker/pipeline:Pipeline", "pipeline", {"pipelineDefinition": json.dumps(definition)}, outputs={"arn": PIPELINE_ARN}
+    )
+    rule = s.add(
+        "aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"}
+    )
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "target",
+        {"rule": "schedule-1", "arn": PIPELINE_ARN},
+        deps={"rule": [rule], "arn": [pipeline]},
+    )
 
 
 def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stack:
@@ -91,21 +111,7 @@ def costly_stack(name: str = "prod", instance_type: str = "ml.m5.large") -> Stac
             },
         ],
     }
-    pipeline = s.add(
-        "aws:sagemaker/pipeline:Pipeline",
-        "pipeline",
-        {"pipelineDefinition": json.dumps(definition)},
-        outputs={"arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-    )
-    rule = s.add(
-        "aws:cloudwatch/eventRule:EventRule", "schedule", {"scheduleExpression": "cron(0 3 1 * ? *)"}, outputs={"name": "schedule-1"}
-    )
-    s.add(
-        "aws:cloudwatch/eventTarget:EventTarget",
-        "target",
-        {"rule": "schedule-1", "arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"},
-        deps={"rule": [rule], "arn": [pipeline]},
-    )
+    monthly_pipeline(s, definition)
     task = s.add(
         "aws:ecs/taskDefinition:TaskDefinition",
         "task",
@@ -237,13 +243,15 @@ def test_a_serverless_endpoint_costs_nothing_idle(pack):
         ("rate(5 minutes)", 12 * 730),
         ("rate(1 day)", 730 / 24),
         ("rate(2 hours)", 365),
+        ("cron(0/2 8 * * ? *)", 30 * 365 / 12),  # a step from one start value runs to the end of the field
+        ("cron(0 12 ? * TUE-THU *)", (52 + 52 + 53) / 12),  # 2026 has 53 Thursdays
     ],
 )
 def test_schedules_are_counted_per_month(expression, runs):
     assert runs_per_month(expression) == pytest.approx(runs)
 
 
-@pytest.mark.parametrize("expression", ["cron(0 3 * *)", "every day", "cron(x y z * ? *)", None])
+@pytest.mark.parametrize("expression", ["cron(0 3 * *)", "every day", "cron(x y z * ? *)", None, "cron(? 3 * * ? *)", "cron(0 ? * * ? *)"])
 def test_unreadable_schedules_are_reported_as_such(expression):
     assert runs_per_month(expression) is None
 
@@ -346,3 +354,283 @@ def test_a_schedule_the_estimate_cannot_read_fails_the_budget(pack):
         "cannot read the scheduled action 'start' schedule 'rate(1 day)'",
         level="advisory",
     )
+
+
+def test_instance_counts_and_tuning_limits_given_as_pipeline_parameters_are_priced_at_their_defaults(pack):
+    """The sagemaker SDK writes ParameterInteger values as {"Get": "Parameters.X"}: a training job on
+    three instances, or a tuning job of four training jobs, costs three or four times one."""
+    definition = {
+        "Parameters": [
+            {"Name": "TrainingInstanceCount", "Type": "Integer", "DefaultValue": 3},
+            {"Name": "MaxTuningJobs", "Type": "Integer", "DefaultValue": 4},
+        ],
+        "Steps": [
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {
+                    "ResourceConfig": {"InstanceCount": {"Get": "Parameters.TrainingInstanceCount"}, "InstanceType": "ml.m5.xlarge"},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+                },
+            },
+            {
+                "Name": "Tune",
+                "Type": "Tuning",
+                "Arguments": {
+                    "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": {"Get": "Parameters.MaxTuningJobs"}}},
+                    "TrainingJobDefinition": {
+                        "ResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge"},
+                        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                    },
+                },
+            },
+        ],
+    }
+    s = Stack()
+    monthly_pipeline(s, definition)
+    [item] = estimate_of(analyze(pack, s))["items"]
+    xlarge = prices.SAGEMAKER_JOB_HOUR["ml.m5.xlarge"]
+    assert item["monthlyUsd"] == pytest.approx(3 * 2 * xlarge + 4 * 1 * xlarge, abs=0.006), item["item"]
+
+
+def test_an_instance_count_the_estimate_cannot_read_fails_the_budget_instead_of_counting_one(pack):
+    definition = {
+        "Steps": [
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {
+                    "ResourceConfig": {"InstanceCount": {"Get": "Execution.PipelineExecutionId"}, "InstanceType": "ml.m5.xlarge"},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                },
+            }
+        ]
+    }
+    s = Stack()
+    monthly_pipeline(s, definition)
+    assert_fails(
+        analyze(pack, s),
+        "cost-budget",
+        "",
+        "cannot be checked against its budget",
+        "not priced: pipeline 'pipeline': no instance count it can read ({'Get': 'Execution.PipelineExecutionId'}) "
+        "(step 'Train' (Training) of pipeline pipeline)",
+    )
+
+
+@pytest.mark.parametrize(("day", "index"), [("SUN", 0), ("MON", 1), ("TUE", 2), ("WED", 3), ("THU", 4), ("FRI", 5), ("SAT", 6)])
+def test_each_day_name_is_its_day_of_the_week(day, index):
+    """EventBridge numbers the days from Sunday (1 = SUN): a weekly schedule fires on the day it names."""
+    assert week_minutes(f"cron(30 6 ? * {day} *)") == [index * 24 * 60 + 6 * 60 + 30]
+
+
+# The price table: SageMaker prices an instance size in proportion to it within a family
+# (large, xlarge, 2xlarge, ...: each twice the one before), which catches a typo in a copied price.
+_SIZES = {"medium": 0.5, "large": 1, "xlarge": 2, "2xlarge": 4, "4xlarge": 8}
+
+
+@pytest.mark.parametrize("table", ["SAGEMAKER_HOSTING_HOUR", "SAGEMAKER_JOB_HOUR"])
+def test_sagemaker_prices_grow_with_the_instance_size_within_a_family(table):
+    families: dict[str, dict[float, float]] = {}
+    for instance_type, price in getattr(prices, table).items():
+        match = re.fullmatch(r"ml\.([a-z0-9]+)\.(medium|large|xlarge|2xlarge|4xlarge)", instance_type)
+        assert match, instance_type
+        families.setdefault(match[1], {})[_SIZES[match[2]]] = price
+    for family, by_size in families.items():
+        sizes = sorted(by_size)
+        for small, big in zip(sizes, sizes[1:]):
+            assert by_size[big] == pytest.approx(by_size[small] * big / small, rel=0.03), (table, family, small, big)
+
+
+def test_hosting_costs_at_least_what_a_job_on_the_same_instance_type_costs():
+    for instance_type in set(prices.SAGEMAKER_HOSTING_HOUR) & set(prices.SAGEMAKER_JOB_HOUR):
+        assert prices.SAGEMAKER_HOSTING_HOUR[instance_type] >= prices.SAGEMAKER_JOB_HOUR[instance_type], instance_type
+
+
+def test_a_stack_without_a_policy_config_is_held_to_the_pack_default_budget(pack):
+    estimate = estimate_of(analyze(pack, costly_stack(), config=None))
+    assert estimate["budgetUsd"] == 1000
+
+
+def test_a_budget_that_is_not_a_number_is_refused(pack):
+    with pytest.raises(
+        PolicyPackError, match=re.escape("policy config for 'cost-budget': monthlyBudgetUsd: '650' is not of type 'number'")
+    ):
+        analyze(pack, Stack(), {"cost-budget": {"monthlyBudgetUsd": "650"}})
+
+
+def test_the_items_are_listed_dearest_first(pack):
+    costs = [item["monthlyUsd"] for item in estimate_of(analyze(pack, costly_stack()))["items"]]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+
+
+def test_an_endpoint_scaling_target_is_found_among_other_scaling_targets(pack):
+    """An ECS service's scaling target declared first does not hide the endpoint's."""
+    s = costly_stack()
+    s.add(
+        "aws:appautoscaling/target:Target",
+        "ecs-scaling",
+        {
+            "serviceNamespace": "ecs",
+            "scalableDimension": "ecs:service:DesiredCount",
+            "resourceId": "service/c/s",
+            "minCapacity": 1,
+            "maxCapacity": 2,
+        },
+    )
+    s.resources.insert(1, s.resources.pop())  # first after the provider
+    notes = estimate_of(analyze(pack, s))["notes"]
+    assert any(n.startswith("endpoint 'endpoint' may scale out to 4 instances") for n in notes), notes
+
+
+def test_a_job_without_a_price_is_named_with_its_schedule_and_job(pack):
+    s = costly_stack()
+    [job] = [r for r in s.resources if r.name == "data-quality"]
+    job.inputs["jobResources"] = job.state["jobResources"] = {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.p3.2xlarge"}}
+    estimate = estimate_of(analyze(pack, s))
+    assert estimate["notPriced"] == [
+        "monitoring schedule 'monitor': no job price for ml.p3.2xlarge "
+        "(aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition 'data-quality')"
+    ]
+
+
+def test_interface_endpoints_are_priced_per_az_and_gateway_endpoints_are_free(pack):
+    s = Stack()
+    s.add("aws:ec2/vpcEndpoint:VpcEndpoint", "sagemaker-api", {"vpcEndpointType": "Interface", "subnetIds": ["subnet-a", "subnet-b"]})
+    s.add("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", {"vpcEndpointType": "Gateway", "routeTableIds": ["rtb-1"]})
+    items = estimate_of(analyze(pack, s))["items"]
+    assert items == [{"monthlyUsd": round(2 * 730 * 0.01, 2), "item": "VPC interface endpoint 'sagemaker-api': 2 AZ × 730 h × $0.01"}]
+
+
+def test_an_alarm_on_one_minute_metrics_is_standard_resolution(pack):
+    s = Stack()
+    query = {"id": "m0", "metric": {"metricName": "Invocations", "namespace": "AWS/SageMaker", "period": 60, "stat": "Sum"}}
+    s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "invocations", {"name": "invocations", "metricQueries": [query]})
+    [item] = estimate_of(analyze(pack, s))["items"]
+    assert item["item"] == "CloudWatch alarms: 1 alarm(s) reading 1 metric(s) × $0.10"
+
+
+def test_resources_in_another_region_are_noted_as_priced_at_us_east_1_rates(pack):
+    s = Stack(region="eu-west-1")
+    s.add("aws:kms/key:Key", "key", {"enableKeyRotation": True})
+    assert estimate_of(analyze(pack, s))["notes"] == [
+        "resources in eu-west-1 are priced at us-east-1 rates (other regions are typically 5-30% dearer)"
+    ]
+
+
+def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
+    """Each kind of resource is priced one by one: one that cannot be priced, or is priced otherwise,
+    declared first, leaves the estimate of every resource after it as it was."""
+    s = Stack()
+    # endpoints: one whose configuration is elsewhere, a serverless one, and a variant with no price before a priced one
+    s.add("aws:sagemaker/endpoint:Endpoint", "skip-orphan", {"name": "orphan", "endpointConfigName": "made-elsewhere"})
+    serverless = s.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "skip-serverless-config",
+        {"productionVariants": [{"variantName": "v", "modelName": "m", "serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 1}}]},
+        outputs={"name": "serverless-1"},
+    )
+    s.add(
+        "aws:sagemaker/endpoint:Endpoint",
+        "skip-serverless",
+        {"endpointConfigName": "serverless-1"},
+        deps={"endpointConfigName": [serverless]},
+    )
+    variants = [{"variantName": "gpu", "modelName": "m", "instanceType": "ml.p4d.24xlarge", "initialInstanceCount": 1}]
+    variants.append({"variantName": "cpu", "modelName": "m", "instanceType": "ml.m5.large", "initialInstanceCount": 1})
+    mixed = s.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "skip-mixed-config",
+        {"productionVariants": variants},
+        outputs={"name": "mixed-1"},
+    )
+    s.add("aws:sagemaker/endpoint:Endpoint", "skip-mixed", {"endpointConfigName": "mixed-1"}, deps={"endpointConfigName": [mixed]})
+    # pipelines: a definition not known yet, one that is no JSON object, one without a schedule
+    s.add("aws:sagemaker/pipeline:Pipeline", "skip-unknown-definition", {"pipelineDefinition": UNKNOWN})
+    s.add("aws:sagemaker/pipeline:Pipeline", "skip-unreadable-definition", {"pipelineDefinition": "[]"})
+    s.add("aws:sagemaker/pipeline:Pipeline", "skip-unscheduled", {"pipelineDefinition": json.dumps({"Steps": []})})
+    # schedule targets: one that starts something else, a rule the estimate cannot read
+    s.add(
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "skip-other-target",
+        {"rule": "schedule-1", "arn": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+    )
+    odd = s.add("aws:cloudwatch/eventRule:EventRule", "skip-odd-rule", {"scheduleExpression": "rate(1 fortnight)"}, outputs={"name": "odd"})
+    s.add("aws:cloudwatch/eventTarget:EventTarget", "skip-odd-target", {"rule": "odd", "arn": PIPELINE_ARN}, deps={"rule": [odd]})
+    # monitoring schedules: an unreadable schedule, a job with no price
+    s.add(
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+        "skip-odd-monitor",
+        {"monitoringScheduleConfig": {"monitoringJobDefinitionName": "dq-1", "scheduleConfig": {"scheduleExpression": "now and then"}}},
+    )
+    gpu_job = s.add(
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+        "skip-gpu-job",
+        {"jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.p3.2xlarge"}}},
+        outputs={"name": "gpu-1"},
+    )
+    s.add(
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+        "skip-gpu-monitor",
+        {
+            "monitoringScheduleConfig": {
+                "monitoringJobDefinitionName": "gpu-1",
+                "scheduleConfig": {"scheduleExpression": "cron(0 * ? * * *)"},
+            }
+        },
+        deps={"monitoringScheduleConfig": [gpu_job]},
+    )
+    # ECS services: one on EC2, one whose task definition is elsewhere, one priced before the rest
+    s.add("aws:ecs/service:Service", "skip-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "t"})
+    s.add("aws:ecs/service:Service", "skip-no-task", {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "elsewhere"})
+    first_task = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "first-task",
+        {"family": "first", "cpu": "256", "memory": "512"},
+        outputs={"arn": "first-arn"},
+    )
+    s.add(
+        "aws:ecs/service:Service",
+        "first-service",
+        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "first-arn"},
+        deps={"taskDefinition": [first_task]},
+    )
+    # load balancers: a gateway load balancer, which the estimate does not price
+    s.add("aws:lb/loadBalancer:LoadBalancer", "skip-gateway", {"loadBalancerType": "gateway"})
+    alone = {item["item"] for item in estimate_of(analyze(pack, costly_stack()))["items"]}
+    s.resources.extend(costly_stack().resources[1:])  # what the first test prices, after the skipped ones
+    items = {item["item"] for item in estimate_of(analyze(pack, s))["items"]}
+    assert alone <= items, sorted(alone - items)
+    assert "SageMaker endpoint 'skip-mixed' variant cpu: 1 × ml.m5.large × 730 h × $0.134/h" in items
+    assert "Fargate service 'first-service': 1 task(s) × (0.25 vCPU + 0.5 GB, X86_64) × 730 h" in items
+
+
+def test_a_service_whose_schedule_cannot_be_read_hides_no_service_after_it(pack):
+    s = scheduled_service_stack(("rate(1 day)", "cron(0 20 ? * MON-FRI *)"))
+    task = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition", "task-2", {"family": "api", "cpu": "256", "memory": "512"}, outputs={"arn": "api-arn"}
+    )
+    s.add(
+        "aws:ecs/service:Service",
+        "service-2",
+        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "api-arn"},
+        deps={"taskDefinition": [task]},
+    )
+    items = [item["item"] for item in estimate_of(analyze(pack, s))["items"]]
+    assert items == ["Fargate service 'service-2': 1 task(s) × (0.25 vCPU + 0.5 GB, X86_64) × 730 h"]
+
+
+def test_a_job_without_a_stopping_condition_is_priced_for_sagemakers_default_of_a_day(pack):
+    definition = {
+        "Steps": [
+            {
+                "Name": "Prep",
+                "Type": "Processing",
+                "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large"}}},
+            }
+        ]
+    }
+    s = Stack()
+    monthly_pipeline(s, definition)
+    [item] = estimate_of(analyze(pack, s))["items"]
+    assert item["monthlyUsd"] == pytest.approx(24 * prices.SAGEMAKER_JOB_HOUR["ml.m5.large"], abs=0.006), item["item"]

@@ -9,7 +9,7 @@ import sys
 from typing import Any, Optional
 
 import pytest
-from policy_testkit import KEY_ARN, PACK_DIR, Stack, analyze, analyze_cases, assert_case, assert_passes
+from policy_testkit import KEY_ARN, PACK_DIR, UNKNOWN, Stack, analyze, analyze_cases, assert_case, assert_passes
 from policy_testkit import Case as TableCase
 
 sys.path.insert(0, str(PACK_DIR))
@@ -17,7 +17,6 @@ from guardrails import data_at_rest
 from guardrails.provider_schema import all_resource_types
 
 POLICY = "data-at-rest-project-key"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def Case(id_: str, type_: str, inputs: dict[str, Any], denied: Optional[str]) -> TableCase:

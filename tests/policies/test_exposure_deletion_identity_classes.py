@@ -7,14 +7,23 @@ from __future__ import annotations
 import sys
 
 import pytest
-from policy_testkit import PACK_DIR, Case, Stack, analyze, analyze_cases, assert_case, assert_passes, findings, policy_document, statement
+from policy_testkit import (
+    PACK_DIR,
+    UNKNOWN,
+    Case,
+    Stack,
+    analyze,
+    analyze_cases,
+    assert_case,
+    assert_passes,
+    findings,
+    policy_document,
+    statement,
+)
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import deletion_protection, identities, public_exposure, transport
 from guardrails.provider_schema import all_resource_types
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
 
 EXPOSURE, DELETION, USERS, ESCALATION = "no-public-exposure", "deletion-protection", "iam-no-users", "iam-no-privilege-escalation"
 TRANSIT = "encryption-in-transit"

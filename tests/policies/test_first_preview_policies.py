@@ -4,9 +4,8 @@ verdict stays "can't run" (judged at `pulumi up`, docs/preview.md)."""
 
 from __future__ import annotations
 
-from policy_testkit import Stack, analyze, assert_fails, assert_passes, findings
+from policy_testkit import UNKNOWN, Stack, analyze, assert_fails, assert_passes, findings
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker of an unknown value
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 

@@ -95,7 +95,7 @@ def test_configurable_values_have_schemas_with_defaults():
         if policy.config_schema is None:
             continue
         for key, spec in policy.config_schema.properties.items():
-            assert spec.get("description"), f"{policy.name}.{key}"
+            assert spec.get("description", "").endswith("."), f"{policy.name}.{key}: a description, one or more sentences"
             if "default" not in spec:
                 for stack in ("dev", "prod"):
                     assert key in (policy_config(stack).get(policy.name) or {}), (

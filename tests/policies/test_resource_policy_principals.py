@@ -12,17 +12,30 @@ from typing import Any, Optional
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policy_testkit import ACCOUNT, PACK_DIR, Stack, analyze, analyze_cases, assert_case, assert_fails, assert_passes, findings
+from policy_testkit import (
+    ACCOUNT,
+    PACK_DIR,
+    PROJECT,
+    UNKNOWN,
+    Stack,
+    analyze,
+    analyze_cases,
+    assert_case,
+    assert_fails,
+    assert_passes,
+    findings,
+)
 from policy_testkit import Case as TableCase
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import resource_policies
 from guardrails.provider_schema import all_resource_types
 
+from tools.offline.analyzer import PolicyPackProcess
+
 POLICY = "resource-policy-trusted-principals"
 OTHER = "999988887777"
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def doc(*statements: dict[str, Any], as_text: bool = True, single: bool = False) -> Any:
@@ -42,6 +55,31 @@ def Case(id_: str, type_: str, inputs: dict[str, Any], denied: Optional[str]) ->
 
 
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+BUCKET_KEYS = "arn:aws:s3:::b/*"  # an S3 ARN names no account
+SAML_PROVIDER = f"arn:aws:iam::{ACCOUNT}:saml-provider/corporate"
+# A value of each narrowing key that ties the caller to the stack's account or the organisation.
+NARROWING_EXAMPLES = [
+    ("aws:SourceArn", f"arn:aws:sns:us-east-1:{ACCOUNT}:topic"),
+    ("aws:SourceAccount", ACCOUNT),
+    ("aws:SourceOwner", ACCOUNT),
+    ("aws:PrincipalAccount", ACCOUNT),
+    ("aws:PrincipalArn", f"arn:aws:iam::{ACCOUNT}:role/r"),
+    ("aws:PrincipalOrgID", "o-1"),
+    ("aws:PrincipalOrgPaths", "o-1/r-ab12/ou-ab12-11111111/"),
+    ("aws:SourceOrgID", "o-1"),
+    ("aws:SourceOrgPaths", "o-1/r-ab12/ou-ab12-11111111/"),
+    ("aws:SourceVpce", "vpce-0123"),
+    ("aws:SourceVpc", "vpc-0123"),
+    ("kms:CallerAccount", ACCOUNT),
+]
+FOREIGN_EXAMPLES = [
+    ("aws:SourceArn", f"arn:aws:sns:us-east-1:{OTHER}:topic"),
+    ("aws:SourceAccount", OTHER),
+    ("aws:SourceOwner", OTHER),
+    ("aws:PrincipalAccount", OTHER),
+    ("aws:PrincipalArn", f"arn:aws:iam::{OTHER}:role/r"),
+    ("kms:CallerAccount", OTHER),
+]
 CASES = [
     # Principal forms
     Case("star-string", QUEUE_POLICY, {"policy": doc(allow("*"))}, "allows any principal ('*')"),
@@ -228,6 +266,139 @@ CASES = [
         {"vpcId": "v", "serviceName": "com.amazonaws.us-east-1.s3", "policy": doc(allow("*"))},
         None,
     ),
+    # Identity policies have no principals: the iam-* guardrails judge them (not even an unreadable one here)
+    *(
+        Case(f"identity-{t.rpartition(':')[2]}", t, {"policy": "not a document", **extra}, None)
+        for t, extra in (
+            ("aws:iam/policy:Policy", {}),
+            ("aws:iam/rolePolicy:RolePolicy", {"role": "r"}),
+            ("aws:iam/userPolicy:UserPolicy", {"user": "u"}),
+            ("aws:iam/groupPolicy:GroupPolicy", {"group": "g"}),
+            ("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", {"vpcEndpointId": "e"}),
+        )
+    ),
+    # Every narrowing key, with a value that ties the caller to a trusted account (or an id/path)
+    *(
+        Case(f"narrowed-by-{key}", QUEUE_POLICY, {"policy": doc(allow("*", {"StringEquals": {key: value}}))}, None)
+        for key, value in NARROWING_EXAMPLES
+    ),
+    # Account and ARN keys narrow only to trusted accounts
+    *(
+        Case(f"foreign-{key}", QUEUE_POLICY, {"policy": doc(allow("*", {"StringEquals": {key: value}}))}, "any principal")
+        for key, value in FOREIGN_EXAMPLES
+    ),
+    # Every key of an operator is read past one that does not narrow
+    Case(
+        "foreign-arn-then-org",
+        QUEUE_POLICY,
+        {"policy": doc(allow("*", {"StringEquals": {"aws:SourceArn": f"arn:aws:sns:us-east-1:{OTHER}:t", "aws:PrincipalOrgID": "o-1"}}))},
+        None,
+    ),
+    # The own account is named by any statement's Resource, or by a service's positive source condition
+    Case(
+        "own-account-named-by-another-statement",
+        QUEUE_POLICY,
+        {"policy": doc(allow({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}), allow({"Service": "sns.amazonaws.com"}, Resource="*"))},
+        None,
+    ),
+    Case(
+        "own-account-named-by-a-service-condition",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {
+            "bucket": "b",
+            "policy": doc(
+                allow({"Service": "logging.s3.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}}, Resource=BUCKET_KEYS),
+                allow({"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"}, Resource=BUCKET_KEYS),
+            ),
+        },
+        None,
+    ),
+    Case(
+        "a-negated-service-condition-names-no-account",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {
+            "bucket": "b",
+            "policy": doc(
+                allow({"Service": "logging.s3.amazonaws.com"}, {"StringNotEquals": {"aws:SourceAccount": OTHER}}, Resource=BUCKET_KEYS),
+                allow({"AWS": f"arn:aws:iam::{OTHER}:role/reader"}, Resource=BUCKET_KEYS),
+            ),
+        },
+        f"lets account {OTHER} in",
+    ),
+    # Every principal of a statement is read, a service's among them
+    Case("service-and-foreign-account", QUEUE_POLICY, {"policy": doc(allow({"Service": "sns.amazonaws.com", "AWS": OTHER}))}, OTHER),
+    Case(
+        "federated-and-foreign-account",
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": doc(
+                allow({"Federated": SAML_PROVIDER, "AWS": OTHER}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}})
+            )
+        },
+        OTHER,
+    ),
+    Case(
+        "narrowed-star-and-foreign-account",
+        QUEUE_POLICY,
+        {"policy": doc(allow({"AWS": ["*", f"arn:aws:iam::{OTHER}:root"]}, {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}))},
+        f"lets account {OTHER} in",
+    ),
+    Case(
+        "principal-string-not-star",
+        QUEUE_POLICY,
+        {"policy": doc(allow("AIDAJQABLZS4A3QDU576Q"))},
+        "names AWS principal 'AIDAJQABLZS4A3QDU576Q'",
+    ),
+    # SAML: the claims are SAML:aud/sub whatever the provider is called
+    Case("saml-any-user", "aws:iam/role:Role", {"assumeRolePolicy": doc(allow({"Federated": SAML_PROVIDER}))}, "(SAML:sub or :aud)"),
+    Case(
+        "saml-audience",
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": doc(
+                allow({"Federated": SAML_PROVIDER}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}})
+            )
+        },
+        None,
+    ),
+    Case(
+        "foreign-identity-provider",
+        "aws:iam/role:Role",
+        {"assumeRolePolicy": doc(allow({"Federated": f"arn:aws:iam::{OTHER}:oidc-provider/token.actions.githubusercontent.com"}))},
+        f"trusts identity provider arn:aws:iam::{OTHER}:oidc-provider/token.actions.githubusercontent.com of account {OTHER}",
+    ),
+    # A service principal or none on a permission: lambda-permission-restricted's concern
+    Case(
+        "lambda-service",
+        "aws:lambda/permission:Permission",
+        {"action": "lambda:InvokeFunction", "function": "f", "principal": "s3.amazonaws.com"},
+        None,
+    ),
+    Case("lambda-no-principal", "aws:lambda/permission:Permission", {"action": "lambda:InvokeFunction", "function": "f"}, None),
+    Case(
+        "lambda-own-account-of-source",
+        "aws:lambda/permission:Permission",
+        {"action": "lambda:InvokeFunction", "function": "f", "principal": ACCOUNT, "sourceArn": f"arn:aws:s3:us-east-1:{ACCOUNT}:x"},
+        None,
+    ),
+    Case(
+        "lambda-unattributable",
+        "aws:lambda/permission:Permission",
+        {"action": "lambda:InvokeFunction", "function": "f", "principal": "AIDAJQABLZS4A3QDU576Q"},
+        "principal 'AIDAJQABLZS4A3QDU576Q' cannot be attributed",
+    ),
+    Case(
+        "event-bus-star",
+        "aws:cloudwatch/eventPermission:EventPermission",
+        {"principal": "*", "statementId": "s"},
+        "principal is '*' and none of condition narrows it",
+    ),
+    Case(
+        "event-bus-org",
+        "aws:cloudwatch/eventPermission:EventPermission",
+        {"principal": "*", "statementId": "s", "condition": {"key": "aws:PrincipalOrgID", "type": "StringEquals", "value": "o-1"}},
+        None,
+    ),
 ]
 
 
@@ -298,3 +469,70 @@ def test_a_statement_is_refused_exactly_when_it_lets_in_someone_untrusted(princi
     wildcard = names == "*"
     expected = effect == "Allow" and not service and untrusted and not (wildcard and narrowed)
     assert bool(problems) is bool(expected), (statement, problems)
+
+
+def test_the_message_names_each_statement_and_the_ways_to_trust_a_caller(pack):
+    """The whole finding as the preview prints it (the engine puts the policy's description first):
+    statements by Sid or by position, every problem, the fix."""
+    stack = Stack()
+    queue = stack.add(
+        QUEUE_POLICY,
+        "open",
+        {
+            "policy": doc(
+                {**allow("*"), "Sid": "Public"},
+                allow({"AWS": f"arn:aws:iam::{OTHER}:root"}),
+                allow({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, key="NotPrincipal"),
+            )
+        },
+    )
+    permission = stack.add(
+        "aws:lambda/permission:Permission", "any", {"action": "lambda:InvokeFunction", "function": "f", "principal": "*"}
+    )
+    unreadable = stack.add(QUEUE_POLICY, "unreadable", {"policy": "[1, 2]"})
+    result = analyze(pack, stack)
+    description = (
+        "Resource-based policies (every pulumi-aws type carrying one) let in no '*' or foreign-account principal without "
+        "a narrowing condition; accounts only when the stack's own or configured.\n"
+    )
+    fix = (
+        "Name the caller: a service principal with an aws:SourceArn/aws:SourceAccount condition, or an account that is "
+        "the stack's own, listed in registry.consumerAccounts (Pulumi.<stack>.yaml) or in this policy's trustedAccounts "
+        "(policies/config/<stack>.json); narrow a '*' principal with StringEquals aws:PrincipalOrgID or aws:SourceVpce."
+    )
+    assert assert_fails(result, POLICY, queue) == (
+        f"{description}{QUEUE_POLICY} 'open' lets in principals outside the trusted accounts:\n"
+        "  - statement 'Public' allows any principal ('*') and no condition narrows it to a known caller "
+        "(aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID, aws:SourceVpce ... with StringEquals/ArnLike)\n"
+        f"  - statement 2 lets account {OTHER} in (arn:aws:iam::{OTHER}:root), which is not the stack's account or a configured one\n"
+        f"  - statement 3 allows everyone except {{'AWS': 'arn:aws:iam::{ACCOUNT}:root'}} (Allow with NotPrincipal) and no condition narrows it\n"
+        f"{fix}"
+    )
+    assert assert_fails(result, POLICY, permission) == (
+        f"{description}aws:lambda/permission:Permission 'any' lets in principals outside the trusted accounts:\n"
+        "  - principal is '*' and none of sourceArn, sourceAccount, principalOrgId narrows it\n"
+        f"{fix}"
+    )
+    assert assert_fails(result, POLICY, unreadable) == (
+        f"{description}{QUEUE_POLICY} 'unreadable''s policy cannot be judged: the document is not a JSON object. "
+        "Write it as an IAM policy document (JSON)."
+    )
+
+
+def test_the_registry_consumers_and_the_allowed_accounts_of_the_stack_config_are_trusted():
+    """The engine hands the pack the stack's config (PULUMI_CONFIG): registry.consumerAccounts and
+    aws:allowedAccountIds are trusted; an account in neither is not."""
+    consumer, allowed, stranger = "210987654321", "345678901234", "456789012345"
+    engine = {
+        "aws:region": "us-east-1",
+        f"{PROJECT}:registry": json.dumps({"consumerAccounts": [consumer]}),
+        "aws:allowedAccountIds": json.dumps([allowed]),
+    }
+    stack = Stack()
+    urns = {
+        a: stack.add(QUEUE_POLICY, f"to-{a}", {"policy": doc(allow({"AWS": f"arn:aws:iam::{a}:root"}))})
+        for a in (consumer, allowed, stranger)
+    }
+    with PolicyPackProcess(PACK_DIR, PROJECT, "prod", engine) as configured:
+        result = analyze(configured, stack)
+    assert [v.urn for v in findings(result, POLICY)] == [urns[stranger]]

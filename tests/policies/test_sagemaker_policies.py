@@ -4,9 +4,24 @@ isolation and instance types, both ways, provisioned and serverless."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from policy_testkit import KEY_ARN, MODEL_IMAGE, MONITOR_IMAGE, Stack, analyze, assert_fails, assert_passes, not_applicable
+import pytest
+from policy_testkit import (
+    KEY_ARN,
+    MODEL_IMAGE,
+    MONITOR_IMAGE,
+    UNKNOWN,
+    Stack,
+    analyze,
+    assert_fails,
+    assert_passes,
+    findings,
+    not_applicable,
+)
+
+from tools.offline.analyzer import PolicyPackError
 
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-prod-churn/1"
 ROLE = "arn:aws:iam::123456789012:role/mlops-prod-sagemaker-hosting"
@@ -339,7 +354,7 @@ def test_models_must_come_from_the_registry(pack):
         result,
         "sagemaker-model-from-registry",
         endpoint.urns["model"],
-        "serves the raw artifact s3://artifacts/model.tar.gz",
+        "primary container serves the raw artifact s3://artifacts/model.tar.gz",
         "model_package_name",
     )
 
@@ -464,4 +479,235 @@ def test_a_pipeline_that_registers_approved_or_leaves_it_to_a_parameter_or_to_th
     result = analyze(pack, stack)
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["approved"], "step 'RegisterModel' registers versions Approved")
     assert_fails(result, "sagemaker-pipeline-registers-pending", urns["parameter"], "takes ModelApprovalStatus from")
-    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "sets no ModelApprovalStatus")
+    assert_fails(result, "sagemaker-pipeline-registers-pending", urns["unset"], "step 'RegisterModel' sets no ModelApprovalStatus")
+
+
+def test_a_notebook_instance_type_must_be_allowed_too(pack):
+    stack = Stack()
+    stack.add("aws:sagemaker/notebookInstance:NotebookInstance", "small", {"instanceType": "ml.m5.large"})
+    gpu = stack.add("aws:sagemaker/notebookInstance:NotebookInstance", "gpu", {"instanceType": "ml.p3.2xlarge"})
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-instance-types")] == [gpu]  # not `small`
+    assert_fails(result, "sagemaker-instance-types", gpu, "  - notebook: ml.p3.2xlarge")
+
+
+def test_asynchronous_inference_output_is_encrypted_with_the_project_key(pack):
+    stack = Stack()
+    keyed, bare = Endpoint(stack, name="keyed"), Endpoint(stack, name="bare")
+    keyed.config["asyncInferenceConfig"] = {"outputConfig": {"s3OutputPath": "s3://artifacts/async", "kmsKeyId": KEY_ARN}}
+    bare.config["asyncInferenceConfig"] = {"outputConfig": {"s3OutputPath": "s3://artifacts/async"}}
+    keyed.declare()
+    bare.declare()
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-kms-encryption")] == [bare.urns["config"]]
+    assert_fails(result, "sagemaker-kms-encryption", bare.urns["config"], "  - asynchronous inference output without kms_key_id")
+
+
+def test_each_definition_of_a_tuning_step_is_named_when_there_are_several(pack):
+    stack = Stack()
+    body = definition()
+    body["Steps"][2] = {
+        "Name": "Tune",
+        "Type": "Tuning",
+        "Arguments": {"TrainingJobDefinitions": [training_spec(), {**training_spec(), "EnableNetworkIsolation": False}]},
+    }
+    several = pipeline(stack, body, name="several")
+    body = definition()
+    body["Steps"][2] = {
+        "Name": "Tune",
+        "Type": "Tuning",
+        "Arguments": {"TrainingJobDefinition": {**training_spec(), "EnableNetworkIsolation": False}},
+    }
+    one = pipeline(stack, body, name="one")
+    result = analyze(pack, stack)
+    assert "\n  - step 'Tune' (Tuning) of pipeline several, training job definition 1\n" in assert_fails(
+        result, "sagemaker-network-isolation", several
+    )
+    assert "\n  - step 'Tune' (Tuning) of pipeline one\n" in assert_fails(result, "sagemaker-network-isolation", one)
+
+
+def test_each_endpoint_finding_names_every_problem_and_the_fix(pack):
+    """The whole messages, as the preview prints them (the engine puts the policy's description first)."""
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    del endpoint.config["kmsKeyArn"]
+    endpoint.config["dataCaptureConfig"] = {**data_capture(percent=5, modes=("Output",), key=None), "enableCapture": False}
+    endpoint.scaling = {"min": 1, "max": 4}
+    endpoint.deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"] = {"type": "ALL_AT_ONCE"}
+    endpoint.deployment["autoRollbackConfiguration"]["alarms"].append({"alarmName": "ghost"})
+    endpoint.declare()
+    result = analyze(pack, stack)
+    config = "aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config'"
+    assert assert_fails(result, "sagemaker-kms-encryption", endpoint.urns["config"]) == (
+        "SageMaker endpoint volumes, data capture, pipeline job volumes/outputs and monitoring jobs use the project's KMS key.\n"
+        f"{config} stores data without the project's KMS key:\n"
+        "  - no kms_key_arn: the instances' ML storage volumes are encrypted with an AWS-managed key\n"
+        "  - data capture without kms_key_id: captured requests and responses (customer data) are not encrypted with the project key\n"
+        "Pass the project KMS key ARN (foundation.key_arn) as the volume and output KMS key of every job, and as "
+        "kms_key_arn / data_capture_config.kms_key_id of endpoint configurations."
+    )
+    assert assert_fails(result, "sagemaker-data-capture", endpoint.urns["config"]) == (
+        "Provisioned endpoint configurations capture requests and responses at or above the configured sampling percentage.\n"
+        f"{config} captures too little inference data:\n"
+        "  - enable_capture is not true\n"
+        "  - initial_sampling_percentage is 5, below the minimum of 10\n"
+        "  - requests (capture mode Input) are not captured, and Model Monitor compares requests with the baseline\n"
+        "Set data_capture_config with enable_capture=True, initial_sampling_percentage >= 10, capture options Input and Output, "
+        "a destination in the artifact bucket and the project KMS key."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["scaling"]) == (
+        "Provisioned endpoint variants run at least the configured number of instances, and autoscaling never goes below it.\n"
+        "aws:appautoscaling/target:Target 'endpoint-scaling' lets autoscaling shrink the endpoint variant to 1 instance(s), below the "
+        "minimum of 2: one instance is a single point of failure (an AZ outage or a bad host takes the model down). Set min_capacity >= 2."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-canary", endpoint.urns["endpoint"]) == (
+        "Provisioned endpoints update blue/green with CANARY or LINEAR traffic shifting and roll back on alarms declared in the stack.\n"
+        "aws:sagemaker/endpoint:Endpoint 'endpoint-endpoint' is not updated safely:\n"
+        "  - traffic routing is ALL_AT_ONCE, not CANARY or LINEAR\n"
+        "  - rollback alarms not declared in this stack (an alarm that does not exist never fires): ghost\n"
+        "Set deployment_config.blue_green_update_policy.traffic_routing_configuration (type CANARY with a canary_size "
+        "and wait_interval_in_seconds, or LINEAR) and auto_rollback_configuration.alarms naming the endpoint's "
+        "error and latency alarms."
+    )
+
+
+def test_a_provisioned_configuration_without_capture_is_judged_not_skipped(pack):
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    del endpoint.config["dataCaptureConfig"]
+    endpoint.declare()
+    assert not_applicable(analyze(pack, stack), "sagemaker-kms-encryption") == []
+
+
+@pytest.mark.parametrize(
+    ("config", "refused"),
+    [
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": "10"}}, "minimumSamplingPercent: '10' is not of type 'integer'"),
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": 0}}, "minimumSamplingPercent: 0 is less than the minimum of 1"),
+        ({"sagemaker-data-capture": {"minimumSamplingPercent": 101}}, "minimumSamplingPercent: 101 is greater than the maximum of 100"),
+        ({"sagemaker-endpoint-ha": {"minInstanceCount": 0}}, "minInstanceCount: 0 is less than the minimum of 1"),
+        ({"sagemaker-endpoint-ha": {"minInstanceCount": "2"}}, "minInstanceCount: '2' is not of type 'integer'"),
+    ],
+)
+def test_a_config_value_sagemaker_could_not_mean_is_refused(pack, config, refused):
+    with pytest.raises(PolicyPackError, match=re.escape(refused)):
+        analyze(pack, Stack(), config)
+
+
+def _step(name: str, kind: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"Name": name, "Type": kind, "Arguments": arguments}
+
+
+def test_clarify_and_transform_steps_are_jobs_with_volumes_and_outputs(pack):
+    stack = Stack()
+    body = definition()
+    clarify = processing_step("Bias", kind="ClarifyCheck")
+    del clarify["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"]
+    keyed = {"TransformResources": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeKmsKeyId": KEY_ARN}}
+    body["Steps"] += [
+        clarify,
+        _step("BatchKeyed", "Transform", {**keyed, "TransformOutput": {"S3OutputPath": "s3://artifacts/t", "KmsKeyId": KEY_ARN}}),
+        _step("BatchBare", "Transform", {**keyed, "TransformOutput": {"S3OutputPath": "s3://artifacts/t"}}),
+    ]
+    urn = pipeline(stack, body)
+    message = assert_fails(analyze(pack, stack), "sagemaker-kms-encryption", urn)
+    assert "step 'Bias' (ClarifyCheck) of pipeline training-pipeline: no VolumeKmsKeyId" in message
+    assert "step 'BatchBare' (Transform) of pipeline training-pipeline: no output KmsKeyId" in message
+    assert "BatchKeyed" not in message
+
+
+def test_each_container_is_named_and_so_is_the_artifact_it_serves(pack):
+    stack = Stack()
+    model = stack.add(
+        "aws:sagemaker/model:Model",
+        "containers",
+        {
+            "executionRoleArn": ROLE,
+            "containers": [
+                {"image": MODEL_IMAGE, "modelDataSource": {"s3DataSource": {"s3Uri": "s3://artifacts/model/", "s3DataType": "S3Prefix"}}},
+                {"image": MODEL_IMAGE, "containerHostname": "postprocess"},
+            ],
+        },
+    )
+    message = assert_fails(analyze(pack, stack), "sagemaker-model-from-registry", model)
+    assert message.split("\n")[1:4] == [
+        "aws:sagemaker/model:Model 'containers' is not deployed from the model registry:",
+        "  - container 0 serves the raw artifact s3://artifacts/model/ instead of a registered model package",
+        "  - postprocess serves an image and artifact instead of a registered model package",
+    ]
+
+
+def test_models_served_only_by_serverless_configurations_are_found_by_dependency_or_by_name(pack):
+    """A serverless configuration names its model by a dependency (the model's name unknown until it
+    exists) or, made elsewhere, by name; a model no configuration serves is judged."""
+    stack = Stack()
+    open_model = {"executionRoleArn": ROLE, "primaryContainer": {"modelPackageName": PACKAGE_ARN}, "enableNetworkIsolation": False}
+    serverless = {"serverlessConfig": {"memorySizeInMb": 2048, "maxConcurrency": 5}}
+    by_dependency = stack.add("aws:sagemaker/model:Model", "by-dependency", open_model)
+    stack.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config-a",
+        {"productionVariants": [{"variantName": "a", "modelName": UNKNOWN, **serverless}]},
+        deps={"productionVariants": [by_dependency]},
+    )
+    stack.add("aws:sagemaker/model:Model", "by-name", open_model, outputs={"name": "by-name-1"})
+    stack.add(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "config-b",
+        {"productionVariants": [{"variantName": "b", "modelName": "by-name-1", **serverless}]},
+    )
+    unserved = stack.add("aws:sagemaker/model:Model", "unserved", open_model, outputs={"name": "unserved-1"})
+    result = analyze(pack, stack)
+    assert [v.urn for v in findings(result, "sagemaker-network-isolation")] == [unserved]
+
+
+def test_each_model_and_pipeline_finding_names_every_problem_and_the_fix(pack):
+    """The whole messages, as the preview prints them (the engine puts the policy's description first)."""
+    stack = Stack()
+    endpoint = Endpoint(stack)
+    endpoint.model = {
+        "executionRoleArn": ROLE,
+        "primaryContainer": {
+            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest",
+            "modelDataUrl": "s3://a/m.tar.gz",
+        },
+        "enableNetworkIsolation": False,
+    }
+    endpoint.config["productionVariants"][0]["initialInstanceCount"] = 1
+    endpoint.declare()
+    body = definition()
+    _register_step(body)["ModelApprovalStatus"] = "Approved"
+    urn = pipeline(stack, body)
+    result = analyze(pack, stack)
+    model = "aws:sagemaker/model:Model 'endpoint-model'"
+    assert assert_fails(result, "sagemaker-model-from-registry", endpoint.urns["model"]) == (
+        "SageMaker models are created from a registered model package version, not from a raw model artifact.\n"
+        f"{model} is not deployed from the model registry:\n"
+        "  - primary container serves the raw artifact s3://a/m.tar.gz instead of a registered model package\n"
+        "Set primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=<the approved model package "
+        "version ARN>): only a registered, approved version (with its metrics and baselines) may be served."
+    )
+    assert assert_fails(result, "sagemaker-images-pinned", endpoint.urns["model"]).split("\n", 1)[1] == (
+        f"{model} runs images that are not pinned:\n"
+        "  - container 0: 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-prod-model:latest is not pinned by digest "
+        "(<repository>@sha256:<digest>): a tag can be moved to another image\n"
+        "Reference the project's images by digest (components.shared.container_image.ContainerImage.image_uri is "
+        "<repository>@sha256:<digest>). Only AWS-owned SageMaker images (registries the sagemaker SDK lists for the "
+        "region) may be referenced without a digest."
+    )
+    assert assert_fails(result, "sagemaker-network-isolation", endpoint.urns["model"]).split("\n", 1)[1] == (
+        f"{model} serves the model with network access: a compromised model or dependency could reach the internet. Set "
+        "enable_network_isolation=True (only models served by serverless endpoints, which do not support it, are exempt)."
+    )
+    assert assert_fails(result, "sagemaker-endpoint-ha", endpoint.urns["config"]).split("\n", 1)[1] == (
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration 'endpoint-config' runs production variants on fewer than 2 "
+        "instances: AllTraffic (1). SageMaker spreads the instances of a variant across AZs only when there are several. "
+        "Set initial_instance_count >= 2."
+    )
+    assert assert_fails(result, "sagemaker-pipeline-registers-pending", urn) == (
+        "Training pipelines register model versions as PendingManualApproval (a literal): only a person approves a version.\n"
+        "aws:sagemaker/pipeline:Pipeline 'training-pipeline' registers model versions that are not pending a person's approval:\n"
+        "  - step 'RegisterModel' registers versions Approved\n"
+        "Register with ModelApprovalStatus='PendingManualApproval' (a literal, not a pipeline parameter): only a person "
+        "approves a version (docs/gitops.md, the approver role), and only an approved version can be pinned."
+    )

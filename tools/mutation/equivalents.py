@@ -217,6 +217,54 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     ),
 )
 
+# The policy pack's (policies/guardrails/), kept in their own list so that it and the one above grow apart.
+_LAST_PART = "the last part of an `rsplit` is the text after the last separator whatever the number of splits allowed"
+
+POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        "policies/guardrails/s3.py",
+        "problems.append(f\"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 1)[-1]}\")",
+        "problems.append(f\"{get_path(grant, 'permission')} to {str(uri).rsplit('/', 2)[-1]}\")",
+        _LAST_PART,
+    ),
+    Equivalent(
+        "policies/guardrails/lambda_.py",
+        'principal = str(args.props.get("principal") or "")',
+        'principal = str(args.props.get("principal") or "XXXX")',
+        "a permission without a principal reads as a text that is neither '*' nor a service's (`.amazonaws.com`): "
+        "neither branch reports it, whichever text it is",
+        "_permission",
+    ),
+    Equivalent(
+        "policies/guardrails/codedeploy.py",
+        '(c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "id")), None',
+        '(c for c in view.of_type(CUSTOM_CONFIG) if view.refers_to(group, "deploymentConfigName", c, "deploymentConfigName", "XXidXX")), None',
+        "pulumi-aws gives a DeploymentConfig its deploymentConfigName (an input, known before the id is) as its id: "
+        "a reference equal to the id is equal to the name, which is compared first",
+    ),
+    Equivalent(
+        "policies/guardrails/cognito.py",
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 2}',
+        'MFA_RANK = {"XXOFFXX": 0, "OPTIONAL": 1, "ON": 2}',
+        "a level not in the table ranks 0 (`MFA_RANK.get(level, 0)`), as OFF does; and the config schema's enum "
+        "(OPTIONAL, ON) keeps OFF from being the required level",
+    ),
+    Equivalent(
+        "policies/guardrails/cognito.py",
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 2}',
+        'MFA_RANK = {"OFF": 0, "OPTIONAL": 1, "ON": 3}',
+        "the ranks are only compared with each other (`<`), and ON stays the highest",
+    ),
+    Equivalent(
+        "policies/guardrails/alb.py",
+        'return action.get("type") == "redirect" and str(get_path(action, "redirect", "protocol") or "").upper() == "HTTPS"',
+        'return action.get("type") == "redirect" and str(get_path(action, "redirect", "protocol") or "XXXX").upper() == "HTTPS"',
+        "the text that stands for a redirect without a protocol (ALB keeps the request's: HTTP) is only compared with "
+        "HTTPS, which neither text is",
+    ),
+)
+EQUIVALENTS += POLICY_EQUIVALENTS
+
 
 def reason_for(mutant: Mutant) -> Optional[str]:
     for entry in EQUIVALENTS:

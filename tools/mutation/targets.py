@@ -34,9 +34,20 @@ _ENDPOINT_RELEASE_TESTS = tuple(
 _LAMBDA_RELEASE_TESTS = ("tests/components/api/test_lambda_release.py", "tests/components/api/test_lambda_release_recorded.py")
 
 
+# What the pack declares about every policy (a description that is a sentence, a described config
+# schema with defaults): read from the pack's registry, no pack process, well under a second.
+_PACK_DECLARATIONS = tuple(
+    f"tests/policies/test_pack.py::{t}"
+    for t in ("test_policies_are_named_described_and_unique", "test_configurable_values_have_schemas_with_defaults")
+)
+
+
 def _policies(name: str, files: tuple[str, ...], tests: tuple[str, ...]) -> Target:
     return Target(
-        f"policies-{name}", "policies", tuple(f"policies/guardrails/{f}" for f in files), tuple(f"tests/policies/{t}" for t in tests)
+        f"policies-{name}",
+        "policies",
+        tuple(f"policies/guardrails/{f}" for f in files),
+        tuple(f"tests/policies/{t}" for t in tests) + (() if "" in tests else _PACK_DECLARATIONS),  # "": the whole pack's tests
     )
 
 
@@ -70,16 +81,28 @@ TARGETS: tuple[Target, ...] = (
     _policies("iam", ("iam.py",), ("test_iam_policies.py",)),
     _policies("s3", ("s3.py",), ("test_s3_policies.py",)),
     _policies("lambda", ("lambda_.py",), ("test_lambda_policies.py",)),
+    # Notebooks and Studio are tested with the other resources a change would add; the jobs model
+    # (sagemaker_jobs.py) also feeds the cost estimate, whose tests price its counts and run times.
     _policies(
         "sagemaker",
         ("sagemaker.py", "sagemaker_endpoint.py", "sagemaker_jobs.py", "sagemaker_models.py", "sagemaker_studio.py"),
-        ("test_sagemaker_policies.py",),
+        ("test_sagemaker_policies.py", "test_added_resource_policies.py", "test_cost_policies.py"),
     ),
     _policies("cost", ("cost.py", "cost_estimate.py", "cost_schedules.py", "cost_services.py", "prices.py"), ("test_cost_policies.py",)),
     _policies("registry", ("registry.py",), ("test_registry_policies.py",)),
-    _policies("release-and-api", ("codedeploy.py", "apigateway.py", "alb.py", "cognito.py"), ("test_release_and_api_policies.py",)),
+    # The load balancer's and Cognito's policies are the dashboard's: their tests are in test_dashboard_policies.py.
+    _policies(
+        "release-and-api",
+        ("codedeploy.py", "apigateway.py", "alb.py", "cognito.py"),
+        ("test_release_and_api_policies.py", "test_dashboard_policies.py"),
+    ),
     _policies("storage-and-tags", ("tags.py", "kms.py", "sns.py", "logs.py", "data_stores.py"), ("test_storage_and_tag_policies.py",)),
-    _policies("added-resources", ("deletion.py", "network.py", "ecr.py", "ecs.py"), ("test_added_resource_policies.py",)),
+    # ECR's scanning, tags and encryption are tested with the other storage, ECS with the dashboard.
+    _policies(
+        "added-resources",
+        ("deletion.py", "network.py", "ecr.py", "ecs.py"),
+        ("test_added_resource_policies.py", "test_storage_and_tag_policies.py", "test_dashboard_policies.py"),
+    ),
     _policies("resource-policies", ("resource_policies.py",), ("test_resource_policy_principals.py",)),
     _policies("data-at-rest", ("data_at_rest.py",), ("test_data_at_rest.py",)),
     _policies(

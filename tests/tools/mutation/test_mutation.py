@@ -118,8 +118,10 @@ def test_every_target_names_files_that_exist_and_tests_that_import_them():
     for target in TARGETS:
         files = [p for pattern in target.files for p in ROOT.glob(pattern)]
         assert files, target.name
-        for test in target.tests:
-            assert (ROOT / test).exists(), (target.name, test)
+        for test in target.tests:  # a path, or a path::test_name
+            path, _, name = test.partition("::")
+            assert (ROOT / path).exists(), (target.name, test)
+            assert not name or defines((ROOT / path).read_text(), name), (target.name, test)
         if target.functions:
             [path] = files
             assert all(defines(path.read_text(), f) for f in target.functions), target.name
