@@ -4,15 +4,25 @@ approval, soak, rollback or restore must update the open pull request, not open 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
+from tools.promote.endpoint_rollback import EndpointRollback, Release
 from tools.promote.evidence import ROLLBACK, SOAK, Evidence
 from tools.promote.lineage import PackageFacts
-from tools.promote.pull_request import dev_pull_request, prod_pull_request, restore_pull_request, rollback_pull_request
+from tools.promote.pin_log import Pin
+from tools.promote.pull_request import (
+    Alarm,
+    EndpointRestore,
+    dev_pull_request,
+    prod_pull_request,
+    restore_pull_request,
+    rollback_pull_request,
+)
 
 WORKFLOWS = Path(__file__).resolve().parents[3] / ".github" / "workflows"
 CREATE_PULL_REQUEST = "peter-evans/create-pull-request"
@@ -30,6 +40,11 @@ def evidence(kind: str) -> Evidence:
     return Evidence(kind, ARN, "2026-12-06T04:00:00Z", "2026-12-05T04:00:00Z", "2026-12-06T04:00:00Z", 24, "2026-12-05T03:00:00Z")
 
 
+WHEN = datetime(2026, 12, 6, 4, tzinfo=timezone.utc)
+ENDPOINT_ROLLED_BACK = EndpointRestore(
+    EndpointRollback(ARN, 4, 5, Pin(5, WHEN, "0" * 40), Release("endpoint-config-1", WHEN, "5xx 3% > 1%"), ("mlops-prod-churn-5xx",)),
+    Alarm("mlops-prod-churn-5xx", "ALARM: 5xx 3% > 1%"),
+)
 FACTS = PackageFacts(ARN, 4, "mlops-dev-churn", "Approved", "alice", "", "2026-12-05", "unknown")
 
 
@@ -40,7 +55,7 @@ FACTS = PackageFacts(ARN, 4, "mlops-dev-churn", "Approved", "alice", "", "2026-1
         ("soak-to-prod.yml", lambda: prod_pull_request(evidence(SOAK), 4, 3), {}),
         ("rollback.yml", lambda: rollback_pull_request(evidence(ROLLBACK), 3, 4, "p99 regression"), {}),
         # drift.yml restores each stack of its matrix on its own branch.
-        ("drift.yml", lambda: restore_pull_request("prod", ARN, 5, 4, "mlops-prod-churn-5xx", "5xx 3% > 1%"), {"matrix.stack": "prod"}),
+        ("drift.yml", lambda: restore_pull_request("prod", ENDPOINT_ROLLED_BACK, None), {"matrix.stack": "prod"}),
     ],
 )
 def test_each_pull_request_is_built_on_the_branch_its_workflow_opens(workflow: str, pull_request: Any, matrix: dict[str, str]):
