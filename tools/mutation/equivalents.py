@@ -215,6 +215,13 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         )
         for key in ("errors", "duration", "api_5xx")
     ),
+    Equivalent(
+        "components/api/lambda_release.py",
+        "return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)",
+        "return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=True)",
+        "with `replaces=[]` the release is never replaced, and the engine reads deleteBeforeReplace only for a replacement",
+        "LambdaCanaryReleaseProvider.diff",
+    ),
 )
 
 # The policy pack's (policies/guardrails/), kept in their own list so that it and the one above grow apart.

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -91,6 +92,10 @@ class Aws(ValidatingAws):
 
     def expect_create(self, current: str = "3") -> str:
         self.failed_deployments()
+        return self.expect_deployment(current)
+
+    def expect_deployment(self, current: str = "3") -> str:
+        """CreateDeployment of version `current` -> 4, as the provider must ask for it."""
         spec = ReleaseSpec.from_props(PROPS)
         content = appspec_content(spec, current)
         self.codedeploy.add_response(
@@ -172,7 +177,8 @@ def test_alias_already_on_the_target_needs_nothing(provider, aws):
     aws.no_running_deployment()
     aws.alias("4")
     result = provider.create(dict(PROPS))
-    assert result.outs["release_method"] == "unchanged"
+    # No deployment ran: none is named.
+    assert (result.outs["release_method"], result.outs["deployment_id"], result.outs["previous_version"]) == ("unchanged", "", "4")
 
 
 def test_canary_release_runs_a_deployment_and_waits_for_success(provider, aws, fake_time):
@@ -256,18 +262,54 @@ def test_timeout_says_how_to_stop_when_stopping_fails(aws, fake_time):
     aws.expect_create()
     aws.deployment_status("InProgress")
     aws.deployment_status("InProgress")
-    aws.codedeploy.add_client_error("stop_deployment", service_error_code="DeploymentAlreadyCompletedException")
+    aws.codedeploy.add_client_error(
+        "stop_deployment", service_error_code="DeploymentAlreadyCompletedException", service_message="the deployment has completed"
+    )
     with pytest.raises(ReleaseError) as raised:
         provider.create({**PROPS, "timeout_seconds": 15})
-    assert "could not stop it (DeploymentAlreadyCompletedException" in str(raised.value)
-    assert "aws deploy stop-deployment --deployment-id d-NEW" in str(raised.value)
+    assert str(raised.value).endswith(
+        "was still InProgress after 15 s; could not stop it (DeploymentAlreadyCompletedException: the deployment has completed); "
+        "stop it with aws deploy stop-deployment --deployment-id d-NEW --auto-rollback-enabled"
+    )
+
+
+def test_the_failed_deployments_are_read_25_at_a_time(provider, aws):
+    # BatchGetDeployments takes at most 25 ids a call: 26 earlier failures are two calls.
+    failed = [f"d-FAILED{i:02}" for i in range(26)]
+    aws.no_running_deployment()
+    aws.alias("3")
+    group = {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ["Failed", "Stopped"]}
+    aws.codedeploy.add_response("list_deployments", {"deployments": failed}, group)
+    for batch in (failed[:25], failed[25:]):
+        aws.codedeploy.add_response("batch_get_deployments", {"deploymentsInfo": []}, {"deploymentIds": batch})
+    aws.expect_deployment()
+    aws.deployment_status("Succeeded")
+    assert provider.create(dict(PROPS)).outs["deployment_id"] == "d-NEW"
+
+
+def test_a_rollback_of_another_version_does_not_block_this_one(provider, aws):
+    earlier = {
+        "deploymentId": "d-EARLIER",
+        "status": "Stopped",
+        "revision": {
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": appspec_content(ReleaseSpec.from_props({**PROPS, "target_version": "3"}), "2")},
+        },
+    }
+    aws.no_running_deployment()
+    aws.alias("3")
+    aws.failed_deployments(earlier)
+    aws.expect_deployment()
+    aws.deployment_status("Succeeded")
+    assert provider.create(dict(PROPS)).outs["release_method"] == "codedeploy"
 
 
 def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
     rolled_back = {
         "deploymentId": "d-EARLIER",
         "status": "Stopped",
-        "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec_content(ReleaseSpec.from_props(PROPS), "3")}},
+        # Tried from version 2 then; the alias has moved on to 3 since.
+        "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec_content(ReleaseSpec.from_props(PROPS), "2")}},
         "errorInformation": {"code": "ALARM_ACTIVE", "message": "One or more alarms have been activated: predict-api-errors"},
         "rollbackInfo": {"rollbackDeploymentId": "d-ROLLBACK"},
     }
@@ -278,7 +320,9 @@ def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
     with pytest.raises(ReleaseError) as raised:  # no create_deployment
         provider.update("predict-api:live", {**PROPS, "target_version": "3"}, dict(PROPS))
     message = str(raised.value)
-    assert message.startswith("version 4 of predict-api:live was not released again: CodeDeploy deployment d-EARLIER")
+    assert message.startswith(
+        "version 4 of predict-api:live was not released again: CodeDeploy deployment d-EARLIER of predict-api:live (version 2 -> 4) stopped"
+    )
     assert "ALARM_ACTIVE: One or more alarms have been activated: predict-api-errors" in message
     assert message.endswith(
         "The alias stays on version 3. Fix the cause and publish a new version (any change of the code or the function's "
@@ -289,12 +333,10 @@ def test_a_version_codedeploy_rolled_back_is_not_released_again(provider, aws):
 # --- deployments already running -----------------------------------------------------------------
 
 
-def running(aws: Aws, deployment_id: str, content: str) -> None:
-    aws.codedeploy.add_response(
-        "list_deployments",
-        {"deployments": [deployment_id]},
-        {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE},
-    )
+def running(aws: Aws, deployment_id: str, content: str, listed: dict[str, Any] | None = None) -> None:
+    """ListDeployments (the request `listed`, by default the first page) finds one running deployment."""
+    group = {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE}
+    aws.codedeploy.add_response("list_deployments", {"deployments": [deployment_id]}, listed or group)
     aws.codedeploy.add_response(
         "get_deployment",
         {
@@ -316,6 +358,37 @@ def test_interrupted_release_is_resumed_not_started_twice(provider, aws):
     assert (result.outs["deployment_id"], result.outs["previous_version"]) == ("d-EARLIER", "3")
 
 
+def test_running_deployments_are_listed_to_the_last_page(provider, aws):
+    # CodeDeploy pages ListDeployments: the deployment to resume can be on the second page.
+    group = {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE}
+    aws.codedeploy.add_response("list_deployments", {"deployments": [], "nextToken": "page-2"}, group)
+    running(aws, "d-EARLIER", appspec_content(ReleaseSpec.from_props(PROPS), "3"), {**group, "nextToken": "page-2"})
+    aws.deployment_status("Succeeded", deployment_id="d-EARLIER")
+    assert provider.create(dict(PROPS)).outs["deployment_id"] == "d-EARLIER"
+
+
+def test_a_resumed_deployment_that_names_no_current_version_reports_none(provider, aws):
+    document = json.loads(appspec_content(ReleaseSpec.from_props(PROPS), "3"))
+    del document["Resources"][0]["LambdaFunction"]["Properties"]["CurrentVersion"]
+    running(aws, "d-EARLIER", json.dumps(document))
+    aws.deployment_status("Succeeded", deployment_id="d-EARLIER")
+    assert provider.create(dict(PROPS)).outs["previous_version"] == ""
+
+
+def test_a_running_deployment_of_another_kind_of_revision_fails_the_release(provider, aws):
+    group = {"applicationName": "mlops-api", "deploymentGroupName": "mlops-api-live", "includeOnlyStatuses": ACTIVE}
+    aws.codedeploy.add_response("list_deployments", {"deployments": ["d-S3"]}, group)
+    revision = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "appspec.yaml", "bundleType": "YAML"}}
+    info = {"deploymentId": "d-S3", "status": "Queued", "revision": revision}
+    aws.codedeploy.add_response("get_deployment", {"deploymentInfo": info}, {"deploymentId": "d-S3"})
+    with pytest.raises(ReleaseError) as raised:
+        provider.create(dict(PROPS))
+    assert str(raised.value) == (
+        "CodeDeploy deployment d-S3 (Queued, a revision this provider did not write) is already running in "
+        "mlops-api/mlops-api-live; wait for it or stop it, then run pulumi up again"
+    )
+
+
 def test_deployment_running_for_another_target_fails_the_release(provider, aws):
     running(aws, "d-OTHER", appspec_content(ReleaseSpec.from_props({**PROPS, "target_version": "5"}), "3"))
     with pytest.raises(ReleaseError) as raised:
@@ -329,8 +402,13 @@ def test_deployment_running_for_another_target_fails_the_release(provider, aws):
 def test_alias_mid_shift_without_a_deployment_fails_the_release(provider, aws):
     aws.no_running_deployment()
     aws.alias("3", weights={"4": 0.1})
-    with pytest.raises(ReleaseError, match="routes \\{'4': 0.1\\} to other versions"):
+    with pytest.raises(ReleaseError) as raised:
         provider.create(dict(PROPS))
+    assert str(raised.value) == (
+        "alias predict-api:live routes {'4': 0.1} to other versions but no CodeDeploy deployment is running in "
+        "mlops-api/mlops-api-live: a traffic shift was interrupted outside CodeDeploy. Clear the alias routing "
+        "configuration (aws lambda update-alias --routing-config '{}') and run pulumi up again."
+    )
 
 
 def test_missing_alias_fails_the_release_with_what_to_declare(provider, aws):
@@ -365,6 +443,10 @@ def test_check_refuses_latest_and_missing_fields():
         ("alias_name", "alias_name"),
         ("timeout_seconds", "timeout_seconds"),
     }
+    (latest,) = [f.reason for f in failures if f.property == "target_version"]
+    assert latest == (
+        "target_version '$LATEST' must be a published version number (CodeDeploy cannot shift to $LATEST or to another alias)"
+    )
     assert provider.check({}, {**PROPS, "target_version": pulumi.runtime.rpc.UNKNOWN}).failures == []
     assert provider.check({}, dict(PROPS)).failures == []
     # The traffic hooks are optional: a release without them shifts without checks.
@@ -424,38 +506,58 @@ def event_loop_of_its_own() -> Iterator[None]:
     loop.close()
 
 
+def registered_provider(inputs: dict[str, Any]) -> LambdaCanaryReleaseProvider:
+    """The provider a registration serialized (Pulumi marks it secret: the value of a secret wrapper)."""
+    return dill.loads(base64.b64decode(inputs["__provider"]["value"]))
+
+
 def test_resource_registers_typed_args_as_inputs(event_loop_of_its_own):
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="sagemaker-mlops", stack="test", preview=False)
-    release = LambdaCanaryRelease(
-        "api-release",
-        LambdaCanaryReleaseArgs(
-            application_name="mlops-api",
-            deployment_group_name="mlops-api-live",
-            function_name="predict-api",
-            alias_name="live",
-            target_version=pulumi.Output.from_input("4"),
-            region="us-east-1",
-            before_allow_traffic_hook="CodeDeployHook_pre",
-        ),
-    )
     from pulumi.runtime import sync_await
     from pulumi.runtime.stack import wait_for_rpcs
 
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="sagemaker-mlops", stack="test", preview=False)
+    common = dict(
+        application_name="mlops-api",
+        deployment_group_name="mlops-api-live",
+        function_name="predict-api",
+        alias_name="live",
+        target_version=pulumi.Output.from_input("4"),
+        region="us-east-1",
+    )
+    release = LambdaCanaryRelease("api-release", LambdaCanaryReleaseArgs(**common, before_allow_traffic_hook="CodeDeployHook_pre"))
+    LambdaCanaryRelease("bare-release", LambdaCanaryReleaseArgs(**common))
     sync_await._sync_await(release.urn.future())
     sync_await._sync_await(wait_for_rpcs())
-    (registered,) = mocks.resources
+    registered, bare = mocks.resources
     assert registered.typ == "pulumi-python:dynamic:LambdaCanaryRelease"
     assert registered.inputs["target_version"] == "4"
     assert registered.inputs["before_allow_traffic_hook"] == "CodeDeployHook_pre"
-    assert registered.inputs["timeout_seconds"] == 3600
-    assert "__provider" in registered.inputs
+    # The waits default to an hour, polled every 15 s.
+    assert (registered.inputs["timeout_seconds"], registered.inputs["poll_interval_seconds"]) == (3600, 15)
+    # The provider Pulumi will run is this module's (by reference: tests inject theirs the same way).
+    assert type(registered_provider(registered.inputs)) is LambdaCanaryReleaseProvider
     # A hook not given is no input at all (stacks released without it hold none in their state).
     assert "after_allow_traffic_hook" not in registered.inputs
+    assert "before_allow_traffic_hook" not in bare.inputs and "after_allow_traffic_hook" not in bare.inputs
     # Each output the class declares is readable from the resource (CanaryApi exports released_version).
     outputs = ("deployment_id", "previous_version", "released_version", "release_method")
     assert tuple(LambdaCanaryRelease.__annotations__) == outputs
     assert {name: sync_await._sync_await(getattr(release, name).future()) for name in outputs} == dict.fromkeys(outputs)
+
+
+def test_the_provider_given_is_the_one_registered(event_loop_of_its_own):
+    from pulumi.runtime import sync_await
+    from pulumi.runtime.stack import wait_for_rpcs
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="sagemaker-mlops", stack="test", preview=False)
+    given = LambdaCanaryReleaseProvider(clock=time.monotonic)
+    args = LambdaCanaryReleaseArgs("mlops-api", "mlops-api-live", "predict-api", "live", "4", "us-east-1")
+    LambdaCanaryRelease("api-release", args, provider=given)
+    sync_await._sync_await(wait_for_rpcs())
+    (registered,) = mocks.resources
+    assert registered_provider(registered.inputs)._clock is time.monotonic
 
 
 def test_alias_ignore_changes_names_real_alias_properties():

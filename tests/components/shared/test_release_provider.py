@@ -75,7 +75,15 @@ def test_integral_floats_become_ints_wherever_the_model_wants_an_integer():
         "Limits": {"a": 3},
         "Variants": [{"InstanceCount": 2}],
     }
-    assert [type(v) for v in (conformed["Count"], conformed["Sizes"][0], conformed["Limits"]["a"])] == [int, int, int]
+    # 10 == 10.0 in Python: the types are what botocore judges.
+    converted = (
+        conformed["Count"],
+        conformed["Bytes"],
+        conformed["Sizes"][0],
+        conformed["Limits"]["a"],
+        conformed["Variants"][0]["InstanceCount"],
+    )
+    assert [type(v) for v in converted] == [int] * 5
 
 
 def test_what_the_model_does_not_describe_is_left_for_botocore_to_name():
