@@ -178,6 +178,14 @@ POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
         "the text that stands for a redirect without a protocol (ALB keeps the request's: HTTP) is only compared with "
         "HTTPS, which neither text is",
     ),
+    Equivalent(
+        "policies/guardrails/cost_estimate.py",
+        "return round(sum(cost for _, cost in self.items), 2)",
+        "return round(sum(cost for _, cost in self.items), 3)",
+        "every item is rounded to cents when added, so the sum is a whole number of cents but for float error far below "
+        "a thousandth: rounded to 3 places it is the same float as rounded to 2",
+        "Estimate.total",
+    ),
 )
 EQUIVALENTS += POLICY_EQUIVALENTS
 
