@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 import pytest
 from policy_testkit import KEY_ARN, PACK_DIR, UNKNOWN, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
@@ -32,6 +33,23 @@ def monthly_pipeline(s: Stack, definition: dict) -> None:
         "target",
         {"rule": "schedule-1", "arn": PIPELINE_ARN},
         deps={"rule": [rule], "arn": [pipeline]},
+    )
+
+
+def fargate_service(s: Stack, name: str, cpu: str, memory: str, count: int = 1, **task: Any) -> None:
+    """A Fargate service `name` and its task definition `<name>-task` (`task`: more of its inputs)."""
+    arn = f"arn:aws:ecs:us-east-1:123456789012:task-definition/{name}:1"
+    definition = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        f"{name}-task",
+        {"family": name, "cpu": cpu, "memory": memory, **task},
+        outputs={"arn": arn},
+    )
+    s.add(
+        "aws:ecs/service:Service",
+        name,
+        {"launchType": "FARGATE", "desiredCount": count, "taskDefinition": arn},
+        deps={"taskDefinition": [definition]},
     )
 
 
@@ -584,18 +602,7 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
     # ECS services: one on EC2, one whose task definition is elsewhere, one priced before the rest
     s.add("aws:ecs/service:Service", "skip-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "t"})
     s.add("aws:ecs/service:Service", "skip-no-task", {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "elsewhere"})
-    first_task = s.add(
-        "aws:ecs/taskDefinition:TaskDefinition",
-        "first-task",
-        {"family": "first", "cpu": "256", "memory": "512"},
-        outputs={"arn": "first-arn"},
-    )
-    s.add(
-        "aws:ecs/service:Service",
-        "first-service",
-        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "first-arn"},
-        deps={"taskDefinition": [first_task]},
-    )
+    fargate_service(s, "first-service", "256", "512")
     # load balancers: a gateway load balancer, which the estimate does not price
     s.add("aws:lb/loadBalancer:LoadBalancer", "skip-gateway", {"loadBalancerType": "gateway"})
     alone = {item["item"] for item in estimate_of(analyze(pack, costly_stack()))["items"]}
@@ -608,15 +615,7 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
 
 def test_a_service_whose_schedule_cannot_be_read_hides_no_service_after_it(pack):
     s = scheduled_service_stack(("rate(1 day)", "cron(0 20 ? * MON-FRI *)"))
-    task = s.add(
-        "aws:ecs/taskDefinition:TaskDefinition", "task-2", {"family": "api", "cpu": "256", "memory": "512"}, outputs={"arn": "api-arn"}
-    )
-    s.add(
-        "aws:ecs/service:Service",
-        "service-2",
-        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "api-arn"},
-        deps={"taskDefinition": [task]},
-    )
+    fargate_service(s, "service-2", "256", "512")
     items = [item["item"] for item in estimate_of(analyze(pack, s))["items"]]
     assert items == ["Fargate service 'service-2': 1 task(s) × (0.25 vCPU + 0.5 GB, X86_64) × 730 h"]
 
@@ -651,24 +650,8 @@ def test_a_weekend_schedule_counts_the_hours_across_the_end_of_the_week(pack):
 
 def test_arm_tasks_are_priced_at_arm_rates_and_ec2_services_elsewhere(pack):
     s = Stack()
-    task = s.add(
-        "aws:ecs/taskDefinition:TaskDefinition",
-        "arm-task",
-        {
-            "family": "arm",
-            "cpu": "1024",
-            "memory": "2048",
-            "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-        },
-        outputs={"arn": "arm-arn"},
-    )
-    s.add(
-        "aws:ecs/service:Service",
-        "arm",
-        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "arm-arn"},
-        deps={"taskDefinition": [task]},
-    )
-    s.add("aws:ecs/service:Service", "on-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "arm-arn"})
+    fargate_service(s, "arm", "1024", "2048", runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"})
+    s.add("aws:ecs/service:Service", "on-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "arm"})
     estimate = estimate_of(analyze(pack, s))
     assert estimate["items"] == [
         {"monthlyUsd": round(730 * (0.03238 + 2 * 0.00356), 2), "item": "Fargate service 'arm': 1 task(s) × (1 vCPU + 2 GB, ARM64) × 730 h"}
