@@ -12,7 +12,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
-from tools.offline.analyzer import AnalysisResult, PolicyPackProcess, StackResource, run_analysis
+from google.protobuf import empty_pb2, json_format
+
+from tools.offline.analyzer import (
+    CALL_TIMEOUT_SECONDS,
+    AnalysisResult,
+    PolicyPackProcess,
+    StackResource,
+    resolve_policy_config,
+    run_analysis,
+)
 from tools.offline.records import ROOT
 
 PACK_DIR = ROOT / "policies"
@@ -149,6 +158,13 @@ def assert_case(result: AnalysisResult, urns: Mapping[str, str], case: Case, *fr
         assert not mine, "\n".join(v.message for v in mine)
         return None
     return assert_fails(result, case.policy, urns[case.id], case.denied, *fragments)
+
+
+def declared_defaults(pack: PolicyPackProcess, *policies: str) -> dict[str, dict[str, Any]]:
+    """Each policy's properties when a stack's policy config sets nothing: its config schema's
+    defaults, as the pack declares them (GetAnalyzerInfo) and the engine applies them."""
+    resolved = resolve_policy_config(pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS), None)
+    return {name: json_format.MessageToDict(resolved[name].properties) for name in policies}
 
 
 def not_applicable(result: AnalysisResult, policy: str) -> list[str]:

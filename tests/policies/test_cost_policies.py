@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 import pytest
 from policy_testkit import KEY_ARN, PACK_DIR, UNKNOWN, Stack, analyze, assert_fails, assert_passes, findings, not_applicable
@@ -32,6 +33,23 @@ def monthly_pipeline(s: Stack, definition: dict) -> None:
         "target",
         {"rule": "schedule-1", "arn": PIPELINE_ARN},
         deps={"rule": [rule], "arn": [pipeline]},
+    )
+
+
+def fargate_service(s: Stack, name: str, cpu: str, memory: str, count: int = 1, **task: Any) -> None:
+    """A Fargate service `name` and its task definition `<name>-task` (`task`: more of its inputs)."""
+    arn = f"arn:aws:ecs:us-east-1:123456789012:task-definition/{name}:1"
+    definition = s.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        f"{name}-task",
+        {"family": name, "cpu": cpu, "memory": memory, **task},
+        outputs={"arn": arn},
+    )
+    s.add(
+        "aws:ecs/service:Service",
+        name,
+        {"launchType": "FARGATE", "desiredCount": count, "taskDefinition": arn},
+        deps={"taskDefinition": [definition]},
     )
 
 
@@ -244,6 +262,7 @@ def test_a_serverless_endpoint_costs_nothing_idle(pack):
         ("rate(1 day)", 730 / 24),
         ("rate(2 hours)", 365),
         ("cron(0/2 8 * * ? *)", 30 * 365 / 12),  # a step from one start value runs to the end of the field
+        ("cron(/15 * * * ? *)", 4 * 24 * 365 / 12),  # a step from nothing starts at the field's first value, as in Quartz
         ("cron(0 12 ? * TUE-THU *)", (52 + 52 + 53) / 12),  # 2026 has 53 Thursdays
     ],
 )
@@ -583,18 +602,7 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
     # ECS services: one on EC2, one whose task definition is elsewhere, one priced before the rest
     s.add("aws:ecs/service:Service", "skip-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "t"})
     s.add("aws:ecs/service:Service", "skip-no-task", {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "elsewhere"})
-    first_task = s.add(
-        "aws:ecs/taskDefinition:TaskDefinition",
-        "first-task",
-        {"family": "first", "cpu": "256", "memory": "512"},
-        outputs={"arn": "first-arn"},
-    )
-    s.add(
-        "aws:ecs/service:Service",
-        "first-service",
-        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "first-arn"},
-        deps={"taskDefinition": [first_task]},
-    )
+    fargate_service(s, "first-service", "256", "512")
     # load balancers: a gateway load balancer, which the estimate does not price
     s.add("aws:lb/loadBalancer:LoadBalancer", "skip-gateway", {"loadBalancerType": "gateway"})
     alone = {item["item"] for item in estimate_of(analyze(pack, costly_stack()))["items"]}
@@ -607,15 +615,7 @@ def test_an_item_the_estimate_skips_hides_none_declared_after_it(pack):
 
 def test_a_service_whose_schedule_cannot_be_read_hides_no_service_after_it(pack):
     s = scheduled_service_stack(("rate(1 day)", "cron(0 20 ? * MON-FRI *)"))
-    task = s.add(
-        "aws:ecs/taskDefinition:TaskDefinition", "task-2", {"family": "api", "cpu": "256", "memory": "512"}, outputs={"arn": "api-arn"}
-    )
-    s.add(
-        "aws:ecs/service:Service",
-        "service-2",
-        {"launchType": "FARGATE", "desiredCount": 1, "taskDefinition": "api-arn"},
-        deps={"taskDefinition": [task]},
-    )
+    fargate_service(s, "service-2", "256", "512")
     items = [item["item"] for item in estimate_of(analyze(pack, s))["items"]]
     assert items == ["Fargate service 'service-2': 1 task(s) × (0.25 vCPU + 0.5 GB, X86_64) × 730 h"]
 
@@ -634,3 +634,96 @@ def test_a_job_without_a_stopping_condition_is_priced_for_sagemakers_default_of_
     monthly_pipeline(s, definition)
     [item] = estimate_of(analyze(pack, s))["items"]
     assert item["monthlyUsd"] == pytest.approx(24 * prices.SAGEMAKER_JOB_HOUR["ml.m5.large"], abs=0.006), item["item"]
+
+
+def test_a_weekend_schedule_counts_the_hours_across_the_end_of_the_week(pack):
+    """Started Friday 20:00, stopped Monday 07:00: 28 h to the week's end and 31 h from its start."""
+    result = analyze(pack, scheduled_service_stack(("cron(0 20 ? * FRI *)", "cron(0 7 ? * MON *)")))
+    [item] = [i for i in estimate_of(result)["items"] if i["item"].startswith("Fargate service")]
+    hourly = 0.5 * 0.04048 + 1 * 0.004445
+    assert item["item"] == (
+        "Fargate service 'service': 256.4 task-hours × (0.5 vCPU + 1 GB, X86_64) (scheduled: 59 of 168 task-hours a week at 1 task(s); "
+        "cron(0 20 ? * FRI *), cron(0 7 ? * MON *))"
+    )
+    assert item["monthlyUsd"] == pytest.approx(59 * 730 / 168 * hourly, abs=0.006)
+
+
+def test_arm_tasks_are_priced_at_arm_rates_and_ec2_services_elsewhere(pack):
+    s = Stack()
+    fargate_service(s, "arm", "1024", "2048", runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"})
+    s.add("aws:ecs/service:Service", "on-ec2", {"launchType": "EC2", "desiredCount": 1, "taskDefinition": "arm"})
+    estimate = estimate_of(analyze(pack, s))
+    assert estimate["items"] == [
+        {"monthlyUsd": round(730 * (0.03238 + 2 * 0.00356), 2), "item": "Fargate service 'arm': 1 task(s) × (1 vCPU + 2 GB, ARM64) × 730 h"}
+    ]
+    assert "ECS service 'on-ec2' does not run on Fargate: its EC2 capacity is priced elsewhere" in estimate["notes"]
+
+
+def test_only_the_variant_instance_count_target_scales_an_endpoint(pack):
+    """A SageMaker scaling target of the variant on another dimension (a serverless variant's provisioned
+    concurrency) does not scale its instances."""
+    s = costly_stack()
+    [endpoint] = [r for r in s.resources if r.name == "endpoint"]
+    s.add(
+        "aws:appautoscaling/target:Target",
+        "concurrency",
+        {
+            "serviceNamespace": "sagemaker",
+            "scalableDimension": "sagemaker:variant:DesiredProvisionedConcurrency",
+            "resourceId": "endpoint/churn/variant/AllTraffic",
+            "minCapacity": 5,
+            "maxCapacity": 6,
+        },
+        deps={"resourceId": [endpoint.urn]},
+    )
+    s.resources.insert(1, s.resources.pop())
+    items = [i["item"] for i in estimate_of(analyze(pack, s))["items"]]
+    assert "SageMaker endpoint 'endpoint' variant AllTraffic: 2 × ml.m5.large × 730 h × $0.134/h" in items
+
+
+def test_a_variant_that_states_no_instance_count_is_priced_for_one(pack):
+    s = costly_stack()
+    [config] = [r for r in s.resources if r.name == "config"]
+    for props in (config.inputs, config.state):
+        props["productionVariants"] = [{"variantName": "AllTraffic", "modelName": "model", "instanceType": "ml.m5.large"}]
+    s.resources = [r for r in s.resources if r.name != "scaling"]
+    items = [i["item"] for i in estimate_of(analyze(pack, s))["items"]]
+    assert "SageMaker endpoint 'endpoint' variant AllTraffic: 1 × ml.m5.large × 730 h × $0.134/h" in items
+
+
+def test_a_monitoring_schedule_finds_its_job_by_dependency_or_else_by_name(pack):
+    s = costly_stack()
+    [job] = [r for r in s.resources if r.name == "data-quality"]
+    [monitor] = [r for r in s.resources if r.name == "monitor"]
+    # The dependency joins them whatever the names say.
+    job.state.pop("name")
+    monitor.inputs["monitoringScheduleConfig"] = monitor.state["monitoringScheduleConfig"] = {
+        **monitor.inputs["monitoringScheduleConfig"],
+        "monitoringJobDefinitionName": "dq-renamed",
+    }
+    items = [i["item"] for i in estimate_of(analyze(pack, s))["items"]]
+    assert any(i.startswith("Model Monitor 'monitor': 730 runs/month") for i in items), items
+    # Without a dependency the name decides, among several definitions.
+    s = costly_stack()
+    s.add(
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+        "bigger",
+        {
+            "jobResources": {"clusterConfig": {"instanceCount": 1, "instanceType": "ml.m5.xlarge"}},
+            "stoppingCondition": {"maxRuntimeInSeconds": 1800},
+        },
+        outputs={"name": "dq-2"},
+    )
+    s.resources.insert(1, s.resources.pop())
+    s.add(
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+        "by-name",
+        {
+            "monitoringScheduleConfig": {
+                "monitoringJobDefinitionName": "dq-1",
+                "scheduleConfig": {"scheduleExpression": "cron(0 0 ? * * *)"},
+            }
+        },
+    )
+    items = [i["item"] for i in estimate_of(analyze(pack, s))["items"]]
+    assert "Model Monitor 'by-name': 30.42 runs/month (cron(0 0 ? * * *)) × 1 × ml.m5.large × at most 0.5 h" in items

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from google.protobuf import empty_pb2, json_format
-from policy_testkit import Stack, analyze, assert_fails, assert_passes, findings, not_applicable
-
-from tools.offline.analyzer import CALL_TIMEOUT_SECONDS, resolve_policy_config
+from policy_testkit import Stack, analyze, assert_fails, assert_passes, declared_defaults, findings, not_applicable
 
 TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dashboard/0123456789abcdef"
 AUTHENTICATE = {
@@ -302,13 +299,7 @@ def test_each_finding_names_the_resource_every_problem_and_the_fix(pack):
 
 def test_the_pack_declares_the_defaults_a_stack_without_a_policy_config_gets(pack):
     """What Pulumi shows and the engine applies when a stack's policy config sets nothing."""
-    info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_SECONDS)
-    resolved = resolve_policy_config(info, None)
-    defaults = {
-        name: json_format.MessageToDict(resolved[name].properties)
-        for name in ("cognito-password-policy", "cognito-mfa", "alb-listener-https")
-    }
-    assert defaults == {
+    assert declared_defaults(pack, "cognito-password-policy", "cognito-mfa", "alb-listener-https") == {
         "cognito-password-policy": {"minimumLength": 12, "maxTemporaryPasswordDays": 7},
         "cognito-mfa": {"requiredMfa": "ON"},
         "alb-listener-https": {"allowedSslPolicies": ["ELBSecurityPolicy-TLS13-1-2-*", "ELBSecurityPolicy-TLS13-1-3-*"]},

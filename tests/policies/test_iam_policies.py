@@ -15,6 +15,7 @@ from policy_testkit import (
     assert_case,
     assert_fails,
     assert_passes,
+    declared_defaults,
     findings,
     policy_document,
     statement,
@@ -391,3 +392,28 @@ def test_the_forbidden_managed_policies_are_configurable(pack):
 def test_a_config_value_of_the_wrong_type_is_refused(pack, config, refused):
     with pytest.raises(PolicyPackError, match=re.escape(refused)):
         analyze(pack, Stack(), config)
+
+
+def test_the_pack_declares_its_iam_defaults(pack):
+    assert declared_defaults(pack, "iam-passrole-scoped", "iam-no-admin-managed-policies") == {
+        "iam-passrole-scoped": {"requirePassedToService": True},
+        "iam-no-admin-managed-policies": {"forbiddenPolicies": ["AdministratorAccess*", "PowerUserAccess", "*FullAccess*"]},
+    }
+
+
+def test_a_statement_or_policy_judged_first_hides_none_after_it(pack):
+    """A Deny, an Allow of other actions, a customer-managed policy: each skipped, none ends the search."""
+    stack = Stack()
+    deny_first = stack.add(
+        ROLE_POLICY, "deny-first", _document(statement("s3:DeleteBucket", "*", effect="Deny"), statement("iam:PassRole", "*"))
+    )
+    other_first = stack.add(ROLE_POLICY, "other-first", _document(statement("s3:GetObject", "*"), statement("iam:PassRole", "*")))
+    customer_first = stack.add(
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "customer-first",
+        {"roleName": "r", "policyArns": ["arn:aws:iam::123456789012:policy/ours", f"{AWS_MANAGED}AdministratorAccess"]},
+    )
+    result = analyze(pack, stack)
+    for urn in (deny_first, other_first):
+        assert_fails(result, "iam-passrole-scoped", urn, "lets it pass any role (*)")
+    assert_fails(result, "iam-no-admin-managed-policies", customer_first, f"{AWS_MANAGED}AdministratorAccess")

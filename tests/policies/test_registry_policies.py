@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from policy_testkit import MODEL_IMAGE, Stack, analyze, assert_fails, assert_passes, findings
+from policy_testkit import MODEL_IMAGE, Stack, analyze, assert_fails, assert_passes, declared_defaults, findings
 
 from tools.offline.analyzer import PolicyPackError
 
@@ -39,7 +39,11 @@ def test_a_pinned_version_of_the_shared_group_passes_in_both_stacks(pack, stack_
             {"modelPackageName": "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/mlops-dev-churn"},
             "is not a model package version ARN",
         ),
-        ({"modelPackageName": "mlops-dev-churn"}, "is not a model package version ARN"),
+        (
+            {"modelPackageName": "mlops-dev-churn"},
+            "  - mlops-dev-churn is not a model package version ARN (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)\n",
+        ),
+        ({"modelPackageName": ""}, "  - serves no model package"),
         ({"modelPackageName": f"{SHARED}/latest"}, "does not pin an integer version (got 'latest')"),
         ({"modelPackageName": f"{SHARED}/0"}, "does not pin an integer version (got '0')"),
     ],
@@ -95,7 +99,17 @@ def test_the_message_names_the_model_every_problem_and_how_promotion_pins_a_vers
     )
 
 
-@pytest.mark.parametrize("group", ["-leading-dash", "has space", "x" * 64])
-def test_a_group_name_sagemaker_would_refuse_is_refused_in_the_config(pack, group):
-    with pytest.raises(PolicyPackError, match=re.escape(f"policy config for '{POLICY}': modelPackageGroup: '{group}' does not match")):
+@pytest.mark.parametrize(
+    ("group", "refused"),
+    [
+        *((g, f"'{g}' does not match") for g in ("-leading-dash", "has space", "x" * 64)),
+        (5, "5 is not of type 'string'"),
+    ],
+)
+def test_a_group_name_sagemaker_would_refuse_is_refused_in_the_config(pack, group, refused):
+    with pytest.raises(PolicyPackError, match=re.escape(f"policy config for '{POLICY}': modelPackageGroup: {refused}")):
         analyze(pack, Stack("prod"), {POLICY: {"modelPackageGroup": group}})
+
+
+def test_the_pack_declares_dev_s_group_as_the_default(pack):
+    assert declared_defaults(pack, POLICY) == {POLICY: {"modelPackageGroup": "mlops-dev-churn"}}

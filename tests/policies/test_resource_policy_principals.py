@@ -31,6 +31,7 @@ sys.path.insert(0, str(PACK_DIR))
 from guardrails import resource_policies
 from guardrails.provider_schema import all_resource_types
 
+from tools.docs import guardrails as docs_guardrails
 from tools.offline.analyzer import PolicyPackProcess
 
 POLICY = "resource-policy-trusted-principals"
@@ -287,6 +288,39 @@ CASES = [
         Case(f"foreign-{key}", QUEUE_POLICY, {"policy": doc(allow("*", {"StringEquals": {key: value}}))}, "any principal")
         for key, value in FOREIGN_EXAMPLES
     ),
+    Case(
+        "for-any-value-org", QUEUE_POLICY, {"policy": doc(allow("*", {"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ["o-1"]}}))}, None
+    ),
+    Case("empty-document", QUEUE_POLICY, {"policy": ""}, None),
+    # ELB's log delivery accounts are trusted on bucket policies (access logs), nowhere else
+    Case(
+        "elb-logs-bucket-policy",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {"bucket": "b", "policy": doc(allow({"AWS": "arn:aws:iam::127311923021:root"}, Resource=f"arn:aws:s3:::b/AWSLogs/{ACCOUNT}/*"))},
+        None,
+    ),
+    Case(
+        "elb-account-on-a-queue",
+        QUEUE_POLICY,
+        {"policy": doc(allow({"AWS": "arn:aws:iam::127311923021:root"}))},
+        "lets account 127311923021 in",
+    ),
+    Case(
+        "own-account-named-by-a-service-source-arn",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        {
+            "bucket": "b",
+            "policy": doc(
+                allow(
+                    {"Service": "delivery.logs.amazonaws.com"},
+                    {"ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:*"}},
+                    Resource=BUCKET_KEYS,
+                ),
+                allow({"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"}, Resource=BUCKET_KEYS),
+            ),
+        },
+        None,
+    ),
     # Every key of an operator is read past one that does not narrow
     Case(
         "foreign-arn-then-org",
@@ -489,6 +523,11 @@ def test_the_message_names_each_statement_and_the_ways_to_trust_a_caller(pack):
     permission = stack.add(
         "aws:lambda/permission:Permission", "any", {"action": "lambda:InvokeFunction", "function": "f", "principal": "*"}
     )
+    unattributed = stack.add(
+        "aws:lambda/permission:Permission",
+        "unattributed",
+        {"action": "lambda:InvokeFunction", "function": "f", "principal": "AIDAJQABLZS4A3QDU576Q"},
+    )
     unreadable = stack.add(QUEUE_POLICY, "unreadable", {"policy": "[1, 2]"})
     result = analyze(pack, stack)
     description = (
@@ -511,6 +550,11 @@ def test_the_message_names_each_statement_and_the_ways_to_trust_a_caller(pack):
     assert assert_fails(result, POLICY, permission) == (
         f"{description}aws:lambda/permission:Permission 'any' lets in principals outside the trusted accounts:\n"
         "  - principal is '*' and none of sourceArn, sourceAccount, principalOrgId narrows it\n"
+        f"{fix}"
+    )
+    assert assert_fails(result, POLICY, unattributed) == (
+        f"{description}aws:lambda/permission:Permission 'unattributed' lets in principals outside the trusted accounts:\n"
+        "  - principal 'AIDAJQABLZS4A3QDU576Q' cannot be attributed to a trusted account\n"
         f"{fix}"
     )
     assert assert_fails(result, POLICY, unreadable) == (
@@ -536,3 +580,8 @@ def test_the_registry_consumers_and_the_allowed_accounts_of_the_stack_config_are
     with PolicyPackProcess(PACK_DIR, PROJECT, "prod", engine) as configured:
         result = analyze(configured, stack)
     assert [v.urn for v in findings(result, POLICY)] == [urns[stranger]]
+
+
+def test_the_docs_list_the_types_left_to_other_checks_with_the_reasons():
+    """docs/policies.md's class table (generated) says why each type with a document is not judged here."""
+    assert docs_guardrails.class_table() in (PACK_DIR.parent / "docs" / "policies.md").read_text()

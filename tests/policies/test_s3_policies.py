@@ -217,6 +217,9 @@ BUCKET_CASES = [
     BucketCase(ENCRYPTION, "inline-rules", None, {"sse": {}, "inline": _inline_sse(_kms(), key="rules")}),
     BucketCase(ENCRYPTION, "inline-aes256", "is encrypted with AES256", {"sse": {}, "inline": _inline_sse(AES256)}),
     BucketCase(
+        ENCRYPTION, "inline-kms-and-dsse", None, {"sse": {}, "inline": _inline_sse(_kms(), _kms(algorithm="aws:kms:dsse"), key="rules")}
+    ),
+    BucketCase(
         ENCRYPTION,
         "inline-kms-and-aes256",
         "is encrypted with AES256, aws:kms",
@@ -226,6 +229,12 @@ BUCKET_CASES = [
     # while that id is unknown (a first preview); a grant on another bucket's keys is no exemption.
     BucketCase(
         ENCRYPTION, "elb-logs-id-unknown", None, {"sse": AES256, "statements": _elb_logs("elb-logs-id-unknown"), "policy_bucket": UNKNOWN}
+    ),
+    BucketCase(
+        ENCRYPTION,
+        "elb-logs-id-unknown-other-keys",
+        "is encrypted with AES256",
+        {"sse": AES256, "statements": _elb_logs("x", keys_of="data"), "policy_bucket": UNKNOWN},
     ),
     BucketCase(
         ENCRYPTION,
@@ -415,3 +424,19 @@ def test_an_account_wide_block_with_a_flag_off_covers_nothing(pack):
     urn = bucket(stack, "open", public_access={})
     stack.add("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account", _public_access(restrictPublicBuckets=False))
     assert_fails(analyze(pack, stack), PUBLIC, urn, "has no public access block")
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "elb_account"), [("us-gov-west-1", "aws-us-gov", "048591011584"), ("cn-north-1", "aws-cn", "638102146993")]
+)
+def test_the_elb_log_exemption_holds_in_the_other_partitions(pack, region, partition, elb_account):
+    stack = Stack(region=region)
+    grant = statement(
+        "s3:PutObject",
+        f"arn:{partition}:s3:::logs/alb/AWSLogs/123456789012/*",
+        Principal={"AWS": f"arn:{partition}:iam::{elb_account}:root"},
+    )
+    bucket(stack, "logs", sse=AES256, statements=[tls_deny("logs"), grant], versioning=None)
+    result = analyze(pack, stack)
+    assert_passes(result, ENCRYPTION)
+    assert_passes(result, VERSIONING)

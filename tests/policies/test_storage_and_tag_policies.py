@@ -5,7 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from policy_testkit import COMMON_TAGS, KEY_ARN, Case, Stack, analyze, analyze_cases, assert_case, assert_fails, assert_passes, findings
+from policy_testkit import (
+    COMMON_TAGS,
+    KEY_ARN,
+    Case,
+    Stack,
+    analyze,
+    analyze_cases,
+    assert_case,
+    assert_fails,
+    assert_passes,
+    findings,
+    not_applicable,
+)
 
 
 def repository(stack: Stack, name: str = "model", **overrides: Any) -> str:
@@ -291,3 +303,11 @@ def test_each_finding_names_the_resource_the_problem_and_the_fix(pack):
         "key ARN>), point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True) and "
         "deletion_protection_enabled=True."
     )
+
+
+def test_a_read_replica_says_why_it_is_not_judged(pack):
+    stack = Stack()
+    stack.add(RDS_INSTANCE, "replica", {"replicateSourceDb": "db", "instanceClass": "db.t3.medium"})
+    assert not_applicable(analyze(pack, stack), "rds-protected") == [
+        "a read replica inherits encryption and deletion settings from its source"
+    ]

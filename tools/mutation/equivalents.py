@@ -269,6 +269,37 @@ POLICY_EQUIVALENTS: tuple[Equivalent, ...] = (
         "the text that stands for a redirect without a protocol (ALB keeps the request's: HTTP) is only compared with "
         "HTTPS, which neither text is",
     ),
+    Equivalent(
+        "policies/guardrails/cost_estimate.py",
+        "return round(sum(cost for _, cost in self.items), 2)",
+        "return round(sum(cost for _, cost in self.items), 3)",
+        "every item is rounded to cents when added, so the sum is a whole number of cents but for float error far below "
+        "a thousandth: rounded to 3 places it is the same float as rounded to 2",
+        "Estimate.total",
+    ),
+    Equivalent(
+        "policies/guardrails/iam.py",
+        'if isinstance(inline, Mapping) and inline.get("policy"):',
+        'if isinstance(inline, Mapping) or inline.get("policy"):',
+        "an inline policy without a document yields none either way (the statements of nothing are none), and an entry "
+        "that is not an object is refused by the provider's Check before the pack sees the role",
+        "documents",
+    ),
+    Equivalent(
+        "policies/guardrails/iam.py",
+        'name = arn.rsplit("/", 1)[-1]',
+        'name = arn.rsplit("/", 1)[+1]',
+        "the ARN holds `:iam::aws:policy/` (checked just above), so splitting once at the last `/` gives exactly two parts",
+        "_forbidden_managed",
+    ),
+    Equivalent(
+        "policies/guardrails/iam.py",
+        'require_condition = bool(args.get_config().get("requirePassedToService", True))',
+        'require_condition = bool(args.get_config().get("requirePassedToService", False))',
+        "the engine gives the pack the config schema's default (True, declared and tested) when a stack sets none, so the "
+        "fallback is never read",
+        "_pass_role",
+    ),
 )
 EQUIVALENTS += POLICY_EQUIVALENTS
 
