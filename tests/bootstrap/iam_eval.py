@@ -105,19 +105,23 @@ def allowed(
     return "Deny" not in effects and "Allow" in effects
 
 
+def _admits(granted: str, principal_arn: str) -> bool:
+    """A policy's principal ARN names this principal: itself, or its account's root (every IAM
+    principal of the account, whose own policies must allow the request too)."""
+    return granted == principal_arn or (granted.endswith(":root") and principal_arn.split(":")[4] == granted.split(":")[4])
+
+
 def trusts(trust: Mapping[str, Any], principal: Mapping[str, str], action: str, context: Mapping[str, Any]) -> bool:
     """Whether a trust policy lets `principal` ({"Federated": arn} or {"AWS": arn}) take `action`.
     An account root principal admits every IAM principal of that account (whose own policies
     must allow it too)."""
 
     def principal_matches(statement: Mapping[str, Any]) -> bool:
-        for kind, wanted in statement["Principal"].items():
-            for arn in as_list(wanted):
-                if kind in principal and (
-                    arn == principal[kind] or (arn.endswith(":root") and principal[kind].split(":")[4] == arn.split(":")[4])
-                ):
-                    return True
-        return False
+        return any(
+            kind in principal and _admits(arn, principal[kind])
+            for kind, wanted in statement["Principal"].items()
+            for arn in as_list(wanted)
+        )
 
     hits = {
         s["Effect"]
@@ -131,10 +135,7 @@ def _principal_in(statement: Mapping[str, Any], principal_arn: str) -> bool:
     wanted = statement.get("Principal", {})
     if wanted == "*":
         return True
-    for arn in as_list(wanted.get("AWS", [])) if isinstance(wanted, dict) else []:
-        if arn in ("*", principal_arn) or (arn.endswith(":root") and principal_arn.split(":")[4] == arn.split(":")[4]):
-            return True
-    return False
+    return any(arn == "*" or _admits(arn, principal_arn) for arn in (as_list(wanted.get("AWS", [])) if isinstance(wanted, dict) else []))
 
 
 def resource_policy_allows(
