@@ -12,11 +12,14 @@ import os
 import shutil
 import socket
 import tempfile
+from pathlib import Path
 
 import pytest
 from program_testkit import shipped_previews as _shipped_previews
 
+from tools.offline.program_server import SHARED_SERVER_VARIABLE, SharedProgramServer, shared_server_root
 from tools.offline.records import CACHE_DIR_VARIABLE
+from tools.repository import ROOT
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -35,13 +38,32 @@ for _var in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """One directory per session for what the workers share (the program's records): made by the
-    controller before pytest-xdist starts its workers, which inherit the variable."""
-    if hasattr(config, "workerinput") or CACHE_DIR_VARIABLE in os.environ:
+    """What the workers share, made by the controller before pytest-xdist starts its workers, which
+    inherit the variables: one directory per session for the program's records, and one program
+    server (tools/offline/program_server.py) that every preview a test starts forks its program
+    runs from, so that a hundred previews import pulumi-aws once instead of a hundred times."""
+    if hasattr(config, "workerinput"):
         return
-    folder = tempfile.mkdtemp(prefix="offline-records-")
-    os.environ[CACHE_DIR_VARIABLE] = folder
-    config.add_cleanup(lambda: (shutil.rmtree(folder, ignore_errors=True), os.environ.pop(CACHE_DIR_VARIABLE, None)))
+    if CACHE_DIR_VARIABLE not in os.environ:
+        folder = tempfile.mkdtemp(prefix="offline-records-")
+        os.environ[CACHE_DIR_VARIABLE] = folder
+        config.add_cleanup(lambda: (shutil.rmtree(folder, ignore_errors=True), os.environ.pop(CACHE_DIR_VARIABLE, None)))
+    # A session started by a test in another checkout (a copy of the repository) gets its own.
+    if shared_server_root(os.environ.get(SHARED_SERVER_VARIABLE, "")) != str(ROOT) and hasattr(os, "fork"):
+        inherited = os.environ.get(SHARED_SERVER_VARIABLE)
+        folder = tempfile.mkdtemp(prefix="program-server-")
+        server = SharedProgramServer(Path(folder) / "socket")
+        os.environ[SHARED_SERVER_VARIABLE] = str(server.path)
+
+        def stop() -> None:
+            server.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            if inherited is None:
+                os.environ.pop(SHARED_SERVER_VARIABLE, None)
+            else:
+                os.environ[SHARED_SERVER_VARIABLE] = inherited
+
+        config.add_cleanup(stop)
 
 
 class NetworkBlocked(RuntimeError):

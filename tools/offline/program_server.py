@@ -10,6 +10,16 @@ runs `tools.offline.program.main` for one stack and exits. Requests and answers 
     stdout: {"id": 1, "code": <the child's exit code>}
 
 Used by tools.preview where os.fork exists; elsewhere each stack runs in its own interpreter.
+
+One server can also serve many processes (`--listen SOCKET`): every `ProgramServer` whose
+environment names that socket in OFFLINE_PROGRAM_SERVER sends its runs there, with its working
+directory and environment, instead of starting a server of its own. The test session starts one
+(tests/conftest.py), so its hundred previews pay for the imports once. A server serves only the
+repository it was started from (its `tools/`): a request from another checkout is refused and that
+client starts its own.
+
+    socket: {"argv": [...], "stderr": "/path", "cwd": "/dir", "env": {...}, "root": "/repo"} -> {"code": 0}
+            {"ping": true} -> {"root": "/repo"}
 """
 
 from __future__ import annotations
@@ -21,13 +31,17 @@ import itertools
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
+from tools.repository import ROOT
+
+SHARED_SERVER_VARIABLE = "OFFLINE_PROGRAM_SERVER"
 # The runner's own imports, whatever the program imports.
 _ALWAYS = ("pulumi", "pulumi.runtime.mocks", "pulumi_aws", "tools.offline.mocks", "tools.offline.stack_files")
 
@@ -79,6 +93,35 @@ def preimport(program_dir: Path) -> None:
             pass
 
 
+def _fork_run(request: Mapping[str, Any], prepare: Callable[[], None] = lambda: None) -> int:
+    """Forks a child that runs `tools.offline.program.main(request["argv"])`, its stderr into the
+    request's file; the child's pid. `prepare` runs first in the child."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        fd = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+        sys.stdout = open(os.devnull, "w")  # answers are the server's; the program's prints go nowhere
+        prepare()
+        from tools.offline.program import main
+
+        code = main(request["argv"])
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _exit_code(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
 def serve(program_dir: Path) -> int:
     gc.disable()  # as in tools.offline.program: short-lived, few cycles
     preimport(program_dir)
@@ -86,31 +129,14 @@ def serve(program_dir: Path) -> int:
     reapers: list[threading.Thread] = []
 
     def reap(pid: int, request_id: int) -> None:
-        _, status = os.waitpid(pid, 0)
+        code = _exit_code(pid)
         with write:
-            sys.stdout.write(json.dumps({"id": request_id, "code": os.waitstatus_to_exitcode(status)}) + "\n")
+            sys.stdout.write(json.dumps({"id": request_id, "code": code}) + "\n")
             sys.stdout.flush()
 
     for line in sys.stdin:
         request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:  # the child: one stack's program run
-            code = 1
-            try:
-                fd = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.dup2(fd, 2)
-                os.close(fd)
-                sys.stdout = open(os.devnull, "w")  # answers are the server's; the program's prints go nowhere
-                from tools.offline.program import main
-
-                code = main(request["argv"])
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
+        pid = _fork_run(request)
         reapers.append(threading.Thread(target=reap, args=(pid, request["id"]), daemon=True))
         reapers[-1].start()
     for reaper in reapers:  # stdin closed: answer every run still going before exiting
@@ -118,37 +144,149 @@ def serve(program_dir: Path) -> int:
     return 0
 
 
-class ProgramServer:
-    """The client: starts the server once, runs a program per call (thread-safe)."""
+def serve_socket(program_dir: Path, path: Path) -> int:
+    """Serves runs from any process over a Unix socket until stdin closes (its starter ended)."""
+    gc.disable()
+    preimport(program_dir)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(64)
+    listener.settimeout(0.5)
+    stopping = threading.Event()
 
-    def __init__(self, program_dir: Path, cwd: Path, env: Mapping[str, str]):
+    def stop_when_stdin_closes() -> None:
+        sys.stdin.read()
+        stopping.set()
+
+    threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
+    print("ready", flush=True)
+
+    def answer(connection: socket.socket, pid: int) -> None:
+        with connection:
+            connection.sendall((json.dumps({"code": _exit_code(pid)}) + "\n").encode())
+
+    def prepare(connection: socket.socket, request: Mapping[str, Any]) -> Callable[[], None]:
+        def in_child() -> None:  # the client's own directory and environment, as its own server would have
+            listener.close()
+            connection.close()
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+
+        return in_child
+
+    while not stopping.is_set():
+        try:
+            connection, _ = listener.accept()
+        except socket.timeout:
+            continue
+        connection.settimeout(None)
+        request = json.loads(connection.makefile("r").readline() or "{}")
+        if request.get("ping") or request.get("root") != str(ROOT):
+            with connection:
+                connection.sendall((json.dumps({"root": str(ROOT)}) + "\n").encode())
+            continue
+        pid = _fork_run(request, prepare(connection, request))
+        threading.Thread(target=answer, args=(connection, pid), daemon=True).start()
+    listener.close()
+    return 0
+
+
+def shared_server_root(path: str) -> Optional[str]:
+    """The repository the server listening on `path` serves, or None when none answers there."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(5)
+            client.connect(path)
+            client.sendall(b'{"ping": true}\n')
+            return json.loads(client.makefile("r").readline())["root"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class SharedProgramServer:
+    """A server for every process that names its socket (`--listen`), started and stopped by its owner."""
+
+    def __init__(self, path: Path, program_dir: Path = ROOT):
+        self.path = path
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(program_dir)],
-            cwd=cwd,
-            env=dict(env),
+            [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(program_dir), "--listen", str(path)],
+            cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
+        self.pid = self._process.pid
+        assert self._process.stdout is not None
+        if self._process.stdout.readline().strip() != "ready":
+            self.close()
+            raise RuntimeError(f"the shared program server did not start on {path}")
+
+    def close(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()
+        self._process.wait()
+
+
+class ProgramServer:
+    """The client: starts the server once (or uses the shared one), runs a program per call (thread-safe)."""
+
+    def __init__(self, program_dir: Path, cwd: Path, env: Mapping[str, str]):
+        self._program_dir, self._cwd, self._env = program_dir, cwd, dict(env)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._pending: dict[int, Future] = {}
-        threading.Thread(target=self._read, daemon=True).start()
+        self._process: Optional[subprocess.Popen[str]] = None
+        self._shared = self._env.get(SHARED_SERVER_VARIABLE)
+        if not self._shared:
+            self._start()
+
+    def _start(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(self._program_dir)],
+            cwd=self._cwd,
+            env=self._env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
 
     def run(self, argv: list[str], stderr_path: Path) -> int:
         """Runs `tools.offline.program` with `argv` in a forked child; its exit code."""
+        if self._shared:
+            code = self._run_shared(argv, stderr_path)
+            if code is not None:
+                return code
         future: Future = Future()
         with self._lock:
+            if self._process is None:  # the shared server refused: ours from now on
+                self._shared = None
+                self._start()
+            assert self._process is not None and self._process.stdin is not None
             request_id = next(self._ids)
             self._pending[request_id] = future
-            assert self._process.stdin is not None
             self._process.stdin.write(json.dumps({"id": request_id, "argv": argv, "stderr": str(stderr_path)}) + "\n")
             self._process.stdin.flush()
         return future.result()
 
-    def _read(self) -> None:
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
+    def _run_shared(self, argv: list[str], stderr_path: Path) -> Optional[int]:
+        """The run's exit code from the shared server; None when it serves another checkout or
+        does not answer."""
+        assert self._shared is not None
+        request = {"argv": argv, "stderr": str(stderr_path), "cwd": str(self._cwd), "env": self._env, "root": str(ROOT)}
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.connect(self._shared)
+                client.sendall((json.dumps(request) + "\n").encode())
+                answer = json.loads(client.makefile("r").readline())
+        except (OSError, ValueError):
+            return None
+        return answer.get("code") if isinstance(answer, dict) else None
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
             answer = json.loads(line)
             with self._lock:
                 future = self._pending.pop(answer["id"])
@@ -159,6 +297,8 @@ class ProgramServer:
             future.set_result(3)
 
     def close(self) -> None:
+        if self._process is None:
+            return
         if self._process.stdin is not None and not self._process.stdin.closed:
             self._process.stdin.close()
         self._process.wait()
@@ -169,7 +309,10 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--program-dir", type=Path, required=True)
+    parser.add_argument("--listen", type=Path, help="serve every process over this Unix socket (see above)")
     args = parser.parse_args(argv)
+    if args.listen:
+        return serve_socket(args.program_dir.resolve(), args.listen)
     return serve(args.program_dir.resolve())
 
 

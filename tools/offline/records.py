@@ -99,10 +99,12 @@ _servers_lock = threading.Lock()
 def _server_for(program_dir: Path) -> Any:
     """A fork server (tools/offline/program_server.py) for a program of this repository, started on
     first use and kept for the process: each run then costs the program, not ~1.5 CPU-s of imports.
-    None where os.fork is missing, and for programs elsewhere (a test's changed copy runs once)."""
-    if not hasattr(os, "fork") or not program_dir.is_relative_to(ROOT):
+    None where os.fork is missing, and for programs elsewhere (a test's changed copy runs once)
+    unless a shared server (OFFLINE_PROGRAM_SERVER) is there to run it."""
+    from tools.offline.program_server import SHARED_SERVER_VARIABLE, ProgramServer
+
+    if not hasattr(os, "fork") or not (program_dir.is_relative_to(ROOT) or os.environ.get(SHARED_SERVER_VARIABLE)):
         return None
-    from tools.offline.program_server import ProgramServer
 
     with _servers_lock:
         if program_dir not in _servers:

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tools.offline.program_server import ProgramServer, program_imports
+from tools.offline.program_server import SHARED_SERVER_VARIABLE, ProgramServer, SharedProgramServer, program_imports, shared_server_root
 from tools.offline.records import ROOT, stack_records
 
 
@@ -32,3 +37,82 @@ def test_a_forked_run_records_what_a_fresh_interpreter_records(tmp_path):
     by_urn = lambda resources: sorted(resources, key=lambda r: r["urn"])  # noqa: E731
     assert by_urn(json.loads(out.read_text())["resources"]) == by_urn(stack_records("dev").resources)
     assert bad == 2 and "no stack 'staging'" in (tmp_path / "stderr2").read_text()
+
+
+# A program that exports what its run sees of the client: the environment and the working directory
+# the client's own server would have given it.
+SEEING = """
+import os
+import pulumi
+
+pulumi.export("marker", os.environ.get("PROGRAM_SERVER_MARKER"))
+pulumi.export("parent", os.getppid())
+"""
+
+
+def seeing_program(root: Path) -> Path:
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: seeing\nruntime: python\n")
+    (root / "__main__.py").write_text(SEEING)
+    (root / "Pulumi.one.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    return root
+
+
+@pytest.fixture
+def shared_server(tmp_path) -> Iterator[SharedProgramServer]:
+    server = SharedProgramServer(tmp_path / "socket")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
+def test_a_client_naming_the_shared_server_runs_there_with_its_own_environment(shared_server, tmp_path):
+    program = seeing_program(tmp_path / "program")
+    env = {**os.environ, SHARED_SERVER_VARIABLE: str(shared_server.path), "PROGRAM_SERVER_MARKER": "the client's"}
+    client = ProgramServer(program, ROOT, env)
+    out, refused = tmp_path / "one.json", tmp_path / "staging.json"
+    assert client.run(["--stack", "one", "--program-dir", str(program), "--out", str(out)], tmp_path / "stderr") == 0
+    assert client.run(["--stack", "staging", "--program-dir", str(program), "--out", str(refused)], tmp_path / "stderr2") == 2
+    client.close()
+    outputs = json.loads(out.read_text())["outputs"]
+    assert outputs["marker"] == "the client's"
+    assert shared_server_root(str(shared_server.path)) == str(ROOT)
+    # The run was forked from the shared server: no server of the client's own was started.
+    assert outputs["parent"] == shared_server.pid and client._process is None
+    assert "no stack 'staging'" in (tmp_path / "stderr2").read_text() and not refused.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
+def test_a_server_refuses_another_checkout_and_that_client_runs_its_own(tmp_path):
+    """A copy of the repository (a test's, or a mutation run's) must run its own tools/, not ours."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(ROOT), "--listen", str(tmp_path / "socket")],
+        cwd=copy,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        assert shared_server_root(str(tmp_path / "socket")) == str(copy)
+        program = seeing_program(tmp_path / "program")
+        client = ProgramServer(
+            program, ROOT, {**os.environ, SHARED_SERVER_VARIABLE: str(tmp_path / "socket"), "PROGRAM_SERVER_MARKER": "x"}
+        )
+        out = tmp_path / "one.json"
+        assert client.run(["--stack", "one", "--program-dir", str(program), "--out", str(out)], tmp_path / "stderr") == 0
+        assert client._process is not None  # its own server ran it
+        client.close()
+        assert json.loads(out.read_text())["outputs"]["marker"] == "x"
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        assert server.wait(timeout=30) == 0  # a closed stdin ends the server
+
+
+def test_no_server_answers_on_a_missing_socket(tmp_path):
+    assert shared_server_root(str(tmp_path / "nothing")) is None
+    assert shared_server_root("") is None
