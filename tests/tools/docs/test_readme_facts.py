@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rehearsal_testkit import as_make_demo_prints, quick_demo
 
 from tools.docs import cli as docs
 
@@ -22,7 +23,10 @@ REGENERATE = "run `python -m tools.docs --demo` and commit README.md"
 def quick_report():
     for module in ("lightgbm", "gunicorn", "uvicorn_worker", "aws_lambda_powertools"):
         pytest.importorskip(module, reason=f"the rehearsal needs {module}")
-    return docs.demo_report("--quick", "--requests", "10")
+    workdir, done = quick_demo()  # the run tests/tools/rehearsal/test_rehearsal.py checks
+    assert done.returncode == 0 and "Rehearsal report" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    assert tuple(done.args[2:5]) == docs.DEMO_COMMAND[2:], f"the session's quick run is not `{' '.join(docs.DEMO_COMMAND)}`"
+    return as_make_demo_prints(workdir, done.stdout)
 
 
 def test_the_readme_shows_the_report_the_rehearsal_prints(quick_report):
