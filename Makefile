@@ -78,11 +78,12 @@ preview: $(VENV)/.demo-installed
 dashboard: $(VENV)/.dashboard-installed
 	$(PY) -m tools.dashboard_demo
 
-# Parallel workers; a file's tests stay on one worker, so module-scoped fixtures are built once.
+# Parallel workers; a file's tests stay on one worker, so module-scoped fixtures are built once; files
+# are handed out longest first (tests/conftest.py orders them).
 # The ten slowest tests are listed, so that a slow newcomer shows.
 # pytest exits 5 when it collected no test: a failure here too, said in words.
 test: $(VENV)/.test-installed
-	@status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
+	@status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test (exit 5): nothing was checked" >&2; fi; \
 	exit $$status
 

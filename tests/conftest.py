@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from program_testkit import shipped_previews as _shipped_previews
+from suite_order import LONGEST_FIRST
 
 from tools.offline.program_server import SHARED_SERVER_VARIABLE, SharedProgramServer, shared_server_root
 from tools.offline.records import CACHE_DIR_VARIABLE
@@ -64,6 +65,11 @@ def pytest_configure(config: pytest.Config) -> None:
                 os.environ[SHARED_SERVER_VARIABLE] = inherited
 
         config.add_cleanup(stop)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
 
 
 class NetworkBlocked(RuntimeError):
