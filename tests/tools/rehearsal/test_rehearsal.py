@@ -13,8 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from program_testkit import copy_program
+from program_testkit import copy_program, preview, shipped_previews
 from rehearsal_testkit import TIMEOUT, quick_demo
+
+from tools.rehearsal.pipeline import judge_gates
+from tools.rehearsal.report import Report, StackResult
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -121,12 +124,10 @@ def changed_copy(target: Path, edits) -> Path:
 
 @pytest.fixture(scope="module")
 def failing_runs(tmp_path_factory):
-    """Three failing rehearsals, side by side: a gate that is too strict, the definition's gate inverted, a blocked
-    preview with a broken API."""
+    """Two failing rehearsals, side by side: a gate that is too strict, a blocked preview with a broken API."""
     base = tmp_path_factory.mktemp("failing")
     runs = {
         "strict-gate": ["--rows", "1000", "--set", "training.minAuc=0.99"],
-        "inverted-gate": ["--rows", "1000", "--program-dir", str(changed_copy(base / "inverted-program", INVERTED_GATE))],
         "blocked-broken-api": [
             "--rows",
             "1000",
@@ -180,17 +181,24 @@ def test_a_failed_gate_is_a_failed_rehearsal_and_nothing_is_served(failing_runs)
     assert "Result: every step ran" not in done.stdout
 
 
-def test_the_demo_evaluates_the_deployed_definition_so_an_inverted_gate_fails_it(failing_runs):
-    """The AUC is good (>= 0.75), but the definition now registers only models below it."""
-    workdir, done = failing_runs["inverted-gate"]
-    assert done.returncode == 1, done.stdout + done.stderr
-    report = json.loads((workdir / "report.json").read_text())
-    assert report["auc"] >= 0.75 and report["stacks"][0]["gate_passed"] is False
-    assert re.search(
-        r"gate dev \(training.minAuc 0.75\): FAIL: CheckAuc: JsonGet\(.*\)=0\.\d+ < 0.75 -> false -> AucBelowThreshold \(Fail\)",
-        done.stdout,
-    )
-    assert "dev: the pipeline's gate does not register the model" in one_failure_line(done)
+def test_the_demo_evaluates_the_deployed_definition_so_an_inverted_gate_fails_it(tmp_path, quick_run):
+    """The AUC is good (>= 0.75), but the definition now registers only models below it: the demo's
+    gate step (the one the strict-gate rehearsal above runs end to end) judges the quick run's own
+    evaluation report by the changed program's preview, and refuses."""
+    workdir, _ = quick_run
+    program = changed_copy(tmp_path / "inverted-program", INVERTED_GATE)
+    done = preview("--stack", "dev", "--program-dir", str(program), "--json", str(tmp_path / "preview.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = Report(workdir=str(workdir), stacks=[StackResult("dev")])
+    judge_gates(report, {"dev": json.loads((tmp_path / "preview.json").read_text())}, workdir)
+    auc = json.loads((workdir / "processing" / "evaluation" / "evaluation.json").read_text())
+    assert auc["binary_classification_metrics"]["auc"]["value"] >= 0.75 and report.stacks[0].gate_passed is False
+    assert re.search(r"CheckAuc: JsonGet\(.*\)=0\.\d+ < 0.75 -> false -> AucBelowThreshold \(Fail\)", report.stacks[0].gate)
+    assert report.problems == [f"dev: the pipeline's gate does not register the model ({report.stacks[0].gate})"]
+    # The shipped program's definition, on the same report, registers it.
+    shipped = Report(workdir=str(workdir), stacks=[StackResult("dev")])
+    judge_gates(shipped, {"dev": shipped_previews()[1]["dev"]}, workdir)
+    assert shipped.stacks[0].gate_passed is True and shipped.problems == []
 
 
 def test_a_blocked_preview_and_failed_predictions_fail_the_demo(failing_runs):
