@@ -85,7 +85,7 @@ dashboard: $(VENV)/.dashboard-installed
 	$(PY) -m tools.dashboard_demo
 
 # Parallel workers; a file's tests stay on one worker, so module-scoped fixtures are built once; files
-# are handed out longest first (tests/conftest.py orders them).
+# are handed out longest first (tests/support/suite_order.py names them, tests/conftest.py orders).
 # The ten slowest tests are listed, so that a slow newcomer shows.
 # pytest exits 5 when it collected no test: a failure here too, said in words.
 test: $(VENV)/.test-installed

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from suite_order import LONGEST_FIRST
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.repository import ROOT
 
 
 def test_every_file_run_first_exists():

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +47,9 @@ def report_of(workdir: Path) -> Report:
 def as_make_demo_prints(workdir: Path, stdout: str) -> str:
     """The report part of the run's output as `make demo` prints it, which keeps no work directory:
     the lines that keeping one changed (by the report's own renderer) put back."""
-    kept = report_of(workdir)
-    kept.kept = True
-    removed = report_of(workdir)
-    removed.kept = False
-    for with_dir, without in zip(render(kept).splitlines(), render(removed).splitlines()):
+    report = report_of(workdir)
+    kept, removed = render(replace(report, kept=True)), render(replace(report, kept=False))
+    for with_dir, without in zip(kept.splitlines(), removed.splitlines()):
         if with_dir != without:
             stdout = stdout.replace(with_dir, without)
     return stdout[stdout.find("Rehearsal report") :].rstrip() + "\n"
