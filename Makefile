@@ -99,6 +99,7 @@ bench: $(VENV)/.test-installed
 	$(PY) -m benchmarks.serving
 	$(PY) -m benchmarks.serving_spread
 	$(PY) -m benchmarks.serving_mixed
+	$(PY) -m benchmarks.serving_worker_boot
 	$(PY) -m benchmarks.preview
 
 # Mutation check (docs/testing.md): not part of `make test`, slow (minutes per target). Each target is

@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,6 +73,31 @@ def test_ping_is_503_with_a_reason_until_the_model_arrives(late_model_server, pi
 def test_server_runs_the_requested_number_of_workers(server):
     assert server.log().count("Booting worker with pid") == 2
     assert server.log().count("model loaded from") == 2
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the workers' memory maps in /proc (Linux)")
+def test_workers_load_neither_scikit_learn_nor_pandas(server, client):
+    """lightgbm imports both when they are installed (the image has them for training); serving
+    needs neither (churn.serve.NOT_FOR_SERVING): no worker maps a library of either."""
+    assert client.request("GET", "/ping").status == 200
+    workers = _children(server.process.pid)
+    assert len(workers) == 2, workers
+    for pid in workers:
+        mapped = {line.split()[-1] for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if "/" in line}
+        assert any("/lightgbm/" in path for path in mapped), "the worker's libraries are not where this check looks"
+        assert not [path for path in mapped if "/sklearn/" in path or "/pandas/" in path]
 
 
 # --- CSV and JSON in, JSON and CSV out ----------------------------------------------------------------
