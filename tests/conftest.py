@@ -7,6 +7,7 @@ instead of a hang or, worse, a real call.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import shutil
@@ -14,13 +15,14 @@ import socket
 import tempfile
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 from program_testkit import shipped_previews as _shipped_previews
 from suite_order import LONGEST_FIRST
 
-from tools.offline.program_server import SHARED_SERVER_VARIABLE, SharedProgramServer, shared_server_root
+from tools.offline.program_server import SHARED_SERVER_VARIABLE, SharedProgramServer, serves_this_checkout
 from tools.offline.records import CACHE_DIR_VARIABLE
-from tools.repository import ROOT
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -37,6 +39,13 @@ os.environ.update(FAKE_AWS_ENV)
 for _var in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(_var, None)
 
+# Every botocore session gets a loader of its own, which reads and parses each service model it
+# needs from botocore's JSON files again (SageMaker's alone is megabytes): the tests make hundreds of
+# sessions (a client per test, moto's own), which spent more CPU on that than on what they test.
+# Sessions of this process that name the same data path (AWS_DATA_PATH) now share one loader, whose
+# caches hold the parsed models; subprocesses, and so every tool a test runs, are unchanged.
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """What the workers share, made by the controller before pytest-xdist starts its workers, which
@@ -49,8 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="offline-records-")
         os.environ[CACHE_DIR_VARIABLE] = folder
         config.add_cleanup(lambda: (shutil.rmtree(folder, ignore_errors=True), os.environ.pop(CACHE_DIR_VARIABLE, None)))
-    # A session started by a test in another checkout (a copy of the repository) gets its own.
-    if shared_server_root(os.environ.get(SHARED_SERVER_VARIABLE, "")) != str(ROOT) and hasattr(os, "fork"):
+    # A session started by a test in a copy of the repository uses the server it inherits when that
+    # serves the copy (the same interpreter and tools/), else gets its own.
+    if not serves_this_checkout(os.environ.get(SHARED_SERVER_VARIABLE, "")) and hasattr(os, "fork"):
         inherited = os.environ.get(SHARED_SERVER_VARIABLE)
         folder = tempfile.mkdtemp(prefix="program-server-")
         server = SharedProgramServer(Path(folder) / "socket")

@@ -5,11 +5,13 @@ commit), then promote.yml's change is made - the pin moved with tools.promote.cl
 (dev, or dev then prod) - and promote.yml's "Regenerate what the stack file feeds" step runs verbatim.
 Then the generated docs are unchanged (that step regenerated them from the promoted and the team's
 values: the check `tools.docs --check` makes, since they describe keys, not values), and in that copy
-every test that reads a promotion's or a team's values passes. A name in the list that no longer
-names a test fails the run (pytest: "not found", exit 4)."""
+every test that reads a promotion's values passes (in the prod copy, also every test that reads only
+the team's). A name in the lists that no longer names a test fails the run (pytest: "not found",
+exit 4)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,22 +20,29 @@ from pathlib import Path
 import pytest
 from gitops_workflows import ROOT, named, run_bash, step, workflow
 
+from tools.offline.program_server import SHARED_SERVER_VARIABLE
 from tools.offline.stack_files import stack_config
 from tools.promote.stack_file import read_stack, with_version
 
 TEAM = {"owner": "churn-team", "costCenter": "cc-4242", "githubRepository": "acme-corp/churn-models"}
 
 # The tests that read what a promotion or a team changes: each reads the stack files (or the records
-# of the program run on them), never this repository's example values.
-VALUE_READERS = [
+# of the program run on them), never this repository's example values. Those that read the pins run
+# in both copies (the dev pull request pins dev and prod apart, the prod one alike).
+PIN_READERS = [
     "tests/components/config/test_config.py::test_shipped_dev_config_parses_with_spec_values",
     "tests/components/config/test_config.py::test_shipped_prod_config_parses_with_spec_values",
-    "tests/components/foundation/test_foundation.py::test_common_tags_come_from_the_provider_default_tags",
     "tests/components/endpoint/test_model_endpoint.py::test_model_serves_the_pinned_registry_version",
     "tests/components/endpoint/test_model_endpoint.py::test_data_quality_job_uses_this_versions_baseline_with_kms_and_isolation",
     "tests/components/training/test_registry.py",
-    "tests/tools/promote/test_promote.py",
     "tests/tools/rehearsal/test_rehearsal_promotion.py",
+]
+# Those that read only the team's values, which are the same in both copies (their own fixtures pin
+# version 1 in copies of the stack files, or they read no pin): once, in the prod copy, which has
+# both promotions and the team's values.
+TEAM_VALUE_READERS = [
+    "tests/components/foundation/test_foundation.py::test_common_tags_come_from_the_provider_default_tags",
+    "tests/tools/promote/test_promote.py",
     "tests/bootstrap/test_trust.py::test_each_ci_role_trusts_exactly_its_runs",
     "tests/bootstrap/test_trust.py::test_each_run_gets_at_most_the_one_role_the_table_names",
     "tests/gitops/test_verify_artifact.py",
@@ -101,7 +110,10 @@ def promoted(request, tmp_path_factory) -> tuple[Path, str, int]:
         git(repo, "commit", "-qam", "promote to dev")
         promote(repo, "prod", version)
     regenerate = step(workflow("promote.yml")["jobs"]["promote"], named("Regenerate what the stack file feeds"))
-    done = run_bash(regenerate["run"], {"PATH": "/usr/bin:/bin", "TO": request.param, "HOME": str(repo.parent / "home")}, repo, timeout=600)
+    env = {"PATH": "/usr/bin:/bin", "TO": request.param, "HOME": str(repo.parent / "home")}
+    if SHARED_SERVER_VARIABLE in os.environ:  # the session's program server serves the copy (same tools/)
+        env[SHARED_SERVER_VARIABLE] = os.environ[SHARED_SERVER_VARIABLE]
+    done = run_bash(regenerate["run"], env, repo, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return repo, request.param, version
 
@@ -115,6 +127,7 @@ def test_the_promotion_changes_only_the_stack_file(promoted):
 
 
 def test_the_tests_that_read_promoted_and_team_values_pass(promoted):
-    repo, _, _ = promoted
-    done = pytest_in(repo, "-x", *VALUE_READERS, *(f"--deselect={node}" for node in NOT_VALUE_READERS))
+    repo, stack, _ = promoted
+    readers = PIN_READERS + (TEAM_VALUE_READERS if stack == "prod" else [])
+    done = pytest_in(repo, "-x", *readers, *(f"--deselect={node}" for node in NOT_VALUE_READERS))
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]

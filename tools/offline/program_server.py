@@ -14,18 +14,23 @@ Used by tools.preview where os.fork exists; elsewhere each stack runs in its own
 One server can also serve many processes (`--listen SOCKET`): every `ProgramServer` whose
 environment names that socket in OFFLINE_PROGRAM_SERVER sends its runs there, with its working
 directory and environment, instead of starting a server of its own. The test session starts one
-(tests/conftest.py), so its hundred previews pay for the imports once. A server serves only the
-repository it was started from (its `tools/`): a request from another checkout is refused and that
-client starts its own.
+(tests/conftest.py), so its hundred previews pay for the imports once. A forked run takes the
+server's interpreter and `tools/` code (the program is always the client's `--program-dir`), so a
+server serves only checkouts whose interpreter and `tools/` are byte for byte its own
+(`runner_identity`): a copy of the repository made to test a pull request's change is served, a
+checkout with other tools (a mutation run's scratch copy of tools/) is refused and that client
+starts its own.
 
-    socket: {"argv": [...], "stderr": "/path", "cwd": "/dir", "env": {...}, "root": "/repo"} -> {"code": 0}
-            {"ping": true} -> {"root": "/repo"}
+    socket: {"argv": [...], "stderr": "/path", "cwd": "/dir", "env": {...}, "runner": "<identity>"} -> {"code": 0}
+            {"ping": true} -> {"root": "/repo", "runner": "<identity>"}
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import gc
+import hashlib
 import importlib
 import itertools
 import json
@@ -44,6 +49,17 @@ from tools.repository import ROOT
 SHARED_SERVER_VARIABLE = "OFFLINE_PROGRAM_SERVER"
 # The runner's own imports, whatever the program imports.
 _ALWAYS = ("pulumi", "pulumi.runtime.mocks", "pulumi_aws", "tools.offline.mocks", "tools.offline.stack_files")
+
+
+@functools.lru_cache(maxsize=None)
+def runner_identity(root: Path = ROOT) -> str:
+    """What a run forked from a server takes from the server rather than from its client: the
+    interpreter (its real prefix) and every file under `root`/tools/, by path and content."""
+    digest = hashlib.sha256(os.path.realpath(sys.prefix).encode() + b"\0")
+    for path in sorted((root / "tools").rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def program_imports(program_dir: Path) -> list[str]:
@@ -148,6 +164,7 @@ def serve_socket(program_dir: Path, path: Path) -> int:
     """Serves runs from any process over a Unix socket until stdin closes (its starter ended)."""
     gc.disable()
     preimport(program_dir)
+    identity = {"root": str(ROOT), "runner": runner_identity()}
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
     listener.listen(64)
@@ -182,9 +199,9 @@ def serve_socket(program_dir: Path, path: Path) -> int:
             continue
         connection.settimeout(None)
         request = json.loads(connection.makefile("r").readline() or "{}")
-        if request.get("ping") or request.get("root") != str(ROOT):
+        if request.get("ping") or request.get("runner") != identity["runner"]:
             with connection:
-                connection.sendall((json.dumps({"root": str(ROOT)}) + "\n").encode())
+                connection.sendall((json.dumps(identity) + "\n").encode())
             continue
         pid = _fork_run(request, prepare(connection, request))
         threading.Thread(target=answer, args=(connection, pid), daemon=True).start()
@@ -192,16 +209,24 @@ def serve_socket(program_dir: Path, path: Path) -> int:
     return 0
 
 
-def shared_server_root(path: str) -> Optional[str]:
-    """The repository the server listening on `path` serves, or None when none answers there."""
+def shared_server_identity(path: str) -> Optional[dict[str, str]]:
+    """The repository the server listening on `path` was started from and its runner identity, or
+    None when none answers there."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
             client.settimeout(5)
             client.connect(path)
             client.sendall(b'{"ping": true}\n')
-            return json.loads(client.makefile("r").readline())["root"]
-    except (OSError, ValueError, KeyError):
+            answer = json.loads(client.makefile("r").readline())
+            return {"root": answer["root"], "runner": answer["runner"]}
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def serves_this_checkout(path: str) -> bool:
+    """Whether the server listening on `path` runs this checkout's programs (see runner_identity)."""
+    found = shared_server_identity(path)
+    return found is not None and found["runner"] == runner_identity()
 
 
 class SharedProgramServer:
@@ -274,7 +299,7 @@ class ProgramServer:
         """The run's exit code from the shared server; None when it serves another checkout or
         does not answer."""
         assert self._shared is not None
-        request = {"argv": argv, "stderr": str(stderr_path), "cwd": str(self._cwd), "env": self._env, "root": str(ROOT)}
+        request = {"argv": argv, "stderr": str(stderr_path), "cwd": str(self._cwd), "env": self._env, "runner": runner_identity()}
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
                 client.connect(self._shared)

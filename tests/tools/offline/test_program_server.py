@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tools.offline.program_server import SHARED_SERVER_VARIABLE, ProgramServer, SharedProgramServer, program_imports, shared_server_root
+from tools.offline.program_server import (
+    SHARED_SERVER_VARIABLE,
+    ProgramServer,
+    SharedProgramServer,
+    program_imports,
+    runner_identity,
+    serves_this_checkout,
+    shared_server_identity,
+)
 from tools.offline.records import ROOT, stack_records
 
 
@@ -78,41 +86,63 @@ def test_a_client_naming_the_shared_server_runs_there_with_its_own_environment(s
     client.close()
     outputs = json.loads(out.read_text())["outputs"]
     assert outputs["marker"] == "the client's"
-    assert shared_server_root(str(shared_server.path)) == str(ROOT)
+    assert shared_server_identity(str(shared_server.path)) == {"root": str(ROOT), "runner": runner_identity()}
     # The run was forked from the shared server: no server of the client's own was started.
     assert outputs["parent"] == shared_server.pid and client._process is None
     assert "no stack 'staging'" in (tmp_path / "stderr2").read_text() and not refused.exists()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
-def test_a_server_refuses_another_checkout_and_that_client_runs_its_own(tmp_path):
-    """A copy of the repository (a test's, or a mutation run's) must run its own tools/, not ours."""
-    copy = tmp_path / "copy"
-    shutil.copytree(ROOT / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+def server_in(copy: Path, socket_path: Path) -> subprocess.Popen[str]:
+    """A shared server started from `copy` (its tools/), serving on `socket_path`."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(ROOT), "--listen", str(tmp_path / "socket")],
+        [sys.executable, "-m", "tools.offline.program_server", "--program-dir", str(ROOT), "--listen", str(socket_path)],
         cwd=copy,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return server
+
+
+def stop(server: subprocess.Popen[str]) -> None:
+    server.stdin.close()  # type: ignore[union-attr]
+    assert server.wait(timeout=30) == 0  # a closed stdin ends the server
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
+@pytest.mark.parametrize("tools_changed", [True, False], ids=["other-tools", "same-tools"])
+def test_a_server_serves_a_checkout_only_with_its_own_tools(tmp_path, tools_changed):
+    """A run takes the server's tools/: a checkout whose tools/ differ (a mutation run's scratch
+    copy) must run its own, a byte-for-byte copy of the repository (a test's) may share it."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    if tools_changed:
+        runner = copy / "tools" / "offline" / "program.py"
+        runner.write_text(runner.read_text() + "\n# changed\n")
+    assert (runner_identity(copy) == runner_identity()) is not tools_changed
+    server = server_in(copy, tmp_path / "socket")
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        assert shared_server_root(str(tmp_path / "socket")) == str(copy)
+        assert shared_server_identity(str(tmp_path / "socket")) == {"root": str(copy), "runner": runner_identity(copy)}
+        assert serves_this_checkout(str(tmp_path / "socket")) is not tools_changed
         program = seeing_program(tmp_path / "program")
         client = ProgramServer(
             program, ROOT, {**os.environ, SHARED_SERVER_VARIABLE: str(tmp_path / "socket"), "PROGRAM_SERVER_MARKER": "x"}
         )
         out = tmp_path / "one.json"
         assert client.run(["--stack", "one", "--program-dir", str(program), "--out", str(out)], tmp_path / "stderr") == 0
-        assert client._process is not None  # its own server ran it
+        own_server = client._process
         client.close()
-        assert json.loads(out.read_text())["outputs"]["marker"] == "x"
+        outputs = json.loads(out.read_text())["outputs"]
+        assert outputs["marker"] == "x"
+        if tools_changed:
+            assert own_server is not None and outputs["parent"] == own_server.pid  # its own server ran it
+        else:
+            assert own_server is None and outputs["parent"] == server.pid
     finally:
-        server.stdin.close()  # type: ignore[union-attr]
-        assert server.wait(timeout=30) == 0  # a closed stdin ends the server
+        stop(server)
 
 
 def test_no_server_answers_on_a_missing_socket(tmp_path):
-    assert shared_server_root(str(tmp_path / "nothing")) is None
-    assert shared_server_root("") is None
+    assert shared_server_identity(str(tmp_path / "nothing")) is None and shared_server_identity("") is None
+    assert not serves_this_checkout(str(tmp_path / "nothing"))
