@@ -19,7 +19,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 from program_testkit import shipped_previews as _shipped_previews
-from suite_order import LONGEST_FIRST
+from suite_order import LONGEST_FIRST, file_scheduling
 
 from tools.offline.program_server import SHARED_SERVER_VARIABLE, SharedProgramServer, serves_this_checkout
 from tools.offline.records import CACHE_DIR_VARIABLE
@@ -80,6 +80,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile` hands out files, except that the policy unit modules and their coverage
+    check go together (suite_order.scope_of)."""
+    return file_scheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 class NetworkBlocked(RuntimeError):

@@ -26,6 +26,7 @@ from gitops_workflows import ROOT, action_step, outputs, run_bash, step, with_id
 from ruamel.yaml import YAML
 
 from tools.offline.analyzer import PolicyPackProcess, StackResource, run_analysis
+from tools.offline.records import stack_records
 from tools.offline.stack_files import engine_config
 
 # uv on PATH, else the one `make` installs into the venv when none is on PATH (a fresh CI machine).
@@ -53,38 +54,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def program(tmp: Path, stack: str, *args: str) -> dict[str, Any]:
-    out = tmp / f"{stack}.records.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(ROOT), "--out", str(out), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text())
-
-
 @pytest.fixture(scope="module")
-def blocked_prod(tmp_path_factory) -> dict[str, Any]:
+def blocked_prod() -> dict[str, Any]:
     """prod on one instance (sagemaker-endpoint-ha is mandatory in prod): a change the pack blocks."""
-    tmp = tmp_path_factory.mktemp("records")
-    dev = program(tmp, "dev")
-    (tmp / "dev-outputs.json").write_text(json.dumps(dev["outputs"]))
-    return program(
-        tmp,
-        "prod",
-        "--stack-outputs",
-        f"dev={tmp / 'dev-outputs.json'}",
-        "--set",
-        "endpoint.instanceCount=1",
-        "--set",
-        "endpoint.autoscaling.min=1",
-        # A one-instance fleet cannot canary: without this the parser refuses the config (exit 2).
-        "--set",
-        "endpoint.canary=null",
-    )
+    # A one-instance fleet cannot canary: without endpoint.canary=null the parser refuses the config.
+    return stack_records("prod", "endpoint.instanceCount=1", "endpoint.autoscaling.min=1", "endpoint.canary=null").data
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from policy_testkit import (
     analyze,
     policy_config,
 )
+from suite_order import NOT_POLICY_UNIT_MODULES
 
 sys.path.insert(0, str(PACK_DIR))
 from guardrails import ALL_POLICIES, prices
@@ -51,7 +52,7 @@ DEV_DISABLED = {"s3-bucket-no-force-destroy", "ecr-repository-no-force-delete", 
 
 
 # Modules that record nothing in ASSERTED (they judge the real program, or the pack as a whole).
-NOT_UNIT_MODULES = {"test_pack.py", "test_shipped_stacks.py", "test_real_program_violations.py"}
+NOT_UNIT_MODULES = {"test_pack.py", *NOT_POLICY_UNIT_MODULES}
 
 
 def test_every_policy_is_tested_passing_and_failing(request, tmp_path):

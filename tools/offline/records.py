@@ -131,15 +131,24 @@ def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> d
             outputs = Path(tmp) / f"outputs-{ref}.json"
             outputs.write_text(json.dumps(stack_records(ref, program_dir=program_dir).outputs))
             argv += ["--stack-outputs", f"{ref}={outputs}"]
-        server = _server_for(program_dir)
-        if server is not None:
-            stderr = Path(tmp) / "stderr.txt"
-            code, errors = server.run(argv, stderr), stderr.read_text() if stderr.exists() else ""
-        else:
-            done = subprocess.run([sys.executable, "-m", "tools.offline.program", *argv], cwd=ROOT, capture_output=True, text=True)
-            code, errors = done.returncode, done.stderr
+        code, errors = run_program(argv, program_dir)
         assert code == 0, f"program failed for {stack} {overrides}:\n{errors}"
         return json.loads(out.read_text())
+
+
+def run_program(argv: list[str], program_dir: Path, timeout: float | None = None) -> tuple[int, str]:
+    """`python -m tools.offline.program <argv>` for the program in `program_dir`: forked from a
+    program server where one serves it (see _server_for), else in an interpreter of its own (which
+    `timeout` bounds). Its exit code and what it wrote to stderr."""
+    server = _server_for(program_dir)
+    if server is None:
+        command = [sys.executable, "-m", "tools.offline.program", *argv]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        return done.returncode, done.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        stderr = Path(tmp) / "stderr.txt"
+        code = server.run(argv, stderr)
+        return code, stderr.read_text() if stderr.exists() else ""
 
 
 def parse_json_input(value: Any) -> Any:

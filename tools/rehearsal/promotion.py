@@ -73,13 +73,12 @@ def _promote(stack_dir: Path, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue().strip(), err.getvalue().strip()
 
 
-def _program(root: Path, stack: str, stack_dir: Path, out: Path, *extra: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "tools.offline.program", "--stack", stack, "--program-dir", str(stack_dir), "--out", str(out), *extra]
-    done = subprocess.run(
-        command, cwd=root, capture_output=True, text=True, timeout=STEP_TIMEOUT, env={**os.environ, "PYTHONPATH": str(root)}
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the offline program of {stack} failed: {done.stderr.strip()[-800:]}")
+def _program(stack: str, stack_dir: Path, out: Path) -> dict[str, Any]:
+    from tools.offline.records import run_program
+
+    code, errors = run_program(["--stack", stack, "--program-dir", str(stack_dir), "--out", str(out)], stack_dir, timeout=STEP_TIMEOUT)
+    if code != 0:
+        raise RuntimeError(f"the offline program of {stack} failed: {errors.strip()[-800:]}")
     return json.loads(out.read_text())
 
 
@@ -139,7 +138,7 @@ def rehearse_promotion(root: Path, work: Path) -> PromotionResult:
         result.lines.append("dev pins version 2: " + out.splitlines()[-1])
 
         try:
-            dev = _program(root, "dev", view, records / "dev.json")
+            dev = _program("dev", view, records / "dev.json")
         except RuntimeError as exc:
             result.problems.append(f"promotion: {exc}")
             return result

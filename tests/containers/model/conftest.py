@@ -4,6 +4,7 @@ run (each step its own process, as SageMaker would start it) and one server over
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from model_testkit import MODEL_ROOT, Server, clean_env, run_entry
+
+from tools.offline.records import CACHE_DIR_VARIABLE, shared_across_workers
 
 # In-process tests import the churn package the same way `python -m churn.<entry>` finds it.
 if str(MODEL_ROOT) not in sys.path:
@@ -50,27 +53,43 @@ def _check(result, step: str) -> None:
     assert result.returncode == 0, f"{step} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    base = tmp_path_factory.mktemp("opt_ml")
+def _run_pipeline(base: Path) -> dict[str, str]:
+    """generate -> preprocess -> train -> evaluate into `base` (SageMaker's /opt/ml); train's stdout."""
     processing = base / "processing"
-    env = clean_env(
-        SM_BASE_DIR=str(base),
-        SM_CHANNEL_TRAIN=str(processing / "train"),
-        SM_CHANNEL_VALIDATION=str(processing / "validation"),
-        SM_PROCESSING_MODEL_DIR=str(base / "model"),
-    )
+    env = pipeline_env(base)
+    base.mkdir(parents=True, exist_ok=True)
     _check(
         run_entry("generate-data", env, "--rows", "5000", "--seed", "42", "--output", str(processing / "input" / "raw.csv")),
         "generate-data",
     )
     _check(run_entry("preprocess", env), "preprocess")
     config = base / "input" / "config"
-    config.mkdir(parents=True)
+    config.mkdir(parents=True, exist_ok=True)  # a worker may finish what another's failed run left
     (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
     train = run_entry("train", env)
     _check(train, "train")
     _check(run_entry("evaluate", env), "evaluate")
+    return {"train_stdout": train.stdout}
+
+
+def pipeline_env(base: Path) -> dict[str, str]:
+    processing = base / "processing"
+    return clean_env(
+        SM_BASE_DIR=str(base),
+        SM_CHANNEL_TRAIN=str(processing / "train"),
+        SM_CHANNEL_VALIDATION=str(processing / "validation"),
+        SM_PROCESSING_MODEL_DIR=str(base / "model"),
+    )
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """One run per test session: with parallel workers, in the session's shared directory, by the
+    first worker that needs it (the others wait and read its files, which no test writes)."""
+    shared = os.environ.get(CACHE_DIR_VARIABLE)
+    base = Path(shared) / "model-pipeline" / "opt_ml" if shared else tmp_path_factory.mktemp("opt_ml")
+    train = shared_across_workers(["model-pipeline", str(base)], lambda: _run_pipeline(base))
+    processing = base / "processing"
 
     from churn.schema import FEATURE_NAMES
     from churn.splits import read_split
@@ -78,10 +97,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     features, labels = read_split(processing / "test", len(FEATURE_NAMES))
     return Pipeline(
         base=base,
-        env=env,
+        env=pipeline_env(base),
         processing=processing,
         model_dir=base / "model",
-        train_stdout=train.stdout,
+        train_stdout=train["train_stdout"],
         evaluation=json.loads((processing / "evaluation" / "evaluation.json").read_text()),
         test_features=features,
         test_labels=labels,

@@ -216,7 +216,20 @@ def test_a_blocked_preview_and_failed_predictions_fail_the_demo(failing_runs):
 
 
 def test_sigterm_stops_the_rehearsal_and_its_model_server(tmp_path):
-    command = [sys.executable, "-m", "tools.rehearsal", "--quick", "--stack", "dev", "--requests", "20000", "--workdir", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "tools.rehearsal",
+        "--quick",
+        "--stack",
+        "dev",
+        "--rows",
+        "1000",
+        "--requests",
+        "20000",
+        "--workdir",
+        str(tmp_path),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "logs" / "api.log"
     try:
