@@ -122,6 +122,10 @@ def changed_copy(target: Path, edits) -> Path:
     return target
 
 
+def quick_dev_rehearsal(workdir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "tools.rehearsal", "--quick", "--stack", "dev", "--workdir", str(workdir), *args]
+
+
 @pytest.fixture(scope="module")
 def failing_runs(tmp_path_factory):
     """Two failing rehearsals, side by side: a gate that is too strict, a blocked preview with a broken API."""
@@ -141,19 +145,7 @@ def failing_runs(tmp_path_factory):
     for name, args in runs.items():
         workdir = base / name
         workdir.mkdir()
-        command = [
-            sys.executable,
-            "-m",
-            "tools.rehearsal",
-            "--quick",
-            "--stack",
-            "dev",
-            "--workdir",
-            str(workdir),
-            "--json",
-            str(workdir / "report.json"),
-            *args,
-        ]
+        command = quick_dev_rehearsal(workdir, "--json", str(workdir / "report.json"), *args)
         started[name] = (workdir, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = {}
     for name, (workdir, process) in started.items():
@@ -216,20 +208,7 @@ def test_a_blocked_preview_and_failed_predictions_fail_the_demo(failing_runs):
 
 
 def test_sigterm_stops_the_rehearsal_and_its_model_server(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "tools.rehearsal",
-        "--quick",
-        "--stack",
-        "dev",
-        "--rows",
-        "1000",
-        "--requests",
-        "20000",
-        "--workdir",
-        str(tmp_path),
-    ]
+    command = quick_dev_rehearsal(tmp_path, "--rows", "1000", "--requests", "20000")
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "logs" / "api.log"
     try:
