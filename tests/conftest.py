@@ -15,6 +15,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+import boto3.session
 import botocore.loaders
 import botocore.session
 import pytest
@@ -45,6 +46,20 @@ for _var in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
 # Sessions of this process that name the same data path (AWS_DATA_PATH) now share one loader, whose
 # caches hold the parsed models; subprocesses, and so every tool a test runs, are unchanged.
 botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+_boto3_setup_loader = boto3.session.Session._setup_loader
+
+
+def _setup_loader_once(self: boto3.session.Session) -> None:
+    """boto3 appends its own data folder to the loader's search paths for every Session: once is
+    enough for a shared loader (a lookup that misses stats every path)."""
+    loader = self._session.get_component("data_loader")
+    if os.path.join(os.path.dirname(boto3.session.__file__), "data") in loader.search_paths:
+        self._loader = loader
+    else:
+        _boto3_setup_loader(self)
+
+
+boto3.session.Session._setup_loader = _setup_loader_once  # type: ignore[method-assign]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -277,10 +277,11 @@ class ProgramServer:
         )
         threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
 
-    def run(self, argv: list[str], stderr_path: Path) -> int:
-        """Runs `tools.offline.program` with `argv` in a forked child; its exit code."""
+    def run(self, argv: list[str], stderr_path: Path, timeout: Optional[float] = None) -> int:
+        """Runs `tools.offline.program` with `argv` in a forked child; its exit code. TimeoutError
+        when it has not answered within `timeout` seconds."""
         if self._shared:
-            code = self._run_shared(argv, stderr_path)
+            code = self._run_shared(argv, stderr_path, timeout)
             if code is not None:
                 return code
         future: Future = Future()
@@ -293,9 +294,9 @@ class ProgramServer:
             self._pending[request_id] = future
             self._process.stdin.write(json.dumps({"id": request_id, "argv": argv, "stderr": str(stderr_path)}) + "\n")
             self._process.stdin.flush()
-        return future.result()
+        return future.result(timeout)
 
-    def _run_shared(self, argv: list[str], stderr_path: Path) -> Optional[int]:
+    def _run_shared(self, argv: list[str], stderr_path: Path, timeout: Optional[float]) -> Optional[int]:
         """The run's exit code from the shared server; None when it serves another checkout or
         does not answer."""
         assert self._shared is not None
@@ -303,8 +304,11 @@ class ProgramServer:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
                 client.connect(self._shared)
+                client.settimeout(timeout)
                 client.sendall((json.dumps(request) + "\n").encode())
                 answer = json.loads(client.makefile("r").readline())
+        except TimeoutError:
+            raise TimeoutError(f"the program run did not finish within {timeout} s: {' '.join(argv)}") from None
         except (OSError, ValueError):
             return None
         return answer.get("code") if isinstance(answer, dict) else None

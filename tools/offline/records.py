@@ -138,8 +138,8 @@ def _run_program(stack: str, overrides: tuple[str, ...], program_dir: Path) -> d
 
 def run_program(argv: list[str], program_dir: Path, timeout: float | None = None) -> tuple[int, str]:
     """`python -m tools.offline.program <argv>` for the program in `program_dir`: forked from a
-    program server where one serves it (see _server_for), else in an interpreter of its own (which
-    `timeout` bounds). Its exit code and what it wrote to stderr."""
+    program server where one serves it (see _server_for), else in an interpreter of its own; either
+    way bounded by `timeout` seconds. Its exit code and what it wrote to stderr."""
     server = _server_for(program_dir)
     if server is None:
         command = [sys.executable, "-m", "tools.offline.program", *argv]
@@ -147,7 +147,7 @@ def run_program(argv: list[str], program_dir: Path, timeout: float | None = None
         return done.returncode, done.stderr
     with tempfile.TemporaryDirectory() as tmp:
         stderr = Path(tmp) / "stderr.txt"
-        code = server.run(argv, stderr)
+        code = server.run(argv, stderr, timeout)
         return code, stderr.read_text() if stderr.exists() else ""
 
 

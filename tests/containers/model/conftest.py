@@ -3,6 +3,7 @@ run (each step its own process, as SageMaker would start it) and one server over
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from model_testkit import MODEL_ROOT, Server, clean_env, run_entry
 
-from tools.offline.records import CACHE_DIR_VARIABLE, shared_across_workers
+from tools.offline.records import CACHE_DIR_VARIABLE, program_digest, shared_across_workers
 
 # In-process tests import the churn package the same way `python -m churn.<entry>` finds it.
 if str(MODEL_ROOT) not in sys.path:
@@ -87,7 +88,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     """One run per test session: with parallel workers, in the session's shared directory, by the
     first worker that needs it (the others wait and read its files, which no test writes)."""
     shared = os.environ.get(CACHE_DIR_VARIABLE)
-    base = Path(shared) / "model-pipeline" / "opt_ml" if shared else tmp_path_factory.mktemp("opt_ml")
+    # Per model code: a session started in a copy of the repository inherits the directory.
+    key = hashlib.sha256(f"{MODEL_ROOT}\0{program_digest(MODEL_ROOT)}".encode()).hexdigest()[:16]
+    base = Path(shared) / f"model-pipeline-{key}" / "opt_ml" if shared else tmp_path_factory.mktemp("opt_ml")
     train = shared_across_workers(["model-pipeline", str(base)], lambda: _run_pipeline(base))
     processing = base / "processing"
 

@@ -143,6 +143,22 @@ def test_a_server_serves_a_checkout_only_with_its_own_tools(tmp_path, tools_chan
         stop(server)
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-server", "own-server"])
+def test_a_run_that_does_not_finish_in_time_raises(shared_server, tmp_path, shared):
+    program = seeing_program(tmp_path / "program")
+    (program / "__main__.py").write_text("import time\ntime.sleep(3)\n")
+    env = {k: v for k, v in os.environ.items() if k != SHARED_SERVER_VARIABLE}
+    if shared:
+        env[SHARED_SERVER_VARIABLE] = str(shared_server.path)
+    client = ProgramServer(program, ROOT, env)
+    argv = ["--stack", "one", "--program-dir", str(program), "--out", str(tmp_path / "one.json")]
+    with pytest.raises(TimeoutError):
+        client.run(argv, tmp_path / "stderr", timeout=0.5)
+    assert (client._process is None) is shared
+    client.close()
+
+
 def test_no_server_answers_on_a_missing_socket(tmp_path):
     assert shared_server_identity(str(tmp_path / "nothing")) is None and shared_server_identity("") is None
     assert not serves_this_checkout(str(tmp_path / "nothing"))
