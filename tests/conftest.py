@@ -3,6 +3,10 @@
 Fake credentials and a fixed region make boto3 and the sagemaker SDK build clients without
 looking anything up; the socket guard turns any non-loopback connection into an immediate error
 instead of a hang or, worse, a real call.
+
+And what the session shares to run fast on parallel workers (docs/testing.md, "Running the suite
+fast"): the program server, the records directory, one botocore loader per process, the order and
+the units files are handed out in.
 """
 
 from __future__ import annotations
