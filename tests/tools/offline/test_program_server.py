@@ -66,9 +66,10 @@ def seeing_program(root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def shared_server(tmp_path) -> Iterator[SharedProgramServer]:
-    server = SharedProgramServer(tmp_path / "socket")
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory) -> Iterator[SharedProgramServer]:
+    """One for the module's tests (each run is its own forked child): a server costs its imports."""
+    server = SharedProgramServer(tmp_path_factory.mktemp("shared-server") / "socket")
     try:
         yield server
     finally:
@@ -145,12 +146,12 @@ def test_a_server_serves_a_checkout_only_with_its_own_tools(tmp_path, tools_chan
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork server needs os.fork")
 @pytest.mark.parametrize("shared", [True, False], ids=["shared-server", "own-server"])
-def test_a_run_that_does_not_finish_in_time_raises(shared_server, tmp_path, shared):
+def test_a_run_that_does_not_finish_in_time_raises(request, tmp_path, shared):
     program = seeing_program(tmp_path / "program")
     (program / "__main__.py").write_text("import time\ntime.sleep(3)\n")
     env = {k: v for k, v in os.environ.items() if k != SHARED_SERVER_VARIABLE}
     if shared:
-        env[SHARED_SERVER_VARIABLE] = str(shared_server.path)
+        env[SHARED_SERVER_VARIABLE] = str(request.getfixturevalue("shared_server").path)
     client = ProgramServer(program, ROOT, env)
     argv = ["--stack", "one", "--program-dir", str(program), "--out", str(tmp_path / "one.json")]
     with pytest.raises(TimeoutError):
