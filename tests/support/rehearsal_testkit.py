@@ -16,6 +16,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from tools.docs.cli import report_part
 from tools.offline.records import CACHE_DIR_VARIABLE, ROOT, program_digest, shared_across_workers
 from tools.rehearsal.report import Report, StackResult, render
 
@@ -52,4 +53,4 @@ def as_make_demo_prints(workdir: Path, stdout: str) -> str:
     for with_dir, without in zip(kept.splitlines(), removed.splitlines()):
         if with_dir != without:
             stdout = stdout.replace(with_dir, without)
-    return stdout[stdout.find("Rehearsal report") :].rstrip() + "\n"
+    return report_part(stdout)

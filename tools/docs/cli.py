@@ -47,13 +47,18 @@ from tools.docs.preview import cost_table, preview_summaries, resource_index, sh
 DEMO_COMMAND = ("python", "-m", "tools.rehearsal", "--stack", "dev")
 
 
-def demo_report(*extra: str) -> str:
-    """The report a rehearsal prints (from its 'Rehearsal report' title on)."""
-    done = subprocess.run([sys.executable, *DEMO_COMMAND[1:], *extra], cwd=ROOT, capture_output=True, text=True)
-    report = done.stdout[done.stdout.find("Rehearsal report") :] if "Rehearsal report" in done.stdout else ""
+def report_part(stdout: str) -> str:
+    """What a rehearsal printed from its 'Rehearsal report' title on ("" when it printed none)."""
+    return stdout[stdout.find("Rehearsal report") :].rstrip() + "\n" if "Rehearsal report" in stdout else ""
+
+
+def demo_report() -> str:
+    """The report the rehearsal `make demo` runs prints."""
+    done = subprocess.run([sys.executable, *DEMO_COMMAND[1:]], cwd=ROOT, capture_output=True, text=True)
+    report = report_part(done.stdout)
     if done.returncode != 0 or not report:
         raise DocsError(f"`{' '.join(DEMO_COMMAND)}` failed (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return report.rstrip() + "\n"
+    return report
 
 
 def demo_sample(report: str) -> str:

@@ -3,10 +3,10 @@ run (each step its own process, as SageMaker would start it) and one server over
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +58,13 @@ def _run_pipeline(base: Path) -> dict[str, str]:
     """generate -> preprocess -> train -> evaluate into `base` (SageMaker's /opt/ml); train's stdout."""
     processing = base / "processing"
     env = pipeline_env(base)
-    base.mkdir(parents=True, exist_ok=True)
     _check(
         run_entry("generate-data", env, "--rows", "5000", "--seed", "42", "--output", str(processing / "input" / "raw.csv")),
         "generate-data",
     )
     _check(run_entry("preprocess", env), "preprocess")
     config = base / "input" / "config"
-    config.mkdir(parents=True, exist_ok=True)  # a worker may finish what another's failed run left
+    config.mkdir(parents=True)
     (config / "hyperparameters.json").write_text(json.dumps(HYPERPARAMETERS))
     train = run_entry("train", env)
     _check(train, "train")
@@ -84,14 +83,17 @@ def pipeline_env(base: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    """One run per test session: with parallel workers, in the session's shared directory, by the
-    first worker that needs it (the others wait and read its files, which no test writes)."""
-    shared = os.environ.get(CACHE_DIR_VARIABLE)
-    # Per model code: a session started in a copy of the repository inherits the directory.
-    key = hashlib.sha256(f"{MODEL_ROOT}\0{program_digest(MODEL_ROOT)}".encode()).hexdigest()[:16]
-    base = Path(shared) / f"model-pipeline-{key}" / "opt_ml" if shared else tmp_path_factory.mktemp("opt_ml")
-    train = shared_across_workers(["model-pipeline", str(base)], lambda: _run_pipeline(base))
+def pipeline() -> Pipeline:
+    """One run per test session (per model code: a session started in a copy of the repository
+    inherits the directory), kept in the session's shared directory by the first worker that needs
+    it; the others read its files, which no test writes."""
+
+    def run() -> dict[str, str]:
+        base = Path(tempfile.mkdtemp(prefix="opt_ml-", dir=os.environ.get(CACHE_DIR_VARIABLE)))
+        return {"base": str(base), **_run_pipeline(base)}
+
+    train = shared_across_workers(["model-pipeline", str(MODEL_ROOT), program_digest(MODEL_ROOT)], run)
+    base = Path(train["base"])
     processing = base / "processing"
 
     from churn.schema import FEATURE_NAMES
